@@ -1,0 +1,67 @@
+/** Shared benchmark plumbing: timing with warm-up, medians, the peer runner and the results file. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface BenchRow {
+  name: string;
+  /** Median seconds for difftts. */
+  difftts_s: number;
+  /** Median seconds for the peer (PyTorch/torchaudio) on the same work, or null when skipped. */
+  peer_s: number | null;
+  /** difftts_s / peer_s (lower is better), or null. */
+  ratio: number | null;
+  /** Achieved GFLOP/s where a FLOP count is meaningful, else null. */
+  gflops: number | null;
+  /** Spread of the difftts timings (min, max) and anything else worth keeping. */
+  notes?: string;
+}
+
+/** Times `fn` `reps` times after `warmup` runs; returns sorted seconds. */
+export async function timeIt(fn: () => unknown | Promise<unknown>, reps = 5, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Debian's python with torch (the default python3 here is a separate build without torch). */
+export const PEER_PYTHON = '/usr/bin/python3';
+
+/**
+ * Makes sure Debian's PyTorch (and torchaudio if asked) is importable, installing it with apt-get
+ * when we are root; returns null when ready or a one-line reason to skip the peer.
+ */
+export function ensurePeer(modules: string[] = ['torch']): string | null {
+  const probe = () =>
+    existsSync(PEER_PYTHON) &&
+    spawnSync(PEER_PYTHON, ['-c', modules.map((m) => `import ${m}`).join(';')], { stdio: 'ignore' }).status === 0;
+  if (probe()) return null;
+  if (process.env.DIFFTTS_BENCH_NO_INSTALL) return `peer skipped: ${modules.join(', ')} not importable by ${PEER_PYTHON}`;
+  const pkgs = modules.map((m) => `python3-${m}`).join(' ');
+  process.stderr.write(`bench: installing the peer (${pkgs}) with apt-get…\n`);
+  const r = spawnSync('bash', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs}) >/dev/null 2>&1`], { stdio: 'inherit' });
+  if (r.status !== 0 || !probe()) return `peer skipped: could not install ${pkgs} (apt-get failed or not root)`;
+  return null;
+}
+
+/** Runs a peer script and parses the JSON it prints on its last stdout line. */
+export function runPeer(script: string, args: string[]): Record<string, number> | string {
+  const r = spawnSync(PEER_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) return `peer failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as Record<string, number>;
+  } catch {
+    return `peer printed no JSON: ${last.slice(0, 120)}`;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Picks the tfjs backend at run time: tfjs-node-gpu → tfjs-node → wasm → cpu.
+ *
+ * The native packages cannot always be installed (their install downloads libtensorflow, and
+ * npm 11 only runs install scripts that `allowScripts` approves), so each is probed with a
+ * dynamic import inside try/catch and the reason it was not used is recorded for `difftts backend`.
+ * Override with `--backend NAME` or the DIFFTTS_BACKEND environment variable.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendChoice {
+  /** The difftts name of the backend that runs. */
+  name: BackendName;
+  /** tfjs's own backend id ('tensorflow', 'wasm' or 'cpu'). */
+  tfName: string;
+  /** Why it was chosen (requested, or first available). */
+  why: string;
+  /** For each backend tried before it and not used: why not. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+let current: BackendChoice | null = null;
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0]!.slice(0, 200);
+}
+
+async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
+  try {
+    await import(pkg);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return `${pkg} is not installed`;
+    return `${pkg} failed to load: ${firstLine(err)}`;
+  }
+  if (!tf.findBackend('tensorflow')) {
+    return `${pkg} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs (version mismatch?)`;
+  }
+  const ok = await tf.setBackend('tensorflow');
+  return ok ? null : `${pkg} backend failed to initialise`;
+}
+
+async function tryWasm(): Promise<string | null> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const ok = await tf.setBackend('wasm');
+    return ok ? null : 'wasm backend failed to initialise';
+  } catch (err) {
+    return `wasm backend failed: ${firstLine(err)}`;
+  }
+}
+
+async function tryCpu(): Promise<string | null> {
+  return (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
+}
+
+const probes: Record<BackendName, () => Promise<string | null>> = {
+  'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
+  'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/** Normalises user spellings ('gpu', 'node', 'tensorflow') to a BackendName, or throws UserError. */
+export function parseBackendName(s: string, source: string): BackendName {
+  const aliases: Record<string, BackendName> = { gpu: 'tfjs-node-gpu', node: 'tfjs-node', tensorflow: 'tfjs-node' };
+  const name = (aliases[s] ?? s) as BackendName;
+  if (!BACKEND_NAMES.includes(name)) {
+    throw new UserError(`${source}: unknown backend '${s}' (expected one of ${BACKEND_NAMES.join(', ')})`);
+  }
+  return name;
+}
+
+/**
+ * Initialises and returns the backend. `requested` (flag) wins over DIFFTTS_BACKEND; with neither,
+ * the first backend that works is taken. A requested backend that fails is a UserError — we do not
+ * silently fall back when the user asked for something specific.
+ */
+export async function initBackend(requested?: string): Promise<BackendChoice> {
+  if (current) return current;
+  const fromEnv = process.env.DIFFTTS_BACKEND;
+  const req = requested ? parseBackendName(requested, '--backend') : fromEnv ? parseBackendName(fromEnv, 'DIFFTTS_BACKEND') : null;
+  const skipped: BackendChoice['skipped'] = [];
+  if (req) {
+    const reason = await probes[req]();
+    if (reason) throw new UserError(`backend '${req}' was requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}) but is unavailable: ${reason}`);
+    for (const n of BACKEND_NAMES) if (n !== req) skipped.push({ name: n, reason: `not requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}=${req})` });
+    current = { name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped };
+  } else {
+    for (const n of BACKEND_NAMES) {
+      const reason = await probes[n]();
+      if (reason === null) {
+        current = { name: n, tfName: tf.getBackend(), why: 'first available in the order tfjs-node-gpu → tfjs-node → wasm → cpu', skipped };
+        break;
+      }
+      skipped.push({ name: n, reason });
+    }
+    if (!current) throw new UserError('no tfjs backend could be initialised');
+  }
+  return current;
+}
+
+/** The backend chosen by initBackend, or null before it ran. */
+export function currentBackend(): BackendChoice | null {
+  return current;
+}
+
+/** True when the active backend is tfjs's native TensorFlow binding (which has every gradient kernel). */
+export function isNativeBackend(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
+/** One paragraph for humans: which backend runs and why the others did not. */
+export function describeBackend(c: BackendChoice): string {
+  const lines = [`backend: ${c.name} (tfjs '${c.tfName}') — ${c.why}`];
+  for (const s of c.skipped) lines.push(`  not ${s.name}: ${s.reason}`);
+  return lines.join('\n');
+}

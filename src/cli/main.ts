@@ -1,0 +1,54 @@
+/**
+ * The `difftts` command line. Each command group lives in its own module that exports
+ * `register(program)`; this file only wires them together and turns user mistakes (UserError)
+ * into one line on stderr and exit code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.js';
+import { register as registerBackend } from './backend.js';
+import { register as registerAudio } from './audio.js';
+import { register as registerLoss } from './loss.js';
+import { register as registerData } from './data.js';
+import { register as registerTrain } from './train.js';
+import { register as registerEval } from './evaluate.js';
+import { register as registerQuickstart } from './quickstart.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('difftts')
+    .description('Diffusion text-to-speech (Grad-TTS) with L2 or scheduled pseudo-Huber loss, in TypeScript')
+    .version('0.1.0')
+    .option('--backend <name>', 'tfjs backend: tfjs-node-gpu, tfjs-node, wasm or cpu (default: first available; env DIFFTTS_BACKEND)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerQuickstart(program);
+  registerBackend(program);
+  registerAudio(program);
+  registerLoss(program);
+  registerData(program);
+  registerTrain(program);
+  registerEval(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and --version exit through here with code 0; usage mistakes are user errors.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`difftts: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
