@@ -1,0 +1,81 @@
+/**
+ * The corruption-experiment recipe: which corpus to poison and how, which fractions, which losses
+ * to compare, how many seeds, which training recipe and how long, and how to evaluate.
+ * Defaults follow arXiv 2403.16728: fractions 0, 0.15, 0.30, 0.45; losses L2 and pseudo-Huber with
+ * constant, exponential and SNR δ schedules.
+ */
+import { z } from 'zod';
+import { dirname, resolve } from 'node:path';
+import { parseWith, readJsonFile } from '../util/schema.js';
+
+const Corruption = z
+  .object({
+    mode: z.enum(['replace-voice', 'noise', 'clip', 'bandlimit', 'swap-text']),
+    /** Mode options passed to `difftts data corrupt` as --key value (e.g. {"donor": "...", "snr": 5}). */
+    options: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  })
+  .strict();
+
+const LossEntry = z
+  .object({
+    /** Short name used in paths and tables, e.g. "l2", "phuber-exp". */
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"'),
+    /** A src/loss configuration, e.g. {"type": "pseudo-huber", "schedule": "snr", "c": 0.1}. */
+    loss: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+export const ExperimentRecipeSchema = z
+  .object({
+    name: z.string().default('corruption'),
+    /** Clean LJSpeech-layout corpus (relative paths resolve against the recipe file). */
+    corpus: z.string(),
+    corruption: Corruption,
+    fractions: z.array(z.number().min(0).max(1)).min(1).default([0, 0.15, 0.3, 0.45]),
+    losses: z
+      .array(LossEntry)
+      .min(1)
+      .default([
+        { name: 'l2', loss: { type: 'l2' } },
+        { name: 'phuber-const', loss: { type: 'pseudo-huber', schedule: 'constant', c: 0.1 } },
+        { name: 'phuber-exp', loss: { type: 'pseudo-huber', schedule: 'exponential', c: 0.1 } },
+        { name: 'phuber-snr', loss: { type: 'pseudo-huber', schedule: 'snr', c: 0.1 } },
+      ]),
+    seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+    /** Base training recipe (path) and fields to override in it, e.g. {"train": {"steps": 600}}. */
+    train: z
+      .object({
+        recipe: z.string(),
+        overrides: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict(),
+    evaluate: z
+      .object({
+        split: z.enum(['test', 'valid']).default('test'),
+        steps: z.number().int().min(1).default(10),
+        /** Evaluate at most this many utterances of the split (0 = all). */
+        maxUtterances: z.number().int().min(0).default(0),
+        /** Synthesis seed (the same for every run, so runs differ only by their weights). */
+        seed: z.number().int().min(0).default(1234),
+      })
+      .strict()
+      .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234 }),
+    /** Sentence rendered by every run for the report's sample WAVs/PNGs. */
+    sampleText: z.string().default('Please leave your message after the tone.'),
+    /** Training processes run at once (each wasm process uses one core). */
+    jobs: z.number().int().min(1).default(1),
+  })
+  .strict()
+  .refine((r) => r.fractions.includes(0), { message: 'fractions must include 0 (the clean-data baseline)', path: ['fractions'] });
+
+export type ExperimentRecipe = z.infer<typeof ExperimentRecipeSchema>;
+
+/** Loads an experiment recipe; relative corpus/recipe/option paths are resolved against the recipe's folder. */
+export function loadExperimentRecipe(path: string): ExperimentRecipe {
+  const r = parseWith(ExperimentRecipeSchema, readJsonFile(path), path);
+  const base = dirname(resolve(path));
+  const abs = (p: string) => resolve(base, p);
+  const options = { ...r.corruption.options };
+  if (typeof options.donor === 'string') options.donor = abs(options.donor);
+  return { ...r, corpus: abs(r.corpus), corruption: { ...r.corruption, options }, train: { ...r.train, recipe: abs(r.train.recipe) } };
+}
