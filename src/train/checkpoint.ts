@@ -1,0 +1,277 @@
+/**
+ * Checkpoints: one directory per step (`checkpoints/step-000100/`), written atomically (temp dir,
+ * then rename), so a kill at any moment leaves either the old set or the new one.
+ *
+ *   weights.bin    float32 little-endian, the model variables one after another
+ *   weights.json   {entries: [{name, shape, offset, length}], bytes, sha256}
+ *   optimizer.bin  Adam m then v (float32), in the order the optimizer holds them
+ *   optimizer.json {iterations, accBeta1, accBeta2, entries, bytes, sha256}
+ *   state.json     written last: step, RNG states, data order, loop counters, model/text/mel config
+ *
+ * A checkpoint explains itself: state.json carries the model config and nSymbols, so synthesis
+ * needs nothing else.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { writeDirAtomicAsync } from '../util/atomic.js';
+import type { RngState } from '../util/rng.js';
+import type { DataOrderState } from './trainable.js';
+
+export const CHECKPOINT_FORMAT = 'difftts-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** Counters of the training loop that must survive a resume for identical metrics. */
+export interface LoopState {
+  /** Steps skipped for a non-finite loss or gradient, in total and in a row. */
+  badSteps: number;
+  badInRow: number;
+  /** Recent finite total losses (newest last), for the divergence check. */
+  recentLosses: number[];
+}
+
+export interface CheckpointMeta {
+  step: number;
+  data: DataOrderState;
+  modelRng: RngState;
+  loop: LoopState;
+  /** 'gradtts' or 'toy', and the full model config. */
+  model: { kind: string; config: unknown };
+  nSymbols: number | null;
+  textConfig: unknown;
+  melConfig: unknown;
+  /** The resolved recipe (for reference; the run directory's recipe.json is authoritative). */
+  recipe: unknown;
+}
+
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+export interface LoadedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface OptimizerSnapshot {
+  iterations: number;
+  accBeta1: number;
+  accBeta2: number;
+  /** m entries then v entries, as tfjs Adam's getWeights() lists them. */
+  tensors: { name: string; shape: number[]; data: Float32Array }[];
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  meta: CheckpointMeta;
+  weights: Map<string, LoadedTensor>;
+  optimizer: OptimizerSnapshot;
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function packTensors(items: { name: string; shape: number[]; data: Float32Array }[]): { bin: Uint8Array; entries: TensorEntry[] } {
+  const total = items.reduce((s, t) => s + t.data.length, 0);
+  const all = new Float32Array(total);
+  const entries: TensorEntry[] = [];
+  let off = 0;
+  for (const t of items) {
+    all.set(t.data, off);
+    entries.push({ name: t.name, shape: t.shape, offset: off, length: t.data.length });
+    off += t.data.length;
+  }
+  // Float32Array is little-endian on every platform Node runs on.
+  return { bin: new Uint8Array(all.buffer), entries };
+}
+
+/** Adam's private bias-correction accumulators: tfjs recomputes them as pow(β, t+1) in
+ * setWeights, which differs in the last bit from the running product it keeps while training,
+ * so we save and restore the exact values to make a resumed run bit-identical. */
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+/** Reads the optimizer's state (Adam m, v, step count and accumulators). */
+export async function snapshotOptimizer(opt: tf.Optimizer): Promise<OptimizerSnapshot> {
+  const ws = await opt.getWeights();
+  const iterations = (await ws[0]!.tensor.data())[0]!;
+  const tensors = [];
+  for (const w of ws.slice(1)) tensors.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
+  const ad = opt as unknown as AdamInternals;
+  return { iterations, accBeta1: ad.accBeta1.dataSync()[0]!, accBeta2: ad.accBeta2.dataSync()[0]!, tensors };
+}
+
+/** Puts a snapshot into a freshly created Adam optimizer. */
+export async function restoreOptimizer(opt: tf.Optimizer, s: OptimizerSnapshot): Promise<void> {
+  const named = [{ name: 'iter', tensor: tf.scalar(s.iterations, 'int32') as tf.Tensor }].concat(
+    s.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape, 'float32') })),
+  );
+  await opt.setWeights(named);
+  tf.dispose(named.map((n) => n.tensor));
+  const ad = opt as unknown as AdamInternals;
+  tf.tidy(() => {
+    ad.accBeta1.assign(tf.scalar(s.accBeta1));
+    ad.accBeta2.assign(tf.scalar(s.accBeta2));
+  });
+}
+
+/**
+ * Writes checkpoint `dir` atomically from the live variables and optimizer. Returns once the
+ * directory is in place.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  variables: Map<string, tf.Variable>,
+  optimizer: tf.Optimizer,
+  meta: CheckpointMeta,
+): Promise<void> {
+  const items = [];
+  for (const [name, v] of variables) {
+    if (v.dtype !== 'float32') throw new Error(`checkpoint: variable ${name} is ${v.dtype}, only float32 is supported`);
+    items.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+  }
+  const w = packTensors(items);
+  const snap = await snapshotOptimizer(optimizer);
+  const o = packTensors(snap.tensors);
+  await writeDirAtomicAsync(dir, async (tmp) => {
+    writeFileSync(join(tmp, 'weights.bin'), w.bin);
+    writeFileSync(join(tmp, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
+    writeFileSync(join(tmp, 'optimizer.bin'), o.bin);
+    writeFileSync(
+      join(tmp, 'optimizer.json'),
+      JSON.stringify({ iterations: snap.iterations, accBeta1: snap.accBeta1, accBeta2: snap.accBeta2, entries: o.entries, bytes: o.bin.length, sha256: sha256(o.bin) }) + '\n',
+    );
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta }, null, 1) + '\n');
+  });
+}
+
+function readJson(path: string): any {
+  if (!existsSync(path)) throw new UserError(`${path}: missing (the checkpoint is incomplete)`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UserError(`${path}: truncated or not JSON (the checkpoint is damaged)`);
+  }
+}
+
+function readPacked(binPath: string, index: any, indexPath: string): { name: string; shape: number[]; data: Float32Array }[] {
+  if (!existsSync(binPath)) throw new UserError(`${binPath}: missing (the checkpoint is incomplete)`);
+  if (!index || !Array.isArray(index.entries) || typeof index.bytes !== 'number') {
+    throw new UserError(`${indexPath}: expected {entries, bytes, sha256} (the checkpoint is damaged)`);
+  }
+  const buf = readFileSync(binPath);
+  if (buf.length !== index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (truncated)`);
+  if (sha256(buf) !== index.sha256) throw new UserError(`${binPath}: checksum mismatch (the file is corrupted)`);
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  return index.entries.map((e: TensorEntry) => ({ name: e.name, shape: e.shape, data: all.slice(e.offset, e.offset + e.length) }));
+}
+
+/** Reads and verifies a checkpoint directory; any missing, truncated or corrupted file is a UserError naming it. */
+export function readCheckpoint(dir: string): LoadedCheckpoint {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a checkpoint directory`);
+  const statePath = join(dir, 'state.json');
+  const state = readJson(statePath);
+  if (state?.format !== CHECKPOINT_FORMAT || typeof state.step !== 'number') {
+    throw new UserError(`${statePath}: not a difftts checkpoint (expected format "${CHECKPOINT_FORMAT}")`);
+  }
+  if (state.version !== CHECKPOINT_VERSION) throw new UserError(`${statePath}: checkpoint version ${state.version}, this difftts reads ${CHECKPOINT_VERSION}`);
+  const wIndexPath = join(dir, 'weights.json');
+  const weights = new Map<string, LoadedTensor>();
+  for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
+  const oIndexPath = join(dir, 'optimizer.json');
+  const oIndex = readJson(oIndexPath);
+  const tensors = readPacked(join(dir, 'optimizer.bin'), oIndex, oIndexPath);
+  const { format: _f, version: _v, ...meta } = state;
+  return {
+    dir,
+    meta: meta as CheckpointMeta,
+    weights,
+    optimizer: { iterations: oIndex.iterations, accBeta1: oIndex.accBeta1, accBeta2: oIndex.accBeta2, tensors },
+  };
+}
+
+/** Copies checkpoint weights into live variables; names and shapes must match exactly. */
+export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint): void {
+  const where = join(ckpt.dir, 'weights.json');
+  for (const [name, v] of variables) {
+    const w = ckpt.weights.get(name);
+    if (!w) throw new UserError(`${where}: no weights for '${name}' (the checkpoint is from another model config)`);
+    if (w.shape.join('x') !== v.shape.join('x')) {
+      throw new UserError(`${where}: '${name}' has shape [${w.shape}], the model expects [${v.shape}] (the checkpoint is from another model config)`);
+    }
+  }
+  if (ckpt.weights.size !== variables.size) {
+    const extra = [...ckpt.weights.keys()].find((k) => !variables.has(k));
+    throw new UserError(`${where}: unexpected weights '${extra}' (the checkpoint is from another model config)`);
+  }
+  tf.tidy(() => {
+    for (const [name, v] of variables) {
+      const w = ckpt.weights.get(name)!;
+      v.assign(tf.tensor(w.data, w.shape, 'float32'));
+    }
+  });
+}
+
+/** Checkpoint directories of a run, oldest first (temporary leftovers are ignored). */
+export function listCheckpoints(runDir: string): { step: number; dir: string }[] {
+  const root = join(runDir, 'checkpoints');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => /^step-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), dir: join(root, m[0]) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The newest checkpoint that reads and verifies, or null; damaged newer ones are reported via `warn`. */
+export function latestLoadable(runDir: string, warn: (msg: string) => void = () => {}): LoadedCheckpoint | null {
+  const list = listCheckpoints(runDir);
+  for (let i = list.length - 1; i >= 0; i--) {
+    try {
+      return readCheckpoint(list[i]!.dir);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      warn(`skipping damaged checkpoint: ${err.message}`);
+    }
+  }
+  return null;
+}
+
+/** Removes temp directories a killed writer left behind in `checkpoints/`. */
+export function cleanCheckpointLeftovers(runDir: string): void {
+  const root = join(runDir, 'checkpoints');
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) if (name.startsWith('.')) rmSync(join(root, name), { recursive: true, force: true });
+}
+
+/**
+ * Keeps the newest `keep` checkpoints. The newest is re-read and verified first; if it does not
+ * load, nothing is deleted (so the only loadable checkpoint is never removed).
+ */
+export function rotateCheckpoints(runDir: string, keep: number): void {
+  const list = listCheckpoints(runDir);
+  if (list.length <= keep) return;
+  try {
+    readCheckpoint(list[list.length - 1]!.dir);
+  } catch {
+    return;
+  }
+  for (const c of list.slice(0, list.length - keep)) {
+    // Rename first so that a kill mid-delete leaves a dot-name leftover, not a half checkpoint.
+    const doomed = join(runDir, 'checkpoints', `.deleting-${checkpointName(c.step)}`);
+    renameSync(c.dir, doomed);
+    rmSync(doomed, { recursive: true, force: true });
+  }
+}

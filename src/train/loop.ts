@@ -1,0 +1,131 @@
+/**
+ * One optimisation step, read top to bottom: loss terms → gradients → global norm → skip if
+ * non-finite → clip → Adam. Generic over `Trainable`, so the toy model tests it exactly as GradTTS
+ * uses it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+import type { LoopState } from './checkpoint.js';
+import type { Trainable } from './trainable.js';
+
+export interface TrainerOptions {
+  lr: number;
+  /** Global-norm clip threshold; 0 = off. */
+  gradClip: number;
+  /** Non-finite steps in a row before stopping. */
+  maxBadSteps: number;
+  /** Stop when loss > divergeFactor × running median; undefined = off. */
+  divergeFactor?: number;
+}
+
+/** How many recent losses the divergence check keeps, and how many it needs before judging. */
+export const DIVERGE_WINDOW = 50;
+export const DIVERGE_MIN_HISTORY = 20;
+
+/** Training stopped on purpose (bad steps, divergence): a one-line message, exit code 3. */
+export class TrainingStopped extends UserError {
+  constructor(message: string) {
+    super(message, 3);
+    this.name = 'TrainingStopped';
+  }
+}
+
+export interface StepResult {
+  /** False when the step was skipped (non-finite loss or gradient). */
+  ok: boolean;
+  /** Every loss term as a number (total included). */
+  terms: Record<string, number>;
+  /** Global gradient norm before clipping (NaN/Inf on a skipped step). */
+  gradNorm: number;
+}
+
+export function freshLoopState(): LoopState {
+  return { badSteps: 0, badInRow: 0, recentLosses: [] };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export class Trainer<B> {
+  readonly optimizer: tf.AdamOptimizer;
+  private readonly varList: tf.Variable[];
+  loop: LoopState = freshLoopState();
+
+  constructor(
+    readonly model: Trainable<B>,
+    readonly opts: TrainerOptions,
+  ) {
+    this.optimizer = tf.train.adam(opts.lr);
+    this.varList = [...model.variables.values()];
+  }
+
+  /**
+   * Runs one step on `batch`. Returns the step's numbers; throws TrainingStopped after
+   * `maxBadSteps` non-finite steps in a row or on divergence (the weights are then those of the
+   * last good step).
+   */
+  step(batch: B, rng: Rng): StepResult {
+    const others: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = this.model.losses(batch, rng);
+      // variableGrads disposes everything but the returned total; keep the logged terms.
+      for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
+      return terms.total;
+    }, this.varList);
+    const names = Object.keys(others);
+    const numbers = tf.tidy(() => {
+      const sq = this.varList.map((v) => tf.sum(tf.square(grads[v.name]!)));
+      const norm = tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
+      return tf.stack([value, norm, ...names.map((k) => others[k]!)]).dataSync();
+    });
+    const terms: Record<string, number> = { total: numbers[0]! };
+    names.forEach((k, i) => (terms[k] = numbers[i + 2]!));
+    const gradNorm = numbers[1]!;
+    tf.dispose([value, ...Object.values(others)]);
+
+    const finite = Number.isFinite(terms.total) && Number.isFinite(gradNorm);
+    if (!finite) {
+      tf.dispose(Object.values(grads));
+      this.loop.badSteps++;
+      this.loop.badInRow++;
+      if (this.loop.badInRow >= this.opts.maxBadSteps) {
+        throw new TrainingStopped(
+          `training stopped: ${this.loop.badInRow} steps in a row had a non-finite loss or gradient (train.maxBadSteps = ${this.opts.maxBadSteps}); try a lower train.lr or check the data`,
+        );
+      }
+      return { ok: false, terms, gradNorm };
+    }
+
+    const { divergeFactor } = this.opts;
+    const hist = this.loop.recentLosses;
+    if (divergeFactor !== undefined && hist.length >= DIVERGE_MIN_HISTORY) {
+      const med = median(hist);
+      if (terms.total > divergeFactor * Math.max(med, 1e-8)) {
+        tf.dispose(Object.values(grads));
+        throw new TrainingStopped(
+          `training stopped: the loss diverged (${terms.total.toPrecision(4)} > ${divergeFactor} × running median ${med.toPrecision(4)}, train.divergeFactor); try a lower train.lr or a smaller train.gradClip`,
+        );
+      }
+    }
+    const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
+    tf.tidy(() => {
+      // The array form fixes the order Adam stores m/v in, which checkpoints rely on.
+      const named = this.varList.map((v) => ({ name: v.name, tensor: scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale) }));
+      this.optimizer.applyGradients(named);
+    });
+    tf.dispose(Object.values(grads));
+
+    this.loop.badInRow = 0;
+    hist.push(terms.total);
+    if (hist.length > DIVERGE_WINDOW) hist.shift();
+    return { ok: true, terms, gradNorm };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

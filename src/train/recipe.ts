@@ -1,0 +1,189 @@
+/**
+ * Training recipes: JSON data checked by a zod schema, merged over defaults, with `--a.b value`
+ * overrides from the command line. The resolved recipe is what a run directory stores and compares.
+ *
+ * Every mistake is a one-line UserError naming the source (recipe file or `--flag`) and the field
+ * path, e.g. `recipes/x.json: train.lr: expected a number > 0, got "fast"`.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+
+/** Named model sizes (the model module owns their numbers); 'toy' is the debug model, see toy.ts. */
+export const MODEL_NAMES = ['tiny', 'small', 'full'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** The 'toy' model is a linear regression used to test the training machinery from the CLI; it is
+ * only accepted when DIFFTTS_DEBUG_TOY=1 so that users never meet it. */
+export function toyEnabled(): boolean {
+  return process.env.DIFFTTS_DEBUG_TOY === '1';
+}
+
+const num = (what: string) => z.number({ error: `expected ${what}` });
+const intAtLeast = (min: number) => {
+  const what = `an integer ≥ ${min}`;
+  return num(what).int({ error: `expected ${what}` }).min(min, { error: `expected ${what}` });
+};
+const positive = () => num('a number > 0').gt(0, { error: 'expected a number > 0' });
+const bool = () => z.boolean({ error: 'expected true or false' });
+
+const ModelSpecSchema = z.union(
+  [
+    z.string({ error: 'expected a model name or {"base": name, ...overrides}' }),
+    z.looseObject({ base: z.string({ error: 'expected a model name' }) }),
+  ],
+  { error: 'expected a model name or {"base": name, ...overrides}' },
+);
+
+export const RecipeSchema = z.strictObject({
+  /** 'tiny' | 'small' | 'full', or {"base": name, ...config overrides}. */
+  model: ModelSpecSchema.default('tiny'),
+  /** A src/loss config ({"type": "l2"} or pseudo-Huber variants); checked by parseLossConfig. */
+  loss: z.looseObject({}, { error: 'expected an object like {"type": "l2"}' }).default({ type: 'l2' }),
+  data: z
+    .strictObject({
+      /** Prepared feature cache or LJSpeech-layout corpus; `--data` wins. */
+      path: z.string({ error: 'expected a path string' }).optional(),
+      textMode: z.enum(['phonemes', 'characters'], { error: 'expected "phonemes" or "characters"' }).default('phonemes'),
+      addBlank: bool().default(true),
+      skipBad: bool().default(false),
+    })
+    .prefault({}),
+  train: z
+    .strictObject({
+      steps: intAtLeast(1).default(1000),
+      batchSize: intAtLeast(1).default(16),
+      lr: positive().default(1e-4),
+      /** Global-norm clip; 0 turns clipping off. */
+      gradClip: num('a number ≥ 0').min(0, { error: 'expected a number ≥ 0' }).default(1),
+      seed: intAtLeast(0).default(1234),
+      checkpointEvery: intAtLeast(1).default(100),
+      keepCheckpoints: intAtLeast(1).default(3),
+      /** Sample spectrogram PNG every N steps; 0 = never. */
+      pngEvery: intAtLeast(0).default(100),
+      logEvery: intAtLeast(1).default(10),
+      /** Non-finite loss or gradient norm this many steps in a row stops the run. */
+      maxBadSteps: intAtLeast(1).default(5),
+      /** Stop when the loss exceeds this × the running median of recent losses; absent = off. */
+      divergeFactor: num('a number > 1').gt(1, { error: 'expected a number > 1' }).optional(),
+    })
+    .prefault({}),
+  synth: z
+    .strictObject({
+      steps: intAtLeast(1).default(10),
+      temperature: positive().default(1.5),
+      lengthScale: positive().default(1),
+    })
+    .prefault({}),
+});
+
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(obj: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Keys of the object schema at `path` inside RecipeSchema (unwrapping defaults), or null. */
+export function recipeKeysAt(path: string[]): string[] | null {
+  let s: any = RecipeSchema;
+  for (const k of [...path, null]) {
+    while (s?._zod?.def?.innerType) s = s._zod.def.innerType;
+    if (k === null) break;
+    if (!s?.shape || !(k in s.shape)) return null;
+    s = s.shape[k];
+  }
+  return s?.shape ? Object.keys(s.shape) : null;
+}
+
+/** Formats the first zod issue as `where: path: expected ..., got ...`. */
+export function formatIssue(where: string, issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path.map(String).join('.');
+  const at = path ? `${where}: ${path}` : where;
+  if (issue.code === 'unrecognized_keys') {
+    const valid = recipeKeysAt(issue.path.map(String));
+    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    return `${at}: unknown key ${keys}${valid ? ` (valid: ${valid.join(', ')})` : ''}`;
+  }
+  if (issue.code === 'invalid_value') {
+    return `${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(valueAt(input, issue.path))}`;
+  }
+  return `${at}: ${issue.message}, got ${describeValue(valueAt(input, issue.path))}`;
+}
+
+/** Validates a recipe object (defaults filled); `where` names its source in error messages. */
+export function parseRecipe(obj: unknown, where: string): Recipe {
+  const r = RecipeSchema.safeParse(obj);
+  if (!r.success) throw new UserError(formatIssue(where, r.error.issues[0]!, obj));
+  const model = r.data.model;
+  const base = typeof model === 'string' ? model : model.base;
+  const names: string[] = [...MODEL_NAMES, ...(toyEnabled() ? ['toy'] : [])];
+  if (!names.includes(base)) {
+    throw new UserError(`${where}: model${typeof model === 'string' ? '' : '.base'}: expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(base)}`);
+  }
+  return r.data;
+}
+
+/** Reads and validates a recipe file. */
+export function loadRecipeFile(path: string): { raw: Record<string, unknown>; recipe: Recipe } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`${path}: cannot read the recipe file (expected a JSON recipe, e.g. recipes/tiny.json)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${path}: expected a JSON object at the top level`);
+  return { raw: raw as Record<string, unknown>, recipe: parseRecipe(raw, path) };
+}
+
+/** The name of the model config a recipe builds on. */
+export function modelBase(recipe: Recipe): string {
+  return typeof recipe.model === 'string' ? recipe.model : recipe.model.base;
+}
+
+/** The model config overrides of a recipe (everything in the model object except `base`). */
+export function modelOverrides(recipe: Recipe): Record<string, unknown> {
+  if (typeof recipe.model === 'string') return {};
+  const { base: _base, ...rest } = recipe.model;
+  return rest;
+}
+
+/**
+ * Deep-merges `overrides` over `base`, allowing only keys that exist in `base` with the same JSON
+ * type (number/string/boolean/object); `where` prefixes error messages (e.g. "recipes/x.json: model").
+ */
+export function mergeChecked<T>(base: T, overrides: Record<string, unknown>, where: string): T {
+  const out: any = structuredClone(base);
+  const walk = (dst: any, src: Record<string, unknown>, path: string) => {
+    for (const [k, v] of Object.entries(src)) {
+      const p = path ? `${path}.${k}` : k;
+      if (dst === null || typeof dst !== 'object' || !(k in dst)) {
+        throw new UserError(`${where}.${p}: unknown key (valid: ${Object.keys(dst ?? {}).join(', ')})`);
+      }
+      const cur = dst[k];
+      const kind = (x: unknown) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x);
+      if (kind(cur) === 'object' && kind(v) === 'object') walk(cur, v as Record<string, unknown>, p);
+      else if (kind(cur) !== kind(v) && kind(cur) !== 'null') {
+        throw new UserError(`${where}.${p}: expected ${kind(cur) === 'number' ? 'a number' : `a ${kind(cur)}`}, got ${describeValue(v)}`);
+      } else dst[k] = v;
+    }
+  };
+  walk(out, overrides, '');
+  return out as T;
+}

@@ -1,0 +1,282 @@
+/**
+ * `difftts train`: a run directory around the training loop.
+ *
+ *   RUN_DIR/recipe.json      the resolved recipe (a different one refuses to start without --force)
+ *   RUN_DIR/run.json         backend + why, versions, git commit, start time, command line
+ *   RUN_DIR/metrics.jsonl    one line per logged step
+ *   RUN_DIR/checkpoints/     step-NNNNNN/ every train.checkpointEvery steps, the last K kept
+ *   RUN_DIR/samples/         step-NNNNNN.png every train.pngEvery steps
+ *
+ * Resume restores weights, Adam state, data order, model RNG and loop counters from the newest
+ * loadable checkpoint and cuts metrics.jsonl back to its step, so the result equals an
+ * uninterrupted run bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import cliProgress from 'cli-progress';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendChoice } from '../backend/index.js';
+import { UserError } from '../errors.js';
+import { parseLossConfig, type LossConfig } from '../loss/index.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Rng } from '../util/rng.js';
+import {
+  assignWeights,
+  checkpointName,
+  cleanCheckpointLeftovers,
+  latestLoadable,
+  listCheckpoints,
+  restoreOptimizer,
+  rotateCheckpoints,
+  saveCheckpoint,
+  type CheckpointMeta,
+} from './checkpoint.js';
+import { Trainer, TrainingStopped } from './loop.js';
+import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
+import { applyOverrides, type Override } from './overrides.js';
+import { loadRecipeFile, parseRecipe, type Recipe } from './recipe.js';
+import { buildTask } from './task.js';
+import { DataOrder } from './trainable.js';
+
+export interface TrainRunOptions {
+  recipePath: string;
+  overrides?: Override[];
+  /** Feature cache or corpus; wins over recipe data.path. */
+  dataPath?: string;
+  outDir: string;
+  /** Total steps (overrides train.steps). */
+  steps?: number;
+  resume?: boolean;
+  force?: boolean;
+  skipBad?: boolean;
+  /** Stop (with a checkpoint) after this many seconds of training; the run can be resumed. */
+  maxSeconds?: number;
+  backend?: BackendChoice | null;
+  /** The command line, recorded in run.json. */
+  argv?: string[];
+  /** Show the progress bar on stderr (default: when stderr is a TTY). */
+  progress?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface TrainRunResult {
+  runDir: string;
+  step: number;
+  totalSteps: number;
+  /** Why the loop ended. */
+  stoppedBy: 'steps' | 'time' | 'signal';
+  /** The checkpoint holding the final weights. */
+  checkpoint: string;
+}
+
+/** Valid loss fields, straight from the loss module's defaults. */
+export function lossKeys(): string[] {
+  return Object.keys(parseLossConfig({ type: 'l2' }, 'loss'));
+}
+
+/** Reads a recipe file, applies command-line overrides, validates; the loss section goes through parseLossConfig. */
+export function resolveRecipe(recipePath: string, overrides: Override[] = []): { recipe: Recipe; loss: LossConfig; where: string } {
+  const { raw, recipe: fileRecipe } = loadRecipeFile(recipePath);
+  parseLossConfig(fileRecipe.loss, recipePath);
+  if (overrides.length === 0) return { recipe: fileRecipe, loss: parseLossConfig(fileRecipe.loss, recipePath), where: recipePath };
+  const merged = applyOverrides(raw, overrides, lossKeys());
+  const where = `${recipePath} with ${overrides.map((o) => o.flag).join(' ')}`;
+  const recipe = parseRecipe(merged, where);
+  return { recipe, loss: parseLossConfig(recipe.loss, where), where };
+}
+
+/** The resolved recipe as stored in RUN_DIR/recipe.json (loss defaults filled in). */
+export function resolvedRecipeJson(recipe: Recipe, loss: LossConfig): Record<string, unknown> {
+  return { ...recipe, loss };
+}
+
+function sameRecipe(a: any, b: any): boolean {
+  // The step count may grow between invocations (train longer with --steps), nothing else.
+  const strip = (r: any) => JSON.stringify({ ...r, train: { ...r.train, steps: 0 } });
+  return strip(a) === strip(b);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Package root: dist/src/train → ../../.. ; src/train → ../.. */
+function packageRoot(): string {
+  for (const up of ['../../..', '../..']) {
+    const p = resolve(here, up);
+    if (existsSync(join(p, 'package.json'))) return p;
+  }
+  return resolve(here, '../../..');
+}
+
+function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<string, unknown> {
+  const root = packageRoot();
+  let version: string | null = null;
+  try {
+    version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version ?? null;
+  } catch {
+    version = null;
+  }
+  const git = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  return {
+    backend: opts.backend ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why } : { name: tf.getBackend(), why: 'set by the caller' },
+    versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
+    gitCommit: git.status === 0 ? git.stdout.trim() : null,
+    startTime: new Date().toISOString(),
+    commandLine: opts.argv ?? process.argv.slice(1),
+    resumedFromStep: resumedFrom,
+  };
+}
+
+/** Checks the run directory against the requested start mode; returns whether to resume from a checkpoint. */
+function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: TrainRunOptions): void {
+  const recipeFile = join(runDir, 'recipe.json');
+  const hasCkpt = listCheckpoints(runDir).length > 0;
+  if (existsSync(recipeFile)) {
+    let old: unknown = null;
+    try {
+      old = JSON.parse(readFileSync(recipeFile, 'utf8'));
+    } catch {
+      old = null;
+    }
+    if (!sameRecipe(old, stored) && !opts.force) {
+      throw new UserError(`${recipeFile}: this run directory was started with a different recipe (use another --out, or --force to ${hasCkpt && opts.resume ? 'resume with the new recipe' : 'start over'})`);
+    }
+  }
+  if (hasCkpt && !opts.resume) {
+    if (!opts.force) throw new UserError(`${join(runDir, 'checkpoints')}: the run directory already has checkpoints (pass --resume to continue, or --force to start over)`);
+    for (const sub of ['checkpoints', 'samples', 'metrics.jsonl']) rmSync(join(runDir, sub), { recursive: true, force: true });
+  }
+}
+
+/** Trains (or resumes) a run; see the file comment for the directory layout. */
+export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
+  const { recipe: r0, loss, where } = resolveRecipe(opts.recipePath, opts.overrides);
+  const recipe: Recipe = {
+    ...r0,
+    data: { ...r0.data, skipBad: opts.skipBad || r0.data.skipBad, path: opts.dataPath ?? r0.data.path },
+    train: { ...r0.train, steps: opts.steps ?? r0.train.steps },
+  };
+  const t = recipe.train;
+  const runDir = opts.outDir;
+  const stored = resolvedRecipeJson(recipe, loss);
+  mkdirSync(runDir, { recursive: true });
+  prepareRunDir(runDir, stored, opts);
+  cleanCheckpointLeftovers(runDir);
+
+  const task = await buildTask({ recipe, recipeWhere: where, loss, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
+  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor });
+  let order = DataOrder.create(task.nItems, t.batchSize, t.seed);
+  let modelRng = new Rng((t.seed ^ 0x9e3779b9) >>> 0);
+  let step = 0;
+  let resumedFrom: number | null = null;
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  let bar: cliProgress.SingleBar | null = null;
+
+  try {
+    if (opts.resume) {
+      const ckpt = latestLoadable(runDir, log);
+      if (ckpt) {
+        const statePath = join(ckpt.dir, 'state.json');
+        if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(task.meta.model)) {
+          throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
+        }
+        if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
+        assignWeights(task.trainable.variables, ckpt);
+        await restoreOptimizer(trainer.optimizer, ckpt.optimizer);
+        order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
+        modelRng = Rng.fromState(ckpt.meta.modelRng);
+        trainer.loop = structuredClone(ckpt.meta.loop);
+        step = ckpt.meta.step;
+        resumedFrom = step;
+        log(`resuming ${runDir} from ${ckpt.dir} (step ${step})`);
+      } else {
+        log(`no loadable checkpoint in ${runDir}; starting from step 0`);
+      }
+    }
+    truncateMetrics(metricsPath, step);
+    writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(stored, null, 2) + '\n');
+    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo(opts, resumedFrom), null, 2) + '\n');
+
+    let lastSaved = resumedFrom ?? -1;
+    const save = async () => {
+      if (step === lastSaved) return;
+      const meta: CheckpointMeta = {
+        step,
+        data: order.state(),
+        modelRng: modelRng.state(),
+        loop: structuredClone(trainer.loop),
+        ...task.meta,
+        recipe: stored,
+      };
+      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta);
+      rotateCheckpoints(runDir, t.keepCheckpoints);
+      lastSaved = step;
+    };
+
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130); // second Ctrl-C: give up now (the last checkpoint stays)
+      interrupted = true;
+      log('interrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)');
+    };
+    process.on('SIGINT', onSigint);
+
+    const showBar = opts.progress ?? process.stderr.isTTY === true;
+    if (showBar) {
+      bar = new cliProgress.SingleBar(
+        { format: 'train |{bar}| step {value}/{total} | loss {loss} | {sps} s/step | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(t.steps, step, { loss: '—', sps: '—' });
+    }
+    const started = Date.now();
+    let stoppedBy: TrainRunResult['stoppedBy'] = 'steps';
+    try {
+      while (step < t.steps) {
+        const t0 = process.hrtime.bigint();
+        const batch = task.batch(order.next());
+        const res = trainer.step(batch, modelRng);
+        step++;
+        const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
+        if (step % t.logEvery === 0 || step === t.steps) {
+          const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: t.lr, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
+          appendMetrics(metricsPath, line);
+        }
+        bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2) });
+        if (step % t.checkpointEvery === 0 || step === t.steps) await save();
+        if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
+          try {
+            await task.sample(join(runDir, 'samples', `${checkpointName(step)}.png`));
+          } catch (err) {
+            log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);
+          }
+        }
+        // Let signal handlers run between steps.
+        await new Promise((r) => setImmediate(r));
+        if (interrupted) {
+          stoppedBy = 'signal';
+          break;
+        }
+        if (opts.maxSeconds !== undefined && (Date.now() - started) / 1000 >= opts.maxSeconds) {
+          stoppedBy = 'time';
+          break;
+        }
+      }
+      await save();
+    } finally {
+      process.off('SIGINT', onSigint);
+      bar?.stop();
+      bar = null;
+    }
+    if (stoppedBy === 'signal') log(`stopped at step ${step}; resume with --resume`);
+    return { runDir, step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(step)) };
+  } catch (err) {
+    bar?.stop();
+    if (err instanceof TrainingStopped) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
+    throw err;
+  } finally {
+    trainer.dispose();
+    task.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * A training task: a Trainable plus its items and what a checkpoint must record about it.
+ * `buildTask` picks the toy task or the GradTTS task by the recipe's model name.
+ */
+import type { LossConfig } from '../loss/index.js';
+import type { Recipe } from './recipe.js';
+import { modelBase } from './recipe.js';
+import type { Trainable } from './trainable.js';
+import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyConfig } from './toy.js';
+import { mergeChecked, modelOverrides } from './recipe.js';
+
+export interface TaskMeta {
+  model: { kind: string; config: unknown };
+  nSymbols: number | null;
+  textConfig: unknown;
+  melConfig: unknown;
+}
+
+export interface Task<B> {
+  trainable: Trainable<B>;
+  /** Number of training items; batches are lists of indices below it. */
+  nItems: number;
+  batch(indices: number[]): B;
+  meta: TaskMeta;
+  /** Writes the sample spectrogram PNG for `step` (fixed validation sentence), if the task has one. */
+  sample?(pngPath: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface TaskInputs {
+  recipe: Recipe;
+  recipeWhere: string;
+  loss: LossConfig;
+  dataPath: string | undefined;
+  runDir: string;
+  skipBad: boolean;
+  log: (msg: string) => void;
+}
+
+export async function buildTask(inp: TaskInputs): Promise<Task<unknown>> {
+  if (modelBase(inp.recipe) === 'toy') return toyTask(inp) as Task<unknown>;
+  const { gradTTSTask } = await import('./gradtts-task.js');
+  return (await gradTTSTask(inp)) as Task<unknown>;
+}
+
+function toyTask(inp: TaskInputs): Task<ReturnType<typeof toyBatch>> {
+  const cfg = mergeChecked<ToyConfig>(TOY_CONFIG, modelOverrides(inp.recipe), `${inp.recipeWhere}: model`);
+  const model = ToyModel.create(cfg, inp.recipe.train.seed);
+  const data = toyData(cfg, inp.recipe.train.seed);
+  return {
+    trainable: model,
+    nItems: cfg.items,
+    batch: (idx) => toyBatch(data, idx),
+    meta: { model: { kind: 'toy', config: cfg }, nSymbols: null, textConfig: null, melConfig: null },
+    dispose: () => model.dispose(),
+  };
+}

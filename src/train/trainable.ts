@@ -1,0 +1,76 @@
+/**
+ * What the trainer needs from a model, and the seeded data order. The loop, checkpoints and
+ * resume are written against these two pieces only, so they are tested with a toy model and
+ * serve GradTTS unchanged.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { Rng, type RngState } from '../util/rng.js';
+
+/** Named scalar loss terms; `total` is what is differentiated, the others are logged. */
+export type LossTermMap = { total: tf.Scalar } & Record<string, tf.Scalar>;
+
+export interface Trainable<B> {
+  /** Trainable weights by stable name (the checkpoint keys). Iteration order must be fixed. */
+  readonly variables: Map<string, tf.Variable>;
+  /** Loss terms for one batch; called inside tf.variableGrads, so it must not dispose its outputs. */
+  losses(batch: B, rng: Rng): LossTermMap;
+}
+
+export interface DataOrderState {
+  rng: RngState;
+  epoch: number;
+  /** Position inside `order` of the next item. */
+  pos: number;
+  /** This epoch's permutation of item indices. */
+  order: number[];
+}
+
+/**
+ * Yields batches of item indices: a fresh seeded shuffle every epoch; a batch never spans two
+ * epochs (the last short one is dropped when it would be smaller than the batch, so every step
+ * sees `batchSize` items). `state()`/`fromState` make a resumed run see the same order.
+ */
+export class DataOrder {
+  private constructor(
+    private readonly n: number,
+    private readonly batchSize: number,
+    private rng: Rng,
+    private epoch: number,
+    private pos: number,
+    private order: number[],
+  ) {}
+
+  static create(n: number, batchSize: number, seed: number): DataOrder {
+    if (n < 1) throw new Error('DataOrder: no items');
+    const d = new DataOrder(n, Math.min(batchSize, n), new Rng(seed), 0, 0, []);
+    d.newEpoch();
+    d.epoch = 0;
+    return d;
+  }
+
+  static fromState(n: number, batchSize: number, s: DataOrderState): DataOrder {
+    return new DataOrder(n, Math.min(batchSize, n), Rng.fromState(s.rng), s.epoch, s.pos, [...s.order]);
+  }
+
+  private newEpoch(): void {
+    this.order = this.rng.shuffle(Array.from({ length: this.n }, (_, i) => i));
+    this.pos = 0;
+    this.epoch++;
+  }
+
+  /** The next batch of indices into the item list. */
+  next(): number[] {
+    if (this.pos + this.batchSize > this.n) this.newEpoch();
+    const b = this.order.slice(this.pos, this.pos + this.batchSize);
+    this.pos += this.batchSize;
+    return b;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  state(): DataOrderState {
+    return { rng: this.rng.state(), epoch: this.epoch, pos: this.pos, order: [...this.order] };
+  }
+}
