@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pngjs from 'pngjs';
+import { SERIES_COLOURS, formatTick, logTicks, niceTicks, renderLinePlot, textWidth, writeLinePlotPng, type Raster } from './plot.js';
+
+const { PNG } = pngjs;
+
+function pixel(r: Raster, x: number, y: number): [number, number, number] {
+  const i = (Math.round(y) * r.width + Math.round(x)) * 4;
+  return [r.data[i]!, r.data[i + 1]!, r.data[i + 2]!];
+}
+
+/** True when a pixel of colour c lies within `rad` pixels of (x, y). */
+function colourNear(r: Raster, x: number, y: number, c: [number, number, number], rad = 2): boolean {
+  for (let dy = -rad; dy <= rad; dy++) for (let dx = -rad; dx <= rad; dx++) {
+    const p = pixel(r, x + dx, y + dy);
+    if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) return true;
+  }
+  return false;
+}
+
+function countColour(r: Raster, c: [number, number, number], box?: [number, number, number, number]): number {
+  let n = 0;
+  const [x0, y0, x1, y1] = box ?? [0, 0, r.width - 1, r.height - 1];
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+    const p = pixel(r, x, y);
+    if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) n++;
+  }
+  return n;
+}
+
+test('nice linear ticks are 1/2/2.5/5 × 10^k steps covering the range', () => {
+  assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(niceTicks(0.013, 0.052), [0.02, 0.03, 0.04, 0.05]);
+  const t = niceTicks(-3, 47);
+  assert.deepEqual(t, [0, 10, 20, 30, 40]);
+  assert.deepEqual(niceTicks(5, 5), [5]);
+});
+
+test('log ticks are decades, with 2 and 5 for short ranges', () => {
+  assert.deepEqual(logTicks(0.001, 100), [0.001, 0.01, 0.1, 1, 10, 100]);
+  assert.deepEqual(logTicks(1, 20), [1, 2, 5, 10, 20]);
+});
+
+test('tick labels are short', () => {
+  assert.equal(formatTick(0), '0');
+  assert.equal(formatTick(0.25), '0.25');
+  assert.equal(formatTick(1500), '1500');
+  assert.equal(formatTick(1e-5), '1e-5');
+  assert.equal(formatTick(2.5e6), '2.5e6');
+  assert.equal(formatTick(0.1 + 0.2), '0.3');
+  assert.equal(textWidth('ab', 2), 22);
+});
+
+test('series are drawn where their data lies, in distinct colours', () => {
+  const x = [0, 0.25, 0.5, 0.75, 1];
+  const { raster, layout } = renderLinePlot({
+    title: 'test plot',
+    xLabel: 't',
+    yLabel: 'δ',
+    series: [
+      { name: 'flat', x, y: x.map(() => 0.5) },
+      { name: 'ramp', x, y: x.map((v) => v) },
+    ],
+  });
+  assert.equal(raster.width, 800);
+  assert.equal(raster.height, 520);
+  assert.deepEqual(layout.xRange, [0, 1]);
+  assert.deepEqual(layout.yRange, [0, 1]);
+  // the flat line at y = 0.5 (x = 0.3 is left of the legend box)
+  const [px, py] = layout.toPx(0.3, 0.5);
+  assert.ok(colourNear(raster, px, py, SERIES_COLOURS[0]!), 'flat series at (0.3, 0.5)');
+  assert.ok(!colourNear(raster, px, layout.toPx(0.3, 0.2)[1], SERIES_COLOURS[0]!, 3), 'flat series not at y = 0.2');
+  // the ramp passes through (0.2, 0.2) and (0.6, 0.6)
+  for (const v of [0.2, 0.6]) {
+    const [qx, qy] = layout.toPx(v, v);
+    assert.ok(colourNear(raster, qx, qy, SERIES_COLOURS[1]!), `ramp at (${v}, ${v})`);
+  }
+  // nothing of a series is drawn outside the frame except its legend swatch
+  const outside = countColour(raster, SERIES_COLOURS[1]!, [0, 0, layout.left - 2, raster.height - 1]);
+  assert.equal(outside, 0);
+  // text was drawn: the title row has dark pixels
+  assert.ok(countColour(raster, [0, 0, 0], [0, 0, raster.width - 1, layout.top - 4]) > 50, 'title ink');
+});
+
+test('log axes map decades evenly and skip non-positive and non-finite points', () => {
+  const x = [0.001, 0.01, 0.1, 1, 10];
+  const { raster, layout } = renderLinePlot({
+    logX: true,
+    logY: true,
+    series: [{ name: 'square', x: [-1, ...x, NaN], y: [1, ...x.map((v) => v * v), 3] }],
+  });
+  const [a] = layout.toPx(0.001, 1);
+  const [b] = layout.toPx(0.01, 1);
+  const [c] = layout.toPx(0.1, 1);
+  assert.ok(Math.abs(b - a - (c - b)) < 1e-9, 'decades are equally wide');
+  const [qx, qy] = layout.toPx(0.1, 0.01);
+  assert.ok(colourNear(raster, qx, qy, SERIES_COLOURS[0]!), 'point (0.1, 0.01) is on the line');
+  assert.deepEqual(layout.xRange, [0.001, 10]);
+});
+
+test('mismatched series lengths are refused', () => {
+  assert.throws(() => renderLinePlot({ series: [{ name: 'bad', x: [1, 2], y: [1] }] }), /bad/);
+});
+
+test('writeLinePlotPng writes a valid PNG atomically', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plot-'));
+  try {
+    const path = join(dir, 'sub', 'p.png');
+    writeLinePlotPng(path, { width: 320, height: 200, title: 'x', series: [{ name: 'a', x: [0, 1], y: [0, 1] }] });
+    const png = PNG.sync.read(readFileSync(path));
+    assert.equal(png.width, 320);
+    assert.equal(png.height, 200);
+    assert.deepEqual(readdirSync(join(dir, 'sub')), ['p.png'], 'no temporary files left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
