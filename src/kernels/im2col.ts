@@ -1,0 +1,105 @@
+/**
+ * Transposed im2col: the patches of an NHWC input laid out so that a weight gradient is ONE plain
+ * 2-D matMul (`colT [kh·kw·cin, N] × dy [N, cout]`). On wasm, matMul with a transpose flag runs at
+ * ~2 GFLOP/s but the plain form at ~30, so we build the transposed layout directly instead of
+ * asking matMul to transpose.
+ *
+ * On the wasm backend this is a registered kernel that writes straight into the wasm heap (no copy
+ * through JS arrays); on any other backend the same loop runs on `dataSync()` data.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Geometry of one im2col: filter size, stride and the zero padding before the first row/column. */
+export interface PatchGeometry {
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  /** Zero rows above / columns left of the input (the bottom/right padding follows from outH/outW). */
+  padTop: number;
+  padLeft: number;
+  outH: number;
+  outW: number;
+}
+
+const KERNEL_NAME = 'DiffttsIm2colT';
+
+/**
+ * The loop shared by both paths. `x` is NHWC [b, h, w, c] row-major; `dst` receives
+ * colT[(i·kw + j)·c + ch][(bi·outH + oy)·outW + ox] = x[bi, oy·sh + i − padTop, ox·sw + j − padLeft, ch]
+ * (zero outside the input). Tiled per output row so the reads stay in cache and every write is a
+ * contiguous run of outW floats.
+ */
+function fillIm2colT(src: Float32Array, dst: Float32Array, shape: readonly number[], g: PatchGeometry): void {
+  const [b, h, w, c] = shape as [number, number, number, number];
+  const { kh, kw, strideH, strideW, padTop, padLeft, outH, outW } = g;
+  const n = b * outH * outW;
+  for (let bi = 0; bi < b; bi++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const col0 = (bi * outH + oy) * outW;
+      for (let i = 0; i < kh; i++) {
+        const iy = oy * strideH + i - padTop;
+        const rowInside = iy >= 0 && iy < h;
+        const xRow = (bi * h + iy) * w;
+        for (let j = 0; j < kw; j++) {
+          // Output columns whose input column lies inside [0, w): ox in [oxLo, oxHi).
+          const off = j - padLeft;
+          let oxLo = Math.min(outW, off >= 0 ? 0 : Math.ceil(-off / strideW));
+          let oxHi = Math.min(outW, Math.floor((w - 1 - off) / strideW) + 1);
+          if (!rowInside) { oxLo = 0; oxHi = 0; }
+          if (oxHi < oxLo) oxHi = oxLo;
+          for (let ch = 0; ch < c; ch++) {
+            const base = ((i * kw + j) * c + ch) * n + col0;
+            for (let ox = 0; ox < oxLo; ox++) dst[base + ox] = 0;
+            let s = (xRow + oxLo * strideW + off) * c + ch;
+            const step = strideW * c;
+            for (let ox = oxLo; ox < oxHi; ox++, s += step) dst[base + ox] = src[s]!;
+            for (let ox = oxHi; ox < outW; ox++) dst[base + ox] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+function ensureRegistered(): void {
+  if (tf.getKernel(KERNEL_NAME, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: KERNEL_NAME,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const g = attrs as unknown as PatchGeometry;
+      const be = backend as unknown as WasmBackendLike;
+      const n = x.shape[0]! * g.outH * g.outW;
+      const out = be.makeOutput([g.kh * g.kw * x.shape[3]!, n], 'float32');
+      // Views are taken after makeOutput: the allocation may grow (and so detach) the heap.
+      fillIm2colT(be.typedArrayFromHeap(x), be.typedArrayFromHeap(out), x.shape, g);
+      return out;
+    },
+  });
+}
+
+/**
+ * colT of `x` for geometry `g`.
+ * @param x NHWC input [b, h, w, c]
+ * @returns [kh·kw·c, b·outH·outW]; row order (i, j, ch) matches a filter [kh, kw, c, cout]
+ *   reshaped to [kh·kw·c, cout].
+ */
+export function im2colT(x: tf.Tensor4D, g: PatchGeometry): tf.Tensor2D {
+  const c = x.shape[3];
+  const rows = g.kh * g.kw * c;
+  const n = x.shape[0] * g.outH * g.outW;
+  if (tf.getBackend() === 'wasm') {
+    ensureRegistered();
+    return tf.engine().runKernel(KERNEL_NAME, { x }, g as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  const dst = new Float32Array(rows * n);
+  fillIm2colT(x.dataSync() as Float32Array, dst, x.shape, g);
+  return tf.tensor2d(dst, [rows, n]);
+}
