@@ -367,8 +367,9 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   if (plot.xLabel) cv.text(plot.xLabel, Math.round((left + right) / 2 - textWidth(plot.xLabel, labelScale) / 2), H - 8 - GLYPH_H * labelScale, BLACK, labelScale);
   if (plot.yLabel) cv.text(plot.yLabel, 12, Math.round((top + bottom) / 2 + textWidth(plot.yLabel, labelScale) / 2), BLACK, labelScale, true);
 
-  // series
+  // series (remembering where ink went, to keep the legend off the curves)
   const clip: [number, number, number, number] = [left, top, right, bottom];
+  const inked: [number, number][] = [];
   plot.series.forEach((s, k) => {
     const c = SERIES_COLOURS[k % SERIES_COLOURS.length]!;
     let prev: [number, number] | null = null;
@@ -381,20 +382,24 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
         continue;
       }
       const p = toPx(x, y);
-      if (prev) cv.line(prev[0], prev[1], p[0], p[1], c, clip);
-      else cv.line(p[0], p[1], p[0], p[1], c, clip);
+      const from = prev ?? p;
+      cv.line(from[0], from[1], p[0], p[1], c, clip);
+      for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
       prev = p;
     }
   });
 
-  // legend (top-right inside the plot area)
+  // legend: in the corner of the plot area that covers the fewest drawn points
   if (plot.series.length > 0) {
     const ls = labelScale;
     const rowH = GLYPH_H * ls + 6;
     const boxW = 16 + 24 + 8 + Math.max(...plot.series.map((s) => textWidth(s.name, ls)));
     const boxH = 8 + rowH * plot.series.length;
-    const bx = right - boxW - 8;
-    const by = top + 8;
+    const corners: [number, number][] = [
+      [right - boxW - 8, top + 8], [left + 8, top + 8], [right - boxW - 8, bottom - boxH - 8], [left + 8, bottom - boxH - 8],
+    ];
+    const covered = corners.map(([x, y]) => inked.filter(([px, py]) => px >= x - 4 && px <= x + boxW + 4 && py >= y - 4 && py <= y + boxH + 4).length);
+    const [bx, by] = corners[covered.indexOf(Math.min(...covered))]!;
     cv.rect(bx, by, bx + boxW, by + boxH, [255, 255, 255]);
     cv.hline(bx, bx + boxW, by, DARK);
     cv.hline(bx, bx + boxW, by + boxH, DARK);
