@@ -1,4 +1,88 @@
+/**
+ * `difftts train` and `difftts synthesize`. Recipe fields can be overridden with `--a.b value`
+ * (e.g. `--loss.type pseudo-huber --train.batchSize 4`); those words are parsed by
+ * src/train/overrides.ts, not by commander.
+ */
 import type { Command } from 'commander';
+import { backendFor, parseNumber } from './options.js';
+import { parseOverrideArgs } from '../train/overrides.js';
+import { runTraining } from '../train/run.js';
+import { UserError } from '../errors.js';
 
-/** Registers the 'train' commands (being built). */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a Grad-TTS model from a recipe (recipe fields can be overridden: --train.lr 3e-4 --loss.type pseudo-huber)')
+    .requiredOption('--recipe <file>', 'recipe JSON (e.g. recipes/tiny.json)')
+    .option('--data <path>', 'prepared feature cache or LJSpeech-layout corpus (default: the recipe\'s data.path)')
+    .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, samples)')
+    .option('--steps <n>', 'total training steps (overrides train.steps)')
+    .option('--resume', 'continue from the newest loadable checkpoint in --out')
+    .option('--force', 'start over (or resume with a changed recipe) in an existing run directory')
+    .option('--skip-bad', 'skip unreadable or bad utterances instead of stopping')
+    .option('--max-minutes <m>', 'stop after this many minutes of training, with a checkpoint (resume later)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async function (this: Command) {
+      const o = this.opts() as { recipe: string; data?: string; out: string; steps?: string; resume?: boolean; force?: boolean; skipBad?: boolean; maxMinutes?: string };
+      const overrides = parseOverrideArgs(this.args);
+      const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
+      const maxMinutes = o.maxMinutes === undefined ? undefined : parseNumber(o.maxMinutes, '--max-minutes', { min: 0 });
+      const backend = await backendFor(this);
+      const res = await runTraining({
+        recipePath: o.recipe,
+        overrides,
+        dataPath: o.data,
+        outDir: o.out,
+        steps,
+        resume: o.resume,
+        force: o.force,
+        skipBad: o.skipBad,
+        maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
+        backend,
+        argv: process.argv.slice(1),
+      });
+      process.stdout.write(`trained ${res.runDir} to step ${res.step}/${res.totalSteps}${res.stoppedBy === 'steps' ? '' : ` (stopped: ${res.stoppedBy})`}; checkpoint ${res.checkpoint}\n`);
+      if (res.stoppedBy === 'signal') process.exitCode = 130;
+    });
+
+  program
+    .command('synthesize')
+    .description('text → mel (Grad-TTS reverse diffusion) → Griffin-Lim → WAV')
+    .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
+    .option('--text <text>', 'the sentence to speak')
+    .option('--text-file <file>', 'one sentence per line; writes OUT-001.wav, OUT-002.wav, … (or into OUT/ when it is a directory)')
+    .requiredOption('--out <file.wav>', 'output WAV (or directory with --text-file)')
+    .option('--steps <n>', 'reverse-diffusion steps (default: the recipe\'s synth.steps)')
+    .option('--temperature <t>', 'prior temperature (default: the recipe\'s synth.temperature)')
+    .option('--length-scale <s>', 'duration multiplier (default: the recipe\'s synth.lengthScale)')
+    .option('--stochastic', 'stochastic (SDE) sampler instead of the probability-flow ODE')
+    .option('--seed <s>', 'noise seed', '1')
+    .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
+    .option('--png <file.png>', 'also write the mel as a PNG')
+    .option('--iters <n>', 'Griffin-Lim iterations', '32')
+    .action(async function (this: Command) {
+      const o = this.opts() as Record<string, string | boolean | undefined>;
+      if (!o.text === !o.textFile) throw new UserError('synthesize: give exactly one of --text or --text-file');
+      await backendFor(this);
+      const { synthesizeToFiles, readTextFile } = await import('../train/synthesize.js');
+      const num = (k: string, flag: string, integer = false) =>
+        o[k] === undefined ? undefined : parseNumber(String(o[k]), flag, { integer, min: integer ? 1 : Number.MIN_VALUE });
+      const texts = o.textFile ? readTextFile(String(o.textFile)) : [String(o.text)];
+      const written = await synthesizeToFiles({
+        checkpoint: String(o.checkpoint),
+        texts,
+        out: String(o.out),
+        many: Boolean(o.textFile),
+        steps: num('steps', '--steps', true),
+        temperature: num('temperature', '--temperature'),
+        lengthScale: num('lengthScale', '--length-scale'),
+        stochastic: Boolean(o.stochastic),
+        seed: parseNumber(String(o.seed), '--seed', { integer: true, min: 0 }),
+        melOut: o.melOut as string | undefined,
+        png: o.png as string | undefined,
+        iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),
+      });
+      for (const w of written) process.stdout.write(`wrote ${w.wav} (${w.seconds.toFixed(2)} s of audio)\n`);
+    });
+}
