@@ -15,7 +15,7 @@ function power(x: ArrayLike<number>, from: number, to: number): number {
 // Edges are excluded from the quality measures: the filter sees zeros beyond the signal there.
 const EDGE = 400;
 
-test('resample: 1 kHz sine 48000 → 22050 keeps > 60 dB SNR against the ideal sine (measured ≈ 100 dB)', () => {
+test('resample: 1 kHz sine 48000 → 22050 keeps > 60 dB SNR against the ideal sine (measured 125 dB)', () => {
   const x = tone(1000, 48000, 48000);
   const y = resample(x, 48000, 22050);
   assert.equal(y.length, 22050);
@@ -25,15 +25,15 @@ test('resample: 1 kHz sine 48000 → 22050 keeps > 60 dB SNR against the ideal s
   err /= y.length - 2 * EDGE;
   const snr = 10 * Math.log10(power(ideal, EDGE, y.length - EDGE) / err);
   assert.ok(snr > 60, `SNR ${snr.toFixed(1)} dB`);
-  assert.ok(snr > 90, `SNR ${snr.toFixed(1)} dB below the ~100 dB design`);
+  assert.ok(snr > 110, `SNR ${snr.toFixed(1)} dB below the measured 125 dB`);
 });
 
-test('resample: content above the new Nyquist (11025 Hz) is suppressed by ≥ 80 dB (design: 100 dB stop band)', () => {
+test('resample: content above the new Nyquist (11025 Hz) is suppressed by ≥ 100 dB (measured 108–121 dB at 11.1–20 kHz)', () => {
   for (const f of [11100, 12000, 15000, 20000]) {
     const x = tone(f, 48000, 24000);
     const y = resample(x, 48000, 22050);
     const att = 10 * Math.log10(power(x, 0, x.length) / power(y, EDGE, y.length - EDGE));
-    assert.ok(att >= 80, `${f} Hz attenuated only ${att.toFixed(1)} dB`);
+    assert.ok(att >= 100, `${f} Hz attenuated only ${att.toFixed(1)} dB`);
   }
   // while pass-band content (up to 0.85 × Nyquist = 9.4 kHz) matches the ideal tone to > 80 dB SNR
   for (const f of [100, 5000, 9000]) {

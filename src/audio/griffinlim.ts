@@ -1,0 +1,243 @@
+/**
+ * Griffin-Lim vocoder for HiFi-GAN-style log-mels (the inverse of `logMel`).
+ *
+ * 1. mel = exp(logMel)                                   [nMels, frames]
+ * 2. linear magnitude S ≥ 0 with F·S ≈ mel (F = the Slaney filterbank), per frame:
+ *    start from the minimum-norm solution S₀ = max(0, Fᵀ(FFᵀ)⁻¹·mel), then run projected-gradient
+ *    NNLS steps S ← max(0, S − Fᵀ(F·S − mel)/λ_max(FᵀF)). Why: the pseudo-inverse alone rings
+ *    (negative lobes between neighbouring filters) and clamping those breaks F·S = mel; a few
+ *    NNLS steps repair that for ~1 ms per step, while bins that no filter covers (above fMax)
+ *    stay 0 as in the minimum-norm solution.
+ * 3. fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013): with c = S·e^{iφ},
+ *    t_n = STFT(iSTFT(c_{n−1})), c_n = S·phase(t_n + α(t_n − t_{n−1})), α = momentum (0.99),
+ *    starting from seeded uniformly random phases. Output = iSTFT(c_N).
+ *
+ * The STFT is the padded, uncentered one of logMel, so Griffin-Lim runs on the padded signal of
+ * (frames − 1)·hop + nFft samples; the returned waveform drops ⌊(nFft − hop)/2⌋ samples on each
+ * side, giving (frames − 1)·hop + nFft − 2·⌊(nFft − hop)/2⌋ samples — frames·hop for the defaults —
+ * which is exactly the length whose logMel has `frames` frames again.
+ */
+import { DEFAULT_MEL, melFilterbank, melWindow, checkMelConfig, type Mel, type MelConfig, type MelFilterbank } from './mel.js';
+import { forEachFrame, overlapAdd, windowSumSquare } from './stft.js';
+import { Rng } from '../util/rng.js';
+
+export interface GriffinLimOptions {
+  /** Griffin-Lim iterations (default 32). */
+  iters?: number;
+  /** Fast Griffin-Lim momentum α (default 0.99; 0 = classic Griffin-Lim). */
+  momentum?: number;
+  /** Seed of the random initial phase (default 0). */
+  seed?: number;
+  /** Projected-gradient NNLS steps for the mel → linear step (default 10). */
+  nnlsIters?: number;
+  /** Mel parameters the mel was computed with (default DEFAULT_MEL). */
+  cfg?: MelConfig;
+  /** Called after each Griffin-Lim iteration (1-based), e.g. for a progress bar. */
+  onIter?: (i: number, total: number) => void;
+}
+
+/** A non-negative linear magnitude spectrogram, frame-major: bin k of frame t at t·bins + k. */
+export interface Magnitude {
+  data: Float64Array;
+  frames: number;
+  bins: number;
+}
+
+/** Rebuilds a waveform from a log-mel. Returns (frames − 1)·hop + nFft − 2·⌊(nFft − hop)/2⌋ samples. */
+export function griffinLim(mel: Mel, opts: GriffinLimOptions = {}): Float32Array {
+  const cfg = opts.cfg ?? DEFAULT_MEL;
+  return griffinLimMagnitude(melToLinear(mel, cfg, opts.nnlsIters ?? 10), opts);
+}
+
+/** Output length of griffinLim for a mel of `frames` frames. */
+export function griffinLimLength(frames: number, cfg: MelConfig = DEFAULT_MEL): number {
+  if (frames === 0) return 0;
+  return (frames - 1) * cfg.hop + cfg.nFft - 2 * Math.floor((cfg.nFft - cfg.hop) / 2);
+}
+
+/**
+ * Mel → linear magnitude: minimum-norm pseudo-inverse clamped at 0, then `iters` projected
+ * gradient steps of min ‖F·S − exp(mel)‖² s.t. S ≥ 0 (see the module comment).
+ */
+export function melToLinear(mel: Mel, cfg: MelConfig = DEFAULT_MEL, iters = 10): Magnitude {
+  checkMelConfig(cfg);
+  if (mel.nMels !== cfg.nMels) throw new Error(`melToLinear: mel has ${mel.nMels} bins, config expects ${cfg.nMels}`);
+  const fb = melFilterbank(cfg);
+  const { nMels, nBins, start, len, offset, weights } = fb;
+  const { frames } = mel;
+  const G = gramInverse(fb);
+  const step = 1 / lipschitz(fb);
+  const out = new Float64Array(frames * nBins);
+  const target = new Float64Array(nMels);
+  const y = new Float64Array(nMels);
+  const r = new Float64Array(nMels);
+  for (let t = 0; t < frames; t++) {
+    for (let m = 0; m < nMels; m++) target[m] = Math.exp(mel.data[m * frames + t]!);
+    // y = (FFᵀ)⁻¹ target; S = max(0, Fᵀ y)
+    for (let i = 0; i < nMels; i++) {
+      let s = 0;
+      for (let j = 0; j < nMels; j++) s += G[i * nMels + j]! * target[j]!;
+      y[i] = s;
+    }
+    const S = out.subarray(t * nBins, (t + 1) * nBins);
+    applyFT(fb, y, S);
+    for (let k = 0; k < nBins; k++) if (S[k]! < 0) S[k] = 0;
+    for (let it = 0; it < iters; it++) {
+      for (let m = 0; m < nMels; m++) {
+        let v = 0;
+        const k0 = start[m]!;
+        const o = offset[m]!;
+        for (let j = 0; j < len[m]!; j++) v += weights[o + j]! * S[k0 + j]!;
+        r[m] = (v - target[m]!) * step;
+      }
+      for (let m = 0; m < nMels; m++) {
+        const k0 = start[m]!;
+        const o = offset[m]!;
+        const rm = r[m]!;
+        for (let j = 0; j < len[m]!; j++) S[k0 + j] -= weights[o + j]! * rm;
+      }
+      for (let k = 0; k < nBins; k++) if (S[k]! < 0) S[k] = 0;
+    }
+  }
+  return { data: out, frames, bins: nBins };
+}
+
+/** S = Fᵀ y for one frame (S is overwritten). */
+function applyFT(fb: MelFilterbank, y: Float64Array, S: Float64Array): void {
+  S.fill(0);
+  for (let m = 0; m < fb.nMels; m++) {
+    const k0 = fb.start[m]!;
+    const o = fb.offset[m]!;
+    for (let j = 0; j < fb.len[m]!; j++) S[k0 + j] += fb.weights[o + j]! * y[m]!;
+  }
+}
+
+const gramCache = new WeakMap<MelFilterbank, Float64Array>();
+
+/** (F·Fᵀ)⁻¹, dense [nMels, nMels], by Gauss-Jordan elimination in float64 (F·Fᵀ is SPD and small). */
+function gramInverse(fb: MelFilterbank): Float64Array {
+  const hit = gramCache.get(fb);
+  if (hit) return hit;
+  const n = fb.nMels;
+  const dense = new Float64Array(n * fb.nBins);
+  for (let m = 0; m < n; m++) for (let j = 0; j < fb.len[m]!; j++) dense[m * fb.nBins + fb.start[m]! + j] = fb.weights[fb.offset[m]! + j]!;
+  const a = new Float64Array(n * 2 * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < fb.nBins; k++) s += dense[i * fb.nBins + k]! * dense[j * fb.nBins + k]!;
+      a[i * 2 * n + j] = s;
+    }
+    a[i * 2 * n + n + i] = 1;
+  }
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let i = c + 1; i < n; i++) if (Math.abs(a[i * 2 * n + c]!) > Math.abs(a[p * 2 * n + c]!)) p = i;
+    if (p !== c) for (let j = 0; j < 2 * n; j++) [a[c * 2 * n + j], a[p * 2 * n + j]] = [a[p * 2 * n + j]!, a[c * 2 * n + j]!];
+    const piv = a[c * 2 * n + c]!;
+    if (Math.abs(piv) < 1e-300) throw new Error('melToLinear: mel filterbank has linearly dependent filters (nMels too large for nFft?)');
+    for (let j = 0; j < 2 * n; j++) a[c * 2 * n + j] /= piv;
+    for (let i = 0; i < n; i++) {
+      if (i === c) continue;
+      const f = a[i * 2 * n + c]!;
+      if (f === 0) continue;
+      for (let j = 0; j < 2 * n; j++) a[i * 2 * n + j] -= f * a[c * 2 * n + j]!;
+    }
+  }
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) inv[i * n + j] = a[i * 2 * n + n + j]!;
+  gramCache.set(fb, inv);
+  return inv;
+}
+
+/** λ_max(FᵀF) = λ_max(FFᵀ) by power iteration: the projected-gradient step is its inverse. */
+function lipschitz(fb: MelFilterbank): number {
+  const n = fb.nMels;
+  let v = new Float64Array(n).fill(1);
+  const S = new Float64Array(fb.nBins);
+  let lambda = 0;
+  for (let it = 0; it < 100; it++) {
+    applyFT(fb, v, S);
+    const w = new Float64Array(n);
+    for (let m = 0; m < n; m++) {
+      let s = 0;
+      for (let j = 0; j < fb.len[m]!; j++) s += fb.weights[fb.offset[m]! + j]! * S[fb.start[m]! + j]!;
+      w[m] = s;
+    }
+    const norm = Math.hypot(...w);
+    lambda = norm / Math.hypot(...v);
+    v = w.map((x) => x / norm);
+  }
+  return lambda * 1.01; // a hair above λ_max keeps the step strictly stable
+}
+
+/**
+ * Fast Griffin-Lim on a linear magnitude (frame-major, bins = nFft/2 + 1) in the padded,
+ * uncentered STFT domain of `cfg`; returns the unpadded waveform (see the module comment).
+ */
+export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}): Float32Array {
+  const cfg = opts.cfg ?? DEFAULT_MEL;
+  checkMelConfig(cfg);
+  const iters = opts.iters ?? 32;
+  const alpha = opts.momentum ?? 0.99;
+  const { frames, bins } = mag;
+  if (bins !== cfg.nFft / 2 + 1) throw new Error(`griffinLim: magnitude has ${bins} bins, nFft ${cfg.nFft} needs ${cfg.nFft / 2 + 1}`);
+  if (frames === 0) return new Float32Array(0);
+  const S = mag.data;
+  const stftCfg = { nFft: cfg.nFft, hop: cfg.hop, window: melWindow(cfg) };
+  const padLen = (frames - 1) * cfg.hop + cfg.nFft;
+  const wss = windowSumSquare(stftCfg.window, cfg.hop, frames);
+  const invWss = new Float64Array(padLen);
+  for (let i = 0; i < padLen; i++) invWss[i] = wss[i]! > 1e-10 ? 1 / wss[i]! : 1;
+
+  const size = frames * bins;
+  const cRe = new Float64Array(size); // current coefficients S·e^{iφ}
+  const cIm = new Float64Array(size);
+  const pRe = new Float64Array(size); // previous rebuilt spectrogram t_{n−1}
+  const pIm = new Float64Array(size);
+  const x = new Float64Array(padLen);
+
+  const rng = new Rng(opts.seed ?? 0);
+  for (let i = 0; i < size; i++) {
+    const phi = 2 * Math.PI * rng.uniform();
+    cRe[i] = S[i]! * Math.cos(phi);
+    cIm[i] = S[i]! * Math.sin(phi);
+  }
+  const synth = () => {
+    overlapAdd(cRe, cIm, frames, stftCfg, x);
+    for (let i = 0; i < padLen; i++) x[i] *= invWss[i]!;
+  };
+  for (let it = 0; it < iters; it++) {
+    synth();
+    const first = it === 0;
+    forEachFrame(x, stftCfg, (t, s) => {
+      const o = t * bins;
+      for (let k = 0; k < bins; k++) {
+        const i = o + k;
+        const tr = s[2 * k]!;
+        const ti = s[2 * k + 1]!;
+        // t_n + α(t_n − t_{n−1}); on the first iteration there is no t_{n−1}
+        const ar = first ? tr : tr + alpha * (tr - pRe[i]!);
+        const ai = first ? ti : ti + alpha * (ti - pIm[i]!);
+        pRe[i] = tr;
+        pIm[i] = ti;
+        const a = Math.sqrt(ar * ar + ai * ai);
+        if (a > 1e-16) {
+          const g = S[i]! / a;
+          cRe[i] = ar * g;
+          cIm[i] = ai * g;
+        } else {
+          cRe[i] = S[i]!;
+          cIm[i] = 0;
+        }
+      }
+    }, frames);
+    opts.onIter?.(it + 1, iters);
+  }
+  synth();
+  const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
+  const outLen = griffinLimLength(frames, cfg);
+  const out = new Float32Array(outLen);
+  for (let i = 0; i < outLen; i++) out[i] = x[pad + i]!;
+  return out;
+}
