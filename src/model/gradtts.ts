@@ -1,0 +1,285 @@
+/**
+ * Grad-TTS (Popov et al. 2021, arXiv 2105.06337): text encoder + duration predictor, monotonic
+ * alignment search, and a score-based U-Net decoder on a VP-SDE whose prior mean is the aligned
+ * encoder output μ. The training loss splits into the terms Grad-TTS/Matcha log:
+ *   duration  Σ (log ŵ − log(1e-8 + d_MAS))² / Σ text lengths
+ *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)
+ *   diffusion diffusionLoss(loss cfg, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
+ * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Mel } from '../audio/mel.js';
+import { UserError } from '../errors.js';
+import { diffusionLoss, type LossConfig } from '../loss/index.js';
+import type { Rng } from '../util/rng.js';
+import { fixLen, type ModelConfig } from './configs.js';
+import { forwardDiffusion, reverseStep } from './diffusion.js';
+import { textEncoder } from './encoder.js';
+import type { Ctx } from './layers.js';
+import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
+import { ParamStore } from './params.js';
+import { scoreUNet } from './unet.js';
+
+/** Unpadded utterances: ids[i] (token ids) and mels[i] ([nFeats, frames], natural-log mel). */
+export interface Batch {
+  ids: Int32Array[];
+  mels: Mel[];
+}
+
+/** Scalar loss terms of one batch (the caller disposes them). deltaMean: mean δ of the loss schedule. */
+export interface LossTerms {
+  duration: tf.Scalar;
+  prior: tf.Scalar;
+  diffusion: tf.Scalar;
+  total: tf.Scalar;
+  deltaMean: tf.Scalar;
+}
+
+export interface SynthesisOptions {
+  /** Reverse-diffusion steps. */
+  steps: number;
+  /** τ: the sampler starts from N(μ, τ⁻¹ I) (Grad-TTS uses 1.5). */
+  temperature: number;
+  /** Multiplies the predicted durations (> 1 = slower speech). */
+  lengthScale: number;
+  /** Reverse SDE (with noise) instead of the probability-flow ODE. */
+  stochastic: boolean;
+  rng: Rng;
+}
+
+const T_EPS = 1e-5;
+const LN_2PI = Math.log(2 * Math.PI);
+
+/** Per-token frame counts ⌈exp(log ŵ)·lengthScale⌉ (≥ 1 each) of one utterance. */
+function predictedDurations(logw: Float32Array | Int32Array | Uint8Array, n: number, lengthScale: number): Int32Array {
+  const d = new Int32Array(n);
+  for (let i = 0; i < n; i++) d[i] = Math.max(1, Math.ceil(Math.exp(logw[i]!) * lengthScale));
+  return d;
+}
+
+/** One-hot alignment [B, W, Tx]: frame j of sample b (offset off[b]) → token path_b[off + j]. */
+function alignmentTensor(paths: Int32Array[], offsets: number[], lens: number[], w: number, tx: number): tf.Tensor3D {
+  const b = paths.length;
+  const a = new Float32Array(b * w * tx);
+  for (let s = 0; s < b; s++) {
+    for (let j = 0; j < lens[s]!; j++) a[(s * w + j) * tx + paths[s]![offsets[s]! + j]!] = 1;
+  }
+  return tf.tensor3d(a, [b, w, tx]);
+}
+
+/** μ per token [B, Tx, F] aligned to frames by A [B, W, Tx] → [B, F, W]. */
+function alignMu(a: tf.Tensor3D, mu: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(tf.matMul(a, mu), [0, 2, 1]) as tf.Tensor3D;
+}
+
+/** Pads the mels' [F, frames] data into [B, F, W], frames offsets[b] .. offsets[b]+lens[b]. */
+function melTensor(mels: Mel[], offsets: number[], lens: number[], w: number, f: number): tf.Tensor3D {
+  const b = mels.length;
+  const y = new Float32Array(b * f * w);
+  for (let s = 0; s < b; s++) {
+    const m = mels[s]!;
+    for (let r = 0; r < f; r++) y.set(m.data.subarray(r * m.frames + offsets[s]!, r * m.frames + offsets[s]! + lens[s]!), (s * f + r) * w);
+  }
+  return tf.tensor3d(y, [b, f, w]);
+}
+
+/** Frame mask [B, 1, W] with lens[b] leading ones. */
+function frameMask(lens: number[], w: number): tf.Tensor3D {
+  const m = new Float32Array(lens.length * w);
+  lens.forEach((l, s) => m.fill(1, s * w, s * w + l));
+  return tf.tensor3d(m, [lens.length, 1, w]);
+}
+
+export class GradTTS {
+  readonly variables: Map<string, tf.Variable>;
+  private readonly ps: ParamStore;
+
+  private constructor(readonly cfg: ModelConfig, readonly nSymbols: number, seed: number) {
+    this.ps = new ParamStore(seed);
+    this.variables = this.ps.variables;
+  }
+
+  /** A model with weights drawn deterministically from `seed` (same seed → same weights). */
+  static create(cfg: ModelConfig, nSymbols: number, seed: number): GradTTS {
+    const m = new GradTTS(cfg, nSymbols, seed);
+    // One tiny forward creates every weight, in a fixed order.
+    tf.tidy(() => {
+      const ctx = m.ctx(false, null);
+      textEncoder(ctx, cfg, nSymbols, tf.tensor2d([[0]], [1, 1], 'int32'), tf.ones([1, 1, 1]));
+      const w = fixLen(1, cfg);
+      const z = tf.zeros([1, cfg.nFeats, w]) as tf.Tensor3D;
+      scoreUNet(ctx, cfg, z, z, tf.ones([1, 1, w]), tf.tensor1d([0.5]));
+    });
+    m.ps.freeze();
+    return m;
+  }
+
+  private ctx(training: boolean, rng: Rng | null): Ctx {
+    return { ps: this.ps, training, rng };
+  }
+
+  /** Number of trainable weights. */
+  paramCount(): number {
+    return this.ps.count();
+  }
+
+  private checkIds(ids: Int32Array, where: string): void {
+    if (ids.length === 0) throw new UserError(`${where}: empty token sequence (expected at least one symbol)`);
+    for (const id of ids) {
+      if (!(id >= 0 && id < this.nSymbols)) throw new UserError(`${where}: token id ${id} outside the model's symbol set (expected 0..${this.nSymbols - 1})`);
+    }
+  }
+
+  /** Runs the encoder on padded ids; returns μ [B, Tx, F], log ŵ [B, Tx, 1], mask [B, Tx, 1]. */
+  private encode(ids: Int32Array[], ctx: Ctx): { mu: tf.Tensor3D; logw: tf.Tensor3D; xMask: tf.Tensor3D; tx: number } {
+    const b = ids.length;
+    const tx = Math.max(...ids.map((x) => x.length));
+    const idp = new Int32Array(b * tx);
+    const xm = new Float32Array(b * tx);
+    ids.forEach((x, s) => {
+      idp.set(x, s * tx);
+      xm.fill(1, s * tx, s * tx + x.length);
+    });
+    const xMask = tf.tensor3d(xm, [b, tx, 1]);
+    const { mu, logw } = textEncoder(ctx, this.cfg, this.nSymbols, tf.tensor2d(idp, [b, tx], 'int32'), xMask);
+    return { mu, logw, xMask, tx };
+  }
+
+  /**
+   * Loss terms for one batch. Synchronous (MAS reads μ with dataSync), so it can run inside
+   * tf.variableGrads. Draws from rng, in order: dropout masks, segment offsets, t [B], z.
+   */
+  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true): LossTerms {
+    const cfg = this.cfg;
+    const f = cfg.nFeats;
+    const b = batch.ids.length;
+    if (b === 0 || batch.mels.length !== b) throw new Error(`GradTTS.losses: ${b} id sequences but ${batch.mels.length} mels`);
+    batch.ids.forEach((x, s) => this.checkIds(x, `batch item ${s}`));
+    batch.mels.forEach((m, s) => {
+      if (m.nMels !== f || m.frames < 1 || m.data.length !== f * m.frames) throw new Error(`GradTTS.losses: batch item ${s}: mel is [${m.nMels}, ${m.frames}], expected [${f}, frames ≥ 1]`);
+    });
+    const txLens = batch.ids.map((x) => x.length);
+    const tyLens = batch.mels.map((m) => m.frames);
+    const ty = Math.max(...tyLens);
+
+    return tf.tidy(() => {
+      const ctx = this.ctx(training, rng);
+      const { mu, logw, xMask, tx } = this.encode(batch.ids, ctx);
+
+      // --- MAS on log N(y_j; μ_i, I) up to terms constant along a path: μ_i·y_j − ½|μ_i|²
+      const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
+      const logp = tf.tidy(() => tf.sub(tf.matMul(mu, y), tf.mul(tf.sum(tf.square(mu), 2, true), 0.5)).dataSync() as Float32Array);
+      const paths: Int32Array[] = [];
+      const logwTarget = new Float32Array(b * tx);
+      for (let s = 0; s < b; s++) {
+        const lp = new Float32Array(txLens[s]! * tyLens[s]!);
+        for (let i = 0; i < txLens[s]!; i++) lp.set(logp.subarray((s * tx + i) * ty, (s * tx + i) * ty + tyLens[s]!), i * tyLens[s]!);
+        const path = maximumPath(lp, txLens[s]!, tyLens[s]!);
+        paths.push(path);
+        const d = durationsFromPath(path, txLens[s]!);
+        for (let i = 0; i < txLens[s]!; i++) logwTarget[s * tx + i] = Math.log(1e-8 + d[i]!);
+      }
+
+      // --- duration: MSE of log-durations per token
+      const sumTx = txLens.reduce((p, q) => p + q, 0);
+      const duration = tf.div(tf.sum(tf.square(tf.sub(logw, tf.mul(tf.tensor3d(logwTarget, [b, tx, 1]), xMask)))), sumTx) as tf.Scalar;
+
+      // --- prior: Gaussian NLL of every valid frame under N(μ_aligned, I)
+      const zeros = new Array<number>(b).fill(0);
+      const yMask = frameMask(tyLens, ty);
+      const muY = alignMu(alignmentTensor(paths, zeros, tyLens, ty, tx), mu);
+      const prior = tf.div(
+        tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)),
+        tf.mul(tf.sum(yMask), f),
+      ) as tf.Scalar;
+
+      // --- diffusion on a random segment of each utterance (the same frames of y and μ_aligned)
+      const seg = cfg.segmentFrames === null ? ty : Math.min(cfg.segmentFrames, ty);
+      const w = fixLen(seg, cfg);
+      const cutLens = tyLens.map((l) => Math.min(l, seg));
+      const offsets = tyLens.map((l) => (l > seg ? rng.int(l - seg + 1) : 0));
+      const y0 = melTensor(batch.mels, offsets, cutLens, w, f);
+      const muCut = alignMu(alignmentTensor(paths, offsets, cutLens, w, tx), mu);
+      const mask = frameMask(cutLens, w);
+      const ts = Array.from({ length: b }, () => T_EPS + (1 - 2 * T_EPS) * rng.uniform());
+      const tT = tf.tensor1d(ts);
+      const z = tf.mul(tf.tensor3d(rng.normals(b * f * w), [b, f, w]), mask) as tf.Tensor3D;
+      const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
+      const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
+      const residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
+      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, tT);
+      const deltaMean = tf.mean(delta) as tf.Scalar;
+      const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
+      return { duration, prior, diffusion, total, deltaMean };
+    });
+  }
+
+  /** μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]. */
+  private alignedPrior(ids: Int32Array, lengthScale: number): { muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number } {
+    this.checkIds(ids, 'synthesize');
+    if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
+    return tf.tidy(() => {
+      const { mu, logw, tx } = this.encode([ids], this.ctx(false, null));
+      const d = predictedDurations(logw.dataSync(), tx, lengthScale);
+      const path = pathFromDurations(d);
+      const frames = path.length;
+      const w = fixLen(frames, this.cfg);
+      const muY = alignMu(alignmentTensor([path], [0], [frames], w, tx), mu);
+      return { muY, mask: frameMask([frames], w), frames };
+    });
+  }
+
+  private toMel(x: tf.Tensor3D, frames: number): Mel {
+    const f = this.cfg.nFeats;
+    const data = tf.tidy(() => tf.slice(x, [0, 0, 0], [1, f, frames]).dataSync() as Float32Array);
+    return { data: Float32Array.from(data), nMels: f, frames };
+  }
+
+  /** Encoder-only: μ aligned by predicted durations × lengthScale → Mel [nFeats, frames]. */
+  prior(ids: Int32Array, lengthScale = 1): Mel {
+    const { muY, mask, frames } = this.alignedPrior(ids, lengthScale);
+    try {
+      return this.toMel(muY, frames);
+    } finally {
+      muY.dispose();
+      mask.dispose();
+    }
+  }
+
+  /**
+   * Text ids → mel [nFeats, frames] by reverse diffusion from N(μ, τ⁻¹ I), `steps` Euler steps at
+   * t = 1 − (i + ½)h (Grad-TTS). frames = Σ ⌈exp(log ŵ)·lengthScale⌉.
+   */
+  synthesize(ids: Int32Array, opts: SynthesisOptions): Mel {
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
+    if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
+    const { muY, mask, frames } = this.alignedPrior(ids, opts.lengthScale);
+    const [, f, w] = muY.shape;
+    const cfg = this.cfg;
+    const ctx = this.ctx(false, null);
+    let x = tf.tidy(() => tf.mul(tf.add(muY, tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature)), mask) as tf.Tensor3D);
+    try {
+      const h = 1 / opts.steps;
+      for (let i = 0; i < opts.steps; i++) {
+        const t = 1 - (i + 0.5) * h;
+        const next = tf.tidy(() => {
+          const score = scoreUNet(ctx, cfg, x, muY, mask, tf.tensor1d([t]));
+          const noise = opts.stochastic ? (tf.tensor3d(opts.rng.normals(f * w), [1, f, w]) as tf.Tensor3D) : null;
+          return reverseStep(x, muY, score, mask, t, h, cfg.beta0, cfg.beta1, noise);
+        });
+        x.dispose();
+        x = next;
+      }
+      return this.toMel(x, frames);
+    } finally {
+      x.dispose();
+      muY.dispose();
+      mask.dispose();
+    }
+  }
+
+  /** Frees every weight. */
+  dispose(): void {
+    this.ps.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Small building blocks shared by the encoder and the decoder: linear/conv layers with named
+ * weights, LayerNorm over channels, masked GroupNorm, Mish, and dropout driven by the JS `Rng`.
+ * Layout is channels-last: sequences [B, T, C], images [B, H, W, C].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../util/rng.js';
+import type { ParamStore } from './params.js';
+import { conv1d, conv2d, type Pad } from './ops.js';
+
+/** What a forward pass needs besides its inputs. `rng` drives dropout when `training`. */
+export interface Ctx {
+  ps: ParamStore;
+  training: boolean;
+  rng: Rng | null;
+}
+
+/** Dense layer on the last axis: x [..., Cin] → [..., Cout]. Weights `${name}.w` [Cin, Cout], `${name}.b`. */
+export function linear(ctx: Ctx, name: string, x: tf.Tensor, cout: number, bias = true): tf.Tensor {
+  const cin = x.shape[x.shape.length - 1]!;
+  const w = ctx.ps.get<tf.Rank.R2>(`${name}.w`, [cin, cout], { kind: 'uniform', fanIn: cin });
+  const lead = x.shape.slice(0, -1);
+  let y = tf.matMul(tf.reshape(x, [-1, cin]), w);
+  if (bias) y = tf.add(y, ctx.ps.get(`${name}.b`, [cout], { kind: 'uniform', fanIn: cin }));
+  return tf.reshape(y, [...lead, cout]);
+}
+
+/** Conv1d layer: x [B, T, Cin] → [B, T, Cout] ('same' padding). `zeroInit` for residual projections. */
+export function conv1dLayer(ctx: Ctx, name: string, x: tf.Tensor3D, cout: number, k: number, zeroInit = false): tf.Tensor3D {
+  const cin = x.shape[2];
+  const init = zeroInit ? ({ kind: 'const', value: 0 } as const) : ({ kind: 'uniform', fanIn: cin * k } as const);
+  const w = ctx.ps.get<tf.Rank.R3>(`${name}.w`, [k, cin, cout], init);
+  const b = ctx.ps.get(`${name}.b`, [cout], zeroInit ? init : { kind: 'uniform', fanIn: cin * k });
+  return tf.add(conv1d(x, w, 1, 'same'), b);
+}
+
+/** Conv2d layer: x [B, H, W, Cin] → [B, H', W', Cout]. */
+export function conv2dLayer(ctx: Ctx, name: string, x: tf.Tensor4D, cout: number, k: number, stride = 1, pad: Pad = 'same', bias = true): tf.Tensor4D {
+  const cin = x.shape[3];
+  const w = ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], { kind: 'uniform', fanIn: cin * k * k });
+  const y = conv2d(x, w, stride, pad);
+  return bias ? tf.add(y, ctx.ps.get(`${name}.b`, [cout], { kind: 'uniform', fanIn: cin * k * k })) : y;
+}
+
+/** LayerNorm over the last (channel) axis with learned gain/bias, eps 1e-4 (as Grad-TTS). */
+export function layerNorm(ctx: Ctx, name: string, x: tf.Tensor, eps = 1e-4): tf.Tensor {
+  const c = x.shape[x.shape.length - 1]!;
+  const g = ctx.ps.get(`${name}.g`, [c], { kind: 'const', value: 1 });
+  const b = ctx.ps.get(`${name}.b`, [c], { kind: 'const', value: 0 });
+  const mean = tf.mean(x, -1, true);
+  const d = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(d), -1, true);
+  return tf.add(tf.mul(tf.mul(d, tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+/**
+ * GroupNorm over (H, W, C/groups) counting only valid positions: x [B, H, W, C], mask [B, 1, W, 1]
+ * (1 = valid frame). Masking the statistics keeps padded frames from shifting valid outputs.
+ * Written with 4-D reshapes only (no 5-D tensors). eps 1e-5 (PyTorch's default).
+ */
+export function groupNorm(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
+  const [b, h, , c] = x.shape;
+  const cg = c / groups;
+  const g = ctx.ps.get(`${name}.g`, [c], { kind: 'const', value: 1 });
+  const beta = ctx.ps.get(`${name}.b`, [c], { kind: 'const', value: 0 });
+  const count = tf.mul(tf.sum(mask, [1, 2, 3]), h * cg); // [B] valid elements per group
+  const perGroup = (t: tf.Tensor4D): tf.Tensor => {
+    // [B, H, W, C] → per-channel sums [B, C] → per-group sums [B, G] → mean → back to [B, 1, 1, C]
+    const s = tf.sum(tf.reshape(tf.sum(t, [1, 2]), [b, groups, cg]), 2);
+    const m = tf.div(s, tf.reshape(count, [b, 1]));
+    return tf.reshape(tf.tile(tf.reshape(m, [b, groups, 1]), [1, 1, cg]), [b, 1, 1, c]);
+  };
+  const xm = tf.mul(x, mask) as tf.Tensor4D;
+  const mean = perGroup(xm);
+  const d = tf.mul(tf.sub(x, mean), mask) as tf.Tensor4D;
+  const variance = perGroup(tf.square(d) as tf.Tensor4D);
+  const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(y, g), beta) as tf.Tensor4D;
+}
+
+/** Mish(x) = x·tanh(softplus(x)) (Misra 2019). */
+export function mish<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.tanh(tf.softplus(x))) as T;
+}
+
+/**
+ * Inverted dropout with the keep mask drawn from ctx.rng (so training is reproducible and
+ * resumable). Identity when not training or p = 0.
+ */
+export function dropout<T extends tf.Tensor>(ctx: Ctx, x: T, p: number): T {
+  if (!ctx.training || p <= 0 || !ctx.rng) return x;
+  const n = x.size;
+  const keep = new Float32Array(n);
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < n; i++) keep[i] = ctx.rng.uniform() >= p ? scale : 0;
+  return tf.mul(x, tf.tensor(keep, x.shape)) as T;
+}

@@ -1,0 +1,42 @@
+/**
+ * Quick measurements for the model (not a test): parameter counts of each config and the time of
+ * training steps of a config on the chosen backend with synthetic data.
+ * Usage: node dist/src/model/measure.js [config=tiny] [backend=wasm] [steps=3] [frames=200]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/index.js';
+import { parseLossConfig } from '../loss/index.js';
+import { Rng } from '../util/rng.js';
+import { MODEL_CONFIGS, GradTTS, type Batch } from './index.js';
+
+const [cfgName = 'tiny', backend = 'wasm', stepsArg = '3', framesArg = '200'] = process.argv.slice(2);
+await initBackend(backend);
+const N_SYMBOLS = 148;
+for (const [name, cfg] of Object.entries(MODEL_CONFIGS)) {
+  const m = GradTTS.create(cfg, N_SYMBOLS, 1);
+  console.log(`${name}: ${m.paramCount()} parameters (${N_SYMBOLS} symbols)`);
+  m.dispose();
+}
+const cfg = MODEL_CONFIGS[cfgName as 'tiny'];
+const model = GradTTS.create(cfg, N_SYMBOLS, 1);
+const rng = new Rng(7);
+const frames = Number(framesArg);
+const batch: Batch = { ids: [], mels: [] };
+for (let i = 0; i < cfg.training.batchSize; i++) {
+  const tx = Math.round(frames / 5) - i;
+  const ty = frames - 7 * i;
+  batch.ids.push(Int32Array.from({ length: tx }, () => 1 + rng.int(N_SYMBOLS - 1)));
+  batch.mels.push({ data: Float32Array.from(rng.normals(80 * ty), (v) => v - 5), nMels: 80, frames: ty });
+}
+const loss = parseLossConfig({ type: 'l2' }, 'measure');
+const opt = tf.train.adam(cfg.training.lr);
+const vars = [...model.variables.values()];
+for (let s = 0; s < Number(stepsArg); s++) {
+  const t0 = process.hrtime.bigint();
+  const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
+  opt.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+  const total = value.dataSync()[0];
+  tf.dispose([value, grads]);
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`${cfgName} step ${s}: total ${total?.toFixed(4)} ${sec.toFixed(2)} s (batch ${cfg.training.batchSize}, ~${frames} frames, backend ${tf.getBackend()}, tensors ${tf.memory().numTensors})`);
+}
