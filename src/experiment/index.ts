@@ -1,0 +1,20 @@
+/** `difftts experiment`: run (or resume) every step of a corruption experiment, then write the report. */
+import { existsSync } from 'node:fs';
+import type { ExperimentRecipe } from './recipe.js';
+import { runExperiment, type RunnerOptions } from './runner.js';
+import { readAggregate, writeReport } from './report.js';
+import { writePlots } from './plots.js';
+
+export { loadExperimentRecipe, ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
+
+/** Runs what is not done yet and (re)writes report.md with its tables and plots; returns the report's path. */
+export async function experiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<string> {
+  const plan = await runExperiment(recipe, opts);
+  const aggregates = new Map<string, Record<string, number>>();
+  for (const run of plan.runs) {
+    const a = existsSync(run.evalDir) ? readAggregate(run) : null;
+    if (a) aggregates.set(run.key, a);
+  }
+  const assets = writePlots(recipe, plan, aggregates);
+  return writeReport(recipe, plan, aggregates, assets);
+}
