@@ -11,6 +11,11 @@ import { Rng } from '../util/rng.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { conv2d, conv2dTranspose, convGeometry, type ConvPad } from './conv.js';
 
+/** tfjs's spelling of a ConvPad (explicit [t, b, l, r] → [[0,0],[t,b],[l,r],[0,0]]). */
+function tfPad(p: ConvPad): 'same' {
+  return (Array.isArray(p) ? [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]] : p) as 'same';
+}
+
 before(async () => {
   await tf.setBackend('wasm');
 });
@@ -61,6 +66,7 @@ const convCases: { name: string; x: number[]; k: number; cout: number; stride: 1
   { name: '3×3 s2 pad 1, odd', x: [2, 7, 9, 3], k: 3, cout: 5, stride: 2, pad: 1 },
   { name: '3×3 s2 same (tf pads bottom/right)', x: [2, 8, 9, 3], k: 3, cout: 2, stride: 2, pad: 'same' },
   { name: '3×3 s2 valid, odd', x: [1, 9, 7, 2], k: 3, cout: 3, stride: 2, pad: 'valid' },
+  { name: '3×3 s2 explicit [1, 0, 0, 1]', x: [2, 7, 8, 3], k: 3, cout: 2, stride: 2, pad: [1, 0, 0, 1] },
   { name: '1×1 s1', x: [3, 5, 7, 6], k: 1, cout: 4, stride: 1, pad: 'same' },
   { name: '1×1 s1 to one channel (final conv)', x: [2, 4, 6, 8], k: 1, cout: 1, stride: 1, pad: 'valid' },
   { name: '4×4 s2 same', x: [2, 8, 6, 3], k: 4, cout: 2, stride: 2, pad: 'same' },
@@ -72,7 +78,7 @@ for (const c of convCases) {
     const w = rand([c.k, c.k, c.x[3]!, c.cout]);
     const g = convGeometry(c.x, w.shape, c.stride, c.pad);
     const r = rand([g.b, g.outH, g.outW, g.cout]);
-    const want = await valueAndGrads('cpu', (a, b) => tf.conv2d(a, b, c.stride, c.pad), x, w, r);
+    const want = await valueAndGrads('cpu', (a, b) => tf.conv2d(a, b, c.stride, tfPad(c.pad)), x, w, r);
     const got = await assertNoLeak(() => valueAndGrads('wasm', (a, b) => conv2d(a, b, c.stride, c.pad), x, w, r), c.name);
     ['y', 'dx', 'dw'].forEach((n, i) => assertClose(got[i]!, want[i]!, `${c.name} ${n}`));
   });
@@ -82,6 +88,7 @@ const tCases: { name: string; out: [number, number, number, number]; k: number; 
   { name: '4×4 s2 same (Grad-TTS Upsample)', out: [2, 8, 12, 3], k: 4, cin: 5, stride: 2, pad: 'same' },
   { name: '4×4 s2 pad 1, batch 3', out: [3, 6, 4, 2], k: 4, cin: 3, stride: 2, pad: 1 },
   { name: '3×3 s2 pad 1, odd output', out: [2, 7, 9, 2], k: 3, cin: 4, stride: 2, pad: 1 },
+  { name: '4×4 s2 explicit [1, 1, 1, 1] (src/model/ops.ts form)', out: [2, 6, 8, 2], k: 4, cin: 3, stride: 2, pad: [1, 1, 1, 1] },
   { name: '3×3 s1 same', out: [2, 5, 7, 3], k: 3, cin: 2, stride: 1, pad: 'same' },
 ];
 
@@ -91,7 +98,7 @@ for (const c of tCases) {
     const g = convGeometry(c.out, w.shape, c.stride, c.pad);
     const x = rand([g.b, g.outH, g.outW, c.cin]);
     const r = rand(c.out);
-    const want = await valueAndGrads('cpu', (a, b) => tf.conv2dTranspose(a, b, c.out, c.stride, c.pad), x, w, r);
+    const want = await valueAndGrads('cpu', (a, b) => tf.conv2dTranspose(a, b, c.out, c.stride, tfPad(c.pad)), x, w, r);
     const got = await assertNoLeak(() => valueAndGrads('wasm', (a, b) => conv2dTranspose(a, b, c.out, c.stride, c.pad), x, w, r), c.name);
     ['y', 'dx', 'dw'].forEach((n, i) => assertClose(got[i]!, want[i]!, `${c.name} ${n}`));
   });

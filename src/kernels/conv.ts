@@ -19,24 +19,35 @@ import { im2colT } from './im2col.js';
 /** tf.customGrad's `save` argument (typed there as a Tensor union). */
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
-/** Padding as tf.conv2d takes it: 'same', 'valid', or a symmetric number of zero rows/columns. */
-export type ConvPad = 'same' | 'valid' | number;
+/**
+ * Padding: 'same', 'valid', a symmetric number of zero rows/columns (as tf.conv2d), or explicit
+ * [top, bottom, left, right] (as src/model/ops.ts).
+ */
+export type ConvPad = 'same' | 'valid' | number | readonly [number, number, number, number];
 
 /** Resolved geometry of one conv: x [b, h, w, cin] * filter [kh, kw, cin, cout] → y [b, outH, outW, cout]. */
 export interface ConvGeometry {
   b: number; h: number; w: number; cin: number; cout: number;
-  kh: number; kw: number; stride: number;
+  kh: number; kw: number; strideH: number; strideW: number;
   padTop: number; padBottom: number; padLeft: number; padRight: number;
   outH: number; outW: number;
 }
 
-/** Geometry by tfjs's own rules (so 'same' with stride 2 pads like tf.conv2d, i.e. bottom/right first). */
-export function convGeometry(xShape: readonly number[], filterShape: readonly number[], stride: number, pad: ConvPad): ConvGeometry {
+/**
+ * Geometry by tfjs's own rules (so 'same' with stride 2 pads like tf.conv2d, i.e. bottom/right
+ * first). `pad` may also be explicit [top, bottom, left, right] (src/model/ops.ts's Pad).
+ */
+export function convGeometry(
+  xShape: readonly number[], filterShape: readonly number[], stride: number | readonly number[], pad: ConvPad,
+  roundingMode?: 'floor' | 'round' | 'ceil',
+): ConvGeometry {
+  const p = Array.isArray(pad) ? [[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] : pad;
   const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number], stride, 1, pad);
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    stride as number | [number, number], 1, p as 'same', roundingMode);
   return {
     b: info.batchSize, h: info.inHeight, w: info.inWidth, cin: info.inChannels, cout: info.outChannels,
-    kh: info.filterHeight, kw: info.filterWidth, stride,
+    kh: info.filterHeight, kw: info.filterWidth, strideH: info.strideHeight, strideW: info.strideWidth,
     padTop: info.padInfo.top, padBottom: info.padInfo.bottom, padLeft: info.padInfo.left, padRight: info.padInfo.right,
     outH: info.outHeight, outW: info.outWidth,
   };
@@ -55,7 +66,7 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
 }
 
 /** Stride-`s` correlation with explicit (possibly negative = crop) padding. */
-function convExplicit(x: tf.Tensor4D, f: tf.Tensor4D, s: number, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+function convExplicit(x: tf.Tensor4D, f: tf.Tensor4D, s: number | [number, number], top: number, bottom: number, left: number, right: number): tf.Tensor4D {
   if (top >= 0 && bottom >= 0 && left >= 0 && right >= 0) {
     return tf.conv2d(x, f, s, [[0, 0], [top, bottom], [left, right], [0, 0]]);
   }
@@ -69,12 +80,12 @@ export function convForward(x: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeometry): tf
       const y = tf.matMul(tf.reshape(x, [-1, g.cin]), tf.reshape(f, [g.cin, g.cout]));
       return tf.reshape(y, [g.b, g.h, g.w, g.cout]);
     }
-    return convExplicit(x, f, g.stride, g.padTop, g.padBottom, g.padLeft, g.padRight);
+    return convExplicit(x, f, [g.strideH, g.strideW], g.padTop, g.padBottom, g.padLeft, g.padRight);
   });
 }
 
 function is1x1(g: ConvGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.stride === 1 && g.padTop === 0 && g.padLeft === 0 && g.padBottom === 0 && g.padRight === 0;
+  return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0 && g.padBottom === 0 && g.padRight === 0;
 }
 
 /** Taps of one spatial axis of a stride-s transposed conv, split into output phases r = y mod s. */
@@ -112,7 +123,7 @@ function phaseAxis(k: number, s: number, pad: number): PhaseAxis {
  * Filters are small (≤ 0.6 M values here), so this runs in JS on a downloaded copy.
  */
 function polyphaseFilter(wData: Float32Array, g: ConvGeometry, ah: PhaseAxis, aw: PhaseAxis): tf.Tensor4D {
-  const s = g.stride, cin = g.cin, cout = g.cout;
+  const s = g.strideH, cin = g.cin, cout = g.cout;
   const outC = s * s * cin;
   const p = new Float32Array(ah.len * aw.len * cout * outC);
   for (let jh = 0; jh < ah.len; jh++) for (let jw = 0; jw < aw.len; jw++) {
@@ -139,14 +150,18 @@ export function convBackpropInput(dy: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeomet
       const fT = tf.transpose(tf.reshape(f, [g.cin, g.cout])); // tiny
       return tf.reshape(tf.matMul(tf.reshape(dy, [-1, g.cout]), fT), [g.b, g.h, g.w, g.cin]);
     }
-    if (g.stride === 1) {
+    if (g.strideH === 1 && g.strideW === 1) {
       // Full correlation with the flipped filter: dx[y] = Σ_i' dy[y + padTop − (kh−1) + i'] · f[kh−1−i'].
       const flipped = tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
       const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
       const bottom = g.h + g.kh - 1 - g.outH - top, right = g.w + g.kw - 1 - g.outW - left;
       return convExplicit(dy, flipped, 1, top, bottom, left, right);
     }
-    const s = g.stride;
+    if (g.strideH !== g.strideW) {
+      // Not used by the model; tfjs's own kernel is correct (just slow on wasm).
+      return tf.conv2dTranspose(dy, f, [g.b, g.h, g.w, g.cin], [g.strideH, g.strideW], [[0, 0], [g.padTop, g.padBottom], [g.padLeft, g.padRight], [0, 0]] as never);
+    }
+    const s = g.strideH;
     const ah = phaseAxis(g.kh, s, g.padTop), aw = phaseAxis(g.kw, s, g.padLeft);
     const aH = Math.ceil(g.h / s), aW = Math.ceil(g.w / s);
     const p = polyphaseFilter(f.dataSync() as Float32Array, g, ah, aw);
@@ -168,7 +183,7 @@ export function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeome
     const dy2 = tf.reshape(dy, [-1, g.cout]);
     const colT = is1x1(g)
       ? tf.transpose(tf.reshape(x, [-1, g.cin]))
-      : im2colT(x, { kh: g.kh, kw: g.kw, strideH: g.stride, strideW: g.stride, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW });
+      : im2colT(x, { kh: g.kh, kw: g.kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW });
     return tf.reshape(tf.matMul(colT, dy2), [g.kh, g.kw, g.cin, g.cout]);
   });
 }
@@ -177,7 +192,7 @@ export function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeome
  * Same as tf.conv2d(x, filter, stride, pad) (NHWC, dilation 1), with wasm-fast gradients.
  * @param x [b, h, w, cin]; @param filter [kh, kw, cin, cout]; @returns [b, outH, outW, cout]
  */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2 = 1, pad: ConvPad = 'same'): tf.Tensor4D {
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number | [number, number] = 1, pad: ConvPad = 'same'): tf.Tensor4D {
   const g = convGeometry(x.shape, filter.shape, stride, pad);
   const op = tf.customGrad((xx, ff, save) => {
     const xt = xx as tf.Tensor4D, ft = ff as tf.Tensor4D;
@@ -200,7 +215,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2 = 1, p
  * @param x [b, h, w, inChannels]; @returns outputShape [b, H, W, outChannels]
  */
 export function conv2dTranspose(
-  x: tf.Tensor4D, filter: tf.Tensor4D, outputShape: [number, number, number, number], stride: 1 | 2 = 1, pad: ConvPad = 'same',
+  x: tf.Tensor4D, filter: tf.Tensor4D, outputShape: [number, number, number, number], stride: number | [number, number] = 1, pad: ConvPad = 'same',
 ): tf.Tensor4D {
   const g = convGeometry(outputShape, filter.shape, stride, pad);
   if (g.outH !== x.shape[1] || g.outW !== x.shape[2] || g.cout !== x.shape[3] || g.b !== x.shape[0]) {

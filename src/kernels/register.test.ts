@@ -1,0 +1,76 @@
+/**
+ * With the fast kernels registered on wasm, tfjs's OWN ops and gradients (tf.conv2d, tf.conv1d,
+ * tf.conv2dTranspose under tf.grads) equal the cpu backend's.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { Rng } from '../util/rng.js';
+import { assertNoLeak } from '../testing/tensors.js';
+import { fastWasmKernelsInstalled, registerFastWasmKernels, unregisterFastWasmKernels } from './register.js';
+
+before(async () => {
+  await tf.setBackend('wasm');
+});
+
+const rng = new Rng(99);
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** value and grads of ⟨fn(x, w), r⟩ on `backend`, as arrays. */
+async function run(backend: string, fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor, x: Float32Array, xs: number[], w: Float32Array, ws: number[], r: Float32Array): Promise<Float32Array[]> {
+  const prev = tf.getBackend();
+  await tf.setBackend(backend);
+  try {
+    return tf.tidy(() => {
+      const xt = tf.tensor(x, xs), wt = tf.tensor(w, ws);
+      const y = fn(xt, wt);
+      const rt = tf.tensor(r, y.shape);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fn(a, b), rt)))([xt, wt]);
+      return [y, dx!, dw!].map((t) => t.dataSync() as Float32Array);
+    });
+  } finally {
+    await tf.setBackend(prev);
+  }
+}
+
+function close(got: Float32Array[], want: Float32Array[], what: string): void {
+  ['y', 'dx', 'dw'].forEach((n, k) => {
+    const g = got[k]!, w = want[k]!;
+    assert.equal(g.length, w.length, `${what} ${n} length`);
+    let worst = 0, scale = 1;
+    for (let i = 0; i < g.length; i++) { worst = Math.max(worst, Math.abs(g[i]! - w[i]!)); scale = Math.max(scale, Math.abs(w[i]!)); }
+    assert.ok(worst <= 1e-4 * scale, `${what} ${n}: max error ${worst}`);
+  });
+}
+
+const cases: { name: string; xs: number[]; ws: number[]; ys: number[]; fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor }[] = [
+  { name: 'tf.conv2d 3×3 s1 same', xs: [2, 6, 7, 3], ws: [3, 3, 3, 4], ys: [2, 6, 7, 4], fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
+  { name: 'tf.conv2d 3×3 s2 pad 1', xs: [2, 8, 6, 2], ws: [3, 3, 2, 3], ys: [2, 4, 3, 3], fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 1) },
+  { name: 'tf.conv2dTranspose 4×4 s2 same', xs: [3, 3, 4, 2], ws: [4, 4, 3, 2], ys: [3, 6, 8, 3], fn: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [3, 6, 8, 3], 2, 'same') },
+  { name: 'tf.conv1d k5 same (encoder convs)', xs: [2, 11, 4], ws: [5, 4, 3], ys: [2, 11, 3], fn: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same') },
+];
+
+for (const c of cases) {
+  test(`registered kernels: ${c.name} and its tf.grads equal the cpu backend`, async () => {
+    registerFastWasmKernels();
+    assert.ok(fastWasmKernelsInstalled());
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'wasm now has Conv2DBackpropFilter');
+    const x = rng.normals(size(c.xs)), w = rng.normals(size(c.ws)), r = rng.normals(size(c.ys));
+    const want = await run('cpu', c.fn, x, c.xs, w, c.ws, r);
+    const got = await assertNoLeak(() => run('wasm', c.fn, x, c.xs, w, c.ws, r), c.name);
+    close(got, want, c.name);
+  });
+}
+
+test('unregister restores tfjs: no Conv2DBackpropFilter on wasm, original Conv2DBackpropInput still correct', async () => {
+  registerFastWasmKernels();
+  unregisterFastWasmKernels();
+  assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
+  const xs = [1, 4, 4, 2], ws = [3, 3, 3, 2];
+  const x = rng.normals(size(xs)), w = rng.normals(size(ws));
+  const f = (t: tf.Tensor) => tf.conv2dTranspose(t as tf.Tensor4D, tf.tensor4d(w, ws as [number, number, number, number]), [1, 4, 4, 3], 1, 'same');
+  const on = async (b: string) => { await tf.setBackend(b); return tf.tidy(() => f(tf.tensor(x, xs)).dataSync() as Float32Array); };
+  const want = await on('cpu'), got = await on('wasm');
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
+});

@@ -1,0 +1,89 @@
+/**
+ * Installs the fast conv gradients as the wasm backend's own kernels, so plain tf.conv2d /
+ * tf.conv1d / tf.conv2dTranspose and their built-in gradients get them with no code changes:
+ *
+ * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): transposed im2col + one matMul;
+ * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter conv (stride 1) or
+ *   polyphase conv + depthToSpace (stride 2). It is also tf.conv2dTranspose's forward.
+ *
+ * After `registerFastWasmKernels()`, `tf.getKernel('Conv2DBackpropFilter', 'wasm')` exists, so
+ * code that only substitutes gradients where that kernel is missing (src/model/ops.ts) switches
+ * to tfjs's native ops by itself. Inputs outside what the fast paths cover (NCHW, dilation) go to
+ * tfjs's original kernel (input grad) or throw as before (filter grad).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convBackpropFilter, convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+
+interface BackpropAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | number[][];
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape?: [number, number, number, number];
+  filterShape?: [number, number, number, number];
+}
+
+let original: tf.KernelConfig | undefined;
+let installed = false;
+
+function geometryOf(xShape: number[], filterShape: number[], a: BackpropAttrs): ConvGeometry {
+  const pad = Array.isArray(a.pad)
+    ? ([a.pad[1]![0]!, a.pad[1]![1]!, a.pad[2]![0]!, a.pad[2]![1]!] as const)
+    : a.pad;
+  return convGeometry(xShape, filterShape, a.strides, pad, a.dimRoundingMode);
+}
+
+/** Inputs of a registered kernel are the Tensors the op passed in; check rather than assume. */
+function asTensor4D(t: tf.TensorInfo): tf.Tensor4D {
+  if (!(t instanceof tf.Tensor)) throw new Error('fast wasm conv kernel: expected Tensor inputs');
+  return t as tf.Tensor4D;
+}
+
+/**
+ * Registers the fast kernels on the 'wasm' backend (idempotent). Call once after the backend is
+ * set (e.g. right after initBackend picked wasm); harmless on other backends, which are untouched.
+ */
+export function registerFastWasmKernels(): void {
+  if (installed) return;
+  installed = true;
+  original = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (original) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const a = args.attrs as unknown as BackpropAttrs;
+      const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
+      if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
+      const dy = asTensor4D(args.inputs.dy!);
+      const filter = asTensor4D(args.inputs.filter!);
+      return convBackpropInput(dy, filter, geometryOf(a.inputShape!, filter.shape, a));
+    },
+  });
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const a = args.attrs as unknown as BackpropAttrs;
+      if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
+      const x = asTensor4D(args.inputs.x!);
+      const dy = asTensor4D(args.inputs.dy!);
+      return convBackpropFilter(x, dy, geometryOf(x.shape, a.filterShape!, a));
+    },
+  });
+}
+
+/** Puts tfjs's original wasm kernels back (for tests and A/B benchmarks). */
+export function unregisterFastWasmKernels(): void {
+  if (!installed) return;
+  installed = false;
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  if (original) tf.registerKernel(original);
+}
+
+/** Whether registerFastWasmKernels() is in effect. */
+export function fastWasmKernelsInstalled(): boolean {
+  return installed;
+}
