@@ -207,6 +207,7 @@ export function embedding(ids: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor3D {
   const [b, t] = ids.shape;
   const [v, c] = table.shape;
   if (!usesOneHotEmbedding()) return tf.reshape(tf.gather(table, tf.reshape(ids, [b * t])), [b, t, c]);
-  const oh = tf.oneHot(tf.reshape(ids, [b * t]), v, 1, 0, 'float32') as tf.Tensor2D;
+  // int32 one-hot then cast: wasm's OneHot with dtype 'float32' returns all zeros (tfjs 4.22)
+  const oh = tf.cast(tf.oneHot(tf.reshape(ids, [b * t]), v), 'float32') as tf.Tensor2D;
   return tf.reshape(tf.matMul(oh, table), [b, t, c]);
 }
