@@ -42,8 +42,9 @@ export function register(program: Command): void {
         backend,
         argv: process.argv.slice(1),
       });
-      process.stdout.write(`trained ${res.runDir} to step ${res.step}/${res.totalSteps}${res.stoppedBy === 'steps' ? '' : ` (stopped: ${res.stoppedBy})`}; checkpoint ${res.checkpoint}\n`);
-      if (res.stoppedBy === 'signal') process.exitCode = 130;
+      // Ctrl-C: exit 130 like any interrupted command (main.ts turns UserError codes into the exit code).
+      if (res.stoppedBy === 'signal') throw new UserError(`interrupted at step ${res.step}/${res.totalSteps}; checkpoint ${res.checkpoint} (continue with --resume)`, 130);
+      process.stdout.write(`trained ${res.runDir} to step ${res.step}/${res.totalSteps}${res.stoppedBy === 'time' ? ' (time budget reached; continue with --resume)' : ''}; checkpoint ${res.checkpoint}\n`);
     });
 
   program

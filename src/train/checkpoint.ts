@@ -144,6 +144,11 @@ export async function saveCheckpoint(
   }
   const w = packTensors(items);
   const snap = await snapshotOptimizer(optimizer);
+  // tfjs names Adam's slots after its own variable ids, which differ between processes; store ours.
+  const names = [...variables.keys()];
+  if (snap.tensors.length === 2 * names.length) {
+    snap.tensors.forEach((t, i) => (t.name = `${names[i % names.length]}/${i < names.length ? 'm' : 'v'}`));
+  }
   const o = packTensors(snap.tensors);
   await writeDirAtomicAsync(dir, async (tmp) => {
     writeFileSync(join(tmp, 'weights.bin'), w.bin);
@@ -215,6 +220,12 @@ export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedC
   if (ckpt.weights.size !== variables.size) {
     const extra = [...ckpt.weights.keys()].find((k) => !variables.has(k));
     throw new UserError(`${where}: unexpected weights '${extra}' (the checkpoint is from another model config)`);
+  }
+  const opt = ckpt.optimizer.tensors;
+  if (opt.length !== 0) {
+    const names = [...variables.keys()];
+    const ok = opt.length === 2 * names.length && opt.every((t, i) => t.shape.join('x') === variables.get(names[i % names.length]!)!.shape.join('x'));
+    if (!ok) throw new UserError(`${join(ckpt.dir, 'optimizer.json')}: the optimizer state does not match the model's variables (the checkpoint is from another model config)`);
   }
   tf.tidy(() => {
     for (const [name, v] of variables) {

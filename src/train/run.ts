@@ -239,7 +239,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         const res = trainer.step(batch, modelRng);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
-        if (step % t.logEvery === 0 || step === t.steps) {
+        // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
+        if (step % t.logEvery === 0) {
           const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: t.lr, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
           appendMetrics(metricsPath, line);
         }

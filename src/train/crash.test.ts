@@ -1,0 +1,124 @@
+/**
+ * Crash safety of `difftts train` as a real child process: SIGKILL at seeded random moments
+ * (some land inside checkpoint writes), resume each time, and compare with an uninterrupted run.
+ * Uses the debug toy model (DIFFTTS_DEBUG_TOY=1), so each run takes about a second.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath } from '../testing/paths.js';
+import { Rng } from '../util/rng.js';
+import { listCheckpoints, readCheckpoint } from './checkpoint.js';
+import { readMetrics } from './metrics.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'difftts-crash-'));
+const recipe = join(dir, 'crash.json');
+const STEPS = 2000;
+const EVERY = 25;
+writeFileSync(
+  recipe,
+  JSON.stringify({
+    model: { base: 'toy', dim: 512, items: 128 },
+    loss: { type: 'l2' },
+    train: { steps: STEPS, batchSize: 8, lr: 0.01, checkpointEvery: EVERY, keepCheckpoints: 2, logEvery: 1, pngEvery: 0, seed: 3 },
+  }),
+);
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+function lastLoggedStep(run: string): number {
+  return readMetrics(join(run, 'metrics.jsonl')).pop()?.step ?? 0;
+}
+
+/**
+ * Runs `difftts train`. With `killAtStep`, the metrics file is polled and the child gets SIGKILL as
+ * soon as that step is logged — for a checkpoint step that is while its checkpoint is being written.
+ * `signal` sends that signal instead.
+ */
+function train(out: string, resume: boolean, killAtStep?: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
+  const args = [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', out, ...(resume ? ['--resume'] : [])];
+  const child = spawn(process.execPath, args, { env: { ...process.env, DIFFTTS_DEBUG_TOY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const poll =
+    killAtStep === undefined
+      ? null
+      : setInterval(() => {
+          if (lastLoggedStep(out) >= killAtStep) {
+            child.kill(signal);
+            clearInterval(poll!);
+          }
+        }, 5);
+  return new Promise((resolve) => {
+    child.on('exit', (code, sig) => {
+      if (poll) clearInterval(poll);
+      resolve({ code, signal: sig, stderr });
+    });
+  });
+}
+
+const metricsLines = (run: string) => readMetrics(join(run, 'metrics.jsonl')).map(({ sPerStep: _t, ...m }) => JSON.stringify(m));
+
+test('crash safety: SIGKILL at random moments, resume, and the result equals an uninterrupted run', async (t) => {
+  const ref = join(dir, 'ref');
+  const r0 = await train(ref, false);
+  assert.equal(r0.code, 0, r0.stderr);
+
+  const run = join(dir, 'killed');
+  const rng = new Rng(2024);
+  let kills = 0;
+  let midWrite = 0; // kills that left a half-written checkpoint directory behind
+  for (let attempt = 0; attempt < 6; attempt++) {
+    let target = lastLoggedStep(run) + 20 + Math.floor(rng.uniform() * 250);
+    if (attempt % 2 === 1) target = Math.ceil(target / EVERY) * EVERY; // aim at a checkpoint write
+    const ex = await train(run, attempt > 0, Math.min(target, STEPS - 10));
+    if (ex.signal !== 'SIGKILL') {
+      assert.equal(ex.code, 0, ex.stderr);
+      break; // finished before the kill
+    }
+    kills++;
+    const root = join(run, 'checkpoints');
+    if (existsSync(root) && readdirSync(root).some((n) => n.startsWith('.'))) midWrite++;
+    const ckpts = listCheckpoints(run);
+    const logged = readMetrics(join(run, 'metrics.jsonl')).pop()?.step ?? 0;
+    // (a) the newest checkpoint on disk always loads
+    const newest = ckpts.length ? readCheckpoint(ckpts[ckpts.length - 1]!.dir).meta.step : 0;
+    // (b) at most one checkpoint interval of steps is lost
+    assert.ok(logged - newest <= EVERY, `kill ${kills}: logged step ${logged}, newest checkpoint ${newest}`);
+  }
+  assert.ok(kills >= 5, `only ${kills} kills landed`);
+  t.diagnostic(`${kills} kills, ${midWrite} inside a checkpoint write or rotation`);
+  const fin = await train(run, true);
+  assert.equal(fin.code, 0, fin.stderr);
+
+  // (c) metrics.jsonl: whole lines only, each step exactly once, in order
+  const text = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+  assert.ok(text.endsWith('\n'));
+  const lines = text.trimEnd().split('\n');
+  assert.deepEqual(lines.map((l) => JSON.parse(l).step), Array.from({ length: STEPS }, (_, i) => i + 1));
+  assert.deepEqual(metricsLines(run), metricsLines(ref));
+  // (d) final weights (and optimizer state) equal the uninterrupted run's
+  const name = `step-${String(STEPS).padStart(6, '0')}`;
+  assert.deepEqual(readFileSync(join(run, 'checkpoints', name, 'weights.bin')), readFileSync(join(ref, 'checkpoints', name, 'weights.bin')));
+  assert.deepEqual(readFileSync(join(run, 'checkpoints', name, 'optimizer.bin')), readFileSync(join(ref, 'checkpoints', name, 'optimizer.bin')));
+});
+
+test('crash safety: SIGINT stops cleanly with a checkpoint at the step reached (exit 130)', async () => {
+  const run = join(dir, 'sigint');
+  const metrics = join(run, 'metrics.jsonl');
+  const ex = await train(run, false, 40, 'SIGINT');
+  assert.equal(ex.code, 130, ex.stderr);
+  assert.match(ex.stderr, /interrupted: finishing this step and writing a checkpoint/);
+  const last = readMetrics(metrics).pop()!.step;
+  assert.ok(last < STEPS);
+  const ckpts = listCheckpoints(run);
+  assert.equal(ckpts[ckpts.length - 1]!.step, last);
+  assert.equal(readCheckpoint(ckpts[ckpts.length - 1]!.dir).meta.step, last);
+});

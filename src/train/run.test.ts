@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { listCheckpoints, readCheckpoint } from './checkpoint.js';
+import { readMetrics } from './metrics.js';
+import { runTraining, type TrainRunOptions } from './run.js';
+
+process.env.DIFFTTS_DEBUG_TOY = '1';
+
+const dir = mkdtempSync(join(tmpdir(), 'difftts-run-'));
+const recipePath = join(dir, 'toy.json');
+writeFileSync(
+  recipePath,
+  JSON.stringify({
+    model: 'toy',
+    loss: { type: 'l2' },
+    train: { steps: 40, batchSize: 8, lr: 0.05, checkpointEvery: 10, keepCheckpoints: 2, logEvery: 3, pngEvery: 0, seed: 5 },
+  }),
+);
+const quiet: Partial<TrainRunOptions> = { progress: false, log: () => {} };
+
+/** Metrics lines without the wall-clock field, which is the only thing allowed to differ. */
+function metricsOf(runDir: string): string[] {
+  return readMetrics(join(runDir, 'metrics.jsonl')).map(({ sPerStep: _t, ...m }) => JSON.stringify(m));
+}
+
+test('run: resume after N steps equals an uninterrupted run bitwise (weights and metrics lines)', async () => {
+  const full = join(dir, 'full');
+  const r1 = await runTraining({ ...quiet, recipePath, outDir: full });
+  assert.equal(r1.step, 40);
+  const part = join(dir, 'part');
+  await runTraining({ ...quiet, recipePath, outDir: part, steps: 20 });
+  // a later, longer invocation resumes from step 20 (train.steps may grow)
+  const r2 = await runTraining({ ...quiet, recipePath, outDir: part, resume: true, steps: 40 });
+  assert.equal(r2.step, 40);
+  const a = readCheckpoint(r1.checkpoint);
+  const b = readCheckpoint(r2.checkpoint);
+  assert.deepEqual(b.weights, a.weights);
+  assert.deepEqual(b.optimizer, a.optimizer);
+  assert.deepEqual(b.meta.data, a.meta.data);
+  assert.deepEqual(metricsOf(part), metricsOf(full));
+  assert.deepEqual(metricsOf(full).map((l) => JSON.parse(l).step), [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39]);
+  assert.deepEqual(listCheckpoints(full).map((c) => c.step), [30, 40]);
+  const stored = JSON.parse(readFileSync(join(full, 'recipe.json'), 'utf8'));
+  assert.equal(stored.loss.schedule, 'constant', 'the stored recipe has the loss defaults filled in');
+  const info = JSON.parse(readFileSync(join(part, 'run.json'), 'utf8'));
+  assert.equal(info.resumedFromStep, 20);
+  assert.equal(typeof info.versions.tfjs, 'string');
+});
+
+test('run: refuses a different recipe or existing checkpoints without --resume; --force starts over', async () => {
+  const out = join(dir, 'guard');
+  await runTraining({ ...quiet, recipePath, outDir: out, steps: 10 });
+  await assert.rejects(runTraining({ ...quiet, recipePath, outDir: out, steps: 10 }), (e: unknown) => e instanceof UserError && /already has checkpoints \(pass --resume/.test(e.message));
+  const other = join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(recipePath, 'utf8')), loss: { type: 'l1' } }));
+  await assert.rejects(runTraining({ ...quiet, recipePath: other, outDir: out, resume: true }), (e: unknown) => e instanceof UserError && /recipe\.json: this run directory was started with a different recipe/.test(e.message));
+  const r = await runTraining({ ...quiet, recipePath: other, outDir: out, steps: 5, force: true });
+  assert.equal(r.step, 5);
+  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [5]);
+  assert.deepEqual(readMetrics(join(out, 'metrics.jsonl')).map((m) => m.step), [3]);
+});
+
+test('run: resuming with a checkpoint from another model config is a UserError naming state.json', async () => {
+  const out = join(dir, 'cfg');
+  await runTraining({ ...quiet, recipePath, outDir: out, steps: 10 });
+  const bigger = join(dir, 'bigger.json');
+  writeFileSync(bigger, JSON.stringify({ ...JSON.parse(readFileSync(recipePath, 'utf8')), model: { base: 'toy', dim: 6 } }));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath: bigger, outDir: out, resume: true, force: true }),
+    (e: unknown) => e instanceof UserError && /step-000010\/state\.json: the checkpoint is from another model config/.test(e.message),
+  );
+  assert.ok(existsSync(join(out, 'checkpoints', 'step-000010', 'weights.bin')), 'the old checkpoint is kept');
+});
