@@ -1,0 +1,83 @@
+/**
+ * All reference-based metrics of one generated utterance against a recording of the same text,
+ * and their aggregation over utterances or seeds.
+ */
+import type { Mel } from '../audio/mel.js';
+import { compareF0 } from './f0compare.js';
+import { mcdDtw } from './mcd.js';
+import { spread, type Spread } from './resilience.js';
+import { lsdAligned, meanMelCosine, melStatsCosine } from './spectral.js';
+import { medianF0, voicedFraction, yin, type YinOptions } from './yin.js';
+
+export interface Utterance {
+  /** Mono waveform in [-1, 1] at the evaluation sample rate. */
+  wav: Float32Array;
+  /** Natural-log mel [nMels, frames] of the same audio (e.g. `logMel(wav)`). */
+  mel: Mel;
+}
+
+export interface PairMetrics {
+  mcd: number;
+  lsd: number;
+  f0RmseCents: number;
+  vde: number;
+  gpe: number;
+  meanMelCosine: number;
+  melStatsCosine: number;
+  /** Diagnostics (not oriented metrics). */
+  genF0Median: number;
+  refF0Median: number;
+  genVoiced: number;
+  refVoiced: number;
+  genFrames: number;
+  refFrames: number;
+  pathLength: number;
+}
+
+export interface EvaluateOptions {
+  /** Cepstral order for MCD (default 24). */
+  mcdOrder?: number;
+  /** YIN settings; frameLength/hop should match the mel's nFft/hop (defaults 1024/256). */
+  yin?: YinOptions;
+}
+
+/**
+ * Every metric for one utterance. The MCD DTW path (mel frames) is reused for LSD and for the F0
+ * comparison, whose YIN frames share the mel frames' hop and centres; path pairs beyond either
+ * pitch track's length are dropped.
+ */
+export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number, opts: EvaluateOptions = {}): PairMetrics {
+  const { mcd, alignment } = mcdDtw(gen.mel, ref.mel, { order: opts.mcdOrder ?? 24 });
+  const tg = yin(gen.wav, sampleRate, opts.yin);
+  const tr = yin(ref.wav, sampleRate, opts.yin);
+  const pairs = alignment.path.filter(([i, j]) => i < tg.f0.length && j < tr.f0.length);
+  const f0 = compareF0(tg, tr, pairs);
+  return {
+    mcd,
+    lsd: lsdAligned(gen.mel, ref.mel, alignment.path),
+    f0RmseCents: f0.f0RmseCents,
+    vde: f0.vde,
+    gpe: f0.gpe,
+    meanMelCosine: meanMelCosine(gen.mel, ref.mel),
+    melStatsCosine: melStatsCosine(gen.mel, ref.mel),
+    genF0Median: medianF0(tg),
+    refF0Median: medianF0(tr),
+    genVoiced: voicedFraction(tg),
+    refVoiced: voicedFraction(tr),
+    genFrames: gen.mel.frames,
+    refFrames: ref.mel.frames,
+    pathLength: alignment.path.length,
+  };
+}
+
+/**
+ * Spread (mean, std, min, max, n) of every numeric field over rows; non-finite values (e.g. an
+ * F0 RMSE with no frame voiced in both) are left out of that field's statistics.
+ */
+export function aggregate<T extends object>(rows: readonly T[]): Record<string, Spread> {
+  const keys = new Set<string>();
+  for (const r of rows) for (const [k, v] of Object.entries(r)) if (typeof v === 'number') keys.add(k);
+  const out: Record<string, Spread> = {};
+  for (const k of keys) out[k] = spread(rows.map((r) => (r as Record<string, unknown>)[k]).filter((v): v is number => typeof v === 'number'));
+  return out;
+}
