@@ -1,7 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
+import { repoRoot } from '../testing/paths.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { LOSS_TYPES, elementwiseLoss, lossAt, type LossType } from './elementwise.js';
 
@@ -112,5 +115,36 @@ for (const backend of BACKENDS) {
       for (const row of got[0]!) for (const v of row) close(v, lossAt('pseudo-huber', 1.2, 0.5), 1e-5, 'sample 0');
       for (const row of got[1]!) for (const v of row) close(v, lossAt('pseudo-huber', 1.2, 2), 1e-5, 'sample 1');
     }, 'broadcast');
+  });
+}
+
+/** PyTorch 1.13 values and autograd gradients (src/loss/torch-reference.py writes the file). */
+const TORCH = JSON.parse(readFileSync(join(repoRoot, 'src', 'loss', 'torch-reference.json'), 'utf8')) as {
+  r: number[];
+  delta: number[];
+  loss: Record<LossType, number[][]>;
+  grad: Record<LossType, number[][]>;
+};
+
+for (const backend of BACKENDS) {
+  test(`[${backend}] values and gradients agree with PyTorch (huber_loss and the diffusers formulas)`, async () => {
+    await tf.setBackend(backend);
+    await assertNoLeak(() => {
+      for (const type of LOSS_TYPES) {
+        TORCH.delta.forEach((d, k) => {
+          const [v, g] = tf.tidy(() => {
+            const f = (x: tf.Tensor) => tf.sum(elementwiseLoss(type, x, d));
+            const r = tf.tensor1d(TORCH.r);
+            return [Array.from(elementwiseLoss(type, r, d).dataSync()), Array.from(tf.grad(f)(r).dataSync())];
+          });
+          TORCH.r.forEach((r, i) => {
+            const want = TORCH.loss[type][k]![i]!;
+            close(v[i]!, want, 2e-6 * Math.max(1, Math.abs(want)), `${type}(r=${r}, δ=${d}) vs torch`);
+            close(g[i]!, TORCH.grad[type][k]![i]!, 2e-6 * Math.max(1, Math.abs(r)), `∂${type}(r=${r}, δ=${d}) vs torch`);
+            close(lossAt(type, r, d), want, 1e-12 * Math.max(1, Math.abs(want)), `lossAt ${type}(r=${r}, δ=${d}) vs torch`);
+          });
+        });
+      }
+    }, 'torch comparison');
   });
 }

@@ -40,7 +40,7 @@ export function elementwiseLoss(type: LossType, r: tf.Tensor, delta: tf.Tensor |
       case 'l2':
         return tf.square(r);
       case 'l1':
-        return tf.abs(r);
+        return absSignGrad(r);
       case 'huber': {
         // ½·min(|r|,δ)² + δ·(|r| − min(|r|,δ)) is the piecewise form without tf.where, so it
         // broadcasts δ freely and its gradient is r inside and ±δ outside.
@@ -59,6 +59,16 @@ export function elementwiseLoss(type: LossType, r: tf.Tensor, delta: tf.Tensor |
     }
   });
 }
+
+/**
+ * |r| whose gradient is sign(r), i.e. 0 at r = 0 like PyTorch (tfjs's own Abs gradient gives −1
+ * there, which would push exactly-fitted cells away).
+ */
+const absSignGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  (args[1] as tf.GradSaveFunc)([x]);
+  return { value: tf.abs(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sign(saved[0]!)) };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 /** √(r²+δ²) − δ computed as r² / (√(r²+δ²) + δ) (no cancellation for large δ). */
 function sqrtMinusDelta(r: tf.Tensor, delta: tf.Tensor | number): tf.Tensor {
