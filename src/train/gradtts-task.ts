@@ -1,7 +1,88 @@
-/** Placeholder until src/model (GradTTS) and src/data (openDataset) land. */
+/**
+ * The GradTTS training task: the dataset's train split as items, full utterances per batch (the
+ * model cuts its own random mel segments), and a sample image of a fixed validation sentence.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import type { Mel } from '../audio/mel.js';
+import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
+import { registerFastWasmKernels } from '../kernels/register.js';
+import { GradTTS, MODEL_CONFIGS, type Batch, type ModelConfig } from '../model/index.js';
+import { symbolCount } from '../text/index.js';
+import { writeSpectrogramPng } from '../util/png.js';
+import { Rng } from '../util/rng.js';
+import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
 
-export async function gradTTSTask(_inp: TaskInputs): Promise<Task<unknown>> {
-  throw new UserError('the GradTTS model is not built into this checkout yet');
+/** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
+export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
+  const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
+  return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
+}
+
+/** Installs the fast conv-gradient kernels when tfjs runs on wasm (no-op elsewhere). */
+export function prepareBackend(): void {
+  if (tf.getBackend() === 'wasm') registerFastWasmKernels();
+}
+
+/**
+ * Target above generated, separated by a bright band: one [2·nMels + 2, frames] image, so a
+ * glance shows whether the model's spectrogram has the target's shape.
+ */
+export function stackMels(top: Mel, bottom: Mel): Mel {
+  const f = top.nMels;
+  const frames = Math.max(top.frames, bottom.frames);
+  const rows = 2 * f + 2;
+  const data = new Float32Array(rows * frames).fill(Math.log(1e-5));
+  // Row 0 is drawn at the bottom of the image (low mels at the bottom).
+  for (let r = 0; r < f; r++) data.set(bottom.data.subarray(r * bottom.frames, (r + 1) * bottom.frames), r * frames);
+  data.fill(2.5, f * frames, (f + 2) * frames);
+  for (let r = 0; r < f; r++) data.set(top.data.subarray(r * top.frames, (r + 1) * top.frames), (f + 2 + r) * frames);
+  return { data, nMels: rows, frames };
+}
+
+export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
+  prepareBackend();
+  if (!inp.dataPath) throw new UserError(`${inp.recipeWhere}: no training data (pass --data FEATURES_OR_CORPUS or set data.path)`);
+  const cfg = recipeModelConfig(inp.recipe, inp.recipeWhere);
+  const textConfig = { mode: inp.recipe.data.textMode, addBlank: inp.recipe.data.addBlank };
+  const fs = await openDataset(inp.dataPath, {
+    cacheDir: join(inp.runDir, 'features'),
+    textConfig,
+    skipBad: inp.skipBad,
+    warn: (line) => inp.log(line),
+    progress: process.stderr.isTTY === true,
+  });
+  if (fs.textConfig.mode !== textConfig.mode || fs.textConfig.addBlank !== textConfig.addBlank) {
+    inp.log(`${fs.dir}: features use text ${JSON.stringify(fs.textConfig)}, not the recipe's ${JSON.stringify(textConfig)}; training with the features' (it is saved in the checkpoints)`);
+  }
+  const items: Utterance[] = fs.splits.train.map((id) => fs.utterances.get(id)).filter((u): u is Utterance => u !== undefined);
+  if (items.length === 0) throw new UserError(`${inp.dataPath}: the train split is empty (expected at least one utterance)`);
+  if (fs.melConfig.nMels !== cfg.nFeats) throw new UserError(`${inp.dataPath}: mels have ${fs.melConfig.nMels} bins, model '${cfg.name}' expects ${cfg.nFeats}`);
+  const nSymbols = symbolCount(fs.textConfig);
+  const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
+  inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
+  const loss = inp.loss;
+  const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
+  const synth = inp.recipe.synth;
+
+  return {
+    trainable: {
+      variables: model.variables,
+      losses: (b, rng) => {
+        const t = model.losses(b, loss, rng, true);
+        return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
+      },
+    },
+    nItems: items.length,
+    batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
+    meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
+    sample: async (png) => {
+      // A fixed noise seed, separate from the training RNG, so samples do not change the run.
+      const mel = model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
+      writeSpectrogramPng(png, stackMels(probe.mel, mel), { title: `${probe.id}: target (top) vs generated (bottom)` });
+    },
+    dispose: () => model.dispose(),
+  };
 }
