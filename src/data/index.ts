@@ -4,3 +4,5 @@ export { parseMetadata, type MetadataRow } from './metadata.js';
 export { groupProblems, type Problem, type ProblemKind } from './problems.js';
 export { computeSplit, restrictSplit, DEFAULT_SPLIT_SEED, type Splits, type SplitOptions } from './split.js';
 export { prepareFeatures, loadFeatures, openDataset, type Utterance, type FeatureSet, type PrepareOptions, type PrepareReport } from './features.js';
+export { corruptCorpus, checkCorruptOptions, CORRUPT_MODES, NOISE_TYPES, type CorruptOptions, type CorruptionLog, type CorruptionRecord, type CorruptMode } from './corrupt.js';
+export { addNoiseAtSnr, clipAtLevel, lowpass, lowpassKernel, measureSnrDb, pinkNoise, whiteNoise, babbleNoise } from './signal.js';
