@@ -51,7 +51,7 @@ const T_EPS = 1e-5;
 const LN_2PI = Math.log(2 * Math.PI);
 
 /** Per-token frame counts ⌈exp(log ŵ)·lengthScale⌉ (≥ 1 each) of one utterance. */
-function predictedDurations(logw: Float32Array | Int32Array | Uint8Array, n: number, lengthScale: number): Int32Array {
+function predictedDurations(logw: Float32Array, n: number, lengthScale: number): Int32Array {
   const d = new Int32Array(n);
   for (let i = 0; i < n; i++) d[i] = Math.max(1, Math.ceil(Math.exp(logw[i]!) * lengthScale));
   return d;
@@ -214,14 +214,20 @@ export class GradTTS {
     });
   }
 
+  /** Predicted frames per token, ⌈exp(log ŵ)·lengthScale⌉ (each ≥ 1): Int32Array [ids.length]. */
+  durations(ids: Int32Array, lengthScale = 1): Int32Array {
+    this.checkIds(ids, 'synthesize');
+    if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
+    return tf.tidy(() => predictedDurations(this.encode([ids], this.ctx(false, null)).logw.dataSync() as Float32Array, ids.length, lengthScale));
+  }
+
   /** μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]. */
   private alignedPrior(ids: Int32Array, lengthScale: number): { muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number } {
     this.checkIds(ids, 'synthesize');
     if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
     return tf.tidy(() => {
       const { mu, logw, tx } = this.encode([ids], this.ctx(false, null));
-      const d = predictedDurations(logw.dataSync(), tx, lengthScale);
-      const path = pathFromDurations(d);
+      const path = pathFromDurations(predictedDurations(logw.dataSync() as Float32Array, tx, lengthScale));
       const frames = path.length;
       const w = fixLen(frames, this.cfg);
       const muY = alignMu(alignmentTensor([path], [0], [frames], w, tx), mu);

@@ -34,7 +34,7 @@ const vars = [...model.variables.values()];
 for (let s = 0; s < Number(stepsArg); s++) {
   const t0 = process.hrtime.bigint();
   const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
-  opt.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+  opt.applyGradients(grads as Record<string, tf.Variable>);
   const total = value.dataSync()[0];
   tf.dispose([value, grads]);
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -1,0 +1,159 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/index.js';
+import { UserError } from '../errors.js';
+import { parseLossConfig } from '../loss/index.js';
+import { assertNoLeak } from '../testing/tensors.js';
+import { Rng } from '../util/rng.js';
+import type { Mel } from '../audio/mel.js';
+import { GradTTS, type Batch, type LossTerms } from './gradtts.js';
+import { MODEL_CONFIGS } from './configs.js';
+import { TEST_CFG } from './test-config.js';
+
+const N_SYMBOLS = 12;
+const L2 = parseLossConfig({ type: 'l2' }, 'test');
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+/** Utterances whose mel frames are a per-token pattern (+ noise), each token held 2–5 frames. */
+function makeBatch(seed: number, n = 3): Batch {
+  const rng = new Rng(seed);
+  const f = TEST_CFG.nFeats;
+  const pattern = Array.from({ length: N_SYMBOLS }, () => rng.normals(f));
+  const batch: Batch = { ids: [], mels: [] };
+  for (let s = 0; s < n; s++) {
+    const ids = Int32Array.from({ length: 4 + s }, () => 1 + rng.int(N_SYMBOLS - 1));
+    const cols: Float32Array[] = [];
+    for (const id of ids) for (let k = 0, d = 2 + rng.int(4); k < d; k++) cols.push(pattern[id]!);
+    const frames = cols.length;
+    const data = new Float32Array(f * frames);
+    for (let r = 0; r < f; r++) for (let j = 0; j < frames; j++) data[r * frames + j] = cols[j]![r]! - 4 + 0.1 * rng.normal();
+    batch.ids.push(ids);
+    batch.mels.push({ data, nMels: f, frames } satisfies Mel);
+  }
+  return batch;
+}
+
+function numbers(t: LossTerms): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(t)) out[k] = (v as tf.Scalar).dataSync()[0]!;
+  return out;
+}
+
+test('create: deterministic from the seed, stable names, paramCount = Σ sizes', () => {
+  const a = GradTTS.create(TEST_CFG, N_SYMBOLS, 5);
+  const b = GradTTS.create(TEST_CFG, N_SYMBOLS, 5);
+  const c = GradTTS.create(TEST_CFG, N_SYMBOLS, 6);
+  assert.deepEqual([...a.variables.keys()], [...b.variables.keys()]);
+  for (const name of ['encoder.emb', 'encoder.prenet.conv0.w', 'encoder.layer0.attn.q.w', 'encoder.proj_mu.w', 'dp.proj.w', 'decoder.down0.res1.block1.conv.w', 'decoder.mid.attn.qkv.w', 'decoder.up0.upsample.w', 'decoder.final.conv.w']) {
+    assert.ok(a.variables.has(name), `missing ${name}`);
+  }
+  const w = (m: GradTTS, n: string) => Array.from(m.variables.get(n)!.dataSync());
+  assert.deepEqual(w(a, 'decoder.mid.attn.qkv.w'), w(b, 'decoder.mid.attn.qkv.w'));
+  assert.notDeepEqual(w(a, 'decoder.mid.attn.qkv.w'), w(c, 'decoder.mid.attn.qkv.w'));
+  let n = 0;
+  for (const v of a.variables.values()) n += v.size;
+  assert.equal(a.paramCount(), n);
+  [a, b, c].forEach((m) => m.dispose());
+});
+
+test('the full config has Grad-TTS’s size (14.8 M weights, the paper reports 14.84 M)', () => {
+  const m = GradTTS.create(MODEL_CONFIGS.full, 148, 1);
+  const n = m.paramCount();
+  m.dispose();
+  assert.ok(n > 14.6e6 && n < 15.0e6, `${n}`);
+});
+
+test('losses: finite named terms, total = sum, reproducible from the Rng, no leaks', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 1);
+  const batch = makeBatch(1);
+  const t1 = await assertNoLeak(() => {
+    const t = model.losses(batch, L2, new Rng(3));
+    const v = numbers(t);
+    tf.dispose(Object.values(t));
+    return v;
+  }, 'losses');
+  const t2 = model.losses(batch, L2, new Rng(3));
+  const v2 = numbers(t2);
+  tf.dispose(Object.values(t2));
+  assert.deepEqual(t1, v2);
+  for (const v of Object.values(t1)) assert.ok(Number.isFinite(v));
+  assert.ok(Math.abs(t1.total! - (t1.duration! + t1.prior! + t1.diffusion!)) < 1e-4);
+  assert.ok(t1.prior! > 0.5 * Math.log(2 * Math.PI), 'prior NLL is at least ½ ln 2π');
+  assert.ok(t1.duration! > 0 && t1.diffusion! > 0);
+  const t3 = model.losses(batch, L2, new Rng(4));
+  assert.notEqual(numbers(t3).diffusion, t1.diffusion, 'other noise, other diffusion loss');
+  tf.dispose(Object.values(t3));
+  model.dispose();
+});
+
+test('the duration loss does not reach the encoder (detached input of the duration predictor)', () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 2);
+  const batch = makeBatch(2);
+  const { value, grads } = tf.variableGrads(() => model.losses(batch, L2, new Rng(1), false).duration);
+  const norms = new Map<string, number>();
+  for (const [name, v] of model.variables) {
+    const g = grads[v.name];
+    norms.set(name, g ? tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0]!) : 0);
+  }
+  tf.dispose([value, grads]);
+  assert.ok(norms.get('dp.proj.w')! > 0 && norms.get('dp.conv0.w')! > 0);
+  for (const [name, n] of norms) if (name.startsWith('encoder.') || name.startsWith('decoder.')) assert.equal(n, 0, name);
+  model.dispose();
+});
+
+test('a few Adam steps on one fixed batch lower the total loss (wasm, no leaks)', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 3);
+  const batch = makeBatch(3);
+  const opt = tf.train.adam(3e-3);
+  const step = (): number => {
+    // the same Rng seed every step: the same t, z and segments, so only the weights change
+    const { value, grads } = tf.variableGrads(() => model.losses(batch, L2, new Rng(7), false).total);
+    opt.applyGradients(grads as Record<string, tf.Variable>);
+    const v = value.dataSync()[0]!;
+    tf.dispose([value, grads]);
+    return v;
+  };
+  const first = step(); // also creates Adam's moment variables
+  let last = first;
+  await assertNoLeak(() => {
+    for (let i = 0; i < 5; i++) last = step();
+  }, 'training steps');
+  assert.ok(last < first * 0.9, `total ${first} → ${last}`);
+  opt.dispose();
+  model.dispose();
+});
+
+test('synthesize: [F, Σ⌈durations⌉] mel, ODE reproducible, SDE differs; prior has the same frames; no leaks', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 4);
+  // make every predicted duration exp(ln 2.4) = 2.4 → ⌈2.4⌉ = 3 frames per token (×2: ⌈4.8⌉ = 5)
+  const proj = model.variables.get('dp.proj.w')!;
+  proj.assign(tf.zerosLike(proj));
+  model.variables.get('dp.proj.b')!.assign(tf.tensor1d([Math.log(2.4)]));
+  const ids = Int32Array.from([3, 1, 4, 1, 5]);
+  assert.deepEqual(Array.from(model.durations(ids)), [3, 3, 3, 3, 3]);
+  assert.deepEqual(Array.from(model.durations(ids, 2)), [5, 5, 5, 5, 5]);
+  const opts = { steps: 3, temperature: 1.5, lengthScale: 1, stochastic: false };
+  const mel = await assertNoLeak(() => model.synthesize(ids, { ...opts, rng: new Rng(1) }), 'synthesize');
+  assert.equal(mel.nMels, TEST_CFG.nFeats);
+  assert.equal(mel.frames, 15);
+  assert.equal(mel.data.length, TEST_CFG.nFeats * 15);
+  assert.ok(mel.data.every(Number.isFinite));
+  assert.deepEqual(model.synthesize(ids, { ...opts, rng: new Rng(1) }).data, mel.data);
+  const sde = model.synthesize(ids, { ...opts, stochastic: true, rng: new Rng(1) });
+  assert.notDeepEqual(sde.data, mel.data);
+  assert.equal(model.synthesize(ids, { ...opts, lengthScale: 2, rng: new Rng(1) }).frames, 25);
+  // prior: μ repeated over each token's frames
+  const p = await assertNoLeak(() => model.prior(ids), 'prior');
+  assert.equal(p.frames, 15);
+  for (let r = 0; r < p.nMels; r++) {
+    assert.equal(p.data[r * 15 + 0], p.data[r * 15 + 2]);
+    assert.equal(p.data[r * 15 + 3], p.data[r * 15 + 5]);
+  }
+  assert.throws(() => model.synthesize(new Int32Array(0), { ...opts, rng: new Rng(1) }), UserError);
+  assert.throws(() => model.prior(Int32Array.from([N_SYMBOLS])), UserError);
+  model.dispose();
+});
