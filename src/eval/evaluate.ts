@@ -19,10 +19,12 @@ export interface Utterance {
 export interface PairMetrics {
   mcd: number;
   lsd: number;
-  f0RmseCents: number;
+  /** log-F0 RMSE in cents over DTW pairs voiced in both. */
+  f0Rmse: number;
   vde: number;
   gpe: number;
-  meanMelCosine: number;
+  /** Cosine similarity of centred mean log-mel vectors. */
+  melCosine: number;
   melStatsCosine: number;
   /** Diagnostics (not oriented metrics). */
   genF0Median: number;
@@ -45,6 +47,11 @@ export interface EvaluateOptions {
  * Every metric for one utterance. The MCD DTW path (mel frames) is reused for LSD and for the F0
  * comparison, whose YIN frames share the mel frames' hop and centres; path pairs beyond either
  * pitch track's length are dropped.
+ *
+ * Generated speech is Griffin-Lim audio; Griffin-Lim alone already costs (fixture vs its own GL
+ * resynthesis, 32 iterations): MCD 4.6–5.1 dB, LSD 1.1–1.2 dB, F0 RMSE 14–16 cents, VDE 0.17–0.33
+ * (GL phase makes YIN call fewer frames voiced). To measure the acoustic model rather than the
+ * vocoder, pass references resynthesised through the same Griffin-Lim as `ref`.
  */
 export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number, opts: EvaluateOptions = {}): PairMetrics {
   const { mcd, alignment } = mcdDtw(gen.mel, ref.mel, { order: opts.mcdOrder ?? 24 });
@@ -55,10 +62,10 @@ export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number,
   return {
     mcd,
     lsd: lsdAligned(gen.mel, ref.mel, alignment.path),
-    f0RmseCents: f0.f0RmseCents,
+    f0Rmse: f0.f0RmseCents,
     vde: f0.vde,
     gpe: f0.gpe,
-    meanMelCosine: meanMelCosine(gen.mel, ref.mel),
+    melCosine: meanMelCosine(gen.mel, ref.mel),
     melStatsCosine: melStatsCosine(gen.mel, ref.mel),
     genF0Median: medianF0(tg),
     refF0Median: medianF0(tr),

@@ -11,5 +11,5 @@ export { yin, yinFrameCount, medianF0, voicedFraction, type YinOptions, type Pit
 export { compareF0, type F0Comparison } from './f0compare.js';
 export { LN_TO_DB, cosineSimilarity, lsdAligned, meanLogMel, meanMelCosine, melStatsCosine, stdLogMel } from './spectral.js';
 export { findOnPath, normalizeWords, recognize, wordErrorRate, type RecognizeOptions, type WerResult } from './wer.js';
-export { METRICS, resilience, similarity, spread, type MetricInfo, type MetricName, type Orientation, type Resilience, type Spread } from './resilience.js';
+export { METRICS, metricResilience, resilience, similarity, spread, type MetricInfo, type MetricName, type Orientation, type Resilience, type Spread } from './resilience.js';
 export { aggregate, evaluatePair, type EvaluateOptions, type PairMetrics, type Utterance } from './evaluate.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Mel } from '../audio/mel.js';
 import { compareF0 } from './f0compare.js';
 import { LN_TO_DB, cosineSimilarity, lsdAligned, meanMelCosine, melStatsCosine } from './spectral.js';
-import { METRICS, resilience, similarity, spread } from './resilience.js';
+import { METRICS, metricResilience, resilience, similarity, spread } from './resilience.js';
 import type { PitchTrack } from './yin.js';
 
 const track = (f0: number[]): PitchTrack => ({
@@ -59,14 +59,16 @@ test('LSD of a constant ln-gain g is (20/ln10)·|g| dB, along a path too', () =>
 
 test('orientation, resilience and spread', () => {
   assert.equal(METRICS.mcd.orientation, 'lower');
-  assert.equal(METRICS.meanMelCosine.orientation, 'higher');
+  assert.equal(METRICS.melCosine.orientation, 'higher');
   assert.equal(similarity('mcd', 5), -5);
-  assert.equal(similarity('meanMelCosine', 0.9), 0.9);
+  assert.equal(similarity('melCosine', 0.9), 0.9);
   // MCD 6 dB after corruption vs 5 dB clean: degraded
-  assert.deepEqual(resilience('mcd', 6, 5), { ratio: 5 / 6, delta: -1 });
-  const r = resilience('meanMelCosine', 0.8, 0.9);
+  assert.equal(resilience(similarity('mcd', 6), similarity('mcd', 5)), -1);
+  assert.deepEqual(metricResilience('mcd', 6, 5), { ratio: 5 / 6, delta: -1 });
+  const r = metricResilience('melCosine', 0.8, 0.9);
   assert.ok(Math.abs(r.ratio - 0.8 / 0.9) < 1e-15 && Math.abs(r.delta + 0.1) < 1e-12);
-  assert.equal(resilience('wer', 0.2, 0.2).ratio, 1);
+  assert.equal(metricResilience('wer', 0.2, 0.2).ratio, 1);
+  assert.equal(metricResilience('wer', 0.2, 0.2).delta, 0);
   assert.throws(() => similarity('nope', 1), /unknown metric 'nope'/);
   const s = spread([1, 2, 3, 4, NaN]);
   assert.equal(s.mean, 2.5);

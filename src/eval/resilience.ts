@@ -4,11 +4,12 @@
  *
  * Every metric has a direction. Its "similarity" is the value itself when higher is better and the
  * negated value when lower is better (MCD 5 dB → similarity −5), so larger similarity is always
- * better. Resilience compares the corrupted-data model with the clean-data model:
- *   ratio  = value_corrupted / value_clean  (higher-is-better metrics)
- *            value_clean / value_corrupted  (lower-is-better metrics)
- *            → 1 = unaffected by the corruption, < 1 = degraded, > 1 = improved;
- *   delta  = similarity_corrupted − similarity_clean  (same units as the metric; < 0 = degraded).
+ * better. Resilience compares the corrupted-data model with the clean-data model, both scored
+ * against the same clean references:
+ *   resilience = similarity_corrupted − similarity_clean   (metric units; 0 = unaffected, < 0 = hurt)
+ * and, as a unit-free alternative,
+ *   ratio = value_corrupted / value_clean (higher-is-better) or value_clean / value_corrupted
+ *           (lower-is-better): 1 = unaffected, < 1 = hurt, > 1 = improved.
  */
 
 export type Orientation = 'higher' | 'lower';
@@ -23,10 +24,10 @@ export interface MetricInfo {
 export const METRICS = {
   mcd: { orientation: 'lower', unit: 'dB', description: 'mel-cepstral distortion (c1…c24 of DCT-II of ln-mel) on the DTW path' },
   lsd: { orientation: 'lower', unit: 'dB', description: 'log-spectral distance of ln-mel frames on the DTW path' },
-  f0RmseCents: { orientation: 'lower', unit: 'cents', description: 'log-F0 RMSE over DTW pairs voiced in both (YIN)' },
+  f0Rmse: { orientation: 'lower', unit: 'cents', description: 'log-F0 RMSE over DTW pairs voiced in both (YIN)' },
   vde: { orientation: 'lower', unit: 'fraction', description: 'voicing decision error on the DTW path' },
   gpe: { orientation: 'lower', unit: 'fraction', description: 'gross pitch error (>20 %) over pairs voiced in both' },
-  meanMelCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of centred mean ln-mel vectors' },
+  melCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of centred mean ln-mel vectors' },
   melStatsCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of [centred mean, std] ln-mel statistics' },
   wer: { orientation: 'lower', unit: 'fraction', description: 'word error rate of pocketsphinx output against the text' },
 } as const satisfies Record<string, MetricInfo>;
@@ -44,17 +45,24 @@ export function similarity(metric: string, value: number): number {
   return info(metric).orientation === 'higher' ? value : -value;
 }
 
-export interface Resilience {
-  ratio: number;
-  delta: number;
+/** simCorrupted − simClean, both already oriented by `similarity` (0 = unaffected, < 0 = hurt). */
+export function resilience(simCorrupted: number, simClean: number): number {
+  return simCorrupted - simClean;
 }
 
-/** Resilience of `metric` from the corrupted-data and clean-data values (see the module comment). */
-export function resilience(metric: string, corrupted: number, clean: number): Resilience {
+export interface Resilience {
+  /** similarity(corrupted) − similarity(clean), in the metric's unit. */
+  delta: number;
+  /** Goodness ratio: 1 = unaffected, < 1 = hurt. */
+  ratio: number;
+}
+
+/** Both resilience forms of `metric` from raw (un-oriented) corrupted-data and clean-data values. */
+export function metricResilience(metric: string, corrupted: number, clean: number): Resilience {
   const higher = info(metric).orientation === 'higher';
   return {
+    delta: resilience(similarity(metric, corrupted), similarity(metric, clean)),
     ratio: higher ? corrupted / clean : clean / corrupted,
-    delta: similarity(metric, corrupted) - similarity(metric, clean),
   };
 }
 
