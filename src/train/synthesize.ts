@@ -1,1 +1,166 @@
-export {};
+/**
+ * Synthesis from a checkpoint: text → ids (the checkpoint's text config) → GradTTS reverse
+ * diffusion → mel → Griffin-Lim → WAV. `synthesizeToFiles` is what `difftts synthesize`, the
+ * quickstart and the evaluation code call.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { griffinLim } from '../audio/griffinlim.js';
+import { DEFAULT_MEL, type Mel, type MelConfig } from '../audio/mel.js';
+import { writeWav } from '../audio/wav.js';
+import { UserError } from '../errors.js';
+import { GradTTS, type ModelConfig } from '../model/index.js';
+import { textToIds, type TextConfig } from '../text/index.js';
+import { writeNpy } from '../util/npy.js';
+import { writeSpectrogramPng } from '../util/png.js';
+import { Rng } from '../util/rng.js';
+import { assignWeights, latestLoadable, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { prepareBackend } from './gradtts-task.js';
+
+export interface LoadedModel {
+  model: GradTTS;
+  textConfig: TextConfig;
+  melConfig: MelConfig;
+  /** The recipe's synth defaults (steps, temperature, lengthScale). */
+  synth: { steps: number; temperature: number; lengthScale: number };
+  checkpoint: LoadedCheckpoint;
+}
+
+/** A run directory (its newest loadable checkpoint) or a checkpoint directory → a ready model. */
+export function loadModel(path: string): LoadedModel {
+  if (!existsSync(path)) throw new UserError(`${path}: no such run or checkpoint directory`);
+  const ckpt = existsSync(join(path, 'state.json')) ? readCheckpoint(path) : latestLoadable(path, (m) => process.stderr.write(`difftts: ${m}\n`));
+  if (!ckpt) throw new UserError(`${path}: no loadable checkpoint (expected a run directory with checkpoints/step-*/ or a checkpoint directory)`);
+  const where = join(ckpt.dir, 'state.json');
+  const m = ckpt.meta;
+  if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
+    throw new UserError(`${where}: not a GradTTS checkpoint (model kind '${m.model?.kind}')`);
+  }
+  prepareBackend();
+  const model = GradTTS.create(m.model.config as ModelConfig, m.nSymbols, 0);
+  try {
+    assignWeights(model.variables, ckpt);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const recipeSynth = (m.recipe as { synth?: Partial<LoadedModel['synth']> } | null)?.synth ?? {};
+  return {
+    model,
+    textConfig: m.textConfig as TextConfig,
+    melConfig: (m.melConfig as MelConfig | null) ?? DEFAULT_MEL,
+    synth: { steps: recipeSynth.steps ?? 10, temperature: recipeSynth.temperature ?? 1.5, lengthScale: recipeSynth.lengthScale ?? 1 },
+    checkpoint: ckpt,
+  };
+}
+
+export interface SynthesisParams {
+  steps: number;
+  temperature: number;
+  lengthScale: number;
+  stochastic: boolean;
+  seed: number;
+}
+
+/** One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal. */
+export function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): { mel: Mel; unknown: string[] } {
+  const { ids, unknown } = textToIds(text, lm.textConfig);
+  if (ids.length === 0) throw new UserError(`text ${JSON.stringify(text.slice(0, 40))}: nothing to speak after cleaning`);
+  const mel = lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
+  return { mel, unknown };
+}
+
+/** Mel → waveform in [-1, 1] (peak-limited to 0.95 if Griffin-Lim overshoots). */
+export function vocode(mel: Mel, melConfig: MelConfig, iters: number, seed = 0): Float32Array {
+  const wav = griffinLim(mel, { iters, cfg: melConfig, seed });
+  let peak = 0;
+  for (const v of wav) peak = Math.max(peak, Math.abs(v));
+  if (peak > 0.95) for (let i = 0; i < wav.length; i++) wav[i] = (wav[i]! * 0.95) / peak;
+  return wav;
+}
+
+export interface SynthesizeToFilesOptions {
+  /** Run directory or checkpoint directory. */
+  checkpoint: string;
+  texts: string[];
+  /** OUT.wav for one text; with `many`, OUT-001.wav … or files inside OUT when it is a directory. */
+  out: string;
+  many?: boolean;
+  /** Defaults: the recipe's synth section. */
+  steps?: number;
+  temperature?: number;
+  lengthScale?: number;
+  stochastic?: boolean;
+  seed?: number;
+  /** Also write the mel as .npy / .png (numbered like the WAVs with `many`). */
+  melOut?: string;
+  png?: string;
+  /** Griffin-Lim iterations (default 32). */
+  iters?: number;
+  /** Reuse an already loaded model (evaluation loops); the caller keeps ownership. */
+  loaded?: LoadedModel;
+}
+
+export interface SynthesizedFile {
+  text: string;
+  wav: string;
+  mel: string | null;
+  png: string | null;
+  /** Audio seconds. */
+  seconds: number;
+  frames: number;
+  unknown: string[];
+}
+
+/** OUT.wav → OUT-001.wav (or OUT/001.wav when OUT is a directory). */
+export function numberedPath(out: string, i: number, ext: string): string {
+  const n = String(i + 1).padStart(3, '0');
+  if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) return join(out, `${n}${ext}`);
+  const e = extname(out);
+  return join(dirname(out), `${basename(out, e)}-${n}${e || ext}`);
+}
+
+/** Synthesizes each text to a WAV (+ optional .npy / .png); returns what was written. */
+export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<SynthesizedFile[]> {
+  if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
+  if (o.texts.length > 1 && !o.many) throw new UserError('synthesize: several texts need numbered outputs (many: true / --text-file)');
+  const lm = o.loaded ?? loadModel(o.checkpoint);
+  const p: SynthesisParams = {
+    steps: o.steps ?? lm.synth.steps,
+    temperature: o.temperature ?? lm.synth.temperature,
+    lengthScale: o.lengthScale ?? lm.synth.lengthScale,
+    stochastic: o.stochastic ?? false,
+    seed: o.seed ?? 1,
+  };
+  const out: SynthesizedFile[] = [];
+  try {
+    o.texts.forEach((text, i) => {
+      const name = (path: string | undefined, ext: string) => (path === undefined ? null : o.many ? numberedPath(path, i, ext) : path);
+      const { mel, unknown } = synthesizeMel(lm, text, { ...p, seed: p.seed + i });
+      const wavPath = name(o.out, '.wav')!;
+      const samples = vocode(mel, lm.melConfig, o.iters ?? 32, p.seed + i);
+      writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
+      const melPath = name(o.melOut, '.npy');
+      if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
+      const pngPath = name(o.png, '.png');
+      if (pngPath) writeSpectrogramPng(pngPath, mel, { title: text.slice(0, 200) });
+      out.push({ text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown });
+    });
+  } finally {
+    if (!o.loaded) lm.model.dispose();
+  }
+  return out;
+}
+
+/** Sentences of a text file, one per non-empty line. */
+export function readTextFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`${path}: cannot read the text file (expected one sentence per line)`);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (lines.length === 0) throw new UserError(`${path}: no sentences (expected one sentence per line)`);
+  return lines;
+}
