@@ -102,6 +102,17 @@ test('log axes map decades evenly and skip non-positive and non-finite points', 
   assert.deepEqual(layout.xRange, [0.001, 10]);
 });
 
+test('long series, narrow log ranges and empty plots still render', () => {
+  const n = 300000;
+  const x = Array.from({ length: n }, (_, i) => i);
+  const { layout } = renderLinePlot({ series: [{ name: 'loss', x, y: x.map((i) => 1 / (1 + i)) }] });
+  assert.deepEqual(layout.xRange, [0, 300000]);
+  const narrow = renderLinePlot({ logY: true, series: [{ name: 'a', x: [0, 1], y: [0.95, 0.99] }] });
+  assert.ok(narrow.layout.yRange[0] <= 0.95 && narrow.layout.yRange[1] >= 0.99);
+  const empty = renderLinePlot({ title: 'nothing yet', series: [] });
+  assert.deepEqual(empty.layout.xRange, [0, 1]);
+});
+
 test('mismatched series lengths are refused', () => {
   assert.throws(() => renderLinePlot({ series: [{ name: 'bad', x: [1, 2], y: [1] }] }), /bad/);
 });

@@ -283,16 +283,30 @@ const BLACK: [number, number, number] = [0, 0, 0];
 const GREY: [number, number, number] = [225, 225, 225];
 const DARK: [number, number, number] = [60, 60, 60];
 
-function dataRange(values: number[], log: boolean): [number, number] {
-  const ok = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
-  if (ok.length === 0) return log ? [1, 10] : [0, 1];
-  let lo = Math.min(...ok);
-  let hi = Math.max(...ok);
+function dataRange(series: readonly LineSeries[], axis: 'x' | 'y', log: boolean): [number, number] {
+  // loops, not Math.min(...values): training curves can have more points than the call stack allows
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series) {
+    for (const v of s[axis]) {
+      if (!Number.isFinite(v) || (log && v <= 0)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (lo === Infinity) return log ? [1, 10] : [0, 1];
   if (hi === lo) {
     if (log) [lo, hi] = [lo / 2, hi * 2];
     else [lo, hi] = lo === 0 ? [-1, 1] : [lo - Math.abs(lo) * 0.5, hi + Math.abs(hi) * 0.5];
   }
   return [lo, hi];
+}
+
+/** Ticks for one axis: decades on a log axis (linear ticks when the range holds fewer than two). */
+function axisTicks(range: [number, number], log: boolean): number[] {
+  if (!log) return niceTicks(...range);
+  const t = logTicks(...range);
+  return t.length >= 2 ? t : niceTicks(...range).filter((v) => v > 0);
 }
 
 /**
@@ -308,10 +322,10 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   }
   const logX = plot.logX ?? false;
   const logY = plot.logY ?? false;
-  const xRange = dataRange(plot.series.flatMap((s) => s.x), logX);
-  const yRange = dataRange(plot.series.flatMap((s) => s.y), logY);
-  const xTicks = logX ? logTicks(...xRange) : niceTicks(...xRange);
-  const yTicks = logY ? logTicks(...yRange) : niceTicks(...yRange);
+  const xRange = dataRange(plot.series, 'x', logX);
+  const yRange = dataRange(plot.series, 'y', logY);
+  const xTicks = axisTicks(xRange, logX);
+  const yTicks = axisTicks(yRange, logY);
   // widen linear ranges to whole ticks so the frame starts and ends on a labelled value
   if (!logX && xTicks.length > 1) {
     const step = xTicks[1]! - xTicks[0]!;
@@ -323,8 +337,8 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
     yRange[0] = Math.min(yRange[0], Math.floor(yRange[0] / step + 1e-9) * step);
     yRange[1] = Math.max(yRange[1], Math.ceil(yRange[1] / step - 1e-9) * step);
   }
-  const xt = logX ? logTicks(...xRange) : niceTicks(...xRange);
-  const yt = logY ? logTicks(...yRange) : niceTicks(...yRange);
+  const xt = axisTicks(xRange, logX);
+  const yt = axisTicks(yRange, logY);
   const yLabels = yt.map(formatTick);
   const labelScale = 2;
   const maxYLabel = Math.max(0, ...yLabels.map((l) => textWidth(l, labelScale)));
@@ -384,7 +398,7 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
       const p = toPx(x, y);
       const from = prev ?? p;
       cv.line(from[0], from[1], p[0], p[1], c, clip);
-      for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
+      if (inked.length < 200000) for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
       prev = p;
     }
   });
