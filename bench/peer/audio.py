@@ -8,7 +8,9 @@ on the linear magnitude of the fixture.
 
 Single thread (torch.set_num_threads(1)) so the comparison with single-threaded JS is like for like.
 Timings cover the computation only (audio already in memory, filterbank and window built once),
-median of `reps` after `warmup` runs. Prints one JSON line: {"mel:<name>": s, ..., "gl:<name>": s,
+median of `reps` after `warmup` runs, both wall-clock and CPU time of this process (the latter is
+steadier on a shared machine). Prints one JSON line: {"mel:<name>": s, "mel_cpu:<name>": s, ...,
+"gl:<name>": s, "gl_cpu:<name>": s,
 "mel_maxdiff:<name>": max |log-mel - reference| on bins above the floor}.
 
 usage: audio.py REPS WAV [WAV ...]   (each WAV's reference mel is WAV with .wav -> .mel.npy)
@@ -50,14 +52,16 @@ def log_mel(x):
 
 
 def timeit(fn, reps, warmup=2):
+    """(median wall seconds, median CPU seconds of this process)."""
     for _ in range(warmup):
         fn()
-    out = []
+    wall, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -71,14 +75,14 @@ def main():
         keep = ref > float(np.log(1e-5)) + 1e-6
         result[f"mel_maxdiff:{name}"] = float((mel - ref).abs()[keep].max())
         with torch.no_grad():
-            result[f"mel:{name}"] = timeit(lambda: log_mel(x), reps * 4)
+            result[f"mel:{name}"], result[f"mel_cpu:{name}"] = timeit(lambda: log_mel(x), reps * 4)
     # Griffin-Lim on the first file's linear magnitude (centered STFT, as GriffinLim expects)
     x = read_int16(sys.argv[2])
     name = sys.argv[2].rsplit("/", 1)[-1].removesuffix(".wav")
     gl = torchaudio.transforms.GriffinLim(n_fft=N_FFT, n_iter=32, hop_length=HOP, power=1.0, momentum=0.99)
     mag = torch.stft(x, N_FFT, hop_length=HOP, window=WINDOW, center=True, return_complex=True).abs()
     with torch.no_grad():
-        result[f"gl:{name}"] = timeit(lambda: gl(mag), reps, warmup=1)
+        result[f"gl:{name}"], result[f"gl_cpu:{name}"] = timeit(lambda: gl(mag), reps, warmup=1)
     result["threads"] = torch.get_num_threads()
     print(json.dumps(result))
 

@@ -18,7 +18,7 @@
  * which is exactly the length whose logMel has `frames` frames again.
  */
 import { DEFAULT_MEL, melFilterbank, melWindow, checkMelConfig, type Mel, type MelConfig, type MelFilterbank } from './mel.js';
-import { forEachFrame, overlapAdd, windowSumSquare } from './stft.js';
+import { getFft, windowSumSquare } from './stft.js';
 import { Rng } from '../util/rng.js';
 
 export interface GriffinLimOptions {
@@ -183,19 +183,29 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
   const { frames, bins } = mag;
   if (bins !== cfg.nFft / 2 + 1) throw new Error(`griffinLim: magnitude has ${bins} bins, nFft ${cfg.nFft} needs ${cfg.nFft / 2 + 1}`);
   if (frames === 0) return new Float32Array(0);
-  const S = mag.data;
-  const stftCfg = { nFft: cfg.nFft, hop: cfg.hop, window: melWindow(cfg) };
-  const padLen = (frames - 1) * cfg.hop + cfg.nFft;
-  const wss = windowSumSquare(stftCfg.window, cfg.hop, frames);
+  const n = cfg.nFft;
+  const hop = cfg.hop;
+  const half = n / 2;
+  const w = melWindow(cfg);
+  const fft = getFft(n);
+  const padLen = (frames - 1) * hop + n;
+  const wss = windowSumSquare(w, hop, frames);
   const invWss = new Float64Array(padLen);
   for (let i = 0; i < padLen; i++) invWss[i] = wss[i]! > 1e-10 ? 1 / wss[i]! : 1;
+  // synthesis window with fft.js's missing 1/N folded in (we invert with a forward FFT, see below)
+  const wN = w.map((v) => v / n);
 
+  // Float32 state halves the memory traffic of the per-bin update, which is bandwidth-bound.
   const size = frames * bins;
-  const cRe = new Float64Array(size); // current coefficients S·e^{iφ}
-  const cIm = new Float64Array(size);
-  const pRe = new Float64Array(size); // previous rebuilt spectrogram t_{n−1}
-  const pIm = new Float64Array(size);
-  const x = new Float64Array(padLen);
+  const S = Float32Array.from(mag.data);
+  const cRe = new Float32Array(size); // current coefficients S·e^{iφ}
+  const cIm = new Float32Array(size);
+  const pRe = new Float32Array(size); // previous rebuilt spectrogram t_{n−1} (0 before the first)
+  const pIm = new Float32Array(size);
+  // Bins at or above kMax are zero in every frame (e.g. above fMax for a mel-derived magnitude):
+  // their coefficients stay 0 whatever the phase, so the loops skip them.
+  let kMax = 0;
+  for (let i = 0; i < size; i++) if (S[i]! > 0 && i % bins >= kMax) kMax = (i % bins) + 1;
 
   const rng = new Rng(opts.seed ?? 0);
   for (let i = 0; i < size; i++) {
@@ -203,38 +213,95 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
     cRe[i] = S[i]! * Math.cos(phi);
     cIm[i] = S[i]! * Math.sin(phi);
   }
-  const synth = () => {
-    overlapAdd(cRe, cIm, frames, stftCfg, x);
+  const x = new Float64Array(padLen);
+  const zs = new Float64Array(2 * n); // synthesis FFT input; entries for bins ≥ kMax stay 0
+  const za = new Float64Array(2 * n); // analysis FFT input
+  const Z = new Float64Array(2 * n);
+
+  /**
+   * x = iSTFT(c): two frames a = t, b = t+1 per complex FFT. With Z = A + i·B (Hermitian A, B),
+   * IFFT(Z) = a + i·b, and IFFT(Z) = conj(FFT(conj Z))/N, so we pack conj(Z), run a forward FFT,
+   * and read a = Re/N, b = −Im/N.
+   */
+  const synthesize = () => {
+    x.fill(0);
+    for (let t = 0; t < frames; t += 2) {
+      const pair = t + 1 < frames;
+      const oa = t * bins;
+      const ob = oa + bins;
+      for (let k = 0; k < kMax; k++) {
+        const ar = cRe[oa + k]!;
+        const br = pair ? cRe[ob + k]! : 0;
+        if (k === 0 || k === half) {
+          zs[2 * k] = ar; // imaginary parts of DC and Nyquist are dropped, as irfft does
+          zs[2 * k + 1] = -br;
+          continue;
+        }
+        const ai = cIm[oa + k]!;
+        const bi = pair ? cIm[ob + k]! : 0;
+        zs[2 * k] = ar - bi;
+        zs[2 * k + 1] = -(ai + br);
+        const m = 2 * (n - k);
+        zs[m] = ar + bi;
+        zs[m + 1] = ai - br;
+      }
+      fft.transform(Z, zs);
+      const s0 = t * hop;
+      for (let i = 0; i < n; i++) x[s0 + i] += Z[2 * i]! * wN[i]!;
+      if (pair) {
+        const s1 = s0 + hop;
+        for (let i = 0; i < n; i++) x[s1 + i] -= Z[2 * i + 1]! * wN[i]!;
+      }
+    }
     for (let i = 0; i < padLen; i++) x[i] *= invWss[i]!;
   };
+
+  /** c ← S·phase(t + α(t − p)), p ← t, for frame f's bin k with rebuilt value t = (tr, ti). */
+  const update = (i: number, tr: number, ti: number) => {
+    const s = S[i]!;
+    if (s === 0) return;
+    const ar = tr + alpha * (tr - pRe[i]!);
+    const ai = ti + alpha * (ti - pIm[i]!);
+    pRe[i] = tr;
+    pIm[i] = ti;
+    const a = Math.sqrt(ar * ar + ai * ai);
+    if (a > 1e-16) {
+      const g = s / a;
+      cRe[i] = ar * g;
+      cIm[i] = ai * g;
+    } else {
+      cRe[i] = s;
+      cIm[i] = 0;
+    }
+  };
+
   for (let it = 0; it < iters; it++) {
-    synth();
-    const first = it === 0;
-    forEachFrame(x, stftCfg, (t, s) => {
-      const o = t * bins;
-      for (let k = 0; k < bins; k++) {
-        const i = o + k;
-        const tr = s[2 * k]!;
-        const ti = s[2 * k + 1]!;
-        // t_n + α(t_n − t_{n−1}); on the first iteration there is no t_{n−1}
-        const ar = first ? tr : tr + alpha * (tr - pRe[i]!);
-        const ai = first ? ti : ti + alpha * (ti - pIm[i]!);
-        pRe[i] = tr;
-        pIm[i] = ti;
-        const a = Math.sqrt(ar * ar + ai * ai);
-        if (a > 1e-16) {
-          const g = S[i]! / a;
-          cRe[i] = ar * g;
-          cIm[i] = ai * g;
-        } else {
-          cRe[i] = S[i]!;
-          cIm[i] = 0;
-        }
+    synthesize();
+    // t = STFT(x), two frames per complex FFT (split by Hermitian symmetry), updating c as we go
+    for (let t = 0; t < frames; t += 2) {
+      const pair = t + 1 < frames;
+      const a0 = t * hop;
+      const b0 = a0 + hop;
+      for (let i = 0; i < n; i++) {
+        za[2 * i] = x[a0 + i]! * w[i]!;
+        za[2 * i + 1] = pair ? x[b0 + i]! * w[i]! : 0;
       }
-    }, frames);
+      fft.transform(Z, za);
+      const oa = t * bins;
+      const ob = oa + bins;
+      for (let k = 0; k < kMax; k++) {
+        const zr = Z[2 * k]!;
+        const zi = Z[2 * k + 1]!;
+        const m = k === 0 ? 0 : 2 * (n - k);
+        const wr = Z[m]!;
+        const wi = Z[m + 1]!;
+        update(oa + k, 0.5 * (zr + wr), 0.5 * (zi - wi));
+        if (pair) update(ob + k, 0.5 * (zi + wi), 0.5 * (wr - zr));
+      }
+    }
     opts.onIter?.(it + 1, iters);
   }
-  synth();
+  synthesize();
   const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
   const outLen = griffinLimLength(frames, cfg);
   const out = new Float32Array(outLen);

@@ -7,7 +7,7 @@
  * Frames: 1 + ⌊(len + 2·⌊(nFft − hop)/2⌋ − nFft)/hop⌋, i.e. ⌊len/hop⌋ for the defaults.
  */
 import { UserError } from '../errors.js';
-import { forEachFrame, hannWindow, padWindow, reflectPad, frameCount } from './stft.js';
+import { forEachFrame, hannWindow, padWindow, reflectPadInto, frameCount } from './stft.js';
 
 /** Row-major [nMels, frames] log-mel, natural-log units. */
 export interface Mel {
@@ -154,7 +154,7 @@ export function logMel(samples: Float32Array, cfg: MelConfig = DEFAULT_MEL): Mel
   checkMelConfig(cfg);
   const fb = melFilterbank(cfg);
   const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
-  const x = reflectPad(samples, pad, pad);
+  const x = reflectPadInto(samples, pad, pad, new Float64Array(samples.length + 2 * pad));
   const frames = frameCount(x.length, cfg.nFft, cfg.hop);
   const { nMels } = cfg;
   const data = new Float32Array(nMels * frames);

@@ -64,9 +64,14 @@ export function padWindow(w: Float64Array, n: number): Float64Array {
  * Pads longer than the signal keep bouncing between the ends instead of failing.
  */
 export function reflectPad(x: Float32Array, left: number, right: number): Float32Array {
+  return reflectPadInto(x, left, right, new Float32Array(x.length + left + right));
+}
+
+/** reflectPad into a caller-supplied array of length x.length + left + right (e.g. a Float64Array). */
+export function reflectPadInto<T extends Float32Array | Float64Array>(x: ArrayLike<number>, left: number, right: number, out: T): T {
   const n = x.length;
-  const out = new Float32Array(n + left + right);
-  out.set(x, left);
+  if (out.length !== n + left + right) throw new Error(`reflectPadInto: output length ${out.length}, expected ${n + left + right}`);
+  for (let i = 0; i < n; i++) out[left + i] = x[i]!;
   if (n === 0) return out;
   const period = 2 * (n - 1);
   const src = (i: number): number => {
@@ -89,9 +94,10 @@ export function frameCount(len: number, nFft: number, hop: number): number {
  * Calls `visit(t, spec, off)` for each frame t of x, where spec holds [re0, im0, re1, im1, …] of
  * bins 0..nFft/2 starting at `off` (unnormalised DFT of the windowed frame). Used by `stft` and
  * by logMel, which reduces each frame at once instead of storing the spectrogram.
+ * x is a Float64Array so that the hot loops here stay monomorphic (one element type).
  */
 export function forEachFrame(
-  x: ArrayLike<number>,
+  x: Float64Array,
   cfg: StftConfig,
   visit: (t: number, spec: Float64Array, off: number) => void,
   frames = frameCount(x.length, cfg.nFft, cfg.hop),
@@ -129,7 +135,8 @@ export function forEachFrame(
 }
 
 /** Uncentered STFT of x: frames = frameCount(x.length, nFft, hop). */
-export function stft(x: ArrayLike<number>, cfg: StftConfig): Spectrum {
+export function stft(samples: ArrayLike<number>, cfg: StftConfig): Spectrum {
+  const x = samples instanceof Float64Array ? samples : Float64Array.from(samples);
   const bins = cfg.nFft / 2 + 1;
   const frames = frameCount(x.length, cfg.nFft, cfg.hop);
   const re = new Float32Array(frames * bins);
@@ -158,7 +165,7 @@ export function istft(spec: Spectrum, cfg: StftConfig): Float32Array {
   if (frames === 0) return new Float32Array(0);
   const len = (frames - 1) * hop + n;
   const acc = new Float64Array(len);
-  overlapAdd(spec.re, spec.im, frames, cfg, acc);
+  overlapAdd(Float64Array.from(spec.re), Float64Array.from(spec.im), frames, cfg, acc);
   const out = new Float32Array(len);
   const wss = windowSumSquare(w, hop, frames);
   for (let i = 0; i < len; i++) out[i] = wss[i]! > 1e-10 ? acc[i]! / wss[i]! : acc[i]!;
@@ -180,7 +187,7 @@ export function windowSumSquare(w: Float64Array, hop: number, frames: number): F
  * acc[t·hop + i] += w[i] · irfft(frame t)[i] for every frame (acc is zeroed first). Two frames
  * share one complex inverse FFT: Z = A + i·B gives a = Re z, b = Im z.
  */
-export function overlapAdd(re: ArrayLike<number>, im: ArrayLike<number>, frames: number, cfg: StftConfig, acc: Float64Array): void {
+export function overlapAdd(re: Float64Array, im: Float64Array, frames: number, cfg: StftConfig, acc: Float64Array): void {
   const { nFft: n, hop, window: w } = cfg;
   const bins = n / 2 + 1;
   const half = n / 2;
