@@ -137,7 +137,7 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
   return { dir, metadataPath, entries, usable, problems, sampleRates, usableSec: usable.reduce((s, e) => s + e.durationSec, 0) };
 }
 
-/** Unusable rows' problems (what --skip-bad would skip), in file order. */
+/** Unusable rows' problems (what --skip-bad would skip), in metadata row order. */
 export function fatalProblems(report: CorpusReport): Problem[] {
-  return report.problems.filter((p) => p.fatal);
+  return report.problems.filter((p) => p.fatal).sort((a, b) => (a.row ?? Infinity) - (b.row ?? Infinity));
 }
