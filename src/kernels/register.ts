@@ -5,6 +5,8 @@
  * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): transposed im2col + one matMul;
  * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter conv (stride 1) or
  *   polyphase conv + depthToSpace (stride 2). It is also tf.conv2dTranspose's forward.
+ * - `BatchMatMul` (fast only for one 2-D product without transpose flags): see matmul.ts. Every
+ *   matMul gradient uses the flags, so this is the biggest single win for training.
  *
  * After `registerFastWasmKernels()`, `tf.getKernel('Conv2DBackpropFilter', 'wasm')` exists, so
  * code that only substitutes gradients where that kernel is missing (src/model/ops.ts) switches
@@ -13,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convBackpropFilter, convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 
 interface BackpropAttrs {
   strides: number | [number, number];
@@ -46,6 +49,7 @@ function asTensor4D(t: tf.TensorInfo): tf.Tensor4D {
 export function registerFastWasmKernels(): void {
   if (installed) return;
   installed = true;
+  registerFastMatMul();
   original = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (original) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({
@@ -78,6 +82,7 @@ export function registerFastWasmKernels(): void {
 export function unregisterFastWasmKernels(): void {
   if (!installed) return;
   installed = false;
+  unregisterFastMatMul();
   tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
   if (original) tf.registerKernel(original);

@@ -1,0 +1,157 @@
+/**
+ * A BatchMatMul for the wasm backend that always reaches XNNPACK's fast path.
+ *
+ * tfjs-backend-wasm 4.22 runs `BatchMatMul` at ~30 GFLOP/s only for ONE 2-D product without
+ * transpose flags; with transposeA/transposeB or batch > 1 it falls to a naive loop at 0.7–2
+ * GFLOP/s. Every matMul gradient uses the flags (dA = dC·Bᵀ, dB = Aᵀ·dC), and batched matMuls
+ * appear in attention, so training hit the slow loop everywhere.
+ *
+ * This kernel rewrites each product as plain 2-D products: the cheaper side of a transpose is
+ * materialised with a blocked JS transpose straight in the wasm heap (Aᵀ·B either transposes A, or
+ * computes (Bᵀ·A)ᵀ, whichever moves fewer floats), batches run one 2-D call each on zero-copy
+ * views of the operands, and a batch-broadcast right operand folds the batch into rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): boolean };
+  disposeData(id: object): boolean;
+  wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
+}
+
+/** Blocked transpose of src[off .. off + rows·cols) as [rows, cols] into dst[dOff ..] as [cols, rows]. */
+export function transposeInto(src: Float32Array, off: number, rows: number, cols: number, dst: Float32Array, dOff: number): void {
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        let s = off + r * cols + c0;
+        let d = dOff + c0 * rows + r;
+        for (let c = c0; c < c1; c++, s++, d += rows) dst[d] = src[s]!;
+      }
+    }
+  }
+}
+
+let original: tf.KernelConfig | undefined;
+
+/** A tensor entry that aliases heap memory owned by another tensor (released without free). */
+function view(be: WasmBackend, shape: number[], offset: number): tf.TensorInfo {
+  return be.makeOutput(shape, 'float32', offset);
+}
+function releaseView(be: WasmBackend, t: tf.TensorInfo): void {
+  const d = be.dataIdMap.get(t.dataId);
+  be.wasm.tfjs.disposeData(d.id);
+  be.dataIdMap.delete(t.dataId);
+}
+function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
+  return be.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** One plain [m, k]·[k, n] product by tfjs's own kernel (XNNPACK fully-connected). */
+function plain(be: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return original!.kernelFunc({ inputs: { a, b }, backend: be as unknown as tf.KernelBackend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+}
+
+/** A fresh heap tensor [cols, rows] holding the transpose of `rows × cols` floats at `off`. */
+function transposed(be: WasmBackend, off: number, rows: number, cols: number): tf.TensorInfo {
+  const t = be.makeOutput([cols, rows], 'float32');
+  const heap = be.wasm.HEAPF32; // after the allocation (it may grow the heap)
+  transposeInto(heap, off >> 2, rows, cols, heap, offsetOf(be, t) >> 2);
+  return t;
+}
+
+/**
+ * out[m, n] (written at byte offset outOff) = op(A)·op(B) for one batch entry, where A's floats sit
+ * at aOff with stored shape [k, m] if tA else [m, k], and B's at bOff, [n, k] if tB else [k, n].
+ */
+function product(be: WasmBackend, aOff: number, bOff: number, m: number, k: number, n: number, tA: boolean, tB: boolean, outOff: number): void {
+  const temps: tf.TensorInfo[] = [];
+  const views: tf.TensorInfo[] = [];
+  let res: tf.TensorInfo;
+  let resTransposed = false;
+  // Cost in floats moved of making both operands plain, directly or via Cᵀ = op(B)ᵀ·op(A)ᵀ.
+  const direct = (tA ? m * k : 0) + (tB ? k * n : 0);
+  const viaT = (tA ? 0 : m * k) + (tB ? 0 : k * n) + m * n;
+  if (direct <= viaT) {
+    const a = tA ? transposed(be, aOff, k, m) : view(be, [m, k], aOff);
+    const b = tB ? transposed(be, bOff, n, k) : view(be, [k, n], bOff);
+    (tA ? temps : views).push(a);
+    (tB ? temps : views).push(b);
+    res = plain(be, a, b);
+  } else {
+    // Cᵀ [n, m] = op(B)ᵀ [n, k] · op(A)ᵀ [k, m]; op(B)ᵀ is B itself when tB, op(A)ᵀ is A when tA.
+    const bt = tB ? view(be, [n, k], bOff) : transposed(be, bOff, k, n);
+    const at = tA ? view(be, [k, m], aOff) : transposed(be, aOff, m, k);
+    (tB ? views : temps).push(bt);
+    (tA ? views : temps).push(at);
+    res = plain(be, bt, at);
+    resTransposed = true;
+  }
+  const heap = be.wasm.HEAPF32;
+  const r = offsetOf(be, res) >> 2;
+  if (resTransposed) transposeInto(heap, r, n, m, heap, outOff >> 2);
+  else heap.copyWithin(outOff >> 2, r, r + m * n);
+  for (const v of views) releaseView(be, v);
+  for (const t of [...temps, res]) be.disposeData(t.dataId);
+}
+
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+  const be = args.backend as unknown as WasmBackend;
+  const a = args.inputs.a!, b = args.inputs.b!;
+  const tA = Boolean(args.attrs.transposeA), tB = Boolean(args.attrs.transposeB);
+  const ra = a.shape.length, rb = b.shape.length;
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((p, q) => p * q, 1), batchB = outerB.reduce((p, q) => p * q, 1);
+  const plainAlready = !tA && !tB && batchA === 1 && batchB === 1;
+  const simpleBroadcast = batchA === batchB ? outerA.length >= outerB.length : batchB === 1 || batchA === 1;
+  if (plainAlready || a.dtype !== 'float32' || b.dtype !== 'float32' || !simpleBroadcast) return original!.kernelFunc(args) as tf.TensorInfo;
+  const m = tA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = tA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const n = tB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const kb = tB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  if (k !== kb) throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${tA} and transposeB=${tB} must match.`);
+  const outer = batchA >= batchB ? outerA : outerB;
+  const batch = Math.max(batchA, batchB);
+  const out = be.makeOutput([...outer, m, n], 'float32');
+  if (batch > 0 && m * n > 0) {
+    const aOff = offsetOf(be, a), bOff = offsetOf(be, b), oOff = offsetOf(be, out);
+    if (batchB === 1 && !tA && batchA > 1) {
+      // A [batch, m, k] with a shared B: one product with batch·m rows.
+      product(be, aOff, bOff, batchA * m, k, n, false, tB, oOff);
+    } else {
+      for (let i = 0; i < batch; i++) {
+        product(be, aOff + (batchA > 1 ? i * m * k * 4 : 0), bOff + (batchB > 1 ? i * k * n * 4 : 0), m, k, n, tA, tB, oOff + i * m * n * 4);
+      }
+    }
+  } else if (m * n * batch > 0) {
+    be.typedArrayFromHeap(out).fill(0);
+  }
+  if (k === 0) be.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
+let installed = false;
+
+/** Replaces wasm's BatchMatMul with the always-fast version (idempotent). */
+export function registerFastMatMul(): void {
+  if (installed) return;
+  original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) throw new Error('registerFastMatMul: the wasm backend is not loaded (import @tensorflow/tfjs-backend-wasm first)');
+  installed = true;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as tf.KernelFunc });
+}
+
+/** Restores tfjs's own wasm BatchMatMul. */
+export function unregisterFastMatMul(): void {
+  if (!installed || !original) return;
+  installed = false;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(original);
+}
