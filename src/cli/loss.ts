@@ -100,7 +100,7 @@ function stack(parts: Raster[]): Raster {
 }
 
 /** Two plots in one PNG: δ(t) on a fine t grid; loss vs |r| (log-log) at up to 5 of the given t, plus l2. */
-export function lossShowPng(cfg: LossConfig, tPick: number[]): Buffer {
+export function lossShowPng(cfg: LossConfig, tPick: number[]): Uint8Array {
   const grid = Array.from({ length: 201 }, (_, i) => i / 200);
   const name = `${cfg.type}, ${cfg.schedule} c=${fmt(cfg.c)}${cfg.scale !== 1 ? ` scale=${fmt(cfg.scale)}` : ''}${cfg.reversed ? ' reversed' : ''}`;
   const top = renderLinePlot({
@@ -120,7 +120,7 @@ export function lossShowPng(cfg: LossConfig, tPick: number[]): Buffer {
     width: 800, height: 480, title: `loss vs residual: ${cfg.type}`, xLabel: '|residual|', yLabel: 'loss',
     logX: true, logY: true, series,
   });
-  return encodePng(stack([top.raster, bottom.raster]));
+  return encodePng(stack([top.raster, bottom.raster]), `difftts loss show: ${name}`);
 }
 
 /** Registers `difftts loss show`. */

@@ -4,10 +4,8 @@
  * common punctuation and a few Greek letters).
  * Used for δ(t) plots, training curves and resilience-vs-fraction plots.
  */
-import pngjs from 'pngjs';
 import { writeFileAtomic } from './atomic.js';
-
-const { PNG } = pngjs;
+import { encodePngRgba } from './png.js';
 
 export interface LineSeries {
   name: string;
@@ -430,14 +428,12 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   return { raster: cv, layout: { left, top, right, bottom, xRange, yRange, toPx } };
 }
 
-/** Encodes an RGBA raster as PNG bytes. */
-export function encodePng(r: Raster): Buffer {
-  const png = new PNG({ width: r.width, height: r.height });
-  png.data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-  return PNG.sync.write(png);
+/** Encodes an RGBA raster as PNG bytes (src/util/png.ts), the title as a tEXt chunk when given. */
+export function encodePng(r: Raster, title?: string): Uint8Array {
+  return encodePngRgba(r.width, r.height, r.data, title ? { Title: title } : {});
 }
 
 /** Renders `plot` and writes it as a PNG at `path`, atomically (creates parent directories). */
 export function writeLinePlotPng(path: string, plot: LinePlot): void {
-  writeFileAtomic(path, encodePng(renderLinePlot(plot).raster));
+  writeFileAtomic(path, encodePng(renderLinePlot(plot).raster, plot.title));
 }
