@@ -65,3 +65,20 @@ test('griffinLim: momentum 0.99 converges further than classic Griffin-Lim in 32
   const classic = meanAbsErr(logMel(griffinLim(mel, { momentum: 0 })).data);
   assert.ok(fast < classic - 0.005, `fast ${fast} vs classic ${classic}`);
 });
+
+test('griffinLim: output length re-frames to the same mel length for other STFT settings', () => {
+  const configs = [
+    { ...DEFAULT_MEL, nFft: 512, hop: 128, win: 512, nMels: 40 },
+    { ...DEFAULT_MEL, nFft: 1024, hop: 200, win: 800 },
+    { ...DEFAULT_MEL, nFft: 256, hop: 63, win: 256, nMels: 20, sampleRate: 16000, fMax: 8000 }, // odd nFft − hop
+  ];
+  for (const cfg of configs) {
+    for (const frames of [1, 2, 7]) {
+      const m: Mel = { data: new Float32Array(cfg.nMels * frames).fill(-3), nMels: cfg.nMels, frames };
+      const y = griffinLim(m, { cfg, iters: 1 });
+      assert.equal(y.length, griffinLimLength(frames, cfg));
+      assert.equal(melFrameCount(y.length, cfg), frames, `nFft ${cfg.nFft} hop ${cfg.hop}: ${frames} frames`);
+      assert.equal(logMel(y, cfg).frames, frames);
+    }
+  }
+});

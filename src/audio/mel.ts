@@ -162,8 +162,11 @@ export function logMel(samples: Float32Array, cfg: MelConfig = DEFAULT_MEL): Mel
   const { start, len, offset, weights } = fb;
   const floor = cfg.logFloor;
   const logFloor = Math.log(floor);
+  // bins above the last filter's band never reach the output: skip their magnitudes
+  let usedBins = 0;
+  for (let m = 0; m < nMels; m++) usedBins = Math.max(usedBins, start[m]! + len[m]!);
   forEachFrame(x, { nFft: cfg.nFft, hop: cfg.hop, window: melWindow(cfg) }, (t, s) => {
-    for (let k = 0; k < fb.nBins; k++) {
+    for (let k = 0; k < usedBins; k++) {
       const re = s[2 * k]!;
       const im = s[2 * k + 1]!;
       mag[k] = Math.sqrt(re * re + im * im + MAGNITUDE_EPS);

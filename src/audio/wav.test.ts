@@ -94,6 +94,48 @@ test('wav: skips unknown chunks (LIST) and handles odd-sized chunk padding', () 
   assert.deepEqual(Array.from(a.samples, (v) => v * 32768), [1, 2, 3, 4]);
 });
 
+/** A WAVE_FORMAT_EXTENSIBLE file by hand: fmt size 40, code 0xFFFE, SubFormat GUID starting with `sub`. */
+function extensible(sub: number, bits: number, channels: number, body: Buffer): Buffer {
+  const fmt = Buffer.alloc(48);
+  fmt.write('fmt ', 0, 'latin1');
+  fmt.writeUInt32LE(40, 4);
+  fmt.writeUInt16LE(0xfffe, 8);
+  fmt.writeUInt16LE(channels, 10);
+  fmt.writeUInt32LE(16000, 12);
+  fmt.writeUInt32LE(16000 * channels * (bits / 8), 16);
+  fmt.writeUInt16LE(channels * (bits / 8), 20);
+  fmt.writeUInt16LE(bits, 22);
+  fmt.writeUInt16LE(22, 24); // cbSize
+  fmt.writeUInt16LE(bits, 26); // valid bits
+  fmt.writeUInt32LE(channels === 2 ? 3 : 4, 28); // channel mask
+  fmt.writeUInt16LE(sub, 32); // SubFormat GUID: format code + KSDATAFORMAT suffix
+  Buffer.from([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]).copy(fmt, 34);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'latin1');
+  head.write('WAVE', 8, 'latin1');
+  const data = Buffer.alloc(8);
+  data.write('data', 0, 'latin1');
+  data.writeUInt32LE(body.length, 4);
+  const all = Buffer.concat([head, fmt, data, body]);
+  all.writeUInt32LE(all.length - 8, 4);
+  return all;
+}
+
+test('wav: WAVE_FORMAT_EXTENSIBLE float and PCM are read by their SubFormat', () => {
+  const f = Buffer.alloc(16);
+  [0.5, -0.25, 0.125, 0.75].forEach((v, i) => f.writeFloatLE(v, 4 * i));
+  const a = decodeWav(extensible(3, 32, 2, f), 'ext.wav');
+  assert.equal(a.format, 'float');
+  assert.equal(a.channels, 2);
+  assert.deepEqual(Array.from(a.samples), [0.125, 0.4375]);
+  const p = Buffer.alloc(6);
+  p.writeIntLE(-4194304, 0, 3);
+  p.writeIntLE(8388607, 3, 3);
+  const b = decodeWav(extensible(1, 24, 1, p), 'ext24.wav');
+  assert.deepEqual(Array.from(b.samples), [-0.5, 8388607 / 8388608]);
+  assert.throws(() => decodeWav(extensible(6, 8, 1, Buffer.alloc(4)), 'extalaw.wav'), /extalaw\.wav: unsupported encoding A-law/);
+});
+
 test('wav: bad files are one-line UserErrors naming the file and what was expected', () => {
   const good = Buffer.from(encode('16', 1, [Array.from({ length: 100 }, (_, i) => i)]));
   const withFormat = (code: number, bits = 8) => {
