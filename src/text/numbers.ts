@@ -80,7 +80,7 @@ export function yearOrCardinal(digits: string): string {
 }
 
 /**
- * Replaces every number in `text` with words: currency ($5, $3.50, £2), percentages, ordinals
+ * Replaces every number in `text` with words: currency ($5, $3.50, £2), clock times, percentages, ordinals
  * (1st, 22nd, 103rd), decimals (3.14 → "three point one four"), grouped thousands (1,000,000)
  * and years/cardinals. A leading minus directly before a digit becomes "minus".
  */
@@ -97,6 +97,14 @@ export function expandNumbers(text: string): string {
     if (w > 0 || c === 0) parts.push(`${cardinal(whole)} ${w === 1 ? unit[0] : unit[1]}`);
     if (c > 0) parts.push(`${cardinal(String(c))} ${c === 1 ? sub[0] : sub[1]}`);
     return ` ${parts.join(' and ')} `;
+  });
+  // Clock times: 9:05 → "nine oh five", 3:00 → "three o'clock", 10:30 → "ten thirty".
+  t = t.replace(/\b(\d{1,2}):(\d{2})\b/g, (m, h: string, mm: string) => {
+    const hh = Number(h);
+    const mi = Number(mm);
+    if (hh > 24 || mi > 59) return m;
+    const hw = cardinal(h);
+    return ` ${mi === 0 ? `${hw} o'clock` : `${hw} ${mi < 10 ? `oh ${ONES[mi]!}` : cardinal(mm)}`} `;
   });
   t = t.replace(/(\d+)(?:st|nd|rd|th)\b/gi, (_m, d: string) => ordinal(d));
   t = t.replace(/(\d+)\.(\d+)/g, (_m, a: string, b: string) => `${cardinal(a)} point ${digitByDigit(b)}`);
