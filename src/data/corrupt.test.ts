@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corruptCorpus } from './corrupt.js';
 import { computeSplit } from './split.js';
+import { prepareFeatures } from './features.js';
 import { measureSnrDb } from './signal.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { makeCorpus, tone } from './testutil.js';
@@ -43,6 +44,19 @@ test('exact count from the training split only; untouched files byte-identical; 
   assert.deepEqual(all.corrupted.map((r) => r.id), split.train);
   const none = await corruptCorpus(corpus, join(work, 'c4'), { mode: 'clip', fraction: 0, seed: 4, level: 0.3 });
   assert.equal(none.count, 0);
+});
+
+test('prepare gives the corrupted corpus the same valid/test split as the clean one', async () => {
+  const out = join(work, 'split-check');
+  const donor = mkdtempSync(join(work, 'short-donor-'));
+  // Donor clips shorter than the duration floor: those rows become unusable, the split must not move.
+  for (const id of ids) writeWav(join(donor, 'wavs', `${id}.wav`), tone(0.3, 900), 22050);
+  await corruptCorpus(corpus, out, { mode: 'replace-voice', fraction: 0.5, seed: 11, donor });
+  const clean = await prepareFeatures(corpus, join(work, 'f-clean'));
+  const dirty = await prepareFeatures(out, join(work, 'f-dirty'), { skipBad: true });
+  assert.equal(dirty.report!.skipped.length, 4);
+  assert.deepEqual(dirty.splits.valid, clean.splits.valid);
+  assert.deepEqual(dirty.splits.test, clean.splits.test);
 });
 
 test('clip: corrupted audio peaks at level × the original peak', async () => {

@@ -166,6 +166,7 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
     }
     mkdirSync(join(tmp, 'wavs'));
     for (const f of readdirSync(join(src, 'wavs'))) {
+      if (!statSync(join(src, 'wavs', f)).isFile()) continue;
       const id = f.replace(/\.wav$/i, '');
       if (!chosenIds.has(id) || mode === 'swap-text') copyFileSync(join(src, 'wavs', f), join(tmp, 'wavs', f));
     }
