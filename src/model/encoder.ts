@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './configs.js';
-import { embedding } from './ops.js';
+import { batchMatMul, embedding } from './ops.js';
 import { conv1dLayer, dropout, layerNorm, linear, type Ctx } from './layers.js';
 
 /** Identity forward, zero gradient (tfjs has no stopGradient op). */
@@ -46,12 +46,12 @@ function selfAttention(ctx: Ctx, name: string, x: tf.Tensor3D, keyBias: tf.Tenso
   const [b, t, c] = x.shape;
   const dh = c / heads;
   const split = (n: string) => tf.reshape(linear(ctx, `${name}.${n}`, x, c), [b, t, heads, dh]) as tf.Tensor4D;
-  const q = tf.reshape(tf.transpose(rotary(split('q'), ...rot), [0, 2, 1, 3]), [b * heads, t, dh]);
-  const k = tf.reshape(tf.transpose(rotary(split('k'), ...rot), [0, 2, 3, 1]), [b * heads, dh, t]);
-  const v = tf.reshape(tf.transpose(split('v'), [0, 2, 1, 3]), [b * heads, t, dh]);
-  const logits = tf.add(tf.reshape(tf.mul(tf.matMul(q, k), 1 / Math.sqrt(dh)), [b, heads, t, t]), keyBias);
-  const attn = tf.reshape(tf.softmax(logits, -1), [b * heads, t, t]);
-  const o = tf.reshape(tf.transpose(tf.reshape(tf.matMul(attn, v), [b, heads, t, dh]), [0, 2, 1, 3]), [b, t, c]);
+  const q = tf.reshape(tf.transpose(rotary(split('q'), ...rot), [0, 2, 1, 3]), [b * heads, t, dh]) as tf.Tensor3D;
+  const k = tf.reshape(tf.transpose(rotary(split('k'), ...rot), [0, 2, 3, 1]), [b * heads, dh, t]) as tf.Tensor3D;
+  const v = tf.reshape(tf.transpose(split('v'), [0, 2, 1, 3]), [b * heads, t, dh]) as tf.Tensor3D;
+  const logits = tf.add(tf.reshape(tf.mul(batchMatMul(q, k), 1 / Math.sqrt(dh)), [b, heads, t, t]), keyBias);
+  const attn = tf.reshape(tf.softmax(logits, -1), [b * heads, t, t]) as tf.Tensor3D;
+  const o = tf.reshape(tf.transpose(tf.reshape(batchMatMul(attn, v), [b, heads, t, dh]), [0, 2, 1, 3]), [b, t, c]);
   return linear(ctx, `${name}.o`, o, c) as tf.Tensor3D;
 }
 

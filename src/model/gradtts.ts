@@ -16,6 +16,7 @@ import { fixLen, type ModelConfig } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx } from './layers.js';
+import { batchMatMul } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
 import { scoreUNet } from './unet.js';
@@ -69,7 +70,7 @@ function alignmentTensor(paths: Int32Array[], offsets: number[], lens: number[],
 
 /** μ per token [B, Tx, F] aligned to frames by A [B, W, Tx] → [B, F, W]. */
 function alignMu(a: tf.Tensor3D, mu: tf.Tensor3D): tf.Tensor3D {
-  return tf.transpose(tf.matMul(a, mu), [0, 2, 1]) as tf.Tensor3D;
+  return tf.transpose(batchMatMul(a, mu), [0, 2, 1]) as tf.Tensor3D;
 }
 
 /** Pads the mels' [F, frames] data into [B, F, W], frames offsets[b] .. offsets[b]+lens[b]. */

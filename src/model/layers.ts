@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.js';
 import type { ParamStore } from './params.js';
-import { conv1d, conv2d, type Pad } from './ops.js';
+import { conv1d, conv2d, matMul2d, type Pad } from './ops.js';
 
 /** What a forward pass needs besides its inputs. `rng` drives dropout when `training`. */
 export interface Ctx {
@@ -20,7 +20,7 @@ export function linear(ctx: Ctx, name: string, x: tf.Tensor, cout: number, bias 
   const cin = x.shape[x.shape.length - 1]!;
   const w = ctx.ps.get<tf.Rank.R2>(`${name}.w`, [cin, cout], { kind: 'uniform', fanIn: cin });
   const lead = x.shape.slice(0, -1);
-  let y = tf.matMul(tf.reshape(x, [-1, cin]), w);
+  let y: tf.Tensor = matMul2d(tf.reshape(x, [-1, cin]), w);
   if (bias) y = tf.add(y, ctx.ps.get(`${name}.b`, [cout], { kind: 'uniform', fanIn: cin }));
   return tf.reshape(y, [...lead, cout]);
 }

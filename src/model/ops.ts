@@ -97,6 +97,26 @@ function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, h: number, wd: number, s
 }
 
 /**
+ * The sh·sw sub-grids x[:, :, a::sh, c::sw] of x [C, B, H, W] (row-major over (a, c)), by one
+ * reshape and plain slices — wasm's StridedSlice is a slow generic path (~3 M elements/s).
+ */
+function stridePhases(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D[] {
+  if (sh === 1 && sw === 1) return [x];
+  const [c, b, h, w] = x.shape;
+  const hp = Math.ceil(h / sh) * sh;
+  const wp = Math.ceil(w / sw) * sw;
+  const xp = hp === h && wp === w ? x : tf.pad(x, [[0, 0], [0, 0], [0, hp - h], [0, wp - w]]);
+  const r = tf.reshape(xp, [c * b * (hp / sh), sh, wp / sw, sw]);
+  const out: tf.Tensor4D[] = [];
+  for (let a = 0; a < sh; a++) {
+    for (let d = 0; d < sw; d++) {
+      out.push(tf.reshape(tf.slice(r, [0, a, 0, d], [c * b * (hp / sh), 1, wp / sw, 1]), [c, b, hp / sh, wp / sw]));
+    }
+  }
+  return out;
+}
+
+/**
  * Gradient of conv2d w.r.t. its filter by im2col: xp = padded input [B, Hp, Wp, Cin],
  * dy [B, OH, OW, Cout] → dW [kh, kw, Cin, Cout]. One plain 2-D matMul [kh·kw·Cin, N]·[N, Cout].
  */
@@ -105,13 +125,13 @@ function convFilterGrad(xp: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number
   const [, oh, ow, cout] = dy.shape;
   const n = b * oh * ow;
   // channels first once, so each patch slice reshapes straight to a [Cin, N] block of rows
-  const xc = tf.transpose(xp, [3, 0, 1, 2]); // [Cin, B, Hp, Wp]
+  const xc = tf.transpose(xp, [3, 0, 1, 2]) as tf.Tensor4D; // [Cin, B, Hp, Wp]
+  const phase = stridePhases(xc, s[0], s[1]);
   const rows: tf.Tensor2D[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const sl = s[0] === 1 && s[1] === 1
-        ? tf.slice(xc, [0, 0, i, j], [cin, b, oh, ow])
-        : tf.stridedSlice(xc, [0, 0, i, j], [cin, b, i + (oh - 1) * s[0] + 1, j + (ow - 1) * s[1] + 1], [1, 1, s[0], s[1]]);
+      const ph = phase[(i % s[0]) * s[1] + (j % s[1])]!;
+      const sl = tf.slice(ph, [0, 0, Math.floor(i / s[0]), Math.floor(j / s[1])], [cin, b, oh, ow]);
       rows.push(tf.reshape(sl, [cin, n]));
     }
   }
@@ -158,7 +178,7 @@ export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, stride = 1, pad: 'same' |
   const [k, , cout] = w.shape;
   if (k === 1 && stride === 1) {
     // a 1×1 conv is a plain matMul — cheaper than a conv on every backend
-    return tf.reshape(tf.matMul(tf.reshape(x, [b * t, cin]), tf.reshape(w, [cin, cout])), [b, t, cout]);
+    return tf.reshape(matMul2d(tf.reshape(x, [b * t, cin]), tf.reshape(w, [cin, cout])), [b, t, cout]);
   }
   const y = conv2d(tf.reshape(x, [b, 1, t, cin]), tf.reshape(w, [1, k, cin, cout]), [1, stride], pad);
   return tf.reshape(y, [b, y.shape[2], cout]);
@@ -209,5 +229,39 @@ export function embedding(ids: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor3D {
   if (!usesOneHotEmbedding()) return tf.reshape(tf.gather(table, tf.reshape(ids, [b * t])), [b, t, c]);
   // int32 one-hot then cast: wasm's OneHot with dtype 'float32' returns all zeros (tfjs 4.22)
   const oh = tf.cast(tf.oneHot(tf.reshape(ids, [b * t]), v), 'float32') as tf.Tensor2D;
-  return tf.reshape(tf.matMul(oh, table), [b, t, c]);
+  return tf.reshape(matMul2d(oh, table), [b, t, c]);
+}
+
+/**
+ * 2-D matMul a [m, k] · b [k, n] → [m, n]. On replacement backends its gradient uses explicit
+ * transposes and plain matMuls: wasm's matMul with transpose flags (what tfjs's own gradient
+ * uses) runs ~10× slower than without (TFJS-NOTES.md).
+ */
+export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (!usesReplacementGrads()) return tf.matMul(a, b);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [ai, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([ai, bi]);
+    return {
+      value: tf.matMul(ai, bi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(bs)), tf.matMul(tf.transpose(as), dy as tf.Tensor2D)];
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor2D;
+}
+
+/**
+ * Batched matMul a [B, m, k] · b [B, k, n] → [B, m, n]. On replacement backends it runs as B
+ * plain 2-D matMuls (wasm's batched matMul is ~10× slower than its 2-D one).
+ */
+export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (!usesReplacementGrads()) return tf.matMul(a, b);
+  const [n, m, k] = a.shape;
+  if (n === 1) return tf.reshape(matMul2d(tf.reshape(a, [m, k]), tf.reshape(b, [k, b.shape[2]])), [1, m, b.shape[2]]);
+  const as = tf.unstack(a) as tf.Tensor2D[];
+  const bs = tf.unstack(b) as tf.Tensor2D[];
+  return tf.stack(as.map((ai, i) => matMul2d(ai, bs[i]!))) as tf.Tensor3D;
 }

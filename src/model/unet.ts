@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './configs.js';
-import { conv2dTranspose } from './ops.js';
+import { batchMatMul, conv2dTranspose } from './ops.js';
 import { conv2dLayer, groupNorm, linear, mish, type Ctx } from './layers.js';
 
 const ATTN_HEADS = 4;
@@ -62,13 +62,13 @@ function linearAttention(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor
   const n = h * w;
   const hidden = ATTN_HEADS * ATTN_DIM_HEAD;
   const qkv = tf.reshape(linear(ctx, `${name}.qkv`, x, 3 * hidden, false), [b, n, 3 * hidden]);
-  const q = tf.slice(qkv, [0, 0, 0], [b, n, hidden]);
-  const k = tf.slice(qkv, [0, 0, hidden], [b, n, hidden]);
-  const v = tf.slice(qkv, [0, 0, 2 * hidden], [b, n, hidden]);
+  const q = tf.slice(qkv, [0, 0, 0], [b, n, hidden]) as tf.Tensor3D;
+  const k = tf.slice(qkv, [0, 0, hidden], [b, n, hidden]) as tf.Tensor3D;
+  const v = tf.slice(qkv, [0, 0, 2 * hidden], [b, n, hidden]) as tf.Tensor3D;
   const keyBias = tf.reshape(tf.mul(tf.sub(tf.tile(mask, [1, h, 1, 1]), 1), 1e4), [b, 1, n]);
-  const kt = tf.softmax(tf.add(tf.transpose(k, [0, 2, 1]), keyBias), -1); // [B, hidden, N]
-  const context = tf.mul(tf.matMul(kt, v), headMask()); // [B, hidden(d), hidden(e)]
-  const out = linear(ctx, `${name}.out`, tf.matMul(q, context), c); // [B, N, C]
+  const kt = tf.softmax(tf.add(tf.transpose(k, [0, 2, 1]), keyBias), -1) as tf.Tensor3D; // [B, hidden, N]
+  const context = tf.mul(batchMatMul(kt, v), headMask()) as tf.Tensor3D; // [B, hidden(d), hidden(e)]
+  const out = linear(ctx, `${name}.out`, batchMatMul(q, context), c); // [B, N, C]
   const g = ctx.ps.get(`${name}.g`, [1], { kind: 'const', value: 0 });
   return tf.add(x, tf.mul(tf.reshape(out, [b, h, w, c]), g));
 }
