@@ -5,7 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
+import { UserError } from '../errors.js';
 import { cliPath } from '../testing/paths.js';
+import { runLossShow, type ShowOptions } from './loss.js';
+
+const DEFAULTS: ShowOptions = { type: 'huber', schedule: 'constant', c: '1', scale: '1', beta0: '0.05', beta1: '20', t: '0,0.25,0.5,0.75,1', residual: '0.01,0.1,1,10' };
 
 function difftts(...args: string[]) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
@@ -38,28 +42,37 @@ test('loss show: snr with scale and reversed; the table is aligned', () => {
   close(j.delta[0], 2, 1e-12, 'reversed snr at t=1 is scale·δ(0) = 2');
   close(j.loss[0][0], 0.125, 1e-12, 'huber inside');
   close(j.loss[0][1], 2 * (5 - 1), 1e-12, 'huber outside');
-  const t = difftts('loss', 'show', '--type', 'l2');
-  assert.equal(t.code, 0, t.stderr);
-  const lines = t.stdout.trimEnd().split('\n');
+  const lines = runLossShow({ ...DEFAULTS, type: 'l2' }).trimEnd().split('\n');
   assert.equal(lines.length, 2 + 5, 'title, header and one row per default t');
   assert.match(lines[0]!, /not used by l2/);
   const widths = new Set(lines.slice(1).map((l) => l.length));
   assert.equal(widths.size, 1, 'rows are aligned');
 });
 
-test('loss show: bad values exit 2 with one line naming the flag', () => {
-  for (const [args, flag] of [
-    [['--type', 'pseudo-hubr'], '--type'],
-    [['--type', 'huber', '--schedule', 'cosine'], '--schedule'],
-    [['--type', 'huber', '--c', '0'], '--c'],
-    [['--type', 'huber', '--c', 'abc'], '--c'],
-    [['--type', 'huber', '--t', '0,1.5'], '--t'],
-    [['--type', 'huber', '--residual', 'x'], '--residual'],
-  ] as [string[], string][]) {
+test('loss show: bad values are one-line UserErrors naming the flag', () => {
+  for (const [o, flag] of [
+    [{ type: 'pseudo-hubr' }, '--type'],
+    [{ schedule: 'cosine' }, '--schedule'],
+    [{ c: '0' }, '--c'],
+    [{ c: 'abc' }, '--c'],
+    [{ scale: '-2' }, '--scale'],
+    [{ t: '0,1.5' }, '--t'],
+    [{ residual: 'x' }, '--residual'],
+  ] as [Partial<ShowOptions>, string][]) {
+    assert.throws(
+      () => runLossShow({ ...DEFAULTS, ...o }),
+      (err: unknown) => err instanceof UserError && err.message.startsWith(flag) && !err.message.includes('\n'),
+      JSON.stringify(o),
+    );
+  }
+});
+
+test('loss show: the CLI turns a bad value into exit code 2 and one line on stderr', () => {
+  for (const args of [['--type', 'pseudo-hubr'], ['--type', 'huber', '--c', '0']]) {
     const r = difftts('loss', 'show', ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
-    assert.ok(r.stderr.includes(flag), `names ${flag}: ${r.stderr}`);
+    assert.match(r.stderr, /^difftts: --(type|c): /);
     assert.equal(r.stdout, '');
   }
 });

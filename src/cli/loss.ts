@@ -11,7 +11,7 @@ import { encodePng, renderLinePlot, type Raster } from '../util/plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseNumber, parseNumberList } from './options.js';
 
-interface ShowOptions {
+export interface ShowOptions {
   type: string;
   schedule: string;
   c: string;
@@ -141,15 +141,20 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object instead of a table')
     .option('--png <file>', 'also write a plot of δ(t) and the loss curves')
     .action((o: ShowOptions) => {
-      const cfg = configFromFlags(o);
-      const t = parseNumberList(o.t, '--t');
-      for (const v of t) if (v < 0 || v > 1) throw new UserError(`--t: expected times in [0, 1], got ${v}`);
-      const residual = parseNumberList(o.residual, '--residual');
-      const tab = lossTable(cfg, t, residual);
-      if (o.png) {
-        writeFileAtomic(o.png, lossShowPng(cfg, t));
-        process.stderr.write(`difftts: wrote ${o.png}\n`);
-      }
-      process.stdout.write(o.json ? JSON.stringify(tab) + '\n' : formatLossTable(tab));
+      process.stdout.write(runLossShow(o));
     });
+}
+
+/** The whole of `loss show` for parsed flags (string values as commander gives them): writes the PNG, returns stdout. */
+export function runLossShow(o: ShowOptions): string {
+  const cfg = configFromFlags(o);
+  const t = parseNumberList(o.t, '--t');
+  for (const v of t) if (v < 0 || v > 1) throw new UserError(`--t: expected times in [0, 1], got ${v}`);
+  const residual = parseNumberList(o.residual, '--residual');
+  const tab = lossTable(cfg, t, residual);
+  if (o.png) {
+    writeFileAtomic(o.png, lossShowPng(cfg, t));
+    process.stderr.write(`difftts: wrote ${o.png}\n`);
+  }
+  return o.json ? JSON.stringify(tab) + '\n' : formatLossTable(tab);
 }
