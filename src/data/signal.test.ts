@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addNoiseAtSnr, clipAtLevel, lowpass, lowpassKernel, measureSnrDb, pinkNoise, power, whiteNoise, babbleNoise } from './signal.js';
+import { addNoiseAtSnr, clipAtLevel, lowpass, lowpassDirect, lowpassKernel, measureSnrDb, pinkNoise, power, whiteNoise, babbleNoise } from './signal.js';
 import { Rng } from '../util/rng.js';
 
 /** Mean power of x in the band [lo, hi) Hz, by a direct DFT over 4096-sample blocks. */
@@ -77,4 +77,15 @@ test('lowpass kernel: unit DC gain, symmetric, −6 dB at the cutoff', () => {
   const x = Float32Array.from({ length: 4000 }, (_, i) => Math.sin((2 * Math.PI * 300 * i) / rate));
   const y = lowpass(x, 2000, rate, 501);
   for (let i = 1000; i < 3000; i += 97) assert.ok(Math.abs(y[i]! - x[i]!) < 1e-3);
+});
+
+test('FFT low-pass equals the direct convolution, edges included', () => {
+  const rng = new Rng(5);
+  for (const n of [10, 700, 3001]) {
+    const x = whiteNoise(n, rng);
+    const a = lowpass(x, 3000, 22050, 501);
+    const b = lowpassDirect(x, 3000, 22050, 501);
+    assert.equal(a.length, n);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5, `n ${n} i ${i}: ${a[i]} vs ${b[i]}`);
+  }
 });

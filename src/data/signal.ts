@@ -2,6 +2,7 @@
  * Signal operations for the corruption experiments (mono Float32Array in [-1, 1]; pure functions).
  */
 import { Rng } from '../util/rng.js';
+import { getFft } from '../audio/stft.js';
 
 /** Mean power Σx²/N. */
 export function power(x: ArrayLike<number>): number {
@@ -119,8 +120,8 @@ export function lowpassKernel(cutoffHz: number, rate: number, taps = 1001): Floa
   return h;
 }
 
-/** Zero-phase (delay-compensated) low-pass at cutoffHz; same length as x, zeros beyond the edges. */
-export function lowpass(x: Float32Array, cutoffHz: number, rate: number, taps = 1001): Float32Array {
+/** Zero-phase (delay-compensated) low-pass at cutoffHz by direct convolution; the reference for `lowpass`. */
+export function lowpassDirect(x: Float32Array, cutoffHz: number, rate: number, taps = 1001): Float32Array {
   const h = lowpassKernel(cutoffHz, rate, taps);
   const m = (taps - 1) / 2;
   const n = x.length;
@@ -133,5 +134,37 @@ export function lowpass(x: Float32Array, cutoffHz: number, rate: number, taps = 
     for (let k = kLo, j = i + m - kLo; k <= kHi; k++, j--) acc += h[k]! * x[j]!;
     y[i] = acc;
   }
+  return y;
+}
+
+/**
+ * Zero-phase (delay-compensated) low-pass at cutoffHz; same length as x, zeros beyond the edges.
+ * Same result as `lowpassDirect`, computed as one linear (zero-padded) FFT convolution:
+ * ~100× faster for 1001 taps.
+ */
+export function lowpass(x: Float32Array, cutoffHz: number, rate: number, taps = 1001): Float32Array {
+  const h = lowpassKernel(cutoffHz, rate, taps);
+  const m = (taps - 1) / 2;
+  const n = x.length;
+  let size = 4;
+  while (size < n + taps - 1) size *= 2;
+  const fft = getFft(size);
+  const xin = new Float64Array(2 * size);
+  const hin = new Float64Array(2 * size);
+  for (let i = 0; i < n; i++) xin[2 * i] = x[i]!;
+  for (let i = 0; i < taps; i++) hin[2 * i] = h[i]!;
+  const X = new Float64Array(2 * size);
+  const H = new Float64Array(2 * size);
+  fft.transform(X, xin);
+  fft.transform(H, hin);
+  for (let k = 0; k < size; k++) {
+    const re = X[2 * k]! * H[2 * k]! - X[2 * k + 1]! * H[2 * k + 1]!;
+    const im = X[2 * k]! * H[2 * k + 1]! + X[2 * k + 1]! * H[2 * k]!;
+    X[2 * k] = re;
+    X[2 * k + 1] = im;
+  }
+  fft.inverseTransform(xin, X);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = xin[2 * (i + m)]!;
   return y;
 }
