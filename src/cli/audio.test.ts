@@ -8,6 +8,8 @@ import { cliPath, speechFixtures } from '../testing/paths.js';
 import { encodeNpy, readNpy } from '../util/npy.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { logMel } from '../audio/mel.js';
+import { readMelNpy } from './audio.js';
+import { UserError } from '../errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'difftts-cli-audio-'));
 
@@ -99,4 +101,16 @@ test('cli audio: info, mel (with resampling and PNG), griffinlim and resample wo
   assert.match(r4.stderr, /resampling .* from 16000 Hz to 22050 Hz/);
   const m16 = readNpy(join(dir, 'ok', 'm16.npy'), { rank: 2 });
   assert.equal(m16.shape[1], logMel(readWav(f.wav).samples).frames);
+});
+
+test('cli audio: readMelNpy rejects non-finite values and empty mels, naming the file and cell', () => {
+  const data = new Float32Array(80 * 4).fill(-5);
+  data[2 * 4 + 3] = NaN;
+  const p = join(dir, 'nan.npy');
+  writeFileSync(p, encodeNpy(data, [80, 4]));
+  assert.throws(() => readMelNpy(p), (e: unknown) => e instanceof UserError && e.message === `${p}: value at [2, 3] is NaN (expected finite log-mel values)`);
+  writeFileSync(p, encodeNpy(new Float32Array(0), [80, 0]));
+  assert.throws(() => readMelNpy(p), (e: unknown) => e instanceof UserError && /0 frames/.test(e.message));
+  writeFileSync(p, encodeNpy(new Float32Array(80 * 2).fill(-1), [80, 2]));
+  assert.equal(readMelNpy(p).frames, 2);
 });
