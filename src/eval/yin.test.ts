@@ -65,6 +65,11 @@ test('the LibriVox fixture reader has a plausible (male) median F0 and voiced fr
   assert.ok(vf > 0.25 && vf < 0.75, `voiced fraction ${vf}`);
 });
 
-test('too short a frame for fMin is refused', () => {
-  assert.throws(() => yin(new Float32Array(4096), SR, { frameLength: 512, fMin: 50 }), /too short/);
+test('a frame too short for fMin is enlarged (44.1 kHz, 55 Hz), frames unchanged; bad ranges are refused', () => {
+  const rate = 44100;
+  const x = Float32Array.from({ length: rate / 2 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 55 * i) / rate));
+  const t = yin(x, rate, { frameLength: 1024, hop: 512, fMin: 50 });
+  assert.equal(t.f0.length, yinFrameCount(x.length, 1024, 512));
+  assert.ok(Math.abs(medianF0(t) / 55 - 1) < 0.01, `median ${medianF0(t)}`);
+  assert.throws(() => yin(x, rate, { fMin: 300, fMax: 200 }), /fMin/);
 });

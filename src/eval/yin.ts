@@ -15,7 +15,7 @@
  */
 
 export interface YinOptions {
-  /** Analysis frame length L in samples (default 1024): the integration window is W = L − τ_max. */
+  /** Analysis frame length L in samples (default 1024; enlarged to 2·τ_max + 2 when shorter): the integration window is W = L − τ_max − 1. */
   frameLength?: number;
   /** Hop in samples (default 256). */
   hop?: number;
@@ -46,20 +46,19 @@ export function yinFrameCount(len: number, frameLength: number, hop: number): nu
 
 /** Tracks F0 over `samples` (mono, any scale). */
 export function yin(samples: Float32Array, sampleRate: number, opts: YinOptions = {}): PitchTrack {
-  const L = opts.frameLength ?? 1024;
   const hop = opts.hop ?? 256;
   const fMin = opts.fMin ?? 60;
   const fMax = opts.fMax ?? 500;
   const threshold = opts.threshold ?? 0.2;
   const silenceDb = opts.silenceDb ?? 45;
+  if (!(fMax > fMin) || !(fMin > 0)) throw new Error(`yin: expected 0 < fMin < fMax, got fMin ${fMin}, fMax ${fMax}`);
   const tauMin = Math.max(2, Math.floor(sampleRate / fMax));
   const tauMax = Math.ceil(sampleRate / fMin);
+  // The window must hold two periods of the lowest F0 (W ≥ τ_max): a frame too short for fMin at
+  // this rate (e.g. 1024 at 44.1 kHz) is enlarged. Frame centres (i·hop + hop/2) and the frame
+  // count do not depend on L, so frames stay aligned with the mel frames either way.
+  const L = Math.max(opts.frameLength ?? 1024, 2 * tauMax + 2);
   const W = L - tauMax - 1;
-  if (W < tauMax / 2) {
-    throw new Error(`yin: frame length ${L} is too short for fMin ${fMin} Hz at ${sampleRate} Hz (needs ≥ ${Math.ceil(1.5 * tauMax) + 1})`);
-  }
-  if (!(fMax > fMin)) throw new Error(`yin: fMax (${fMax}) must exceed fMin (${fMin})`);
-
   const frames = Math.max(0, yinFrameCount(samples.length, L, hop));
   const pad = Math.floor((L - hop) / 2);
   const f0 = new Float32Array(frames);
