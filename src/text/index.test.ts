@@ -30,6 +30,7 @@ test('cleanText expands numbers in context, lower-cases and collapses whitespace
   assert.equal(cleanText('1,000,000 people in 1984'), 'one million people in nineteen eighty four');
   assert.equal(cleanText('50% of -5'), 'fifty percent of minus five');
   assert.equal(cleanText('At 9:05, 3:00 or 10:30.'), "at nine oh five, three o'clock or ten thirty.");
+  assert.equal(cleanText("the 1990s and 80's, 3.5% of #2"), 'the nineteen nineties and eighties, three point five percent of number two');
 });
 
 test('cleanText expands abbreviations and normalises quotes and dashes', () => {

@@ -79,6 +79,14 @@ export function yearOrCardinal(digits: string): string {
   return `${cardinal(String(Math.floor(n / 100)))} ${lo < 10 ? `oh ${ONES[lo]!}` : cardinal(String(lo))}`;
 }
 
+/** "nineteen ninety" → "nineteen nineties", "six" → "sixes". */
+function pluralWords(words: string): string {
+  const parts = words.split(' ');
+  const last = parts.pop()!;
+  const plural = last.endsWith('y') ? `${last.slice(0, -1)}ies` : last.endsWith('x') ? `${last}es` : `${last}s`;
+  return [...parts, plural].join(' ');
+}
+
 /**
  * Replaces every number in `text` with words: currency ($5, $3.50, £2), clock times, percentages, ordinals
  * (1st, 22nd, 103rd), decimals (3.14 → "three point one four"), grouped thousands (1,000,000)
@@ -107,8 +115,12 @@ export function expandNumbers(text: string): string {
     return ` ${mi === 0 ? `${hw} o'clock` : `${hw} ${mi < 10 ? `oh ${ONES[mi]!}` : cardinal(mm)}`} `;
   });
   t = t.replace(/(\d+)(?:st|nd|rd|th)\b/gi, (_m, d: string) => ordinal(d));
+  // Decades and plurals: 1990s → "nineteen nineties", 80s → "eighties".
+  t = t.replace(/(?<![\d.])\b(\d+)'?s\b/g, (_m, d: string) => ` ${pluralWords(yearOrCardinal(d))} `);
+  t = t.replace(/#(?=\d)/g, ' number ');
   t = t.replace(/(\d+)\.(\d+)/g, (_m, a: string, b: string) => `${cardinal(a)} point ${digitByDigit(b)}`);
   t = t.replace(/(\d+)\s?%/g, (_m, d: string) => `${yearOrCardinal(d)} percent`);
+  t = t.replace(/%/g, ' percent ');
   t = t.replace(/(^|[\s(])-(?=\d)/g, '$1minus ');
   t = t.replace(/\d+/g, (d) => ` ${yearOrCardinal(d)} `);
   return t;
