@@ -9,19 +9,24 @@
  * matmul of the forward, computed analytically from the layer shapes (`decoderForwardFlops`), ×3
  * for forward + backward (dx and dW each cost one forward's MACs).
  *
- * Variants: `wasm (model ops)` = src/model/ops.ts's own gradient replacements; `wasm (fast
- * kernels)` = after registerFastWasmKernels() (src/kernels), which the model picks up unchanged.
+ * Variants (each in its own node process): `fast` = after registerFastWasmKernels() (src/kernels),
+ * which the model picks up unchanged; `model` = src/model/ops.ts's own gradient replacements only.
+ * The PyTorch peer (bench/peer/train_step.py, 1 and 2 threads) runs in between, in the same
+ * invocation, so that load from other processes on this shared machine hits both sides alike.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import cliProgress from 'cli-progress';
 import { type BenchRow, ensurePeer, median, runPeer, timeIt } from './common.js';
 import { repoRoot } from '../src/testing/paths.js';
 import { MODEL_CONFIGS, type ModelConfig } from '../src/model/configs.js';
 import { scoreUNet } from '../src/model/unet.js';
 import { ParamStore } from '../src/model/params.js';
 import { forwardDiffusion } from '../src/model/diffusion.js';
-import { registerFastWasmKernels, unregisterFastWasmKernels } from '../src/kernels/register.js';
+import { registerFastWasmKernels } from '../src/kernels/register.js';
 import { Rng } from '../src/util/rng.js';
 
 const BATCH = 4;
@@ -108,22 +113,50 @@ export function decoderStep(cfg: ModelConfig): { step: () => number; dispose: ()
   return { step, dispose: () => { opt.dispose(); ps.dispose(); tf.dispose([x0, mu, mask]); } };
 }
 
-async function timeDecoder(label: string, cfg: ModelConfig): Promise<{ s: number; times: number[]; loss: number }> {
+async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: number }> {
   const { step, dispose } = decoderStep(cfg);
   let loss = NaN;
   const times = await timeIt(() => { loss = step(); }, REPS, WARMUP);
   dispose();
-  process.stderr.write(`bench train: ${label}: ${times.map((x) => x.toFixed(2)).join(', ')} s (loss ${loss.toFixed(3)})\n`);
-  return { s: median(times), times, loss };
+  return { times, loss };
+}
+
+/** The decoder config benchmarked: Grad-TTS's U-Net at dim 32 (MODEL_CONFIGS.small's decoder). */
+function benchConfig(): ModelConfig {
+  return { ...MODEL_CONFIGS.small, decoder: { ...MODEL_CONFIGS.small.decoder, dim: 32, mults: [1, 2, 4], groups: 8 } };
+}
+
+const VARIANTS = {
+  fast: 'wasm + src/kernels (registerFastWasmKernels)',
+  model: 'wasm + src/model/ops.ts replacements only',
+} as const;
+type Variant = keyof typeof VARIANTS;
+
+/** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line. */
+async function child(variant: Variant): Promise<void> {
+  await tf.setBackend('wasm');
+  if (variant === 'fast') registerFastWasmKernels();
+  const r = await timeDecoder(benchConfig());
+  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss }));
+}
+
+/** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
+function runChild(variant: Variant): { s: number; times: number[] } | string {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(last) as { seconds_per_step: number; times: number[] };
+    return { s: j.seconds_per_step, times: j.times };
+  } catch {
+    return `wasm ${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
+  }
 }
 
 export async function run(): Promise<BenchRow[]> {
-  await tf.setBackend('wasm');
-  const cfg: ModelConfig = { ...MODEL_CONFIGS.small, decoder: { ...MODEL_CONFIGS.small.decoder, dim: 32 } };
+  const cfg = benchConfig();
   const { dim, mults } = cfg.decoder;
   const flops = 3 * decoderForwardFlops(dim, mults, BATCH, MELS, FRAMES);
   const rows: BenchRow[] = [];
-
   const peerWhy = ensurePeer(['torch']);
   const peer = (threads: number): { s: number | null; note: string } => {
     if (peerWhy) return { s: null, note: peerWhy };
@@ -131,23 +164,42 @@ export async function run(): Promise<BenchRow[]> {
       ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
     if (typeof r === 'string') return { s: null, note: r };
     const pf = r.flops_per_step!;
-    return { s: r.seconds_per_step!, note: `torch ${threads} thr; peer-counted FLOPs ${(pf / 1e9).toFixed(2)} G` };
+    if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
+    return { s: r.seconds_per_step!, note: `torch ${threads} thread${threads > 1 ? 's' : ''} ${r.seconds_per_step!.toFixed(2)} s` };
   };
-
-  const variants: [string, () => void][] = [
-    ['fast kernels', () => registerFastWasmKernels()],
-    ['model ops', () => unregisterFastWasmKernels()],
-  ];
-  for (const [label, setup] of variants) {
-    setup();
-    const p1 = peer(1);
-    const d = await timeDecoder(label, cfg);
+  const fmtTimes = (t: number[]) => t.map((x) => x.toFixed(2)).join('/');
+  // Peer and difftts alternate so that load from other processes hits both alike.
+  const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const plan: (Variant | 'torch1' | 'torch2')[] = ['torch1', 'fast', 'torch2', 'model'];
+  bar.start(plan.length, 0, { what: '' });
+  const peers: Record<string, { s: number | null; note: string }> = {};
+  const ours: Partial<Record<Variant, { s: number; times: number[] } | string>> = {};
+  for (const p of plan) {
+    bar.update({ what: p });
+    if (p === 'torch1') peers.t1 = peer(1);
+    else if (p === 'torch2') peers.t2 = peer(2);
+    else ours[p] = runChild(p);
+    bar.increment();
+  }
+  bar.stop();
+  for (const v of Object.keys(VARIANTS) as Variant[]) {
+    const o = ours[v]!;
+    const p1 = peers.t1!, p2 = peers.t2!;
+    if (typeof o === 'string') {
+      rows.push({ name: `decoder train step — ${VARIANTS[v]}`, difftts_s: NaN, peer_s: p1.s, ratio: null, gflops: null, notes: o });
+      continue;
+    }
     rows.push({
-      name: `decoder step dim ${dim} B${BATCH} ${MELS}×${FRAMES} — wasm (${label}) vs torch 1 thr`,
-      difftts_s: d.s, peer_s: p1.s, ratio: p1.s ? d.s / p1.s : null, gflops: flops / d.s / 1e9,
-      notes: `wasm min ${d.times[0]!.toFixed(2)} max ${d.times[d.times.length - 1]!.toFixed(2)}; ${p1.note}; ${(flops / 1e9).toFixed(1)} GFLOP/step`,
+      name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${VARIANTS[v]} vs torch 1 thread`,
+      difftts_s: o.s, peer_s: p1.s, ratio: p1.s ? o.s / p1.s : null, gflops: flops / o.s / 1e9,
+      notes: `wasm steps ${fmtTimes(o.times)} s; ${p2.note} (ratio ${p2.s ? (o.s / p2.s).toFixed(2) : '—'}); torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
     });
   }
-  unregisterFastWasmKernels();
   return rows;
+}
+
+if (process.argv[2] === '--child' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const v = process.argv[3] as Variant;
+  if (!(v in VARIANTS)) { console.error(`bench/train: unknown variant '${v}'`); process.exit(2); }
+  await child(v);
 }

@@ -62,7 +62,7 @@ function plain(be: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorIn
 function transposed(be: WasmBackend, off: number, rows: number, cols: number): tf.TensorInfo {
   const t = be.makeOutput([cols, rows], 'float32');
   const heap = be.wasm.HEAPF32; // after the allocation (it may grow the heap)
-  transposeInto(heap, off >> 2, rows, cols, heap, offsetOf(be, t) >> 2);
+  transposeInto(heap, off >>> 2, rows, cols, heap, offsetOf(be, t) >>> 2);
   return t;
 }
 
@@ -94,9 +94,9 @@ function product(be: WasmBackend, aOff: number, bOff: number, m: number, k: numb
     resTransposed = true;
   }
   const heap = be.wasm.HEAPF32;
-  const r = offsetOf(be, res) >> 2;
-  if (resTransposed) transposeInto(heap, r, n, m, heap, outOff >> 2);
-  else heap.copyWithin(outOff >> 2, r, r + m * n);
+  const r = offsetOf(be, res) >>> 2;
+  if (resTransposed) transposeInto(heap, r, n, m, heap, outOff >>> 2);
+  else heap.copyWithin(outOff >>> 2, r, r + m * n);
   for (const v of views) releaseView(be, v);
   for (const t of [...temps, res]) be.disposeData(t.dataId);
 }
