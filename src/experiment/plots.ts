@@ -16,9 +16,9 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, aggregates: Map
       const fr = [0, ...[...byFrac.keys()].sort((a, b) => a - b)];
       series.push({ name: loss, x: fr, y: fr.map((f) => (f === 0 ? 0 : byFrac.get(f)!.mean)) });
     }
-    const m = METRICS[metric]!;
+    const m = METRICS[metric as keyof typeof METRICS];
     const path = join(plan.out, `resilience-${metric}.png`);
-    writeLinePlotPng(path, { title: `Resilience: ${m.label}`, xLabel: 'corrupted fraction', yLabel: 'sim(f) - sim(0)', series });
+    writeLinePlotPng(path, { title: `Resilience: ${metric} (${m.unit})`, xLabel: 'corrupted fraction', yLabel: 'sim(f) - sim(0)', series });
     resiliencePlots.set(metric, path);
   }
   const curvePlots: string[] = [];

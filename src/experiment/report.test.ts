@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentRecipeSchema } from './recipe.js';
 import { makePlan, deepMerge } from './plan.js';
-import { readAggregate, renderReport, resilienceTable, spread } from './report.js';
+import { readAggregate, renderReport, resilienceTable } from './report.js';
 
 function recipe(extra: object = {}) {
   return ExperimentRecipeSchema.parse({
@@ -58,8 +58,7 @@ test('resilience = sim(corrupted) − sim(clean) per seed, oriented (−MCD), wi
   assert.equal(readFileSync(join(plan.runs[0]!.evalDir, 'eval.json'), 'utf8').includes('mcd'), true);
 });
 
-test('spread and deepMerge', () => {
-  assert.deepEqual(spread([1, 3]), { mean: 2, std: Math.SQRT2, min: 1, max: 3, n: 2 });
+test('deepMerge: objects merge, arrays and scalars are replaced', () => {
   assert.deepEqual(deepMerge({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2] }, e: 2 }), { a: { b: 1, c: [2] }, d: 1, e: 2 });
 });
 

@@ -12,39 +12,9 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ExperimentRecipe } from './recipe.js';
 import { fracKey, type Plan, type RunJob } from './plan.js';
+import { METRICS, similarity, spread, type Spread } from '../eval/resilience.js';
 
-/** What each metric in eval.json's `aggregate` means and which direction is better. */
-export const METRICS: Record<string, { label: string; unit: string; higherIsBetter: boolean }> = {
-  mcd: { label: 'MCD (DTW)', unit: 'dB', higherIsBetter: false },
-  lsd: { label: 'log-spectral distance', unit: 'dB', higherIsBetter: false },
-  f0Rmse: { label: 'log-F0 RMSE', unit: 'cents', higherIsBetter: false },
-  vde: { label: 'voicing decision error', unit: 'fraction', higherIsBetter: false },
-  melCosine: { label: 'mean log-mel cosine similarity', unit: '', higherIsBetter: true },
-  wer: { label: 'word error rate', unit: 'fraction', higherIsBetter: false },
-};
-
-/** Oriented similarity: higher is better for every metric. */
-export function similarity(metric: string, value: number): number {
-  const m = METRICS[metric];
-  if (!m) throw new Error(`unknown metric ${metric}`);
-  return m.higherIsBetter ? value : -value;
-}
-
-export interface Spread {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  n: number;
-}
-
-export function spread(xs: number[]): Spread {
-  const n = xs.length;
-  if (n === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN, n: 0 };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, min: Math.min(...xs), max: Math.max(...xs), n };
-}
+export { METRICS };
 
 /** eval.json's aggregate metrics of one run, or null if it has not been evaluated. */
 export function readAggregate(run: RunJob): Record<string, number> | null {
@@ -107,8 +77,8 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   lines.push('resilience = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. With several seeds: mean ± sample std (n).', '');
   const table = resilienceTable(recipe, plan, aggregates);
   for (const [metric, byLoss] of table) {
-    const m = METRICS[metric]!;
-    lines.push(`## ${m.label}${m.unit ? ` (${m.unit})` : ''}`, '');
+    const m = METRICS[metric as keyof typeof METRICS];
+    lines.push(`## ${metric}: ${m.description} (${m.unit})`, '');
     lines.push(`| loss | ${fr.map((f) => `f = ${fracKey(f)}`).join(' | ')} |`);
     lines.push(`|---|${fr.map(() => '---').join('|')}|`);
     for (const { name } of recipe.losses) {

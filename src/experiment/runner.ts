@@ -71,9 +71,10 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Prom
 
 function guardOutDir(recipe: ExperimentRecipe, out: string, force: boolean): void {
   const path = join(out, 'experiment.json');
+  // `jobs` only changes how fast the work goes, not what it computes.
+  const identity = (r: unknown) => JSON.stringify({ ...(r as object), jobs: undefined });
   if (existsSync(path) && !force) {
-    const prev = JSON.stringify(readJsonFile(path));
-    if (prev !== JSON.stringify(recipe)) {
+    if (identity(readJsonFile(path)) !== identity(recipe)) {
       throw new UserError(`${out}: holds a different experiment (experiment.json differs); use another --out or --force`);
     }
   }

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cliPath, repoRoot } from '../testing/paths.js';
+
+/**
+ * The runner end to end on a minute-long toy setup: 2 fractions × 2 losses, a couple of training
+ * steps of a shrunken tiny model on 16 real clips, then a re-run that must find everything done.
+ */
+test('difftts experiment: toy 2 fractions × 2 losses → report.md with tables, plots, samples; re-run skips finished work', { timeout: 600_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-e2e-'));
+  const src = join(repoRoot, 'datasets', 'allison-mini');
+  const corpus = join(dir, 'corpus');
+  mkdirSync(join(corpus, 'wavs'), { recursive: true });
+  const rows = readFileSync(join(src, 'metadata.csv'), 'utf8').trim().split('\n').slice(0, 16);
+  writeFileSync(join(corpus, 'metadata.csv'), rows.join('\n') + '\n');
+  for (const r of rows) copyFileSync(join(src, 'wavs', `${r.split('|')[0]}.wav`), join(corpus, 'wavs', `${r.split('|')[0]}.wav`));
+
+  const base = {
+    model: { base: 'tiny', encoder: { channels: 16, filterChannels: 32, layers: 1, heads: 2 }, decoder: { dim: 8, mults: [1, 2], groups: 4, peScale: 1000 }, segmentFrames: 32 },
+    loss: { type: 'l2' },
+    train: { steps: 2, batchSize: 2, lr: 0.001, checkpointEvery: 2, keepCheckpoints: 1, pngEvery: 0, logEvery: 1 },
+    synth: { steps: 2, temperature: 1.5, lengthScale: 1 },
+  };
+  writeFileSync(join(dir, 'base.json'), JSON.stringify(base));
+  const recipe = {
+    name: 'toy',
+    corpus: 'corpus',
+    corruption: { mode: 'noise', options: { snr: 0, noise: 'white' } },
+    fractions: [0, 0.5],
+    losses: [
+      { name: 'l2', loss: { type: 'l2' } },
+      { name: 'phuber-exp', loss: { type: 'pseudo-huber', schedule: 'exponential', c: 0.1 } },
+    ],
+    seeds: [0],
+    train: { recipe: 'base.json' },
+    evaluate: { split: 'test', steps: 2, maxUtterances: 1 },
+    sampleText: 'Hello.',
+    jobs: 2,
+  };
+  writeFileSync(join(dir, 'exp.json'), JSON.stringify(recipe));
+  const out = join(dir, 'out');
+  const run = () => spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'experiment', '--recipe', join(dir, 'exp.json'), '--out', out], { encoding: 'utf8' });
+
+  const r = run();
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  // One resilience table per metric with a row per loss and a column for the corrupted fraction.
+  assert.match(report, /## mcd: .*\n\n\| loss \| f = 0\.5 \|\n\|---\|---\|\n\| l2 \| -?\d+\.\d+ \|\n\| phuber-exp \| -?\d+\.\d+ \|/);
+  assert.match(report, /## melCosine: /);
+  for (const f of ['resilience-mcd.png', 'curves-l2.png', 'curves-phuber-exp.png', 'samples/l2-f0.5-s0.wav', 'samples/phuber-exp-f0-s0.png']) {
+    assert.ok(existsSync(join(out, f)), `${f} written`);
+  }
+  // Resilience in the table is exactly sim(f=0.5) − sim(f=0) from the two eval.json files.
+  const agg = (loss: string, f: string) => JSON.parse(readFileSync(join(out, 'evals', loss, `f${f}-s0`, 'eval.json'), 'utf8')).aggregate.mcd as number;
+  const expected = -(agg('l2', '0.5') - agg('l2', '0'));
+  const row = report.match(/## mcd: [^\n]*\n\n[^\n]*\n[^\n]*\n\| l2 \| (-?\d+\.\d+) \|/)!;
+  assert.ok(Math.abs(Number(row[1]) - expected) < 0.01, `table ${row[1]} vs ${expected}`);
+  // The corrupted corpus is exactly round(0.5 × train) noisy clips.
+  const log = JSON.parse(readFileSync(join(out, 'corpora', 'noise-f0.5-s0', 'corruption.json'), 'utf8'));
+  assert.equal(log.corrupted.length, 4);
+
+  // A second run finds every step done: nothing is retrained (checkpoints untouched).
+  const ck = join(out, 'runs', 'l2', 'f0-s0', 'checkpoints');
+  const before = statSync(ck).mtimeMs;
+  const again = run();
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(statSync(ck).mtimeMs, before);
+  assert.ok(!existsSync(join(out, 'logs', 'train-l2-f0-s0.log')) || readFileSync(join(out, 'logs', 'train-l2-f0-s0.log'), 'utf8').split('trained ').length === 2);
+});
+
+test('difftts experiment: a recipe error is one line naming the file and field, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-bad-'));
+  writeFileSync(join(dir, 'exp.json'), JSON.stringify({ corpus: 'c', corruption: { mode: 'melt' }, train: { recipe: 'r.json' } }));
+  const r = spawnSync(process.execPath, [cliPath, 'experiment', '--recipe', join(dir, 'exp.json'), '--out', join(dir, 'out')], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /exp\.json: corruption\.mode: /);
+  assert.equal(existsSync(join(dir, 'out')), false);
+});
