@@ -64,6 +64,9 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
   inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
   const loss = inp.loss;
+  if (loss.beta0 !== cfg.beta0 || loss.beta1 !== cfg.beta1) {
+    inp.log(`${inp.recipeWhere}: loss.beta0/beta1 (${loss.beta0}, ${loss.beta1}) differ from the model's noise schedule (${cfg.beta0}, ${cfg.beta1}); δ schedules that read the SDE (snr) will use the loss's`);
+  }
   const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
   const synth = inp.recipe.synth;
 
