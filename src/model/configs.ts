@@ -37,8 +37,11 @@ export interface ModelConfig {
   nFeats: number;
   encoder: EncoderConfig;
   durationPredictor: { channels: number; kernel: number; dropout: number };
-  /** U-Net base width, width multipliers per resolution, GroupNorm groups, time-embedding scale. */
-  decoder: { dim: number; mults: number[]; groups: number; peScale: number };
+  /**
+   * U-Net base width, width multipliers per resolution, GroupNorm groups, time-embedding scale;
+   * optional linear-attention size (default Grad-TTS's 4 heads × 32).
+   */
+  decoder: { dim: number; mults: number[]; groups: number; peScale: number; attnHeads?: number; attnDimHead?: number };
   /** Frames of the random training segment per utterance for the diffusion loss; null = whole. */
   segmentFrames: number | null;
   /** VP-SDE noise schedule β(t) = β0 + (β1 − β0)t. */
@@ -65,7 +68,7 @@ const small: ModelConfig = {
   nFeats: 80,
   encoder: { channels: 128, filterChannels: 384, layers: 4, heads: 2, kernel: 3, dropout: 0.1, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.3 },
   durationPredictor: { channels: 128, kernel: 3, dropout: 0.1 },
-  decoder: { dim: 32, mults: [1, 2, 4], groups: 8, peScale: 1000 },
+  decoder: { dim: 32, mults: [1, 2, 4], groups: 8, peScale: 1000, attnHeads: 4, attnDimHead: 16 },
   segmentFrames: 96,
   beta0: 0.05,
   beta1: 20,
@@ -77,7 +80,7 @@ const tiny: ModelConfig = {
   nFeats: 80,
   encoder: { channels: 64, filterChannels: 192, layers: 2, heads: 2, kernel: 3, dropout: 0.05, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.1 },
   durationPredictor: { channels: 64, kernel: 3, dropout: 0.05 },
-  decoder: { dim: 16, mults: [1, 2, 4], groups: 4, peScale: 1000 },
+  decoder: { dim: 16, mults: [1, 2, 4], groups: 4, peScale: 1000, attnHeads: 2, attnDimHead: 16 },
   segmentFrames: 64,
   beta0: 0.05,
   beta1: 20,

@@ -157,3 +157,41 @@ test('synthesize: [F, Σ⌈durations⌉] mel, ODE reproducible, SDE differs; pri
   assert.throws(() => model.prior(Int32Array.from([N_SYMBOLS])), UserError);
   model.dispose();
 });
+
+test('losses and all weight gradients agree between wasm (replacement kernels) and cpu (tfjs’s own)', async () => {
+  const batch = makeBatch(8, 2);
+  const run = () => {
+    const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 8);
+    for (const [name, v] of model.variables) if (name.endsWith('.g') && v.size === 1) v.assign(tf.fill([1], 0.5)); // open the ReZero gates
+    const { value, grads } = tf.variableGrads(() => model.losses(batch, L2, new Rng(2), true).total);
+    const out = { total: value.dataSync()[0]!, grads: new Map<string, Float32Array>() };
+    for (const [name, v] of model.variables) {
+      const g = grads[v.name];
+      if (g) out.grads.set(name, g.dataSync() as Float32Array);
+    }
+    tf.dispose([value, grads]);
+    model.dispose();
+    return out;
+  };
+  const onWasm = run();
+  await tf.setBackend('cpu');
+  let onCpu: ReturnType<typeof run>;
+  try {
+    onCpu = run();
+  } finally {
+    await tf.setBackend('wasm');
+  }
+  assert.ok(Math.abs(onWasm.total - onCpu.total) < 1e-3 * Math.abs(onCpu.total), `total ${onWasm.total} vs ${onCpu.total}`);
+  assert.deepEqual([...onWasm.grads.keys()].sort(), [...onCpu.grads.keys()].sort());
+  assert.ok(onCpu.grads.size > 100);
+  for (const [name, gc] of onCpu.grads) {
+    const gw = onWasm.grads.get(name)!;
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < gc.length; i++) {
+      scale = Math.max(scale, Math.abs(gc[i]!));
+      diff = Math.max(diff, Math.abs(gc[i]! - gw[i]!));
+    }
+    assert.ok(diff <= 2e-3 * scale + 1e-6, `${name}: gradients differ by ${diff} (scale ${scale})`);
+  }
+});

@@ -7,17 +7,18 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { parseLossConfig } from '../loss/index.js';
 import { Rng } from '../util/rng.js';
-import { MODEL_CONFIGS, GradTTS, type Batch } from './index.js';
+import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from './index.js';
 
 const [cfgName = 'tiny', backend = 'wasm', stepsArg = '3', framesArg = '200'] = process.argv.slice(2);
 await initBackend(backend);
-const N_SYMBOLS = 148;
+const N_SYMBOLS = 109; // symbolCount() of the default text config
 for (const [name, cfg] of Object.entries(MODEL_CONFIGS)) {
   const m = GradTTS.create(cfg, N_SYMBOLS, 1);
   console.log(`${name}: ${m.paramCount()} parameters (${N_SYMBOLS} symbols)`);
   m.dispose();
 }
-const cfg = MODEL_CONFIGS[cfgName as 'tiny'];
+const cfg: ModelConfig = process.env.MODEL_CFG_JSON ? { ...MODEL_CONFIGS[cfgName as 'tiny'], ...JSON.parse(process.env.MODEL_CFG_JSON) } : MODEL_CONFIGS[cfgName as 'tiny'];
+if (process.env.MODEL_CFG_JSON) console.log(`variant: ${process.env.MODEL_CFG_JSON} → ${GradTTS.create(cfg, N_SYMBOLS, 1).paramCount()} parameters`);
 const model = GradTTS.create(cfg, N_SYMBOLS, 1);
 const rng = new Rng(7);
 const frames = Number(framesArg);
@@ -33,10 +34,12 @@ const opt = tf.train.adam(cfg.training.lr);
 const vars = [...model.variables.values()];
 for (let s = 0; s < Number(stepsArg); s++) {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
   opt.applyGradients(grads as Record<string, tf.Variable>);
   const total = value.dataSync()[0];
   tf.dispose([value, grads]);
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`${cfgName} step ${s}: total ${total?.toFixed(4)} ${sec.toFixed(2)} s (batch ${cfg.training.batchSize}, ~${frames} frames, backend ${tf.getBackend()}, tensors ${tf.memory().numTensors})`);
+  const cpu = process.cpuUsage(c0);
+  console.log(`${cfgName} step ${s}: total ${total?.toFixed(4)} ${sec.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (batch ${cfg.training.batchSize}, ~${frames} frames, backend ${tf.getBackend()}, tensors ${tf.memory().numTensors})`);
 }

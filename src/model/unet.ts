@@ -12,8 +12,9 @@ import type { ModelConfig } from './configs.js';
 import { batchMatMul, conv2dTranspose } from './ops.js';
 import { conv2dLayer, groupNorm, linear, mish, type Ctx } from './layers.js';
 
-const ATTN_HEADS = 4;
-const ATTN_DIM_HEAD = 32;
+/** Grad-TTS's linear attention size, used when the config does not set one. */
+export const DEFAULT_ATTN_HEADS = 4;
+export const DEFAULT_ATTN_DIM_HEAD = 32;
 
 /** Sinusoidal embedding of t·scale: t [B] → [B, dim] (sin half, then cos half). */
 export function timeEmbedding(t: tf.Tensor1D, dim: number, scale: number): tf.Tensor2D {
@@ -42,32 +43,34 @@ function resnet(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor4D, temb:
   return tf.add(h, res);
 }
 
-/** [hidden, hidden] with ones on the per-head diagonal blocks. */
-function headMask(): tf.Tensor2D {
-  const hidden = ATTN_HEADS * ATTN_DIM_HEAD;
+/** [heads·dimHead, heads·dimHead] with ones on the per-head diagonal blocks. */
+function headMask(heads: number, dimHead: number): tf.Tensor2D {
+  const hidden = heads * dimHead;
   const m = new Float32Array(hidden * hidden);
   for (let i = 0; i < hidden; i++) {
-    for (let j = 0; j < hidden; j++) m[i * hidden + j] = Math.floor(i / ATTN_DIM_HEAD) === Math.floor(j / ATTN_DIM_HEAD) ? 1 : 0;
+    for (let j = 0; j < hidden; j++) m[i * hidden + j] = Math.floor(i / dimHead) === Math.floor(j / dimHead) ? 1 : 0;
   }
   return tf.tensor2d(m, [hidden, hidden]);
 }
 
 /**
- * Residual, ReZero-gated linear attention (Shen et al.; as Grad-TTS: 4 heads × 32, keys
+ * Residual, ReZero-gated linear attention (Shen et al.; Grad-TTS uses 4 heads × 32; keys
  * softmax-normalised over positions). x + g·attn(x), g initialised 0.
  * All heads in one [hidden, hidden] context masked block-diagonally: plain matMuls, no 5-D tensors.
  */
-function linearAttention(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+function linearAttention(ctx: Ctx, cfg: ModelConfig, name: string, x: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const n = h * w;
-  const hidden = ATTN_HEADS * ATTN_DIM_HEAD;
+  const heads = cfg.decoder.attnHeads ?? DEFAULT_ATTN_HEADS;
+  const dimHead = cfg.decoder.attnDimHead ?? DEFAULT_ATTN_DIM_HEAD;
+  const hidden = heads * dimHead;
   const qkv = tf.reshape(linear(ctx, `${name}.qkv`, x, 3 * hidden, false), [b, n, 3 * hidden]);
   const q = tf.slice(qkv, [0, 0, 0], [b, n, hidden]) as tf.Tensor3D;
   const k = tf.slice(qkv, [0, 0, hidden], [b, n, hidden]) as tf.Tensor3D;
   const v = tf.slice(qkv, [0, 0, 2 * hidden], [b, n, hidden]) as tf.Tensor3D;
   const keyBias = tf.reshape(tf.mul(tf.sub(tf.tile(mask, [1, h, 1, 1]), 1), 1e4), [b, 1, n]);
   const kt = tf.softmax(tf.add(tf.transpose(k, [0, 2, 1]), keyBias), -1) as tf.Tensor3D; // [B, hidden, N]
-  const context = tf.mul(batchMatMul(kt, v), headMask()) as tf.Tensor3D; // [B, hidden(d), hidden(e)]
+  const context = tf.mul(batchMatMul(kt, v), headMask(heads, dimHead)) as tf.Tensor3D; // [B, hidden(d), hidden(e)]
   const out = linear(ctx, `${name}.out`, batchMatMul(q, context), c); // [B, N, C]
   const g = ctx.ps.get(`${name}.g`, [1], { kind: 'const', value: 0 });
   return tf.add(x, tf.mul(tf.reshape(out, [b, h, w, c]), g));
@@ -100,7 +103,7 @@ export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Te
     const q = `${p}.down${i}`;
     x = resnet(ctx, `${q}.res1`, x, m, temb, dims[i + 1]!, groups);
     x = resnet(ctx, `${q}.res2`, x, m, temb, dims[i + 1]!, groups);
-    x = linearAttention(ctx, `${q}.attn`, x, m);
+    x = linearAttention(ctx, cfg, `${q}.attn`, x, m);
     hiddens.push(x);
     if (i < mults.length - 1) {
       x = conv2dLayer(ctx, `${q}.downsample`, tf.mul(x, m), dims[i + 1]!, 3, 2, [1, 1, 1, 1]);
@@ -110,7 +113,7 @@ export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Te
   const mid = dims[dims.length - 1]!;
   const mm = masks[masks.length - 1]!;
   x = resnet(ctx, `${p}.mid.res1`, x, mm, temb, mid, groups);
-  x = linearAttention(ctx, `${p}.mid.attn`, x, mm);
+  x = linearAttention(ctx, cfg, `${p}.mid.attn`, x, mm);
   x = resnet(ctx, `${p}.mid.res2`, x, mm, temb, mid, groups);
 
   for (let i = mults.length - 2; i >= 0; i--) {
@@ -120,7 +123,7 @@ export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Te
     x = tf.concat([x, hiddens.pop()!], 3);
     x = resnet(ctx, `${q}.res1`, x, m, temb, cin, groups);
     x = resnet(ctx, `${q}.res2`, x, m, temb, cin, groups);
-    x = linearAttention(ctx, `${q}.attn`, x, m);
+    x = linearAttention(ctx, cfg, `${q}.attn`, x, m);
     const wt = ctx.ps.get<tf.Rank.R4>(`${q}.upsample.w`, [4, 4, cin, cin], { kind: 'uniform', fanIn: cin * 16 });
     const bt = ctx.ps.get(`${q}.upsample.b`, [cin], { kind: 'uniform', fanIn: cin * 16 });
     const [, hh, ww] = x.shape;
