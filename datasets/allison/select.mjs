@@ -16,8 +16,8 @@ const [cmd, dir, flag] = process.argv.slice(2);
 /** "digits/1" → "digits_1": ids are safe as file names on every OS. */
 const safeId = (path) => path.replace(/[^A-Za-z0-9_-]/g, '_');
 
-/** Prompts that are not speech: empty, or a bracketed description such as "[ascending tones]". */
-const isSpeech = (text) => text.length > 0 && !/[[\]]/.test(text) && /[A-Za-z0-9]/.test(text);
+/** Prompts that are not speech: empty, or a bracketed description such as "[ascending tones]" or "<beep ascending>". */
+const isSpeech = (text) => text.length > 0 && !/[[\]<>]/.test(text) && /[A-Za-z0-9]/.test(text);
 
 /** Spoken forms of the keypad symbols the prompts use; numbers are left to the text cleaner. */
 const normalise = (text) =>
