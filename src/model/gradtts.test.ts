@@ -195,3 +195,36 @@ test('losses and all weight gradients agree between wasm (replacement kernels) a
     assert.ok(diff <= 2e-3 * scale + 1e-6, `${name}: gradients differ by ${diff} (scale ${scale})`);
   }
 });
+
+test('loss terms equal their closed forms when the alignment and the score are pinned', () => {
+  // T_text = T_mel forces the diagonal alignment; log ŵ ≡ ln 0.5 (so durations() gives 1 frame per
+  // token and prior() is μ per token); a zero final conv makes the score 0, so the residual is z.
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 9);
+  const zero = (n: string) => model.variables.get(n)!.assign(tf.zerosLike(model.variables.get(n)!));
+  zero('dp.proj.w');
+  model.variables.get('dp.proj.b')!.assign(tf.tensor1d([Math.log(0.5)]));
+  zero('decoder.final.conv.w');
+  zero('decoder.final.conv.b');
+  const f = TEST_CFG.nFeats;
+  const n = 7;
+  const ids = Int32Array.from([1, 2, 3, 4, 5, 6, 7]);
+  const y = Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3);
+  const terms = model.losses({ ids: [ids], mels: [{ data: y, nMels: f, frames: n }] }, L2, new Rng(5), false);
+  const got = numbers(terms);
+  tf.dispose(Object.values(terms));
+
+  assert.ok(Math.abs(got.duration! - Math.log(0.5) ** 2) < 1e-5, `duration ${got.duration}`);
+  const mu = model.prior(ids).data; // [F, n]: μ of token j at frame j
+  let nll = 0;
+  for (let i = 0; i < f * n; i++) nll += 0.5 * ((y[i]! - mu[i]!) ** 2 + Math.log(2 * Math.PI));
+  assert.ok(Math.abs(got.prior! - nll / (f * n)) < 1e-4 * nll / (f * n), `prior ${got.prior} vs ${nll / (f * n)}`);
+  // the Rng order inside losses: (no dropout, no segment draw since n ≤ segment) t, then z [1, F, W]
+  const rng = new Rng(5);
+  rng.uniform();
+  const w = 8; // fixLen(7)
+  const z = rng.normals(f * w);
+  let zz = 0;
+  for (let r = 0; r < f; r++) for (let j = 0; j < n; j++) zz += z[r * w + j]! ** 2;
+  assert.ok(Math.abs(got.diffusion! - zz / (f * n)) < 1e-4, `diffusion ${got.diffusion} vs ${zz / (f * n)}`);
+  model.dispose();
+});

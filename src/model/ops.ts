@@ -150,8 +150,8 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number | [number,
   const [kh, kw] = w.shape;
   const p = resolvePad(pad, h, wd, kh, kw, s[0], s[1]);
   if (!usesReplacementGrads()) {
-    const tp = Array.isArray(pad) ? ([[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
-    return tf.conv2d(x, w, s, tp);
+    // explicit padding as pad + 'valid': not every backend's Conv2D takes explicit padding
+    return Array.isArray(pad) ? tf.conv2d(padHW(x, p), w, s, 'valid') : tf.conv2d(x, w, s, pad);
   }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
