@@ -84,6 +84,9 @@ export function register(program: Command): void {
         png: o.png as string | undefined,
         iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),
       });
-      for (const w of written) process.stdout.write(`wrote ${w.wav} (${w.seconds.toFixed(2)} s of audio)\n`);
+      for (const w of written) {
+        if (w.unknown.length) process.stderr.write(`difftts: ${JSON.stringify(w.text.slice(0, 40))}: skipped characters not in the symbol set: ${w.unknown.join(' ')}\n`);
+        process.stdout.write(`wrote ${w.wav} (${w.seconds.toFixed(2)} s of audio)\n`);
+      }
     });
 }

@@ -182,6 +182,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
           throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
         }
         if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
+        if (ckpt.meta.data.order.length !== task.nItems) {
+          throw new UserError(`${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`);
+        }
         assignWeights(task.trainable.variables, ckpt);
         await restoreOptimizer(trainer.optimizer, ckpt.optimizer);
         order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
