@@ -159,6 +159,7 @@ export async function prepareFeatures(corpusDir: string, outDir: string, opts: P
   checkMelConfig(melConfig);
   if (!isTextConfig(textConfig)) throw new UserError(`text config: expected { mode: 'phonemes'|'characters', addBlank: boolean }`);
   const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UserError(`--out ${outDir}: is a file (expected a features directory)`);
   const corpus: CorpusReport = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, sampleRate: melConfig.sampleRate, textConfig });
   const fatal = fatalProblems(corpus);
   if (fatal.length && !opts.skipBad) {
