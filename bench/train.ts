@@ -121,6 +121,34 @@ async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: n
   return { times, loss };
 }
 
+/**
+ * One full training step of MODEL_CONFIGS.tiny (encoder, duration predictor, MAS, prior and
+ * diffusion losses, Adam) on 4 synthetic utterances of 40–55 tokens and 150–210 frames.
+ */
+async function timeTiny(): Promise<{ times: number[]; loss: number }> {
+  const { GradTTS } = await import('../src/model/gradtts.js');
+  const { parseLossConfig } = await import('../src/loss/config.js');
+  const cfg = MODEL_CONFIGS.tiny;
+  const nSymbols = 148;
+  const model = GradTTS.create(cfg, nSymbols, 3);
+  const rng = new Rng(21);
+  const ids = [40, 47, 51, 55].map((n) => Int32Array.from({ length: n }, () => rng.int(nSymbols)));
+  const mels = [150, 170, 190, 210].map((frames) => ({ data: rng.normals(cfg.nFeats * frames), nMels: cfg.nFeats, frames }));
+  const loss = parseLossConfig({ type: 'l2' }, 'bench');
+  const vars = [...model.variables.values()];
+  const opt = tf.train.adam(cfg.training.lr);
+  let last = NaN;
+  const times = await timeIt(() => {
+    last = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.losses({ ids, mels }, loss, rng).total, vars);
+      opt.applyGradients(grads as tf.NamedTensorMap as never);
+      return value.dataSync()[0]!;
+    });
+  }, REPS, WARMUP);
+  opt.dispose();
+  return { times, loss: last };
+}
+
 /** The decoder config benchmarked: Grad-TTS's U-Net at dim 32 (MODEL_CONFIGS.small's decoder). */
 function benchConfig(): ModelConfig {
   return { ...MODEL_CONFIGS.small, decoder: { ...MODEL_CONFIGS.small.decoder, dim: 32, mults: [1, 2, 4], groups: 8 } };
@@ -129,14 +157,16 @@ function benchConfig(): ModelConfig {
 const VARIANTS = {
   fast: 'wasm + src/kernels (registerFastWasmKernels)',
   model: 'wasm + src/model/ops.ts replacements only',
+  'tiny-fast': 'full GradTTS tiny step, wasm + src/kernels',
+  'tiny-model': 'full GradTTS tiny step, wasm + src/model/ops.ts only',
 } as const;
 type Variant = keyof typeof VARIANTS;
 
 /** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line. */
 async function child(variant: Variant): Promise<void> {
   await tf.setBackend('wasm');
-  if (variant === 'fast') registerFastWasmKernels();
-  const r = await timeDecoder(benchConfig());
+  if (variant.endsWith('fast')) registerFastWasmKernels();
+  const r = variant.startsWith('tiny') ? await timeTiny() : await timeDecoder(benchConfig());
   console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss }));
 }
 
@@ -170,7 +200,7 @@ export async function run(): Promise<BenchRow[]> {
   const fmtTimes = (t: number[]) => t.map((x) => x.toFixed(2)).join('/');
   // Peer and difftts alternate so that load from other processes hits both alike.
   const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  const plan: (Variant | 'torch1' | 'torch2')[] = ['torch1', 'fast', 'torch2', 'model'];
+  const plan: (Variant | 'torch1' | 'torch2')[] = ['torch1', 'fast', 'torch2', 'model', 'tiny-fast', 'tiny-model'];
   bar.start(plan.length, 0, { what: '' });
   const peers: Record<string, { s: number | null; note: string }> = {};
   const ours: Partial<Record<Variant, { s: number; times: number[] } | string>> = {};
@@ -182,7 +212,7 @@ export async function run(): Promise<BenchRow[]> {
     bar.increment();
   }
   bar.stop();
-  for (const v of Object.keys(VARIANTS) as Variant[]) {
+  for (const v of ['fast', 'model'] as const) {
     const o = ours[v]!;
     const p1 = peers.t1!, p2 = peers.t2!;
     if (typeof o === 'string') {
@@ -194,6 +224,16 @@ export async function run(): Promise<BenchRow[]> {
       difftts_s: o.s, peer_s: p1.s, ratio: p1.s ? o.s / p1.s : null, gflops: flops / o.s / 1e9,
       notes: `wasm steps ${fmtTimes(o.times)} s; ${p2.note} (ratio ${p2.s ? (o.s / p2.s).toFixed(2) : '—'}); torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
     });
+  }
+  const tf1 = ours['tiny-fast']!, tm = ours['tiny-model']!;
+  if (typeof tf1 !== 'string' && typeof tm !== 'string') {
+    rows.push({
+      name: 'GradTTS tiny full training step B4 (encoder+MAS+decoder seg 64, Adam) — wasm + src/kernels vs wasm + model ops only',
+      difftts_s: tf1.s, peer_s: tm.s, ratio: tf1.s / tm.s, gflops: null,
+      notes: `"peer" column here = the same step without src/kernels; steps ${fmtTimes(tf1.times)} vs ${fmtTimes(tm.times)} s`,
+    });
+  } else {
+    rows.push({ name: 'GradTTS tiny full training step', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: [tf1, tm].filter((x) => typeof x === 'string').join('; ') });
   }
   return rows;
 }
