@@ -2,18 +2,25 @@
  * Model sizes. `full` is Grad-TTS as published (Popov et al. 2021, arXiv 2105.06337, Appendix /
  * official params.py); `tiny` and `small` are CPU sizes for a 2-core machine on tfjs-wasm.
  *
- * Parameter counts (nSymbols = 148 for the counts below; `GradTTS.paramCount()` gives the exact
- * number for a symbol set):
- *   tiny  ≈ 0.35 M  — encoder 64 ch ×2 layers, decoder dim 16 (U-Net channels 16/32/64), segment 64
- *   small ≈ 1.9 M   — encoder 128 ch ×4 layers, decoder dim 32, segment 96
- *   full  ≈ 14.8 M  — Grad-TTS (with rotary instead of windowed relative attention: the
- *                     published model's relative-position tables add ~10 k weights)
- * The U-Net dominates compute (it runs at 80 × frames): tiny's decoder is ~16× cheaper per frame
- * than full's, and its shorter segment another ~2.7×, so one tiny step at batch 4 takes seconds on
- * wasm (see the report in docs). Batch sizes keep the wasm heap (4 GB) well clear: TFJS-NOTES.md
- * measured dim 64 at batch 4 × 128 frames aborting, dim 32 at batch 4 fitting.
- * Learning rates: Grad-TTS's 1e-4 for full; the small models train faster with a larger step
- * (Adam 1e-3 for tiny, 5e-4 for small), and grad clip 1 as Grad-TTS.
+ * Weights (`GradTTS.paramCount()`, 109 symbols = symbolCount() of the default phoneme text config;
+ * `node dist/src/model/measure.js`):
+ *   tiny   0.77 M — encoder 64 ch × 2 layers (FFN 192), duration predictor 64, U-Net dim 16
+ *                   (channels 16/32/64), linear attention 2 heads × 16, segment 64 frames, batch 4
+ *   small  3.75 M — encoder 128 ch × 4 layers (FFN 384), duration predictor 128, U-Net dim 32,
+ *                   linear attention 4 × 16, segment 96 frames, batch 4
+ *   full  14.82 M — Grad-TTS (paper: 14.84 M; we use rotary positions instead of windowed relative
+ *                   attention, which drops its small relative-position tables)
+ * Why these sizes: the U-Net runs at 80 × frames and dominates the cost; its linear attention at
+ * Grad-TTS's 4 × 32 alone cost more than all convolutions of a dim-16 U-Net, so the small configs
+ * shrink it. Measured CPU seconds per training step on wasm (1 thread, busy 2-core machine):
+ * tiny ≈ 1.0–2.0 s (batch 3–4), small ≈ 4.5–5 s (batch 4) — i.e. ~2000 tiny steps per hour.
+ * A 40-step tiny run on the three LibriVox fixtures takes the total loss from 20.0 to 7.1
+ * (`node dist/src/model/overfit.js tiny 40`). Batch 4 × 870 frames fits the 4 GB wasm heap for
+ * small (the diffusion segment bounds the U-Net's memory; TFJS-NOTES.md saw dim 64 at batch 4 ×
+ * 128 frames abort, so `full` is for native backends).
+ * Learning rates: Grad-TTS's 1e-4 for full; the small models take a larger step (Adam 1e-3 tiny,
+ * 5e-4 small); gradient-norm clip 1 as Grad-TTS. Dropout is lowered for the small models (less
+ * capacity, less to regularise), the pre-net's 0.5 in particular.
  */
 
 export interface EncoderConfig {
