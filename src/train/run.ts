@@ -228,10 +228,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     const showBar = opts.progress ?? process.stderr.isTTY === true;
     if (showBar) {
       bar = new cliProgress.SingleBar(
-        { format: 'train |{bar}| step {value}/{total} | loss {loss} | {sps} s/step | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20, hideCursor: true },
+        {
+          // With a time budget the step ETA means little: show the budget left instead.
+          format: `train |{bar}| step {value}/{total} | loss {loss} | {sps} s/step | ${opts.maxSeconds === undefined ? 'ETA {eta_formatted}' : '{left} left of the time budget'}`,
+          stream: process.stderr,
+          etaBuffer: 20,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(t.steps, step, { loss: '—', sps: '—' });
+      bar.start(t.steps, step, { loss: '—', sps: '—', left: '—' });
     }
     const started = Date.now();
     let stoppedBy: TrainRunResult['stoppedBy'] = 'steps';
@@ -247,7 +253,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
           const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: t.lr, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
           appendMetrics(metricsPath, line);
         }
-        bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2) });
+        const left = opts.maxSeconds === undefined ? 0 : Math.max(0, opts.maxSeconds - (Date.now() - started) / 1000);
+        bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2), left: `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s` });
         if (step % t.checkpointEvery === 0 || step === t.steps) await save();
         if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
           try {
