@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.js';
 import type { ParamStore } from './params.js';
 import { conv1d, conv2d, matMul2d, type Pad } from './ops.js';
+import { groupNorm as fastGroupNorm, mish as fastMish } from '../kernels/activations.js';
 
 /** What a forward pass needs besides its inputs. `rng` drives dropout when `training`. */
 export interface Ctx {
@@ -56,31 +57,19 @@ export function layerNorm(ctx: Ctx, name: string, x: tf.Tensor, eps = 1e-4): tf.
 /**
  * GroupNorm over (H, W, C/groups) counting only valid positions: x [B, H, W, C], mask [B, 1, W, 1]
  * (1 = valid frame). Masking the statistics keeps padded frames from shifting valid outputs.
- * Written with 4-D reshapes only (no 5-D tensors). eps 1e-5 (PyTorch's default).
+ * Gain `${name}.g`, bias `${name}.b`; eps 1e-5 (PyTorch's default). The computation is
+ * src/kernels/activations.ts's (closed-form backward instead of autodiff through ~15 ops).
  */
 export function groupNorm(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
-  const [b, h, , c] = x.shape;
-  const cg = c / groups;
-  const g = ctx.ps.get(`${name}.g`, [c], { kind: 'const', value: 1 });
-  const beta = ctx.ps.get(`${name}.b`, [c], { kind: 'const', value: 0 });
-  const count = tf.mul(tf.sum(mask, [1, 2, 3]), h * cg); // [B] valid elements per group
-  const perGroup = (t: tf.Tensor4D): tf.Tensor => {
-    // [B, H, W, C] → per-channel sums [B, C] → per-group sums [B, G] → mean → back to [B, 1, 1, C]
-    const s = tf.sum(tf.reshape(tf.sum(t, [1, 2]), [b, groups, cg]), 2);
-    const m = tf.div(s, tf.reshape(count, [b, 1]));
-    return tf.reshape(tf.tile(tf.reshape(m, [b, groups, 1]), [1, 1, cg]), [b, 1, 1, c]);
-  };
-  const xm = tf.mul(x, mask) as tf.Tensor4D;
-  const mean = perGroup(xm);
-  const d = tf.mul(tf.sub(x, mean), mask) as tf.Tensor4D;
-  const variance = perGroup(tf.square(d) as tf.Tensor4D);
-  const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(y, g), beta) as tf.Tensor4D;
+  const c = x.shape[3];
+  const g = ctx.ps.get<tf.Rank.R1>(`${name}.g`, [c], { kind: 'const', value: 1 });
+  const beta = ctx.ps.get<tf.Rank.R1>(`${name}.b`, [c], { kind: 'const', value: 0 });
+  return fastGroupNorm(x, mask, g, beta, groups, eps);
 }
 
-/** Mish(x) = x·tanh(softplus(x)) (Misra 2019). */
+/** Mish(x) = x·tanh(softplus(x)) (Misra 2019), as src/kernels/activations.ts's one-exp form. */
 export function mish<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.tanh(tf.softplus(x))) as T;
+  return fastMish(x);
 }
 
 /**
