@@ -22,6 +22,7 @@
  * 5e-4 small); gradient-norm clip 1 as Grad-TTS. Dropout is lowered for the small models (less
  * capacity, less to regularise), the pre-net's 0.5 in particular.
  */
+import { UserError } from '../errors.js';
 
 export interface EncoderConfig {
   /** Embedding / transformer width. */
@@ -63,7 +64,7 @@ const full: ModelConfig = {
   nFeats: 80,
   encoder: { channels: 192, filterChannels: 768, layers: 6, heads: 2, kernel: 3, dropout: 0.1, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.5 },
   durationPredictor: { channels: 256, kernel: 3, dropout: 0.1 },
-  decoder: { dim: 64, mults: [1, 2, 4], groups: 8, peScale: 1000 },
+  decoder: { dim: 64, mults: [1, 2, 4], groups: 8, peScale: 1000, attnHeads: 4, attnDimHead: 32 },
   segmentFrames: 172, // 2 s at 22.05 kHz / hop 256
   beta0: 0.05,
   beta1: 20,
@@ -100,4 +101,47 @@ export const MODEL_CONFIGS: Record<'tiny' | 'small' | 'full', ModelConfig> = { t
 export function fixLen(frames: number, cfg: ModelConfig): number {
   const f = 2 ** (cfg.decoder.mults.length - 1);
   return Math.ceil(frames / f) * f;
+}
+
+/**
+ * Throws a UserError (one line, naming the field) when a config cannot build a model, e.g. after
+ * recipe overrides: widths the heads/groups do not divide, odd rotary head size, mel bins the
+ * U-Net cannot halve, non-positive sizes.
+ */
+export function validateModelConfig(cfg: ModelConfig, where = `model config '${cfg.name}'`): void {
+  const e = cfg.encoder;
+  const d = cfg.decoder;
+  const posInt = (v: unknown, field: string) => {
+    if (!(Number.isInteger(v) && (v as number) >= 1)) throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected an integer ≥ 1)`);
+  };
+  const frac = (v: unknown, field: string) => {
+    if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected a number in [0, 1))`);
+  };
+  posInt(cfg.nFeats, 'nFeats');
+  for (const k of ['channels', 'filterChannels', 'layers', 'heads', 'kernel', 'prenetKernel', 'prenetLayers'] as const) posInt(e[k], `encoder.${k}`);
+  frac(e.dropout, 'encoder.dropout');
+  frac(e.prenetDropout, 'encoder.prenetDropout');
+  posInt(cfg.durationPredictor.channels, 'durationPredictor.channels');
+  posInt(cfg.durationPredictor.kernel, 'durationPredictor.kernel');
+  frac(cfg.durationPredictor.dropout, 'durationPredictor.dropout');
+  const headDim = e.channels / e.heads;
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
+    throw new UserError(`${where}: encoder.channels ${e.channels} / encoder.heads ${e.heads} must be an even integer (rotary attention rotates pairs)`);
+  }
+  posInt(d.dim, 'decoder.dim');
+  posInt(d.groups, 'decoder.groups');
+  if (!Array.isArray(d.mults) || d.mults.length < 1) throw new UserError(`${where}: decoder.mults must be a non-empty list of integers`);
+  d.mults.forEach((m, i) => posInt(m, `decoder.mults[${i}]`));
+  if (d.dim % 2 !== 0) throw new UserError(`${where}: decoder.dim ${d.dim} must be even (sinusoidal time embedding)`);
+  for (const m of d.mults) {
+    if ((d.dim * m) % d.groups !== 0) throw new UserError(`${where}: decoder.groups ${d.groups} must divide every U-Net width (decoder.dim × mults = ${d.mults.map((x) => x * d.dim).join(', ')})`);
+  }
+  if (d.dim % d.groups !== 0) throw new UserError(`${where}: decoder.groups ${d.groups} must divide decoder.dim ${d.dim}`);
+  if (d.attnHeads !== undefined) posInt(d.attnHeads, 'decoder.attnHeads');
+  if (d.attnDimHead !== undefined) posInt(d.attnDimHead, 'decoder.attnDimHead');
+  if (!(typeof d.peScale === 'number' && d.peScale > 0)) throw new UserError(`${where}: decoder.peScale must be a number > 0`);
+  const f = 2 ** (d.mults.length - 1);
+  if (cfg.nFeats % f !== 0) throw new UserError(`${where}: nFeats ${cfg.nFeats} must be divisible by ${f} (the U-Net halves it ${d.mults.length - 1} times)`);
+  if (cfg.segmentFrames !== null) posInt(cfg.segmentFrames, 'segmentFrames');
+  if (!(cfg.beta0 > 0 && cfg.beta1 > cfg.beta0)) throw new UserError(`${where}: noise schedule beta0 ${cfg.beta0}, beta1 ${cfg.beta1} (expected 0 < beta0 < beta1)`);
 }

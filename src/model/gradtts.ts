@@ -12,7 +12,7 @@ import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { diffusionLoss, type LossConfig } from '../loss/index.js';
 import type { Rng } from '../util/rng.js';
-import { fixLen, type ModelConfig } from './configs.js';
+import { fixLen, validateModelConfig, type ModelConfig } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx } from './layers.js';
@@ -102,6 +102,8 @@ export class GradTTS {
 
   /** A model with weights drawn deterministically from `seed` (same seed → same weights). */
   static create(cfg: ModelConfig, nSymbols: number, seed: number): GradTTS {
+    validateModelConfig(cfg);
+    if (!(Number.isInteger(nSymbols) && nSymbols >= 1)) throw new Error(`GradTTS.create: nSymbols ${nSymbols} (expected an integer ≥ 1)`);
     const m = new GradTTS(cfg, nSymbols, seed);
     // One tiny forward creates every weight, in a fixed order.
     tf.tidy(() => {
