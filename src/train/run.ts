@@ -116,11 +116,13 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<stri
   } catch {
     version = null;
   }
-  const git = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  // Only difftts's own checkout counts (an installed package may sit inside the user's repository).
+  const git = spawnSync('git', ['rev-parse', '--show-toplevel', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  const [top, commit] = git.status === 0 ? git.stdout.trim().split('\n') : [];
   return {
     backend: opts.backend ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why } : { name: tf.getBackend(), why: 'set by the caller' },
     versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
-    gitCommit: git.status === 0 ? git.stdout.trim() : null,
+    gitCommit: top && commit && resolve(top) === resolve(root) ? commit : null,
     startTime: new Date().toISOString(),
     commandLine: opts.argv ?? process.argv.slice(1),
     resumedFromStep: resumedFrom,
