@@ -78,3 +78,13 @@ test('unregister restores the original kernel (still correct)', async () => {
   for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4);
   registerFastMatMul();
 });
+
+test('Aᵀ·B with a long inner dimension (chunked path) equals cpu', async () => {
+  const k = 3000, m = 5, n = 300; // kc = max(256, 262144/300 = 873) → 4 chunks, the last one short
+  const a = rng.normals(k * m), b = rng.normals(k * n);
+  const f = () => tf.matMul(tf.tensor2d(a, [k, m]), tf.tensor2d(b, [k, n]), true, false);
+  const want = await on('cpu', f);
+  const got = await assertNoLeak(() => on('wasm', f));
+  assert.deepEqual(got.shape, [m, n]);
+  for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
+});
