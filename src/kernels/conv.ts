@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { im2colT } from './im2col.js';
+import { depthToSpaceCrop } from './depth_to_space.js';
 
 /** tf.customGrad's `save` argument (typed there as a Tensor union). */
 type SaveFn = (tensors: tf.Tensor[]) => void;
@@ -169,8 +170,7 @@ export function convBackpropInput(dy: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeomet
     const z = convExplicit(dy, p, 1,
       -ah.dMin, aH - 1 + ah.dMin + ah.len - 1 - (g.outH - 1),
       -aw.dMin, aW - 1 + aw.dMin + aw.len - 1 - (g.outW - 1));
-    const full = tf.depthToSpace(z, s, 'NHWC');
-    return aH * s === g.h && aW * s === g.w ? full : tf.slice(full, [0, 0, 0, 0], [g.b, g.h, g.w, g.cin]);
+    return depthToSpaceCrop(z, s, g.h, g.w);
   });
 }
 
