@@ -5,7 +5,8 @@
  * asking matMul to transpose.
  *
  * On the wasm backend this is a registered kernel that writes straight into the wasm heap (no copy
- * through JS arrays); on any other backend the same loop runs on `dataSync()` data.
+ * through JS arrays), from a channel-major transpose of x so that every row is memmoves; on any
+ * other backend a gather loop runs on `dataSync()` data.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -62,9 +63,49 @@ function fillIm2colT(src: Float32Array, dst: Float32Array, shape: readonly numbe
   }
 }
 
+
+/**
+ * Same output as fillIm2colT, from a CHANNEL-MAJOR input xT [c, b, h, w] (one cheap 4-D transpose
+ * away from NHWC). Every output row is then a run of contiguous input floats (stride 1), copied
+ * with one memmove per output row segment instead of a strided gather per float (~3× faster).
+ * `src` and `dst` are offsets (in floats) into the same heap.
+ */
+function fillIm2colTChannelMajor(heap: Float32Array, src: number, dst: number, shape: readonly number[], g: PatchGeometry): void {
+  const [c, b, h, w] = shape as [number, number, number, number];
+  const { kh, kw, strideH, strideW, padTop, padLeft, outH, outW } = g;
+  const n = b * outH * outW;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const off = j - padLeft;
+      const oxLo = Math.min(outW, off >= 0 ? 0 : Math.ceil(-off / strideW));
+      const oxHi = Math.max(oxLo, Math.min(outW, Math.floor((w - 1 - off) / strideW) + 1));
+      for (let ch = 0; ch < c; ch++) {
+        const rowBase = dst + ((i * kw + j) * c + ch) * n;
+        for (let bi = 0; bi < b; bi++) {
+          for (let oy = 0; oy < outH; oy++) {
+            const d = rowBase + (bi * outH + oy) * outW;
+            const iy = oy * strideH + i - padTop;
+            if (iy < 0 || iy >= h) { heap.fill(0, d, d + outW); continue; }
+            if (oxLo > 0) heap.fill(0, d, d + oxLo);
+            if (oxHi < outW) heap.fill(0, d + oxHi, d + outW);
+            const s0 = src + ((ch * b + bi) * h + iy) * w + oxLo * strideW + off;
+            if (strideW === 1) {
+              heap.copyWithin(d + oxLo, s0, s0 + (oxHi - oxLo));
+            } else {
+              for (let ox = oxLo, s1 = s0; ox < oxHi; ox++, s1 += strideW) heap[d + ox] = heap[s1]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  wasm: { HEAPF32: Float32Array };
 }
 
 function ensureRegistered(): void {
@@ -73,13 +114,14 @@ function ensureRegistered(): void {
     kernelName: KERNEL_NAME,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const x = inputs.x as tf.TensorInfo;
+      const xT = inputs.xT as tf.TensorInfo; // channel-major [c, b, h, w]
       const g = attrs as unknown as PatchGeometry;
       const be = backend as unknown as WasmBackendLike;
-      const n = x.shape[0]! * g.outH * g.outW;
-      const out = be.makeOutput([g.kh * g.kw * x.shape[3]!, n], 'float32');
-      // Views are taken after makeOutput: the allocation may grow (and so detach) the heap.
-      fillIm2colT(be.typedArrayFromHeap(x), be.typedArrayFromHeap(out), x.shape, g);
+      const n = xT.shape[1]! * g.outH * g.outW;
+      const out = be.makeOutput([g.kh * g.kw * xT.shape[0]!, n], 'float32');
+      // The heap view is taken after makeOutput: the allocation may grow (and so detach) the heap.
+      fillIm2colTChannelMajor(be.wasm.HEAPF32, be.dataIdMap.get(xT.dataId).memoryOffset >>> 2,
+        be.dataIdMap.get(out.dataId).memoryOffset >>> 2, xT.shape, g);
       return out;
     },
   });
@@ -97,7 +139,7 @@ export function im2colT(x: tf.Tensor4D, g: PatchGeometry): tf.Tensor2D {
   const n = x.shape[0] * g.outH * g.outW;
   if (tf.getBackend() === 'wasm') {
     ensureRegistered();
-    return tf.engine().runKernel(KERNEL_NAME, { x }, g as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+    return tf.tidy(() => tf.engine().runKernel(KERNEL_NAME, { xT: tf.transpose(x, [3, 0, 1, 2]) }, g as unknown as tf.NamedAttrMap) as tf.Tensor2D);
   }
   const dst = new Float32Array(rows * n);
   fillIm2colT(x.dataSync() as Float32Array, dst, x.shape, g);
