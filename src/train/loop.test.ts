@@ -138,3 +138,27 @@ test('data order: seeded, every item once per epoch, and resumable from its stat
   for (let i = 0; i < 7; i++) assert.deepEqual(b.next(), a.next());
   assert.notDeepEqual(DataOrder.create(10, 3, 6).next(), DataOrder.create(10, 3, 5).next());
 });
+
+test('loop: gradient accumulation over two half-batches matches one full batch (to float rounding)', () => {
+  const a = setup({ gradClip: 1 });
+  const b = setup({ gradClip: 1 });
+  for (let i = 0; i < 5; i++) {
+    const idx = a.order.next();
+    b.order.next();
+    const full = toyBatch(a.data, idx);
+    const ra = a.trainer.step(full, a.rng);
+    const rb = b.trainer.stepMicro([toyBatch(b.data, idx.slice(0, 4)), toyBatch(b.data, idx.slice(4))], b.rng);
+    assert.ok(Math.abs(ra.terms.total! - rb.terms.total!) < 1e-5 * Math.max(1, ra.terms.total!), `${ra.terms.total} vs ${rb.terms.total}`);
+    assert.ok(Math.abs(ra.gradNorm - rb.gradNorm) < 1e-4 * ra.gradNorm);
+  }
+  const wa = weights(a.model);
+  const wb = weights(b.model);
+  wa.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - wb[i]![j]!) < 1e-5, `${v} vs ${wb[i]![j]}`)));
+  const before = tf.memory().numTensors;
+  b.trainer.stepMicro([toyBatch(b.data, [0, 1]), toyBatch(b.data, [2, 3]), toyBatch(b.data, [4])], b.rng);
+  assert.equal(tf.memory().numTensors, before, 'accumulation leaks nothing');
+  for (const s of [a, b]) {
+    s.trainer.dispose();
+    s.model.dispose();
+  }
+});

@@ -69,27 +69,55 @@ export class Trainer<B> {
    * last good step).
    */
   step(batch: B, rng: Rng): StepResult {
-    const others: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const terms = this.model.losses(batch, rng);
-      // variableGrads disposes everything but the returned total; keep the logged terms.
-      for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
-      return terms.total;
-    }, this.varList);
-    const names = Object.keys(others);
-    const numbers = tf.tidy(() => {
-      const sq = this.varList.map((v) => tf.sum(tf.square(grads[v.name]!)));
-      const norm = tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
-      return tf.stack([value, norm, ...names.map((k) => others[k]!)]).dataSync();
+    return this.stepMicro([batch], rng);
+  }
+
+  /**
+   * One step over several micro-batches (gradient accumulation): gradients and logged terms are
+   * averaged over them, so a batch too large for memory (the 4 GB wasm heap) can be split. With a
+   * single micro-batch this is exactly `step`.
+   */
+  stepMicro(batches: B[], rng: Rng): StepResult {
+    if (batches.length === 0) throw new Error('Trainer.stepMicro: no micro-batches');
+    let grads: tf.Tensor[] | null = null;
+    const sums: Record<string, number> = {};
+    for (const batch of batches) {
+      const others: Record<string, tf.Scalar> = {};
+      const r = tf.variableGrads(() => {
+        const terms = this.model.losses(batch, rng);
+        // variableGrads disposes everything but the returned total; keep the logged terms.
+        for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
+        return terms.total;
+      }, this.varList);
+      const names = Object.keys(others);
+      const vals = tf.tidy(() => tf.stack([r.value, ...names.map((k) => others[k]!)]).dataSync());
+      sums.total = (sums.total ?? 0) + vals[0]!;
+      names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
+      tf.dispose([r.value, ...Object.values(others)]);
+      const g = this.varList.map((v) => r.grads[v.name]!);
+      if (grads === null) grads = g;
+      else {
+        const prev: tf.Tensor[] = grads;
+        grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
+        tf.dispose([...prev, ...g]);
+      }
+    }
+    if (batches.length > 1) {
+      const total = grads!;
+      grads = tf.tidy(() => total.map((p) => tf.div(p, batches.length)));
+      tf.dispose(total);
+    }
+    const gradList = grads!;
+    const terms: Record<string, number> = {};
+    for (const [k, v] of Object.entries(sums)) terms[k] = v / batches.length;
+    const gradNorm = tf.tidy(() => {
+      const sq = gradList.map((g) => tf.sum(tf.square(g)));
+      return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0)).dataSync()[0]!;
     });
-    const terms: Record<string, number> = { total: numbers[0]! };
-    names.forEach((k, i) => (terms[k] = numbers[i + 2]!));
-    const gradNorm = numbers[1]!;
-    tf.dispose([value, ...Object.values(others)]);
 
     const finite = Number.isFinite(terms.total) && Number.isFinite(gradNorm);
     if (!finite) {
-      tf.dispose(Object.values(grads));
+      tf.dispose(gradList);
       this.loop.badSteps++;
       this.loop.badInRow++;
       if (this.loop.badInRow >= this.opts.maxBadSteps) {
@@ -105,7 +133,7 @@ export class Trainer<B> {
     if (divergeFactor !== undefined && hist.length >= DIVERGE_MIN_HISTORY) {
       const med = median(hist);
       if (terms.total > divergeFactor * Math.max(med, 1e-8)) {
-        tf.dispose(Object.values(grads));
+        tf.dispose(gradList);
         throw new TrainingStopped(
           `training stopped: the loss diverged (${terms.total.toPrecision(4)} > ${divergeFactor} × running median ${med.toPrecision(4)}, train.divergeFactor); try a lower train.lr or a smaller train.gradClip`,
         );
@@ -114,10 +142,10 @@ export class Trainer<B> {
     const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
     tf.tidy(() => {
       // The array form fixes the order Adam stores m/v in, which checkpoints rely on.
-      const named = this.varList.map((v) => ({ name: v.name, tensor: scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale) }));
+      const named = this.varList.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i]! : tf.mul(gradList[i]!, scale) }));
       this.optimizer.applyGradients(named);
     });
-    tf.dispose(Object.values(grads));
+    tf.dispose(gradList);
 
     this.loop.badInRow = 0;
     hist.push(terms.total);

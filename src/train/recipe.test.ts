@@ -34,7 +34,7 @@ test('recipe: wrong type names the file and field path with what was expected an
 });
 
 test('recipe: unknown keys are rejected with the valid ones listed', () => {
-  assert.throws(() => parseRecipe({ train: { learningRate: 1 } }, 'r.json'), userError(/^r\.json: train: unknown key 'learningRate' \(valid: steps, batchSize, lr, gradClip, seed/));
+  assert.throws(() => parseRecipe({ train: { learningRate: 1 } }, 'r.json'), userError(/^r\.json: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, lr, gradClip, seed/));
   assert.throws(() => parseRecipe({ optimiser: {} }, 'r.json'), userError(/^r\.json: unknown key 'optimiser' \(valid: model, loss, data, train, synth\)/));
   assert.throws(() => parseRecipe({ model: 'huge' }, 'r.json'), userError(/^r\.json: model: expected one of "tiny", "small", "full", got "huge"/));
 });
@@ -74,7 +74,7 @@ test('overrides: --a.b value pairs are typed and applied; unknown keys list the 
   const out = applyOverrides({ model: 'tiny', loss: { type: 'l2' } }, ov, lossKeys);
   assert.deepEqual(out.loss, { type: 'pseudo-huber', schedule: 'snr' });
   assert.equal((out.train as { batchSize: number }).batchSize, 4);
-  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--train.lrr', '1']), lossKeys), userError(/^--train\.lrr: unknown train field \(valid: steps, batchSize, lr,/));
+  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--train.lrr', '1']), lossKeys), userError(/^--train\.lrr: unknown train field \(valid: steps, batchSize, accumulate, lr,/));
   assert.throws(() => applyOverrides({}, parseOverrideArgs(['--loss.delta', '1']), lossKeys), userError(/^--loss\.delta: unknown loss field \(valid: type, schedule, c\)/));
   assert.throws(() => applyOverrides({}, parseOverrideArgs(['--optim.lr', '1']), lossKeys), userError(/unknown recipe section 'optim'/));
   assert.throws(() => parseOverrideArgs(['stray']), userError(/unexpected argument 'stray'/));

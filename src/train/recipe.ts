@@ -53,6 +53,8 @@ export const RecipeSchema = z.strictObject({
     .strictObject({
       steps: intAtLeast(1).default(1000),
       batchSize: intAtLeast(1).default(16),
+      /** Micro-batches per step (gradient accumulation): the batch is split, gradients averaged. */
+      accumulate: intAtLeast(1).default(1),
       lr: positive().default(1e-4),
       /** Global-norm clip; 0 turns clipping off. */
       gradClip: num('a number ≥ 0').min(0, { error: 'expected a number ≥ 0' }).default(1),

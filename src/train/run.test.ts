@@ -75,3 +75,10 @@ test('run: resuming with a checkpoint from another model config is a UserError n
   );
   assert.ok(existsSync(join(out, 'checkpoints', 'step-000010', 'weights.bin')), 'the old checkpoint is kept');
 });
+
+test('run: splitBatch makes nearly equal, non-empty micro-batches in order', async () => {
+  const { splitBatch } = await import('./run.js');
+  assert.deepEqual(splitBatch([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4, 5]]);
+  assert.deepEqual(splitBatch([1, 2], 4), [[1], [2]]);
+  assert.deepEqual(splitBatch([7, 8, 9], 1), [[7, 8, 9]]);
+});

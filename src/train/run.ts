@@ -150,6 +150,14 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
   }
 }
 
+/** Splits a batch of indices into `parts` nearly equal micro-batches (no empty ones). */
+export function splitBatch(idx: number[], parts: number): number[][] {
+  const n = Math.min(parts, idx.length);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) out.push(idx.slice(Math.floor((i * idx.length) / n), Math.floor(((i + 1) * idx.length) / n)));
+  return out;
+}
+
 /** Trains (or resumes) a run; see the file comment for the directory layout. */
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
@@ -246,8 +254,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     try {
       while (step < t.steps) {
         const t0 = process.hrtime.bigint();
-        const batch = task.batch(order.next());
-        const res = trainer.step(batch, modelRng);
+        const res = trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
         // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
