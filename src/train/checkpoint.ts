@@ -107,6 +107,7 @@ interface AdamInternals {
 export async function snapshotOptimizer(opt: tf.Optimizer): Promise<OptimizerSnapshot> {
   const ws = await opt.getWeights();
   const iterations = (await ws[0]!.tensor.data())[0]!;
+  ws[0]!.tensor.dispose(); // getWeights makes a fresh scalar for the step count each call
   const tensors = [];
   for (const w of ws.slice(1)) tensors.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
   const ad = opt as unknown as AdamInternals;

@@ -82,3 +82,10 @@ test('run: splitBatch makes nearly equal, non-empty micro-batches in order', asy
   assert.deepEqual(splitBatch([1, 2], 4), [[1], [2]]);
   assert.deepEqual(splitBatch([7, 8, 9], 1), [[7, 8, 9]]);
 });
+
+test('run: a whole run (train, checkpoint, resume) leaves no tensors behind', async () => {
+  const { assertNoLeak } = await import('../testing/tensors.js');
+  const out = join(dir, 'leak');
+  await assertNoLeak(() => runTraining({ ...quiet, recipePath, outDir: out, steps: 12 }), 'runTraining');
+  await assertNoLeak(() => runTraining({ ...quiet, recipePath, outDir: out, steps: 24, resume: true }), 'runTraining --resume');
+});
