@@ -15,6 +15,7 @@ import { initBackend } from '../backend/index.js';
 import { readNpy } from '../util/npy.js';
 import { Rng } from '../util/rng.js';
 import { readCheckpoint } from './checkpoint.js';
+import { assertNoLeak } from '../testing/tensors.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
 import { loadModel, synthesizeToFiles } from './synthesize.js';
@@ -65,7 +66,7 @@ const strip = (run: string) => readMetrics(join(run, 'metrics.jsonl')).map(({ sP
 
 test('gradtts run: resume after 2 steps equals 4 uninterrupted steps bitwise; terms are logged', async () => {
   const full = join(root, 'full');
-  const a = await runTraining({ ...quiet, recipePath, dataPath: corpus, outDir: full });
+  const a = await assertNoLeak(() => runTraining({ ...quiet, recipePath, dataPath: corpus, outDir: full }), 'GradTTS training run');
   const part = join(root, 'part');
   await runTraining({ ...quiet, recipePath, dataPath: corpus, outDir: part, steps: 2 });
   const b = await runTraining({ ...quiet, recipePath, dataPath: corpus, outDir: part, resume: true });
