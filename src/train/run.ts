@@ -250,6 +250,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
       bar.start(t.steps, step, { loss: '—', sps: '—', left: '—' });
     }
     const started = Date.now();
+    // Without a terminal (CI, logs) there is no bar: a status line every minute instead.
+    const statusLines = !showBar && opts.progress !== false;
+    let lastStatus = started;
     let stoppedBy: TrainRunResult['stoppedBy'] = 'steps';
     try {
       while (step < t.steps) {
@@ -263,6 +266,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
           appendMetrics(metricsPath, line);
         }
         const left = opts.maxSeconds === undefined ? 0 : Math.max(0, opts.maxSeconds - (Date.now() - started) / 1000);
+        if (statusLines && Date.now() - lastStatus >= 60_000) {
+          lastStatus = Date.now();
+          log(`step ${step}/${t.steps}, loss ${res.terms.total!.toFixed(4)}, ${sPerStep.toFixed(2)} s/step`);
+        }
         bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2), left: `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s` });
         if (step % t.checkpointEvery === 0 || step === t.steps) await save();
         if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
