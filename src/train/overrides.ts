@@ -10,6 +10,35 @@ export interface Override {
   path: string[];
   value: unknown;
   flag: string;
+  /** The text after the flag, before typing. */
+  raw: string;
+}
+
+/** What a field expects: its zod type name, or for model fields the JSON type of the base value. */
+export type LeafKind = 'string' | 'enum' | 'number' | 'boolean' | 'object' | 'unknown';
+
+function unwrap(s: any): any {
+  while (s?._zod?.def?.innerType) s = s._zod.def.innerType;
+  return s;
+}
+
+/** The kind of a zod object schema's field (defaults/optionals unwrapped). */
+export function zodLeafKind(objectSchema: unknown, key: string): LeafKind {
+  const field = unwrap(unwrap(objectSchema)?.shape?.[key]);
+  const t = field?._zod?.def?.type;
+  return t === 'string' || t === 'enum' || t === 'number' || t === 'boolean' || t === 'object' ? t : 'unknown';
+}
+
+/**
+ * Types a command-line value by what its field expects: strings and enums stay text (so
+ * `--data.path 123` is a path), numbers and booleans are parsed; anything unparsable stays text
+ * so the schema can say what was expected and what came.
+ */
+export function typeValue(raw: string, kind: LeafKind): unknown {
+  if (kind === 'string' || kind === 'enum') return raw;
+  if (kind === 'number') return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  return typedValue(raw);
 }
 
 /** Splits leftover argv words into overrides; anything that is not `--x.y[=v]` is a UserError. */
@@ -33,7 +62,7 @@ export function parseOverrideArgs(args: string[]): Override[] {
       }
       i++;
     }
-    out.push({ path: key.split('.'), value: typedValue(raw), flag: `--${key}` });
+    out.push({ path: key.split('.'), value: typedValue(raw), flag: `--${key}`, raw });
   }
   return out;
 }
@@ -50,7 +79,12 @@ function typedValue(raw: string): unknown {
  * Applies overrides to a raw recipe object (returns a copy). `lossKeys` are the valid loss fields
  * (from the loss module); model overrides turn a model name into {"base": name, ...}.
  */
-export function applyOverrides(raw: Record<string, unknown>, overrides: Override[], lossKeys: string[]): Record<string, unknown> {
+export function applyOverrides(
+  raw: Record<string, unknown>,
+  overrides: Override[],
+  lossKeys: string[],
+  kindOf: (path: string[]) => LeafKind = () => 'unknown',
+): Record<string, unknown> {
   const out: Record<string, any> = structuredClone(raw);
   const sections = recipeKeysAt([]) ?? [];
   for (const o of overrides) {
@@ -78,7 +112,8 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: Override
       if (cur[rest[i]!] === undefined) cur[rest[i]!] = {};
       cur = cur[rest[i]!];
     }
-    cur[rest[rest.length - 1]!] = o.value;
+    const kind = kindOf(o.path);
+    cur[rest[rest.length - 1]!] = kind === 'unknown' ? o.value : typeValue(o.raw, kind);
   }
   return out;
 }

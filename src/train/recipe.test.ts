@@ -102,3 +102,20 @@ test('mergeChecked: model overrides must name existing keys with the same type',
   assert.throws(() => mergeChecked(base, { decoder: { dimm: 8 } }, 'r.json: model'), userError(/^r\.json: model\.decoder\.dimm: unknown key \(valid: dim, mults\)/));
   assert.throws(() => mergeChecked(base, { beta0: 'x' }, 'r.json: model'), userError(/^r\.json: model\.beta0: expected a number, got "x"/));
 });
+
+test('overrides: values are typed by the field they set', async () => {
+  const { recipeLeafKind } = await import('./run.js');
+  assert.deepEqual(['data.path', 'data.textMode', 'train.lr', 'data.addBlank', 'loss.type', 'loss.c', 'model.decoder.dim'].map((p) => recipeLeafKind(p.split('.'))), [
+    'string', 'enum', 'number', 'boolean', 'enum', 'number', 'unknown',
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
+  const f = join(dir, 'r.json');
+  writeFileSync(f, JSON.stringify({ model: 'tiny', loss: { type: 'l2' } }));
+  const { recipe, loss } = resolveRecipe(f, parseOverrideArgs(['--data.path', '123', '--train.steps', '1e3', '--data.addBlank', 'false', '--loss.c', '0.5', '--model.decoder.dim', '8']));
+  assert.equal(recipe.data.path, '123');
+  assert.equal(recipe.train.steps, 1000);
+  assert.equal(recipe.data.addBlank, false);
+  assert.equal(loss.c, 0.5);
+  assert.deepEqual(recipe.model, { base: 'tiny', decoder: { dim: 8 } });
+  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--data.addBlank', 'yes'])), userError(/data\.addBlank: expected true or false, got "yes"/));
+});

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
-import { parseLossConfig, type LossConfig } from '../loss/index.js';
+import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -35,8 +35,8 @@ import {
 } from './checkpoint.js';
 import { Trainer, TrainingStopped } from './loop.js';
 import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
-import { applyOverrides, type Override } from './overrides.js';
-import { loadRecipeFile, parseRecipe, type Recipe } from './recipe.js';
+import { applyOverrides, zodLeafKind, type LeafKind, type Override } from './overrides.js';
+import { loadRecipeFile, parseRecipe, RecipeSchema, type Recipe } from './recipe.js';
 import { buildTask } from './task.js';
 import { DataOrder } from './trainable.js';
 
@@ -76,12 +76,21 @@ export function lossKeys(): string[] {
   return Object.keys(parseLossConfig({ type: 'l2' }, 'loss'));
 }
 
+/** What a recipe field expects, for typing `--a.b value` overrides (model fields: see modelLeafKind). */
+export function recipeLeafKind(path: string[]): LeafKind {
+  const [section, ...rest] = path;
+  if (rest.length !== 1) return 'unknown';
+  if (section === 'loss') return zodLeafKind(LossConfigSchema, rest[0]!);
+  const s = (RecipeSchema.shape as Record<string, unknown>)[section!];
+  return s ? zodLeafKind(s, rest[0]!) : 'unknown';
+}
+
 /** Reads a recipe file, applies command-line overrides, validates; the loss section goes through parseLossConfig. */
 export function resolveRecipe(recipePath: string, overrides: Override[] = []): { recipe: Recipe; loss: LossConfig; where: string } {
   const { raw, recipe: fileRecipe } = loadRecipeFile(recipePath);
   parseLossConfig(fileRecipe.loss, recipePath);
   if (overrides.length === 0) return { recipe: fileRecipe, loss: parseLossConfig(fileRecipe.loss, recipePath), where: recipePath };
-  const merged = applyOverrides(raw, overrides, lossKeys());
+  const merged = applyOverrides(raw, overrides, lossKeys(), recipeLeafKind);
   const where = `${recipePath} with ${overrides.map((o) => o.flag).join(' ')}`;
   const recipe = parseRecipe(merged, where);
   return { recipe, loss: parseLossConfig(recipe.loss, where), where };
