@@ -4,6 +4,7 @@
  * src/train/overrides.ts, not by commander.
  */
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
 import { backendFor, parseNumber } from './options.js';
 import { parseOverrideArgs } from '../train/overrides.js';
 import { runTraining } from '../train/run.js';
@@ -70,6 +71,8 @@ export function register(program: Command): void {
       const num = (k: string, flag: string, integer = false) =>
         o[k] === undefined ? undefined : parseNumber(String(o[k]), flag, { integer, min: integer ? 1 : Number.MIN_VALUE });
       const texts = o.textFile ? readTextFile(String(o.textFile)) : [String(o.text)];
+      const bar = texts.length > 1 && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'synthesize |{bar}| {value}/{total} sentences | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(texts.length, 0);
       const written = await synthesizeToFiles({
         checkpoint: String(o.checkpoint),
         texts,
@@ -83,7 +86,8 @@ export function register(program: Command): void {
         melOut: o.melOut as string | undefined,
         png: o.png as string | undefined,
         iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),
-      });
+        onDone: (done) => bar?.update(done),
+      }).finally(() => bar?.stop());
       for (const w of written) {
         if (w.unknown.length) process.stderr.write(`difftts: ${JSON.stringify(w.text.slice(0, 40))}: skipped characters not in the symbol set: ${w.unknown.join(' ')}\n`);
         process.stdout.write(`wrote ${w.wav} (${w.seconds.toFixed(2)} s of audio)\n`);

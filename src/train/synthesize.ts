@@ -99,6 +99,8 @@ export interface SynthesizeToFilesOptions {
   iters?: number;
   /** Reuse an already loaded model (evaluation loops); the caller keeps ownership. */
   loaded?: LoadedModel;
+  /** Called after each sentence (1-based count), e.g. for a progress bar. */
+  onDone?: (done: number, total: number) => void;
 }
 
 export interface SynthesizedFile {
@@ -145,6 +147,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       const pngPath = name(o.png, '.png');
       if (pngPath) writeSpectrogramPng(pngPath, mel, { title: text.slice(0, 200) });
       out.push({ text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown });
+      o.onDone?.(i + 1, o.texts.length);
     });
   } finally {
     if (!o.loaded) lm.model.dispose();
