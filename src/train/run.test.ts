@@ -89,3 +89,15 @@ test('run: a whole run (train, checkpoint, resume) leaves no tensors behind', as
   await assertNoLeak(() => runTraining({ ...quiet, recipePath, outDir: out, steps: 12 }), 'runTraining');
   await assertNoLeak(() => runTraining({ ...quiet, recipePath, outDir: out, steps: 24, resume: true }), 'runTraining --resume');
 });
+
+test('run: a stored recipe from before a new defaulted field, or in another key order, still resumes', async () => {
+  const out = join(dir, 'evolve');
+  await runTraining({ ...quiet, recipePath, outDir: out, steps: 10 });
+  const file = join(out, 'recipe.json');
+  const stored = JSON.parse(readFileSync(file, 'utf8'));
+  delete stored.train.accumulate; // as written by an older difftts
+  const reordered = Object.fromEntries(Object.entries(stored).reverse());
+  writeFileSync(file, JSON.stringify(reordered));
+  const r = await runTraining({ ...quiet, recipePath, outDir: out, steps: 12, resume: true });
+  assert.equal(r.step, 12);
+});

@@ -101,10 +101,35 @@ export function resolvedRecipeJson(recipe: Recipe, loss: LossConfig): Record<str
   return { ...recipe, loss };
 }
 
-function sameRecipe(a: any, b: any): boolean {
-  // The step count may grow between invocations (train longer with --steps), nothing else.
-  const strip = (r: any) => JSON.stringify({ ...r, train: { ...r.train, steps: 0 } });
-  return strip(a) === strip(b);
+/** JSON with object keys sorted, so that key order never makes two recipes differ. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Whether a stored recipe.json is the same recipe. The stored one is re-read through today's
+ * schema first, so a field added later (with its default) does not block resuming an older run.
+ * The step count may grow between invocations (train longer with --steps), nothing else.
+ */
+function sameRecipe(stored: unknown, current: Record<string, unknown>, where: string): boolean {
+  let old: any = stored;
+  try {
+    const r = parseRecipe(stored, where);
+    old = resolvedRecipeJson(r, parseLossConfig(r.loss, where));
+  } catch {
+    // not parsable today: compare as stored (and so differ)
+  }
+  if (old === null || typeof old !== 'object') return false;
+  const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0 } });
+  return strip(old) === strip(current);
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -149,7 +174,7 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
     } catch {
       old = null;
     }
-    if (!sameRecipe(old, stored) && !opts.force) {
+    if (!sameRecipe(old, stored, recipeFile) && !opts.force) {
       throw new UserError(`${recipeFile}: this run directory was started with a different recipe (use another --out, or --force to ${hasCkpt && opts.resume ? 'resume with the new recipe' : 'start over'})`);
     }
   }
