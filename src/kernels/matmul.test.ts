@@ -88,3 +88,13 @@ test('Aᵀ·B with a long inner dimension (chunked path) equals cpu', async () =
   assert.deepEqual(got.shape, [m, n]);
   for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
 });
+
+test('A·B with a long inner dimension, batched (chunked path with row-segment copies) equals cpu', async () => {
+  const b = 2, m = 7, k = 5000, n = 100; // kc = 2621 → 2 chunks per batch entry
+  const a = rng.normals(b * m * k), bb = rng.normals(b * k * n);
+  const f = () => tf.matMul(tf.tensor3d(a, [b, m, k]), tf.tensor3d(bb, [b, k, n]));
+  const want = await on('cpu', f);
+  const got = await assertNoLeak(() => on('wasm', f));
+  assert.deepEqual(got.shape, [b, m, n]);
+  for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
+});

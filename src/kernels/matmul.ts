@@ -75,23 +75,32 @@ function transposed(be: WasmBackend, off: number, rows: number, cols: number): t
  * at aOff with stored shape [k, m] if tA else [m, k], and B's at bOff, [n, k] if tB else [k, n].
  */
 function product(be: WasmBackend, aOff: number, bOff: number, m: number, k: number, n: number, tA: boolean, tB: boolean, outOff: number): void {
-  // Aᵀ·B with a long inner dimension (every weight gradient): XNNPACK re-packs B on each call,
-  // reading it column by column, which is cache-hostile once B outgrows L2. Chunks of k whose
-  // B rows fit in ~1 MB keep the packing in cache (1.7× on [40960, 32]ᵀ·[40960, 384]); both
-  // operands' chunks are contiguous rows, and the partial [m, n] products are summed in JS.
-  const kc = Math.max(256, Math.floor(262144 / n));
-  if (tA && !tB && k >= 2 * kc && m * n <= 1 << 20) {
+  // A long inner dimension (weight gradients Aᵀ·B, attention's k·vᵀ): XNNPACK re-packs B on each
+  // call, reading it column by column, which is cache-hostile once B outgrows L2. Chunks of k whose
+  // B rows fit in ~1 MB keep the packing in cache (1.7× on [40960, 32]ᵀ·[40960, 384]). B's chunk
+  // is contiguous rows; A's is contiguous rows of the stored Aᵀ (then transposed by wasm), or m
+  // row segments of A copied with memmove; the partial [m, n] products are summed in JS.
+  const kc = Math.max(256, Math.floor(chunkFloats / n));
+  if (chunking && !tB && k >= 2 * kc && k * n > 262144 && m * n <= 1 << 20) {
     const acc = new Float32Array(m * n);
     for (let k0 = 0; k0 < k; k0 += kc) {
       const len = Math.min(kc, k - k0);
-      const at = transposed(be, aOff + k0 * m * 4, len, m);
+      let ac: tf.TensorInfo;
+      if (tA) {
+        ac = transposed(be, aOff + k0 * m * 4, len, m);
+      } else {
+        ac = be.makeOutput([m, len], 'float32');
+        const heap = be.wasm.HEAPF32;
+        const d = offsetOf(be, ac) >>> 2, a0 = (aOff >>> 2) + k0;
+        for (let i = 0; i < m; i++) heap.copyWithin(d + i * len, a0 + i * k, a0 + i * k + len);
+      }
       const bv = view(be, [len, n], bOff + k0 * n * 4);
-      const res = plain(be, at, bv);
+      const res = plain(be, ac, bv);
       const heap = be.wasm.HEAPF32;
       const r = offsetOf(be, res) >>> 2;
       for (let i = 0; i < m * n; i++) acc[i]! += heap[r + i]!;
       releaseView(be, bv);
-      be.disposeData(at.dataId);
+      be.disposeData(ac.dataId);
       be.disposeData(res.dataId);
     }
     be.wasm.HEAPF32.set(acc, outOff >>> 2);
@@ -168,6 +177,10 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
 }
 
 let installed = false;
+/** Experiment switch for profiling the k-chunking (on by default). */
+export let chunking = true;
+export let chunkFloats = 262144;
+export function setChunking(on: boolean, floats = 262144): void { chunking = on; chunkFloats = floats; }
 
 /** Replaces wasm's BatchMatMul with the always-fast version (idempotent). */
 export function registerFastMatMul(): void {
