@@ -9,7 +9,7 @@ import { griffinLim } from '../audio/griffinlim.js';
 import { DEFAULT_MEL, type Mel, type MelConfig } from '../audio/mel.js';
 import { writeWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
-import { GradTTS, type ModelConfig } from '../model/index.js';
+import { GradTTS, MODEL_CONFIGS, type ModelConfig } from '../model/index.js';
 import { textToIds, type TextConfig } from '../text/index.js';
 import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../util/png.js';
@@ -37,7 +37,7 @@ export function loadModel(path: string): LoadedModel {
     throw new UserError(`${where}: not a GradTTS checkpoint (model kind '${m.model?.kind}')`);
   }
   prepareBackend();
-  const model = GradTTS.create(m.model.config as ModelConfig, m.nSymbols, 0);
+  const model = GradTTS.create(withDefaults(m.model.config as ModelConfig), m.nSymbols, 0);
   try {
     assignWeights(model.variables, ckpt);
   } catch (err) {
@@ -52,6 +52,17 @@ export function loadModel(path: string): LoadedModel {
     synth: { steps: recipeSynth.steps ?? 10, temperature: recipeSynth.temperature ?? 1.5, lengthScale: recipeSynth.lengthScale ?? 1 },
     checkpoint: ckpt,
   };
+}
+
+/** A stored model config with fields added since it was written filled from today's named config. */
+function withDefaults(stored: ModelConfig): ModelConfig {
+  const base = (MODEL_CONFIGS as Record<string, ModelConfig>)[stored.name];
+  if (!base) return stored;
+  const merge = (d: any, v: any): any =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && d !== null && typeof d === 'object' && !Array.isArray(d)
+      ? Object.fromEntries([...new Set([...Object.keys(d), ...Object.keys(v)])].map((k) => [k, k in v ? merge(d[k], v[k]) : d[k]]))
+      : v;
+  return merge(base, stored) as ModelConfig;
 }
 
 export interface SynthesisParams {
