@@ -11,13 +11,15 @@
  *
  * Variants (each in its own node process): `fast` = after registerFastWasmKernels() (src/kernels),
  * which the model picks up unchanged; `model` = src/model/ops.ts's own gradient replacements only.
- * The PyTorch peer (bench/peer/train_step.py, 1 and 2 threads) runs in between, in the same
+ * The PyTorch peer (bench/peer/train_step.py: 1 thread with OpenBLAS — the fair peer —, 1 thread
+ * with Debian's default reference BLAS, 2 threads with OpenBLAS) runs in between, in the same
  * invocation, so that load from other processes on this shared machine hits both sides alike.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { type BenchRow, ensurePeer, median, runPeer, timeIt } from './common.js';
@@ -34,6 +36,8 @@ const MELS = 80;
 const FRAMES = 128;
 const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
 const WARMUP = 1;
+/** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
 /**
  * Forward FLOPs (2·MACs) of the Grad-TTS decoder at batch b, f mels × w frames: convs, transposed
@@ -188,41 +192,60 @@ export async function run(): Promise<BenchRow[]> {
   const flops = 3 * decoderForwardFlops(dim, mults, BATCH, MELS, FRAMES);
   const rows: BenchRow[] = [];
   const peerWhy = ensurePeer(['torch']);
-  const peer = (threads: number): { s: number | null; note: string } => {
+  /**
+   * Debian's python3-torch calls BLAS through libblas.so.3, which defaults to the netlib reference
+   * BLAS (its convs fall back to im2col + that BLAS: ~9 GFLOP/s). With OpenBLAS (Debian's
+   * libopenblas0-serial, single-threaded) the same torch runs ~4× faster, so that is the peer we
+   * compare against; it is loaded for the peer process only (LD_LIBRARY_PATH), leaving the
+   * system's BLAS alternative alone.
+   */
+  const openblas = existsSync(join(OPENBLAS_DIR, 'libblas.so.3')) ? OPENBLAS_DIR : null;
+  const peer = (threads: number, useOpenblas: boolean): { s: number | null; note: string } => {
     if (peerWhy) return { s: null, note: peerWhy };
-    const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'),
-      ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
-    if (typeof r === 'string') return { s: null, note: r };
-    const pf = r.flops_per_step!;
-    if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
-    return { s: r.seconds_per_step!, note: `torch ${threads} thread${threads > 1 ? 's' : ''} ${r.seconds_per_step!.toFixed(2)} s` };
+    if (useOpenblas && !openblas) return { s: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)` };
+    const saved = process.env.LD_LIBRARY_PATH;
+    if (useOpenblas) process.env.LD_LIBRARY_PATH = openblas! + (saved ? `:${saved}` : '');
+    try {
+      const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'),
+        ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
+      if (typeof r === 'string') return { s: null, note: r };
+      const pf = r.flops_per_step!;
+      if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
+      return { s: r.seconds_per_step!, note: `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'} ${r.seconds_per_step!.toFixed(2)} s` };
+    } finally {
+      if (useOpenblas) { if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved; }
+    }
   };
   const fmtTimes = (t: number[]) => t.map((x) => x.toFixed(2)).join('/');
   // Peer and difftts alternate so that load from other processes hits both alike.
   const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  const plan: (Variant | 'torch1' | 'torch2')[] = ['torch1', 'fast', 'torch2', 'model', 'tiny-fast', 'tiny-model'];
+  type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas';
+  const plan: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model'];
   bar.start(plan.length, 0, { what: '' });
-  const peers: Record<string, { s: number | null; note: string }> = {};
+  const peers: Partial<Record<PeerKey, { s: number | null; note: string }>> = {};
   const ours: Partial<Record<Variant, { s: number; times: number[] } | string>> = {};
   for (const p of plan) {
     bar.update({ what: p });
-    if (p === 'torch1') peers.t1 = peer(1);
-    else if (p === 'torch2') peers.t2 = peer(2);
+    if (p === 'torch1-openblas') peers[p] = peer(1, true);
+    else if (p === 'torch1-ref') peers[p] = peer(1, false);
+    else if (p === 'torch2-openblas') peers[p] = peer(2, true);
     else ours[p] = runChild(p);
     bar.increment();
   }
   bar.stop();
+  const p1 = peers['torch1-openblas']!, pr = peers['torch1-ref']!, p2 = peers['torch2-openblas']!;
+  const ratioTo = (s: number, p: { s: number | null }) => (p.s ? (s / p.s).toFixed(2) : '—');
   for (const v of ['fast', 'model'] as const) {
     const o = ours[v]!;
-    const p1 = peers.t1!, p2 = peers.t2!;
     if (typeof o === 'string') {
       rows.push({ name: `decoder train step — ${VARIANTS[v]}`, difftts_s: NaN, peer_s: p1.s, ratio: null, gflops: null, notes: o });
       continue;
     }
     rows.push({
-      name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${VARIANTS[v]} vs torch 1 thread`,
+      name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${VARIANTS[v]} vs torch 1 thread + OpenBLAS`,
       difftts_s: o.s, peer_s: p1.s, ratio: p1.s ? o.s / p1.s : null, gflops: flops / o.s / 1e9,
-      notes: `wasm steps ${fmtTimes(o.times)} s; ${p2.note} (ratio ${p2.s ? (o.s / p2.s).toFixed(2) : '—'}); torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
+      notes: `wasm steps ${fmtTimes(o.times)} s; torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ` +
+        `vs ${pr.note}: ratio ${ratioTo(o.s, pr)}; vs ${p2.note}: ratio ${ratioTo(o.s, p2)}; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
     });
   }
   const tf1 = ours['tiny-fast']!, tm = ours['tiny-model']!;

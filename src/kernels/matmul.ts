@@ -81,7 +81,8 @@ function product(be: WasmBackend, aOff: number, bOff: number, m: number, k: numb
   // is contiguous rows; A's is contiguous rows of the stored Aᵀ (then transposed by wasm), or m
   // row segments of A copied with memmove; the partial [m, n] products are summed in JS.
   const kc = Math.max(256, Math.floor(chunkFloats / n));
-  if (chunking && !tB && k >= 2 * kc && k * n > 262144 && m * n <= 1 << 20) {
+  // Without tA the chunks of A are copied (m·k floats): only worth it when A is not the wider side.
+  if (chunking && !tB && (tA || m <= n) && k >= 2 * kc && k * n > 262144 && m * n <= 1 << 20) {
     const acc = new Float32Array(m * n);
     for (let k0 = 0; k0 < k; k0 += kc) {
       const len = Math.min(kc, k - k0);
