@@ -191,7 +191,9 @@ export function registerFastMatMul(): void {
   if (!original || !transposeKernel) throw new Error('registerFastMatMul: the wasm backend is not loaded (import @tensorflow/tfjs-backend-wasm first)');
   installed = true;
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as tf.KernelFunc });
+  // Keep the original's setupFunc: if the backend initialises after this call, it still wires up
+  // the wasm function that the original kernelFunc (our plain 2-D path) calls.
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as tf.KernelFunc, setupFunc: original.setupFunc });
 }
 
 /** Restores tfjs's own wasm BatchMatMul. */

@@ -74,3 +74,24 @@ test('unregister restores tfjs: no Conv2DBackpropFilter on wasm, original Conv2D
   const want = await on('cpu'), got = await on('wasm');
   for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
 });
+
+test('registering before the wasm backend is initialised still works (original setup kept)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // A fresh process: register first, then initialise wasm, then run a transposed matMul and a conv grad.
+  const code = `
+    import * as tf from '@tensorflow/tfjs';
+    import '@tensorflow/tfjs-backend-wasm';
+    const { registerFastWasmKernels } = await import(${JSON.stringify(new URL('./register.js', import.meta.url).href)});
+    registerFastWasmKernels();
+    await tf.setBackend('wasm');
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    const m = tf.matMul(a, a, true, false).dataSync();
+    const g = tf.grad((x) => tf.sum(tf.conv2d(x, tf.ones([3, 3, 1, 1]), 1, 'same')))(tf.ones([1, 4, 4, 1])).dataSync();
+    console.log(JSON.stringify([Array.from(m), Array.from(g)]));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: process.cwd() });
+  assert.equal(r.status, 0, r.stderr);
+  const [m, g] = JSON.parse(r.stdout.trim().split('\n').pop()!) as [number[], number[]];
+  assert.deepEqual(m, [35, 44, 44, 56]); // aᵀa
+  // d/dx of sum(conv 3×3 of ones, 'same') = number of output windows covering each pixel
+  assert.deepEqual(g, [4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4]);
+});

@@ -43,18 +43,21 @@ function asTensor4D(t: tf.TensorInfo): tf.Tensor4D {
 }
 
 /**
- * Registers the fast kernels on the 'wasm' backend (idempotent). Call once after the backend is
- * set (e.g. right after initBackend picked wasm); harmless on other backends, which are untouched.
+ * Registers the fast kernels on the 'wasm' backend (idempotent). Call once, before or after the
+ * wasm backend is initialised (e.g. right after initBackend picked wasm); other backends are
+ * untouched. Throws if @tensorflow/tfjs-backend-wasm was never imported.
  */
 export function registerFastWasmKernels(): void {
   if (installed) return;
+  registerFastMatMul(); // throws when @tensorflow/tfjs-backend-wasm was never imported
   installed = true;
-  registerFastMatMul();
   original = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (original) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({
     kernelName: 'Conv2DBackpropInput',
     backendName: 'wasm',
+    // the original's setup wires the wasm function its kernelFunc (our NCHW fallback) calls
+    setupFunc: original?.setupFunc,
     kernelFunc: (args) => {
       const a = args.attrs as unknown as BackpropAttrs;
       const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
