@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../util/rng.js';
 import { assertNoLeak } from '../testing/tensors.js';
-import { registerFastMatMul, transposeInto, unregisterFastMatMul } from './matmul.js';
+import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 
 before(async () => {
   await tf.setBackend('wasm');
@@ -24,14 +24,6 @@ async function on(backend: string, f: () => tf.Tensor): Promise<{ data: Float32A
     await tf.setBackend(prev);
   }
 }
-
-test('transposeInto transposes blocks and ragged edges', () => {
-  const rows = 37, cols = 70;
-  const src = Float32Array.from({ length: rows * cols + 3 }, (_, i) => i);
-  const dst = new Float32Array(rows * cols + 5);
-  transposeInto(src, 3, rows, cols, dst, 5);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.equal(dst[5 + c * rows + r], src[3 + r * cols + c]);
-});
 
 const shapes: { name: string; a: number[]; b: number[] }[] = [
   { name: '2-D 33×17 · 17×9', a: [33, 17], b: [17, 9] },

@@ -8,8 +8,13 @@
  *
  * This kernel rewrites each product as plain 2-D products: the cheaper side of a transpose is
  * materialised with wasm's 2-D Transpose kernel on a zero-copy view (Aᵀ·B either transposes A, or
- * computes (Bᵀ·A)ᵀ, whichever moves fewer floats counting XNNPACK's packing of the right operand), batches run one 2-D call each on zero-copy
- * views of the operands, and a batch-broadcast right operand folds the batch into rows.
+ * computes (Bᵀ·A)ᵀ, whichever moves fewer floats counting XNNPACK's packing of the right
+ * operand); batches run one 2-D call each on zero-copy views of the operands; a batch-broadcast
+ * right operand folds the batch into rows.
+ *
+ * Uses two internals of tfjs-backend-wasm 4.22 (checked by the tests): `makeOutput(shape, dtype,
+ * offset)` registers a tensor over existing heap memory, and such a view is released by
+ * `wasm.tfjs.disposeData(id)` + `dataIdMap.delete` instead of disposeData (which would free it).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -20,22 +25,6 @@ interface WasmBackend {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): boolean };
   disposeData(id: object): boolean;
   wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
-}
-
-/** Blocked transpose of src[off .. off + rows·cols) as [rows, cols] into dst[dOff ..] as [cols, rows]. */
-export function transposeInto(src: Float32Array, off: number, rows: number, cols: number, dst: Float32Array, dOff: number): void {
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) {
-        let s = off + r * cols + c0;
-        let d = dOff + c0 * rows + r;
-        for (let c = c0; c < c1; c++, s++, d += rows) dst[d] = src[s]!;
-      }
-    }
-  }
 }
 
 let original: tf.KernelConfig | undefined;
@@ -77,7 +66,8 @@ function transposed(be: WasmBackend, off: number, rows: number, cols: number): t
 function product(be: WasmBackend, aOff: number, bOff: number, m: number, k: number, n: number, tA: boolean, tB: boolean, outOff: number): void {
   // A long inner dimension (weight gradients Aᵀ·B, attention's k·vᵀ): XNNPACK re-packs B on each
   // call, reading it column by column, which is cache-hostile once B outgrows L2. Chunks of k whose
-  // B rows fit in ~1 MB keep the packing in cache (1.7× on [40960, 32]ᵀ·[40960, 384]). B's chunk
+  // B rows fit in ~1 MB keep the packing in cache (1.7× once on [40960, 32]ᵀ·[40960, 384], but
+  // within noise in interleaved reruns on the loaded 2-vCPU machine; setChunking(false) for A/B). B's chunk
   // is contiguous rows; A's is contiguous rows of the stored Aᵀ (then transposed by wasm), or m
   // row segments of A copied with memmove; the partial [m, n] products are summed in JS.
   const kc = Math.max(256, Math.floor(chunkFloats / n));
