@@ -200,18 +200,19 @@ export async function run(): Promise<BenchRow[]> {
    * system's BLAS alternative alone.
    */
   const openblas = existsSync(join(OPENBLAS_DIR, 'libblas.so.3')) ? OPENBLAS_DIR : null;
-  const peer = (threads: number, useOpenblas: boolean): { s: number | null; note: string } => {
-    if (peerWhy) return { s: null, note: peerWhy };
-    if (useOpenblas && !openblas) return { s: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)` };
+  const peer = (threads: number, useOpenblas: boolean): { s: number | null; min: number | null; note: string } => {
+    if (peerWhy) return { s: null, min: null, note: peerWhy };
+    if (useOpenblas && !openblas) return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)` };
     const saved = process.env.LD_LIBRARY_PATH;
     if (useOpenblas) process.env.LD_LIBRARY_PATH = openblas! + (saved ? `:${saved}` : '');
     try {
       const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'),
         ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
-      if (typeof r === 'string') return { s: null, note: r };
+      if (typeof r === 'string') return { s: null, min: null, note: r };
       const pf = r.flops_per_step!;
+      const times = (r as unknown as { times: number[] }).times;
       if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
-      return { s: r.seconds_per_step!, note: `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'} ${r.seconds_per_step!.toFixed(2)} s` };
+      return { s: r.seconds_per_step!, min: Math.min(...times), note: `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'} ${r.seconds_per_step!.toFixed(2)} s` };
     } finally {
       if (useOpenblas) { if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved; }
     }
@@ -222,7 +223,7 @@ export async function run(): Promise<BenchRow[]> {
   type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas';
   const plan: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model'];
   bar.start(plan.length, 0, { what: '' });
-  const peers: Partial<Record<PeerKey, { s: number | null; note: string }>> = {};
+  const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
   const ours: Partial<Record<Variant, { s: number; times: number[] } | string>> = {};
   for (const p of plan) {
     bar.update({ what: p });
@@ -245,6 +246,7 @@ export async function run(): Promise<BenchRow[]> {
       name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${VARIANTS[v]} vs torch 1 thread + OpenBLAS`,
       difftts_s: o.s, peer_s: p1.s, ratio: p1.s ? o.s / p1.s : null, gflops: flops / o.s / 1e9,
       notes: `wasm steps ${fmtTimes(o.times)} s; torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ` +
+        `ratio of fastest steps (least load-affected) ${p1.min ? (o.times[0]! / p1.min).toFixed(2) : '—'}; ` +
         `vs ${pr.note}: ratio ${ratioTo(o.s, pr)}; vs ${p2.note}: ratio ${ratioTo(o.s, p2)}; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
     });
   }
