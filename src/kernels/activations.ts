@@ -39,14 +39,17 @@ export function mish<T extends tf.Tensor>(x: T): T {
   return op(x) as T;
 }
 
-/**
- * Per-(batch, group) sums of an NHWC tensor, broadcast back per channel: t [B, H, W, C] → [B, 1, 1, C].
- */
-function groupSums(t: tf.Tensor4D, groups: number): tf.Tensor4D {
-  const [b, , , c] = t.shape;
+/** Per-channel sums over positions: t [B, H, W, C] → [B, C]. */
+function channelSums(t: tf.Tensor4D): tf.Tensor2D {
+  return tf.sum(t, [1, 2]) as tf.Tensor2D;
+}
+
+/** Per-(batch, group) totals of per-channel values, broadcast back per channel: [B, C] → [B, 1, 1, C]. */
+function groupTotals(s: tf.Tensor2D, groups: number): tf.Tensor4D {
+  const [b, c] = s.shape;
   const cg = c / groups;
-  const s = tf.sum(tf.reshape(tf.sum(t, [1, 2]), [b, groups, cg]), 2, true); // [B, G, 1]
-  return tf.reshape(tf.tile(s, [1, 1, cg]), [b, 1, 1, c]) as tf.Tensor4D;
+  const g = tf.sum(tf.reshape(s, [b, groups, cg]), 2, true); // [B, G, 1]
+  return tf.reshape(tf.tile(g, [1, 1, cg]), [b, 1, 1, c]) as tf.Tensor4D;
 }
 
 /**
@@ -64,9 +67,9 @@ export function groupNorm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D,
   const op = tf.customGrad((xx, mm, gg, bb, save) => {
     const xt = xx as tf.Tensor4D, mt = mm as tf.Tensor4D, gt = gg as tf.Tensor1D, bt = bb as tf.Tensor1D;
     const count = tf.reshape(tf.mul(tf.sum(mt, [1, 2, 3]), h * (c / groups)), [b, 1, 1, 1]); // N per sample
-    const mean = tf.div(groupSums(tf.mul(xt, mt) as tf.Tensor4D, groups), count);
+    const mean = tf.div(groupTotals(channelSums(tf.mul(xt, mt) as tf.Tensor4D), groups), count);
     const d = tf.sub(xt, mean) as tf.Tensor4D;
-    const variance = tf.div(groupSums(tf.square(tf.mul(d, mt)) as tf.Tensor4D, groups), count);
+    const variance = tf.div(groupTotals(channelSums(tf.square(tf.mul(d, mt)) as tf.Tensor4D), groups), count);
     const r = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor4D; // [B, 1, 1, C]
     const xhat = tf.mul(d, r) as tf.Tensor4D;
     (save as unknown as SaveFn)([xhat, r, mt, gt, count]);
@@ -76,12 +79,15 @@ export function groupNorm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D,
         const [sx, sr, sm, sg, sn] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor];
         return tf.tidy(() => {
           const dy4 = dy as tf.Tensor4D;
-          const dbeta = tf.sum(dy4, [0, 1, 2]);
-          const dgamma = tf.sum(tf.mul(dy4, sx), [0, 1, 2]);
-          const g = tf.mul(dy4, sg) as tf.Tensor4D;
-          const s1 = tf.div(groupSums(g, groups), sn);
-          const s2 = tf.div(groupSums(tf.mul(g, sx) as tf.Tensor4D, groups), sn);
-          const dx = tf.mul(tf.sub(g, tf.mul(tf.add(tf.mul(sx, s2), s1), sm)), sr);
+          // Two full-size reductions serve all four sums: γ is per channel, so Σ(dy·γ) and
+          // Σ(dy·γ·x̂) per group are γ-weighted totals of the per-channel Σdy and Σ(dy·x̂).
+          const sumDy = channelSums(dy4); // [B, C]
+          const sumDyX = channelSums(tf.mul(dy4, sx) as tf.Tensor4D); // [B, C]
+          const dbeta = tf.sum(sumDy, 0);
+          const dgamma = tf.sum(sumDyX, 0);
+          const s1 = tf.div(groupTotals(tf.mul(sumDy, sg) as tf.Tensor2D, groups), sn);
+          const s2 = tf.div(groupTotals(tf.mul(sumDyX, sg) as tf.Tensor2D, groups), sn);
+          const dx = tf.mul(tf.sub(tf.mul(dy4, sg), tf.mul(tf.add(tf.mul(sx, s2), s1), sm)), sr);
           return [dx, tf.zerosLike(sm), dgamma, dbeta];
         });
       },
