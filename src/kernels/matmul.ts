@@ -169,9 +169,13 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
 
 let installed = false;
 /** Experiment switch for profiling the k-chunking (on by default). */
-export let chunking = true;
-export let chunkFloats = 262144;
-export function setChunking(on: boolean, floats = 262144): void { chunking = on; chunkFloats = floats; }
+let chunking = true;
+let chunkFloats = 262144;
+/** A/B switch for the k-chunking of long inner dimensions (`floats`: B-chunk size aimed at). */
+export function setChunking(on: boolean, floats = 262144): void {
+  chunking = on;
+  chunkFloats = floats;
+}
 
 /** Replaces wasm's BatchMatMul with the always-fast version (idempotent). */
 export function registerFastMatMul(): void {
