@@ -8,7 +8,10 @@ test('difftts backend picks a working backend and explains the skipped ones', ()
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^backend: (tfjs-node-gpu|tfjs-node|wasm|cpu) /);
   // On a machine without the native packages, each skipped one has a reason.
-  if (/backend: wasm/.test(r.stdout)) assert.match(r.stdout, /not tfjs-node-gpu: .+\n\s+not tfjs-node: .+/);
+  if (/backend: wasm/.test(r.stdout)) {
+    assert.match(r.stdout, /not tfjs-node-gpu: .+\n\s+not tfjs-node: .+/);
+    assert.match(r.stdout, /kernels registered on wasm: Conv2DBackpropFilter/);
+  }
 });
 
 test('--backend cpu is honoured; an unknown backend is a one-line error with exit 2', () => {
@@ -19,4 +22,15 @@ test('--backend cpu is honoured; an unknown backend is a one-line error with exi
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   assert.match(bad.stderr, /DIFFTTS_BACKEND: unknown backend 'tpu' \(expected one of/);
+});
+
+test('initBackend("wasm") makes conv weight gradients available (the kernel wasm lacks)', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('./index.js');
+  const c = await initBackend('wasm');
+  assert.equal(c.name, 'wasm');
+  assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Conv2DBackpropFilter registered');
+  const g = tf.grad((w) => tf.conv2d(tf.ones([1, 4, 4, 1]) as import('@tensorflow/tfjs').Tensor4D, w as import('@tensorflow/tfjs').Tensor4D, 1, 'valid').sum())(tf.ones([3, 3, 1, 1]));
+  // each filter tap sees the 2×2 valid output positions of an all-ones input
+  assert.deepEqual(Array.from(g.dataSync()), new Array(9).fill(4));
 });

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { registerFastWasmKernels } from '../kernels/register.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -21,6 +22,8 @@ export interface BackendChoice {
   why: string;
   /** For each backend tried before it and not used: why not. */
   skipped: { name: BackendName; reason: string }[];
+  /** What difftts added to the backend (e.g. the wasm training kernels). */
+  notes: string[];
 }
 
 let current: BackendChoice | null = null;
@@ -45,10 +48,19 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
   return ok ? null : `${pkg} backend failed to initialise`;
 }
 
+/**
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (every conv weight gradient) and slow
+ * Conv2DBackpropInput / flagged BatchMatMul; src/kernels supplies them as wasm kernels, registered
+ * here so every entry point (training, synthesis, evaluation, library use) trains the same way.
+ * DIFFTTS_WASM_KERNELS=off keeps tfjs's own (for A/B comparisons; training then fails on convs).
+ */
+const WASM_NOTE = 'difftts kernels registered on wasm: Conv2DBackpropFilter (missing in tfjs-backend-wasm), faster Conv2DBackpropInput and BatchMatMul (src/kernels)';
+
 async function tryWasm(): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     const ok = await tf.setBackend('wasm');
+    if (ok && process.env.DIFFTTS_WASM_KERNELS !== 'off') registerFastWasmKernels();
     return ok ? null : 'wasm backend failed to initialise';
   } catch (err) {
     return `wasm backend failed: ${firstLine(err)}`;
@@ -90,12 +102,12 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
     const reason = await probes[req]();
     if (reason) throw new UserError(`backend '${req}' was requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}) but is unavailable: ${reason}`);
     for (const n of BACKEND_NAMES) if (n !== req) skipped.push({ name: n, reason: `not requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}=${req})` });
-    current = { name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped };
+    current = { name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped, notes: notesFor(req) };
   } else {
     for (const n of BACKEND_NAMES) {
       const reason = await probes[n]();
       if (reason === null) {
-        current = { name: n, tfName: tf.getBackend(), why: 'first available in the order tfjs-node-gpu → tfjs-node → wasm → cpu', skipped };
+        current = { name: n, tfName: tf.getBackend(), why: 'first available in the order tfjs-node-gpu → tfjs-node → wasm → cpu', skipped, notes: notesFor(n) };
         break;
       }
       skipped.push({ name: n, reason });
@@ -103,6 +115,10 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
     if (!current) throw new UserError('no tfjs backend could be initialised');
   }
   return current;
+}
+
+function notesFor(name: BackendName): string[] {
+  return name === 'wasm' && process.env.DIFFTTS_WASM_KERNELS !== 'off' ? [WASM_NOTE] : [];
 }
 
 /** The backend chosen by initBackend, or null before it ran. */
@@ -119,5 +135,6 @@ export function isNativeBackend(): boolean {
 export function describeBackend(c: BackendChoice): string {
   const lines = [`backend: ${c.name} (tfjs '${c.tfName}') — ${c.why}`];
   for (const s of c.skipped) lines.push(`  not ${s.name}: ${s.reason}`);
+  for (const n of c.notes) lines.push(`  ${n}`);
   return lines.join('\n');
 }

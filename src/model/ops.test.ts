@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from '../kernels/register.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { Rng } from '../util/rng.js';
 import { conv1d, conv2d, conv2dTranspose, embedding, forceReplacementGrads, usesReplacementGrads, type Pad } from './ops.js';
@@ -77,9 +78,15 @@ const CASES: Case[] = [
   },
 ];
 
-test('wasm lacks Conv2DBackpropFilter, so the replacement is active there and not on cpu', async () => {
+test('the replacement is used only where the backend lacks Conv2DBackpropFilter: bare wasm, not wasm after initBackend (src/kernels registered) nor cpu', async () => {
   assert.equal(tf.getBackend(), 'wasm');
-  assert.equal(usesReplacementGrads(), true);
+  assert.equal(usesReplacementGrads(), false, 'initBackend registered the wasm kernel');
+  unregisterFastWasmKernels();
+  try {
+    assert.equal(usesReplacementGrads(), true, 'bare tfjs-backend-wasm lacks the kernel');
+  } finally {
+    registerFastWasmKernels();
+  }
   await tf.setBackend('cpu');
   assert.equal(usesReplacementGrads(), false);
   await tf.setBackend('wasm');
