@@ -47,11 +47,17 @@ export function ensurePeer(modules: string[] = ['torch']): string | null {
     spawnSync(PEER_PYTHON, ['-c', modules.map((m) => `import ${m}`).join(';')], { stdio: 'ignore' }).status === 0;
   if (probe()) return null;
   if (process.env.DIFFTTS_BENCH_NO_INSTALL) return `peer skipped: ${modules.join(', ')} not importable by ${PEER_PYTHON}`;
-  const pkgs = modules.map((m) => `python3-${m}`).join(' ');
-  process.stderr.write(`bench: installing the peer (${pkgs}) with apt-get…\n`);
-  const r = spawnSync('bash', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs}) >/dev/null 2>&1`], { stdio: 'inherit' });
-  if (r.status !== 0 || !probe()) return `peer skipped: could not install ${pkgs} (apt-get failed or not root)`;
+  const pkgs = modules.map((m) => `python3-${m}`);
+  if (!aptInstall(pkgs) || !probe()) return `peer skipped: could not install ${pkgs.join(' ')} (apt-get failed or not root)`;
   return null;
+}
+
+/** Installs Debian packages with apt-get (quietly); false when that fails (e.g. not root, no network). */
+export function aptInstall(pkgs: string[]): boolean {
+  if (process.env.DIFFTTS_BENCH_NO_INSTALL) return false;
+  process.stderr.write(`bench: installing ${pkgs.join(' ')} with apt-get…\n`);
+  const r = spawnSync('bash', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs.join(' ')}) >/dev/null 2>&1`], { stdio: 'inherit' });
+  return r.status === 0;
 }
 
 /** Runs a peer script and parses the JSON it prints on its last stdout line. */

@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { type BenchRow, ensurePeer, median, runPeer, timeIt } from './common.js';
+import { type BenchRow, aptInstall, ensurePeer, median, runPeer, timeIt } from './common.js';
 import { repoRoot } from '../src/testing/paths.js';
 import { MODEL_CONFIGS, type ModelConfig } from '../src/model/configs.js';
 import { scoreUNet } from '../src/model/unet.js';
@@ -199,7 +199,8 @@ export async function run(): Promise<BenchRow[]> {
    * compare against; it is loaded for the peer process only (LD_LIBRARY_PATH), leaving the
    * system's BLAS alternative alone.
    */
-  const openblas = existsSync(join(OPENBLAS_DIR, 'libblas.so.3')) ? OPENBLAS_DIR : null;
+  const hasOpenblas = () => existsSync(join(OPENBLAS_DIR, 'libblas.so.3'));
+  const openblas = hasOpenblas() || (!peerWhy && aptInstall(['libopenblas0-serial']) && hasOpenblas()) ? OPENBLAS_DIR : null;
   const peer = (threads: number, useOpenblas: boolean): { s: number | null; min: number | null; note: string } => {
     if (peerWhy) return { s: null, min: null, note: peerWhy };
     if (useOpenblas && !openblas) return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)` };
