@@ -98,3 +98,18 @@ test('split: deterministic, disjoint, order-independent, default sizes', () => {
   assert.deepEqual([tiny.valid.length, tiny.test.length, tiny.train.length], [2, 2, 4]);
   assert.throws(() => computeSplit(['a', 'b'], { valid: 1, test: 1 }), /no training utterances/);
 });
+
+test('a silent recording (all zeros, or below −80 dBFS) is an unusable row; quiet speech is not', () => {
+  const dir = makeCorpus(3);
+  writeWav(join(dir, 'wavs', 'u00.wav'), new Float32Array(22050), 22050);
+  const sine = (amp: number) => Float32Array.from({ length: 17640 }, (_, i) => amp * Math.sin((2 * Math.PI * 220 * i) / 22050));
+  writeWav(join(dir, 'wavs', 'u01.wav'), sine(5e-5), 22050, 'float32');
+  writeWav(join(dir, 'wavs', 'u02.wav'), sine(1e-3), 22050, 'float32'); // −60 dBFS: quiet, usable
+  const r = readCorpus(dir);
+  const silent = r.problems.filter((p) => p.kind === 'silent');
+  assert.deepEqual(silent.map((p) => p.id), ['u00', 'u01']);
+  assert.ok(silent.every((p) => p.fatal && p.row !== undefined && p.message.includes('silent')));
+  assert.match(silent[0]!.message, /u00\.wav: silent \(peak 0; expected speech above -80 dBFS\)/);
+  assert.deepEqual(r.usable.map((e) => e.id), ['u02']);
+  rmSync(dir, { recursive: true });
+});

@@ -69,6 +69,9 @@ export function corpusMetadataPath(dir: string): string {
 }
 
 /** Reads and validates a corpus. Only a missing directory or metadata.csv throws; all else is a Problem. */
+/** A recording whose peak stays below −80 dBFS holds no speech: its log-mel is the floor everywhere. */
+export const SILENCE_PEAK = 1e-4;
+
 export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusReport {
   const minDur = opts.minDur ?? DEFAULT_MIN_DUR;
   const maxDur = opts.maxDur ?? DEFAULT_MAX_DUR;
@@ -101,9 +104,11 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
       continue;
     }
     let bytes: Buffer;
+    let peak = 0;
     try {
       bytes = readFileSync(wav);
       const audio = decodeWav(bytes, wav);
+      for (const v of audio.samples) peak = Math.max(peak, Math.abs(v));
       e.wavSha256 = sha256Hex(bytes);
       e.durationSec = audio.durationSec;
       e.sampleRate = audio.sampleRate;
@@ -118,6 +123,9 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
     if (e.sampleRate !== rate) report('sample-rate', wav, `${wav}: ${e.sampleRate} Hz, resampled to ${rate} Hz on prepare (expected ${rate} Hz)`, false);
     if (e.durationSec < minDur || e.durationSec > maxDur) {
       report('duration', wav, `${wav}: ${e.durationSec.toFixed(2)} s long (expected ${minDur}–${maxDur} s)`, true);
+    }
+    if (peak < SILENCE_PEAK) {
+      report('silent', wav, `${wav}: silent (peak ${peak === 0 ? '0' : (20 * Math.log10(peak)).toFixed(0) + ' dBFS'}; expected speech above ${20 * Math.log10(SILENCE_PEAK)} dBFS)`, true);
     }
   }
 

@@ -12,7 +12,8 @@ export type ProblemKind =
   | 'unreadable-audio'
   | 'multichannel' // downmixed to mono; usable
   | 'sample-rate' // resampled on prepare; usable
-  | 'duration'; // outside [minDur, maxDur]
+  | 'duration' // outside [minDur, maxDur]
+  | 'silent'; // peak below SILENCE_PEAK: nothing to learn from
 
 export interface Problem {
   kind: ProblemKind;
