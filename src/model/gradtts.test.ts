@@ -10,6 +10,8 @@ import type { Mel } from '../audio/mel.js';
 import { GradTTS, type Batch, type LossTerms } from './gradtts.js';
 import { MODEL_CONFIGS } from './configs.js';
 import { TEST_CFG } from './test-config.js';
+import { usesReplacementGrads } from './ops.js';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from '../kernels/register.js';
 
 const N_SYMBOLS = 12;
 const L2 = parseLossConfig({ type: 'l2' }, 'test');
@@ -158,7 +160,8 @@ test('synthesize: [F, Σ⌈durations⌉] mel, ODE reproducible, SDE differs; pri
   model.dispose();
 });
 
-test('losses and all weight gradients agree between wasm (replacement kernels) and cpu (tfjs’s own)', async () => {
+/** Whole-model check: the loss and every weight's gradient on wasm equal cpu's (tfjs's own kernels). */
+async function assertWasmMatchesCpu(): Promise<void> {
   const batch = makeBatch(8, 2);
   const run = () => {
     const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 8);
@@ -193,6 +196,21 @@ test('losses and all weight gradients agree between wasm (replacement kernels) a
       diff = Math.max(diff, Math.abs(gc[i]! - gw[i]!));
     }
     assert.ok(diff <= 2e-3 * scale + 1e-6, `${name}: gradients differ by ${diff} (scale ${scale})`);
+  }
+}
+
+test('losses and all weight gradients agree between wasm and cpu: with src/kernels registered (as initBackend does)', async () => {
+  assert.equal(usesReplacementGrads(), false);
+  await assertWasmMatchesCpu();
+});
+
+test('… and on bare tfjs-backend-wasm, through src/model/ops.ts gradient replacements', async () => {
+  unregisterFastWasmKernels();
+  try {
+    assert.equal(usesReplacementGrads(), true);
+    await assertWasmMatchesCpu();
+  } finally {
+    registerFastWasmKernels();
   }
 });
 
