@@ -65,11 +65,21 @@ export interface EvalResult {
 }
 
 export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
-  const ds = await openDataset(o.features ?? o.refs, { cacheDir: join(o.out, 'ref-features') });
-  let ids = ds.splits[o.split];
-  if (ids.length === 0) throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
-  if (o.max > 0) ids = ids.slice(0, o.max);
+  // Check the checkpoint before preparing anything, so a wrong --checkpoint leaves no files behind.
   const lm = loadModel(o.checkpoint);
+  let ds: Awaited<ReturnType<typeof openDataset>>;
+  try {
+    ds = await openDataset(o.features ?? o.refs, { cacheDir: join(o.out, 'ref-features') });
+  } catch (err) {
+    lm.model.dispose();
+    throw err;
+  }
+  let ids = ds.splits[o.split];
+  if (o.max > 0) ids = ids.slice(0, o.max);
+  if (ids.length === 0) {
+    lm.model.dispose();
+    throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
+  }
   const rate = lm.melConfig.sampleRate;
   const notes: string[] = [];
   const rows: UtteranceRow[] = [];
