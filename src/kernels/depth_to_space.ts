@@ -4,16 +4,12 @@
  * is one memmove inside the wasm heap (copyWithin).
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapIndex, type WasmBackend } from './wasm-backend.js';
 
 const KERNEL_NAME = 'DiffttsDepthToSpaceCrop';
 
 interface Attrs { s: number; h: number; w: number }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  dataIdMap: { get(id: object): { memoryOffset: number } };
-  wasm: { HEAPF32: Float32Array };
-}
 
 function ensureRegistered(): void {
   if (tf.getKernel(KERNEL_NAME, 'wasm')) return;
@@ -23,13 +19,13 @@ function ensureRegistered(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const z = inputs.z as tf.TensorInfo;
       const { s, h, w } = attrs as unknown as Attrs;
-      const be = backend as unknown as WasmBackendLike;
+      const be = backend as unknown as WasmBackend;
       const [b, ah, aw, sc] = z.shape as [number, number, number, number];
       const c = sc / (s * s);
       const out = be.makeOutput([b, h, w, c], 'float32');
       const heap = be.wasm.HEAPF32; // after makeOutput, which may grow the heap
-      const zOff = be.dataIdMap.get(z.dataId).memoryOffset >>> 2;
-      const oOff = be.dataIdMap.get(out.dataId).memoryOffset >>> 2;
+      const zOff = heapIndex(be, z);
+      const oOff = heapIndex(be, out);
       for (let bi = 0; bi < b; bi++) {
         for (let y = 0; y < h; y++) {
           const a = Math.floor(y / s), rh = y - a * s;

@@ -9,6 +9,7 @@
  * other backend a gather loop runs on `dataSync()` data.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapIndex, type WasmBackend } from './wasm-backend.js';
 
 /** Geometry of one im2col: filter size, stride and the zero padding before the first row/column. */
 export interface PatchGeometry {
@@ -101,12 +102,6 @@ function fillIm2colTChannelMajor(heap: Float32Array, src: number, dst: number, s
   }
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  dataIdMap: { get(id: object): { memoryOffset: number } };
-  wasm: { HEAPF32: Float32Array };
-}
 
 function ensureRegistered(): void {
   if (tf.getKernel(KERNEL_NAME, 'wasm')) return;
@@ -116,12 +111,12 @@ function ensureRegistered(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const xT = inputs.xT as tf.TensorInfo; // channel-major [c, b, h, w]
       const g = attrs as unknown as PatchGeometry;
-      const be = backend as unknown as WasmBackendLike;
+      const be = backend as unknown as WasmBackend;
       const n = xT.shape[1]! * g.outH * g.outW;
       const out = be.makeOutput([g.kh * g.kw * xT.shape[0]!, n], 'float32');
       // The heap view is taken after makeOutput: the allocation may grow (and so detach) the heap.
-      fillIm2colTChannelMajor(be.wasm.HEAPF32, be.dataIdMap.get(xT.dataId).memoryOffset >>> 2,
-        be.dataIdMap.get(out.dataId).memoryOffset >>> 2, xT.shape, g);
+      fillIm2colTChannelMajor(be.wasm.HEAPF32, heapIndex(be, xT),
+        heapIndex(be, out), xT.shape, g);
       return out;
     },
   });

@@ -17,15 +17,8 @@
  * `wasm.tfjs.disposeData(id)` + `dataIdMap.delete` instead of disposeData (which would free it).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-backend.js';
 
-/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): boolean };
-  disposeData(id: object): boolean;
-  wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
-}
 
 let original: tf.KernelConfig | undefined;
 let transposeKernel: tf.KernelConfig | undefined;
