@@ -14,7 +14,6 @@ import { GradTTS, MODEL_CONFIGS } from '../src/model/index.js';
 import { DEFAULT_TEXT, symbolCount, textToIds } from '../src/text/index.js';
 import { DEFAULT_MEL } from '../src/audio/mel.js';
 import { Rng } from '../src/util/rng.js';
-import { prepareBackend } from '../src/train/gradtts-task.js';
 import { loadModel, vocode } from '../src/train/synthesize.js';
 
 const SENTENCES = [
@@ -27,7 +26,6 @@ const SENTENCES = [
 
 export async function run(): Promise<BenchRow[]> {
   const backend = await initBackend(process.env.DIFFTTS_BACKEND);
-  prepareBackend();
   const ckpt = process.env.DIFFTTS_BENCH_CHECKPOINT;
   const lm = ckpt ? loadModel(ckpt) : null;
   const model = lm?.model ?? GradTTS.create(MODEL_CONFIGS.tiny, symbolCount(DEFAULT_TEXT), 1);

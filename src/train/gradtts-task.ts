@@ -2,12 +2,10 @@
  * The GradTTS training task: the dataset's train split as items, full utterances per batch (the
  * model cuts its own random mel segments), and a sample image of a fixed validation sentence.
  */
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import type { Mel } from '../audio/mel.js';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { registerFastWasmKernels } from '../kernels/register.js';
 import { GradTTS, MODEL_CONFIGS, type Batch, type ModelConfig } from '../model/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/png.js';
@@ -19,11 +17,6 @@ import type { Task, TaskInputs } from './task.js';
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
   return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
-}
-
-/** Installs the fast conv-gradient kernels when tfjs runs on wasm (no-op elsewhere). */
-export function prepareBackend(): void {
-  if (tf.getBackend() === 'wasm') registerFastWasmKernels();
 }
 
 /**
@@ -43,7 +36,6 @@ export function stackMels(top: Mel, bottom: Mel): Mel {
 }
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
-  prepareBackend();
   if (!inp.dataPath) throw new UserError(`${inp.recipeWhere}: no training data (pass --data FEATURES_OR_CORPUS or set data.path)`);
   const cfg = recipeModelConfig(inp.recipe, inp.recipeWhere);
   const textConfig = { mode: inp.recipe.data.textMode, addBlank: inp.recipe.data.addBlank };

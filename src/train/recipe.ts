@@ -5,9 +5,9 @@
  * Every mistake is a one-line UserError naming the source (recipe file or `--flag`) and the field
  * path, e.g. `recipes/x.json: train.lr: expected a number > 0, got "fast"`.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { describeValue, formatZodIssue, readJsonFile } from '../util/schema.js';
 
 /** Named model sizes (the model module owns their numbers); 'toy' is the debug model, see toy.ts. */
 export const MODEL_NAMES = ['tiny', 'small', 'full'] as const;
@@ -81,21 +81,6 @@ export const RecipeSchema = z.strictObject({
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(obj: unknown, path: PropertyKey[]): unknown {
-  let cur: unknown = obj;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
-
 /** Keys of the object schema at `path` inside RecipeSchema (unwrapping defaults), or null. */
 export function recipeKeysAt(path: string[]): string[] | null {
   let s: any = RecipeSchema;
@@ -108,19 +93,9 @@ export function recipeKeysAt(path: string[]): string[] | null {
   return s?.shape ? Object.keys(s.shape) : null;
 }
 
-/** Formats the first zod issue as `where: path: expected ..., got ...`. */
+/** Formats the first zod issue of a recipe as `where: path: expected ..., got ...` (unknown keys list the valid ones). */
 export function formatIssue(where: string, issue: z.core.$ZodIssue, input: unknown): string {
-  const path = issue.path.map(String).join('.');
-  const at = path ? `${where}: ${path}` : where;
-  if (issue.code === 'unrecognized_keys') {
-    const valid = recipeKeysAt(issue.path.map(String));
-    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
-    return `${at}: unknown key ${keys}${valid ? ` (valid: ${valid.join(', ')})` : ''}`;
-  }
-  if (issue.code === 'invalid_value') {
-    return `${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(valueAt(input, issue.path))}`;
-  }
-  return `${at}: ${issue.message}, got ${describeValue(valueAt(input, issue.path))}`;
+  return formatZodIssue(where, issue, input, recipeKeysAt);
 }
 
 /** Validates a recipe object (defaults filled); `where` names its source in error messages. */
@@ -138,20 +113,8 @@ export function parseRecipe(obj: unknown, where: string): Recipe {
 
 /** Reads and validates a recipe file. */
 export function loadRecipeFile(path: string): { raw: Record<string, unknown>; recipe: Recipe } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`${path}: cannot read the recipe file (expected a JSON recipe, e.g. recipes/tiny.json)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${path}: expected a JSON object at the top level`);
-  return { raw: raw as Record<string, unknown>, recipe: parseRecipe(raw, path) };
+  const raw = readJsonFile(path, 'a JSON recipe, e.g. recipes/tiny.json');
+  return { raw, recipe: parseRecipe(raw, path) };
 }
 
 /** The name of the model config a recipe builds on. */

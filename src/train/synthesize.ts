@@ -15,7 +15,6 @@ import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../util/png.js';
 import { Rng } from '../util/rng.js';
 import { assignWeights, latestLoadable, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
-import { prepareBackend } from './gradtts-task.js';
 
 export interface LoadedModel {
   model: GradTTS;
@@ -36,7 +35,6 @@ export function loadModel(path: string): LoadedModel {
   if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
     throw new UserError(`${where}: not a GradTTS checkpoint (model kind '${m.model?.kind}')`);
   }
-  prepareBackend();
   const model = GradTTS.create(withDefaults(m.model.config as ModelConfig), m.nSymbols, 0);
   try {
     assignWeights(model.variables, ckpt);
