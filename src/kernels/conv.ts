@@ -1,6 +1,6 @@
 /**
- * Drop-in conv2d / conv2dTranspose (NHWC, same arguments as tf.conv2d / tf.conv2dTranspose) whose
- * forward and backward use only the operations that are fast on the wasm backend:
+ * The conv computations behind the wasm kernels that src/kernels/register.ts installs (NHWC,
+ * geometry as tf.conv2d's), using only the operations that are fast on the wasm backend:
  *
  * - forward conv: XNNPACK's native Conv2D (~26–31 GFLOP/s here);
  * - input gradient, stride 1: a forward conv of dy with the flipped, in/out-swapped filter (the
@@ -10,15 +10,13 @@
  * - filter gradient (missing in wasm): transposed im2col + ONE plain 2-D matMul (~30 GFLOP/s);
  * - 1×1 convs: plain 2-D matMuls.
  *
- * Each is wrapped with tf.customGrad, so tf.grad / tf.variableGrads see one node per conv.
- * Works on every backend (it is only *fast* on wasm; on tfjs-node keep the native ops).
+ * tfjs's own tf.conv2d / tf.conv1d / tf.conv2dTranspose and their gradients reach these through the
+ * registered Conv2DBackpropInput / Conv2DBackpropFilter kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { im2colT } from './im2col.js';
 import { depthToSpaceCrop } from './depth_to_space.js';
 
-/** tf.customGrad's `save` argument (typed there as a Tensor union). */
-type SaveFn = (tensors: tf.Tensor[]) => void;
 
 /**
  * Padding: 'same', 'valid', a symmetric number of zero rows/columns (as tf.conv2d), or explicit
@@ -186,52 +184,4 @@ export function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeome
       : im2colT(x, { kh: g.kh, kw: g.kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW });
     return tf.reshape(tf.matMul(colT, dy2), [g.kh, g.kw, g.cin, g.cout]);
   });
-}
-
-/**
- * Same as tf.conv2d(x, filter, stride, pad) (NHWC, dilation 1), with wasm-fast gradients.
- * @param x [b, h, w, cin]; @param filter [kh, kw, cin, cout]; @returns [b, outH, outW, cout]
- */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number | [number, number] = 1, pad: ConvPad = 'same'): tf.Tensor4D {
-  const g = convGeometry(x.shape, filter.shape, stride, pad);
-  const op = tf.customGrad((xx, ff, save) => {
-    const xt = xx as tf.Tensor4D, ft = ff as tf.Tensor4D;
-    (save as unknown as SaveFn)([xt, ft]);
-    return {
-      value: convForward(xt, ft, g),
-      gradFunc: (dy, saved) => {
-        const [sx, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const d = dy as tf.Tensor4D;
-        return [convBackpropInput(d, sf, g), convBackpropFilter(sx, d, g)];
-      },
-    };
-  });
-  return op(x, filter) as tf.Tensor4D;
-}
-
-/**
- * Same as tf.conv2dTranspose(x, filter, outputShape, stride, pad): the input gradient of a conv whose
- * input has `outputShape`. Filter layout as tfjs: [kh, kw, outChannels, inChannels].
- * @param x [b, h, w, inChannels]; @returns outputShape [b, H, W, outChannels]
- */
-export function conv2dTranspose(
-  x: tf.Tensor4D, filter: tf.Tensor4D, outputShape: [number, number, number, number], stride: number | [number, number] = 1, pad: ConvPad = 'same',
-): tf.Tensor4D {
-  const g = convGeometry(outputShape, filter.shape, stride, pad);
-  if (g.outH !== x.shape[1] || g.outW !== x.shape[2] || g.cout !== x.shape[3] || g.b !== x.shape[0]) {
-    throw new Error(`conv2dTranspose: input ${x.shape} does not match outputShape ${outputShape} with filter ${filter.shape}, stride ${stride}, pad ${pad}`);
-  }
-  const op = tf.customGrad((xx, ff, save) => {
-    const xt = xx as tf.Tensor4D, ft = ff as tf.Tensor4D;
-    (save as unknown as SaveFn)([xt, ft]);
-    return {
-      value: convBackpropInput(xt, ft, g),
-      gradFunc: (dy, saved) => {
-        const [sx, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const d = dy as tf.Tensor4D;
-        return [convForward(d, sf, g), convBackpropFilter(d, sx, g)];
-      },
-    };
-  });
-  return op(x, filter) as tf.Tensor4D;
 }
