@@ -65,6 +65,7 @@ const convCases: { name: string; x: number[]; k: number; cout: number; stride: 1
   { name: '3×3 s1 same, odd sizes', x: [2, 7, 9, 3], k: 3, cout: 5, stride: 1, pad: 'same' },
   { name: '3×3 s1 pad 1 (torch padding=1)', x: [3, 6, 5, 4], k: 3, cout: 2, stride: 1, pad: 1 },
   { name: '3×3 s1 valid', x: [2, 8, 7, 3], k: 3, cout: 4, stride: 1, pad: 'valid' },
+  { name: '3×3 s1 same, 20 → 37 channels (two full 16-column panels + a partial one)', x: [2, 5, 11, 20], k: 3, cout: 37, stride: 1, pad: 'same' },
   { name: '3×3 s2 pad 1 (Grad-TTS Downsample), even', x: [2, 8, 10, 4], k: 3, cout: 4, stride: 2, pad: 1 },
   { name: '3×3 s2 pad 1, odd', x: [2, 7, 9, 3], k: 3, cout: 5, stride: 2, pad: 1 },
   { name: '3×3 s2 same (tf pads bottom/right)', x: [2, 8, 9, 3], k: 3, cout: 2, stride: 2, pad: 'same' },

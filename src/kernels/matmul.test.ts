@@ -71,8 +71,8 @@ test('unregister restores the original kernel (still correct)', async () => {
   registerFastMatMul();
 });
 
-test('Aᵀ·B with a long inner dimension (chunked path) equals cpu', async () => {
-  const k = 3000, m = 5, n = 300; // kc = max(256, 262144/300 = 873) → 4 chunks, the last one short
+test('Aᵀ·B with a long inner dimension (cut into L2-sized blocks) equals cpu', async () => {
+  const k = 3000, m = 5, n = 300; // kBlock(300) = 131072 / 304 = 431 → 7 blocks, the last one short
   const a = rng.normals(k * m), b = rng.normals(k * n);
   const f = () => tf.matMul(tf.tensor2d(a, [k, m]), tf.tensor2d(b, [k, n]), true, false);
   const want = await on('cpu', f);
@@ -81,8 +81,8 @@ test('Aᵀ·B with a long inner dimension (chunked path) equals cpu', async () =
   for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
 });
 
-test('A·B with a long inner dimension, batched (chunked path with row-segment copies) equals cpu', async () => {
-  const b = 2, m = 7, k = 5000, n = 100; // kc = 2621 → 2 chunks per batch entry
+test('A·B with a long inner dimension, batched, odd m, n not a multiple of 16, equals cpu', async () => {
+  const b = 2, m = 7, k = 5000, n = 100; // kBlock(100) = 1170 → 5 blocks per batch entry
   const a = rng.normals(b * m * k), bb = rng.normals(b * k * n);
   const f = () => tf.matMul(tf.tensor3d(a, [b, m, k]), tf.tensor3d(bb, [b, k, n]));
   const want = await on('cpu', f);

@@ -14,7 +14,8 @@
  * tfjs's original kernel (input grad) or throw as before (filter grad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBackpropFilter, convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { conv2dHeap, convBackpropFilter, convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 
 interface BackpropAttrs {
@@ -26,7 +27,12 @@ interface BackpropAttrs {
   filterShape?: [number, number, number, number];
 }
 
-let original: tf.KernelConfig | undefined;
+interface ConvAttrs extends BackpropAttrs {
+  dilations: number | [number, number];
+}
+
+/** tfjs's own kernels, by name, while ours are installed (undefined: wasm had none). */
+const originals = new Map<string, tf.KernelConfig | undefined>();
 let installed = false;
 
 function geometryOf(xShape: number[], filterShape: number[], a: BackpropAttrs): ConvGeometry {
@@ -51,34 +57,28 @@ export function registerFastWasmKernels(): void {
   if (installed) return;
   registerFastMatMul(); // throws when @tensorflow/tfjs-backend-wasm was never imported
   installed = true;
-  original = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (original) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    // the original's setup wires the wasm function its kernelFunc (our NCHW fallback) calls
-    setupFunc: original?.setupFunc,
-    kernelFunc: (args) => {
-      const a = args.attrs as unknown as BackpropAttrs;
-      const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
-      if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
-      const dy = asTensor4D(args.inputs.dy!);
-      const filter = asTensor4D(args.inputs.filter!);
-      return convBackpropInput(dy, filter, geometryOf(a.inputShape!, filter.shape, a));
-    },
-  });
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const a = args.attrs as unknown as BackpropAttrs;
-      if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
-      const x = asTensor4D(args.inputs.x!);
-      const dy = asTensor4D(args.inputs.dy!);
-      return convBackpropFilter(x, dy, geometryOf(x.shape, a.filterShape!, a));
-    },
-  });
+  originals.set('Conv2D', replaceWasmKernel('Conv2D', (args, original) => {
+    const a = args.attrs as unknown as ConvAttrs;
+    const x = args.inputs.x!, filter = args.inputs.filter!;
+    const dilated = Array.isArray(a.dilations) ? a.dilations[0] !== 1 || a.dilations[1] !== 1 : a.dilations !== 1;
+    if ((a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') && original) return original.kernelFunc(args);
+    return conv2dHeap(args.backend as unknown as WasmBackend, x, filter, geometryOf(x.shape, filter.shape, a));
+  }));
+  originals.set('Conv2DBackpropInput', replaceWasmKernel('Conv2DBackpropInput', (args, original) => {
+    const a = args.attrs as unknown as BackpropAttrs;
+    const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
+    if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
+    const dy = asTensor4D(args.inputs.dy!);
+    const filter = asTensor4D(args.inputs.filter!);
+    return convBackpropInput(dy, filter, geometryOf(a.inputShape!, filter.shape, a));
+  }));
+  originals.set('Conv2DBackpropFilter', replaceWasmKernel('Conv2DBackpropFilter', (args) => {
+    const a = args.attrs as unknown as BackpropAttrs;
+    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
+    const x = asTensor4D(args.inputs.x!);
+    const dy = asTensor4D(args.inputs.dy!);
+    return convBackpropFilter(x, dy, geometryOf(x.shape, a.filterShape!, a));
+  }));
 }
 
 /** Puts tfjs's original wasm kernels back (for tests and A/B benchmarks). */
@@ -86,9 +86,8 @@ export function unregisterFastWasmKernels(): void {
   if (!installed) return;
   installed = false;
   unregisterFastMatMul();
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-  if (original) tf.registerKernel(original);
+  for (const [name, original] of originals) restoreWasmKernel(name, original);
+  originals.clear();
 }
 
 /** Whether registerFastWasmKernels() is in effect. */

@@ -1,0 +1,137 @@
+/**
+ * difftts's own GEMM on the wasm backend's heap (kernel code: wasm/gemm-module.ts).
+ *
+ * Why: every matMul and convolution of training and synthesis ends in a GEMM, and tfjs-wasm's
+ * (XNNPACK) runs 25–30 GFLOP/s here, and only for plain 2-D products. The generated kernel runs
+ * ~45–49 GFLOP/s with relaxed-SIMD FMA (~41 without), takes any A strides (so Aᵀ costs nothing),
+ * packs B from any strides, and sums over conv taps itself (implicit GEMM, no im2col).
+ *
+ * The module imports tfjs-wasm's own WebAssembly.Memory, so it reads and writes tensors in place.
+ * Relaxed SIMD is standard from Node 22 (V8 11.4); on Node 20 it sits behind a V8 flag that is
+ * switched on here before compiling (it only enables the instructions; nothing else changes).
+ * `DIFFTTS_WASM_FMA=off` keeps the mul+add build.
+ */
+import v8 from 'node:v8';
+import * as tf from '@tensorflow/tfjs';
+import { gemmModuleBytes, PANEL } from './wasm/gemm-module.js';
+import type { WasmBackend } from './wasm-backend.js';
+
+type Fn = (...args: number[]) => void;
+
+export interface GemmInstance {
+  /** Whether the kernel uses relaxed-SIMD FMA. */
+  fma: boolean;
+  gemm: Fn;
+  packB: Fn;
+}
+
+let compiled: { module: WebAssembly.Module; fma: boolean } | undefined;
+const instances = new WeakMap<WebAssembly.Memory, GemmInstance>();
+
+function compile(): { module: WebAssembly.Module; fma: boolean } {
+  if (compiled) return compiled;
+  if (process.env.DIFFTTS_WASM_FMA !== 'off') {
+    const bytes = gemmModuleBytes(true);
+    if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (WebAssembly.validate(bytes)) return (compiled = { module: new WebAssembly.Module(bytes), fma: true });
+  }
+  return (compiled = { module: new WebAssembly.Module(gemmModuleBytes(false)), fma: false });
+}
+
+/** The GEMM instance bound to this backend's heap. */
+export function gemmOf(be: WasmBackend): GemmInstance {
+  const memory = be.wasm.asm.memory;
+  let g = instances.get(memory);
+  if (!g) {
+    const { module, fma } = compile();
+    const inst = new WebAssembly.Instance(module, { env: { memory } });
+    g = { fma, gemm: inst.exports.gemm as Fn, packB: inst.exports.packB as Fn };
+    instances.set(memory, g);
+  }
+  return g;
+}
+
+/** Whether the kernel compiles with FMA on this runtime (compiles it once). */
+export function gemmUsesFma(): boolean {
+  return compile().fma;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function byteOffset(be: WasmBackend, t: tf.TensorInfo): number {
+  return be.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** A heap buffer for intermediate data (a tensor entry with no tfjs Tensor); free with `be.disposeData(t.dataId)`. */
+export function scratch(be: WasmBackend, floats: number): tf.TensorInfo {
+  return be.makeOutput([Math.max(1, floats)], 'float32');
+}
+
+/** An operand in the heap: element (i, k) of A, or (k, n) of B, at off + i·s0 + k·s1 bytes. */
+export interface Strided {
+  off: number;
+  /** Byte stride of the first index (A: row m; B: row k). */
+  s0: number;
+  /** Byte stride of the second index (A: k; B: column n). */
+  s1: number;
+}
+
+/** B packed into 16-column panels (see gemm-module.ts), kept in a scratch buffer. */
+export interface PackedB {
+  buf: tf.TensorInfo;
+  off: number;
+  /** Rows (K, or taps·K for a conv filter) and columns. */
+  k: number;
+  n: number;
+}
+
+/** Packs B(k, n) (k < K, n < N) for `gemm`; dispose with `releasePacked`. */
+export function packB(be: WasmBackend, b: Strided, k: number, n: number): PackedB {
+  const panels = Math.ceil(n / PANEL);
+  const buf = scratch(be, panels * k * PANEL);
+  const off = byteOffset(be, buf);
+  if (k > 0 && n > 0) gemmOf(be).packB(b.off, b.s0, b.s1, k, n, off);
+  return { buf, off, k, n };
+}
+
+export function releasePacked(be: WasmBackend, p: PackedB): void {
+  be.disposeData(p.buf.dataId);
+}
+
+/**
+ * Inner-dimension block such that one block of packed B (all panels) stays in L2 (~1 MB here)
+ * while every row pair of A streams past it.
+ */
+function kBlock(n: number): number {
+  const budgetFloats = 128 * 1024; // 512 KB
+  return Math.max(64, Math.floor(budgetFloats / (Math.ceil(n / PANEL) * PANEL)));
+}
+
+/**
+ * C [m, n] (row-major, `ldc` bytes per row, at byte offset `c`) (+)= A(m, K) · B(K, n) with B packed.
+ * Long inner dimensions are cut in L2-sized blocks, accumulated in C.
+ */
+export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, c: number, ldc: number, accumulate = false): void {
+  const { k, n } = bp;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (!accumulate) for (let i = 0; i < m; i++) be.wasm.HEAPF32.fill(0, (c + i * ldc) >>> 2, ((c + i * ldc) >>> 2) + n);
+    return;
+  }
+  const g = gemmOf(be);
+  const kc = kBlock(n);
+  const panelBytes = k * PANEL * 4;
+  for (let k0 = 0; k0 < k; k0 += kc) {
+    const len = Math.min(kc, k - k0);
+    g.gemm(a.off + k0 * a.s1, a.s0, a.s1, 0, 0, 1, 1, bp.off + k0 * PANEL * 4, panelBytes, c, ldc, m, n, len, accumulate || k0 > 0 ? 1 : 0);
+  }
+}
+
+/** C [m, n] = A(m, k) · B(k, n) for strided A and B, C row-major at byte offset `c`. */
+export function matmulInto(be: WasmBackend, a: Strided, b: Strided, m: number, k: number, n: number, c: number): void {
+  const bp = packB(be, b, k, n);
+  try {
+    gemmPacked(be, a, bp, m, c, n * 4);
+  } finally {
+    releasePacked(be, bp);
+  }
+}

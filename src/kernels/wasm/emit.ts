@@ -1,0 +1,136 @@
+/**
+ * A tiny WebAssembly binary writer: just enough to generate difftts's GEMM module (src/kernels/
+ * gemm-module.ts) at run time, so no C toolchain, no committed binary and no assembler dependency.
+ *
+ * A module has one imported memory (`env.memory`: tfjs-backend-wasm's own heap, so the kernels
+ * read and write tensors in place) and functions whose parameters are all i32 (byte addresses,
+ * byte strides, counts). Instructions are byte arrays built with `op`; a function body is their
+ * concatenation. Opcodes: WebAssembly core spec + the SIMD and relaxed-SIMD proposals.
+ */
+
+export const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+
+export const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+};
+
+const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
+/** memarg: alignment exponent, byte offset. */
+const mem = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+
+/** Instructions (each a byte array). Local indices count the parameters first. */
+export const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (n: number) => [0x41, ...sleb(n)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  eqz: [0x45],
+  eq: [0x46],
+  ne: [0x47],
+  ltU: [0x49],
+  gtU: [0x4b],
+  geU: [0x4f],
+  and: [0x71],
+  shrU: [0x76],
+  select: [0x1b],
+  /** Blocks and loops take no values and leave none. */
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  if: [0x04, 0x40],
+  else: [0x05],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  f32Load: (offset = 0) => [0x2a, ...mem(2, offset)],
+  f32Store: (offset = 0) => [0x38, ...mem(2, offset)],
+  f32Const0: [0x43, 0, 0, 0, 0],
+  v128Load: (offset = 0) => simd(0x00, ...mem(4, offset)),
+  v128Store: (offset = 0) => simd(0x0b, ...mem(4, offset)),
+  /** Loads one f32 and broadcasts it to the four lanes. */
+  load32Splat: (offset = 0) => simd(0x09, ...mem(2, offset)),
+  v128Zero: simd(0x0c, ...new Array<number>(16).fill(0)),
+  f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
+  f32x4ReplaceLane: (lane: number) => simd(0x20, lane),
+  f32x4Add: simd(0xe4),
+  f32x4Mul: simd(0xe6),
+  /** relaxed SIMD: a·b + c, fused or not as the hardware prefers (stack: a, b, c). */
+  f32x4RelaxedMadd: simd(0x105),
+};
+
+export type Instr = number[];
+export type LocalType = 'i32' | 'v128';
+
+export interface FunctionDef {
+  name: string;
+  /** Parameter count; every parameter is an i32. */
+  params: number;
+  /** Extra locals in declaration order (indices continue after the parameters). */
+  locals: LocalType[];
+  body: Instr[];
+}
+
+/** Encodes a module importing `env.memory` and exporting `functions` (all `(i32 …) → ()`). */
+export function encodeModule(functions: FunctionDef[]): Uint8Array<ArrayBuffer> {
+  const types = section(1, vector(functions.map((f) => [0x60, ...vector(new Array(f.params).fill([I32])), 0])));
+  // memory import with limits {min 0, no max}: matches any non-shared heap, whatever its size
+  const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]));
+  const funcs = section(3, vector(functions.map((_, i) => uleb(i))));
+  const exports = section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const bodies = functions.map((f) => {
+    const runs: number[][] = [];
+    for (const t of f.locals) {
+      const last = runs[runs.length - 1];
+      const code = t === 'i32' ? I32 : V128;
+      if (last && last[1] === code) last[0]!++;
+      else runs.push([1, code]);
+    }
+    const body = [...vector(runs.map(([n, t]) => [...uleb(n!), t!])), ...f.body.flat(), 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  const code = section(10, vector(bodies));
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code];
+  const out = new Uint8Array(new ArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
+}
+
+/** Allocates named locals after the parameters, so generated code can refer to them by name. */
+export class Locals {
+  readonly types: LocalType[] = [];
+  constructor(private readonly params: number) {}
+  i32(): number {
+    this.types.push('i32');
+    return this.params + this.types.length - 1;
+  }
+  v128(): number {
+    this.types.push('v128');
+    return this.params + this.types.length - 1;
+  }
+}
