@@ -1,25 +1,17 @@
 /**
- * The conv computations behind the wasm kernels that src/kernels/register.ts installs (NHWC,
- * geometry as tf.conv2d's), using only the operations that are fast on the wasm backend:
+ * Conv geometry (tfjs's rules) and the tf-op-level input gradient of the registered wasm kernels:
  *
- * - forward conv (the registered Conv2D): implicit GEMM on difftts's wasm GEMM (gemm.ts), one call
- *   per output row summing over the kh×kw taps of a zero-padded copy of x (~40–47 GFLOP/s here;
- *   XNNPACK's Conv2D runs 25–31);
- * - input gradient, stride 1: a forward conv of dy with the flipped, in/out-swapped filter (the
- *   native Conv2DBackpropInput runs at ~2.4 GFLOP/s);
- * - input gradient / transposed conv, stride 2: polyphase — one stride-1 conv on the low-resolution
- *   grid producing s²·cin channels, then depthToSpace (no zero-stuffed input);
- * - filter gradient (missing in wasm): transposed im2col + ONE plain 2-D matMul (~30 GFLOP/s);
+ * - input gradient / transposed conv, stride 2: polyphase — one stride-1 conv (the registered
+ *   Conv2D, conv-gemm.ts) on the low-resolution grid producing s²·cin channels, then
+ *   depthToSpace (no zero-stuffed input);
+ * - input gradient, stride 1, where conv-gemm.ts's flipped-filter path does not apply (padding ≥
+ *   the filter size): the same correlation with cropping by tf ops;
  * - 1×1 convs: plain 2-D matMuls.
  *
- * tfjs's own tf.conv2d / tf.conv1d / tf.conv2dTranspose and their gradients reach these through the
- * registered Conv2DBackpropInput / Conv2DBackpropFilter kernels.
+ * The forward conv and both stride-1 gradients run as implicit GEMMs in conv-gemm.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { im2colT } from './im2col.js';
 import { depthToSpaceCrop } from './depth_to_space.js';
-import { byteOffset, gemmOf, gemmPacked, packB, releasePacked, scratch } from './gemm.js';
-import type { WasmBackend } from './wasm-backend.js';
 
 
 /**
@@ -76,68 +68,7 @@ function convExplicit(x: tf.Tensor4D, f: tf.Tensor4D, s: number | [number, numbe
   return tf.conv2d(padOrCrop(x, top, bottom, left, right), f, s, 'valid');
 }
 
-/**
- * The registered wasm Conv2D: y = conv(x, f) for geometry g, written into a new heap tensor.
- * @param x [b, h, w, cin] (NHWC, float32, in the heap); @param f [kh, kw, cin, cout]
- * @returns [b, outH, outW, cout]
- */
-export function conv2dHeap(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
-  const { b, h, w, cin, cout, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, outH, outW } = g;
-  const out = be.makeOutput([b, outH, outW, cout], 'float32');
-  if (b * outH * outW * cout === 0) return out;
-  const oOff = byteOffset(be, out);
-  const bp = packB(be, { off: byteOffset(be, f), s0: cout * 4, s1: 4 }, kh * kw * cin, cout);
-  if (is1x1(g)) {
-    gemmPacked(be, { off: byteOffset(be, x), s0: cin * 4, s1: 4 }, bp, b * h * w, oOff, cout * 4);
-    releasePacked(be, bp);
-    return out;
-  }
-  // The rows/columns the taps touch, [hp, wp]; padded (or, for 'valid' remainders, cut) copy if needed.
-  const hp = (outH - 1) * sh + kh, wp = (outW - 1) * sw + kw;
-  let src = byteOffset(be, x);
-  let rowsW = w;
-  let padded: tf.TensorInfo | undefined;
-  if (padTop > 0 || padLeft > 0 || hp > h || wp > w) {
-    padded = scratch(be, b * hp * wp * cin);
-    const heap = be.wasm.HEAPF32; // after the allocation, which may grow the heap
-    const d0 = byteOffset(be, padded) >>> 2, s0 = src >>> 2;
-    heap.fill(0, d0, d0 + b * hp * wp * cin);
-    const xLo = Math.max(0, -padLeft), xHi = Math.min(w, wp - padLeft); // input columns that land inside
-    for (let bi = 0; bi < b && xHi > xLo; bi++) {
-      for (let y = Math.max(0, -padTop); y < Math.min(h, hp - padTop); y++) {
-        const s = s0 + ((bi * h + y) * w + xLo) * cin;
-        heap.copyWithin(d0 + ((bi * hp + y + padTop) * wp + xLo + padLeft) * cin, s, s + (xHi - xLo) * cin);
-      }
-    }
-    src = byteOffset(be, padded);
-    rowsW = wp;
-  }
-  const rows = padded ? hp : h;
-  const gemm = gemmOf(be).gemm;
-  const pix = cin * 4, rowBytes = rowsW * pix, panel = kh * kw * cin * 64;
-  for (let bi = 0; bi < b; bi++) {
-    for (let oy = 0; oy < outH; oy++) {
-      const a = src + (bi * rows + oy * sh) * rowBytes;
-      gemm(a, sw * pix, 4, rowBytes, pix, kh, kw, bp.off, panel, oOff + (bi * outH + oy) * outW * cout * 4, cout * 4, outW, cout, cin, 0);
-    }
-  }
-  if (padded) be.disposeData(padded.dataId);
-  releasePacked(be, bp);
-  return out;
-}
-
-/** y = conv(x, f) for geometry g; 1×1 stride-1 unpadded convs are a plain 2-D matMul. */
-export function convForward(x: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  return tf.tidy(() => {
-    if (is1x1(g)) {
-      const y = tf.matMul(tf.reshape(x, [-1, g.cin]), tf.reshape(f, [g.cin, g.cout]));
-      return tf.reshape(y, [g.b, g.h, g.w, g.cout]);
-    }
-    return convExplicit(x, f, [g.strideH, g.strideW], g.padTop, g.padBottom, g.padLeft, g.padRight);
-  });
-}
-
-function is1x1(g: ConvGeometry): boolean {
+export function is1x1(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0 && g.padBottom === 0 && g.padRight === 0;
 }
 
@@ -223,19 +154,5 @@ export function convBackpropInput(dy: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeomet
       -ah.dMin, aH - 1 + ah.dMin + ah.len - 1 - (g.outH - 1),
       -aw.dMin, aW - 1 + aw.dMin + aw.len - 1 - (g.outW - 1));
     return depthToSpaceCrop(z, s, g.h, g.w);
-  });
-}
-
-/**
- * dW = ∂⟨conv(x, f), dy⟩/∂f for geometry g: colT(x) [kh·kw·cin, N] × dy [N, cout], one plain matMul.
- * @param x [b, h, w, cin]; @param dy [b, outH, outW, cout]; @returns [kh, kw, cin, cout]
- */
-export function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  return tf.tidy(() => {
-    const dy2 = tf.reshape(dy, [-1, g.cout]);
-    const colT = is1x1(g)
-      ? tf.transpose(tf.reshape(x, [-1, g.cin]))
-      : im2colT(x, { kh: g.kh, kw: g.kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW });
-    return tf.reshape(tf.matMul(colT, dy2), [g.kh, g.kw, g.cin, g.cout]);
   });
 }

@@ -1,15 +1,16 @@
 /**
  * Per-kernel profile on the real layer shapes of the dim-32 Grad-TTS U-Net (batch 4, 80 × 128):
- * tfjs-wasm's own path ("before") vs src/kernels ("after"), each the median of REPS runs after a
- * warm-up, before/after interleaved so load from other processes hits both alike.
+ * tfjs-wasm's own kernels ("before") vs the ones registerFastWasmKernels() installs ("after"), both
+ * through plain tf ops, each the median of REPS runs after a warm-up, before/after interleaved (the
+ * kernels re-registered between them) so load from other processes hits both alike.
  *
  *   node dist/src/kernels/profile.js            (prints a markdown table; timing only, not a test)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { fileURLToPath } from 'node:url';
-import { convBackpropFilter, convBackpropInput, convForward, convGeometry } from './conv.js';
-import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
+import { convGeometry } from './conv.js';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from './register.js';
 import { groupNorm, mish } from './activations.js';
 
 const REPS = Number(process.env.DIFFTTS_PROFILE_REPS ?? 3);
@@ -22,14 +23,20 @@ function timeMs(fn: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-/** Interleaved medians of `before` and `after` (each run inside tf.tidy). */
-function compare(before: () => unknown, after: () => unknown): [number, number] {
+/**
+ * Interleaved medians of `before` (tfjs's kernels) and `after` (difftts's registered kernels), each
+ * run inside tf.tidy; the first round is the warm-up.
+ */
+function compare(before: () => unknown, after: () => unknown = before): [number, number] {
   const b: number[] = [], a: number[] = [];
-  tf.tidy(() => { before(); }); tf.tidy(() => { after(); });
-  for (let i = 0; i < REPS; i++) {
-    b.push(timeMs(() => tf.tidy(() => { before(); })));
-    a.push(timeMs(() => tf.tidy(() => { after(); })));
+  for (let i = 0; i <= REPS; i++) {
+    unregisterFastWasmKernels();
+    const tb = timeMs(() => tf.tidy(() => { before(); }));
+    registerFastWasmKernels();
+    const ta = timeMs(() => tf.tidy(() => { after(); }));
+    if (i > 0) { b.push(tb); a.push(ta); }
   }
+  unregisterFastWasmKernels();
   const med = (x: number[]) => x.sort((p, q) => p - q)[x.length >> 1]!;
   return [med(b), med(a)];
 }
@@ -66,11 +73,12 @@ export function profile(): ProfileRow[] {
     const dy = tf.randomNormal([B, g.outH, g.outW, co]) as tf.Tensor4D;
     const mflop = (2 * B * g.outH * g.outW * k * k * ci * co) / 1e6;
     const shape = `[${B},${h},${w},${ci}]→${co}`;
-    const [fb, fa] = compare(() => tf.conv2d(x, f, s, pad), () => convForward(x, f, g));
+    const [fb, fa] = compare(() => tf.conv2d(x, f, s, pad));
     rows.push({ what: `${label} forward`, shape, mflop, beforeMs: fb, afterMs: fa });
-    const [ib, ia] = compare(() => tf.conv2dTranspose(dy, f, [B, h, w, ci], s, pad), () => convBackpropInput(dy, f, g));
+    const [ib, ia] = compare(() => tf.conv2dTranspose(dy, f, [B, h, w, ci], s, pad));
     rows.push({ what: `${label} dx`, shape, mflop, beforeMs: ib, afterMs: ia });
-    const [wb, wa] = compare(() => naiveFilterGrad(x, dy, k, s, pad), () => convBackpropFilter(x, dy, g));
+    const attrs = { strides: s, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f.shape } as unknown as tf.NamedAttrMap;
+    const [wb, wa] = compare(() => naiveFilterGrad(x, dy, k, s, pad), () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs));
     rows.push({ what: `${label} dW`, shape, mflop, beforeMs: wb, afterMs: wa });
     tf.dispose([x, f, dy]);
   }
@@ -79,8 +87,7 @@ export function profile(): ProfileRow[] {
     const x = tf.randomNormal([B, h, w, c]) as tf.Tensor4D;
     const f = tf.randomNormal([4, 4, c, c]) as tf.Tensor4D;
     const out: [number, number, number, number] = [B, 2 * h, 2 * w, c];
-    const g = convGeometry(out, f.shape, 2, 'same');
-    const [b, a] = compare(() => tf.conv2dTranspose(x, f, out, 2, 'same'), () => convBackpropInput(x, f, g));
+    const [b, a] = compare(() => tf.conv2dTranspose(x, f, out, 2, 'same'));
     rows.push({ what: 'convTranspose4×4 s2 forward', shape: `[${B},${h},${w},${c}]→${c}`, mflop: (2 * B * h * w * 16 * c * c) / 1e6, beforeMs: b, afterMs: a });
     tf.dispose([x, f]);
   }
@@ -96,19 +103,10 @@ export function profile(): ProfileRow[] {
     const m = ta ? sa[sa.length - 1]! : sa[sa.length - 2]!, kk = ta ? sa[sa.length - 2]! : sa[sa.length - 1]!;
     const n = tb ? sb[sb.length - 2]! : sb[sb.length - 1]!;
     const batch = sa.length > 2 ? sa[0]! : 1;
-    const bt: number[] = [], at: number[] = [];
-    for (let i = 0; i <= REPS; i++) {
-      unregisterFastMatMul();
-      const tb0 = timeMs(() => tf.tidy(() => { tf.matMul(a, b, ta, tb); }));
-      registerFastMatMul();
-      const ta0 = timeMs(() => tf.tidy(() => { tf.matMul(a, b, ta, tb); }));
-      if (i > 0) { bt.push(tb0); at.push(ta0); }
-    }
-    const med = (x: number[]) => x.sort((p, q) => p - q)[x.length >> 1]!;
-    rows.push({ what: label, shape: `${JSON.stringify(sa)}${ta ? 'ᵀ' : ''}·${JSON.stringify(sb)}${tb ? 'ᵀ' : ''}`, mflop: (2 * batch * m * kk * n) / 1e6, beforeMs: med(bt), afterMs: med(at) });
+    const [before, after] = compare(() => tf.matMul(a, b, ta, tb));
+    rows.push({ what: label, shape: `${JSON.stringify(sa)}${ta ? 'ᵀ' : ''}·${JSON.stringify(sb)}${tb ? 'ᵀ' : ''}`, mflop: (2 * batch * m * kk * n) / 1e6, beforeMs: before, afterMs: after });
     tf.dispose([a, b]);
   }
-  unregisterFastMatMul();
   // GroupNorm + Mish, forward + backward, top resolution
   {
     const x = tf.randomNormal([B, 80, 128, 32]) as tf.Tensor4D;

@@ -1,12 +1,14 @@
 /**
- * Installs the fast conv gradients as the wasm backend's own kernels, so plain tf.conv2d /
- * tf.conv1d / tf.conv2dTranspose and their built-in gradients get them with no code changes:
+ * Installs difftts's GEMM-based kernels (gemm.ts, conv-gemm.ts, matmul.ts) as the wasm backend's
+ * own, so plain tf.conv2d / tf.conv1d / tf.conv2dTranspose / tf.matMul and their built-in
+ * gradients get them with no code changes:
  *
- * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): transposed im2col + one matMul;
- * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter conv (stride 1) or
+ * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row;
+ * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): implicit GEMM over output rows;
+ * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter implicit GEMM (stride 1) or
  *   polyphase conv + depthToSpace (stride 2). It is also tf.conv2dTranspose's forward.
  * - `BatchMatMul` (fast only for one 2-D product without transpose flags): see matmul.ts. Every
- *   matMul gradient uses the flags, so this is the biggest single win for training.
+ *   matMul gradient uses the flags.
  *
  * After `registerFastWasmKernels()`, `tf.getKernel('Conv2DBackpropFilter', 'wasm')` exists, so
  * code that only substitutes gradients where that kernel is missing (src/model/ops.ts) switches
@@ -14,7 +16,8 @@
  * tfjs's original kernel (input grad) or throw as before (filter grad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dHeap, convBackpropFilter, convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { conv2dHeap, convBackpropFilterHeap, convBackpropInputHeap } from './conv-gemm.js';
 import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 
@@ -70,14 +73,14 @@ export function registerFastWasmKernels(): void {
     if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
     const dy = asTensor4D(args.inputs.dy!);
     const filter = asTensor4D(args.inputs.filter!);
-    return convBackpropInput(dy, filter, geometryOf(a.inputShape!, filter.shape, a));
+    const g = geometryOf(a.inputShape!, filter.shape, a);
+    return convBackpropInputHeap(args.backend as unknown as WasmBackend, dy, filter, g) ?? convBackpropInput(dy, filter, g);
   }));
   originals.set('Conv2DBackpropFilter', replaceWasmKernel('Conv2DBackpropFilter', (args) => {
     const a = args.attrs as unknown as BackpropAttrs;
     if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
-    const x = asTensor4D(args.inputs.x!);
-    const dy = asTensor4D(args.inputs.dy!);
-    return convBackpropFilter(x, dy, geometryOf(x.shape, a.filterShape!, a));
+    const x = args.inputs.x!, dy = args.inputs.dy!;
+    return convBackpropFilterHeap(args.backend as unknown as WasmBackend, x, dy, geometryOf(x.shape, a.filterShape!, a));
   }));
 }
 

@@ -1,0 +1,143 @@
+/**
+ * The convolutions of the registered wasm kernels as implicit GEMMs on difftts's wasm GEMM
+ * (gemm.ts), reading the NHWC input in place — no im2col, no transposes:
+ *
+ * - forward (`Conv2D`): one GEMM call per output row, summing over the kh×kw taps of a zero-padded
+ *   copy of x: A(ox, ty, tx, ci) = xp[oy·sh + ty, ox·sw + tx, ci], B = the filter [taps·cin, cout].
+ * - input gradient, stride 1 (`Conv2DBackpropInput`): the same with dy as input and the filter
+ *   flipped and in/out-swapped while it is packed (no Reverse/Transpose kernels).
+ * - filter gradient (`Conv2DBackpropFilter`): per filter row ty, dW[ty] [kw·cin, cout] = Σ over
+ *   output pixels of A(tx·cin + ci, pixel) · dy[pixel, co]: for a fixed input row the (tx, ci) pairs
+ *   are contiguous floats, so A is x itself with stride 4 along M; output rows are blocked so that
+ *   the A rows in use stay in L1/L2.
+ *
+ * All shapes NHWC / [kh, kw, cin, cout] float32 in the wasm heap; geometry as conv.ts's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { byteOffset, gemmOf, gemmPacked, packB, releasePacked, scratch, type PackedB } from './gemm.js';
+import { is1x1, type ConvGeometry } from './conv.js';
+import type { WasmBackend } from './wasm-backend.js';
+
+/** x as the taps see it: rows × rowsW pixels per image at byte offset `off` (a padded copy in `buf` if one was needed). */
+interface Rows {
+  off: number;
+  rows: number;
+  rowsW: number;
+  buf?: tf.TensorInfo;
+}
+
+/** The input region the taps of geometry g touch, zero-padded into a scratch copy when padding (or a partial 'valid' window) requires it. */
+function tapRows(be: WasmBackend, x: tf.TensorInfo, g: ConvGeometry): Rows {
+  const { b, h, w, cin, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, outH, outW } = g;
+  const hp = (outH - 1) * sh + kh, wp = (outW - 1) * sw + kw;
+  if (padTop === 0 && padLeft === 0 && hp <= h && wp <= w) return { off: byteOffset(be, x), rows: h, rowsW: w };
+  const buf = scratch(be, b * hp * wp * cin);
+  const heap = be.wasm.HEAPF32; // after the allocation, which may grow the heap
+  const d0 = byteOffset(be, buf) >>> 2, s0 = byteOffset(be, x) >>> 2;
+  heap.fill(0, d0, d0 + b * hp * wp * cin);
+  const xLo = Math.max(0, -padLeft), xHi = Math.min(w, wp - padLeft); // input columns that land inside
+  for (let bi = 0; bi < b && xHi > xLo; bi++) {
+    for (let y = Math.max(0, -padTop); y < Math.min(h, hp - padTop); y++) {
+      const s = s0 + ((bi * h + y) * w + xLo) * cin;
+      heap.copyWithin(d0 + ((bi * hp + y + padTop) * wp + xLo + padLeft) * cin, s, s + (xHi - xLo) * cin);
+    }
+  }
+  return { off: byteOffset(be, buf), rows: hp, rowsW: wp, buf };
+}
+
+/** y [b, outH, outW, cout] at byte offset `out` = conv of x with the packed filter (rows (ty, tx, ci)). */
+function convRows(be: WasmBackend, x: tf.TensorInfo, bp: PackedB, g: ConvGeometry, out: number): void {
+  const { b, h, w, cin, cout, kh, kw, strideH: sh, strideW: sw, outH, outW } = g;
+  if (is1x1(g)) {
+    gemmPacked(be, { off: byteOffset(be, x), s0: cin * 4, s1: 4 }, bp, b * h * w, out, cout * 4);
+    return;
+  }
+  const src = tapRows(be, x, g);
+  const gemm = gemmOf(be).gemm;
+  const pix = cin * 4, rowBytes = src.rowsW * pix, panel = kh * kw * cin * 64;
+  for (let bi = 0; bi < b; bi++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const a = src.off + (bi * src.rows + oy * sh) * rowBytes;
+      gemm(a, sw * pix, 4, rowBytes, pix, kh, kw, bp.off, panel, out + (bi * outH + oy) * outW * cout * 4, cout * 4, outW, cout, cin, 0);
+    }
+  }
+  if (src.buf) be.disposeData(src.buf.dataId);
+}
+
+/**
+ * Conv2D: y = conv(x, f).
+ * @param x [b, h, w, cin]; @param f [kh, kw, cin, cout]; @returns [b, outH, outW, cout]
+ */
+export function conv2dHeap(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const out = be.makeOutput([g.b, g.outH, g.outW, g.cout], 'float32');
+  if (out.shape.some((d) => d === 0)) return out;
+  const bp = packB(be, { off: byteOffset(be, f), s0: g.cout * 4, s1: 4 }, g.kh * g.kw * g.cin, g.cout);
+  convRows(be, x, bp, g, byteOffset(be, out));
+  releasePacked(be, bp);
+  return out;
+}
+
+/**
+ * Conv2DBackpropInput for stride 1: dx = full correlation of dy with the flipped filter. Returns
+ * null where that needs negative padding (padding ≥ the filter size), left to the caller's path.
+ * @param dy [b, outH, outW, cout]; @param f [kh, kw, cin, cout]; @returns [b, h, w, cin]
+ */
+export function convBackpropInputHeap(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | null {
+  const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
+  if (g.strideH !== 1 || g.strideW !== 1 || top < 0 || left < 0) return null;
+  const gT: ConvGeometry = {
+    b: g.b, h: g.outH, w: g.outW, cin: g.cout, cout: g.cin, kh: g.kh, kw: g.kw, strideH: 1, strideW: 1,
+    padTop: top, padLeft: left, padBottom: g.h + g.kh - 1 - g.outH - top, padRight: g.w + g.kw - 1 - g.outW - left,
+    outH: g.h, outW: g.w,
+  };
+  const out = be.makeOutput([g.b, g.h, g.w, g.cin], 'float32');
+  if (out.shape.some((d) => d === 0)) return out;
+  // Flipped, in/out-swapped filter F[ty, tx, co, ci] = f[kh−1−ty, kw−1−tx, ci, co], packed tap by tap.
+  const taps = g.kh * g.kw, tapBytes = g.cin * g.cout * 4;
+  const flipped = scratch(be, taps * g.cin * g.cout);
+  const fo = byteOffset(be, flipped) >>> 2, so = byteOffset(be, f) >>> 2;
+  const heap = be.wasm.HEAPF32;
+  for (let t = 0; t < taps; t++) {
+    const src = so + (taps - 1 - t) * (tapBytes >>> 2), dst = fo + t * (tapBytes >>> 2);
+    for (let ci = 0; ci < g.cin; ci++) for (let co = 0; co < g.cout; co++) heap[dst + co * g.cin + ci] = heap[src + ci * g.cout + co]!;
+  }
+  const bp = packB(be, { off: fo * 4, s0: g.cin * 4, s1: 4 }, taps * g.cout, g.cin);
+  be.disposeData(flipped.dataId);
+  convRows(be, dy, bp, gT, byteOffset(be, out));
+  releasePacked(be, bp);
+  return out;
+}
+
+/**
+ * Conv2DBackpropFilter: dW = ∂⟨conv(x, W), dy⟩/∂W.
+ * @param x [b, h, w, cin]; @param dy [b, outH, outW, cout]; @returns [kh, kw, cin, cout]
+ */
+export function convBackpropFilterHeap(be: WasmBackend, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const { b, cin, cout, kh, kw, strideH: sh, strideW: sw, outH, outW } = g;
+  const out = be.makeOutput([kh, kw, cin, cout], 'float32');
+  const oOff = byteOffset(be, out);
+  be.wasm.HEAPF32.fill(0, oOff >>> 2, (oOff >>> 2) + kh * kw * cin * cout);
+  const pixels = b * outH * outW;
+  if (pixels === 0 || out.shape.some((d) => d === 0)) return out;
+  const bp = packB(be, { off: byteOffset(be, dy), s0: cout * 4, s1: 4 }, pixels, cout);
+  const src = tapRows(be, x, g);
+  const gemm = gemmOf(be).gemm;
+  const pix = cin * 4, rowBytes = src.rowsW * pix;
+  // Output rows per call: the A rows they read (≈ rowsW·cin floats each) stay within ~128 KB.
+  const chunk = Math.max(1, Math.min(outH, Math.floor(32768 / (src.rowsW * cin))));
+  for (let bi = 0; bi < b; bi++) {
+    for (let oy = 0; oy < outH; oy += chunk) {
+      const rows = Math.min(chunk, outH - oy);
+      const bOff = bp.off + (bi * outH + oy) * outW * 64;
+      for (let ty = 0; ty < kh; ty++) {
+        // M = kw·cin (tx, ci) contiguous at the row's first tap; K = outW pixels; the kernel's tap
+        // loop walks the `rows` output rows (A down sh input rows, B on through the packed dy rows).
+        const a = src.off + (bi * src.rows + oy * sh + ty) * rowBytes;
+        gemm(a, 4, sw * pix, sh * rowBytes, 0, rows, 1, bOff, pixels * 64, oOff + ty * kw * cin * cout * 4, cout * 4, kw * cin, cout, outW, 1);
+      }
+    }
+  }
+  if (src.buf) be.disposeData(src.buf.dataId);
+  releasePacked(be, bp);
+  return out;
+}
