@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../util/rng.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { groupNorm, mish } from './activations.js';
+import { registerPointwiseKernels, unregisterPointwiseKernels } from './pointwise.js';
 
 before(async () => {
   await tf.setBackend('wasm');
@@ -13,11 +14,19 @@ before(async () => {
 
 const rng = new Rng(77);
 
+/** Runs f on 'cpu', 'wasm' (tfjs ops) or 'wasm+kernels' (pointwise.ts's SIMD kernels registered). */
 async function on<T>(backend: string, f: () => T): Promise<T> {
   const prev = tf.getBackend();
-  await tf.setBackend(backend);
-  try { return f(); } finally { await tf.setBackend(prev); }
+  const kernels = backend === 'wasm+kernels';
+  await tf.setBackend(kernels ? 'wasm' : backend);
+  if (kernels) registerPointwiseKernels();
+  try { return f(); } finally {
+    if (kernels) unregisterPointwiseKernels();
+    await tf.setBackend(prev);
+  }
 }
+
+const BACKENDS = ['cpu', 'wasm', 'wasm+kernels'];
 
 function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
   assert.equal(got.length, want.length);
@@ -27,7 +36,8 @@ function close(got: Float32Array, want: Float32Array, tol: number, what: string)
 }
 
 test('mish: value and gradient equal x·tanh(softplus(x)) autodiff, including large |x|', async () => {
-  const xs = Float32Array.from([...rng.normals(200).map((v) => v * 4), -100, -60, -30, -5, 0, 5, 19, 21, 30, 60, 95, 1e-3]);
+  // 213 values: the SIMD kernel's last partial vector goes through its scalar tail
+  const xs = Float32Array.from([...rng.normals(200).map((v) => v * 4), -100, -60, -30, -5, 0, 5, 19, 21, 30, 60, 95, 1e-3, -1e-3]);
   const ref = (x: tf.Tensor) => tf.mul(x, tf.tanh(tf.softplus(x)));
   const vg = (f: (x: tf.Tensor) => tf.Tensor) => () => tf.tidy(() => {
     const x = tf.tensor1d(xs);
@@ -36,7 +46,7 @@ test('mish: value and gradient equal x·tanh(softplus(x)) autodiff, including la
     return [f(x).dataSync() as Float32Array, grad.dataSync() as Float32Array, value.dataSync()[0]!] as const;
   });
   const want = await on('cpu', vg(ref));
-  for (const be of ['cpu', 'wasm']) {
+  for (const be of BACKENDS) {
     const got = await assertNoLeak(() => on(be, vg(mish)), `mish on ${be}`);
     close(got[0], want[0], 1e-5, `${be} mish`);
     close(got[1], want[1], 1e-5, `${be} mish'`);
@@ -63,6 +73,7 @@ for (const [name, shape, groups, lens] of [
   ['B2 H5 W7 C8 G4, second sample half masked', [2, 5, 7, 8], 4, [7, 3]],
   ['B3 H3 W6 C6 G2', [3, 3, 6, 6], 2, [6, 6, 1]],
   ['B1 H4 W5 C16 G8 (no padding)', [1, 4, 5, 16], 8, [5]],
+  ['B2 H6 W9 C32 G8 (U-Net width), padded', [2, 6, 9, 32], 8, [9, 4]],
 ] as const) {
   test(`groupNorm ${name}: value and grads (x, γ, β) equal autodiff of the textbook formula`, async () => {
     const [bs, h, w, c] = shape;
@@ -78,7 +89,7 @@ for (const [name, shape, groups, lens] of [
       return [f(x, m, g, b, groups), ...grads].map((t) => t.dataSync() as Float32Array);
     });
     const want = await on('cpu', run(refGroupNorm));
-    for (const be of ['cpu', 'wasm']) {
+    for (const be of BACKENDS) {
       const got = await assertNoLeak(() => on(be, run(groupNorm)), `groupNorm on ${be}`);
       ['y', 'dx', 'dγ', 'dβ'].forEach((n, i) => close(got[i]!, want[i]!, 2e-4, `${be} ${name} ${n}`));
     }

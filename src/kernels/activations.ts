@@ -5,9 +5,11 @@
  * ~18 ms, exp ~10 ms per 1.3 M floats, vs < 1 ms for add/mul), and autodiff of x·tanh(softplus(x))
  * adds sigmoid and more. Here Mish costs ONE exp forward and none backward; GroupNorm's backward is
  * the closed form instead of autodiff through ~15 broadcasting ops. Both are plain tfjs ops, so
- * they run (and are exact) on every backend.
+ * they run (and are exact) on every backend. On wasm with src/kernels registered, both run as
+ * single-pass SIMD kernels instead (pointwise.ts), with the same formulas.
  */
 import * as tf from '@tensorflow/tfjs';
+import { groupNormFits, pointwiseActive } from './pointwise.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -19,6 +21,16 @@ type SaveFn = (tensors: tf.Tensor[]) => void;
  * n = 0 and n = ∞. Any shape.
  */
 export function mish<T extends tf.Tensor>(x: T): T {
+  if (pointwiseActive() && x.dtype === 'float32') {
+    const fast = tf.customGrad((xx, save) => {
+      (save as unknown as SaveFn)([xx as tf.Tensor]);
+      return {
+        value: tf.engine().runKernel('DiffttsMish', { x: xx as tf.Tensor }) as tf.Tensor,
+        gradFunc: (dy, saved) => tf.engine().runKernel('DiffttsMishGrad', { x: (saved as tf.Tensor[])[0]!, dy: dy as tf.Tensor }) as tf.Tensor,
+      };
+    });
+    return fast(x) as T;
+  }
   const op = tf.customGrad((xx, save) => {
     const xt = xx as tf.Tensor;
     const n = tf.exp(xt);
@@ -64,6 +76,7 @@ function groupTotals(s: tf.Tensor2D, groups: number): tf.Tensor4D {
 export function groupNorm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
   const [b, h, , c] = x.shape;
   if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
+  if (pointwiseActive() && groupNormFits(x, mask)) return groupNormWasm(x, mask, gamma, beta, groups, eps);
   const op = tf.customGrad((xx, mm, gg, bb, save) => {
     const xt = xx as tf.Tensor4D, mt = mm as tf.Tensor4D, gt = gg as tf.Tensor1D, bt = bb as tf.Tensor1D;
     const count = tf.reshape(tf.mul(tf.sum(mt, [1, 2, 3]), h * (c / groups)), [b, 1, 1, 1]); // N per sample
@@ -90,6 +103,25 @@ export function groupNorm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D,
           const dx = tf.mul(tf.sub(tf.mul(dy4, sg), tf.mul(tf.add(tf.mul(sx, s2), s1), sm)), sr);
           return [dx, tf.zerosLike(sm), dgamma, dbeta];
         });
+      },
+    };
+  });
+  return op(x, mask, gamma, beta) as tf.Tensor4D;
+}
+
+/** groupNorm on the wasm SIMD kernels (same definition and gradient; pointwise.ts). */
+function groupNormWasm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps: number): tf.Tensor4D {
+  const op = tf.customGrad((xx, mm, gg, bb, save) => {
+    const inputs = { x: xx as tf.Tensor, mask: mm as tf.Tensor, gamma: gg as tf.Tensor, beta: bb as tf.Tensor };
+    const [y, mean, rstd] = tf.engine().runKernel('DiffttsGroupNorm', inputs, { groups, eps }) as tf.Tensor[];
+    (save as unknown as SaveFn)([xx as tf.Tensor, mm as tf.Tensor, gg as tf.Tensor, mean!, rstd!]);
+    return {
+      value: y!,
+      gradFunc: (dy, saved) => {
+        const [sx, sm, sg, smean, srstd] = saved as tf.Tensor[];
+        const [dx, dgamma, dbeta] = tf.engine().runKernel('DiffttsGroupNormGrad',
+          { dy: dy as tf.Tensor, x: sx!, mask: sm!, mean: smean!, rstd: srstd!, gamma: sg! }, { groups }) as tf.Tensor[];
+        return [dx!, tf.zerosLike(sm!), dgamma!, dbeta!];
       },
     };
   });

@@ -9,6 +9,7 @@
  *   polyphase conv + depthToSpace (stride 2). It is also tf.conv2dTranspose's forward.
  * - `BatchMatMul` (fast only for one 2-D product without transpose flags): see matmul.ts. Every
  *   matMul gradient uses the flags.
+ * - difftts's own Mish / masked GroupNorm kernels (pointwise.ts), which activations.ts then uses.
  *
  * After `registerFastWasmKernels()`, `tf.getKernel('Conv2DBackpropFilter', 'wasm')` exists, so
  * code that only substitutes gradients where that kernel is missing (src/model/ops.ts) switches
@@ -20,6 +21,7 @@ import { convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
 import { conv2dHeap, convBackpropFilterHeap, convBackpropInputHeap } from './conv-gemm.js';
 import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
+import { registerPointwiseKernels, unregisterPointwiseKernels } from './pointwise.js';
 
 interface BackpropAttrs {
   strides: number | [number, number];
@@ -59,6 +61,7 @@ function asTensor4D(t: tf.TensorInfo): tf.Tensor4D {
 export function registerFastWasmKernels(): void {
   if (installed) return;
   registerFastMatMul(); // throws when @tensorflow/tfjs-backend-wasm was never imported
+  registerPointwiseKernels();
   installed = true;
   originals.set('Conv2D', replaceWasmKernel('Conv2D', (args, original) => {
     const a = args.attrs as unknown as ConvAttrs;
@@ -89,6 +92,7 @@ export function unregisterFastWasmKernels(): void {
   if (!installed) return;
   installed = false;
   unregisterFastMatMul();
+  unregisterPointwiseKernels();
   for (const [name, original] of originals) restoreWasmKernel(name, original);
   originals.clear();
 }

@@ -58,6 +58,7 @@ export const op = {
   gtU: [0x4b],
   geU: [0x4f],
   and: [0x71],
+  shl: [0x74],
   shrU: [0x76],
   select: [0x1b],
   /** Blocks and loops take no values and leave none. */
@@ -79,7 +80,22 @@ export const op = {
   f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
   f32x4ReplaceLane: (lane: number) => simd(0x20, lane),
   f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Min: simd(0xe8),
+  f32x4Max: simd(0xe9),
+  f32x4Nearest: simd(0x6a),
+  /** Four f32 lanes from numbers. */
+  f32x4Const: (a: number, b = a, c = a, d = a) => {
+    const bytes = new Uint8Array(new Float32Array([a, b, c, d]).buffer);
+    return simd(0x0c, ...bytes);
+  },
+  /** Four i32 lanes, all `n`. */
+  i32x4Const: (n: number) => simd(0x0c, ...new Uint8Array(new Int32Array([n, n, n, n]).buffer)),
+  i32x4TruncSatF32x4S: simd(0xf8),
+  i32x4Add: simd(0xae),
+  i32x4Shl: simd(0xab),
   /** relaxed SIMD: a·b + c, fused or not as the hardware prefers (stack: a, b, c). */
   f32x4RelaxedMadd: simd(0x105),
 };

@@ -1,0 +1,232 @@
+/**
+ * Mish and masked GroupNorm (forward and backward) as wasm kernels over the heap, on the SIMD code
+ * of wasm/pointwise-module.ts. activations.ts uses them on the wasm backend once
+ * `registerPointwiseKernels()` ran (initBackend does, via registerFastWasmKernels); the tfjs-op
+ * versions there remain the definition and the path on every other backend.
+ *
+ * Why: in a decoder training step (dim 32, batch 4, 80 × 128) the GEMMs take ~1.3 s and the
+ * element-wise chains of GroupNorm + Mish ~0.5 s: Mish's exp alone runs ~10 ms per 1.3 M floats on
+ * wasm, and tf.sum over [1, 2] of an NHWC tensor 3–7 ms. Here each is one or two passes.
+ *
+ * Kernels (all float32; NHWC x [B, H, W, C] with C a multiple of 4; mask [B, 1, W, 1]):
+ *   DiffttsMish {x} → y;  DiffttsMishGrad {x, dy} → dx                                 (any shape)
+ *   DiffttsGroupNorm {x, mask, gamma, beta} {groups, eps} → [y, mean [B, C], rstd [B, C]]
+ *   DiffttsGroupNormGrad {dy, x, mask, mean, rstd, gamma} {groups} → [dx, dgamma [C], dbeta [C]]
+ * mean/rstd are the group statistics repeated per channel. Sums are accumulated per image row in
+ * float32, rows in float64.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { pointwiseModuleBytes } from './wasm/pointwise-module.js';
+import { byteOffset, scratch } from './gemm.js';
+import type { WasmBackend } from './wasm-backend.js';
+
+type Fn = (...args: number[]) => void;
+interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; affine: Fn; affineMasked: Fn }
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<WebAssembly.Memory, Pointwise>();
+
+function kernelsOf(be: WasmBackend): Pointwise {
+  const memory = be.wasm.asm.memory;
+  let k = instances.get(memory);
+  if (!k) {
+    compiled ??= new WebAssembly.Module(pointwiseModuleBytes());
+    const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Pointwise;
+    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, affine: ex.affine, affineMasked: ex.affineMasked };
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+const mishScalar = (x: number): number => {
+  const n = Math.exp(Math.min(88, Math.max(-87, x)));
+  return x - (x * 2) / (n * (n + 2) + 2);
+};
+const mishGradScalar = (x: number): number => {
+  const n = Math.exp(Math.min(88, Math.max(-87, x)));
+  const q = 2 / (n * (n + 2) + 2), p = 2 / (n + 2 + 2 / n);
+  return 1 - q + x * p * (p + q);
+};
+
+function mishKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const be = backend as unknown as WasmBackend;
+  const x = inputs.x!;
+  const out = be.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((a, b) => a * b, 1), v = n >> 2;
+  const xo = byteOffset(be, x), yo = byteOffset(be, out);
+  if (v > 0) kernelsOf(be).mish(xo, yo, v);
+  const heap = be.wasm.HEAPF32;
+  for (let i = 4 * v; i < n; i++) heap[(yo >>> 2) + i] = mishScalar(heap[(xo >>> 2) + i]!);
+  return out;
+}
+
+function mishGradKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const be = backend as unknown as WasmBackend;
+  const x = inputs.x!, dy = inputs.dy!;
+  const out = be.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((a, b) => a * b, 1), v = n >> 2;
+  const xo = byteOffset(be, x), dyo = byteOffset(be, dy), o = byteOffset(be, out);
+  if (v > 0) kernelsOf(be).mishGrad(xo, dyo, o, v);
+  const heap = be.wasm.HEAPF32;
+  for (let i = 4 * v; i < n; i++) heap[(o >>> 2) + i] = heap[(dyo >>> 2) + i]! * mishGradScalar(heap[(xo >>> 2) + i]!);
+  return out;
+}
+
+/** Per-(sample, channel) totals over all rows of `pass(row byte offset, mask byte offset, acc…)`, in float64. */
+function rowTotals(be: WasmBackend, b: number, h: number, w: number, c: number, accs: number, pass: (bi: number, row: number, accOff: number[]) => void): Float64Array[] {
+  const tmp = scratch(be, accs * c);
+  const t0 = byteOffset(be, tmp);
+  const offs = [...Array(accs)].map((_, i) => t0 + i * c * 4);
+  const totals = [...Array(accs)].map(() => new Float64Array(b * c));
+  for (let bi = 0; bi < b; bi++) {
+    for (let y = 0; y < h; y++) {
+      be.wasm.HEAPF32.fill(0, t0 >>> 2, (t0 >>> 2) + accs * c);
+      pass(bi, (bi * h + y) * w * c * 4, offs);
+      const heap = be.wasm.HEAPF32;
+      for (let a = 0; a < accs; a++) for (let ch = 0; ch < c; ch++) totals[a]![bi * c + ch]! += heap[(offs[a]! >>> 2) + ch]!;
+    }
+  }
+  be.disposeData(tmp.dataId);
+  return totals;
+}
+
+/** Sums per (sample, group), repeated for each channel of the group, divided by `count[sample]`. */
+function groupMean(s: Float64Array, b: number, c: number, groups: number, count: Float64Array): Float64Array {
+  const cg = c / groups, out = new Float64Array(b * c);
+  for (let bi = 0; bi < b; bi++) {
+    for (let g = 0; g < groups; g++) {
+      let t = 0;
+      for (let j = 0; j < cg; j++) t += s[bi * c + g * cg + j]!;
+      for (let j = 0; j < cg; j++) out[bi * c + g * cg + j] = t / count[bi]!;
+    }
+  }
+  return out;
+}
+
+/** Valid positions per sample in a group: Σ_w mask[b, w] · H · C/groups. */
+function validCounts(heap: Float32Array, maskOff: number, b: number, h: number, w: number, cg: number): Float64Array {
+  const n = new Float64Array(b);
+  for (let bi = 0; bi < b; bi++) {
+    let s = 0;
+    for (let x = 0; x < w; x++) s += heap[(maskOff >>> 2) + bi * w + x]!;
+    n[bi] = s * h * cg;
+  }
+  return n;
+}
+
+/** Writes float64 values into the heap at a tensor's data (as float32). */
+function fill(be: WasmBackend, t: tf.TensorInfo, values: ArrayLike<number>, at = 0): void {
+  be.wasm.HEAPF32.set(values, (byteOffset(be, t) >>> 2) + at);
+}
+
+function groupNormKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const be = backend as unknown as WasmBackend;
+  const { x, mask, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+  const { groups, eps } = attrs as unknown as { groups: number; eps: number };
+  const [b, h, w, c] = x!.shape as [number, number, number, number];
+  const k = kernelsOf(be);
+  const y = be.makeOutput(x!.shape, 'float32');
+  const mean = be.makeOutput([b, c], 'float32'), rstd = be.makeOutput([b, c], 'float32');
+  const st = scratch(be, 2 * b * c); // per-sample scale and shift rows
+  const xo = byteOffset(be, x!), mo = byteOffset(be, mask!);
+  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, c / groups);
+  const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
+  const mu = groupMean(sx!, b, c, groups, count);
+  fill(be, mean, mu);
+  const mo2 = byteOffset(be, mean);
+  const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, mo2 + bi * c * 4, acc!, w, c, 1));
+  const variance = groupMean(sd!, b, c, groups, count);
+  const r = variance.map((v) => 1 / Math.sqrt(v + eps));
+  fill(be, rstd, r);
+  const heap = be.wasm.HEAPF32;
+  const g = heap.subarray(byteOffset(be, gamma!) >>> 2, (byteOffset(be, gamma!) >>> 2) + c);
+  const bt = heap.subarray(byteOffset(be, beta!) >>> 2, (byteOffset(be, beta!) >>> 2) + c);
+  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
+  for (let i = 0; i < b * c; i++) {
+    scale[i] = r[i]! * g[i % c]!;
+    shift[i] = bt[i % c]! - mu[i]! * scale[i]!;
+  }
+  fill(be, st, scale);
+  fill(be, st, shift, b * c);
+  const so = byteOffset(be, st), yo = byteOffset(be, y);
+  for (let bi = 0; bi < b; bi++) {
+    k.affine(xo + bi * h * w * c * 4, so + bi * c * 4, so + (b + bi) * c * 4, yo + bi * h * w * c * 4, h * w, c);
+  }
+  be.disposeData(st.dataId);
+  return [y, mean, rstd];
+}
+
+function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const be = backend as unknown as WasmBackend;
+  const { dy, x, mask, mean, rstd, gamma } = inputs as Record<string, tf.TensorInfo>;
+  const { groups } = attrs as unknown as { groups: number };
+  const [b, h, w, c] = x!.shape as [number, number, number, number];
+  const k = kernelsOf(be);
+  const dx = be.makeOutput(x!.shape, 'float32');
+  const dgamma = be.makeOutput([c], 'float32'), dbeta = be.makeOutput([c], 'float32');
+  const uvt = scratch(be, 3 * b * c);
+  const dyo = byteOffset(be, dy!), xo = byteOffset(be, x!), mo = byteOffset(be, mask!);
+  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, c / groups);
+  const [sDy, sDyX] = rowTotals(be, b, h, w, c, 2, (_bi, row, [a1, a2]) => k.rowSums2(dyo + row, xo + row, a1!, a2!, w, c));
+  const heap = be.wasm.HEAPF32;
+  const at = (t: tf.TensorInfo, i: number) => heap[(byteOffset(be, t) >>> 2) + i]!;
+  const db = new Float64Array(c), dg = new Float64Array(c);
+  const gDy = new Float64Array(b * c), gDyXh = new Float64Array(b * c);
+  for (let i = 0; i < b * c; i++) {
+    const r = at(rstd!, i), mu = at(mean!, i), gm = at(gamma!, i % c);
+    const sxh = r * (sDyX![i]! - mu * sDy![i]!); // Σ dy·x̂
+    db[i % c] += sDy![i]!;
+    dg[i % c] += sxh;
+    gDy[i] = sDy![i]! * gm;
+    gDyXh[i] = sxh * gm;
+  }
+  const s1 = groupMean(gDy, b, c, groups, count), s2 = groupMean(gDyXh, b, c, groups, count);
+  const u = new Float64Array(b * c), v = new Float64Array(b * c), t = new Float64Array(b * c);
+  for (let i = 0; i < b * c; i++) {
+    const r = at(rstd!, i), mu = at(mean!, i), gm = at(gamma!, i % c);
+    u[i] = r * gm;
+    v[i] = -r * r * s2[i]!;
+    t[i] = -(r * s1[i]! - mu * r * r * s2[i]!);
+  }
+  fill(be, uvt, u);
+  fill(be, uvt, v, b * c);
+  fill(be, uvt, t, 2 * b * c);
+  fill(be, dgamma, dg);
+  fill(be, dbeta, db);
+  const po = byteOffset(be, uvt), o = byteOffset(be, dx);
+  for (let bi = 0; bi < b; bi++) {
+    for (let y = 0; y < h; y++) {
+      const row = (bi * h + y) * w * c * 4;
+      k.affineMasked(dyo + row, xo + row, mo + bi * w * 4, po + bi * c * 4, po + (b + bi) * c * 4, po + (2 * b + bi) * c * 4, o + row, w, c);
+    }
+  }
+  be.disposeData(uvt.dataId);
+  return [dx, dgamma, dbeta];
+}
+
+const KERNELS: [string, (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[]][] = [
+  ['DiffttsMish', mishKernel],
+  ['DiffttsMishGrad', mishGradKernel],
+  ['DiffttsGroupNorm', groupNormKernel],
+  ['DiffttsGroupNormGrad', groupNormGradKernel],
+];
+
+export function registerPointwiseKernels(): void {
+  for (const [name, kernelFunc] of KERNELS) if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+}
+
+export function unregisterPointwiseKernels(): void {
+  for (const [name] of KERNELS) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+}
+
+/** Whether activations.ts should use these kernels now (wasm active and registered). */
+export function pointwiseActive(): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel('DiffttsMish', 'wasm') !== undefined;
+}
+
+/** Whether the GroupNorm kernels take these operands (float32, C a multiple of 4, mask [B, 1, W, 1]). */
+export function groupNormFits(x: tf.Tensor4D, mask: tf.Tensor): boolean {
+  const [b, , w, c] = x.shape;
+  const m = mask.shape;
+  return x.dtype === 'float32' && mask.dtype === 'float32' && c % 4 === 0 && m.length === 4 && m[0] === b && m[1] === 1 && m[2] === w && m[3] === 1;
+}
