@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { registerFastWasmKernels } from '../kernels/register.js';
+import { gemmUsesFma } from '../kernels/gemm.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -49,12 +50,15 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
 }
 
 /**
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (every conv weight gradient) and slow
- * Conv2DBackpropInput / flagged BatchMatMul; src/kernels supplies them as wasm kernels, registered
- * here so every entry point (training, synthesis, evaluation, library use) trains the same way.
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (every conv weight gradient), slow
+ * Conv2DBackpropInput / flagged BatchMatMul, and XNNPACK GEMMs at 25–30 GFLOP/s here; src/kernels
+ * supplies its own SIMD GEMM-based kernels (and Mish/GroupNorm), registered here so every entry
+ * point (training, synthesis, evaluation, library use) runs the same way.
  * DIFFTTS_WASM_KERNELS=off keeps tfjs's own (for A/B comparisons; training then fails on convs).
  */
-const WASM_NOTE = 'difftts kernels registered on wasm: Conv2DBackpropFilter (missing in tfjs-backend-wasm), faster Conv2DBackpropInput and BatchMatMul (src/kernels)';
+function wasmNote(): string {
+  return `difftts kernels registered on wasm: Conv2D, Conv2DBackpropFilter (missing in tfjs-backend-wasm), Conv2DBackpropInput, BatchMatMul on difftts's SIMD GEMM (${gemmUsesFma() ? 'relaxed-SIMD FMA' : 'mul+add: relaxed SIMD unavailable or DIFFTTS_WASM_FMA=off'}), Mish, GroupNorm (src/kernels)`;
+}
 
 async function tryWasm(): Promise<string | null> {
   try {
@@ -118,7 +122,7 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
 }
 
 function notesFor(name: BackendName): string[] {
-  return name === 'wasm' && process.env.DIFFTTS_WASM_KERNELS !== 'off' ? [WASM_NOTE] : [];
+  return name === 'wasm' && process.env.DIFFTTS_WASM_KERNELS !== 'off' ? [wasmNote()] : [];
 }
 
 /** The backend chosen by initBackend, or null before it ran. */
