@@ -14,7 +14,7 @@
  * All shapes NHWC / [kh, kw, cin, cout] float32 in the wasm heap; geometry as conv.ts's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { byteOffset, gemmOf, gemmPacked, packB, releasePacked, scratch, type PackedB } from './gemm.js';
+import { byteOffset, gemmOf, gemmPacked, matmulInto, packB, releasePacked, scratch, type PackedB } from './gemm.js';
 import { is1x1, type ConvGeometry } from './conv.js';
 import type { WasmBackend } from './wasm-backend.js';
 
@@ -119,6 +119,11 @@ export function convBackpropFilterHeap(be: WasmBackend, x: tf.TensorInfo, dy: tf
   be.wasm.HEAPF32.fill(0, oOff >>> 2, (oOff >>> 2) + kh * kw * cin * cout);
   const pixels = b * outH * outW;
   if (pixels === 0 || out.shape.some((d) => d === 0)) return out;
+  if (is1x1(g)) {
+    // dW [cin, cout] = xᵀ·dy over all pixels: one product
+    matmulInto(be, { off: byteOffset(be, x), s0: 4, s1: cin * 4 }, { off: byteOffset(be, dy), s0: cout * 4, s1: 4 }, cin, pixels, cout, oOff);
+    return out;
+  }
   const bp = packB(be, { off: byteOffset(be, dy), s0: cout * 4, s1: 4 }, pixels, cout);
   const src = tapRows(be, x, g);
   const gemm = gemmOf(be).gemm;

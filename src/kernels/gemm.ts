@@ -99,11 +99,15 @@ export function releasePacked(be: WasmBackend, p: PackedB): void {
 
 /**
  * Inner-dimension block such that one block of packed B (all panels) stays in L2 (~1 MB here)
- * while every row pair of A streams past it.
+ * while every row pair of A streams past it — and, when A is stored column-major (a transposed
+ * operand: each k step of a row pair touches a new cache line for 8 useful bytes), so that A's
+ * block stays there too for the next row pairs.
  */
-function kBlock(n: number): number {
+function kBlock(a: Strided, m: number, n: number): number {
   const budgetFloats = 128 * 1024; // 512 KB
-  return Math.max(64, Math.floor(budgetFloats / (Math.ceil(n / PANEL) * PANEL)));
+  const bBlock = Math.floor(budgetFloats / (Math.ceil(n / PANEL) * PANEL));
+  const aBlock = a.s0 < a.s1 ? Math.floor(budgetFloats / m) : Infinity;
+  return Math.max(64, Math.min(bBlock, aBlock));
 }
 
 /**
@@ -118,7 +122,7 @@ export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, 
     return;
   }
   const g = gemmOf(be);
-  const kc = kBlock(n);
+  const kc = kBlock(a, m, n);
   const panelBytes = k * PANEL * 4;
   for (let k0 = 0; k0 < k; k0 += kc) {
     const len = Math.min(kc, k - k0);
@@ -126,8 +130,24 @@ export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, 
   }
 }
 
-/** C [m, n] = A(m, k) · B(k, n) for strided A and B, C row-major at byte offset `c`. */
+/**
+ * C [m, n] = A(m, k) · B(k, n) for strided A and B, C row-major at byte offset `c`.
+ * Packing B costs a pass over k·n floats; when A is much the smaller operand (weight gradients
+ * Aᵀ·dC with a wide dC: k·n = 40960·384 vs k·m = 40960·32) it computes Cᵀ = Bᵀ·Aᵀ instead, packing
+ * A, and transposes the small [n, m] result into place.
+ */
 export function matmulInto(be: WasmBackend, a: Strided, b: Strided, m: number, k: number, n: number, c: number): void {
+  if (k * m + m * n < k * n) {
+    const t = scratch(be, m * n);
+    const tOff = byteOffset(be, t);
+    const ap = packB(be, { off: a.off, s0: a.s1, s1: a.s0 }, k, m);
+    gemmPacked(be, { off: b.off, s0: b.s1, s1: b.s0 }, ap, n, tOff, m * 4);
+    releasePacked(be, ap);
+    const heap = be.wasm.HEAPF32, src = tOff >>> 2, dst = c >>> 2;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) heap[dst + i * n + j] = heap[src + j * m + i]!;
+    be.disposeData(t.dataId);
+    return;
+  }
   const bp = packB(be, b, k, n);
   try {
     gemmPacked(be, a, bp, m, c, n * 4);

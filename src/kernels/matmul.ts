@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
-import { byteOffset, gemmPacked, packB, releasePacked, type Strided } from './gemm.js';
+import { byteOffset, gemmPacked, matmulInto, packB, releasePacked, type Strided } from './gemm.js';
 
 let original: tf.KernelConfig | undefined;
 
@@ -37,17 +37,15 @@ function batchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   // A stored [m, k] (or [k, m] when tA), B stored [k, n] (or [n, k] when tB), row-major per entry.
   const aAt = (i: number): Strided => ({ off: aOff + (batchA > 1 ? i : 0) * m * k * 4, s0: tA ? 4 : k * 4, s1: tA ? m * 4 : 4 });
   const bAt = (i: number): Strided => ({ off: bOff + (batchB > 1 ? i : 0) * k * n * 4, s0: tB ? 4 : n * 4, s1: tB ? k * 4 : 4 });
-  if (batchB === 1) {
+  if (batch === 1) {
+    matmulInto(be, aAt(0), bAt(0), m, k, n, oOff);
+  } else if (batchB === 1) {
     const bp = packB(be, bAt(0), k, n);
     if (!tA && batchA > 1) gemmPacked(be, aAt(0), bp, batchA * m, oOff, n * 4);
     else for (let i = 0; i < batch; i++) gemmPacked(be, aAt(i), bp, m, oOff + i * m * n * 4, n * 4);
     releasePacked(be, bp);
   } else {
-    for (let i = 0; i < batch; i++) {
-      const bp = packB(be, bAt(i), k, n);
-      gemmPacked(be, aAt(i), bp, m, oOff + i * m * n * 4, n * 4);
-      releasePacked(be, bp);
-    }
+    for (let i = 0; i < batch; i++) matmulInto(be, aAt(i), bAt(i), m, k, n, oOff + i * m * n * 4);
   }
   return out;
 }
