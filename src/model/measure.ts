@@ -11,12 +11,6 @@ import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from './index.js
 
 const [cfgName = 'tiny', backend = 'wasm', stepsArg = '3', framesArg = '200'] = process.argv.slice(2);
 await initBackend(backend);
-if (process.env.FAST_KERNELS && tf.getBackend() === 'wasm') {
-  // what the training task does: src/kernels' registered wasm kernels instead of ops.ts's replacements
-  const { registerFastWasmKernels } = await import('../kernels/register.js');
-  registerFastWasmKernels();
-  console.log('registered src/kernels fast wasm kernels');
-}
 const N_SYMBOLS = 109; // symbolCount() of the default text config
 for (const [name, cfg] of Object.entries(MODEL_CONFIGS)) {
   const m = GradTTS.create(cfg, N_SYMBOLS, 1);
