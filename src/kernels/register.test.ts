@@ -95,3 +95,30 @@ test('registering before the wasm backend is initialised still works (original s
   // d/dx of sum(conv 3×3 of ones, 'same') = number of output windows covering each pixel
   assert.deepEqual(g, [4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4]);
 });
+
+test('Identity shares data on wasm: a clone outlives its source, values intact, nothing leaks', async () => {
+  registerFastWasmKernels();
+  try {
+    await assertNoLeak(async () => {
+      const x = tf.tensor1d([1, 2, 3, 4, 5]);
+      const y = tf.clone(x);
+      x.dispose();
+      assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5]);
+      const z = tf.add(y, 1);
+      y.dispose();
+      assert.deepEqual(Array.from(z.dataSync()), [2, 3, 4, 5, 6]);
+      z.dispose();
+    });
+    // a variable assigned from a clone keeps its value when the clone's source goes away
+    const v = tf.variable(tf.zeros([3]));
+    const src = tf.tensor1d([7, 8, 9]);
+    const c = tf.clone(src);
+    v.assign(c);
+    c.dispose();
+    src.dispose();
+    assert.deepEqual(Array.from(v.dataSync()), [7, 8, 9]);
+    v.dispose();
+  } finally {
+    unregisterFastWasmKernels();
+  }
+});
