@@ -21,7 +21,7 @@ import { byteOffset, scratch } from './gemm.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 type Fn = (...args: number[]) => void;
-interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; affine: Fn; affineMasked: Fn }
+interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; colSum: Fn; affine: Fn; affineMasked: Fn }
 
 let compiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, Pointwise>();
@@ -32,7 +32,7 @@ function kernelsOf(be: WasmBackend): Pointwise {
   if (!k) {
     compiled ??= new WebAssembly.Module(pointwiseModuleBytes());
     const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Pointwise;
-    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, affine: ex.affine, affineMasked: ex.affineMasked };
+    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, colSum: ex.colSum, affine: ex.affine, affineMasked: ex.affineMasked };
     instances.set(memory, k);
   }
   return k;
@@ -202,6 +202,25 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   }
   be.disposeData(uvt.dataId);
   return [dx, dgamma, dbeta];
+}
+
+/**
+ * Σ over the leading `rows` of x viewed as [rows, c] (c a multiple of 4): blocks of 256 rows in
+ * float32, blocks added in float64. Written into `out` ([c] floats at its data).
+ */
+export function sumLeadingRows(be: WasmBackend, x: tf.TensorInfo, rows: number, c: number, out: tf.TensorInfo): void {
+  const k = kernelsOf(be);
+  const acc = scratch(be, c);
+  const a0 = byteOffset(be, acc), x0 = byteOffset(be, x);
+  const total = new Float64Array(c);
+  for (let r = 0; r < rows; r += 256) {
+    be.wasm.HEAPF32.fill(0, a0 >>> 2, (a0 >>> 2) + c);
+    k.colSum(x0 + r * c * 4, a0, Math.min(256, rows - r), c);
+    const heap = be.wasm.HEAPF32;
+    for (let ch = 0; ch < c; ch++) total[ch] += heap[(a0 >>> 2) + ch]!;
+  }
+  be.disposeData(acc.dataId);
+  fill(be, out, total);
 }
 
 const KERNELS: [string, (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[]][] = [

@@ -122,3 +122,36 @@ test('Identity shares data on wasm: a clone outlives its source, values intact, 
     unregisterFastWasmKernels();
   }
 });
+
+test('Sum over leading axes (bias gradients) equals the cpu backend; other reductions fall back', async () => {
+  const x = rng.normals(3 * 5 * 7 * 8);
+  const cases: [number[], number | number[], boolean][] = [
+    [[3, 5, 7, 8], [0, 1, 2], false], // conv bias gradient
+    [[3, 5, 7, 8], [2, 0, 1], true], // unsorted, keepDims
+    [[3 * 5 * 7, 8], 0, false], // linear bias gradient
+    [[3 * 5, 7 * 8], [-2], false], // negative axis; 56 columns
+    [[3, 5, 7, 8], [1, 2], false], // not leading: tfjs's own
+    [[3 * 5 * 7 * 8 / 6, 6], 0, false], // 6 columns (not a multiple of 4): tfjs's own
+  ];
+  for (const [shape, axis, keep] of cases) {
+    const f = () => tf.tidy(() => {
+      const y = tf.sum(tf.tensor(x, shape), axis, keep);
+      return { data: y.dataSync() as Float32Array, shape: y.shape };
+    });
+    const want = await runOn('cpu', f);
+    registerFastWasmKernels();
+    try {
+      const got = await assertNoLeak(() => runOn('wasm', f));
+      assert.deepEqual(got.shape, want.shape, `${shape} ${axis}`);
+      for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4, `${shape} ${axis} [${i}]: ${got.data[i]} vs ${want.data[i]}`);
+    } finally {
+      unregisterFastWasmKernels();
+    }
+  }
+});
+
+async function runOn<T>(backend: string, f: () => T): Promise<T> {
+  const prev = tf.getBackend();
+  await tf.setBackend(backend);
+  try { return f(); } finally { await tf.setBackend(prev); }
+}

@@ -11,6 +11,7 @@
  * - `rowSum(x, m, mu, acc, w, c, sq)`   acc[ch] += Σ_i m[i]·x[i, ch], or with sq ≠ 0
  *                                       Σ_i m[i]·(x[i, ch] − mu[ch])²   (one image row: w pixels)
  * - `rowSums2(a, b, acc1, acc2, w, c)`  acc1[ch] += Σ_i a[i, ch];  acc2[ch] += Σ_i a[i, ch]·b[i, ch]
+ * - `colSum(a, acc, w, c)`              acc[ch] += Σ_i a[i, ch]   (sums over leading axes)
  * - `affine(x, s, t, y, w, c)`          y[i, ch] = x[i, ch]·s[ch] + t[ch]
  * - `affineMasked(dy, x, m, u, v, t, dx, w, c)`  dx[i, ch] = dy·u[ch] + m[i]·(x·v[ch] + t[ch])
  *
@@ -136,6 +137,14 @@ function normFunctions(): FunctionDef[] {
     });
     return { name: 'rowSums2', params: 6, locals: L.types, body };
   })();
+  const colSum = (() => {
+    const { L, body, e } = builder(4);
+    const [A, ACC, W, C] = [0, 1, 2, 3];
+    rowLoop(e, L, W, C, () => undefined, (ch) => {
+      e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(A), op.get(ch), op.add, op.v128Load(0), op.f32x4Add, op.v128Store(0));
+    }, () => e(op.get(A), op.get(C), op.i32(2), op.shl, op.add, op.set(A)));
+    return { name: 'colSum', params: 4, locals: L.types, body };
+  })();
   const affine = (() => {
     const { L, body, e } = builder(6);
     const [X, S, T, Y, W, C] = [0, 1, 2, 3, 4, 5];
@@ -165,7 +174,7 @@ function normFunctions(): FunctionDef[] {
     });
     return { name: 'affineMasked', params: 9, locals: L.types, body };
   })();
-  return [rowSum, rowSums2, affine, affineMasked];
+  return [rowSum, rowSums2, colSum, affine, affineMasked];
 }
 
 export function pointwiseModuleBytes(): Uint8Array<ArrayBuffer> {
