@@ -6,6 +6,9 @@
  *   copy of x: A(ox, ty, tx, ci) = xp[oy·sh + ty, ox·sw + tx, ci], B = the filter [taps·cin, cout].
  * - input gradient, stride 1 (`Conv2DBackpropInput`): the same with dy as input and the filter
  *   flipped and in/out-swapped while it is packed (no Reverse/Transpose kernels).
+ * - input gradient, stride s > 1 (also tf.conv2dTranspose's forward): per output phase (y mod s,
+ *   x mod s) only the filter taps of that phase, one GEMM call per output row writing every s-th
+ *   pixel (ldc = s·cin floats) — the phases interleave in place, no zero-stuffing, no depthToSpace.
  * - filter gradient (`Conv2DBackpropFilter`): per filter row ty, dW[ty] [kw·cin, cout] = Σ over
  *   output pixels of A(tx·cin + ci, pixel) · dy[pixel, co]: for a fixed input row the (tx, ci) pairs
  *   are contiguous floats, so A is x itself with stride 4 along M; output rows are blocked so that
@@ -15,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { byteOffset, gemmOf, gemmPacked, matmulInto, packB, releasePacked, scratch, type PackedB } from './gemm.js';
-import { is1x1, type ConvGeometry } from './conv.js';
+import { is1x1, phaseAxis, type ConvGeometry } from './conv.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 /** x as the taps see it: rows × rowsW pixels per image at byte offset `off` (a padded copy in `buf` if one was needed). */
@@ -78,13 +81,16 @@ export function conv2dHeap(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorInfo, 
 }
 
 /**
- * Conv2DBackpropInput for stride 1: dx = full correlation of dy with the flipped filter. Returns
- * null where that needs negative padding (padding ≥ the filter size), left to the caller's path.
+ * Conv2DBackpropInput: dx = ∂⟨conv(x, f), dy⟩/∂x (= conv2dTranspose(dy, f)). Returns null where
+ * neither path applies (unequal strides; stride 1 with padding ≥ the filter size), left to the
+ * caller's path.
  * @param dy [b, outH, outW, cout]; @param f [kh, kw, cin, cout]; @returns [b, h, w, cin]
  */
 export function convBackpropInputHeap(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | null {
+  if (g.strideH !== g.strideW) return null;
+  if (g.strideH > 1) return stridedBackpropInput(be, dy, f, g);
   const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
-  if (g.strideH !== 1 || g.strideW !== 1 || top < 0 || left < 0) return null;
+  if (top < 0 || left < 0) return null;
   const gT: ConvGeometry = {
     b: g.b, h: g.outH, w: g.outW, cin: g.cout, cout: g.cin, kh: g.kh, kw: g.kw, strideH: 1, strideW: 1,
     padTop: top, padLeft: left, padBottom: g.h + g.kh - 1 - g.outH - top, padRight: g.w + g.kw - 1 - g.outW - left,
@@ -105,6 +111,63 @@ export function convBackpropInputHeap(be: WasmBackend, dy: tf.TensorInfo, f: tf.
   be.disposeData(flipped.dataId);
   convRows(be, dy, bp, gT, byteOffset(be, out));
   releasePacked(be, bp);
+  return out;
+}
+
+/**
+ * Stride-s input gradient by output phases. dx[s·a + rh, s·c + rw] = Σ_{jh, jw, co}
+ * dy[a + dMinH + jh, c + dMinW + jw, co] · f[kIndexH[rh][jh], kIndexW[rw][jw], ci, co] (phaseAxis in
+ * conv.ts): per phase the taps with a filter index form one contiguous range of (jh, jw).
+ */
+function stridedBackpropInput(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const { b, h, w, cin, cout, kh, kw } = g;
+  const s = g.strideH;
+  const ah = phaseAxis(kh, s, g.padTop), aw = phaseAxis(kw, s, g.padLeft);
+  const aH = Math.ceil(h / s), aW = Math.ceil(w / s);
+  const out = be.makeOutput([b, h, w, cin], 'float32');
+  if (out.shape.some((d) => d === 0)) return out;
+  const o = byteOffset(be, out);
+  const taps = (ax: typeof ah, r: number): [number, number] => {
+    const js = ax.kIndex[r]!.map((t, j) => (t >= 0 ? j : -1)).filter((j) => j >= 0);
+    return js.length ? [js[0]!, js[js.length - 1]! - js[0]! + 1] : [0, 0];
+  };
+  // A phase without taps leaves zeros.
+  if ([...Array(s)].some((_, r) => taps(ah, r)[1] === 0 || taps(aw, r)[1] === 0)) be.wasm.HEAPF32.fill(0, o >>> 2, (o >>> 2) + b * h * w * cin);
+  // dy padded so that padded row a + jh holds dy row a + dMinH + jh (and the same for columns).
+  const src = tapRows(be, dy, {
+    b, h: g.outH, w: g.outW, cin: cout, cout: cin, kh: ah.len, kw: aw.len, strideH: 1, strideW: 1,
+    padTop: -ah.dMin, padLeft: -aw.dMin, padBottom: 0, padRight: 0, outH: aH, outW: aW,
+  });
+  const gemm = gemmOf(be).gemm;
+  const pix = cout * 4, rowBytes = src.rowsW * pix;
+  const fd = be.wasm.HEAPF32, fo = byteOffset(be, f) >>> 2;
+  for (let rh = 0; rh < s; rh++) {
+    const [jh0, nh] = taps(ah, rh);
+    for (let rw = 0; rw < s; rw++) {
+      const [jw0, nw] = taps(aw, rw);
+      const rows = Math.ceil((h - rh) / s), cols = Math.ceil((w - rw) / s);
+      if (nh === 0 || nw === 0 || rows <= 0 || cols <= 0) continue;
+      // this phase's filter, rows (jh, jw, co) × columns ci
+      const ph = new Float32Array(nh * nw * cout * cin);
+      for (let jh = 0; jh < nh; jh++) for (let jw = 0; jw < nw; jw++) {
+        const t = (ah.kIndex[rh]![jh0 + jh]! * kw + aw.kIndex[rw]![jw0 + jw]!) * cin * cout;
+        for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) ph[((jh * nw + jw) * cout + co) * cin + ci] = fd[fo + t + ci * cout + co]!;
+      }
+      const tmp = scratch(be, ph.length);
+      be.wasm.HEAPF32.set(ph, byteOffset(be, tmp) >>> 2);
+      const bp = packB(be, { off: byteOffset(be, tmp), s0: cin * 4, s1: 4 }, nh * nw * cout, cin);
+      be.disposeData(tmp.dataId);
+      for (let bi = 0; bi < b; bi++) {
+        for (let a = 0; a < rows; a++) {
+          const aPtr = src.off + ((bi * src.rows + a + jh0) * src.rowsW + jw0) * pix;
+          const cPtr = o + ((bi * h + s * a + rh) * w + rw) * cin * 4;
+          gemm(aPtr, pix, 4, rowBytes, pix, nh, nw, bp.off, nh * nw * cout * 64, cPtr, s * cin * 4, cols, cin, cout, 0);
+        }
+      }
+      releasePacked(be, bp);
+    }
+  }
+  if (src.buf) be.disposeData(src.buf.dataId);
   return out;
 }
 

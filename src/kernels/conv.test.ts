@@ -74,6 +74,9 @@ const convCases: { name: string; x: number[]; k: number; cout: number; stride: 1
   { name: '1×1 s1', x: [3, 5, 7, 6], k: 1, cout: 4, stride: 1, pad: 'same' },
   { name: '1×1 s1 to one channel (final conv)', x: [2, 4, 6, 8], k: 1, cout: 1, stride: 1, pad: 'valid' },
   { name: '4×4 s2 same', x: [2, 8, 6, 3], k: 4, cout: 2, stride: 2, pad: 'same' },
+  { name: '1×1 s2 (dx phases without taps stay zero)', x: [2, 5, 6, 3], k: 1, cout: 4, stride: 2, pad: 'valid' },
+  { name: '3×3 s1 explicit pad 3 ≥ filter (dx by the cropped fallback)', x: [1, 4, 5, 2], k: 3, cout: 3, stride: 1, pad: [3, 3, 3, 3] },
+  { name: '3×3 s2 same, 40 → 24 channels (full + partial panels)', x: [2, 6, 7, 40], k: 3, cout: 24, stride: 2, pad: 'same' },
 ];
 
 for (const c of convCases) {

@@ -1,17 +1,9 @@
 /**
- * Conv geometry (tfjs's rules) and the tf-op-level input gradient of the registered wasm kernels:
- *
- * - input gradient / transposed conv, stride 2: polyphase — one stride-1 conv (the registered
- *   Conv2D, conv-gemm.ts) on the low-resolution grid producing s²·cin channels, then
- *   depthToSpace (no zero-stuffed input);
- * - input gradient, stride 1, where conv-gemm.ts's flipped-filter path does not apply (padding ≥
- *   the filter size): the same correlation with cropping by tf ops;
- * - 1×1 convs: plain 2-D matMuls.
- *
- * The forward conv and both stride-1 gradients run as implicit GEMMs in conv-gemm.ts.
+ * Conv geometry by tfjs's rules, the output-phase decomposition of strided input gradients (used by
+ * conv-gemm.ts), and the one input-gradient case conv-gemm.ts leaves to tf ops (stride 1 with
+ * padding ≥ the filter size: a correlation with cropping).
  */
 import * as tf from '@tensorflow/tfjs';
-import { depthToSpaceCrop } from './depth_to_space.js';
 
 
 /**
@@ -73,7 +65,7 @@ export function is1x1(g: ConvGeometry): boolean {
 }
 
 /** Taps of one spatial axis of a stride-s transposed conv, split into output phases r = y mod s. */
-interface PhaseAxis {
+export interface PhaseAxis {
   /** Offset of the first low-resolution tap relative to the output position's phase index. */
   dMin: number;
   /** Number of low-resolution taps covering every phase. */
@@ -82,7 +74,7 @@ interface PhaseAxis {
   kIndex: number[][];
 }
 
-function phaseAxis(k: number, s: number, pad: number): PhaseAxis {
+export function phaseAxis(k: number, s: number, pad: number): PhaseAxis {
   // dx[s·a + r] = Σ_k dy[a + (r + pad − k)/s] · W[k] over the k with (r + pad − k) divisible by s.
   let dMin = Infinity, dMax = -Infinity;
   for (let r = 0; r < s; r++) {
@@ -102,57 +94,17 @@ function phaseAxis(k: number, s: number, pad: number): PhaseAxis {
 }
 
 /**
- * Builds the polyphase filter P [lenH, lenW, cout, s·s·cin] from W [kh, kw, cin, cout]:
- * P[jh, jw, co, (rh·s + rw)·cin + ci] = W[kIndexH[rh][jh], kIndexW[rw][jw], ci, co] (0 where no tap).
- * Filters are small (≤ 0.6 M values here), so this runs in JS on a downloaded copy.
- */
-function polyphaseFilter(wData: Float32Array, g: ConvGeometry, ah: PhaseAxis, aw: PhaseAxis): tf.Tensor4D {
-  const s = g.strideH, cin = g.cin, cout = g.cout;
-  const outC = s * s * cin;
-  const p = new Float32Array(ah.len * aw.len * cout * outC);
-  for (let jh = 0; jh < ah.len; jh++) for (let jw = 0; jw < aw.len; jw++) {
-    for (let rh = 0; rh < s; rh++) for (let rw = 0; rw < s; rw++) {
-      const th = ah.kIndex[rh]![jh]!, tw = aw.kIndex[rw]![jw]!;
-      if (th < 0 || tw < 0) continue;
-      for (let ci = 0; ci < cin; ci++) {
-        const src = ((th * g.kw + tw) * cin + ci) * cout;
-        const dst = ((jh * aw.len + jw) * cout) * outC + (rh * s + rw) * cin + ci;
-        for (let co = 0; co < cout; co++) p[dst + co * outC] = wData[src + co]!;
-      }
-    }
-  }
-  return tf.tensor4d(p, [ah.len, aw.len, cout, outC]);
-}
-
-/**
- * dx = ∂⟨conv(x, f), dy⟩/∂x for geometry g (equivalently conv2dTranspose(dy, f)).
+ * dx = ∂⟨conv(x, f), dy⟩/∂x for stride 1 where conv-gemm.ts's path does not apply (padding ≥ the
+ * filter size): full correlation with the flipped filter, the excess padding cropped by tf ops.
  * @param dy [b, outH, outW, cout]; @param f [kh, kw, cin, cout]; @returns [b, h, w, cin]
  */
-export function convBackpropInput(dy: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+export function convBackpropInputCropped(dy: tf.Tensor4D, f: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  if (g.strideH !== 1 || g.strideW !== 1) throw new Error('convBackpropInputCropped: stride 1 only');
   return tf.tidy(() => {
-    if (is1x1(g)) {
-      const fT = tf.transpose(tf.reshape(f, [g.cin, g.cout])); // tiny
-      return tf.reshape(tf.matMul(tf.reshape(dy, [-1, g.cout]), fT), [g.b, g.h, g.w, g.cin]);
-    }
-    if (g.strideH === 1 && g.strideW === 1) {
-      // Full correlation with the flipped filter: dx[y] = Σ_i' dy[y + padTop − (kh−1) + i'] · f[kh−1−i'].
-      const flipped = tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-      const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
-      const bottom = g.h + g.kh - 1 - g.outH - top, right = g.w + g.kw - 1 - g.outW - left;
-      return convExplicit(dy, flipped, 1, top, bottom, left, right);
-    }
-    if (g.strideH !== g.strideW) {
-      // Not used by the model; tfjs's own kernel is correct (just slow on wasm).
-      return tf.conv2dTranspose(dy, f, [g.b, g.h, g.w, g.cin], [g.strideH, g.strideW], [[0, 0], [g.padTop, g.padBottom], [g.padLeft, g.padRight], [0, 0]] as never);
-    }
-    const s = g.strideH;
-    const ah = phaseAxis(g.kh, s, g.padTop), aw = phaseAxis(g.kw, s, g.padLeft);
-    const aH = Math.ceil(g.h / s), aW = Math.ceil(g.w / s);
-    const p = polyphaseFilter(f.dataSync() as Float32Array, g, ah, aw);
-    // Low-res taps a + dMin + j for a in [0, aH), j in [0, len): pad (or crop) dy to exactly that range.
-    const z = convExplicit(dy, p, 1,
-      -ah.dMin, aH - 1 + ah.dMin + ah.len - 1 - (g.outH - 1),
-      -aw.dMin, aW - 1 + aw.dMin + aw.len - 1 - (g.outW - 1));
-    return depthToSpaceCrop(z, s, g.h, g.w);
+    // dx[y] = Σ_i' dy[y + padTop − (kh−1) + i'] · f[kh−1−i']
+    const flipped = tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
+    const bottom = g.h + g.kh - 1 - g.outH - top, right = g.w + g.kw - 1 - g.outW - left;
+    return convExplicit(dy, flipped, 1, top, bottom, left, right);
   });
 }

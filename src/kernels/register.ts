@@ -6,7 +6,8 @@
  * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row;
  * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): implicit GEMM over output rows;
  * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter implicit GEMM (stride 1) or
- *   polyphase conv + depthToSpace (stride 2). It is also tf.conv2dTranspose's forward.
+ *   one GEMM per output phase writing interleaved rows (stride 2). It is also tf.conv2dTranspose's
+ *   forward.
  * - `BatchMatMul` (fast only for one 2-D product without transpose flags): see matmul.ts. Every
  *   matMul gradient uses the flags.
  * - difftts's own Mish / masked GroupNorm kernels (pointwise.ts), which activations.ts then uses;
@@ -19,7 +20,7 @@
  * tfjs's original kernel (input grad) or throw as before (filter grad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBackpropInput, convGeometry, type ConvGeometry } from './conv.js';
+import { convBackpropInputCropped, convGeometry, type ConvGeometry } from './conv.js';
 import { conv2dHeap, convBackpropFilterHeap, convBackpropInputHeap } from './conv-gemm.js';
 import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
@@ -79,7 +80,7 @@ export function registerFastWasmKernels(): void {
     const dy = asTensor4D(args.inputs.dy!);
     const filter = asTensor4D(args.inputs.filter!);
     const g = geometryOf(a.inputShape!, filter.shape, a);
-    return convBackpropInputHeap(args.backend as unknown as WasmBackend, dy, filter, g) ?? convBackpropInput(dy, filter, g);
+    return convBackpropInputHeap(args.backend as unknown as WasmBackend, dy, filter, g) ?? convBackpropInputCropped(dy, filter, g);
   }));
   // tfjs-core clones every tensor it saves for a gradient through Identity, which wasm implements
   // as a copy (~1 ms per 1.3 M floats; ~860 copies per decoder training step). tfjs tensors are
