@@ -85,6 +85,9 @@ export const op = {
   f32x4Div: simd(0xe7),
   f32x4Min: simd(0xe8),
   f32x4Max: simd(0xe9),
+  /** Pseudo-min/max: b < a ? b : a / a < b ? b : a (one x86 instruction; min/max need NaN fix-ups). */
+  f32x4Pmin: simd(0xea),
+  f32x4Pmax: simd(0xeb),
   f32x4Nearest: simd(0x6a),
   /** Four f32 lanes from numbers. */
   f32x4Const: (a: number, b = a, c = a, d = a) => {

@@ -39,10 +39,11 @@ const advance = (e: Emit, ptr: number, bytes: number) => e(op.get(ptr), op.i32(b
 /** Leaves eˣ of the v128 in local `x` on the stack (x clamped to [−87, 88]); `t` is scratch. */
 function exp4(e: Emit, x: number, t: number, k: number): void {
   const LN2 = Math.LN2;
-  // t = clamp(x)·log₂e; k = round(t); t = (t − k)·ln 2
-  e(op.get(x), op.f32x4Const(88), op.f32x4Min, op.f32x4Const(-87), op.f32x4Max, op.f32x4Const(Math.LOG2E), op.f32x4Mul, op.set(t));
-  e(op.get(t), op.f32x4Nearest, op.set(k));
-  e(op.get(t), op.get(k), op.f32x4Sub, op.f32x4Const(LN2), op.f32x4Mul, op.set(t));
+  // t = clamp(x)·log₂e (pmin/pmax: one instruction each, min/max need NaN fix-ups); k = round(t); t = (t − k)·ln 2
+  e(op.get(x), op.f32x4Const(88), op.f32x4Pmin, op.f32x4Const(-87), op.f32x4Pmax, op.f32x4Const(Math.LOG2E), op.f32x4Mul, op.set(t));
+  // k = round(t) by adding 1.5·2²³ (the float then holds k in its low mantissa bits)
+  e(op.get(t), op.f32x4Const(12582912), op.f32x4Add, op.set(k));
+  e(op.get(t), op.get(k), op.f32x4Const(12582912), op.f32x4Sub, op.f32x4Sub, op.f32x4Const(LN2), op.f32x4Mul, op.set(t));
   // Horner: Σ_{j≤7} t^j / j!
   let fact = 5040;
   e(op.f32x4Const(1 / fact));
@@ -50,8 +51,8 @@ function exp4(e: Emit, x: number, t: number, k: number): void {
     fact = j === 0 ? 1 : fact / (j + 1);
     e(op.get(t), op.f32x4Mul, op.f32x4Const(1 / fact), op.f32x4Add);
   }
-  // × 2^k: (k + 127) << 23 as float bits
-  e(op.get(k), op.i32x4TruncSatF32x4S, op.i32x4Const(127), op.i32x4Add, op.i32(23), op.i32x4Shl, op.f32x4Mul);
+  // × 2^k: (k + 127) << 23 as float bits; k's float bits are 1.5·2²³'s plus k, whose high part the shift drops
+  e(op.get(k), op.i32x4Const(127), op.i32x4Add, op.i32(23), op.i32x4Shl, op.f32x4Mul);
 }
 
 function mishFunctions(): FunctionDef[] {
