@@ -12,6 +12,9 @@
  *   DiffttsMish {x} → y;  DiffttsMishGrad {x, dy} → dx                                 (any shape)
  *   DiffttsGroupNorm {x, mask, gamma, beta} {groups, eps} → [y, mean [B, C], rstd [B, C]]
  *   DiffttsGroupNormGrad {dy, x, mask, mean, rstd, gamma} {groups} → [dx, dgamma [C], dbeta [C]]
+ *   DiffttsGroupNormMishMask {x, mask, gamma, beta, convBias?, bias?, residual?} {groups, eps} → y
+ *     y = (Mish(GroupNorm(x + convBias)) + bias)·mask + residual, forward only (norm-mish.ts);
+ *     convBias [C], bias [B, C], residual like x
  * mean/rstd are the group statistics repeated per channel. Sums are accumulated per image row in
  * float32, rows in float64.
  */
@@ -21,7 +24,7 @@ import { byteOffset, scratch } from './gemm.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 type Fn = (...args: number[]) => void;
-interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; colSum: Fn; affine: Fn; affineMasked: Fn }
+interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; colSum: Fn; affine: Fn; affineMasked: Fn; normMish: Fn }
 
 let compiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, Pointwise>();
@@ -32,7 +35,7 @@ function kernelsOf(be: WasmBackend): Pointwise {
   if (!k) {
     compiled ??= new WebAssembly.Module(pointwiseModuleBytes());
     const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Pointwise;
-    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, colSum: ex.colSum, affine: ex.affine, affineMasked: ex.affineMasked };
+    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, colSum: ex.colSum, affine: ex.affine, affineMasked: ex.affineMasked, normMish: ex.normMish };
     instances.set(memory, k);
   }
   return k;
@@ -223,11 +226,52 @@ export function sumLeadingRows(be: WasmBackend, x: tf.TensorInfo, rows: number, 
   fill(be, out, total);
 }
 
+function groupNormMishKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const be = backend as unknown as WasmBackend;
+  const { x, mask, gamma, beta, convBias, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { groups, eps } = attrs as unknown as { groups: number; eps: number };
+  const [b, h, w, c] = x!.shape as [number, number, number, number];
+  const cg = c / groups;
+  const k = kernelsOf(be);
+  const y = be.makeOutput(x!.shape, 'float32');
+  const st = scratch(be, 3 * b * c + c); // scale rows, shift rows, centring rows, a zero bias row
+  const xo = byteOffset(be, x!), mo = byteOffset(be, mask!), so = byteOffset(be, st);
+  const read = (t: tf.TensorInfo | undefined, n: number) => (t ? Float64Array.from(be.wasm.HEAPF32.subarray(byteOffset(be, t) >>> 2, (byteOffset(be, t) >>> 2) + n)) : new Float64Array(n));
+  const cb = read(convBias, c), g = read(gamma, c), bt = read(beta, c);
+  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, cg);
+  // group means of x + cb: Σ m·(x + cb) = Σ m·x + cb·(valid pixels)
+  const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
+  const mu = groupMean(sx!.map((v, i) => v + (cb[i % c]! * count[Math.floor(i / c)]!) / cg), b, c, groups, count);
+  // centred sums of squares: x − (μ − cb) = (x + cb) − μ
+  fill(be, st, mu.map((v, i) => v - cb[i % c]!), 2 * b * c);
+  const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, so + (2 * b + bi) * c * 4, acc!, w, c, 1));
+  const variance = groupMean(sd!, b, c, groups, count);
+  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
+  for (let i = 0; i < b * c; i++) {
+    scale[i] = g[i % c]! / Math.sqrt(variance[i]! + eps);
+    shift[i] = bt[i % c]! + (cb[i % c]! - mu[i]!) * scale[i]!;
+  }
+  fill(be, st, scale);
+  fill(be, st, shift, b * c);
+  fill(be, st, new Float64Array(c), 3 * b * c);
+  const yo = byteOffset(be, y), bo = bias ? byteOffset(be, bias) : 0, ro = residual ? byteOffset(be, residual) : 0;
+  for (let bi = 0; bi < b; bi++) {
+    const biasRow = bias ? bo + bi * c * 4 : so + 3 * b * c * 4;
+    for (let yy = 0; yy < h; yy++) {
+      const row = (bi * h + yy) * w * c * 4;
+      k.normMish(xo + row, so + bi * c * 4, so + (b + bi) * c * 4, biasRow, mo + bi * w * 4, ro + row, yo + row, w, c, residual ? 1 : 0);
+    }
+  }
+  be.disposeData(st.dataId);
+  return y;
+}
+
 const KERNELS: [string, (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[]][] = [
   ['DiffttsMish', mishKernel],
   ['DiffttsMishGrad', mishGradKernel],
   ['DiffttsGroupNorm', groupNormKernel],
   ['DiffttsGroupNormGrad', groupNormGradKernel],
+  ['DiffttsGroupNormMishMask', groupNormMishKernel],
 ];
 
 export function registerPointwiseKernels(): void {

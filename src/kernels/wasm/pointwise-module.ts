@@ -14,6 +14,9 @@
  * - `colSum(a, acc, w, c)`              acc[ch] += Σ_i a[i, ch]   (sums over leading axes)
  * - `affine(x, s, t, y, w, c)`          y[i, ch] = x[i, ch]·s[ch] + t[ch]
  * - `affineMasked(dy, x, m, u, v, t, dx, w, c)`  dx[i, ch] = dy·u[ch] + m[i]·(x·v[ch] + t[ch])
+ * - `normMish(x, s, t, bias, m, res, y, w, c, hasRes)`  y[i, ch] = (mish(x·s[ch] + t[ch]) + bias[ch])·m[i]
+ *                                       (+ res[i, ch] when hasRes ≠ 0): GroupNorm's affine, Mish, the
+ *                                       time embedding, the mask and a resnet's residual in one pass
  *
  * eˣ: 2^k·2^f with k = round(x·log₂e), f ∈ [−½, ½], 2^f by its degree-7 Taylor polynomial in f·ln 2
  * (relative error < 1e-8 before rounding), 2^k built in the exponent bits.
@@ -175,7 +178,28 @@ function normFunctions(): FunctionDef[] {
     });
     return { name: 'affineMasked', params: 9, locals: L.types, body };
   })();
-  return [rowSum, rowSums2, colSum, affine, affineMasked];
+  const normMish = (() => {
+    const { L, body, e } = builder(10);
+    const [X, S, T, BIAS, M, RES, Y, W, C, HASRES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const mv = L.v128(), v = L.v128(), t = L.v128(), k = L.v128(), n = L.v128();
+    rowLoop(e, L, W, C, () => e(op.get(M), op.load32Splat(0), op.set(mv)), (ch) => {
+      const at = (base: number) => [...op.get(base), ...op.get(ch), ...op.add];
+      // v = x·s + t; n = eᵛ
+      e(at(X), op.v128Load(0), at(S), op.v128Load(0), op.f32x4Mul, at(T), op.v128Load(0), op.f32x4Add, op.set(v));
+      exp4(e, v, t, k);
+      e(op.set(n));
+      // y = (v − v·2/(n(n + 2) + 2) + bias)·m
+      e(op.get(v), op.get(v), op.f32x4Const(2), op.get(n), op.get(n), op.f32x4Const(2), op.f32x4Add, op.f32x4Mul, op.f32x4Const(2), op.f32x4Add, op.f32x4Div, op.f32x4Mul, op.f32x4Sub);
+      e(at(BIAS), op.v128Load(0), op.f32x4Add, op.get(mv), op.f32x4Mul, op.set(v));
+      e(op.get(HASRES), op.if, op.get(v), at(RES), op.v128Load(0), op.f32x4Add, op.set(v), op.end);
+      e(at(Y), op.get(v), op.v128Store(0));
+    }, () => {
+      for (const p of [X, Y, RES]) e(op.get(p), op.get(C), op.i32(2), op.shl, op.add, op.set(p));
+      advance(e, M, 4);
+    });
+    return { name: 'normMish', params: 10, locals: L.types, body };
+  })();
+  return [rowSum, rowSums2, colSum, affine, affineMasked, normMish];
 }
 
 export function pointwiseModuleBytes(): Uint8Array<ArrayBuffer> {
