@@ -19,7 +19,7 @@ import type { Ctx } from './layers.js';
 import { batchMatMul } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
-import { scoreUNet } from './unet.js';
+import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet, type ScorePrior } from './unet.js';
 
 /** Unpadded utterances: ids[i] (token ids) and mels[i] ([nFeats, frames], natural-log mel). */
 export interface Batch {
@@ -266,22 +266,29 @@ export class GradTTS {
     const [, f, w] = muY.shape;
     const cfg = this.cfg;
     const ctx = this.ctx(false, null);
-    let x = tf.tidy(() => tf.mul(tf.add(muY, tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature)), mask) as tf.Tensor3D);
+    // what the U-Net computes from μ and the mask alone, once for all steps
+    let prior: ScorePrior | null = null;
+    let x: tf.Tensor3D | null = null;
     try {
+      prior = keptScorePrior(ctx, cfg, muY, mask, true);
+      const pr: ScorePrior = prior;
+      x = tf.tidy(() => tf.mul(tf.add(muY, tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature)), mask) as tf.Tensor3D);
       const h = 1 / opts.steps;
       for (let i = 0; i < opts.steps; i++) {
         const t = 1 - (i + 0.5) * h;
+        const xi: tf.Tensor3D = x;
         const next = tf.tidy(() => {
-          const score = scoreUNet(ctx, cfg, x, muY, mask, tf.tensor1d([t]));
+          const score = scoreFromPrior(ctx, cfg, pr, xi, tf.tensor1d([t]));
           const noise = opts.stochastic ? (tf.tensor3d(opts.rng.normals(f * w), [1, f, w]) as tf.Tensor3D) : null;
-          return reverseStep(x, muY, score, mask, t, h, cfg.beta0, cfg.beta1, noise);
+          return reverseStep(xi, muY, score, mask, t, h, cfg.beta0, cfg.beta1, noise);
         });
         x.dispose();
         x = next;
       }
       return this.toMel(x, frames);
     } finally {
-      x.dispose();
+      x?.dispose();
+      if (prior) disposeScorePrior(prior);
       muY.dispose();
       mask.dispose();
     }

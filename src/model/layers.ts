@@ -35,12 +35,18 @@ export function conv1dLayer(ctx: Ctx, name: string, x: tf.Tensor3D, cout: number
   return tf.add(conv1d(x, w, 1, 'same'), b);
 }
 
+/** A conv2d layer's weights: `${name}.w` [k, k, Cin, Cout] and `${name}.b` [Cout]. */
+export function conv2dParams(ctx: Ctx, name: string, cin: number, cout: number, k: number): { w: tf.Variable<tf.Rank.R4>; b: tf.Variable<tf.Rank.R1> } {
+  const init = { kind: 'uniform', fanIn: cin * k * k } as const;
+  return { w: ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], init), b: ctx.ps.get<tf.Rank.R1>(`${name}.b`, [cout], init) };
+}
+
 /** Conv2d layer: x [B, H, W, Cin] → [B, H', W', Cout]. */
 export function conv2dLayer(ctx: Ctx, name: string, x: tf.Tensor4D, cout: number, k: number, stride = 1, pad: Pad = 'same', bias = true): tf.Tensor4D {
   const cin = x.shape[3];
-  const w = ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], { kind: 'uniform', fanIn: cin * k * k });
-  const y = conv2d(x, w, stride, pad);
-  return bias ? tf.add(y, ctx.ps.get(`${name}.b`, [cout], { kind: 'uniform', fanIn: cin * k * k })) : y;
+  if (!bias) return conv2d(x, ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], { kind: 'uniform', fanIn: cin * k * k }), stride, pad);
+  const p = conv2dParams(ctx, name, cin, cout, k);
+  return tf.add(conv2d(x, p.w, stride, pad), p.b);
 }
 
 /** LayerNorm over the last (channel) axis with learned gain/bias, eps 1e-4 (as Grad-TTS). */
@@ -61,10 +67,16 @@ export function layerNorm(ctx: Ctx, name: string, x: tf.Tensor, eps = 1e-4): tf.
  * src/kernels/activations.ts's (closed-form backward instead of autodiff through ~15 ops).
  */
 export function groupNorm(ctx: Ctx, name: string, x: tf.Tensor4D, mask: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
-  const c = x.shape[3];
-  const g = ctx.ps.get<tf.Rank.R1>(`${name}.g`, [c], { kind: 'const', value: 1 });
-  const beta = ctx.ps.get<tf.Rank.R1>(`${name}.b`, [c], { kind: 'const', value: 0 });
-  return fastGroupNorm(x, mask, g, beta, groups, eps);
+  const { g, b } = groupNormParams(ctx, name, x.shape[3]);
+  return fastGroupNorm(x, mask, g, b, groups, eps);
+}
+
+/** A GroupNorm's gain `${name}.g` (init 1) and bias `${name}.b` (init 0), [C] each. */
+export function groupNormParams(ctx: Ctx, name: string, c: number): { g: tf.Variable<tf.Rank.R1>; b: tf.Variable<tf.Rank.R1> } {
+  return {
+    g: ctx.ps.get<tf.Rank.R1>(`${name}.g`, [c], { kind: 'const', value: 1 }),
+    b: ctx.ps.get<tf.Rank.R1>(`${name}.b`, [c], { kind: 'const', value: 0 }),
+  };
 }
 
 /** Mish(x) = x·tanh(softplus(x)) (Misra 2019), as src/kernels/activations.ts's one-exp form. */
