@@ -170,3 +170,18 @@ test('groupNormMishMask: large |GroupNorm output| (exp overflow and underflow) s
   assert.ok(maxErr(got, want) < 1e-5, `${maxErr(got, want)}: ${got} vs ${want}`);
 });
 
+
+test('huge values at padded frames (x² overflows) give no NaN: pointwise GroupNorm and the fused op, as the tfjs ops', () => {
+  const [bs, h, w, c] = [1, 3, 6, 8];
+  const xd = rng.normals(bs * h * w * c);
+  for (let i = 0; i < xd.length; i++) if (Math.floor(i / c) % w >= 4) xd[i] = 7e24; // frames 4, 5 padded
+  const md = Float32Array.from([1, 1, 1, 1, 0, 0]);
+  const run = () => tf.tidy(() => {
+    const x = tf.tensor4d(xd, [bs, h, w, c]), m = tf.tensor4d(md, [bs, 1, w, 1]), g = tf.ones([c]) as tf.Tensor1D, b = tf.zeros([c]) as tf.Tensor1D;
+    return [groupNorm(x, m, g, b, 2), groupNormMishMask(x, m, g, b, 2, 1e-5)].map((t) => Array.from(t.dataSync()));
+  });
+  const [gn, fused] = run();
+  for (const [name, v] of [['groupNorm', gn!], ['groupNormMishMask', fused!]] as const) assert.ok(v.every((e) => !Number.isNaN(e)), `${name} gave NaN`);
+  // valid frames: the statistics ignore the padded ones entirely
+  for (let i = 0; i < fused!.length; i++) if (Math.floor(i / c) % w < 4) assert.ok(Math.abs(fused![i]!) < 10, `${fused![i]}`);
+});

@@ -9,7 +9,7 @@
  * - `mishGrad(x, dy, dx, v)` dx = dy·((1 − q) + x·p·(p + q)), p = 2/(n + 2 + 2/n)
  *     (x clamped to [−87, 88] inside the exp: n stays finite and normal; at 88, n(n + 2) = ∞ → q = 0)
  * - `rowSum(x, m, mu, acc, w, c, sq)`   acc[ch] += Σ_i m[i]·x[i, ch], or with sq ≠ 0
- *                                       Σ_i m[i]·(x[i, ch] − mu[ch])²   (one image row: w pixels)
+ *                                       Σ_i (m[i]·(x[i, ch] − mu[ch]))²   (one image row: w pixels)
  * - `rowSums2(a, b, acc1, acc2, w, c)`  acc1[ch] += Σ_i a[i, ch];  acc2[ch] += Σ_i a[i, ch]·b[i, ch]
  * - `colSum(a, acc, w, c)`              acc[ch] += Σ_i a[i, ch]   (sums over leading axes)
  * - `affine(x, s, t, y, w, c)`          y[i, ch] = x[i, ch]·s[ch] + t[ch]
@@ -119,8 +119,11 @@ function normFunctions(): FunctionDef[] {
     const mv = L.v128(), v = L.v128();
     rowLoop(e, L, W, C, () => e(op.get(M), op.load32Splat(0), op.set(mv)), (ch) => {
       e(op.get(X), op.get(ch), op.add, op.v128Load(0), op.set(v));
-      e(op.get(SQ), op.if, op.get(v), op.get(MU), op.get(ch), op.add, op.v128Load(0), op.f32x4Sub, op.set(v), op.get(v), op.get(v), op.f32x4Mul, op.set(v), op.end);
-      e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(v), op.get(mv), op.f32x4Mul, op.f32x4Add, op.v128Store(0));
+      // mask before squaring: a huge value at a padded pixel must give 0, not 0·∞ = NaN
+      e(op.get(SQ), op.if, op.get(v), op.get(MU), op.get(ch), op.add, op.v128Load(0), op.f32x4Sub, op.set(v), op.end);
+      e(op.get(v), op.get(mv), op.f32x4Mul, op.set(v));
+      e(op.get(SQ), op.if, op.get(v), op.get(v), op.f32x4Mul, op.set(v), op.end);
+      e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(v), op.f32x4Add, op.v128Store(0));
     }, () => {
       e(op.get(X), op.get(C), op.i32(2), op.shl, op.add, op.set(X));
       advance(e, M, 4);
