@@ -113,7 +113,7 @@ export function profile(): ProfileRow[] {
     const mask = tf.ones([B, 1, 128, 1]) as tf.Tensor4D;
     const gm = tf.ones([32]) as tf.Tensor1D, bt = tf.zeros([32]) as tf.Tensor1D;
     const naive = (t: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
-      const [bs, h, w, c] = t.shape;
+      const [bs, h, , c] = t.shape;
       const cg = c / 8;
       const n = tf.mul(tf.sum(mask, [1, 2, 3]), h * cg);
       const ps = (u: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(tf.div(tf.sum(tf.reshape(tf.sum(u, [1, 2]), [bs, 8, cg]), 2), tf.reshape(n, [bs, 1])), [bs, 8, 1]), [1, 1, cg]), [bs, 1, 1, c]);

@@ -31,7 +31,7 @@ function makeCorpus(): string {
   mkdirSync(join(dir, 'wavs'), { recursive: true });
   const texts = ['One two.', 'Three four.', 'Five six.', 'Seven.', 'Eight nine.', 'Ten.', 'Hello.', 'Yes no.'];
   const rng = new Rng(1);
-  texts.forEach((t, i) => {
+  texts.forEach((_t, i) => {
     const n = Math.round(0.55 * 22050);
     const x = new Float32Array(n);
     const hz = 150 + 40 * i;
