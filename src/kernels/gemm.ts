@@ -111,14 +111,14 @@ function kBlock(a: Strided, m: number, n: number): number {
 }
 
 /**
- * C [m, n] (row-major, `ldc` bytes per row, at byte offset `c`) (+)= A(m, K) · B(K, n) with B packed.
+ * C [m, n] (row-major, `ldc` bytes per row, at byte offset `c`) = A(m, K) · B(K, n) with B packed.
  * Long inner dimensions are cut in L2-sized blocks, accumulated in C.
  */
-export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, c: number, ldc: number, accumulate = false): void {
+export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, c: number, ldc: number): void {
   const { k, n } = bp;
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    if (!accumulate) for (let i = 0; i < m; i++) be.wasm.HEAPF32.fill(0, (c + i * ldc) >>> 2, ((c + i * ldc) >>> 2) + n);
+    for (let i = 0; i < m; i++) be.wasm.HEAPF32.fill(0, (c + i * ldc) >>> 2, ((c + i * ldc) >>> 2) + n);
     return;
   }
   const g = gemmOf(be);
@@ -126,7 +126,7 @@ export function gemmPacked(be: WasmBackend, a: Strided, bp: PackedB, m: number, 
   const panelBytes = k * PANEL * 4;
   for (let k0 = 0; k0 < k; k0 += kc) {
     const len = Math.min(kc, k - k0);
-    g.gemm(a.off + k0 * a.s1, a.s0, a.s1, 0, 0, 1, 1, bp.off + k0 * PANEL * 4, panelBytes, c, ldc, m, n, len, accumulate || k0 > 0 ? 1 : 0);
+    g.gemm(a.off + k0 * a.s1, a.s0, a.s1, 0, 0, 1, 1, bp.off + k0 * PANEL * 4, panelBytes, c, ldc, m, n, len, k0 > 0 ? 1 : 0);
   }
 }
 
@@ -149,9 +149,6 @@ export function matmulInto(be: WasmBackend, a: Strided, b: Strided, m: number, k
     return;
   }
   const bp = packB(be, b, k, n);
-  try {
-    gemmPacked(be, a, bp, m, c, n * 4);
-  } finally {
-    releasePacked(be, bp);
-  }
+  gemmPacked(be, a, bp, m, c, n * 4);
+  releasePacked(be, bp);
 }
