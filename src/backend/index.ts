@@ -56,15 +56,19 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
  * point (training, synthesis, evaluation, library use) runs the same way.
  * DIFFTTS_WASM_KERNELS=off keeps tfjs's own (for A/B comparisons; training then fails on convs).
  */
+/** Whether registerFastWasmKernels() took effect (false without WebAssembly SIMD). */
+let kernelsOnWasm = false;
+
 function wasmNote(): string {
-  return `difftts kernels registered on wasm: Conv2D, Conv2DBackpropFilter (missing in tfjs-backend-wasm), Conv2DBackpropInput, BatchMatMul on difftts's SIMD GEMM (${gemmUsesFma() ? 'relaxed-SIMD FMA' : 'mul+add: relaxed SIMD unavailable or DIFFTTS_WASM_FMA=off'}), Mish, GroupNorm (src/kernels)`;
+  if (!kernelsOnWasm) return 'difftts wasm kernels not registered (no WebAssembly SIMD in this runtime, or DIFFTTS_WASM_KERNELS=off): tfjs\'s own kernels run, training is several times slower';
+  return `difftts kernels registered on wasm: Conv2D, Conv2DBackpropFilter (missing in tfjs-backend-wasm), Conv2DBackpropInput, BatchMatMul on difftts's SIMD GEMM (${gemmUsesFma() ? 'relaxed-SIMD FMA' : 'mul+add: relaxed SIMD unavailable or DIFFTTS_WASM_FMA=off'}), Mish, GroupNorm, leading-axes Sum, shared Identity (src/kernels)`;
 }
 
 async function tryWasm(): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     const ok = await tf.setBackend('wasm');
-    if (ok && process.env.DIFFTTS_WASM_KERNELS !== 'off') registerFastWasmKernels();
+    if (ok && process.env.DIFFTTS_WASM_KERNELS !== 'off') kernelsOnWasm = registerFastWasmKernels();
     return ok ? null : 'wasm backend failed to initialise';
   } catch (err) {
     return `wasm backend failed: ${firstLine(err)}`;
@@ -122,7 +126,7 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
 }
 
 function notesFor(name: BackendName): string[] {
-  return name === 'wasm' && process.env.DIFFTTS_WASM_KERNELS !== 'off' ? [wasmNote()] : [];
+  return name === 'wasm' ? [wasmNote()] : [];
 }
 
 /** The backend chosen by initBackend, or null before it ran. */

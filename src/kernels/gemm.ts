@@ -51,6 +51,14 @@ export function gemmOf(be: WasmBackend): GemmInstance {
   return g;
 }
 
+/**
+ * Whether this runtime has WebAssembly SIMD (every difftts wasm kernel needs it; Node ≥ 16.4 on
+ * x86-64/ARM64 does). Without it the kernels are not registered and tfjs's own run.
+ */
+export function wasmSimdAvailable(): boolean {
+  return WebAssembly.validate(gemmModuleBytes(false));
+}
+
 /** Whether the kernel compiles with FMA on this runtime (compiles it once). */
 export function gemmUsesFma(): boolean {
   return compile().fma;

@@ -25,6 +25,7 @@ import { conv2dHeap, convBackpropFilterHeap, convBackpropInputHeap } from './con
 import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 import { registerPointwiseKernels, sumLeadingRows, unregisterPointwiseKernels } from './pointwise.js';
+import { wasmSimdAvailable } from './gemm.js';
 
 interface BackpropAttrs {
   strides: number | [number, number];
@@ -59,10 +60,13 @@ function asTensor4D(t: tf.TensorInfo): tf.Tensor4D {
 /**
  * Registers the fast kernels on the 'wasm' backend (idempotent). Call once, before or after the
  * wasm backend is initialised (e.g. right after initBackend picked wasm); other backends are
- * untouched. Throws if @tensorflow/tfjs-backend-wasm was never imported.
+ * untouched. Throws if @tensorflow/tfjs-backend-wasm was never imported. Returns false (and
+ * registers nothing) where the runtime lacks WebAssembly SIMD: tfjs's own kernels then run, with
+ * src/model/ops.ts's gradient replacements for the missing Conv2DBackpropFilter.
  */
-export function registerFastWasmKernels(): void {
-  if (installed) return;
+export function registerFastWasmKernels(): boolean {
+  if (installed) return true;
+  if (!wasmSimdAvailable()) return false;
   registerFastMatMul(); // throws when @tensorflow/tfjs-backend-wasm was never imported
   registerPointwiseKernels();
   installed = true;
@@ -114,6 +118,7 @@ export function registerFastWasmKernels(): void {
     const x = args.inputs.x!, dy = args.inputs.dy!;
     return convBackpropFilterHeap(args.backend as unknown as WasmBackend, x, dy, geometryOf(x.shape, a.filterShape!, a));
   }));
+  return true;
 }
 
 /** Puts tfjs's original wasm kernels back (for tests and A/B benchmarks). */
