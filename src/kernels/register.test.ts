@@ -155,3 +155,19 @@ async function runOn<T>(backend: string, f: () => T): Promise<T> {
   await tf.setBackend(backend);
   try { return f(); } finally { await tf.setBackend(prev); }
 }
+
+test('without WebAssembly SIMD nothing is registered (tfjs keeps its own kernels)', () => {
+  unregisterFastWasmKernels();
+  const validate = WebAssembly.validate;
+  WebAssembly.validate = () => false;
+  try {
+    assert.equal(registerFastWasmKernels(), false);
+    assert.equal(fastWasmKernelsInstalled(), false);
+    assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
+  } finally {
+    WebAssembly.validate = validate;
+  }
+  assert.equal(registerFastWasmKernels(), true);
+  assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
+  unregisterFastWasmKernels();
+});
