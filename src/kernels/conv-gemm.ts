@@ -17,9 +17,9 @@
  * All shapes NHWC / [kh, kw, cin, cout] float32 in the wasm heap; geometry as conv.ts's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { byteOffset, gemmOf, gemmPacked, matmulInto, packB, releasePacked, scratch, type PackedB } from './gemm.js';
+import { gemmOf, gemmPacked, matmulInto, packB, releasePacked, type PackedB } from './gemm.js';
 import { is1x1, phaseAxis, type ConvGeometry } from './conv.js';
-import type { WasmBackend } from './wasm-backend.js';
+import { byteOffset, scratch, type WasmBackend } from './wasm-backend.js';
 
 /** x as the taps see it: rows × rowsW pixels per image at byte offset `off` (a padded copy in `buf` if one was needed). */
 interface Rows {

@@ -12,21 +12,18 @@
  * `DIFFTTS_WASM_FMA=off` keeps the mul+add build.
  */
 import v8 from 'node:v8';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { gemmModuleBytes, PANEL } from './wasm/gemm-module.js';
-import type { WasmBackend } from './wasm-backend.js';
+import { byteOffset, instanceOnHeap, scratch, type WasmBackend } from './wasm-backend.js';
 
 type Fn = (...args: number[]) => void;
 
 export interface GemmInstance {
-  /** Whether the kernel uses relaxed-SIMD FMA. */
-  fma: boolean;
   gemm: Fn;
   packB: Fn;
 }
 
 let compiled: { module: WebAssembly.Module; fma: boolean } | undefined;
-const instances = new WeakMap<WebAssembly.Memory, GemmInstance>();
 
 function compile(): { module: WebAssembly.Module; fma: boolean } {
   if (compiled) return compiled;
@@ -38,17 +35,9 @@ function compile(): { module: WebAssembly.Module; fma: boolean } {
   return (compiled = { module: new WebAssembly.Module(gemmModuleBytes(false)), fma: false });
 }
 
-/** The GEMM instance bound to this backend's heap. */
+/** The GEMM functions bound to this backend's heap. */
 export function gemmOf(be: WasmBackend): GemmInstance {
-  const memory = be.wasm.asm.memory;
-  let g = instances.get(memory);
-  if (!g) {
-    const { module, fma } = compile();
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
-    g = { fma, gemm: inst.exports.gemm as Fn, packB: inst.exports.packB as Fn };
-    instances.set(memory, g);
-  }
-  return g;
+  return instanceOnHeap(be, compile().module) as unknown as GemmInstance;
 }
 
 /**
@@ -62,16 +51,6 @@ export function wasmSimdAvailable(): boolean {
 /** Whether the kernel compiles with FMA on this runtime (compiles it once). */
 export function gemmUsesFma(): boolean {
   return compile().fma;
-}
-
-/** Byte offset of a tensor's data in the wasm heap. */
-export function byteOffset(be: WasmBackend, t: tf.TensorInfo): number {
-  return be.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-/** A heap buffer for intermediate data (a tensor entry with no tfjs Tensor); free with `be.disposeData(t.dataId)`. */
-export function scratch(be: WasmBackend, floats: number): tf.TensorInfo {
-  return be.makeOutput([Math.max(1, floats)], 'float32');
 }
 
 /** An operand in the heap: element (i, k) of A, or (k, n) of B, at off + i·s0 + k·s1 bytes. */

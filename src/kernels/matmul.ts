@@ -9,8 +9,8 @@
  * operand is packed once and, without transposeA, the batch folds into rows.
  */
 import * as tf from '@tensorflow/tfjs';
-import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
-import { byteOffset, gemmPacked, matmulInto, packB, releasePacked, type Strided } from './gemm.js';
+import { byteOffset, replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-backend.js';
+import { gemmPacked, matmulInto, packB, releasePacked, type Strided } from './gemm.js';
 
 let original: tf.KernelConfig | undefined;
 

@@ -20,25 +20,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { pointwiseModuleBytes } from './wasm/pointwise-module.js';
-import { byteOffset, scratch } from './gemm.js';
-import type { WasmBackend } from './wasm-backend.js';
+import { byteOffset, instanceOnHeap, scratch, type WasmBackend } from './wasm-backend.js';
 
 type Fn = (...args: number[]) => void;
 interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; colSum: Fn; affine: Fn; affineMasked: Fn; normMish: Fn }
 
 let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, Pointwise>();
 
 function kernelsOf(be: WasmBackend): Pointwise {
-  const memory = be.wasm.asm.memory;
-  let k = instances.get(memory);
-  if (!k) {
-    compiled ??= new WebAssembly.Module(pointwiseModuleBytes());
-    const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Pointwise;
-    k = { mish: ex.mish, mishGrad: ex.mishGrad, rowSum: ex.rowSum, rowSums2: ex.rowSums2, colSum: ex.colSum, affine: ex.affine, affineMasked: ex.affineMasked, normMish: ex.normMish };
-    instances.set(memory, k);
-  }
-  return k;
+  compiled ??= new WebAssembly.Module(pointwiseModuleBytes());
+  return instanceOnHeap(be, compiled) as unknown as Pointwise;
 }
 
 const mishScalar = (x: number): number => {
@@ -117,6 +108,43 @@ function validCounts(heap: Float32Array, maskOff: number, b: number, h: number, 
   return n;
 }
 
+/** The first n floats of a tensor's data as float64 (zeros for an absent operand). */
+function read(be: WasmBackend, t: tf.TensorInfo | undefined, n: number): Float64Array {
+  if (!t) return new Float64Array(n);
+  const at = byteOffset(be, t) >>> 2;
+  return Float64Array.from(be.wasm.HEAPF32.subarray(at, at + n));
+}
+
+/**
+ * Masked group statistics of x + convBias (convBias [C], zeros when absent) for GroupNorm:
+ * per-channel copies of the group mean `mu` and of 1/√(var + eps) `r` ([B·C] each), and the
+ * affine that normalises x itself: y = x·scale + shift with scale = r·γ, shift = β + (cb − μ)·scale.
+ * Two passes over x (mean, then squared deviations: no cancellation), sums as rowTotals.
+ */
+function groupStats(be: WasmBackend, x: tf.TensorInfo, mask: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, convBias: tf.TensorInfo | undefined, groups: number, eps: number): { mu: Float64Array; r: Float64Array; scale: Float64Array; shift: Float64Array } {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const cg = c / groups;
+  const k = kernelsOf(be);
+  const cb = read(be, convBias, c), g = read(be, gamma, c), bt = read(be, beta, c);
+  const centre = scratch(be, b * c);
+  const xo = byteOffset(be, x), mo = byteOffset(be, mask), co = byteOffset(be, centre);
+  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, cg);
+  // group means of x + cb: Σ m·(x + cb) = Σ m·x + cb·(valid pixels)
+  const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
+  const mu = groupMean(sx!.map((v, i) => v + (cb[i % c]! * count[Math.floor(i / c)]!) / cg), b, c, groups, count);
+  // centred sums of squares: x − (μ − cb) = (x + cb) − μ
+  fill(be, centre, mu.map((v, i) => v - cb[i % c]!));
+  const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, co + bi * c * 4, acc!, w, c, 1));
+  be.disposeData(centre.dataId);
+  const r = groupMean(sd!, b, c, groups, count).map((v) => 1 / Math.sqrt(v + eps));
+  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
+  for (let i = 0; i < b * c; i++) {
+    scale[i] = r[i]! * g[i % c]!;
+    shift[i] = bt[i % c]! + (cb[i % c]! - mu[i]!) * scale[i]!;
+  }
+  return { mu, r, scale, shift };
+}
+
 /** Writes float64 values into the heap at a tensor's data (as float32). */
 function fill(be: WasmBackend, t: tf.TensorInfo, values: ArrayLike<number>, at = 0): void {
   be.wasm.HEAPF32.set(values, (byteOffset(be, t) >>> 2) + at);
@@ -131,27 +159,12 @@ function groupNormKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
   const y = be.makeOutput(x!.shape, 'float32');
   const mean = be.makeOutput([b, c], 'float32'), rstd = be.makeOutput([b, c], 'float32');
   const st = scratch(be, 2 * b * c); // per-sample scale and shift rows
-  const xo = byteOffset(be, x!), mo = byteOffset(be, mask!);
-  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, c / groups);
-  const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
-  const mu = groupMean(sx!, b, c, groups, count);
+  const { mu, r, scale, shift } = groupStats(be, x!, mask!, gamma!, beta!, undefined, groups, eps);
   fill(be, mean, mu);
-  const mo2 = byteOffset(be, mean);
-  const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, mo2 + bi * c * 4, acc!, w, c, 1));
-  const variance = groupMean(sd!, b, c, groups, count);
-  const r = variance.map((v) => 1 / Math.sqrt(v + eps));
   fill(be, rstd, r);
-  const heap = be.wasm.HEAPF32;
-  const g = heap.subarray(byteOffset(be, gamma!) >>> 2, (byteOffset(be, gamma!) >>> 2) + c);
-  const bt = heap.subarray(byteOffset(be, beta!) >>> 2, (byteOffset(be, beta!) >>> 2) + c);
-  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
-  for (let i = 0; i < b * c; i++) {
-    scale[i] = r[i]! * g[i % c]!;
-    shift[i] = bt[i % c]! - mu[i]! * scale[i]!;
-  }
   fill(be, st, scale);
   fill(be, st, shift, b * c);
-  const so = byteOffset(be, st), yo = byteOffset(be, y);
+  const xo = byteOffset(be, x!), so = byteOffset(be, st), yo = byteOffset(be, y);
   for (let bi = 0; bi < b; bi++) {
     k.affine(xo + bi * h * w * c * 4, so + bi * c * 4, so + (b + bi) * c * 4, yo + bi * h * w * c * 4, h * w, c);
   }
@@ -171,12 +184,11 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const dyo = byteOffset(be, dy!), xo = byteOffset(be, x!), mo = byteOffset(be, mask!);
   const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, c / groups);
   const [sDy, sDyX] = rowTotals(be, b, h, w, c, 2, (_bi, row, [a1, a2]) => k.rowSums2(dyo + row, xo + row, a1!, a2!, w, c));
-  const heap = be.wasm.HEAPF32;
-  const at = (t: tf.TensorInfo, i: number) => heap[(byteOffset(be, t) >>> 2) + i]!;
+  const rs = read(be, rstd, b * c), mus = read(be, mean, b * c), gs = read(be, gamma, c);
   const db = new Float64Array(c), dg = new Float64Array(c);
   const gDy = new Float64Array(b * c), gDyXh = new Float64Array(b * c);
   for (let i = 0; i < b * c; i++) {
-    const r = at(rstd!, i), mu = at(mean!, i), gm = at(gamma!, i % c);
+    const r = rs[i]!, mu = mus[i]!, gm = gs[i % c]!;
     const sxh = r * (sDyX![i]! - mu * sDy![i]!); // Σ dy·x̂
     db[i % c] += sDy![i]!;
     dg[i % c] += sxh;
@@ -186,7 +198,7 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const s1 = groupMean(gDy, b, c, groups, count), s2 = groupMean(gDyXh, b, c, groups, count);
   const u = new Float64Array(b * c), v = new Float64Array(b * c), t = new Float64Array(b * c);
   for (let i = 0; i < b * c; i++) {
-    const r = at(rstd!, i), mu = at(mean!, i), gm = at(gamma!, i % c);
+    const r = rs[i]!, mu = mus[i]!, gm = gs[i % c]!;
     u[i] = r * gm;
     v[i] = -r * r * s2[i]!;
     t[i] = -(r * s1[i]! - mu * r * r * s2[i]!);
@@ -231,32 +243,17 @@ function groupNormMishKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const { x, mask, gamma, beta, convBias, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
   const { groups, eps } = attrs as unknown as { groups: number; eps: number };
   const [b, h, w, c] = x!.shape as [number, number, number, number];
-  const cg = c / groups;
   const k = kernelsOf(be);
   const y = be.makeOutput(x!.shape, 'float32');
-  const st = scratch(be, 3 * b * c + c); // scale rows, shift rows, centring rows, a zero bias row
+  const st = scratch(be, 2 * b * c + c); // scale rows, shift rows, a zero bias row
   const xo = byteOffset(be, x!), mo = byteOffset(be, mask!), so = byteOffset(be, st);
-  const read = (t: tf.TensorInfo | undefined, n: number) => (t ? Float64Array.from(be.wasm.HEAPF32.subarray(byteOffset(be, t) >>> 2, (byteOffset(be, t) >>> 2) + n)) : new Float64Array(n));
-  const cb = read(convBias, c), g = read(gamma, c), bt = read(beta, c);
-  const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, cg);
-  // group means of x + cb: Σ m·(x + cb) = Σ m·x + cb·(valid pixels)
-  const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
-  const mu = groupMean(sx!.map((v, i) => v + (cb[i % c]! * count[Math.floor(i / c)]!) / cg), b, c, groups, count);
-  // centred sums of squares: x − (μ − cb) = (x + cb) − μ
-  fill(be, st, mu.map((v, i) => v - cb[i % c]!), 2 * b * c);
-  const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, so + (2 * b + bi) * c * 4, acc!, w, c, 1));
-  const variance = groupMean(sd!, b, c, groups, count);
-  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
-  for (let i = 0; i < b * c; i++) {
-    scale[i] = g[i % c]! / Math.sqrt(variance[i]! + eps);
-    shift[i] = bt[i % c]! + (cb[i % c]! - mu[i]!) * scale[i]!;
-  }
+  const { scale, shift } = groupStats(be, x!, mask!, gamma!, beta!, convBias, groups, eps);
   fill(be, st, scale);
   fill(be, st, shift, b * c);
-  fill(be, st, new Float64Array(c), 3 * b * c);
+  fill(be, st, new Float64Array(c), 2 * b * c);
   const yo = byteOffset(be, y), bo = bias ? byteOffset(be, bias) : 0, ro = residual ? byteOffset(be, residual) : 0;
   for (let bi = 0; bi < b; bi++) {
-    const biasRow = bias ? bo + bi * c * 4 : so + 3 * b * c * 4;
+    const biasRow = bias ? bo + bi * c * 4 : so + 2 * b * c * 4;
     for (let yy = 0; yy < h; yy++) {
       const row = (bi * h + yy) * w * c * 4;
       k.normMish(xo + row, so + bi * c * 4, so + (b + bi) * c * 4, biasRow, mo + bi * w * 4, ro + row, yo + row, w, c, residual ? 1 : 0);

@@ -93,7 +93,7 @@ export function registerFastWasmKernels(): boolean {
   originals.set('Identity', replaceWasmKernel('Identity', (args, original) => {
     const x = args.inputs.x!;
     if (x.dtype === 'string' && original) return original.kernelFunc(args);
-    (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+    (args.backend as unknown as WasmBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   }));
   // Sums over leading axes (every bias gradient: Σ over [B, H, W] of an NHWC tensor): wasm's Sum

@@ -7,16 +7,34 @@
 import * as tf from '@tensorflow/tfjs';
 
 export interface WasmBackend {
-  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): boolean };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  dataIdMap: { get(id: object): { memoryOffset: number } };
   disposeData(id: object): boolean;
-  wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void }; asm: { memory: WebAssembly.Memory } };
+  incRef(id: object): void;
+  /** HEAPF32 is replaced when the heap grows: take it after the last makeOutput/scratch. */
+  wasm: { HEAPF32: Float32Array; asm: { memory: WebAssembly.Memory } };
 }
 
-/** Index of a tensor's first float in `be.wasm.HEAPF32`. Take heap views only after the last makeOutput (it may grow, and detach, the heap). */
-export function heapIndex(be: WasmBackend, t: tf.TensorInfo): number {
-  return be.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+/** Byte offset of a tensor's data in the wasm heap (stable: growing the heap does not move data). */
+export function byteOffset(be: WasmBackend, t: tf.TensorInfo): number {
+  return be.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** A heap buffer for intermediate data (a tensor entry with no tfjs Tensor); free with `be.disposeData(t.dataId)`. */
+export function scratch(be: WasmBackend, floats: number): tf.TensorInfo {
+  return be.makeOutput([Math.max(1, floats)], 'float32');
+}
+
+const instances = new WeakMap<WebAssembly.Memory, WeakMap<WebAssembly.Module, WebAssembly.Exports>>();
+
+/** The exports of `module` instantiated on this backend's heap (imported as `env.memory`), once per heap. */
+export function instanceOnHeap(be: WasmBackend, module: WebAssembly.Module): WebAssembly.Exports {
+  const memory = be.wasm.asm.memory;
+  let perModule = instances.get(memory);
+  if (!perModule) instances.set(memory, (perModule = new WeakMap()));
+  let ex = perModule.get(module);
+  if (!ex) perModule.set(module, (ex = new WebAssembly.Instance(module, { env: { memory } }).exports));
+  return ex;
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
