@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.js';
+import { readSync } from '../util/tensor.js';
 import type { LossTermMap, Trainable } from './trainable.js';
 
 export interface ToyConfig {
@@ -78,7 +79,7 @@ export class ToyModel implements Trainable<ToyBatch> {
   /** Predictions [B] for inputs [B, dim]. */
   predict(x: Float32Array): Float32Array {
     const n = x.length / this.cfg.dim;
-    return tf.tidy(() => this.forward(tf.tensor2d(x, [n, this.cfg.dim])).dataSync() as Float32Array);
+    return readSync(() => this.forward(tf.tensor2d(x, [n, this.cfg.dim]))) as Float32Array;
   }
 
   private forward(x: tf.Tensor2D): tf.Tensor1D {
