@@ -21,11 +21,12 @@ export function register(program: Command): void {
     .option('--resume', 'continue from the newest loadable checkpoint in --out')
     .option('--force', 'start over (or resume with a changed recipe) in an existing run directory')
     .option('--skip-bad', 'skip unreadable or bad utterances instead of stopping')
+    .option('--init <checkpoint>', 'start from these weights (run or checkpoint directory, e.g. pretrained/allison-tiny) with a fresh optimizer: fine-tuning')
     .option('--max-minutes <m>', 'stop after this many minutes of training, with a checkpoint (resume later)')
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async function (this: Command) {
-      const o = this.opts() as { recipe: string; data?: string; out: string; steps?: string; resume?: boolean; force?: boolean; skipBad?: boolean; maxMinutes?: string };
+      const o = this.opts() as { recipe: string; data?: string; out: string; steps?: string; resume?: boolean; force?: boolean; skipBad?: boolean; maxMinutes?: string; init?: string };
       const overrides = parseOverrideArgs(this.args);
       const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
       const maxMinutes = o.maxMinutes === undefined ? undefined : parseNumber(o.maxMinutes, '--max-minutes', { min: 0 });
@@ -39,6 +40,7 @@ export function register(program: Command): void {
         resume: o.resume,
         force: o.force,
         skipBad: o.skipBad,
+        init: o.init,
         maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
         backend,
         argv: process.argv.slice(1),
@@ -46,6 +48,17 @@ export function register(program: Command): void {
       // Ctrl-C: exit 130 like any interrupted command (main.ts turns UserError codes into the exit code).
       if (res.stoppedBy === 'signal') throw new UserError(`interrupted at step ${res.step}/${res.totalSteps}; checkpoint ${res.checkpoint} (continue with --resume)`, 130);
       process.stdout.write(`trained ${res.runDir} to step ${res.step}/${res.totalSteps}${res.stoppedBy === 'time' ? ' (time budget reached; continue with --resume)' : ''}; checkpoint ${res.checkpoint}\n`);
+    });
+
+  program
+    .command('export')
+    .description('write a run\'s weights (its moving average when it kept one) as a weights-only checkpoint: a voice to synthesize with or fine-tune from (--init)')
+    .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
+    .requiredOption('--out <dir>', 'the directory to write (weights.bin, weights.json, state.json)')
+    .action(async (o: { checkpoint: string; out: string }) => {
+      const { exportWeights } = await import('../train/checkpoint.js');
+      const r = exportWeights(o.checkpoint, o.out, (m) => process.stderr.write(`difftts: ${m}\n`));
+      process.stdout.write(`exported ${r.ema ? 'the moving-average weights' : 'the weights'} of ${r.source} (step ${r.step}, ${(r.bytes / 1e6).toFixed(1)} MB) to ${o.out}\n`);
     });
 
   program

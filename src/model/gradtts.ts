@@ -19,6 +19,7 @@ import type { Ctx } from './layers.js';
 import { batchMatMul } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
+import { readSync } from '../util/tensor.js';
 import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet, type ScorePrior } from './unet.js';
 
 /** Unpadded utterances: ids[i] (token ids) and mels[i] ([nFeats, frames], natural-log mel). */
@@ -46,6 +47,15 @@ export interface SynthesisOptions {
   /** Reverse SDE (with noise) instead of the probability-flow ODE. */
   stochastic: boolean;
   rng: Rng;
+}
+
+/** What `losses` computes. */
+export interface LossOptions {
+  /**
+   * false: skip the decoder (diffusion = 0, no U-Net, nothing drawn for it) — the encoder and
+   * duration predictor train alone, ~10× cheaper per step (recipe train.priorOnlySteps).
+   */
+  diffusion?: boolean;
 }
 
 const T_EPS = 1e-5;
@@ -152,7 +162,7 @@ export class GradTTS {
    * Loss terms for one batch. Synchronous (MAS reads μ with dataSync), so it can run inside
    * tf.variableGrads. Draws from rng, in order: dropout masks, segment offsets, t [B], z.
    */
-  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true): LossTerms {
+  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true, opts: LossOptions = {}): LossTerms {
     const cfg = this.cfg;
     const f = cfg.nFeats;
     const b = batch.ids.length;
@@ -171,7 +181,7 @@ export class GradTTS {
 
       // --- MAS on log N(y_j; μ_i, I) up to terms constant along a path: μ_i·y_j − ½|μ_i|²
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
-      const logp = tf.tidy(() => tf.sub(tf.matMul(mu, y), tf.mul(tf.sum(tf.square(mu), 2, true), 0.5)).dataSync() as Float32Array);
+      const logp = readSync(() => tf.sub(tf.matMul(mu, y), tf.mul(tf.sum(tf.square(mu), 2, true), 0.5))) as Float32Array;
       const paths: Int32Array[] = [];
       const logwTarget = new Float32Array(b * tx);
       for (let s = 0; s < b; s++) {
@@ -195,6 +205,12 @@ export class GradTTS {
         tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)),
         tf.mul(tf.sum(yMask), f),
       ) as tf.Scalar;
+
+      if (opts.diffusion === false) {
+        // Encoder warm-up: no segment, t or z is drawn and the U-Net is not run.
+        const zero = tf.scalar(0);
+        return { duration, prior, diffusion: zero, total: tf.add(duration, prior) as tf.Scalar, deltaMean: tf.scalar(0) };
+      }
 
       // --- diffusion on a random segment of each utterance (the same frames of y and μ_aligned)
       const seg = cfg.segmentFrames === null ? ty : Math.min(cfg.segmentFrames, ty);
@@ -221,7 +237,7 @@ export class GradTTS {
   durations(ids: Int32Array, lengthScale = 1): Int32Array {
     this.checkIds(ids, 'synthesize');
     if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
-    return tf.tidy(() => predictedDurations(this.encode([ids], this.ctx(false, null)).logw.dataSync() as Float32Array, ids.length, lengthScale));
+    return predictedDurations(readSync(() => this.encode([ids], this.ctx(false, null)).logw) as Float32Array, ids.length, lengthScale);
   }
 
   /** μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]. */
@@ -240,7 +256,7 @@ export class GradTTS {
 
   private toMel(x: tf.Tensor3D, frames: number): Mel {
     const f = this.cfg.nFeats;
-    const data = tf.tidy(() => tf.slice(x, [0, 0, 0], [1, f, frames]).dataSync() as Float32Array);
+    const data = readSync(() => tf.slice(x, [0, 0, 0], [1, f, frames])) as Float32Array;
     return { data: Float32Array.from(data), nMels: f, frames };
   }
 

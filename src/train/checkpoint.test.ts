@@ -61,7 +61,7 @@ test('checkpoint: save → load restores identical variables, outputs and Adam s
   await tf.ready();
   const before = tf.memory().numTensors;
   assignWeights(b.model.variables, ck);
-  await restoreOptimizer(trainerB.optimizer, ck.optimizer);
+  await restoreOptimizer(trainerB.optimizer, ck.optimizer!);
   // Adam's m and v are created by restoring (2 per variable) plus nothing else.
   assert.equal(tf.memory().numTensors - before, 2 * b.model.variables.size);
   for (const [name, v] of a.model.variables) assert.deepEqual(b.model.variables.get(name)!.dataSync(), v.dataSync());

@@ -4,8 +4,10 @@
  *
  *   weights.bin    float32 little-endian, the model variables one after another
  *   weights.json   {entries: [{name, shape, offset, length}], bytes, sha256}
+ *   ema.bin/.json  the weights' moving average, same layout (only when train.ema > 0)
  *   optimizer.bin  Adam m then v (float32), in the order the optimizer holds them
  *   optimizer.json {iterations, accBeta1, accBeta2, entries, bytes, sha256}
+ * An exported voice (`difftts export`, saveWeightsOnly) has weights + state.json only.
  *   state.json     written last: step, RNG states, data order, loop counters, model/text/mel config
  *
  * A checkpoint explains itself: state.json carries the model config and nSymbols, so synthesis
@@ -16,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeDirAtomicAsync } from '../util/atomic.js';
+import { writeDirAtomic, writeDirAtomicAsync } from '../util/atomic.js';
 import type { RngState } from '../util/rng.js';
 import type { DataOrderState } from './trainable.js';
 
@@ -30,6 +32,8 @@ export interface LoopState {
   badInRow: number;
   /** Recent finite total losses (newest last), for the divergence check. */
   recentLosses: number[];
+  /** Updates folded into the weights' moving average (absent in checkpoints from before EMA). */
+  emaUpdates: number;
 }
 
 export interface CheckpointMeta {
@@ -70,7 +74,10 @@ export interface LoadedCheckpoint {
   dir: string;
   meta: CheckpointMeta;
   weights: Map<string, LoadedTensor>;
-  optimizer: OptimizerSnapshot;
+  /** The weights' moving average, when the run kept one (what synthesis and --init prefer). */
+  ema: Map<string, LoadedTensor> | null;
+  /** null for a weights-only checkpoint (an exported voice): it cannot be resumed. */
+  optimizer: OptimizerSnapshot | null;
 }
 
 export function checkpointName(step: number): string {
@@ -137,13 +144,10 @@ export async function saveCheckpoint(
   variables: Map<string, tf.Variable>,
   optimizer: tf.Optimizer,
   meta: CheckpointMeta,
+  ema: Map<string, tf.Variable> | null = null,
 ): Promise<void> {
-  const items = [];
-  for (const [name, v] of variables) {
-    if (v.dtype !== 'float32') throw new Error(`checkpoint: variable ${name} is ${v.dtype}, only float32 is supported`);
-    items.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
-  }
-  const w = packTensors(items);
+  const w = packTensors(await tensorItems(variables));
+  const e = ema ? packTensors(await tensorItems(ema)) : null;
   const snap = await snapshotOptimizer(optimizer);
   // tfjs names Adam's slots after its own variable ids, which differ between processes; store ours.
   const names = [...variables.keys()];
@@ -154,12 +158,40 @@ export async function saveCheckpoint(
   await writeDirAtomicAsync(dir, async (tmp) => {
     writeFileSync(join(tmp, 'weights.bin'), w.bin);
     writeFileSync(join(tmp, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
+    if (e) {
+      writeFileSync(join(tmp, 'ema.bin'), e.bin);
+      writeFileSync(join(tmp, 'ema.json'), JSON.stringify({ decayUpdates: meta.loop.emaUpdates, entries: e.entries, bytes: e.bin.length, sha256: sha256(e.bin) }) + '\n');
+    }
     writeFileSync(join(tmp, 'optimizer.bin'), o.bin);
     writeFileSync(
       join(tmp, 'optimizer.json'),
       JSON.stringify({ iterations: snap.iterations, accBeta1: snap.accBeta1, accBeta2: snap.accBeta2, entries: o.entries, bytes: o.bin.length, sha256: sha256(o.bin) }) + '\n',
     );
     writeFileSync(join(tmp, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta }, null, 1) + '\n');
+  });
+}
+
+/** Named float32 tensors' data, in the map's order. */
+async function tensorItems(vars: Map<string, tf.Variable>): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+  const items = [];
+  for (const [name, v] of vars) {
+    if (v.dtype !== 'float32') throw new Error(`checkpoint: variable ${name} is ${v.dtype}, only float32 is supported`);
+    items.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+  }
+  return items;
+}
+
+/**
+ * Writes a weights-only checkpoint (no optimizer state: a voice to synthesize with or to start
+ * fine-tuning from with `train --init`), e.g. pretrained/allison-tiny. `weights` are the ones to
+ * ship — the moving average when the run kept one.
+ */
+export function saveWeightsOnly(dir: string, weights: Map<string, LoadedTensor>, meta: CheckpointMeta): void {
+  const w = packTensors([...weights].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, 'weights.bin'), w.bin);
+    writeFileSync(join(tmp, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n');
   });
 }
 
@@ -196,21 +228,36 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   const wIndexPath = join(dir, 'weights.json');
   const weights = new Map<string, LoadedTensor>();
   for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
+  let ema: Map<string, LoadedTensor> | null = null;
+  if (existsSync(join(dir, 'ema.json'))) {
+    const eIndexPath = join(dir, 'ema.json');
+    ema = new Map();
+    for (const t of readPacked(join(dir, 'ema.bin'), readJson(eIndexPath), eIndexPath)) ema.set(t.name, { shape: t.shape, data: t.data });
+    const bad = [...weights].find(([name, w]) => ema!.get(name)?.shape.join('x') !== w.shape.join('x'));
+    if (bad || ema.size !== weights.size) throw new UserError(`${eIndexPath}: the moving-average weights do not match weights.json${bad ? ` ('${bad[0]}')` : ''} (the checkpoint is damaged)`);
+  }
+  const { format: _f, version: _v, weightsOnly, ...meta } = state;
+  if (meta.loop && meta.loop.emaUpdates === undefined) meta.loop.emaUpdates = 0;
+  if (weightsOnly === true) return { dir, meta: meta as CheckpointMeta, weights, ema, optimizer: null };
   const oIndexPath = join(dir, 'optimizer.json');
   const oIndex = readJson(oIndexPath);
   const tensors = readPacked(join(dir, 'optimizer.bin'), oIndex, oIndexPath);
-  const { format: _f, version: _v, ...meta } = state;
   return {
     dir,
     meta: meta as CheckpointMeta,
     weights,
+    ema,
     optimizer: { iterations: oIndex.iterations, accBeta1: oIndex.accBeta1, accBeta2: oIndex.accBeta2, tensors },
   };
 }
 
-/** Copies checkpoint weights into live variables; names and shapes must match exactly. */
-export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint): void {
+/**
+ * Copies checkpoint weights into live variables; names and shapes must match exactly. `source`
+ * 'best' takes the moving average when the checkpoint has one (synthesis, --init).
+ */
+export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'weights'): void {
   const where = join(ckpt.dir, 'weights.json');
+  const weights = source === 'best' && ckpt.ema ? ckpt.ema : ckpt.weights;
   for (const [name, v] of variables) {
     const w = ckpt.weights.get(name);
     if (!w) throw new UserError(`${where}: no weights for '${name}' (the checkpoint is from another model config)`);
@@ -222,7 +269,7 @@ export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedC
     const extra = [...ckpt.weights.keys()].find((k) => !variables.has(k));
     throw new UserError(`${where}: unexpected weights '${extra}' (the checkpoint is from another model config)`);
   }
-  const opt = ckpt.optimizer.tensors;
+  const opt = ckpt.optimizer?.tensors ?? [];
   if (opt.length !== 0) {
     const names = [...variables.keys()];
     const ok = opt.length === 2 * names.length && opt.every((t, i) => t.shape.join('x') === variables.get(names[i % names.length]!)!.shape.join('x'));
@@ -230,10 +277,31 @@ export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedC
   }
   tf.tidy(() => {
     for (const [name, v] of variables) {
-      const w = ckpt.weights.get(name)!;
+      const w = weights.get(name)!;
       v.assign(tf.tensor(w.data, w.shape, 'float32'));
     }
   });
+}
+
+/**
+ * `difftts export`: a run's (or checkpoint's) shipping weights — the moving average when it has
+ * one — as a weights-only checkpoint in `outDir`. Returns what was exported.
+ */
+export function exportWeights(from: string, outDir: string, warn: (msg: string) => void = () => {}): { source: string; step: number; ema: boolean; bytes: number } {
+  const ckpt = openCheckpoint(from, warn);
+  const weights = ckpt.ema ?? ckpt.weights;
+  saveWeightsOnly(outDir, weights, ckpt.meta);
+  let bytes = 0;
+  for (const t of weights.values()) bytes += t.data.byteLength;
+  return { source: ckpt.dir, step: ckpt.meta.step, ema: ckpt.ema !== null, bytes };
+}
+
+/** A checkpoint directory, or a run directory's newest loadable checkpoint; UserError when neither. */
+export function openCheckpoint(path: string, warn: (msg: string) => void = () => {}): LoadedCheckpoint {
+  if (!existsSync(path)) throw new UserError(`${path}: no such run or checkpoint directory`);
+  const ckpt = existsSync(join(path, 'state.json')) ? readCheckpoint(path) : latestLoadable(path, warn);
+  if (!ckpt) throw new UserError(`${path}: no loadable checkpoint (expected a run directory with checkpoints/step-*/ or a checkpoint directory)`);
+  return ckpt;
 }
 
 /** Checkpoint directories of a run, oldest first (temporary leftovers are ignored). */

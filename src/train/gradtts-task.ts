@@ -65,18 +65,18 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   return {
     trainable: {
       variables: model.variables,
-      losses: (b, rng) => {
-        const t = model.losses(b, loss, rng, true);
+      losses: (b, rng, step) => {
+        const t = model.losses(b, loss, rng, true, { diffusion: step >= inp.recipe.train.priorOnlySteps });
         return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
       },
     },
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
-    sample: async (png) => {
+    sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
       const mel = model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
-      writeSpectrogramPng(png, stackMels(probe.mel, mel), { title: `${probe.id}: target (top) vs generated (bottom)` });
+      writeSpectrogramPng(png, stackMels(probe.mel, mel), { title: `step ${step}, ${probe.id}: target (top) vs generated (bottom)` });
     },
     dispose: () => model.dispose(),
   };

@@ -8,6 +8,8 @@ import { UserError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import type { LoopState } from './checkpoint.js';
 import type { Trainable } from './trainable.js';
+import { WeightEma } from './ema.js';
+import { readSync } from '../util/tensor.js';
 
 export interface TrainerOptions {
   lr: number;
@@ -17,6 +19,8 @@ export interface TrainerOptions {
   maxBadSteps: number;
   /** Stop when loss > divergeFactor × running median; undefined = off. */
   divergeFactor?: number;
+  /** Decay of the weights' moving average (WeightEma); 0 or undefined = none kept. */
+  ema?: number;
 }
 
 /** How many recent losses the divergence check keeps, and how many it needs before judging. */
@@ -41,7 +45,7 @@ export interface StepResult {
 }
 
 export function freshLoopState(): LoopState {
-  return { badSteps: 0, badInRow: 0, recentLosses: [] };
+  return { badSteps: 0, badInRow: 0, recentLosses: [], emaUpdates: 0 };
 }
 
 function median(xs: number[]): number {
@@ -52,6 +56,8 @@ function median(xs: number[]): number {
 
 export class Trainer<B> {
   readonly optimizer: tf.AdamOptimizer;
+  /** The weights' moving average, when opts.ema > 0. */
+  readonly ema: WeightEma | null;
   private readonly varList: tf.Variable[];
   loop: LoopState = freshLoopState();
 
@@ -61,6 +67,17 @@ export class Trainer<B> {
   ) {
     this.optimizer = tf.train.adam(opts.lr);
     this.varList = [...model.variables.values()];
+    this.ema = opts.ema ? new WeightEma(model.variables, opts.ema) : null;
+  }
+
+  /** The rate of the next updates (the schedule's value for the coming step). */
+  setLearningRate(lr: number): void {
+    // tfjs's Adam reads this plain number on every applyGradients.
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+  }
+
+  get learningRate(): number {
+    return (this.optimizer as unknown as { learningRate: number }).learningRate;
   }
 
   /**
@@ -68,8 +85,8 @@ export class Trainer<B> {
    * `maxBadSteps` non-finite steps in a row or on divergence (the weights are then those of the
    * last good step).
    */
-  step(batch: B, rng: Rng): StepResult {
-    return this.stepMicro([batch], rng);
+  step(batch: B, rng: Rng, step = 0): StepResult {
+    return this.stepMicro([batch], rng, step);
   }
 
   /**
@@ -77,24 +94,26 @@ export class Trainer<B> {
    * averaged over them, so a batch too large for memory (the 4 GB wasm heap) can be split. With a
    * single micro-batch this is exactly `step`.
    */
-  stepMicro(batches: B[], rng: Rng): StepResult {
+  stepMicro(batches: B[], rng: Rng, step = 0): StepResult {
     if (batches.length === 0) throw new Error('Trainer.stepMicro: no micro-batches');
     let grads: tf.Tensor[] | null = null;
     const sums: Record<string, number> = {};
     for (const batch of batches) {
       const others: Record<string, tf.Scalar> = {};
       const r = tf.variableGrads(() => {
-        const terms = this.model.losses(batch, rng);
+        const terms = this.model.losses(batch, rng, step);
         // variableGrads disposes everything but the returned total; keep the logged terms.
         for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
         return terms.total;
       }, this.varList);
       const names = Object.keys(others);
-      const vals = tf.tidy(() => tf.stack([r.value, ...names.map((k) => others[k]!)]).dataSync());
+      const vals = readSync(() => tf.stack([r.value, ...names.map((k) => others[k]!)]));
       sums.total = (sums.total ?? 0) + vals[0]!;
       names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
       tf.dispose([r.value, ...Object.values(others)]);
-      const g = this.varList.map((v) => r.grads[v.name]!);
+      // A weight the step's objective did not use (the U-Net in an encoder-only warm-up) gets a
+      // zero gradient, so Adam's per-position slots keep their order.
+      const g = this.varList.map((v) => r.grads[v.name] ?? tf.zerosLike(v));
       if (grads === null) grads = g;
       else {
         const prev: tf.Tensor[] = grads;
@@ -146,6 +165,7 @@ export class Trainer<B> {
       this.optimizer.applyGradients(named);
     });
     tf.dispose(gradList);
+    if (this.ema) this.ema.update(this.loop.emaUpdates++);
 
     this.loop.badInRow = 0;
     hist.push(terms.total);
@@ -155,5 +175,6 @@ export class Trainer<B> {
 
   dispose(): void {
     this.optimizer.dispose();
+    this.ema?.dispose();
   }
 }

@@ -68,6 +68,15 @@ export const RecipeSchema = z.strictObject({
       maxBadSteps: intAtLeast(1).default(5),
       /** Stop when the loss exceeds this × the running median of recent losses; absent = off. */
       divergeFactor: num('a number > 1').gt(1, { error: 'expected a number > 1' }).optional(),
+      /** Linear learning-rate warmup over the first N steps (src/train/schedule.ts); 0 = none. */
+      warmupSteps: intAtLeast(0).default(0),
+      /** After warmup: "constant", or "cosine" down to minLrFactor·lr at train.steps. */
+      lrDecay: z.enum(['constant', 'cosine'], { error: 'expected "constant" or "cosine"' }).default('constant'),
+      minLrFactor: num('a number in [0, 1]').min(0, { error: 'expected a number in [0, 1]' }).max(1, { error: 'expected a number in [0, 1]' }).default(0.1),
+      /** Decay of an exponential moving average of the weights, used for sampling; 0 = off. */
+      ema: num('a number in [0, 1)').min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
+      /** Steps at the start that train only the encoder and duration predictor (no U-Net). */
+      priorOnlySteps: intAtLeast(0).default(0),
     })
     .prefault({}),
   synth: z

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { listCheckpoints, readCheckpoint } from './checkpoint.js';
+import { exportWeights, listCheckpoints, readCheckpoint } from './checkpoint.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
 
@@ -100,4 +100,65 @@ test('run: a stored recipe from before a new defaulted field, or in another key 
   writeFileSync(file, JSON.stringify(reordered));
   const r = await runTraining({ ...quiet, recipePath, outDir: out, steps: 12, resume: true });
   assert.equal(r.step, 12);
+});
+
+test('run: with an lr warmup + cosine schedule and a weight EMA, stop-and-resume equals an uninterrupted run (weights, EMA, metrics)', async () => {
+  const rp = join(dir, 'ema.json');
+  const base = JSON.parse(readFileSync(recipePath, 'utf8'));
+  writeFileSync(rp, JSON.stringify({ ...base, train: { ...base.train, steps: 30, warmupSteps: 6, lrDecay: 'cosine', minLrFactor: 0.2, ema: 0.9 } }));
+  const full = await runTraining({ ...quiet, recipePath: rp, outDir: join(dir, 'ema-full') });
+  const part = join(dir, 'ema-part');
+  let r = await runTraining({ ...quiet, recipePath: rp, outDir: part, maxSeconds: 1e-6 });
+  for (let i = 0; r.step < 30 && i < 40; i++) r = await runTraining({ ...quiet, recipePath: rp, outDir: part, resume: true, maxSeconds: 1e-6 });
+  assert.equal(r.step, 30);
+  const a = readCheckpoint(full.checkpoint);
+  const b = readCheckpoint(r.checkpoint);
+  assert.ok(a.ema, 'the checkpoint keeps the moving average');
+  assert.deepEqual(b.weights, a.weights);
+  assert.deepEqual(b.ema, a.ema);
+  assert.deepEqual(b.meta.loop, a.meta.loop);
+  assert.equal(a.meta.loop.emaUpdates, 30);
+  assert.notDeepEqual(a.ema, a.weights);
+  assert.deepEqual(metricsOf(part), metricsOf(full.runDir));
+  const lr = new Map(readMetrics(join(full.runDir, 'metrics.jsonl')).map((m) => [m.step, m.lr as number]));
+  const close = (step: number, want: number) => assert.ok(Math.abs(lr.get(step)! - want) < 1e-12, `lr at step ${step}: ${lr.get(step)} vs ${want}`);
+  close(3, 0.05 * 0.5); // half way through the warmup
+  close(18, 0.01 + 0.5 * 0.04); // half way down the cosine (p = 12/24)
+  close(30, 0.01); // its floor, minLrFactor · lr
+});
+
+test('run: --init starts from another run\'s (EMA) weights with a fresh optimizer; export writes a weights-only voice it can start from', async () => {
+  const rp = join(dir, 'init.json');
+  const base = JSON.parse(readFileSync(recipePath, 'utf8'));
+  writeFileSync(rp, JSON.stringify({ ...base, train: { ...base.train, steps: 20, ema: 0.8 } }));
+  const src = await runTraining({ ...quiet, recipePath: rp, outDir: join(dir, 'init-src') });
+  const srcCk = readCheckpoint(src.checkpoint);
+  const voice = join(dir, 'voice');
+  const ex = exportWeights(src.runDir, voice);
+  assert.equal(ex.ema, true);
+  const v = readCheckpoint(voice);
+  assert.equal(v.optimizer, null, 'no optimizer state in an exported voice');
+  assert.deepEqual(v.weights, srcCk.ema);
+  // lr ≈ 0: one step leaves the weights where --init put them.
+  const tiny = join(dir, 'init-tiny.json');
+  writeFileSync(tiny, JSON.stringify({ ...base, train: { ...base.train, steps: 1, lr: 1e-12, checkpointEvery: 1 } }));
+  for (const from of [src.runDir, voice]) {
+    const out = join(dir, `init-dst-${from === voice ? 'voice' : 'run'}`);
+    const r = await runTraining({ ...quiet, recipePath: tiny, outDir: out, init: from });
+    const ck = readCheckpoint(r.checkpoint);
+    for (const [name, w] of ck.weights) {
+      const want = srcCk.ema!.get(name)!.data;
+      w.data.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-9, `${name}[${i}]`));
+    }
+    assert.equal(ck.optimizer!.iterations, 1, 'a fresh optimizer');
+    assert.match(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).initFrom, /step-000020|voice/);
+  }
+  // another model config: one line naming the tensor
+  const other = join(dir, 'init-other.json');
+  writeFileSync(other, JSON.stringify({ ...base, model: { base: 'toy', dim: 5 } }));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath: other, outDir: join(dir, 'init-bad'), init: voice }),
+    (e: unknown) => e instanceof UserError && /weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[5,1\]/.test(e.message) && !e.message.includes('\n'),
+  );
+  await assert.rejects(runTraining({ ...quiet, recipePath: tiny, outDir: join(dir, 'init-missing'), init: join(dir, 'nope') }), (e: unknown) => e instanceof UserError && /nope: no such run or checkpoint directory/.test(e.message));
 });

@@ -28,12 +28,16 @@ import {
   cleanCheckpointLeftovers,
   latestLoadable,
   listCheckpoints,
+  openCheckpoint,
   restoreOptimizer,
   rotateCheckpoints,
   saveCheckpoint,
   type CheckpointMeta,
+  type LoadedCheckpoint,
 } from './checkpoint.js';
 import { Trainer, TrainingStopped } from './loop.js';
+import { learningRateAt, type LrSchedule } from './schedule.js';
+import type { Task } from './task.js';
 import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
 import { applyOverrides, zodLeafKind, type LeafKind, type Override } from './overrides.js';
 import { loadRecipeFile, parseRecipe, RecipeSchema, type Recipe } from './recipe.js';
@@ -51,6 +55,11 @@ export interface TrainRunOptions {
   resume?: boolean;
   force?: boolean;
   skipBad?: boolean;
+  /**
+   * Start from this checkpoint's weights (a run or checkpoint directory; its moving average when
+   * it has one) with a fresh optimizer: fine-tuning. Ignored when resuming from the run's own checkpoint.
+   */
+  init?: string;
   /** Stop (with a checkpoint) after this many seconds of training; the run can be resumed. */
   maxSeconds?: number;
   backend?: BackendChoice | null;
@@ -184,6 +193,15 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
   }
 }
 
+/** Puts an --init checkpoint's weights into the task's model; the configs must match. */
+function initWeights(task: Task<unknown>, init: LoadedCheckpoint): void {
+  const statePath = join(init.dir, 'state.json');
+  if (init.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${init.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
+  if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
+  // assignWeights names the first tensor whose name or shape differs.
+  assignWeights(task.trainable.variables, init, 'best');
+}
+
 /** Splits a batch of indices into `parts` nearly equal micro-batches (no empty ones). */
 export function splitBatch(idx: number[], parts: number): number[][] {
   const n = Math.min(parts, idx.length);
@@ -209,7 +227,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   cleanCheckpointLeftovers(runDir);
 
   const task = await buildTask({ recipe, recipeWhere: where, loss, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
-  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor });
+  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema });
+  const schedule: LrSchedule = { lr: t.lr, warmupSteps: t.warmupSteps, decay: t.lrDecay, minLrFactor: t.minLrFactor, steps: t.steps };
   let order = DataOrder.create(task.nItems, t.batchSize, t.seed);
   let modelRng = new Rng((t.seed ^ 0x9e3779b9) >>> 0);
   let step = 0;
@@ -229,8 +248,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         if (ckpt.meta.data.order.length !== task.nItems) {
           throw new UserError(`${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`);
         }
+        if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
         assignWeights(task.trainable.variables, ckpt);
         await restoreOptimizer(trainer.optimizer, ckpt.optimizer);
+        if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
         order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
         modelRng = Rng.fromState(ckpt.meta.modelRng);
         trainer.loop = structuredClone(ckpt.meta.loop);
@@ -241,9 +262,17 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         log(`no loadable checkpoint in ${runDir}; starting from step 0`);
       }
     }
+    let initFrom: string | null = null;
+    if (opts.init && resumedFrom === null) {
+      const init = openCheckpoint(opts.init, log);
+      initWeights(task, init);
+      trainer.ema?.assign(init.ema ?? init.weights);
+      initFrom = init.dir;
+      log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
+    }
     truncateMetrics(metricsPath, step);
     writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(stored, null, 2) + '\n');
-    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo(opts, resumedFrom), null, 2) + '\n');
+    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom), initFrom }, null, 2) + '\n');
 
     let lastSaved = resumedFrom ?? -1;
     const save = async () => {
@@ -256,7 +285,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         ...task.meta,
         recipe: stored,
       };
-      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta);
+      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta, trainer.ema?.shadow ?? null);
       rotateCheckpoints(runDir, t.keepCheckpoints);
       lastSaved = step;
     };
@@ -291,12 +320,13 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     try {
       while (step < t.steps) {
         const t0 = process.hrtime.bigint();
-        const res = trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng);
+        trainer.setLearningRate(learningRateAt(step + 1, schedule));
+        const res = trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng, step);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
         // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
         if (step % t.logEvery === 0) {
-          const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: t.lr, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
+          const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: trainer.learningRate, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
           appendMetrics(metricsPath, line);
         }
         const left = opts.maxSeconds === undefined ? 0 : Math.max(0, opts.maxSeconds - (Date.now() - started) / 1000);
@@ -308,7 +338,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         if (step % t.checkpointEvery === 0 || step === t.steps) await save();
         if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
           try {
-            await task.sample(join(runDir, 'samples', `${checkpointName(step)}.png`));
+            const png = join(runDir, 'samples', `${checkpointName(step)}.png`);
+            // Sample from the weights synthesis will use: the moving average when there is one.
+            if (trainer.ema) await trainer.ema.withAverage(() => task.sample!(png, step));
+            else await task.sample(png, step);
           } catch (err) {
             log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);
           }

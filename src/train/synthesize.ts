@@ -14,7 +14,7 @@ import { textToIds, type TextConfig } from '../text/index.js';
 import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../util/png.js';
 import { Rng } from '../util/rng.js';
-import { assignWeights, latestLoadable, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { assignWeights, openCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
 export interface LoadedModel {
   model: GradTTS;
@@ -27,9 +27,7 @@ export interface LoadedModel {
 
 /** A run directory (its newest loadable checkpoint) or a checkpoint directory → a ready model. */
 export function loadModel(path: string): LoadedModel {
-  if (!existsSync(path)) throw new UserError(`${path}: no such run or checkpoint directory`);
-  const ckpt = existsSync(join(path, 'state.json')) ? readCheckpoint(path) : latestLoadable(path, (m) => process.stderr.write(`difftts: ${m}\n`));
-  if (!ckpt) throw new UserError(`${path}: no loadable checkpoint (expected a run directory with checkpoints/step-*/ or a checkpoint directory)`);
+  const ckpt = openCheckpoint(path, (m) => process.stderr.write(`difftts: ${m}\n`));
   const where = join(ckpt.dir, 'state.json');
   const m = ckpt.meta;
   if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
@@ -37,7 +35,7 @@ export function loadModel(path: string): LoadedModel {
   }
   const model = GradTTS.create(withDefaults(m.model.config as ModelConfig), m.nSymbols, 0);
   try {
-    assignWeights(model.variables, ckpt);
+    assignWeights(model.variables, ckpt, 'best');
   } catch (err) {
     model.dispose();
     throw err;

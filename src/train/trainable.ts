@@ -12,8 +12,12 @@ export type LossTermMap = { total: tf.Scalar } & Record<string, tf.Scalar>;
 export interface Trainable<B> {
   /** Trainable weights by stable name (the checkpoint keys). Iteration order must be fixed. */
   readonly variables: Map<string, tf.Variable>;
-  /** Loss terms for one batch; called inside tf.variableGrads, so it must not dispose its outputs. */
-  losses(batch: B, rng: Rng): LossTermMap;
+  /**
+   * Loss terms for one batch at 0-based optimizer step `step` (recipes may change the objective
+   * over training, e.g. an encoder-only warm-up); called inside tf.variableGrads, so it must not
+   * dispose its outputs.
+   */
+  losses(batch: B, rng: Rng, step: number): LossTermMap;
 }
 
 export interface DataOrderState {
