@@ -11,7 +11,10 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   audio: async () => (await import('./audio.js')).run(),
   train: async () => (await import('./train.js')).run(),
   synth: async () => (await import('./synth.js')).run(),
+  quality: async () => (await import('./quality.js')).run(),
 };
+/** Suites that train or evaluate for many minutes: only when named (`npm run bench -- quality`). */
+const onRequest = new Set(['quality']);
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
@@ -21,7 +24,7 @@ for (const w of wanted) {
   }
 }
 const rows: BenchRow[] = [];
-for (const name of wanted.length ? wanted : Object.keys(suites)) {
+for (const name of wanted.length ? wanted : Object.keys(suites).filter((s) => !onRequest.has(s))) {
   rows.push(...(await suites[name]!()));
 }
 const fmt = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
