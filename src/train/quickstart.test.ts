@@ -8,7 +8,7 @@ import { initBackend } from '../backend/index.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { repoRoot } from '../testing/paths.js';
 import { Rng } from '../util/rng.js';
-import { listCheckpoints } from './checkpoint.js';
+import { exportWeights, listCheckpoints } from './checkpoint.js';
 import { readMetrics } from './metrics.js';
 import { parseOverrideArgs } from './overrides.js';
 import { quickstartSummary, runQuickstart } from './quickstart.js';
@@ -52,4 +52,20 @@ test('quickstart: trains, writes quickstart.wav/png and the summary; a second ca
   assert.deepEqual(readMetrics(join(out, 'metrics.jsonl')).map((m) => m.step), [1, 2]);
   assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).resumedFromStep, 1);
   assert.deepEqual(listCheckpoints(out).map((c) => c.step), [1, 2]);
+});
+
+test('quickstart: with a pretrained voice installed it also speaks the sentence with it, and says so', async () => {
+  const out = join(root, 'qs-voice');
+  const quiet = { progress: false, log: () => {} };
+  const first = await runQuickstart({ corpus, recipePath: join(repoRoot, 'recipes', 'tiny.json'), out, minutes: 10, steps: 1, overrides, ...quiet });
+  assert.equal(first.pretrained, null, 'no voice at that path: nothing extra');
+  const voice = join(root, 'voice');
+  exportWeights(first.train.runDir, voice);
+  const r = await runQuickstart({ corpus, recipePath: join(repoRoot, 'recipes', 'tiny.json'), out, minutes: 10, steps: 2, overrides, pretrained: voice, ...quiet });
+  assert.ok(r.pretrained);
+  assert.equal(r.pretrained.wav, join(out, 'quickstart-pretrained.wav'));
+  assert.ok(readWav(r.pretrained.wav).samples.length > 0);
+  assert.ok(existsSync(join(out, 'quickstart-pretrained.png')));
+  assert.equal(r.pretrained.step, 1);
+  assert.match(quickstartSummary(r, out), /pretrained: +.*quickstart-pretrained\.wav/);
 });

@@ -3,12 +3,13 @@
  * (resuming the same run directory on every call), then synthesize one sentence to
  * OUT/quickstart.wav + OUT/quickstart.png.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import type { Override } from './overrides.js';
 import { runTraining, type TrainRunResult } from './run.js';
-import { synthesizeToFiles, type SynthesizedFile } from './synthesize.js';
+import { loadModel, synthesizeToFiles, type SynthesizedFile } from './synthesize.js';
 
 export const QUICKSTART_SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 
@@ -21,6 +22,8 @@ export interface QuickstartOptions {
   /** Total step count to stop at (default: the recipe's). */
   steps?: number;
   text?: string;
+  /** A shipped voice (weights-only checkpoint) that also speaks the sentence, for comparison. */
+  pretrained?: string;
   overrides?: Override[];
   backend?: BackendChoice | null;
   progress?: boolean;
@@ -32,6 +35,8 @@ export interface QuickstartResult {
   wav: string;
   png: string;
   audio: SynthesizedFile;
+  /** The same sentence from the pretrained voice, when one is installed. */
+  pretrained: (SynthesizedFile & { voice: string; step: number }) | null;
 }
 
 export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartResult> {
@@ -51,8 +56,19 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRes
   if (train.stoppedBy === 'signal') throw new UserError(`interrupted at step ${train.step}; run quickstart again to continue`, 130);
   const wav = join(o.out, 'quickstart.wav');
   const png = join(o.out, 'quickstart.png');
-  const [audio] = await synthesizeToFiles({ checkpoint: train.checkpoint, texts: [o.text ?? QUICKSTART_SENTENCE], out: wav, png });
-  return { train, wav, png, audio: audio! };
+  const text = o.text ?? QUICKSTART_SENTENCE;
+  const [audio] = await synthesizeToFiles({ checkpoint: train.checkpoint, texts: [text], out: wav, png });
+  let pretrained: QuickstartResult['pretrained'] = null;
+  if (o.pretrained && existsSync(join(o.pretrained, 'state.json'))) {
+    const lm = loadModel(o.pretrained);
+    try {
+      const [p] = await synthesizeToFiles({ checkpoint: o.pretrained, loaded: lm, texts: [text], out: join(o.out, 'quickstart-pretrained.wav'), png: join(o.out, 'quickstart-pretrained.png') });
+      pretrained = { ...p!, voice: o.pretrained, step: lm.checkpoint.meta.step };
+    } finally {
+      lm.model.dispose();
+    }
+  }
+  return { train, wav, png, audio: audio!, pretrained };
 }
 
 /** What the quickstart prints when it is done. */
@@ -65,10 +81,17 @@ export function quickstartSummary(r: QuickstartResult, out: string): string {
     `  samples:      ${join(out, 'samples')}/step-*.png (target on top, model below)`,
     `  metrics:      ${join(out, 'metrics.jsonl')}`,
     `  checkpoints:  ${join(out, 'checkpoints')}`,
+    ...(r.pretrained
+      ? [
+          `  pretrained:   ${r.pretrained.wav} — the same sentence from ${r.pretrained.voice}`,
+          `                (recipes/allison-tiny.json, ${r.pretrained.step} steps on the full Allison corpus; its README says how long)`,
+        ]
+      : []),
     '',
     'What to expect: a few minutes of CPU training gives a blurry but speech-shaped spectrogram and',
-    'buzzy, mostly unintelligible audio. Intelligible speech needs hours of training: run this again',
-    '(it resumes where it stopped), train recipes/small.json, or use a GPU (tfjs-node-gpu).',
+    'buzzy, mostly unintelligible audio; the pretrained voice shows what hours of training give.',
+    'Run this again to train further (it resumes where it stopped), fine-tune the pretrained voice on',
+    'your own corpus (difftts train --init pretrained/allison-tiny …), or use a GPU.',
     `More: difftts synthesize --checkpoint ${out} --text "Your sentence." --out out.wav`,
     '',
   ].join('\n');
