@@ -100,7 +100,8 @@ export async function startSlurmCluster(cpuCount = Math.min(2, cpus().length)): 
       conf,
       [
         `ClusterName=difftts-test`,
-        `SlurmctldHost=${node}`,
+        // Addresses given: a container's host name need not resolve.
+        `SlurmctldHost=${node}(127.0.0.1)`,
         'SlurmUser=root',
         'SlurmdUser=root',
         'AuthType=auth/munge',
@@ -123,7 +124,7 @@ export async function startSlurmCluster(cpuCount = Math.min(2, cpus().length)): 
         'MpiDefault=none',
         'ReturnToService=2',
         'SchedulerType=sched/backfill',
-        `NodeName=${node} CPUs=${cpuCount} RealMemory=${memMb} State=UNKNOWN`,
+        `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpuCount} RealMemory=${memMb} State=UNKNOWN`,
         `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
         '',
       ].join('\n'),

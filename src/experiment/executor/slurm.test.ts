@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cliPath } from '../../testing/paths.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
@@ -110,4 +112,23 @@ test('slurm executor: a cell failing more than `retries` times is one UserError 
 test('slurm options: one-line schema errors for a bad time or extra option', () => {
   assert.throws(() => SlurmOptionsSchema.parse({ time: 'soon' }), /expected a Slurm time/);
   assert.throws(() => SlurmOptionsSchema.parse({ extra: ['account=x'] }), /expected an sbatch option/);
+});
+
+test('difftts experiment: a bad --executor/--slurm-* flag, or --no-wait without slurm, is one line naming the flag, exit 2, nothing written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-slurm-flags-'));
+  writeFileSync(join(dir, 'exp.json'), JSON.stringify({ corpus: 'c', corruption: { mode: 'noise' }, train: { recipe: 'r.json' } }));
+  const cases: [string[], RegExp][] = [
+    [['--executor', 'pbs'], /^difftts: --executor: expected one of "local", "slurm", got "pbs"$/],
+    [['--executor', 'slurm', '--slurm-time', 'soon'], /^difftts: --slurm-time: expected a Slurm time such as 30, 4:00:00 or 2-00:00:00, got "soon"$/],
+    [['--executor', 'slurm', '--slurm-cpus', '0'], /^difftts: --slurm-cpus: .*, got 0$/],
+    [['--executor', 'slurm', '--slurm-extra', 'account=tts'], /^difftts: --slurm-extra: 0: expected an sbatch option starting with "-", got "account=tts"$/],
+    [['--no-wait'], /^difftts: --no-wait: only with --executor slurm/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = spawnSync(process.execPath, [cliPath, 'experiment', '--recipe', join(dir, 'exp.json'), '--out', join(dir, 'out'), ...flags], { encoding: 'utf8' });
+    assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trimEnd(), message);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.equal(existsSync(join(dir, 'out')), false);
+  }
 });
