@@ -75,20 +75,22 @@ function runRecipe(recipe: ExperimentRecipe, run: RunJob): unknown {
   return { ...merged, train: { ...train, seed: run.seed } };
 }
 
+const corpusCellId = (c: CorpusJob) => `corpus-${c.key}`;
+const runCellId = (run: RunJob) => `run-${run.key.replace('/', '-')}`;
+
 /** The experiment's cells: one per corpus (corrupt → prepare), one per run (train → evaluate → sample). */
 export function experimentCells(plan: Plan): Cell[] {
-  const corpusCell = (c: CorpusJob) => `corpus-${c.key}`;
   const clean = plan.corpora.find((c) => !c.corrupt)!;
   return [
     ...plan.corpora.map((c) => ({
-      id: corpusCell(c),
+      id: corpusCellId(c),
       deps: [],
       done: () => (!c.corrupt || existsSync(join(c.dir, 'corruption.json'))) && existsSync(join(c.features, 'manifest.json')),
     })),
     ...plan.runs.map((run) => ({
-      id: `run-${run.key.replace('/', '-')}`,
+      id: runCellId(run),
       // Evaluation needs the clean corpus's features whatever the run trained on.
-      deps: [...new Set([corpusCell(clean), corpusCell(run.corpus)])],
+      deps: [...new Set([corpusCellId(clean), corpusCellId(run.corpus)])],
       done: () => existsSync(join(run.runDir, 'DONE')) && existsSync(join(run.evalDir, 'eval.json')) && existsSync(samplePath(plan, run)),
     })),
   ];
@@ -101,7 +103,7 @@ function samplePath(plan: Plan, run: RunJob): string {
 /** Does the work of one cell (see experimentCells), skipping the steps whose outputs exist. */
 export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: string, opts: RunnerOptions): Promise<void> {
   const logs = join(plan.out, 'logs');
-  const c = plan.corpora.find((x) => `corpus-${x.key}` === cellId);
+  const c = plan.corpora.find((x) => corpusCellId(x) === cellId);
   if (c) {
     if (c.corrupt && !existsSync(join(c.dir, 'corruption.json'))) {
       const optArgs = Object.entries(recipe.corruption.options).flatMap(([k, v]) => [`--${k}`, String(v)]);
@@ -110,7 +112,7 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
     await cli(['data', 'prepare', c.dir, '--out', c.features], join(logs, `prepare-${c.key}.log`), opts);
     return;
   }
-  const run = plan.runs.find((x) => `run-${x.key.replace('/', '-')}` === cellId);
+  const run = plan.runs.find((x) => runCellId(x) === cellId);
   if (!run) throw new UserError(`${plan.out}: no cell '${cellId}' in this experiment`);
   const done = join(run.runDir, 'DONE');
   if (!existsSync(done)) {
@@ -163,7 +165,8 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
           client: commandLineClient({ ...process.env, ...opts.env }),
         })
       : localExecutor(recipe.jobs, (cell) => runCell(recipe, plan, cell.id, opts));
-  const bar = opts.progress
+  // The Slurm executor reports progress as lines (it waits for hours, often in a log file).
+  const bar = opts.progress && recipe.executor === 'local'
     ? new cliProgress.SingleBar({ format: 'experiment |{bar}| {value}/{total} cells | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
   bar?.start(cells.length, 0, { stage: 'starting' });

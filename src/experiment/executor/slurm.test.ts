@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../../testing/paths.js';
 import { tmpdir } from 'node:os';
@@ -44,8 +44,16 @@ function fakeSlurm(dir: string, outcome: (cell: string, run: number) => 'ok' | '
   return { client, jobs };
 }
 
+const temps: string[] = [];
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
 function setup(outcome: (cell: string, run: number) => 'ok' | 'fail', slurm: Record<string, unknown>, wait = true) {
-  const dir = mkdtempSync(join(tmpdir(), 'difftts-slurm-exec-'));
+  const dir = tempDir('difftts-slurm-exec-');
   const done = new Set<string>();
   const cell = (id: string, deps: string[]): Cell => ({ id, deps, done: () => done.has(id) });
   // Given out of dependency order on purpose.
@@ -115,7 +123,7 @@ test('slurm options: one-line schema errors for a bad time or extra option', () 
 });
 
 test('difftts experiment: a bad --executor/--slurm-* flag, or --no-wait without slurm, is one line naming the flag, exit 2, nothing written', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'difftts-slurm-flags-'));
+  const dir = tempDir('difftts-slurm-flags-');
   writeFileSync(join(dir, 'exp.json'), JSON.stringify({ corpus: 'c', corruption: { mode: 'noise' }, train: { recipe: 'r.json' } }));
   const cases: [string[], RegExp][] = [
     [['--executor', 'pbs'], /^difftts: --executor: expected one of "local", "slurm", got "pbs"$/],

@@ -13,12 +13,13 @@
  * everything is submitted and the driver returns; running it again picks the jobs up from jobs.json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
+import { readJsonFile } from '../../util/schema.js';
 import type { Cell, Executor, Progress } from './index.js';
 
 export const SlurmOptionsSchema = z
@@ -58,6 +59,8 @@ export interface SlurmClient {
 
 /** States in which a job will not run (again) by itself; anything else is queued or running. */
 const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'SPECIAL_EXIT', 'REVOKED']);
+
+const COMPLETED_GRACE_MS = 60_000;
 
 function slurmCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env });
@@ -160,15 +163,15 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
     async run(cells: Cell[], onProgress?: (p: Progress) => void): Promise<boolean> {
       mkdirSync(join(o.dir, 'started'), { recursive: true });
       mkdirSync(o.logs, { recursive: true });
-      const jobs: Record<string, string[]> = existsSync(jobsPath) ? (JSON.parse(readFileSync(jobsPath, 'utf8')) as Record<string, string[]>) : {};
-      // Jobs of earlier invocations are history: their failures do not use up this invocation's retries.
-      const earlier = new Set(Object.values(jobs).flat());
+      const jobs = (existsSync(jobsPath) ? readJsonFile(jobsPath, "the Slurm executor's job list") : {}) as Record<string, string[]>;
       const judged = new Set<string>();
+      /** When a job was first seen COMPLETED with its cell's outputs not yet visible (NFS caches directory entries). */
+      const completedAt = new Map<string, number>();
       const failures = new Map<string, number>();
       const lastEnd = new Map<string, string>();
       cells = dependencyOrder(cells);
       let lastNote = '';
-      for (;;) {
+      for (let first = true; ; first = false) {
         // Ask Slurm first, then look at the files: a job that finishes in between is seen as running.
         const states = client.states(cells.map((c) => jobs[c.id]?.at(-1)).filter((j): j is string => j !== undefined));
         const status = new Map<string, 'done' | 'queued' | 'running' | 'failed' | 'blocked'>();
@@ -179,15 +182,24 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
           }
           const job = jobs[cell.id]?.at(-1);
           const st = job ? states.get(job) : undefined;
-          if (job && (st === undefined ? false : !ENDED.has(st.state))) {
-            status.set(cell.id, st!.state === 'RUNNING' ? 'running' : 'queued');
+          if (job && st && !ENDED.has(st.state)) {
+            status.set(cell.id, st.state === 'RUNNING' ? 'running' : 'queued');
             continue;
+          }
+          // The cell command exits 0 only with the cell done: wait a minute for its files to show.
+          if (job && st?.state === 'COMPLETED') {
+            if (!completedAt.has(job)) completedAt.set(job, Date.now());
+            if (Date.now() - completedAt.get(job)! < COMPLETED_GRACE_MS) {
+              status.set(cell.id, 'running');
+              continue;
+            }
           }
           if (job && !judged.has(job)) {
             judged.add(job);
             const neverRan = !existsSync(join(o.dir, 'started', job)) && st?.reason === 'DependencyNeverSatisfied';
             if (!neverRan) {
-              if (!earlier.has(job)) failures.set(cell.id, (failures.get(cell.id) ?? 0) + 1);
+              // Jobs that ended before this invocation are history: they do not use up its retries.
+              if (!first) failures.set(cell.id, (failures.get(cell.id) ?? 0) + 1);
               const why = st ? `${st.state}${st.reason && st.reason !== 'None' ? ` (${st.reason})` : ''}` : 'left the queue';
               lastEnd.set(cell.id, `job ${job} ${why}; see ${join(o.logs, `slurm-${cell.id}-${job}.out`)}`);
               log(`${cell.id}: ${lastEnd.get(cell.id)}`);
@@ -212,8 +224,11 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
         }
         const count = (s: string) => [...status.values()].filter((x) => x === s).length;
         const note = `${count('running')} running, ${count('queued')} queued${count('failed') + count('blocked') ? `, ${count('failed')} failed, ${count('blocked')} blocked` : ''}`;
-        if (note !== lastNote) onProgress?.({ done: count('done'), total: cells.length, note });
-        lastNote = note;
+        if (`${count('done')} ${note}` !== lastNote) {
+          onProgress?.({ done: count('done'), total: cells.length, note });
+          if (o.wait) log(`${count('done')}/${cells.length} cells done, ${note}`);
+        }
+        lastNote = `${count('done')} ${note}`;
         if (count('done') === cells.length) return true;
         if (count('running') + count('queued') === 0) {
           const failed = cells.filter((c) => status.get(c.id) === 'failed').map((c) => `${c.id} (${lastEnd.get(c.id)})`);
