@@ -5,7 +5,9 @@ import { backendFor, parseNumber } from './options.js';
 import { UserError } from '../errors.js';
 import { evaluateRun } from '../eval/evaluate-run.js';
 import { METRICS } from '../eval/resilience.js';
-import { experiment, loadExperimentRecipe } from '../experiment/index.js';
+import { experiment, loadExperimentRecipe, runCellOf, ExperimentRecipeSchema, type ExperimentRecipe } from '../experiment/index.js';
+import { SlurmOptionsSchema, type SlurmOptions } from '../experiment/executor/index.js';
+import { parseWith } from '../util/schema.js';
 
 export function register(program: Command): void {
   program
@@ -55,11 +57,65 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'experiment directory (re-running it skips finished work and resumes interrupted runs)')
     .option('--jobs <n>', 'training processes at once (overrides the recipe; each wasm process uses one core)')
     .option('--force', 'run in an --out that holds a different experiment')
-    .action(async (o: { recipe: string; out: string; jobs?: string; force?: boolean }, cmd: Command) => {
+    .option('--executor <name>', 'local (child processes on this machine) or slurm (one batch job per cell; overrides the recipe)')
+    .option('--slurm-partition <name>', 'sbatch --partition')
+    .option('--slurm-time <limit>', 'sbatch --time per cell, e.g. 4:00:00')
+    .option('--slurm-cpus <n>', 'sbatch --cpus-per-task')
+    .option('--slurm-gres <spec>', 'sbatch --gres, e.g. gpu:1')
+    .option('--slurm-extra <options>', 'further sbatch options, space-separated, e.g. "--account=tts --qos=low"')
+    .option('--slurm-retries <n>', 'resubmissions of a failed or preempted cell')
+    .option('--no-wait', 'slurm: submit the cells and exit; run the same command again to collect and write the report')
+    .action(async (o: ExperimentFlags, cmd: Command) => {
       const recipe = loadExperimentRecipe(o.recipe);
       if (o.jobs !== undefined) recipe.jobs = parseNumber(o.jobs, '--jobs', { integer: true, min: 1 });
+      applyExecutorFlags(recipe, o);
       const { backend } = cmd.optsWithGlobals() as { backend?: string };
-      const report = await experiment(recipe, { out: o.out, backend, force: o.force, progress: process.stderr.isTTY ?? false });
-      process.stdout.write(`report: ${report}\n`);
+      const report = await experiment(recipe, { out: o.out, backend, force: o.force, wait: o.wait, progress: process.stderr.isTTY ?? false });
+      process.stdout.write(report ? `report: ${report}\n` : `submitted; run the same command again to collect the results and write the report\n`);
     });
+
+  program
+    .command('experiment-cell', { hidden: true })
+    .description("(internal) do one cell of an experiment directory: what each Slurm job of 'difftts experiment --executor slurm' runs")
+    .requiredOption('--out <dir>', 'experiment directory (holds experiment.json)')
+    .requiredOption('--cell <id>', 'cell id, e.g. corpus-clean or run-l2-f0-s0')
+    .action(async (o: { out: string; cell: string }, cmd: Command) => {
+      const { backend } = cmd.optsWithGlobals() as { backend?: string };
+      await runCellOf(o.out, o.cell, { backend });
+    });
+}
+
+interface ExperimentFlags {
+  recipe: string;
+  out: string;
+  jobs?: string;
+  force?: boolean;
+  executor?: string;
+  slurmPartition?: string;
+  slurmTime?: string;
+  slurmCpus?: string;
+  slurmGres?: string;
+  slurmExtra?: string;
+  slurmRetries?: string;
+  wait: boolean;
+}
+
+/** --executor and --slurm-* override the recipe's `executor` and `slurm` fields, checked by the same schema. */
+function applyExecutorFlags(recipe: ExperimentRecipe, o: ExperimentFlags): void {
+  if (o.executor !== undefined) recipe.executor = parseWith(ExperimentRecipeSchema.shape.executor, o.executor, '--executor');
+  const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min: 0 }));
+  const flags: Partial<Record<keyof SlurmOptions, unknown>> = {
+    partition: o.slurmPartition,
+    time: o.slurmTime,
+    cpus: num(o.slurmCpus, '--slurm-cpus'),
+    gres: o.slurmGres,
+    extra: o.slurmExtra === undefined ? undefined : [...recipe.slurm.extra, ...o.slurmExtra.trim().split(/\s+/).filter(Boolean)],
+    retries: num(o.slurmRetries, '--slurm-retries'),
+  };
+  const slurm: Record<string, unknown> = { ...recipe.slurm };
+  for (const [k, v] of Object.entries(flags)) {
+    if (v !== undefined) slurm[k] = parseWith(SlurmOptionsSchema.shape[k as keyof SlurmOptions], v, `--slurm-${k}`);
+  }
+  recipe.slurm = slurm as SlurmOptions;
+  if (!o.wait && recipe.executor !== 'slurm') throw new UserError('--no-wait: only with --executor slurm (the local executor runs the cells itself)');
 }

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cliPath, repoRoot } from '../testing/paths.js';
+import { cliPath } from '../testing/paths.js';
+import { writeToyExperiment } from '../testing/toy-experiment.js';
 
 /**
  * The runner end to end on a minute-long toy setup: 2 fractions × 2 losses, a couple of training
@@ -12,38 +13,9 @@ import { cliPath, repoRoot } from '../testing/paths.js';
  */
 test('difftts experiment: toy 2 fractions × 2 losses → report.md with tables, plots, samples; re-run skips finished work', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-e2e-'));
-  const src = join(repoRoot, 'datasets', 'allison-mini');
-  const corpus = join(dir, 'corpus');
-  mkdirSync(join(corpus, 'wavs'), { recursive: true });
-  const rows = readFileSync(join(src, 'metadata.csv'), 'utf8').trim().split('\n').slice(0, 16);
-  writeFileSync(join(corpus, 'metadata.csv'), rows.join('\n') + '\n');
-  for (const r of rows) copyFileSync(join(src, 'wavs', `${r.split('|')[0]}.wav`), join(corpus, 'wavs', `${r.split('|')[0]}.wav`));
-
-  const base = {
-    model: { base: 'tiny', encoder: { channels: 16, filterChannels: 32, layers: 1, heads: 2 }, decoder: { dim: 8, mults: [1, 2], groups: 4, peScale: 1000 }, segmentFrames: 32 },
-    loss: { type: 'l2' },
-    train: { steps: 2, batchSize: 2, lr: 0.001, checkpointEvery: 2, keepCheckpoints: 1, pngEvery: 0, logEvery: 1 },
-    synth: { steps: 2, temperature: 1.5, lengthScale: 1 },
-  };
-  writeFileSync(join(dir, 'base.json'), JSON.stringify(base));
-  const recipe = {
-    name: 'toy',
-    corpus: 'corpus',
-    corruption: { mode: 'noise', options: { snr: 0, noise: 'white' } },
-    fractions: [0, 0.5],
-    losses: [
-      { name: 'l2', loss: { type: 'l2' } },
-      { name: 'phuber-exp', loss: { type: 'pseudo-huber', schedule: 'exponential', c: 0.1 } },
-    ],
-    seeds: [0],
-    train: { recipe: 'base.json' },
-    evaluate: { split: 'test', steps: 2, maxUtterances: 1 },
-    sampleText: 'Hello.',
-    jobs: 2,
-  };
-  writeFileSync(join(dir, 'exp.json'), JSON.stringify(recipe));
+  const recipe = writeToyExperiment(dir);
   const out = join(dir, 'out');
-  const run = () => spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'experiment', '--recipe', join(dir, 'exp.json'), '--out', out], { encoding: 'utf8' });
+  const run = () => spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'experiment', '--recipe', recipe, '--out', out], { encoding: 'utf8' });
 
   const r = run();
   assert.equal(r.status, 0, r.stderr + r.stdout);

@@ -2,14 +2,20 @@
 import { existsSync } from 'node:fs';
 import type { ExperimentRecipe } from './recipe.js';
 import { runExperiment, type RunnerOptions } from './runner.js';
+
+export { runCellOf } from './runner.js';
 import { readAggregate, writeReport } from './report.js';
 import { writePlots } from './plots.js';
 
 export { loadExperimentRecipe, ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
 
-/** Runs what is not done yet and (re)writes report.md with its tables and plots; returns the report's path. */
-export async function experiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<string> {
+/**
+ * Runs what is not done yet and (re)writes report.md with its tables and plots; returns the report's
+ * path, or null when the cells were submitted to Slurm without waiting (run again to collect).
+ */
+export async function experiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<string | null> {
   const plan = await runExperiment(recipe, opts);
+  if (!plan) return null;
   const aggregates = new Map<string, Record<string, number>>();
   for (const run of plan.runs) {
     const a = existsSync(run.evalDir) ? readAggregate(run) : null;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { parseWith, readJsonFile } from '../util/schema.js';
+import { SlurmOptionsSchema } from './executor/slurm.js';
 
 const Corruption = z
   .object({
@@ -64,6 +65,9 @@ export const ExperimentRecipeSchema = z
     sampleText: z.string().default('Please leave your message after the tone.'),
     /** Training processes run at once (each wasm process uses one core). */
     jobs: z.number().int().min(1).default(1),
+    /** Where cells run: in local child processes, or as Slurm batch jobs (options in `slurm`). */
+    executor: z.enum(['local', 'slurm']).default('local'),
+    slurm: SlurmOptionsSchema.prefault({}),
   })
   .strict()
   .refine((r) => r.fractions.includes(0), { message: 'fractions must include 0 (the clean-data baseline)', path: ['fractions'] });

@@ -3,7 +3,8 @@
  * process per training run, so a crash or a memory-hungry run cannot take the others down, and
  * `jobs` runs can use the machine's cores in parallel (each wasm process is single-threaded).
  * Every finished step leaves a marker; running the same command again skips what is done and
- * resumes an interrupted training run from its last checkpoint.
+ * resumes an interrupted training run from its last checkpoint. The work is cut into cells (a corpus,
+ * a run) that an executor starts: here, `jobs` at a time, or as Slurm jobs (./executor/).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { readJsonFile } from '../util/schema.js';
-import type { ExperimentRecipe } from './recipe.js';
-import { deepMerge, makePlan, type Plan, type RunJob } from './plan.js';
+import { parseWith, readJsonFile } from '../util/schema.js';
+import { ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
+import { deepMerge, makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
+import { commandLineClient, localExecutor, slurmExecutor, type Cell } from './executor/index.js';
 
 /** bin/difftts.js, from dist/src/experiment/runner.js or src/experiment/runner.ts. */
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'difftts.js');
@@ -27,8 +29,10 @@ export interface RunnerOptions {
   force?: boolean;
   /** Show a progress bar (off in tests). */
   progress?: boolean;
-  /** Extra environment for the children. */
+  /** Extra environment for the children (and the Slurm jobs). */
   env?: NodeJS.ProcessEnv;
+  /** Slurm executor: false = submit the cells and return without waiting for them. */
+  wait?: boolean;
 }
 
 /** Runs `difftts ARGS`, appending its output to `log`; rejects with the log's last lines on failure. */
@@ -51,28 +55,10 @@ function cli(args: string[], log: string, opts: RunnerOptions): Promise<void> {
   });
 }
 
-/** Runs `fn` over `items` with at most `n` in flight; the first failure is rethrown after the others settle. */
-async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown = null;
-  const worker = async () => {
-    while (next < items.length && failure === null) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  if (failure !== null) throw failure;
-}
-
 function guardOutDir(recipe: ExperimentRecipe, out: string, force: boolean): void {
   const path = join(out, 'experiment.json');
-  // `jobs` only changes how fast the work goes, not what it computes.
-  const identity = (r: unknown) => JSON.stringify({ ...(r as object), jobs: undefined });
+  // `jobs` and the executor only change how and how fast the work goes, not what it computes.
+  const identity = (r: unknown) => JSON.stringify({ ...(r as object), jobs: undefined, executor: undefined, slurm: undefined });
   if (existsSync(path) && !force) {
     if (identity(readJsonFile(path)) !== identity(recipe)) {
       throw new UserError(`${out}: holds a different experiment (experiment.json differs); use another --out or --force`);
@@ -89,59 +75,105 @@ function runRecipe(recipe: ExperimentRecipe, run: RunJob): unknown {
   return { ...merged, train: { ...train, seed: run.seed } };
 }
 
-export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan> {
+const corpusCellId = (c: CorpusJob) => `corpus-${c.key}`;
+const runCellId = (run: RunJob) => `run-${run.key.replace('/', '-')}`;
+
+/** The experiment's cells: one per corpus (corrupt → prepare), one per run (train → evaluate → sample). */
+export function experimentCells(plan: Plan): Cell[] {
+  const clean = plan.corpora.find((c) => !c.corrupt)!;
+  return [
+    ...plan.corpora.map((c) => ({
+      id: corpusCellId(c),
+      deps: [],
+      done: () => (!c.corrupt || existsSync(join(c.dir, 'corruption.json'))) && existsSync(join(c.features, 'manifest.json')),
+    })),
+    ...plan.runs.map((run) => ({
+      id: runCellId(run),
+      // Evaluation needs the clean corpus's features whatever the run trained on.
+      deps: [...new Set([corpusCellId(clean), corpusCellId(run.corpus)])],
+      done: () => existsSync(join(run.runDir, 'DONE')) && existsSync(join(run.evalDir, 'eval.json')) && existsSync(samplePath(plan, run)),
+    })),
+  ];
+}
+
+function samplePath(plan: Plan, run: RunJob): string {
+  return join(plan.out, 'samples', `${run.key.replace('/', '-')}.wav`);
+}
+
+/** Does the work of one cell (see experimentCells), skipping the steps whose outputs exist. */
+export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: string, opts: RunnerOptions): Promise<void> {
+  const logs = join(plan.out, 'logs');
+  const c = plan.corpora.find((x) => corpusCellId(x) === cellId);
+  if (c) {
+    if (c.corrupt && !existsSync(join(c.dir, 'corruption.json'))) {
+      const optArgs = Object.entries(recipe.corruption.options).flatMap(([k, v]) => [`--${k}`, String(v)]);
+      await cli(['data', 'corrupt', recipe.corpus, '--out', c.dir, '--mode', recipe.corruption.mode, '--fraction', String(c.fraction), '--seed', String(c.seed), ...optArgs], join(logs, `corrupt-${c.key}.log`), opts);
+    }
+    await cli(['data', 'prepare', c.dir, '--out', c.features], join(logs, `prepare-${c.key}.log`), opts);
+    return;
+  }
+  const run = plan.runs.find((x) => runCellId(x) === cellId);
+  if (!run) throw new UserError(`${plan.out}: no cell '${cellId}' in this experiment`);
+  const done = join(run.runDir, 'DONE');
+  if (!existsSync(done)) {
+    writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
+    const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
+    await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
+    writeFileSync(done, new Date().toISOString() + '\n');
+  }
+
+  // Evaluation against the clean references, and one sample sentence per run.
+  const evalJson = join(run.evalDir, 'eval.json');
+  if (!existsSync(evalJson)) {
+    const max = recipe.evaluate.maxUtterances > 0 ? ['--max', String(recipe.evaluate.maxUtterances)] : [];
+    await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', recipe.evaluate.split, '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed), '--out', run.evalDir, ...max], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
+  }
+  const name = run.key.replace('/', '-');
+  const wav = samplePath(plan, run);
+  if (!existsSync(wav)) {
+    await cli(['synthesize', '--checkpoint', run.runDir, '--text', recipe.sampleText, '--out', wav, '--png', join(plan.out, 'samples', `${name}.png`), '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed)], join(logs, `sample-${name}.log`), opts);
+  }
+}
+
+/** Does one cell's work in the experiment directory `out`, as recorded in its experiment.json (what a Slurm job runs). */
+export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOptions, 'out'>): Promise<void> {
+  const dir = resolve(out);
+  const path = join(dir, 'experiment.json');
+  const recipe = parseWith(ExperimentRecipeSchema, readJsonFile(path, 'the experiment.json of a difftts experiment'), path);
+  await runCell(recipe, makePlan(recipe, dir), cellId, { ...opts, out: dir });
+}
+
+/**
+ * Runs (or resumes) every cell not done yet with the recipe's executor. Returns the plan when every
+ * cell is done, null when they were handed to Slurm without waiting (`wait: false`).
+ */
+export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan | null> {
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   guardOutDir(recipe, out, opts.force ?? false);
   const plan = makePlan(recipe, out);
-  const logs = join(out, 'logs');
-  const total = plan.corpora.length + plan.runs.length * 2 + plan.runs.length;
-  const bar = opts.progress
-    ? new cliProgress.SingleBar({ format: 'experiment |{bar}| {value}/{total} steps | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)
+  const cells = experimentCells(plan);
+  const executor =
+    recipe.executor === 'slurm'
+      ? slurmExecutor({
+          dir: join(out, 'slurm'),
+          logs: join(out, 'logs'),
+          name: `difftts-${recipe.name}`,
+          command: (cell) => [process.execPath, CLI, ...(opts.backend ? ['--backend', opts.backend] : []), 'experiment-cell', '--out', out, '--cell', cell.id],
+          options: recipe.slurm,
+          wait: opts.wait ?? true,
+          client: commandLineClient({ ...process.env, ...opts.env }),
+        })
+      : localExecutor(recipe.jobs, (cell) => runCell(recipe, plan, cell.id, opts));
+  // The Slurm executor reports progress as lines (it waits for hours, often in a log file).
+  const bar = opts.progress && recipe.executor === 'local'
+    ? new cliProgress.SingleBar({ format: 'experiment |{bar}| {value}/{total} cells | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
-  bar?.start(total, 0, { stage: 'corpora' });
-  const tick = (stage: string) => bar?.increment(1, { stage });
-
+  bar?.start(cells.length, 0, { stage: 'starting' });
   try {
-    // 1. Corpora and their feature caches, sequentially (they share the clean corpus).
-    for (const c of plan.corpora) {
-      if (c.corrupt && !existsSync(join(c.dir, 'corruption.json'))) {
-        const optArgs = Object.entries(recipe.corruption.options).flatMap(([k, v]) => [`--${k}`, String(v)]);
-        await cli(['data', 'corrupt', recipe.corpus, '--out', c.dir, '--mode', recipe.corruption.mode, '--fraction', String(c.fraction), '--seed', String(c.seed), ...optArgs], join(logs, `corrupt-${c.key}.log`), opts);
-      }
-      await cli(['data', 'prepare', c.dir, '--out', c.features], join(logs, `prepare-${c.key}.log`), opts);
-      tick(`prepared ${c.key}`);
-    }
-
-    // 2. Training runs, `jobs` at a time.
-    await pool(plan.runs, recipe.jobs, async (run) => {
-      const done = join(run.runDir, 'DONE');
-      if (!existsSync(done)) {
-        writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
-        const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
-        await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
-        writeFileSync(done, new Date().toISOString() + '\n');
-      }
-      tick(`trained ${run.key}`);
-    });
-
-    // 3. Evaluation against the clean references, and one sample sentence per run.
-    await pool(plan.runs, recipe.jobs, async (run) => {
-      const evalJson = join(run.evalDir, 'eval.json');
-      if (!existsSync(evalJson)) {
-        const max = recipe.evaluate.maxUtterances > 0 ? ['--max', String(recipe.evaluate.maxUtterances)] : [];
-        await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', recipe.evaluate.split, '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed), '--out', run.evalDir, ...max], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
-      }
-      tick(`evaluated ${run.key}`);
-      const name = run.key.replace('/', '-');
-      const wav = join(out, 'samples', `${name}.wav`);
-      if (!existsSync(wav)) {
-        await cli(['synthesize', '--checkpoint', run.runDir, '--text', recipe.sampleText, '--out', wav, '--png', join(out, 'samples', `${name}.png`), '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed)], join(logs, `sample-${name}.log`), opts);
-      }
-      tick(`sampled ${run.key}`);
-    });
+    const finished = await executor.run(cells, (p) => bar?.update(p.done, { stage: p.note }));
+    return finished ? plan : null;
   } finally {
     bar?.stop();
   }
-  return plan;
 }
