@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeDirAtomic, writeDirAtomicAsync } from '../util/atomic.js';
+import { writeDirAtomicAsync, writeFileAtomic } from '../util/atomic.js';
 import type { RngState } from '../util/rng.js';
 import type { DataOrderState } from './trainable.js';
 
@@ -184,15 +184,15 @@ async function tensorItems(vars: Map<string, tf.Variable>): Promise<{ name: stri
 /**
  * Writes a weights-only checkpoint (no optimizer state: a voice to synthesize with or to start
  * fine-tuning from with `train --init`), e.g. pretrained/allison-tiny. `weights` are the ones to
- * ship — the moving average when the run kept one.
+ * ship — the moving average when the run kept one. Other files in `dir` (README, LICENSE,
+ * metrics) stay; each file is replaced atomically and state.json last, so a reader never pairs a
+ * new state with missing weights (the checksum catches old state + new weights).
  */
 export function saveWeightsOnly(dir: string, weights: Map<string, LoadedTensor>, meta: CheckpointMeta): void {
   const w = packTensors([...weights].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
-  writeDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'weights.bin'), w.bin);
-    writeFileSync(join(tmp, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n');
-  });
+  writeFileAtomic(join(dir, 'weights.bin'), w.bin);
+  writeFileAtomic(join(dir, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
+  writeFileAtomic(join(dir, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n');
 }
 
 function readJson(path: string): any {
