@@ -6,6 +6,7 @@
  *   RUN_DIR/metrics.jsonl    one line per logged step
  *   RUN_DIR/checkpoints/     step-NNNNNN/ every train.checkpointEvery steps, the last K kept
  *   RUN_DIR/samples/         step-NNNNNN.png every train.pngEvery steps
+ *   RUN_DIR/train.lock       while a trainer runs: its pid, host and start (src/util/lock.ts)
  *
  * Resume restores weights, Adam state, data order, model RNG and loop counters from the newest
  * loadable checkpoint and cuts metrics.jsonl back to its step, so the result equals an
@@ -21,6 +22,7 @@ import type { BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
   assignWeights,
@@ -192,8 +194,17 @@ export function splitBatch(idx: number[], parts: number): number[][] {
   return out;
 }
 
-/** Trains (or resumes) a run; see the file comment for the directory layout. */
+/** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const lock = acquireDirLock(opts.outDir, { what: 'another trainer', log: opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`)) });
+  try {
+    return await trainLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
   const { recipe: r0, loss, where } = resolveRecipe(opts.recipePath, opts.overrides);
   const recipe: Recipe = {
