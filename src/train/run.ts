@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../backend/index.js';
-import { UserError } from '../errors.js';
+import { UserError, WriteError } from '../errors.js';
 import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { acquireDirLock } from '../util/lock.js';
@@ -321,6 +321,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
           try {
             await task.sample(join(runDir, 'samples', `${checkpointName(step)}.png`));
           } catch (err) {
+            if (err instanceof WriteError) throw err; // a full disk stops the run; a drawing problem does not
             log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);
           }
         }

@@ -9,10 +9,11 @@
  * and on SIGINT/SIGTERM/SIGHUP when nobody else handles the signal; after SIGKILL it is stale
  * and the next run takes it over.
  */
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, writeFailure } from '../errors.js';
+import { ensureDir } from './atomic.js';
 
 export interface LockHolder {
   pid: number;
@@ -81,7 +82,7 @@ function tryCreate(path: string, holder: LockHolder): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw writeFailure(err, path) ?? err;
   } finally {
     rmSync(tmp, { force: true });
   }
@@ -94,7 +95,7 @@ function tryCreate(path: string, holder: LockHolder): boolean {
  */
 export function acquireDirLock(dir: string, opts: { name?: string; what?: string; log?: (msg: string) => void } = {}): DirLock {
   const createdDir = !existsSync(dir);
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const path = join(dir, opts.name ?? 'train.lock');
   const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
   for (let attempt = 0; !tryCreate(path, me); attempt++) {
