@@ -319,7 +319,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
         if (step % t.checkpointEvery === 0 || step === t.steps) await save();
         if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
           try {
-            await task.sample(join(runDir, 'samples', `${checkpointName(step)}.png`));
+            await task.sample(join(runDir, 'samples', `${checkpointName(step)}.png`), step);
           } catch (err) {
             if (err instanceof WriteError) throw err; // a full disk stops the run; a drawing problem does not
             log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);

@@ -23,7 +23,7 @@ export interface Task<B> {
   batch(indices: number[]): B;
   meta: TaskMeta;
   /** Writes the sample spectrogram PNG for `step` (fixed validation sentence), if the task has one. */
-  sample?(pngPath: string): Promise<void>;
+  sample?(pngPath: string, step: number): Promise<void>;
   dispose(): void;
 }
 
