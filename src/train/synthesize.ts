@@ -157,7 +157,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       if (pngPath) {
         writeSpectrogramPng(pngPath, {
           title: `Synthesized: "${text.slice(0, 200)}"`,
-          panels: [{ mel, label: `model output at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
+          panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
           melConfig: lm.melConfig,
         });
       }

@@ -99,7 +99,7 @@ export function renderSpectrogramFigure(fig: SpectrogramFigure): { raster: Raste
   const maxYTick = Math.max(0, ...yTicks.map((t) => textWidth(t.label, LS)));
   const maxCTick = Math.max(0, ...cTicks.map((v) => textWidth(formatTick(v), LS)));
   const left = 12 + TEXT_H + 10 + maxYTick + 8;
-  const labelW = Math.min(MIN_PANEL_W, Math.max(0, ...fig.panels.map((p) => textWidth(p.label ?? '', LS))));
+  const labelW = Math.min(1.5 * MIN_PANEL_W, Math.max(0, ...fig.panels.map((p) => textWidth(p.label ?? '', LS))));
   const barLeft = left + Math.max(panelW, labelW) + 24;
   const barW = 18;
   const W = Math.max(barLeft + barW + 8 + maxCTick + 10 + TEXT_H + 12, left + 360);
