@@ -1,5 +1,5 @@
 /**
- * Log-mel spectrograms exactly as Grad-TTS / HiFi-GAN compute them (see ../shared/fixtures/README.md):
+ * Log-mel spectrograms exactly as Grad-TTS / HiFi-GAN compute them (see test/fixtures/README.md):
  * reflect-pad (nFft − hop)/2 on both sides, uncentered STFT with a periodic Hann window,
  * magnitude √(re² + im² + 1e-9), Slaney-scale mel filters with Slaney area normalisation
  * (librosa.filters.mel defaults), ln(max(mel, logFloor)).

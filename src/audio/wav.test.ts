@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { readWav, writeWav, decodeWav, describeFormat } from './wav.js';
@@ -172,4 +173,70 @@ test('wav: bad files are one-line UserErrors naming the file and what was expect
     );
   }
   assert.throws(() => readWav(join(dir, 'nope.wav')), (e: unknown) => e instanceof UserError && /nope\.wav: cannot read \(ENOENT\)/.test(e.message));
+});
+
+/**
+ * The bytes `ffmpeg -i IN -f wav -` writes to a pipe (checked against ffmpeg 5.1's output): RIFF and data
+ * sizes 0xFFFFFFFF because it cannot seek back, and a LIST/INFO/ISFT chunk naming the muxer before the data.
+ */
+function pipedWav(samples: number[], sizes: { riff: number; data: number } = { riff: 0xffffffff, data: 0xffffffff }): Buffer {
+  const fmt = Buffer.alloc(24);
+  fmt.write('fmt ', 0, 'latin1');
+  fmt.writeUInt32LE(16, 4);
+  fmt.writeUInt16LE(1, 8); // PCM
+  fmt.writeUInt16LE(1, 10); // mono
+  fmt.writeUInt32LE(8000, 12);
+  fmt.writeUInt32LE(16000, 16); // byte rate
+  fmt.writeUInt16LE(2, 20); // block align
+  fmt.writeUInt16LE(16, 22);
+  const isft = Buffer.from('Lavf59.27.100\0', 'latin1');
+  const list = Buffer.alloc(8 + 4 + 8 + isft.length);
+  list.write('LIST', 0, 'latin1');
+  list.writeUInt32LE(list.length - 8, 4);
+  list.write('INFO', 8, 'latin1');
+  list.write('ISFT', 12, 'latin1');
+  list.writeUInt32LE(isft.length, 16);
+  isft.copy(list, 20);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'latin1');
+  head.writeUInt32LE(sizes.riff, 4);
+  head.write('WAVE', 8, 'latin1');
+  const data = Buffer.alloc(8 + 2 * samples.length);
+  data.write('data', 0, 'latin1');
+  data.writeUInt32LE(sizes.data, 4);
+  samples.forEach((v, i) => data.writeInt16LE(v, 8 + 2 * i));
+  return Buffer.concat([head, fmt, list, data]);
+}
+
+test('wav: streamed WAVs (sizes 0xFFFFFFFF, 0 or sox\'s 0x7FFFF000) are read to the end of the file; truncated ones still fail', () => {
+  const ints = [0, 1000, -1000, 32767, -32768, 12345, -1, 7];
+  const want = ints.map((v) => v / 32768);
+  for (const sizes of [{ riff: 0xffffffff, data: 0xffffffff }, { riff: 0, data: 0 }, { riff: 0x7ffff024, data: 0x7ffff000 }]) {
+    const a = decodeWav(pipedWav(ints, sizes), 'pipe.wav');
+    assert.deepEqual(Array.from(a.samples), want, `sizes ${JSON.stringify(sizes)}`);
+    assert.equal(a.durationSec, ints.length / 8000);
+  }
+  // a pipe cut mid-sample: the partial frame at the end is dropped, as libsndfile does
+  const cut = pipedWav(ints);
+  assert.deepEqual(Array.from(decodeWav(cut.subarray(0, cut.length - 1), 'cut.wav').samples), want.slice(0, -1));
+  assert.throws(() => decodeWav(pipedWav([]), 'nothing.wav'), /nothing\.wav: no audio samples/);
+  // any other size larger than what follows is a truncated file
+  const lie = pipedWav(ints, { riff: 0xffffffff, data: 0xfffffffe });
+  assert.throws(() => decodeWav(lie, 'lie.wav'), /lie\.wav: data chunk declares 4294967294 bytes but only 16 follow \(file truncated\?\)/);
+  assert.throws(() => decodeWav(pipedWav(ints, { riff: 0, data: 18 }), 'short.wav'), /declares 18 bytes but only 16 follow/);
+});
+
+test('wav: what ffmpeg writes to a pipe decodes to the same samples as its source (skipped without ffmpeg)', (t) => {
+  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) return t.skip('ffmpeg is not installed');
+  const src = join(dir, 'for-ffmpeg.wav');
+  const x = Float32Array.from({ length: 4000 }, (_, i) => Math.round(16000 * Math.sin(i / 7)) / 32768);
+  writeWav(src, x, 16000, 'pcm16');
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', src, '-c:a', 'pcm_s16le', '-f', 'wav', '-'], { maxBuffer: 1 << 24 });
+  assert.equal(r.status, 0, String(r.stderr));
+  const piped = r.stdout as Buffer;
+  assert.equal(piped.readUInt32LE(4), 0xffffffff, 'ffmpeg leaves the RIFF size unset on a pipe');
+  assert.equal(piped.readUInt32LE(piped.indexOf('data', 12, 'latin1') + 4), 0xffffffff, 'and the data size');
+  const a = decodeWav(piped, 'ffmpeg-pipe.wav');
+  assert.equal(a.sampleRate, 16000);
+  assert.deepEqual(a.samples, readWav(src).samples);
 });

@@ -6,6 +6,7 @@
  * Supported input: PCM 8 (unsigned), 16, 24, 32-bit and IEEE float 32/64-bit, plain or
  * WAVE_FORMAT_EXTENSIBLE, any channel count (downmixed to mono by the mean), any sample rate.
  * Integer samples are scaled by 1/2^(bits−1) (int16/32768, as Grad-TTS/HiFi-GAN do).
+ * Streamed WAVs (sizes left as placeholders by a writer on a pipe) are read to the end of the file.
  */
 import { readFileSync } from 'node:fs';
 import wavefile from 'wavefile';
@@ -33,6 +34,14 @@ const FORMAT_NAMES: Record<number, string> = {
   0x0050: 'MPEG',
   0x0055: 'MP3',
 };
+
+/**
+ * data-chunk sizes that mean "to the end of the file": a writer streaming to a pipe cannot seek back
+ * to fill in the size, so it leaves a placeholder — 0xFFFFFFFF (ffmpeg `-f wav -`), 0 (some
+ * recorders) or 0x7FFFF000 (sox `-t wav -`). sox and libsndfile read such files to the end; so do we.
+ * The RIFF size is never used (it carries the same placeholders).
+ */
+const STREAMED_SIZES = new Set([0xffffffff, 0, 0x7ffff000]);
 
 /** Human-readable format, e.g. "PCM 16-bit" or "float 32-bit" (for `audio info`). */
 export function describeFormat(a: Pick<WavAudio, 'format' | 'bitDepth'>): string {
@@ -84,11 +93,12 @@ export function decodeWav(buf: Uint8Array, name: string): WavAudio {
       }
       fmt = { code, channels, rate, blockAlign, bits };
     } else if (id === 'data') {
-      if (body + size > buf.length) {
-        fail(`data chunk declares ${size} bytes but only ${buf.length - body} follow (file truncated?)`);
-      }
+      const rest = buf.length - body;
+      const streamed = STREAMED_SIZES.has(size);
+      if (!streamed && size > rest) fail(`data chunk declares ${size} bytes but only ${rest} follow (file truncated?)`);
       dataOff = body;
-      dataLen = size;
+      // A trailing partial frame of a streamed file is dropped below (frames = ⌊dataLen / blockAlign⌋).
+      dataLen = streamed ? rest : size;
       break;
     }
     off = body + size + (size & 1); // chunks are padded to an even length

@@ -14,7 +14,7 @@ import { resample } from '../audio/resample.js';
 import { logMel, DEFAULT_MEL, type Mel } from '../audio/mel.js';
 import { griffinLim } from '../audio/griffinlim.js';
 import { readNpy, writeNpy } from '../util/npy.js';
-import { writeSpectrogramPng } from '../util/png.js';
+import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { parseNumber } from './options.js';
 
 /** Loads a log-mel .npy [nMels, frames] and checks it fits DEFAULT_MEL; errors name the file. */
@@ -74,7 +74,7 @@ export function register(program: Command): void {
       const mel = logMel(x);
       if (mel.frames === 0) throw new UserError(`${file}: too short for one mel frame (expected ≥ ${DEFAULT_MEL.hop} samples at ${DEFAULT_MEL.sampleRate} Hz)`);
       writeNpy(o.out, mel.data, [mel.nMels, mel.frames]);
-      if (o.png) writeSpectrogramPng(o.png, mel, { title: file });
+      if (o.png) writeSpectrogramPng(o.png, { title: `Log-mel spectrogram of ${file}`, panels: [{ mel }] });
       process.stderr.write(`difftts: wrote ${o.out} [${mel.nMels}, ${mel.frames}]${o.png ? ` and ${o.png}` : ''}\n`);
     });
 

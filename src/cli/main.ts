@@ -1,10 +1,11 @@
 /**
  * The `difftts` command line. Each command group lives in its own module that exports
  * `register(program)`; this file only wires them together and turns user mistakes (UserError)
- * into one line on stderr and exit code 2.
+ * into one line on stderr and exit code 2, and outputs the system refused to write (WriteError, or
+ * a raw ENOSPC/EROFS/EACCES/… from a filesystem call) into one line and exit code 1.
  */
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError, writeFailure } from '../errors.js';
 import { register as registerBackend } from './backend.js';
 import { register as registerAudio } from './audio.js';
 import { register as registerLoss } from './loss.js';
@@ -42,9 +43,10 @@ export async function main(argv: string[]): Promise<number> {
       // help and --version exit through here with code 0; usage mistakes are user errors.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`difftts: ${err.message}\n`);
-      return err.exitCode;
+    const known = err instanceof UserError ? err : writeFailure(err);
+    if (known) {
+      process.stderr.write(`difftts: ${known.message}\n`);
+      return known.exitCode;
     }
     throw err;
   }

@@ -9,11 +9,11 @@
  * (cheap). Files are written under their new name before the manifest is replaced atomically, and
  * unreferenced mel files are removed last, so a killed prepare leaves the old cache readable.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { decodeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { checkMelConfig, DEFAULT_MEL, logMel, type Mel, type MelConfig } from '../audio/mel.js';
@@ -184,7 +184,7 @@ export async function prepareFeatures(corpusDir: string, outDir: string, opts: P
     }
   }
 
-  mkdirSync(join(outDir, 'mels'), { recursive: true });
+  ensureDir(join(outDir, 'mels'));
   const bar = opts.progress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'prepare [{bar}] {value}/{total} utterances | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(corpus.usable.length, 0);
   const utterances = new Map<string, Utterance>();

@@ -7,12 +7,12 @@
  * a run) that an executor starts: here, `jobs` at a time, or as Slurm jobs (./executor/).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { UserError, writeFailure } from '../errors.js';
+import { ensureDir, naming, writeFileAtomic } from '../util/atomic.js';
 import { parseWith, readJsonFile } from '../util/schema.js';
 import { ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
 import { deepMerge, makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
@@ -35,22 +35,36 @@ export interface RunnerOptions {
   wait?: boolean;
 }
 
-/** Runs `difftts ARGS`, appending its output to `log`; rejects with the log's last lines on failure. */
+/**
+ * Runs `difftts ARGS`, appending its output to `log`; rejects with the child's last lines on failure
+ * (kept in memory too, so a full disk that swallowed the log still shows why). A child that could
+ * not write its outputs (exit 1) makes the experiment exit 1 as well.
+ */
 function cli(args: string[], log: string, opts: RunnerOptions): Promise<void> {
-  mkdirSync(dirname(log), { recursive: true });
-  const fd = openSync(log, 'a');
+  ensureDir(dirname(log));
+  const fd = naming(log, () => openSync(log, 'a'));
   const full = [CLI, ...(opts.backend ? ['--backend', opts.backend] : []), ...args];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, full, { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
+    const child = spawn(process.execPath, full, { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, ...opts.env } });
+    let tail = '';
+    let logFailure: unknown = null;
+    child.stderr!.on('data', (d: Buffer) => {
+      tail = (tail + d.toString('utf8')).slice(-4000);
+      try {
+        if (logFailure === null) writeSync(fd, d);
+      } catch (err) {
+        logFailure = writeFailure(err, log) ?? err;
+      }
+    });
     child.on('error', (err) => {
       closeSync(fd);
       reject(err);
     });
     child.on('close', (code, signal) => {
       closeSync(fd);
-      if (code === 0) return resolvePromise();
-      const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ');
-      reject(new UserError(`difftts ${args[0]}${args[1] && !args[1].startsWith('-') ? ' ' + args[1] : ''} failed (${signal ?? 'exit ' + code}); see ${log}: ${tail}`));
+      if (code === 0) return logFailure === null ? resolvePromise() : reject(logFailure);
+      const last = tail.trim().split('\n').slice(-3).join(' | ');
+      reject(new UserError(`difftts ${args[0]}${args[1] && !args[1].startsWith('-') ? ' ' + args[1] : ''} failed (${signal ?? 'exit ' + code}); see ${log}: ${last}`, code === 1 ? 1 : 2));
     });
   });
 }
@@ -119,7 +133,7 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
     writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
     const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
     await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
-    writeFileSync(done, new Date().toISOString() + '\n');
+    writeFileAtomic(done, new Date().toISOString() + '\n');
   }
 
   // Evaluation against the clean references, and one sample sentence per run.
@@ -149,7 +163,7 @@ export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOp
  */
 export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan | null> {
   const out = resolve(opts.out);
-  mkdirSync(out, { recursive: true });
+  ensureDir(out);
   guardOutDir(recipe, out, opts.force ?? false);
   const plan = makePlan(recipe, out);
   const cells = experimentCells(plan);

@@ -121,4 +121,36 @@ test('crash safety: SIGINT stops cleanly with a checkpoint at the step reached (
   const ckpts = listCheckpoints(run);
   assert.equal(ckpts[ckpts.length - 1]!.step, last);
   assert.equal(readCheckpoint(ckpts[ckpts.length - 1]!.dir).meta.step, last);
+  assert.ok(!existsSync(join(run, 'train.lock')), 'Ctrl-C releases the run directory');
+});
+
+test('one trainer per run directory: a second train --resume stops in one line naming the holder; the first is unharmed', async () => {
+  const run = join(dir, 'twice');
+  const first = spawn(process.execPath, [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', run], {
+    env: { ...process.env, DIFFTTS_DEBUG_TOY: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let firstErr = '';
+  first.stderr.on('data', (d) => (firstErr += d));
+  const firstExit = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+  while (lastLoggedStep(run) < 30) await new Promise((r) => setTimeout(r, 5));
+  const lock = JSON.parse(readFileSync(join(run, 'train.lock'), 'utf8'));
+  assert.equal(lock.pid, first.pid);
+  for (const resume of [true, false]) {
+    const second = await train(run, resume);
+    assert.equal(second.code, 1, second.stderr);
+    const lines = second.stderr.trim().split('\n').filter((l) => !l.includes('using backend'));
+    assert.equal(lines.length, 1, second.stderr);
+    assert.match(lines[0]!, new RegExp(`^difftts: ${run}: in use by another trainer \\(pid ${first.pid} on \\S+, since ${lock.since.replace(/[.]/g, '\\.')}: .*train`));
+  }
+  first.kill('SIGINT');
+  assert.equal(await firstExit, 130, firstErr);
+  // the first run's metrics are its own alone: every step once, in order
+  const steps = readMetrics(join(run, 'metrics.jsonl')).map((m) => m.step);
+  assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i + 1));
+  assert.ok(!existsSync(join(run, 'train.lock')));
+  // released: now a resume may run (and it finishes the run)
+  const third = await train(run, true);
+  assert.equal(third.code, 0, third.stderr);
+  assert.doesNotMatch(third.stderr, /taking over/);
 });

@@ -3,12 +3,11 @@
  * model cuts its own random mel segments), and a sample image of a fixed validation sentence.
  */
 import { join } from 'node:path';
-import type { Mel } from '../audio/mel.js';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { GradTTS, MODEL_CONFIGS, type Batch, type ModelConfig } from '../model/index.js';
 import { symbolCount } from '../text/index.js';
-import { writeSpectrogramPng } from '../util/png.js';
+import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
@@ -17,22 +16,6 @@ import type { Task, TaskInputs } from './task.js';
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
   return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
-}
-
-/**
- * Target above generated, separated by a bright band: one [2·nMels + 2, frames] image, so a
- * glance shows whether the model's spectrogram has the target's shape.
- */
-export function stackMels(top: Mel, bottom: Mel): Mel {
-  const f = top.nMels;
-  const frames = Math.max(top.frames, bottom.frames);
-  const rows = 2 * f + 2;
-  const data = new Float32Array(rows * frames).fill(Math.log(1e-5));
-  // Row 0 is drawn at the bottom of the image (low mels at the bottom).
-  for (let r = 0; r < f; r++) data.set(bottom.data.subarray(r * bottom.frames, (r + 1) * bottom.frames), r * frames);
-  data.fill(2.5, f * frames, (f + 2) * frames);
-  for (let r = 0; r < f; r++) data.set(top.data.subarray(r * top.frames, (r + 1) * top.frames), (f + 2 + r) * frames);
-  return { data, nMels: rows, frames };
 }
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
@@ -76,7 +59,14 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
       const mel = model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
-      writeSpectrogramPng(png, stackMels(probe.mel, mel), { title: `step ${step}, ${probe.id}: target (top) vs generated (bottom)` });
+      writeSpectrogramPng(png, {
+        title: `Step ${step}: ${probe.id} "${probe.text}"`,
+        panels: [
+          { mel: probe.mel, label: `target: recording ${probe.id}` },
+          { mel, label: `generated: model at step ${step} (${synth.steps} ODE steps)` },
+        ],
+        melConfig: fs.melConfig,
+      });
     },
     dispose: () => model.dispose(),
   };

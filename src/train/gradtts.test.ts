@@ -16,6 +16,7 @@ import { readNpy } from '../util/npy.js';
 import { Rng } from '../util/rng.js';
 import { readCheckpoint } from './checkpoint.js';
 import { assertNoLeak } from '../testing/tensors.js';
+import { MICRO_MODEL } from '../testing/recipes.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
 import { loadModel, synthesizeToFiles } from './synthesize.js';
@@ -43,13 +44,7 @@ function makeCorpus(): string {
 }
 
 const corpus = makeCorpus();
-const micro = {
-  base: 'tiny',
-  encoder: { channels: 8, filterChannels: 16, layers: 1, heads: 2, prenetLayers: 1 },
-  durationPredictor: { channels: 8 },
-  decoder: { dim: 4, groups: 2 },
-  segmentFrames: 16,
-};
+const micro = MICRO_MODEL;
 const recipePath = join(root, 'micro.json');
 writeFileSync(
   recipePath,

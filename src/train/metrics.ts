@@ -1,9 +1,9 @@
 /**
- * metrics.jsonl: one JSON object per logged step, each line written whole with one
- * appendFileSync, so a kill leaves at most one partial last line — which resume drops.
+ * metrics.jsonl: one JSON object per logged step, each line appended whole (a refused write is cut
+ * back, src/util/atomic.ts), so only a kill can leave a partial last line — which resume drops.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../util/atomic.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendWhole, writeFileAtomic } from '../util/atomic.js';
 
 export interface MetricsLine {
   step: number;
@@ -12,7 +12,7 @@ export interface MetricsLine {
 
 /** Appends one line. */
 export function appendMetrics(path: string, line: MetricsLine): void {
-  appendFileSync(path, JSON.stringify(line) + '\n');
+  appendWhole(path, JSON.stringify(line) + '\n');
 }
 
 /** Parses the complete lines of a metrics file (a partial or unparsable last line is ignored). */

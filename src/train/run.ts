@@ -6,6 +6,7 @@
  *   RUN_DIR/metrics.jsonl    one line per logged step
  *   RUN_DIR/checkpoints/     step-NNNNNN/ every train.checkpointEvery steps, the last K kept
  *   RUN_DIR/samples/         step-NNNNNN.png every train.pngEvery steps
+ *   RUN_DIR/train.lock       while a trainer runs: its pid, host and start (src/util/lock.ts)
  *
  * Resume restores weights, Adam state, data order, model RNG and loop counters from the newest
  * loadable checkpoint and cuts metrics.jsonl back to its step, so the result equals an
@@ -18,9 +19,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../backend/index.js';
-import { UserError } from '../errors.js';
+import { UserError, WriteError } from '../errors.js';
 import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
   assignWeights,
@@ -210,8 +212,17 @@ export function splitBatch(idx: number[], parts: number): number[][] {
   return out;
 }
 
-/** Trains (or resumes) a run; see the file comment for the directory layout. */
+/** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const lock = acquireDirLock(opts.outDir, { what: 'another trainer', log: opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`)) });
+  try {
+    return await trainLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
   const { recipe: r0, loss, where } = resolveRecipe(opts.recipePath, opts.overrides);
   const recipe: Recipe = {
@@ -343,6 +354,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
             if (trainer.ema) await trainer.ema.withAverage(() => task.sample!(png, step));
             else await task.sample(png, step);
           } catch (err) {
+            if (err instanceof WriteError) throw err; // a full disk stops the run; a drawing problem does not
             log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);
           }
         }

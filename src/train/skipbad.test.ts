@@ -4,11 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, appendFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
+import { writeMicroRecipe } from '../testing/recipes.js';
 import { makeCorpus } from '../data/testutil.js';
 import { readCheckpoint, listCheckpoints } from './checkpoint.js';
 
@@ -19,16 +20,7 @@ test('train: bad rows stop the run with one line (exit 2, nothing written); --sk
   // Two bad rows: one without a wav, one with empty text.
   appendFileSync(meta, 'ghost|No file for me.|No file for me.\nblank||\n');
   const rows = readFileSync(meta, 'utf8').trim().split('\n').length;
-  const recipe = join(root, 'micro.json');
-  writeFileSync(
-    recipe,
-    JSON.stringify({
-      model: { base: 'tiny', encoder: { channels: 8, filterChannels: 16, layers: 1, heads: 2, prenetLayers: 1 }, durationPredictor: { channels: 8 }, decoder: { dim: 4, groups: 2 }, segmentFrames: 16 },
-      loss: { type: 'l2' },
-      data: { textMode: 'characters' },
-      train: { steps: 2, batchSize: 2, checkpointEvery: 2, logEvery: 1, pngEvery: 0 },
-    }),
-  );
+  const recipe = writeMicroRecipe(join(root, 'micro.json'), { steps: 2, batchSize: 2, checkpointEvery: 2, logEvery: 1, pngEvery: 0 });
   const train = (out: string, extra: string[]) =>
     spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'train', '--recipe', recipe, '--data', corpus, '--out', out, ...extra], { encoding: 'utf8' });
 

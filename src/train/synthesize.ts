@@ -12,7 +12,7 @@ import { UserError } from '../errors.js';
 import { GradTTS, MODEL_CONFIGS, type ModelConfig } from '../model/index.js';
 import { textToIds, type TextConfig } from '../text/index.js';
 import { writeNpy } from '../util/npy.js';
-import { writeSpectrogramPng } from '../util/png.js';
+import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { assignWeights, openCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
@@ -152,7 +152,13 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       const melPath = name(o.melOut, '.npy');
       if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
       const pngPath = name(o.png, '.png');
-      if (pngPath) writeSpectrogramPng(pngPath, mel, { title: text.slice(0, 200) });
+      if (pngPath) {
+        writeSpectrogramPng(pngPath, {
+          title: `Synthesized: "${text.slice(0, 200)}"`,
+          panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
+          melConfig: lm.melConfig,
+        });
+      }
       out.push({ text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown });
       o.onDone?.(i + 1, o.texts.length);
     });

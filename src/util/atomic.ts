@@ -1,33 +1,126 @@
 /**
- * Crash-safe writes: every output is written under a temporary name in the same directory and
- * renamed into place, so a reader (or a resumed run after kill -9) sees the old file or the new
- * one, never half of one.
+ * Crash-safe writes, and the one place where a failed write becomes a user's one-line message.
+ *
+ * Every output is written under a temporary name in the same directory and renamed into place, so
+ * a reader (or a resumed run after kill -9) sees the old file or the new one, never half of one.
+ * Append-only logs (metrics.jsonl) get whole lines only. When the system refuses a write (full
+ * disk, read-only file system, no permission), the temporary file is removed and a WriteError
+ * (src/errors.ts: exit code 1) names the output — the file or directory the user asked for, not its
+ * temporary name — and the cause.
+ *
+ * Test hook: DIFFTTS_DEBUG_WRITE_FAIL=CODE:PART[:SKIP] makes every write to a path containing PART
+ * fail with errno CODE after SKIP of them succeeded (default 0), as a disk that fills up would:
+ * files and appended lines are half written first, directories fully, then the error is thrown.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { writeFailure } from '../errors.js';
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
 }
 
+const injectedSeen = new Map<string, number>();
+/** The injected failure for a write to `path` (see the file comment), or null. */
+function injectedFailure(path: string): NodeJS.ErrnoException | null {
+  const spec = process.env.DIFFTTS_DEBUG_WRITE_FAIL;
+  if (!spec) return null;
+  const [code, part, skip] = spec.split(':');
+  if (!code || !part || !path.includes(part)) return null;
+  const seen = injectedSeen.get(spec) ?? 0;
+  injectedSeen.set(spec, seen + 1);
+  if (seen < Number(skip ?? 0)) return null;
+  return Object.assign(new Error(`${code}: injected write failure, write '${path}'`), { code, syscall: 'write', path });
+}
+
+/** Runs `fn`; a refused write becomes a WriteError naming `path`, anything else is rethrown as is. */
+export function naming<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw writeFailure(err, path) ?? err;
+  }
+}
+
+function writeAll(fd: number, buf: Uint8Array, end = buf.length): void {
+  let off = 0;
+  while (off < end) off += writeSync(fd, buf, off, end - off);
+}
+
+function bytesOf(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
+/** Creates `dir` (and parents); a refusal is a WriteError naming it. */
+export function ensureDir(dir: string): void {
+  naming(dir, () => mkdirSync(dir, { recursive: true }));
+}
+
 /** Writes `data` to `path` atomically (temp file + fsync + rename). Creates parent dirs. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   const tmp = tempName(path);
-  try {
-    const fd = openSync(tmp, 'w');
+  naming(path, () => {
     try {
-      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
+      const fd = openSync(tmp, 'w');
+      try {
+        const buf = bytesOf(data);
+        const fail = injectedFailure(path);
+        if (fail) {
+          writeAll(fd, buf, buf.length >> 1);
+          throw fail;
+        }
+        writeAll(fd, buf);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  });
+}
+
+/**
+ * Appends `text` (one or more whole lines) to `path`. If the write fails part-way the file is cut
+ * back to its previous length, so a reader never sees a torn line from a refused write.
+ */
+export function appendWhole(path: string, text: string): void {
+  naming(path, () => {
+    const fd = openSync(path, 'a');
+    try {
+      const before = fstatSync(fd).size;
+      const buf = Buffer.from(text, 'utf8');
+      try {
+        const fail = injectedFailure(path);
+        if (fail) {
+          writeAll(fd, buf, buf.length >> 1);
+          throw fail;
+        }
+        writeAll(fd, buf);
+      } catch (err) {
+        ftruncateSync(fd, before);
+        throw err;
+      }
     } finally {
       closeSync(fd);
     }
+  });
+}
+
+/** Moves the filled temporary directory `tmp` to `path`, replacing an existing one. */
+function commitDir(tmp: string, path: string): void {
+  const fail = injectedFailure(path);
+  if (fail) throw fail;
+  if (existsSync(path)) {
+    const old = `${tmp}.old`;
+    renameSync(path, old);
     renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    rmSync(old, { recursive: true, force: true });
+  } else {
+    renameSync(tmp, path);
   }
 }
 
@@ -36,42 +129,30 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * renamed to `path` (an existing `path` is replaced). Used for checkpoints and generated corpora.
  */
 export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   const tmp = tempName(path);
-  mkdirSync(tmp, { recursive: true });
-  try {
-    fill(tmp);
-    if (existsSync(path)) {
-      const old = `${tmp}.old`;
-      renameSync(path, old);
-      renameSync(tmp, path);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, path);
+  naming(path, () => {
+    try {
+      mkdirSync(tmp, { recursive: true });
+      fill(tmp);
+      commitDir(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
     }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** Async variant of writeDirAtomic for fillers that await (e.g. reading tensors). */
 export async function writeDirAtomicAsync(path: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   const tmp = tempName(path);
-  mkdirSync(tmp, { recursive: true });
   try {
+    mkdirSync(tmp, { recursive: true });
     await fill(tmp);
-    if (existsSync(path)) {
-      const old = `${tmp}.old`;
-      renameSync(path, old);
-      renameSync(tmp, path);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, path);
-    }
+    commitDir(tmp, path);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    throw writeFailure(err, path) ?? err;
   }
 }

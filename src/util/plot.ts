@@ -155,7 +155,8 @@ const GLYPHS: Record<string, string> = {
 };
 
 const GLYPH_W = 5;
-const GLYPH_H = 7;
+/** Glyph height in pixels at scale 1 (above the baseline). */
+export const GLYPH_H = 7;
 const GLYPH_ADVANCE = 6;
 
 function glyphRows(ch: string): string[] {
@@ -216,7 +217,8 @@ export function formatTick(v: number): string {
 // ---------------------------------------------------------------------------------------------
 // Raster drawing.
 
-class Canvas implements Raster {
+/** An RGBA raster on a white background with the drawing primitives of the plots (also used by src/util/spectrogram.ts). */
+export class Canvas implements Raster {
   data: Uint8Array;
   constructor(
     readonly width: number,
@@ -277,9 +279,9 @@ class Canvas implements Raster {
   }
 }
 
-const BLACK: [number, number, number] = [0, 0, 0];
+export const BLACK: [number, number, number] = [0, 0, 0];
 const GREY: [number, number, number] = [225, 225, 225];
-const DARK: [number, number, number] = [60, 60, 60];
+export const DARK: [number, number, number] = [60, 60, 60];
 
 function dataRange(series: readonly LineSeries[], axis: 'x' | 'y', log: boolean): [number, number] {
   // loops, not Math.min(...values): training curves can have more points than the call stack allows

@@ -1,11 +1,11 @@
 /**
- * PNG images of spectrograms (pngjs), written atomically.
+ * PNG encoding (pngjs, written atomically, optional tEXt chunks) and the raw pixels of a spectrogram.
  *
- * Spectrograms: time runs left → right, low frequencies at the bottom, colours from a magma
+ * Spectrogram pixels: time runs left → right, low frequencies at the bottom, colours from a magma
  * approximation over a FIXED log-mel range (default ln(1e-5) .. 2.5, i.e. the HiFi-GAN floor to a
  * little above loud speech) so that two images are comparable by eye. Each mel cell becomes a
- * scale × scale block. The optional title is stored as a PNG tEXt "Title" chunk (image viewers
- * and `identify -verbose` show it) rather than drawn, keeping the pixels pure data.
+ * scale × scale block. src/util/spectrogram.ts puts these pixels into a figure with a title, axes
+ * and a colour bar — what every spectrogram PNG difftts writes looks like.
  */
 import pngjs from 'pngjs';
 import { writeFileAtomic } from './atomic.js';
@@ -14,10 +14,10 @@ import type { Mel } from '../audio/mel.js';
 const { PNG } = pngjs;
 
 export interface SpectrogramPngOptions {
-  /** Stored as the PNG tEXt "Title". */
-  title?: string;
   /** Integer upscaling per mel cell (default: ⌈240 / nMels⌉, i.e. 3 for 80 mels). */
   scale?: number;
+  /** Integer width per frame when it differs from `scale` (short mels drawn wider); default `scale`. */
+  xScale?: number;
   /** Log-mel value mapped to the darkest colour (default ln(1e-5)). */
   min?: number;
   /** Log-mel value mapped to the brightest colour (default 2.5). */
@@ -49,13 +49,14 @@ export function magma(u: number): [number, number, number] {
   return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
 }
 
-/** Renders a mel as RGBA pixels [height = nMels·scale, width = frames·scale]. */
+/** Renders a mel as RGBA pixels [height = nMels·scale, width = frames·xScale]. */
 export function renderSpectrogram(mel: Mel, opts: SpectrogramPngOptions = {}): { width: number; height: number; rgba: Uint8Array } {
   const scale = opts.scale ?? Math.max(1, Math.ceil(240 / Math.max(1, mel.nMels)));
-  if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`writeSpectrogramPng: scale must be a positive integer, got ${scale}`);
+  const xs = opts.xScale ?? scale;
+  if (!(Number.isInteger(scale) && scale >= 1 && Number.isInteger(xs) && xs >= 1)) throw new Error(`renderSpectrogram: scale must be a positive integer, got ${scale} × ${xs}`);
   const lo = opts.min ?? SPECTROGRAM_RANGE.min;
   const hi = opts.max ?? SPECTROGRAM_RANGE.max;
-  const width = Math.max(1, mel.frames * scale);
+  const width = Math.max(1, mel.frames * xs);
   const height = Math.max(1, mel.nMels * scale);
   const rgba = new Uint8Array(width * height * 4);
   // 256-entry palette: one lookup per cell instead of interpolating per pixel
@@ -66,8 +67,8 @@ export function renderSpectrogram(mel: Mel, opts: SpectrogramPngOptions = {}): {
       const u = (mel.data[m * mel.frames + t]! - lo) / (hi - lo);
       const c = lut[Math.round(Math.min(1, Math.max(0, Number.isNaN(u) ? 0 : u)) * 255)]!;
       for (let dy = 0; dy < scale; dy++) {
-        let p = ((rowTop + dy) * width + t * scale) * 4;
-        for (let dx = 0; dx < scale; dx++, p += 4) {
+        let p = ((rowTop + dy) * width + t * xs) * 4;
+        for (let dx = 0; dx < xs; dx++, p += 4) {
           rgba[p] = c[0];
           rgba[p + 1] = c[1];
           rgba[p + 2] = c[2];
@@ -97,12 +98,6 @@ export function encodePngRgba(width: number, height: number, rgba: Uint8Array, t
 /** Writes an RGBA image as PNG at `path`, atomically. */
 export function writePng(path: string, width: number, height: number, rgba: Uint8Array): void {
   writeFileAtomic(path, encodePngRgba(width, height, rgba));
-}
-
-/** Writes a log-mel as a spectrogram PNG at `path`, atomically (see the module comment). */
-export function writeSpectrogramPng(path: string, mel: Mel, opts: SpectrogramPngOptions = {}): void {
-  const { width, height, rgba } = renderSpectrogram(mel, opts);
-  writeFileAtomic(path, encodePngRgba(width, height, rgba, opts.title ? { Title: opts.title } : {}));
 }
 
 /** A PNG tEXt chunk (Latin-1 keyword and text; other characters become '?'). */
