@@ -71,6 +71,12 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   assert.ok(Math.abs(analysis.results.cleanBaselineWer! - 0.375) < 1e-12);
   assert.match(analysis.results.verdict, /^mcd at f = 0\.3, .*ph more resilient than l2 \(R − R_l2 = 1\.750 \[/);
 
+  // one seed: the same clear difference gets no verdict
+  const one = recipe({ seeds: [0] });
+  const oneAnalysis = analyse(one, makePlan(one, out), rows);
+  assert.equal(oneAnalysis.verdicts.get('mcd')!.get('ph')!.get(0.3), 'cannot tell');
+  assert.match(oneAnalysis.results.verdict, /one training seed/);
+
   const aggregates = new Map(plan.runs.map((x) => [x.key, readAggregate(x)!]));
   writeReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] });
   const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));

@@ -93,6 +93,9 @@ function matrix(seeds: number[], ids: string[], at: (seed: number, id: string) =
 
 const isFinitePair = (ci: [number, number]) => Number.isFinite(ci[0]) && Number.isFinite(ci[1]);
 
+/** One training seed shows nothing of run-to-run variation, so no interval over it can decide. */
+const judge = (seeds: readonly number[], ci: readonly [number, number]): Verdict => (seeds.length < 2 ? 'cannot tell' : verdict(ci));
+
 /** Everything results.json and report.md need, from the per-utterance rows of the runs evaluated so far. */
 export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, RunRows>): Analysis {
   const { seeds } = recipe;
@@ -144,7 +147,7 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
           if (!verdicts.has(metric)) verdicts.set(metric, new Map());
           const byLoss = verdicts.get(metric)!;
           if (!byLoss.has(name)) byLoss.set(name, new Map());
-          byLoss.get(name)!.set(f, verdict(e.ci95));
+          byLoss.get(name)!.set(f, judge(seeds, e.ci95));
         }
       }
     }
@@ -186,9 +189,10 @@ function summary(recipe: ExperimentRecipe, reference: string | null, diffs: Diff
   if (at.length === 0) return `${metric} at f = ${fmax}: no finished runs to compare yet`;
   const unit = (METRICS as Record<string, { unit: string }>)[metric]?.unit ?? '';
   const parts = at.map((d) => {
-    const v = verdict(d.ci95);
+    const v = judge(recipe.seeds, d.ci95);
     const word = v === 'better' ? 'more resilient than' : v === 'worse' ? 'less resilient than' : 'cannot be told apart from';
     return `${d.loss} ${word} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit})`;
   });
-  return `${metric} at f = ${fmax}, 95 % paired bootstrap over ${recipe.seeds.length} seed(s) × utterances: ${parts.join('; ')}`;
+  const caveat = recipe.seeds.length < 2 ? ' (one training seed: run-to-run variation unseen, no verdict possible)' : recipe.seeds.length < 3 ? ' (fewer than 3 seeds: intervals likely too narrow)' : '';
+  return `${metric} at f = ${fmax}, 95 % paired bootstrap over ${recipe.seeds.length} seed(s) × utterances${caveat}: ${parts.join('; ')}`;
 }

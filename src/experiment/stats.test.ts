@@ -23,6 +23,13 @@ test('a constant matrix gives a zero-width interval at the constant', () => {
   assert.deepEqual(e, { mean: -2.5, ci95: [-2.5, -2.5], n: 21 });
 });
 
+test('a single value has a mean but no interval', () => {
+  const e = estimate([NaN, 3, NaN, NaN], bootstrapPlan(2, 2, 200, 1));
+  assert.equal(e.mean, 3);
+  assert.equal(e.n, 1);
+  assert.ok(e.ci95.every((v) => Number.isNaN(v)));
+});
+
 test('pairing: a corrupted run that is its clean run minus a constant has resilience exactly −d with no width', () => {
   const rng = new Rng(5);
   const S = 3;

@@ -111,11 +111,15 @@ export interface Estimate {
   n: number;
 }
 
-/** Point estimate, 95 % interval and count of one [seeds, utterances] matrix under `plan`. */
+/**
+ * Point estimate, 95 % interval and count of one [seeds, utterances] matrix under `plan`. A single
+ * value has no interval ([NaN, NaN]): resampling it would claim a certainty one observation cannot give.
+ */
 export function estimate(x: ArrayLike<number>, plan: BootstrapPlan): Estimate {
   let n = 0;
   for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) n++;
-  return { mean: seedUtteranceMean(x, plan.seeds, plan.utterances), ci95: percentileInterval(bootstrapMeans(x, plan)), n };
+  const ci95: [number, number] = n >= 2 ? percentileInterval(bootstrapMeans(x, plan)) : [NaN, NaN];
+  return { mean: seedUtteranceMean(x, plan.seeds, plan.utterances), ci95, n };
 }
 
 export type Verdict = 'better' | 'worse' | 'cannot tell';
