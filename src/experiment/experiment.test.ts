@@ -55,7 +55,7 @@ test('difftts experiment: toy 2 fractions × 2 losses → report.md with tables,
   assert.match(report, new RegExp(`### mcd: .*\\n\\n\\| loss \\| f = 0\\.5 \\|\\n\\|---\\|---\\|\\n\\| l2 \\| ${cell} \\|\\n\\| phuber-exp \\| ${cell} \\|`));
   assert.match(report, /### melCosine: /);
   assert.match(report, /### speakerDist: /);
-  for (const f of ['results.json', 'resilience-mcd.png', 'resilience-speakerDist.png', 'curves-l2.png', 'curves-phuber-exp.png', 'samples/l2-f0.5-s0.wav', 'samples/phuber-exp-f0-s0.png']) {
+  for (const f of ['results.json', 'resilience-mcd.png', 'resilience-speakerDist.png', 'vs-l2-mcd.png', 'curves-l2.png', 'curves-phuber-exp.png', 'samples/l2-f0.5-s0.wav', 'samples/phuber-exp-f0-s0.png']) {
     assert.ok(existsSync(join(out, f)), `${f} written`);
   }
   // Resilience in the table is exactly sim(f=0.5) − sim(f=0) from the two eval.json files.

@@ -7,7 +7,7 @@ import type { Plan } from './plan.js';
 import { METRICS, type ReportAssets } from './report.js';
 import type { Results } from './results.js';
 
-/** Writes resilience-<metric>.png for every metric with values and curves-<loss>.png per loss. */
+/** Writes resilience-<metric>.png and vs-l2-<metric>.png for every metric with values, and curves-<loss>.png per loss. */
 export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Results): ReportAssets {
   const resiliencePlots = new Map<string, string>();
   for (const metric of Object.keys(METRICS)) {
@@ -31,6 +31,20 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Result
     writeLinePlotPng(path, { title: `Resilience: ${metric} (${m.unit}), 95% CI`, xLabel: 'corrupted fraction', yLabel: 'sim(f) - sim(0)', series });
     resiliencePlots.set(metric, path);
   }
+  // R − R_L2 per pseudo-Huber variant: above 0 = more resilient than L2
+  const diffPlots = new Map<string, string>();
+  for (const metric of Object.keys(METRICS)) {
+    const rows = results.sphlMinusL2.filter((d) => d.metric === metric);
+    if (!rows.length) continue;
+    const series: LineSeries[] = [...new Set(rows.map((d) => d.loss))].map((loss) => {
+      const mine = rows.filter((d) => d.loss === loss).sort((a, b) => a.fraction - b.fraction);
+      return { name: loss, x: mine.map((d) => d.fraction), y: mine.map((d) => d.mean), yLo: mine.map((d) => d.ci95[0]), yHi: mine.map((d) => d.ci95[1]) };
+    });
+    series.push({ name: '0', x: [0, Math.max(...recipe.fractions)], y: [0, 0] });
+    const path = join(plan.out, `vs-l2-${metric}.png`);
+    writeLinePlotPng(path, { title: `R - R_L2: ${metric} (${METRICS[metric as keyof typeof METRICS].unit}), 95% CI`, xLabel: 'corrupted fraction', yLabel: '> 0: more resilient than L2', series });
+    diffPlots.set(metric, path);
+  }
   const curvePlots: string[] = [];
   for (const { name } of recipe.losses) {
     const series: LineSeries[] = [];
@@ -43,5 +57,5 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Result
     writeLinePlotPng(path, { title: `Diffusion loss (${name})`, xLabel: 'step', yLabel: 'diffusion loss', series });
     curvePlots.push(path);
   }
-  return { resiliencePlots, curvePlots };
+  return { resiliencePlots, diffPlots, curvePlots };
 }

@@ -31,6 +31,8 @@ export function readAggregate(run: RunJob): Record<string, number> | null {
 export interface ReportAssets {
   /** metric → PNG path of resilience vs fraction. */
   resiliencePlots: Map<string, string>;
+  /** metric → PNG path of R − R_L2 vs fraction (optional). */
+  diffPlots?: Map<string, string>;
   /** PNG of training curves. */
   curvePlots: string[];
 }
@@ -64,6 +66,8 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
         });
         lines.push(`| ${loss} | ${cells.join(' | ')} |`);
       }
+      const plot = assets.diffPlots?.get(metric);
+      if (plot) lines.push('', `![R − R_${reference} ${metric}](${rel(plot)})`);
       lines.push('');
     }
   }
