@@ -7,6 +7,8 @@ import { repoRoot } from '../testing/paths.js';
 import { MCD_DB } from './mcd.js';
 import { melCepstrum, type MelCepstra } from './mcep.js';
 import { auc, equalErrorRate, speakerDistance, speakerStats, speechFrames } from './speaker.js';
+import { evaluatePair } from './evaluate.js';
+import { logMel } from '../audio/mel.js';
 
 test('speaker statistics: identical sets are 0 apart; a mean shift Δ gives MCD_DB·|Δ|; a std change adds in quadrature', () => {
   const frames = 40;
@@ -62,4 +64,13 @@ test('Allison vs flite slt on the committed corpora: same-voice utterances are n
     const d = speakerDistance(speakerStats([cep(join(repoRoot, 'src', 'eval', 'testdata', `${id}.gl.wav`))]), refs);
     assert.ok(d < mean, `${id} through Griffin-Lim: ${d} vs other-voice mean ${mean}`);
   }
+});
+
+test('evaluatePair reports the speaker distance to the given reference statistics (0 against its own)', () => {
+  const w = readWav(join(repoRoot, 'datasets', 'allison-mini', 'wavs', 'agent-loginok.wav')).samples;
+  const u = { wav: w, mel: logMel(w) };
+  const own = speakerStats([melCepstrum(w)]);
+  assert.equal(evaluatePair(u, u, 22050, { speaker: own }).speakerDist, 0);
+  const slt = readWav(join(repoRoot, 'datasets', 'allison-mini-donor', 'wavs', 'agent-loginok.wav')).samples;
+  assert.ok(evaluatePair({ wav: slt, mel: logMel(slt) }, u, 22050, { speaker: own }).speakerDist > 5);
 });
