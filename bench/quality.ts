@@ -3,7 +3,7 @@
  *
  * Trains a recipe for a time budget (or takes an existing run), then evaluates evenly spaced
  * checkpoints on the corpus's test split — WER (pocketsphinx, corpus-level) and MCD against the
- * recordings — and WER on unseen telephony sentences (datasets/sentences/unseen-telephony.txt,
+ * recordings — and WER on unseen telephony sentences (datasets/sentences/unseen.txt,
  * none of them in the Allison corpus). Two references frame the curve: the recordings themselves
  * and their log-mel → Griffin-Lim resynthesis (the vocoder's ceiling for any model here).
  * Writes docs/quality/<name>.json and <name>-wer.png / <name>-mcd.png.
@@ -33,7 +33,8 @@ import { findOnPath, wordErrorRate } from '../src/eval/wer.js';
 import { listCheckpoints } from '../src/train/checkpoint.js';
 import { readMetrics } from '../src/train/metrics.js';
 import { runTraining } from '../src/train/run.js';
-import { loadModel, readTextFile } from '../src/train/synthesize.js';
+import { loadModel } from '../src/train/synthesize.js';
+import { readSentences } from '../src/eval/sentences.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { writeLinePlotPng } from '../src/util/plot.js';
 import { repoRoot } from '../src/testing/paths.js';
@@ -97,7 +98,7 @@ export async function run(): Promise<BenchRow[]> {
   const features = join(runDir, 'features');
   const ds = await openDataset(existsSync(features) ? features : corpus, {});
   const testIds = ds.splits.test;
-  const unseen = readTextFile(join(repoRoot, 'datasets', 'sentences', 'unseen-telephony.txt'));
+  const unseen = readSentences(join(repoRoot, 'datasets', 'sentences', 'unseen.txt'));
   const work = mkdtempSync(join(tmpdir(), 'difftts-quality-'));
   const synthSteps = Number(env.DIFFTTS_QUALITY_STEPS ?? recipe.synth?.steps ?? 10);
 

@@ -12,7 +12,7 @@ import { parseWith } from '../util/schema.js';
 export function register(program: Command): void {
   program
     .command('evaluate')
-    .description('synthesize a split of a clean corpus with a checkpoint and score it: MCD-DTW, log-F0 RMSE, VDE, LSD, mel cosine (+WER)')
+    .description('synthesize a split of a clean corpus with a checkpoint and score it: MCD-DTW (SPTK mel-cepstra), speaker distance, log-F0 RMSE, VDE, LSD, mel cosine (+WER)')
     .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
     .requiredOption('--refs <corpus>', 'clean LJSpeech-layout corpus with the reference recordings')
     .option('--features <dir>', 'feature cache of --refs (default: prepared into OUT/ref-features)')
@@ -22,8 +22,10 @@ export function register(program: Command): void {
     .option('--max <n>', 'evaluate at most N utterances (0 = all)', '0')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
     .option('--wer', 'also compute word error rate with pocketsphinx (skipped with a notice when not installed)')
+    .option('--unseen <file>', 'also synthesize these sentences (one per line, # comments): WER and speaker distance only')
+    .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker (0 = no speaker distance)', '40')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
-    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; out: string }, cmd: Command) => {
+    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
       await backendFor(cmd);
       const r = await evaluateRun({
@@ -36,6 +38,8 @@ export function register(program: Command): void {
         max: parseNumber(o.max, '--max', { integer: true, min: 0 }),
         iters: parseNumber(o.iters, '--iters', { integer: true, min: 1 }),
         wer: o.wer ?? false,
+        unseen: o.unseen,
+        speakerRefs: parseNumber(o.speakerRefs, '--speaker-refs', { integer: true, min: 0 }),
         out: o.out,
         progress: process.stderr.isTTY ?? false,
       });
@@ -45,6 +49,7 @@ export function register(program: Command): void {
         const m = METRICS[k as keyof typeof METRICS];
         lines.push(`  ${k.padEnd(15)} ${v.toFixed(3).padStart(9)} ${m.unit.padEnd(8)} (${m.orientation} is better)`);
       }
+      if (r.unseen.length) lines.push(`  unseen sentences (${r.unseen.length}): speakerDist ${r.unseenAggregate.speakerDist?.toFixed(3) ?? '—'} dB, wer ${r.unseenAggregate.wer?.toFixed(3) ?? '—'}`);
       for (const n of r.notes) lines.push(`  note: ${n}`);
       lines.push(`wrote ${resolve(o.out, 'eval.json')} and eval.csv`);
       process.stdout.write(lines.join('\n') + '\n');

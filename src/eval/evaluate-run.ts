@@ -8,18 +8,21 @@
  * MCD (see evaluatePair); it is the same for every run, so it cancels in resilience differences.
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { logMel } from '../audio/mel.js';
+import { logMel, type MelConfig } from '../audio/mel.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, synthesizeMel, vocode } from '../train/synthesize.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { aggregate, evaluatePair, type PairMetrics } from './evaluate.js';
+import { aggregate, evaluatePair, utteranceMcep, type PairMetrics } from './evaluate.js';
+import { mcepAlpha, melCepstrum } from './mcep.js';
+import { speakerDistance, speakerStats, speakerStatsFromJson, speakerStatsToJson, type SpeakerStats } from './speaker.js';
 import { METRICS, type Spread } from './resilience.js';
 import { recognize, wordErrorRate } from './wer.js';
+import { readSentences } from './sentences.js';
 
 export interface EvaluateRunOptions {
   /** Run directory or checkpoint directory. */
@@ -39,7 +42,22 @@ export interface EvaluateRunOptions {
   iters: number;
   /** Also score intelligibility with pocketsphinx when installed. */
   wer: boolean;
+  /** Sentences without recordings (file, one per line, # comments): WER and speaker distance only. */
+  unseen?: string;
+  /** Train-split utterances of --refs that define the target speaker's statistics (0 = no speaker distance; default 40). */
+  speakerRefs?: number;
+  /** Pass those references through log-mel → Griffin-Lim first, as the generated speech is (default true). */
+  speakerVocoded?: boolean;
   progress: boolean;
+}
+
+/** A sentence with no recording: only reference-free metrics. */
+export interface UnseenRow {
+  id: string;
+  text: string;
+  speakerDist: number | null;
+  wer: number | null;
+  hypothesis: string | null;
 }
 
 export interface UtteranceRow extends PairMetrics {
@@ -62,6 +80,38 @@ export interface EvalResult {
   spread: Record<string, Spread>;
   notes: string[];
   utterances: UtteranceRow[];
+  /** Mean speaker distance and WER over the unseen sentences (null when none or not computed). */
+  unseenAggregate: { speakerDist: number | null; wer: number | null };
+  unseen: UnseenRow[];
+}
+
+/**
+ * The target speaker's statistics: the first `n` utterances of the references' train split, each
+ * resynthesised through the same log-mel → Griffin-Lim path as the generated speech (`vocoded`), so
+ * that the vocoder's own shift of the statistics (large for buzzy synthetic voices, see
+ * scripts/speaker-validation.mjs) cancels; cached in the feature directory.
+ */
+function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, iters: number, vocoded: boolean): SpeakerStats {
+  const rate = melConfig.sampleRate;
+  const ids = trainIds.slice(0, n);
+  if (ids.length === 0) throw new UserError(`${refs}: the train split is empty (no recordings for the speaker statistics)`);
+  const cache = join(featuresDir, `speaker-${rate}-a${mcepAlpha(rate)}-n${ids.length}${vocoded ? `-gl${iters}` : ''}.json`);
+  if (existsSync(cache)) return speakerStatsFromJson(JSON.parse(readFileSync(cache, 'utf8')));
+  const cepstra = ids.map((id, i) => {
+    const wav = refRecording(refs, id, 'train', rate);
+    return melCepstrum(vocoded ? vocode(logMel(wav, melConfig), melConfig, iters, i) : wav, { alpha: mcepAlpha(rate) });
+  });
+  const stats = speakerStats(cepstra);
+  writeFileAtomic(cache, JSON.stringify({ ...speakerStatsToJson(stats), ids, vocoded }) + '\n');
+  return stats;
+}
+
+/** A reference recording at the model's rate. */
+function refRecording(refs: string, id: string, split: string, rate: number): Float32Array {
+  const refPath = join(refs, 'wavs', `${id}.wav`);
+  if (!existsSync(refPath)) throw new UserError(`${refPath}: reference recording missing for ${split} utterance '${id}'`);
+  const ref = readWav(refPath);
+  return ref.sampleRate === rate ? ref.samples : resample(ref.samples, ref.sampleRate, rate);
 }
 
 export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
@@ -76,16 +126,35 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   }
   let ids = ds.splits[o.split];
   if (o.max > 0) ids = ids.slice(0, o.max);
-  if (ids.length === 0) {
+  let sentences: string[] = [];
+  try {
+    if (ids.length === 0) throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
+    if (o.unseen !== undefined) sentences = readSentences(o.unseen);
+  } catch (err) {
     lm.model.dispose();
-    throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
+    throw err;
   }
   const rate = lm.melConfig.sampleRate;
+  const nSpeaker = o.speakerRefs ?? 40;
+  let speaker: SpeakerStats | undefined;
+  try {
+    speaker = nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, ds.splits.train, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true) : undefined;
+  } catch (err) {
+    lm.model.dispose();
+    throw err;
+  }
   const notes: string[] = [];
   const rows: UtteranceRow[] = [];
+  const unseen: UnseenRow[] = [];
   const bar = o.progress ? new cliProgress.SingleBar({ format: 'evaluate |{bar}| {value}/{total} utterances | {id}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(ids.length, 0, { id: '' });
+  bar?.start(ids.length + sentences.length, 0, { id: '' });
   let werMissing = false;
+  const score = async (wavPath: string, text: string): Promise<{ wer: number | null; hypothesis: string | null }> => {
+    if (!o.wer || werMissing) return { wer: null, hypothesis: null };
+    const hypothesis = await recognize(wavPath);
+    if (hypothesis === null) werMissing = true;
+    return { wer: hypothesis === null ? null : wordErrorRate(text, hypothesis).wer, hypothesis };
+  };
   try {
     for (const [i, id] of ids.entries()) {
       const u = ds.utterances.get(id)!;
@@ -93,19 +162,22 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
       const genWav = vocode(mel, lm.melConfig, o.iters, o.seed + i);
       const wavPath = join(o.out, 'wavs', `${id}.wav`);
       writeWav(wavPath, genWav, rate, 'pcm16');
-      const refPath = join(o.refs, 'wavs', `${id}.wav`);
-      if (!existsSync(refPath)) throw new UserError(`${refPath}: reference recording missing for ${o.split} utterance '${id}'`);
-      const ref = readWav(refPath);
-      const refWav = ref.sampleRate === rate ? ref.samples : resample(ref.samples, ref.sampleRate, rate);
-      const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate);
-      let wer: number | null = null;
-      let hypothesis: string | null = null;
-      if (o.wer && !werMissing) {
-        hypothesis = await recognize(wavPath);
-        if (hypothesis === null) werMissing = true;
-        else wer = wordErrorRate(u.text, hypothesis).wer;
-      }
+      const refWav = refRecording(o.refs, id, o.split, rate);
+      const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker });
+      const { wer, hypothesis } = await score(wavPath, u.text);
       rows.push({ id, text: u.text, ...m, wer, hypothesis });
+      bar?.increment(1, { id });
+    }
+    // unseen sentences: synthesis seeds continue after the split's, so every run draws the same ones
+    for (const [k, text] of sentences.entries()) {
+      const id = `unseen-${String(k + 1).padStart(2, '0')}`;
+      const seed = o.seed + ids.length + k;
+      const { mel } = synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
+      const genWav = vocode(mel, lm.melConfig, o.iters, seed);
+      const wavPath = join(o.out, 'wavs', `${id}.wav`);
+      writeWav(wavPath, genWav, rate, 'pcm16');
+      const d = speaker ? speakerDistance(speakerStats([utteranceMcep({ wav: genWav, mel }, rate)]), speaker) : NaN;
+      unseen.push({ id, text, speakerDist: Number.isFinite(d) ? d : null, ...(await score(wavPath, text)) });
       bar?.increment(1, { id });
     }
   } finally {
@@ -128,10 +200,17 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     spread,
     notes,
     utterances: rows,
+    unseenAggregate: { speakerDist: meanOf(unseen.map((r) => r.speakerDist)), wer: meanOf(unseen.map((r) => r.wer)) },
+    unseen,
   };
   writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
   writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+function meanOf(values: (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, x) => a + x, 0) / v.length : null;
 }
 
 function toCsv(rows: UtteranceRow[]): string {

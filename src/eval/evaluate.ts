@@ -4,8 +4,10 @@
  */
 import type { Mel } from '../audio/mel.js';
 import { compareF0 } from './f0compare.js';
-import { mcdDtw } from './mcd.js';
+import { mcd as mcdOf } from './mcd.js';
+import { mcepAlpha, melCepstrum, type McepOptions, type MelCepstra } from './mcep.js';
 import { spread, type Spread } from './resilience.js';
+import { speakerDistance, speakerStats, type SpeakerStats } from './speaker.js';
 import { lsdAligned, meanMelCosine, melStatsCosine } from './spectral.js';
 import { medianF0, voicedFraction, yin, type YinOptions } from './yin.js';
 
@@ -14,10 +16,15 @@ export interface Utterance {
   wav: Float32Array;
   /** Natural-log mel [nMels, frames] of the same audio (e.g. `logMel(wav)`). */
   mel: Mel;
+  /** SPTK mel-cepstra of the same audio (computed from `wav` when absent). */
+  mcep?: MelCepstra;
 }
 
 export interface PairMetrics {
+  /** MCD-DTW over SPTK mel-cepstra c̃(1…24), dB (mcd.ts). */
   mcd: number;
+  /** Speaker distance of the generated utterance to the target speaker's reference set, dB (speaker.ts); NaN without one. */
+  speakerDist: number;
   lsd: number;
   /** log-F0 RMSE in cents over DTW pairs voiced in both. */
   f0Rmse: number;
@@ -37,31 +44,42 @@ export interface PairMetrics {
 }
 
 export interface EvaluateOptions {
-  /** Cepstral order for MCD (default 24). */
-  mcdOrder?: number;
+  /** Mel-cepstral analysis for MCD and the speaker distance (defaults: order 24, α = mcepAlpha(sampleRate)). */
+  mcep?: McepOptions;
+  /** The target speaker's reference statistics, for `speakerDist`. */
+  speaker?: SpeakerStats;
   /** YIN settings; frameLength/hop should match the mel's nFft/hop (defaults 1024/256). */
   yin?: YinOptions;
 }
 
+/** Mel-cepstra of an utterance (its own when given) with the evaluation's analysis settings. */
+export function utteranceMcep(u: Utterance, sampleRate: number, opts: EvaluateOptions = {}): MelCepstra {
+  return u.mcep ?? melCepstrum(u.wav, { alpha: mcepAlpha(sampleRate), ...opts.mcep });
+}
+
 /**
- * Every metric for one utterance. The MCD DTW path (mel frames) is reused for LSD and for the F0
- * comparison, whose YIN frames share the mel frames' hop and centres; path pairs beyond either
- * pitch track's length are dropped.
+ * Every metric for one utterance. The MCD DTW path (mel-cepstrum frames, centred at t·hop) is reused
+ * for LSD and for the F0 comparison on mel/YIN frames of the same hop (centred half a hop later:
+ * 5.8 ms at 22.05 kHz, well inside a frame); path pairs beyond either sequence's length are dropped.
  *
- * Generated speech is Griffin-Lim audio; Griffin-Lim alone already costs (fixture vs its own GL
- * resynthesis, 32 iterations): MCD 4.6–5.1 dB, LSD 1.1–1.2 dB, F0 RMSE 14–16 cents, VDE 0.17–0.33
- * (GL phase makes YIN call fewer frames voiced). To measure the acoustic model rather than the
- * vocoder, pass references resynthesised through the same Griffin-Lim as `ref`.
+ * Generated speech is Griffin-Lim audio; Griffin-Lim alone already costs (Allison clip vs its own GL
+ * resynthesis, 32 iterations): MCD 4.3–5.1 dB (src/eval/testdata/sptk-reference.json); on the LibriVox
+ * fixtures LSD 1.1–1.2 dB, F0 RMSE 14–16 cents, VDE 0.17–0.33 (GL phase makes YIN call fewer frames
+ * voiced). To measure the acoustic model rather than the vocoder, pass references resynthesised
+ * through the same Griffin-Lim as `ref`.
  */
 export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number, opts: EvaluateOptions = {}): PairMetrics {
-  const { mcd, alignment } = mcdDtw(gen.mel, ref.mel, { order: opts.mcdOrder ?? 24 });
+  const gm = utteranceMcep(gen, sampleRate, opts);
+  const { mcd, alignment } = mcdOf(gm, utteranceMcep(ref, sampleRate, opts));
   const tg = yin(gen.wav, sampleRate, opts.yin);
   const tr = yin(ref.wav, sampleRate, opts.yin);
   const pairs = alignment.path.filter(([i, j]) => i < tg.f0.length && j < tr.f0.length);
   const f0 = compareF0(tg, tr, pairs);
+  const melPairs = alignment.path.filter(([i, j]) => i < gen.mel.frames && j < ref.mel.frames);
   return {
     mcd,
-    lsd: lsdAligned(gen.mel, ref.mel, alignment.path),
+    speakerDist: opts.speaker ? speakerDistance(speakerStats([gm]), opts.speaker) : NaN,
+    lsd: lsdAligned(gen.mel, ref.mel, melPairs),
     f0Rmse: f0.f0RmseCents,
     vde: f0.vde,
     gpe: f0.gpe,

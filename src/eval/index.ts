@@ -1,12 +1,14 @@
 /**
- * Evaluation metrics for generated speech against references of the same text: MCD-DTW, YIN F0
+ * Evaluation metrics for generated speech against references of the same text: MCD-DTW (SPTK
+ * mel-cepstra), a speaker distance, YIN F0
  * (log-F0 RMSE, voicing error), mel-spectral similarity, LSD, WER via pocketsphinx, and the
  * orientation/resilience arithmetic used by corruption experiments. Pure functions over
  * Float32Array / Mel (no tfjs).
  */
 export { dtw, dtwMatrix, type DtwResult } from './dtw.js';
-export { dct2, dctMatrix, melCepstra } from './cepstrum.js';
-export { MCD_DB, mcdDtw, type McdOptions, type McdResult } from './mcd.js';
+export { blackmanUnitPower, freqt, mcepAlpha, mcepFrame, melCepstrum, type McepOptions, type MelCepstra } from './mcep.js';
+export { MCD_DB, mcd, type McdResult } from './mcd.js';
+export { speakerDistance, speakerStats, speechFrames, type SpeakerStats } from './speaker.js';
 export { yin, yinFrameCount, medianF0, voicedFraction, type YinOptions, type PitchTrack } from './yin.js';
 export { compareF0, type F0Comparison } from './f0compare.js';
 export { LN_TO_DB, cosineSimilarity, lsdAligned, meanLogMel, meanMelCosine, melStatsCosine, stdLogMel } from './spectral.js';

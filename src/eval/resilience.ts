@@ -22,7 +22,8 @@ export interface MetricInfo {
 
 /** Every metric `evaluatePair` reports. */
 export const METRICS = {
-  mcd: { orientation: 'lower', unit: 'dB', description: 'mel-cepstral distortion (c1…c24 of DCT-II of ln-mel) on the DTW path' },
+  mcd: { orientation: 'lower', unit: 'dB', description: 'mel-cepstral distortion (SPTK mel-cepstra c1…c24, α 0.455) on the DTW path' },
+  speakerDist: { orientation: 'lower', unit: 'dB', description: "speaker distance: W2 of mel-cepstral mean/std to the target speaker's references" },
   lsd: { orientation: 'lower', unit: 'dB', description: 'log-spectral distance of ln-mel frames on the DTW path' },
   f0Rmse: { orientation: 'lower', unit: 'cents', description: 'log-F0 RMSE over DTW pairs voiced in both (YIN)' },
   vde: { orientation: 'lower', unit: 'fraction', description: 'voicing decision error on the DTW path' },

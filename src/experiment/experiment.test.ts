@@ -13,24 +13,35 @@ import { writeToyExperiment } from '../testing/toy-experiment.js';
  */
 test('difftts experiment: toy 2 fractions × 2 losses → report.md with tables, plots, samples; re-run skips finished work', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-e2e-'));
-  const recipe = writeToyExperiment(dir);
+  const recipe = writeToyExperiment(dir, { evaluate: { split: 'test', steps: 2, maxUtterances: 1, unseen: 'unseen.txt', speakerRefs: 4, wer: false } });
+  writeFileSync(join(dir, 'unseen.txt'), '# two sentences with no recording\nCall me back.\nGoodbye.\n');
   const out = join(dir, 'out');
   const run = () => spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'experiment', '--recipe', recipe, '--out', out], { encoding: 'utf8' });
 
   const r = run();
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
-  // One resilience table per metric with a row per loss and a column for the corrupted fraction.
-  assert.match(report, /## mcd: .*\n\n\| loss \| f = 0\.5 \|\n\|---\|---\|\n\| l2 \| -?\d+\.\d+ \|\n\| phuber-exp \| -?\d+\.\d+ \|/);
-  assert.match(report, /## melCosine: /);
-  for (const f of ['resilience-mcd.png', 'curves-l2.png', 'curves-phuber-exp.png', 'samples/l2-f0.5-s0.wav', 'samples/phuber-exp-f0-s0.png']) {
+  // One resilience table per metric with a row per loss and a column for the corrupted fraction: mean [95 % interval].
+  const num = '-?[0-9.]+(?:e[-+]?[0-9]+)?';
+  const cell = `${num}(?: \\[${num}, ${num}\\])?`; // a single utterance's value has no interval
+  assert.match(report, new RegExp(`### mcd: .*\\n\\n\\| loss \\| f = 0\\.5 \\|\\n\\|---\\|---\\|\\n\\| l2 \\| ${cell} \\|\\n\\| phuber-exp \\| ${cell} \\|`));
+  assert.match(report, /### melCosine: /);
+  assert.match(report, /### speakerDist: /);
+  for (const f of ['results.json', 'resilience-mcd.png', 'resilience-speakerDist.png', 'vs-l2-mcd.png', 'curves-l2.png', 'curves-phuber-exp.png', 'samples/l2-f0.5-s0.wav', 'samples/phuber-exp-f0-s0.png']) {
     assert.ok(existsSync(join(out, f)), `${f} written`);
   }
   // Resilience in the table is exactly sim(f=0.5) − sim(f=0) from the two eval.json files.
   const agg = (loss: string, f: string) => JSON.parse(readFileSync(join(out, 'evals', loss, `f${f}-s0`, 'eval.json'), 'utf8')).aggregate.mcd as number;
   const expected = -(agg('l2', '0.5') - agg('l2', '0'));
-  const row = report.match(/## mcd: [^\n]*\n\n[^\n]*\n[^\n]*\n\| l2 \| (-?\d+\.\d+) \|/)!;
+  const row = report.match(/### mcd: [^\n]*\n\n[^\n]*\n[^\n]*\n\| l2 \| (\S+) /)!;
   assert.ok(Math.abs(Number(row[1]) - expected) < 0.01, `table ${row[1]} vs ${expected}`);
+  // The unseen sentences were synthesised and scored by the speaker distance only; results.json has the issue's schema.
+  const ev = JSON.parse(readFileSync(join(out, 'evals', 'l2', 'f0-s0', 'eval.json'), 'utf8'));
+  assert.deepEqual(ev.unseen.map((u: { id: string; text: string }) => [u.id, u.text]), [['unseen-01', 'Call me back.'], ['unseen-02', 'Goodbye.']]);
+  assert.ok(ev.unseen.every((u: { speakerDist: number }) => u.speakerDist > 0) && ev.utterances[0].speakerDist > 0 && ev.utterances[0].mcd > 0);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.deepEqual(Object.keys(results), ['recipe', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
+  assert.equal(results.cells.find((c: { loss: string; metric: string }) => c.loss === 'l2' && c.metric === 'speakerDist').n, 3, 'test utterance + 2 unseen');
   // The corrupted corpus is exactly round(0.5 × train) noisy clips.
   const log = JSON.parse(readFileSync(join(out, 'corpora', 'noise-f0.5-s0', 'corruption.json'), 'utf8'));
   assert.equal(log.corrupted.length, 4);

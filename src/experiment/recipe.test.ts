@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
 import { readJsonFile } from '../util/schema.js';
@@ -8,9 +8,10 @@ import { parseRecipe } from '../train/recipe.js';
 import { parseLossConfig } from '../loss/index.js';
 import { loadExperimentRecipe } from './recipe.js';
 import { deepMerge } from './plan.js';
+import { readSentences } from '../eval/sentences.js';
 
 test('shipped experiment recipes load, and every run recipe they produce is a valid training recipe', () => {
-  for (const name of ['corruption-allison-mini.json', 'corruption-ljspeech.json']) {
+  for (const name of ['corruption-allison-mini.json', 'corruption-allison-finetune.json', 'corruption-ljspeech.json']) {
     const path = join(repoRoot, 'recipes', name);
     const r = loadExperimentRecipe(path);
     assert.deepEqual(r.fractions, [0, 0.15, 0.3, 0.45]);
@@ -24,4 +25,26 @@ test('shipped experiment recipes load, and every run recipe they produce is a va
   const mini = loadExperimentRecipe(join(repoRoot, 'recipes', 'corruption-allison-mini.json'));
   assert.ok(existsSync(join(mini.corpus, 'metadata.csv')), 'allison-mini ships with the repo');
   assert.ok(existsSync(join(String(mini.corruption.options.donor), 'metadata.csv')), 'its donor corpus ships too');
+});
+
+test('the fine-tuning protocol: a base checkpoint, a target corpus, a donor voice and unseen sentences, all resolved against the recipe file', () => {
+  const r = loadExperimentRecipe(join(repoRoot, 'recipes', 'corruption-allison-finetune.json'));
+  assert.equal(r.init, join(repoRoot, 'pretrained', 'allison-tiny'));
+  assert.equal(r.corpus, join(repoRoot, 'datasets', 'allison-mini-slthts'));
+  assert.equal(r.corruption.options.donor, join(repoRoot, 'datasets', 'allison-mini-rms'));
+  for (const dir of [r.corpus, String(r.corruption.options.donor)]) assert.ok(existsSync(join(dir, 'metadata.csv')), `${dir} ships with the repo`);
+  assert.ok(r.evaluate.unseen && existsSync(r.evaluate.unseen));
+  assert.ok(r.seeds.length >= 3);
+  assert.equal(r.analysis.primaryMetric, 'speakerDist');
+  const scratch = loadExperimentRecipe(join(repoRoot, 'recipes', 'corruption-allison-mini.json'));
+  assert.equal(scratch.init, undefined, 'the from-scratch protocol has no init');
+  assert.equal(scratch.evaluate.maxUtterances, 0, 'the whole test split');
+});
+
+test('unseen sentences are new: none is an Allison transcript', () => {
+  const unseen = readSentences(join(repoRoot, 'datasets', 'sentences', 'unseen.txt'));
+  assert.ok(unseen.length >= 30);
+  const norm = (t: string) => t.toLowerCase().replace(/[^a-z0-9 ]/g, '').trim();
+  const known = new Set(readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8').trim().split('\n').map((l) => norm(l.split('|')[1]!)));
+  for (const s of unseen) assert.ok(!known.has(norm(s)), s);
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { parseWith, readJsonFile } from '../util/schema.js';
 import { SlurmOptionsSchema } from './executor/slurm.js';
+import { METRICS } from '../eval/resilience.js';
 
 const Corruption = z
   .object({
@@ -43,6 +44,12 @@ export const ExperimentRecipeSchema = z
         { name: 'phuber-snr', loss: { type: 'pseudo-huber', schedule: 'snr', c: 0.1 } },
       ]),
     seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+    /**
+     * Fine-tuning protocol: every run starts from this checkpoint (run or checkpoint directory; relative
+     * paths resolve against the recipe file), passed to `difftts train --init` (weights only, fresh
+     * optimizer). Absent: every run trains from scratch.
+     */
+    init: z.string().optional(),
     /** Base training recipe (path) and fields to override in it, e.g. {"train": {"steps": 600}}. */
     train: z
       .object({
@@ -58,9 +65,28 @@ export const ExperimentRecipeSchema = z
         maxUtterances: z.number().int().min(0).default(0),
         /** Synthesis seed (the same for every run, so runs differ only by their weights). */
         seed: z.number().int().min(0).default(1234),
+        /**
+         * Sentences without recordings (one per line, # comments; relative to the recipe file), scored
+         * only by reference-free metrics: WER against the text and the speaker distance.
+         */
+        unseen: z.string().optional(),
+        /** Utterances of the clean corpus's train split whose statistics define the target speaker (0 = no speaker distance). */
+        speakerRefs: z.number().int().min(0).default(40),
+        /** Word error rate with pocketsphinx (skipped with a note when it is not installed). */
+        wer: z.boolean().default(true),
       })
       .strict()
-      .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234 }),
+      .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234, speakerRefs: 40, wer: true }),
+    /** How report.md and results.json summarise: the paired bootstrap and the metric the verdict is about. */
+    analysis: z
+      .object({
+        primaryMetric: z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]).default('mcd'),
+        /** Bootstrap replicates and the seed of their draws (same seed → same intervals). */
+        replicates: z.number().int().min(100).default(2000),
+        seed: z.number().int().min(0).default(1),
+      })
+      .strict()
+      .default({ primaryMetric: 'mcd', replicates: 2000, seed: 1 }),
     /** Sentence rendered by every run for the report's sample WAVs/PNGs. */
     sampleText: z.string().default('Please leave your message after the tone.'),
     /** Training processes run at once (each wasm process uses one core). */
@@ -74,12 +100,19 @@ export const ExperimentRecipeSchema = z
 
 export type ExperimentRecipe = z.infer<typeof ExperimentRecipeSchema>;
 
-/** Loads an experiment recipe; relative corpus/recipe/option paths are resolved against the recipe's folder. */
+/** Loads an experiment recipe; relative corpus/recipe/init/unseen/option paths are resolved against the recipe's folder. */
 export function loadExperimentRecipe(path: string): ExperimentRecipe {
   const r = parseWith(ExperimentRecipeSchema, readJsonFile(path), path);
   const base = dirname(resolve(path));
   const abs = (p: string) => resolve(base, p);
   const options = { ...r.corruption.options };
   if (typeof options.donor === 'string') options.donor = abs(options.donor);
-  return { ...r, corpus: abs(r.corpus), corruption: { ...r.corruption, options }, train: { ...r.train, recipe: abs(r.train.recipe) } };
+  return {
+    ...r,
+    corpus: abs(r.corpus),
+    corruption: { ...r.corruption, options },
+    ...(r.init !== undefined ? { init: abs(r.init) } : {}),
+    train: { ...r.train, recipe: abs(r.train.recipe) },
+    evaluate: { ...r.evaluate, ...(r.evaluate.unseen !== undefined ? { unseen: abs(r.evaluate.unseen) } : {}) },
+  };
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentRecipeSchema } from './recipe.js';
 import { makePlan, deepMerge } from './plan.js';
-import { readAggregate, renderReport, resilienceTable } from './report.js';
+import { readAggregate, renderReport, writeReport } from './report.js';
+import { analyse, readRunRows, type RunRows } from './results.js';
 
 function recipe(extra: object = {}) {
   return ExperimentRecipeSchema.parse({
@@ -32,30 +33,61 @@ test('plan: fraction 0 trains on the clean corpus; one corrupted corpus per (fra
   assert.equal(new Set(plan.runs.map((x) => x.runDir)).size, plan.runs.length);
 });
 
-test('resilience = sim(corrupted) − sim(clean) per seed, oriented (−MCD), with the spread over seeds', () => {
+test('results: resilience per utterance pair, R_ph − R_l2 with paired intervals, verdicts, results.json with the issue\'s schema', () => {
   const r = recipe();
   const out = mkdtempSync(join(tmpdir(), 'difftts-exp-'));
   const plan = makePlan(r, out);
-  // MCD: l2 goes 5 → 7 (seed 0) and 5 → 8 (seed 1); ph goes 5 → 5.5 and 5 → 6. Cosine: l2 0.9 → 0.8 both seeds.
-  const mcd: Record<string, number> = { 'l2/f0-s0': 5, 'l2/f0.3-s0': 7, 'l2/f0-s1': 5, 'l2/f0.3-s1': 8, 'ph/f0-s0': 5, 'ph/f0.3-s0': 5.5, 'ph/f0-s1': 5, 'ph/f0.3-s1': 6 };
+  // 3 test utterances with MCD; l2 gets worse by exactly 2 dB (seed 0) and 3 dB (seed 1) on every
+  // utterance; ph by 0.5 and 1. Utterance offsets (0, 4, 8 dB) cancel in the paired differences.
+  // Cosine: l2 0.9 → 0.8 on every utterance and seed. One unseen sentence with WER only.
+  const worse: Record<string, number> = { 'l2/f0.3-s0': 2, 'l2/f0.3-s1': 3, 'ph/f0.3-s0': 0.5, 'ph/f0.3-s1': 1 };
   for (const run of plan.runs) {
     mkdirSync(run.evalDir, { recursive: true });
-    const cos = run.loss.name === 'l2' ? (run.fraction === 0 ? 0.9 : 0.8) : 0.9;
-    writeFileSync(join(run.evalDir, 'eval.json'), JSON.stringify({ aggregate: { mcd: mcd[run.key], melCosine: cos, wer: null } }));
+    const utterances = [0, 4, 8].map((off, i) => ({
+      id: `u${i}`,
+      mcd: 5 + off + (worse[run.key] ?? 0),
+      melCosine: run.loss.name === 'l2' && run.fraction > 0 ? 0.8 : 0.9,
+      f0Rmse: i === 1 ? null : 20,
+      wer: run.fraction === 0 ? 0.25 : 0.5,
+    }));
+    writeFileSync(join(run.evalDir, 'eval.json'), JSON.stringify({ aggregate: { mcd: 9 + (worse[run.key] ?? 0) }, utterances, unseen: [{ id: 'unseen-01', wer: run.fraction === 0 ? 0.75 : 1, speakerDist: null }] }));
   }
+  const rows = new Map<string, RunRows>(plan.runs.map((x) => [x.key, readRunRows(x)!]));
+  assert.deepEqual(rows.get('l2/f0-s0')!.get('u1'), { mcd: 9, melCosine: 0.9, wer: 0.25 }, 'null and missing metrics are left out');
+  const analysis = analyse(r, plan, rows);
+  const cell = (loss: string, metric: string) => analysis.results.cells.find((c) => c.loss === loss && c.metric === metric && c.fraction === 0.3)!;
+  assert.equal(cell('l2', 'mcd').mean, -2.5); // −(2 + 3)/2
+  assert.equal(cell('l2', 'mcd').n, 6);
+  const [lo, hi] = cell('l2', 'mcd').ci95;
+  assert.ok(lo >= -3 && lo <= -2.9 && hi >= -2.1 && hi <= -2, `seed-level bootstrap of {−2, −3}: ${lo}, ${hi}`);
+  assert.ok(Math.abs(cell('l2', 'melCosine').mean + 0.1) < 1e-12);
+  assert.deepEqual(cell('l2', 'melCosine').ci95.map((v) => Math.round(v * 1e9) / 1e9), [-0.1, -0.1]);
+  const d = analysis.results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
+  assert.equal(d.mean, 1.75); // −0.75 − (−2.5)
+  assert.ok(d.ci95[0] >= 1.5 && d.ci95[1] <= 2, `${d.ci95}`);
+  assert.equal(analysis.verdicts.get('mcd')!.get('ph')!.get(0.3), 'better');
+  assert.equal(analysis.verdicts.get('melCosine')!.get('ph')!.get(0.3), 'better');
+  // WER: unseen sentence counted with the test utterances; clean runs (4 of them) 0.25 ×3 and 0.75 → 0.375
+  assert.ok(Math.abs(analysis.results.cleanBaselineWer! - 0.375) < 1e-12);
+  assert.match(analysis.results.verdict, /^mcd at f = 0\.3, .*ph more resilient than l2 \(R − R_l2 = 1\.750 \[/);
+
+  // one seed: the same clear difference gets no verdict
+  const one = recipe({ seeds: [0] });
+  const oneAnalysis = analyse(one, makePlan(one, out), rows);
+  assert.equal(oneAnalysis.verdicts.get('mcd')!.get('ph')!.get(0.3), 'cannot tell');
+  assert.match(oneAnalysis.results.verdict, /one training seed/);
+
   const aggregates = new Map(plan.runs.map((x) => [x.key, readAggregate(x)!]));
-  const table = resilienceTable(r, plan, aggregates);
-  const l2 = table.get('mcd')!.get('l2')!.get(0.3)!;
-  assert.equal(l2.mean, -2.5); // −(7−5), −(8−5)
-  assert.equal(l2.n, 2);
-  assert.ok(Math.abs(l2.std - Math.SQRT1_2) < 1e-12);
-  assert.equal(table.get('mcd')!.get('ph')!.get(0.3)!.mean, -0.75);
-  assert.ok(Math.abs(table.get('melCosine')!.get('l2')!.get(0.3)!.mean - -0.1) < 1e-12);
-  assert.equal(table.has('wer'), false, 'a metric with no values (null) gets no table');
-  const md = renderReport(r, plan, aggregates, { resiliencePlots: new Map(), curvePlots: [] });
-  assert.match(md, /\| l2 \| -2\.500 ± 0\.707 \(n=2\) \|/);
-  assert.match(md, /\| ph \| -0\.750 ± 0\.354 \(n=2\) \|/);
-  assert.equal(readFileSync(join(plan.runs[0]!.evalDir, 'eval.json'), 'utf8').includes('mcd'), true);
+  writeReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] });
+  const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.deepEqual(Object.keys(json), ['recipe', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
+  assert.deepEqual(Object.keys(json.cells[0]), ['loss', 'fraction', 'metric', 'n', 'mean', 'ci95']);
+  assert.deepEqual(Object.keys(json.sphlMinusL2[0]), ['loss', 'fraction', 'metric', 'mean', 'ci95']);
+  assert.deepEqual(json.seeds, [0, 1]);
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /\| l2 \| -2\.500 \[-\d\.\d+, -2\.\d+\] \|/);
+  assert.match(md, /\| ph \| 1\.750 \[1\.\d+, [12]\.\d+\] better \|/);
+  assert.equal(renderReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] }), md);
 });
 
 test('deepMerge: objects merge, arrays and scalars are replaced', () => {

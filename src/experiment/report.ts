@@ -1,18 +1,20 @@
 /**
- * Turns finished runs into report.md: resilience tables (rows = loss, columns = corruption fraction,
- * one table per metric), PNG plots of resilience vs fraction and of training curves, and links to the
- * sample WAVs/PNGs of the same sentence from every run.
+ * Turns finished runs into report.md and results.json (results.ts): the verdict, R_SPHL − R_L2 and
+ * resilience tables with 95 % intervals (rows = loss, columns = corruption fraction, one table per
+ * metric), the clean baselines, PNG plots of resilience vs fraction (error bars = the intervals) and of
+ * training curves, and links to the sample WAVs/PNGs of the same sentence from every run.
  *
- * resilience(metric, loss, f, seed) = sim(model trained on fraction f) − sim(model trained on fraction 0),
+ * resilience(metric, loss, f) = sim(model trained on fraction f) − sim(model trained on fraction 0),
  * both measured against the clean references, with sim oriented so that higher is better
- * (sim = −MCD, −LSD, −F0 RMSE, …; cosine similarity as is). Negative resilience = the corruption hurt.
+ * (sim = −MCD, −speaker distance, −F0 RMSE, …; cosine similarity as is). Negative = the corruption hurt.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ExperimentRecipe } from './recipe.js';
 import { fracKey, type Plan, type RunJob } from './plan.js';
-import { METRICS, similarity, spread, type Spread } from '../eval/resilience.js';
+import { METRICS } from '../eval/resilience.js';
+import { fmtInterval, type Analysis } from './results.js';
 
 export { METRICS };
 
@@ -26,70 +28,80 @@ export function readAggregate(run: RunJob): Record<string, number> | null {
   return out;
 }
 
-/**
- * resilience[metric][loss][fraction] = spread over seeds of sim(f) − sim(0) (same loss, same seed).
- * Fractions whose run or baseline is missing are left out.
- */
-export function resilienceTable(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>): Map<string, Map<string, Map<number, Spread>>> {
-  const table = new Map<string, Map<string, Map<number, Spread>>>();
-  const find = (loss: string, f: number, seed: number) => plan.runs.find((r) => r.loss.name === loss && r.fraction === f && r.seed === seed);
-  for (const metric of Object.keys(METRICS)) {
-    const byLoss = new Map<string, Map<number, Spread>>();
-    for (const { name } of recipe.losses) {
-      const byFrac = new Map<number, Spread>();
-      for (const f of recipe.fractions.filter((x) => x > 0)) {
-        const diffs: number[] = [];
-        for (const seed of recipe.seeds) {
-          const a = aggregates.get(find(name, f, seed)?.key ?? '')?.[metric];
-          const b = aggregates.get(find(name, 0, seed)?.key ?? '')?.[metric];
-          if (a !== undefined && b !== undefined) diffs.push(similarity(metric, a) - similarity(metric, b));
-        }
-        if (diffs.length) byFrac.set(f, spread(diffs));
-      }
-      if (byFrac.size) byLoss.set(name, byFrac);
-    }
-    if (byLoss.size) table.set(metric, byLoss);
-  }
-  return table;
-}
-
-function fmt(s: Spread): string {
-  const d = Math.abs(s.mean) >= 10 ? 2 : 3;
-  return s.n > 1 ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)} (n=${s.n})` : s.mean.toFixed(d);
-}
-
 export interface ReportAssets {
   /** metric → PNG path of resilience vs fraction. */
   resiliencePlots: Map<string, string>;
+  /** metric → PNG path of R − R_L2 vs fraction (optional). */
+  diffPlots?: Map<string, string>;
   /** PNG of training curves. */
   curvePlots: string[];
 }
 
 /** Markdown for the whole report; paths are made relative to `out`. */
-export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, assets: ReportAssets): string {
+export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, analysis: Analysis, assets: ReportAssets): string {
   const out = plan.out;
   const rel = (p: string) => relative(out, p);
   const fr = recipe.fractions.filter((f) => f > 0);
+  const { results, reference } = analysis;
+  const unit = (m: string) => METRICS[m as keyof typeof METRICS]?.unit ?? '';
   const lines: string[] = [];
   lines.push(`# ${recipe.name}: resilience to corrupted training data`, '');
   lines.push(`Corpus \`${recipe.corpus}\`, corruption \`${recipe.corruption.mode}\` ${JSON.stringify(recipe.corruption.options)}, fractions ${recipe.fractions.join(', ')}, seeds ${recipe.seeds.join(', ')}.`);
-  lines.push(`Training recipe \`${recipe.train.recipe}\` with overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation on the clean corpus's ${recipe.evaluate.split} split, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
-  lines.push('resilience = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. With several seeds: mean ± sample std (n).', '');
-  const table = resilienceTable(recipe, plan, aggregates);
-  for (const [metric, byLoss] of table) {
+  lines.push(`${recipe.init ? `Fine-tuning from \`${recipe.init}\`` : 'Training from scratch'} with recipe \`${recipe.train.recipe}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${recipe.evaluate.unseen}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
+  lines.push(`**Verdict.** ${results.verdict}.`, '');
+  lines.push(`Clean-data baselines: WER ${results.cleanBaselineWer === null ? '— (pocketsphinx not run)' : results.cleanBaselineWer.toFixed(3)} (mean over losses, seeds and utterances).`, '');
+  lines.push('resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances, with a 95 % percentile interval from a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' + `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}). Results in machine-readable form: [results.json](results.json).`, '');
+  if (reference && results.sphlMinusL2.length) {
+    lines.push(`## R − R_${reference}: each pseudo-Huber variant against ${reference}`, '');
+    lines.push(`> 0 = more resilient than ${reference}. Verdict from the interval: better (entirely > 0), worse (entirely < 0), cannot tell.`, '');
+    for (const metric of Object.keys(METRICS)) {
+      const rows = results.sphlMinusL2.filter((d) => d.metric === metric);
+      if (!rows.length) continue;
+      lines.push(`### ${metric} (${unit(metric)})`, '');
+      lines.push(`| loss | ${fr.map((f) => `f = ${fracKey(f)}`).join(' | ')} |`, `|---|${fr.map(() => '---').join('|')}|`);
+      for (const loss of [...new Set(rows.map((d) => d.loss))]) {
+        const cells = fr.map((f) => {
+          const d = rows.find((x) => x.loss === loss && x.fraction === f);
+          return d ? `${fmtInterval(d.mean, d.ci95)} ${analysis.verdicts.get(metric)?.get(loss)?.get(f) ?? ''}` : '—';
+        });
+        lines.push(`| ${loss} | ${cells.join(' | ')} |`);
+      }
+      const plot = assets.diffPlots?.get(metric);
+      if (plot) lines.push('', `![R − R_${reference} ${metric}](${rel(plot)})`);
+      lines.push('');
+    }
+  }
+  lines.push('## Resilience per loss', '');
+  for (const metric of Object.keys(METRICS)) {
+    const rows = results.cells.filter((c) => c.metric === metric);
+    if (!rows.length) continue;
     const m = METRICS[metric as keyof typeof METRICS];
-    lines.push(`## ${metric}: ${m.description} (${m.unit})`, '');
+    lines.push(`### ${metric}: ${m.description} (${m.unit})`, '');
     lines.push(`| loss | ${fr.map((f) => `f = ${fracKey(f)}`).join(' | ')} |`);
     lines.push(`|---|${fr.map(() => '---').join('|')}|`);
     for (const { name } of recipe.losses) {
-      const row = byLoss.get(name);
-      lines.push(`| ${name} | ${fr.map((f) => (row?.get(f) ? fmt(row.get(f)!) : '—')).join(' | ')} |`);
+      lines.push(`| ${name} | ${fr.map((f) => {
+        const c = rows.find((x) => x.loss === name && x.fraction === f);
+        return c ? fmtInterval(c.mean, c.ci95) : '—';
+      }).join(' | ')} |`);
     }
     const plot = assets.resiliencePlots.get(metric);
     if (plot) lines.push('', `![resilience ${metric}](${rel(plot)})`);
     lines.push('');
   }
-  lines.push('## Raw metrics per run (clean references)', '');
+  if (analysis.baselines.size) {
+    lines.push('## Clean-data baselines (raw values, mean [95 % interval] over seeds × utterances)', '');
+    const metrics = [...analysis.baselines.keys()];
+    lines.push(`| loss | ${metrics.map((k) => `${k} (${unit(k)})`).join(' | ')} |`, `|---|${metrics.map(() => '---').join('|')}|`);
+    for (const { name } of recipe.losses) {
+      lines.push(`| ${name} | ${metrics.map((k) => {
+        const e = analysis.baselines.get(k)?.get(name);
+        return e ? fmtInterval(e.mean, e.ci95) : '—';
+      }).join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  lines.push('## Raw metrics per run (means over the test split, clean references)', '');
   const metrics = Object.keys(METRICS).filter((k) => [...aggregates.values()].some((a) => k in a));
   lines.push(`| run | ${metrics.join(' | ')} |`, `|---|${metrics.map(() => '---').join('|')}|`);
   for (const run of plan.runs) {
@@ -108,8 +120,10 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   return lines.join('\n') + '\n';
 }
 
-export function writeReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, assets: ReportAssets): string {
+/** Writes results.json and report.md beside it; returns the report's path. */
+export function writeReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, analysis: Analysis, assets: ReportAssets): string {
+  writeFileAtomic(join(plan.out, 'results.json'), JSON.stringify(analysis.results, null, 2) + '\n');
   const path = join(plan.out, 'report.md');
-  writeFileAtomic(path, renderReport(recipe, plan, aggregates, assets));
+  writeFileAtomic(path, renderReport(recipe, plan, aggregates, analysis, assets));
   return path;
 }

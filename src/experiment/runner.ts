@@ -132,15 +132,18 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
   if (!existsSync(done)) {
     writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
     const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
-    await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
+    // fine-tuning: start from the base checkpoint (a resumed run continues from its own)
+    const init = recipe.init !== undefined && resume.length === 0 ? ['--init', recipe.init] : [];
+    await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume, ...init], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
     writeFileAtomic(done, new Date().toISOString() + '\n');
   }
 
   // Evaluation against the clean references, and one sample sentence per run.
   const evalJson = join(run.evalDir, 'eval.json');
   if (!existsSync(evalJson)) {
-    const max = recipe.evaluate.maxUtterances > 0 ? ['--max', String(recipe.evaluate.maxUtterances)] : [];
-    await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', recipe.evaluate.split, '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed), '--out', run.evalDir, ...max], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
+    const e = recipe.evaluate;
+    const extra = [...(e.maxUtterances > 0 ? ['--max', String(e.maxUtterances)] : []), ...(e.unseen !== undefined ? ['--unseen', e.unseen] : []), '--speaker-refs', String(e.speakerRefs), ...(e.wer ? ['--wer'] : [])];
+    await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', e.split, '--steps', String(e.steps), '--seed', String(e.seed), '--out', run.evalDir, ...extra], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
   }
   const name = run.key.replace('/', '-');
   const wav = samplePath(plan, run);
@@ -163,6 +166,7 @@ export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOp
  */
 export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan | null> {
   const out = resolve(opts.out);
+  if (recipe.init !== undefined && !existsSync(recipe.init)) throw new UserError(`${recipe.init}: init checkpoint not found (the recipe's "init" names the pretrained base run or checkpoint directory)`);
   ensureDir(out);
   guardOutDir(recipe, out, opts.force ?? false);
   const plan = makePlan(recipe, out);

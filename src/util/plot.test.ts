@@ -86,6 +86,24 @@ test('series are drawn where their data lies, in distinct colours', () => {
   assert.ok(countColour(raster, [0, 0, 0], [0, 0, raster.width - 1, layout.top - 4]) > 50, 'title ink');
 });
 
+test('error bars: capped whiskers from yLo to yHi at each point, included in the y range', () => {
+  const { raster, layout } = renderLinePlot({
+    series: [{ name: 'r', x: [0, 0.5, 1], y: [0, -1, -2], yLo: [0, -1.5, -4], yHi: [0, -0.5, -1] }],
+  });
+  assert.ok(layout.yRange[0] <= -4, `y range ${layout.yRange} includes the lowest whisker`);
+  const c = SERIES_COLOURS[0]!;
+  // along the whisker at x = 1: ink at −3.5 (between lo −4 and y −2), none below −4.3
+  const [px] = layout.toPx(1, 0);
+  assert.ok(colourNear(raster, px, layout.toPx(1, -3.5)[1], c), 'whisker at (1, −3.5)');
+  assert.ok(colourNear(raster, px - 4, layout.toPx(1, -4)[1], c), 'lower cap');
+  assert.ok(!colourNear(raster, px, layout.toPx(1, -4.3)[1], c, 1), 'nothing beyond the cap');
+  // the point at x = 0.5: whisker reaches −1.4 but not −1.7
+  const [qx] = layout.toPx(0.5, 0);
+  assert.ok(colourNear(raster, qx, layout.toPx(0.5, -1.4)[1], c));
+  assert.ok(!colourNear(raster, qx, layout.toPx(0.5, -1.7)[1], c, 1));
+  assert.throws(() => renderLinePlot({ series: [{ name: 'bad', x: [0, 1], y: [0, 1], yLo: [0], yHi: [0, 1] }] }), /error bars/);
+});
+
 test('log axes map decades evenly and skip non-positive and non-finite points', () => {
   const x = [0.001, 0.01, 0.1, 1, 10];
   const { raster, layout } = renderLinePlot({

@@ -11,6 +11,9 @@ export interface LineSeries {
   name: string;
   x: number[];
   y: number[];
+  /** Optional error bars: lower and upper ends per point (same length as y), drawn as capped vertical whiskers. */
+  yLo?: number[];
+  yHi?: number[];
 }
 
 export interface LinePlot {
@@ -288,10 +291,13 @@ function dataRange(series: readonly LineSeries[], axis: 'x' | 'y', log: boolean)
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of series) {
-    for (const v of s[axis]) {
-      if (!Number.isFinite(v) || (log && v <= 0)) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+    const lists = axis === 'x' ? [s.x] : [s.y, s.yLo ?? [], s.yHi ?? []];
+    for (const list of lists) {
+      for (const v of list) {
+        if (!Number.isFinite(v) || (log && v <= 0)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
   }
   if (lo === Infinity) return log ? [1, 10] : [0, 1];
@@ -319,6 +325,7 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   const H = plot.height ?? 520;
   for (const s of plot.series) {
     if (s.x.length !== s.y.length) throw new Error(`plot series '${s.name}': x has ${s.x.length} values but y has ${s.y.length}`);
+    if ((s.yLo && s.yLo.length !== s.y.length) || (s.yHi && s.yHi.length !== s.y.length)) throw new Error(`plot series '${s.name}': error bars need one value per point`);
   }
   const logX = plot.logX ?? false;
   const logY = plot.logY ?? false;
@@ -398,6 +405,18 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
       const p = toPx(x, y);
       const from = prev ?? p;
       cv.line(from[0], from[1], p[0], p[1], c, clip);
+      const lo = s.yLo?.[i];
+      const hi = s.yHi?.[i];
+      if (lo !== undefined && hi !== undefined && Number.isFinite(lo) && Number.isFinite(hi) && (!logY || (lo > 0 && hi > 0)) && lo !== hi) {
+        // whisker with 4-px caps, offset a little per series so overlapping bars stay apart
+        const [px, pl] = toPx(x, lo);
+        const [, ph] = toPx(x, hi);
+        const dx = px + (k - (plot.series.length - 1) / 2) * 3;
+        cv.line(dx, pl, dx, ph, c, clip);
+        cv.line(dx - 4, pl, dx + 4, pl, c, clip);
+        cv.line(dx - 4, ph, dx + 4, ph, c, clip);
+        if (inked.length < 200000) for (let j = 0; j <= 8; j++) inked.push([dx, pl + ((ph - pl) * j) / 8]);
+      }
       if (inked.length < 200000) for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
       prev = p;
     }
