@@ -47,7 +47,7 @@ if (process.env.SYNTH_STEPS) {
   const ids = batch.ids[0]!;
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const mel = model.synthesize(ids, { steps: Number(process.env.SYNTH_STEPS), temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(1) });
+  const mel = await model.synthesize(ids, { steps: Number(process.env.SYNTH_STEPS), temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(1) });
   const cpu = process.cpuUsage(c0);
   console.log(`${cfgName} synthesize ${process.env.SYNTH_STEPS} steps → ${mel.frames} frames: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`);
 }
