@@ -49,10 +49,14 @@ export function describeAdapter(a: AdapterInfo): string {
 
 let gpu: GpuLike | null = null;
 
+/** Optional packages, named through variables so that tsc does not need them installed to build. */
+const DAWN_PKG: string = 'webgpu';
+const TFJS_WEBGPU_PKG: string = '@tensorflow/tfjs-backend-webgpu';
+
 /** Installs Dawn's navigator.gpu and WebGPU globals once; throws (with the import error) when `webgpu` is missing. */
 async function installDawn(): Promise<GpuLike> {
   if (gpu) return gpu;
-  const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
+  const dawn = (await import(DAWN_PKG)) as unknown as { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
   const g = dawn.create([]);
   Object.assign(globalThis, dawn.globals);
   const nav = (globalThis as { navigator?: object }).navigator;
@@ -99,7 +103,7 @@ export async function probeAdapter(): Promise<{ adapter: AdapterInfo } | { reaso
 export function probeAdapterQuietly(): { adapter: AdapterInfo } | { reason: string } {
   let url: string;
   try {
-    url = import.meta.resolve('webgpu');
+    url = import.meta.resolve(DAWN_PKG);
   } catch {
     return { reason: 'the webgpu package (Dawn) is not installed' };
   }
@@ -132,7 +136,7 @@ export async function initWebGpu(allowSoftware: boolean): Promise<{ adapter: Ada
   if ('reason' in p) return p;
   if (p.adapter.software && !allowSoftware) return { reason: softwareOnly(p.adapter) };
   try {
-    await import('@tensorflow/tfjs-backend-webgpu');
+    await import(TFJS_WEBGPU_PKG);
   } catch (err) {
     return { reason: missing(err) ? '@tensorflow/tfjs-backend-webgpu is not installed' : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}` };
   }
