@@ -129,10 +129,10 @@ async function readScalar(t: tf.Tensor): Promise<number> {
   return v;
 }
 
-async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: number }> {
+async function timeDecoder(cfg: ModelConfig, reps = REPS): Promise<{ times: number[]; loss: number }> {
   const { step, dispose } = decoderStep(cfg);
   let loss = NaN;
-  const times = await timeIt(async () => { loss = await step(); }, REPS, WARMUP);
+  const times = await timeIt(async () => { loss = await step(); }, reps, WARMUP);
   dispose();
   return { times, loss };
 }
@@ -141,7 +141,7 @@ async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: n
  * One full training step of MODEL_CONFIGS.tiny (encoder, duration predictor, MAS, prior and
  * diffusion losses, Adam) on 4 synthetic utterances of 40–55 tokens and 150–210 frames.
  */
-async function timeTiny(): Promise<{ times: number[]; loss: number }> {
+async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }> {
   const { GradTTS } = await import('../src/model/gradtts.js');
   const { parseLossConfig } = await import('../src/loss/config.js');
   const cfg = MODEL_CONFIGS.tiny;
@@ -162,7 +162,7 @@ async function timeTiny(): Promise<{ times: number[]; loss: number }> {
       opt.applyGradients(grads as tf.NamedTensorMap as never);
       return value;
     }));
-  }, REPS, WARMUP);
+  }, reps, WARMUP);
   opt.dispose();
   return { times, loss: last };
 }
@@ -185,14 +185,16 @@ type Variant = keyof typeof VARIANTS;
 /** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line. */
 async function child(variant: Variant): Promise<void> {
   let adapter: string | undefined;
+  let reps = REPS;
   if (variant.endsWith('webgpu')) {
     const c = await initBackend('webgpu');
     adapter = c.adapter ? describeAdapter(c.adapter) : 'adapter unknown';
+    if (c.adapter?.software) reps = 1; // lavapipe: over a minute per step on 2 cores
   } else {
     await tf.setBackend('wasm');
     if (variant.endsWith('fast')) registerFastWasmKernels();
   }
-  const r = variant.startsWith('tiny') ? await timeTiny() : await timeDecoder(benchConfig());
+  const r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
   console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter }));
 }
 
