@@ -42,11 +42,11 @@ export async function run(): Promise<BenchRow[]> {
   const ab = process.env.DIFFTTS_BENCH_AB === '1';
   let audioTotal = 0;
   // warm-up (kernel compilation, first allocations)
-  model.synthesize(textToIds(SENTENCES[0]!, textCfg).ids, { steps: 2, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(0) });
+  await model.synthesize(textToIds(SENTENCES[0]!, textCfg).ids, { steps: 2, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(0) });
   for (const s of SENTENCES) {
     const ids = textToIds(s, textCfg).ids;
     const t0 = process.hrtime.bigint();
-    const mel = model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(1) });
+    const mel = await model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(1) });
     const t1 = process.hrtime.bigint();
     const wav = vocode(mel, melCfg, 32);
     const t2 = process.hrtime.bigint();
@@ -60,7 +60,7 @@ export async function run(): Promise<BenchRow[]> {
       setFusedNormMish(false);
       try {
         const t3 = process.hrtime.bigint();
-        model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(1) });
+        await model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(1) });
         abRatios.push(Number(t1 - t0) / Number(process.hrtime.bigint() - t3));
       } finally {
         setFusedNormMish(null);

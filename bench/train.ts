@@ -11,6 +11,9 @@
  *
  * Variants (each in its own node process): `fast` = after registerFastWasmKernels() (src/kernels),
  * which the model picks up unchanged; `model` = src/model/ops.ts's own gradient replacements only.
+ * `webgpu` / `tiny-webgpu` run the same two steps on tfjs-backend-webgpu (Dawn) whenever an adapter
+ * exists — a software one (lavapipe) included, labelled as such: its times say nothing about a GPU.
+ * DIFFTTS_BENCH_WEBGPU=off skips them (lavapipe needs minutes per step on 2 cores).
  * The PyTorch peer (bench/peer/train_step.py: 1 thread with OpenBLAS — the fair peer —, 1 thread
  * with Debian's default reference BLAS, 2 threads with OpenBLAS) runs in between, in the same
  * invocation, so that load from other processes on this shared machine hits both sides alike.
@@ -29,6 +32,8 @@ import { scoreUNet } from '../src/model/unet.js';
 import { ParamStore } from '../src/model/params.js';
 import { forwardDiffusion } from '../src/model/diffusion.js';
 import { registerFastWasmKernels } from '../src/kernels/register.js';
+import { initBackend } from '../src/backend/index.js';
+import { describeAdapter, syncReadsWork } from '../src/backend/webgpu.js';
 import { Rng } from '../src/util/rng.js';
 
 const BATCH = 4;
@@ -85,7 +90,7 @@ export function decoderForwardFlops(dim: number, mults: number[], b: number, f: 
 }
 
 /** A decoder-only training step (Adam) on fixed data; returns the step function and a dispose. */
-export function decoderStep(cfg: ModelConfig): { step: () => number; dispose: () => void } {
+export function decoderStep(cfg: ModelConfig): { step: () => Promise<number>; dispose: () => void } {
   const ps = new ParamStore(7);
   const rng = new Rng(11);
   const x0 = tf.tensor3d(rng.normals(BATCH * MELS * FRAMES), [BATCH, MELS, FRAMES]);
@@ -99,7 +104,7 @@ export function decoderStep(cfg: ModelConfig): { step: () => number; dispose: ()
   ps.freeze();
   const opt = tf.train.adam(1e-4);
   const vars = [...ps.variables.values()];
-  const step = () => {
+  const step = async () => {
     const t = [...Array(BATCH)].map(() => Math.min(Math.max(rng.uniform(), 1e-5), 1 - 1e-5));
     const lossVal = tf.tidy(() => {
       const z = tf.tensor3d(rng.normals(BATCH * MELS * FRAMES), [BATCH, MELS, FRAMES]);
@@ -110,17 +115,24 @@ export function decoderStep(cfg: ModelConfig): { step: () => number; dispose: ()
         return tf.div(tf.sum(tf.mul(tf.square(r), mask)), tf.mul(tf.sum(mask), MELS)) as tf.Scalar;
       }, vars);
       opt.applyGradients(grads as tf.NamedTensorMap as never);
-      return value.dataSync()[0]!;
+      return value;
     });
-    return lossVal;
+    return readScalar(lossVal);
   };
   return { step, dispose: () => { opt.dispose(); ps.dispose(); tf.dispose([x0, mu, mask]); } };
 }
 
-async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: number }> {
+/** The value of a scalar (async: webgpu cannot read synchronously), then disposes it. */
+async function readScalar(t: tf.Tensor): Promise<number> {
+  const v = (await t.data())[0]!;
+  t.dispose();
+  return v;
+}
+
+async function timeDecoder(cfg: ModelConfig, reps = REPS): Promise<{ times: number[]; loss: number }> {
   const { step, dispose } = decoderStep(cfg);
   let loss = NaN;
-  const times = await timeIt(() => { loss = step(); }, REPS, WARMUP);
+  const times = await timeIt(async () => { loss = await step(); }, reps, WARMUP);
   dispose();
   return { times, loss };
 }
@@ -129,7 +141,7 @@ async function timeDecoder(cfg: ModelConfig): Promise<{ times: number[]; loss: n
  * One full training step of MODEL_CONFIGS.tiny (encoder, duration predictor, MAS, prior and
  * diffusion losses, Adam) on 4 synthetic utterances of 40–55 tokens and 150–210 frames.
  */
-async function timeTiny(): Promise<{ times: number[]; loss: number }> {
+async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }> {
   const { GradTTS } = await import('../src/model/gradtts.js');
   const { parseLossConfig } = await import('../src/loss/config.js');
   const cfg = MODEL_CONFIGS.tiny;
@@ -142,13 +154,15 @@ async function timeTiny(): Promise<{ times: number[]; loss: number }> {
   const vars = [...model.variables.values()];
   const opt = tf.train.adam(cfg.training.lr);
   let last = NaN;
-  const times = await timeIt(() => {
-    last = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.losses({ ids, mels }, loss, rng).total, vars);
+  const times = await timeIt(async () => {
+    // webgpu: the MAS alignment is read first, as the trainer does (Trainable.prepare)
+    const batch = syncReadsWork() ? { ids, mels } : { ids, mels, paths: await model.alignments({ ids, mels }, Rng.fromState(rng.state())) };
+    last = await readScalar(tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
       opt.applyGradients(grads as tf.NamedTensorMap as never);
-      return value.dataSync()[0]!;
-    });
-  }, REPS, WARMUP);
+      return value;
+    }));
+  }, reps, WARMUP);
   opt.dispose();
   return { times, loss: last };
 }
@@ -163,27 +177,45 @@ const VARIANTS = {
   model: 'wasm + src/model/ops.ts replacements only',
   'tiny-fast': 'full GradTTS tiny step, wasm + src/kernels',
   'tiny-model': 'full GradTTS tiny step, wasm + src/model/ops.ts only',
+  webgpu: 'webgpu (Dawn)',
+  'tiny-webgpu': 'full GradTTS tiny step, webgpu (Dawn)',
 } as const;
 type Variant = keyof typeof VARIANTS;
 
 /** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line. */
 async function child(variant: Variant): Promise<void> {
-  await tf.setBackend('wasm');
-  if (variant.endsWith('fast')) registerFastWasmKernels();
-  const r = variant.startsWith('tiny') ? await timeTiny() : await timeDecoder(benchConfig());
-  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss }));
+  let adapter: string | undefined;
+  let reps = REPS;
+  if (variant.endsWith('webgpu')) {
+    const c = await initBackend('webgpu');
+    adapter = c.adapter ? describeAdapter(c.adapter) : 'adapter unknown';
+    if (c.adapter?.software) reps = 1; // lavapipe: over a minute per step on 2 cores
+  } else {
+    await tf.setBackend('wasm');
+    if (variant.endsWith('fast')) registerFastWasmKernels();
+  }
+  const r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
+  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter }));
 }
 
 /** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
-function runChild(variant: Variant): { s: number; times: number[] } | string {
+function runChild(variant: Variant): { s: number; times: number[]; adapter?: string } | string {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    const j = JSON.parse(last) as { seconds_per_step: number; times: number[] };
-    return { s: j.seconds_per_step, times: j.times };
+    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; adapter?: string };
+    return { s: j.seconds_per_step, times: j.times, adapter: j.adapter };
   } catch {
-    return `wasm ${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
+    return `${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
   }
+}
+
+/** Whether the webgpu rows run: an adapter exists (probed quietly) and DIFFTTS_BENCH_WEBGPU is not 'off'. */
+async function webgpuPlan(): Promise<string | null> {
+  if (process.env.DIFFTTS_BENCH_WEBGPU === 'off') return 'DIFFTTS_BENCH_WEBGPU=off';
+  const { probeAdapterQuietly } = await import('../src/backend/webgpu.js');
+  const p = probeAdapterQuietly();
+  return 'reason' in p ? p.reason : null;
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -222,10 +254,11 @@ export async function run(): Promise<BenchRow[]> {
   // Peer and difftts alternate so that load from other processes hits both alike.
   const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
   type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas';
-  const plan: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model'];
+  const noWebgpu = await webgpuPlan();
+  const plan: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
   bar.start(plan.length, 0, { what: '' });
   const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
-  const ours: Partial<Record<Variant, { s: number; times: number[] } | string>> = {};
+  const ours: Partial<Record<Variant, { s: number; times: number[]; adapter?: string } | string>> = {};
   for (const p of plan) {
     bar.update({ what: p });
     if (p === 'torch1-openblas') peers[p] = peer(1, true);
@@ -260,6 +293,20 @@ export async function run(): Promise<BenchRow[]> {
     });
   } else {
     rows.push({ name: 'GradTTS tiny full training step', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: [tf1, tm].filter((x) => typeof x === 'string').join('; ') });
+  }
+  if (noWebgpu) process.stderr.write(`bench train: no webgpu rows (${noWebgpu})\n`);
+  const wd = ours.webgpu, wt = ours['tiny-webgpu'];
+  if (wd) {
+    rows.push(typeof wd === 'string'
+      ? { name: 'decoder train step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wd }
+      : { name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — webgpu vs wasm + src/kernels`, difftts_s: wd.s, peer_s: typeof ours.fast === 'object' ? ours.fast.s : null,
+        ratio: typeof ours.fast === 'object' ? wd.s / ours.fast.s : null, gflops: flops / wd.s / 1e9, notes: `"peer" column = wasm + src/kernels; adapter ${wd.adapter}; steps ${fmtTimes(wd.times)} s` });
+  }
+  if (wt) {
+    rows.push(typeof wt === 'string'
+      ? { name: 'GradTTS tiny full training step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wt }
+      : { name: 'GradTTS tiny full training step B4 — webgpu vs wasm + src/kernels', difftts_s: wt.s, peer_s: typeof tf1 === 'object' ? tf1.s : null,
+        ratio: typeof tf1 === 'object' ? wt.s / tf1.s : null, gflops: null, notes: `"peer" column = wasm + src/kernels; adapter ${wt.adapter}; steps ${fmtTimes(wt.times)} s` });
   }
   return rows;
 }

@@ -9,7 +9,7 @@ test('difftts backend picks a working backend and explains the skipped ones', ()
   assert.match(r.stdout, /^backend: (tfjs-node-gpu|tfjs-node|wasm|cpu) /);
   // On a machine without the native packages, each skipped one has a reason.
   if (/backend: wasm/.test(r.stdout)) {
-    assert.match(r.stdout, /not tfjs-node-gpu: .+\n\s+not tfjs-node: .+/);
+    assert.match(r.stdout, /not tfjs-node-gpu: .+\n\s+not webgpu: .+\n\s+not tfjs-node: .+/);
     assert.match(r.stdout, /kernels registered on wasm: .*Conv2DBackpropFilter.*SIMD GEMM/);
   }
 });

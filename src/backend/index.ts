@@ -1,23 +1,26 @@
 /**
- * Picks the tfjs backend at run time: tfjs-node-gpu → tfjs-node → wasm → cpu.
+ * Picks the tfjs backend at run time: tfjs-node-gpu → webgpu (hardware adapter) → tfjs-node → wasm → cpu.
  *
  * The native packages cannot always be installed (their install downloads libtensorflow, and
  * npm 11 only runs install scripts that `allowScripts` approves), so each is probed with a
  * dynamic import inside try/catch and the reason it was not used is recorded for `difftts backend`.
- * Override with `--backend NAME` or the DIFFTTS_BACKEND environment variable.
+ * Override with `--backend NAME` or the DIFFTTS_BACKEND environment variable. webgpu (src/backend/webgpu.ts)
+ * is picked automatically only on a hardware adapter; a software one (lavapipe) only when requested.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { registerFastWasmKernels } from '../kernels/register.js';
 import { gemmUsesFma } from '../kernels/gemm.js';
+import { registerWebGpuFixes } from '../kernels/webgpu.js';
+import { describeAdapter, initWebGpu, type AdapterInfo } from './webgpu.js';
 
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendChoice {
   /** The difftts name of the backend that runs. */
   name: BackendName;
-  /** tfjs's own backend id ('tensorflow', 'wasm' or 'cpu'). */
+  /** tfjs's own backend id ('tensorflow', 'webgpu', 'wasm' or 'cpu'). */
   tfName: string;
   /** Why it was chosen (requested, or first available). */
   why: string;
@@ -25,6 +28,8 @@ export interface BackendChoice {
   skipped: { name: BackendName; reason: string }[];
   /** What difftts added to the backend (e.g. the wasm training kernels). */
   notes: string[];
+  /** The WebGPU adapter, when the backend is webgpu. */
+  adapter?: AdapterInfo;
 }
 
 let current: BackendChoice | null = null;
@@ -79,8 +84,18 @@ async function tryCpu(): Promise<string | null> {
   return (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
 }
 
-const probes: Record<BackendName, () => Promise<string | null>> = {
+let webgpuAdapter: AdapterInfo | undefined;
+
+async function tryWebGpu(requested: boolean): Promise<string | null> {
+  const r = await initWebGpu(requested);
+  if ('reason' in r) return r.reason;
+  webgpuAdapter = r.adapter;
+  return null;
+}
+
+const probes: Record<BackendName, (requested: boolean) => Promise<string | null>> = {
   'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
+  webgpu: tryWebGpu,
   'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
   wasm: tryWasm,
   cpu: tryCpu,
@@ -88,7 +103,7 @@ const probes: Record<BackendName, () => Promise<string | null>> = {
 
 /** Normalises user spellings ('gpu', 'node', 'tensorflow') to a BackendName, or throws UserError. */
 export function parseBackendName(s: string, source: string): BackendName {
-  const aliases: Record<string, BackendName> = { gpu: 'tfjs-node-gpu', node: 'tfjs-node', tensorflow: 'tfjs-node' };
+  const aliases: Record<string, BackendName> = { gpu: 'tfjs-node-gpu', node: 'tfjs-node', tensorflow: 'tfjs-node', dawn: 'webgpu' };
   const name = (aliases[s] ?? s) as BackendName;
   if (!BACKEND_NAMES.includes(name)) {
     throw new UserError(`${source}: unknown backend '${s}' (expected one of ${BACKEND_NAMES.join(', ')})`);
@@ -107,15 +122,15 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   const req = requested ? parseBackendName(requested, '--backend') : fromEnv ? parseBackendName(fromEnv, 'DIFFTTS_BACKEND') : null;
   const skipped: BackendChoice['skipped'] = [];
   if (req) {
-    const reason = await probes[req]();
+    const reason = await probes[req](true);
     if (reason) throw new UserError(`backend '${req}' was requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}) but is unavailable: ${reason}`);
     for (const n of BACKEND_NAMES) if (n !== req) skipped.push({ name: n, reason: `not requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}=${req})` });
-    current = { name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped, notes: notesFor(req) };
+    current = withAdapter({ name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped, notes: notesFor(req) });
   } else {
     for (const n of BACKEND_NAMES) {
-      const reason = await probes[n]();
+      const reason = await probes[n](false);
       if (reason === null) {
-        current = { name: n, tfName: tf.getBackend(), why: 'first available in the order tfjs-node-gpu → tfjs-node → wasm → cpu', skipped, notes: notesFor(n) };
+        current = withAdapter({ name: n, tfName: tf.getBackend(), why: `first available in the order ${BACKEND_NAMES.join(' → ')} (webgpu: hardware adapters only)`, skipped, notes: notesFor(n) });
         break;
       }
       skipped.push({ name: n, reason });
@@ -126,7 +141,13 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
 }
 
 function notesFor(name: BackendName): string[] {
-  return name === 'wasm' ? [wasmNote()] : [];
+  if (name === 'wasm') return [wasmNote()];
+  if (name === 'webgpu') return [`tfjs-backend-webgpu's kernels (all the model needs, gradients included), with difftts's fix for ${registerWebGpuFixes().join(', ')} (src/kernels/webgpu.ts); tensors are read asynchronously`];
+  return [];
+}
+
+function withAdapter(c: BackendChoice): BackendChoice {
+  return c.name === 'webgpu' && webgpuAdapter ? { ...c, adapter: webgpuAdapter } : c;
 }
 
 /** The backend chosen by initBackend, or null before it ran. */
@@ -142,6 +163,7 @@ export function isNativeBackend(): boolean {
 /** One paragraph for humans: which backend runs and why the others did not. */
 export function describeBackend(c: BackendChoice): string {
   const lines = [`backend: ${c.name} (tfjs '${c.tfName}') — ${c.why}`];
+  if (c.adapter) lines.push(`  adapter: ${describeAdapter(c.adapter)}`);
   for (const s of c.skipped) lines.push(`  not ${s.name}: ${s.reason}`);
   for (const n of c.notes) lines.push(`  ${n}`);
   return lines.join('\n');

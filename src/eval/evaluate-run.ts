@@ -158,7 +158,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   try {
     for (const [i, id] of ids.entries()) {
       const u = ds.utterances.get(id)!;
-      const { mel } = synthesizeMel(lm, u.text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
+      const { mel } = await synthesizeMel(lm, u.text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
       const genWav = vocode(mel, lm.melConfig, o.iters, o.seed + i);
       const wavPath = join(o.out, 'wavs', `${id}.wav`);
       writeWav(wavPath, genWav, rate, 'pcm16');
@@ -172,7 +172,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     for (const [k, text] of sentences.entries()) {
       const id = `unseen-${String(k + 1).padStart(2, '0')}`;
       const seed = o.seed + ids.length + k;
-      const { mel } = synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
+      const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
       const genWav = vocode(mel, lm.melConfig, o.iters, seed);
       const wavPath = join(o.out, 'wavs', `${id}.wav`);
       writeWav(wavPath, genWav, rate, 'pcm16');

@@ -48,7 +48,7 @@ export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o
   mkdirSync(o.outDir, { recursive: true });
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
-    const { mel } = synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
+    const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
     writeWav(wav, vocode(mel, lm.melConfig, o.iters, o.seed + i), lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);

@@ -26,6 +26,11 @@ import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet, type Scor
 export interface Batch {
   ids: Int32Array[];
   mels: Mel[];
+  /**
+   * MAS alignments (per item, the token index of each mel frame) from `alignments()`, read
+   * asynchronously before the step; without them `losses` computes them with dataSync.
+   */
+  paths?: Int32Array[];
 }
 
 /** Scalar loss terms of one batch (the caller disposes them). deltaMean: mean δ of the loss schedule. */
@@ -53,7 +58,7 @@ export interface SynthesisOptions {
 export interface LossOptions {
   /**
    * false: skip the decoder (diffusion = 0, no U-Net, nothing drawn for it) — the encoder and
-   * duration predictor train alone, ~10× cheaper per step (recipe train.priorOnlySteps).
+   * duration predictor train alone (recipe train.priorOnlySteps).
    */
   diffusion?: boolean;
 }
@@ -158,38 +163,73 @@ export class GradTTS {
     return { mu, logw, xMask, tx };
   }
 
-  /**
-   * Loss terms for one batch. Synchronous (MAS reads μ with dataSync), so it can run inside
-   * tf.variableGrads. Draws from rng, in order: dropout masks, segment offsets, t [B], z.
-   */
-  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true, opts: LossOptions = {}): LossTerms {
-    const cfg = this.cfg;
-    const f = cfg.nFeats;
+  private checkBatch(batch: Batch): { b: number; txLens: number[]; tyLens: number[]; ty: number } {
+    const f = this.cfg.nFeats;
     const b = batch.ids.length;
     if (b === 0 || batch.mels.length !== b) throw new Error(`GradTTS.losses: ${b} id sequences but ${batch.mels.length} mels`);
     batch.ids.forEach((x, s) => this.checkIds(x, `batch item ${s}`));
     batch.mels.forEach((m, s) => {
       if (m.nMels !== f || m.frames < 1 || m.data.length !== f * m.frames) throw new Error(`GradTTS.losses: batch item ${s}: mel is [${m.nMels}, ${m.frames}], expected [${f}, frames ≥ 1]`);
     });
-    const txLens = batch.ids.map((x) => x.length);
     const tyLens = batch.mels.map((m) => m.frames);
-    const ty = Math.max(...tyLens);
+    return { b, txLens: batch.ids.map((x) => x.length), tyLens, ty: Math.max(...tyLens) };
+  }
+
+  /** MAS score log N(y_j; μ_i, I) up to terms constant along a path, μ_i·y_j − ½|μ_i|²: [B, Tx, Ty]. */
+  private alignmentScores(mu: tf.Tensor3D, y: tf.Tensor3D): tf.Tensor3D {
+    return tf.sub(tf.matMul(mu, y), tf.mul(tf.sum(tf.square(mu), 2, true), 0.5));
+  }
+
+  /** Per item the monotonic alignment (token of each frame) maximising the scores logp [B, tx, ty] (read back). */
+  private pathsFromScores(logp: Float32Array, txLens: number[], tyLens: number[], tx: number, ty: number): Int32Array[] {
+    return txLens.map((txs, s) => {
+      const lp = new Float32Array(txs * tyLens[s]!);
+      for (let i = 0; i < txs; i++) lp.set(logp.subarray((s * tx + i) * ty, (s * tx + i) * ty + tyLens[s]!), i * tyLens[s]!);
+      return maximumPath(lp, txs, tyLens[s]!);
+    });
+  }
+
+  /**
+   * The MAS alignments `losses(batch, …, rng, training)` would compute, read asynchronously (for
+   * backends without synchronous reads, webgpu). Give it a copy of losses' rng: the encoder draws
+   * the same dropout masks from it. One extra encoder forward.
+   */
+  async alignments(batch: Batch, rng: Rng, training = true): Promise<Int32Array[]> {
+    const { b, txLens, tyLens, ty } = this.checkBatch(batch);
+    let tx = 0;
+    const logp = tf.tidy(() => {
+      const enc = this.encode(batch.ids, this.ctx(training, rng));
+      tx = enc.tx;
+      return this.alignmentScores(enc.mu, melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, this.cfg.nFeats));
+    });
+    try {
+      return this.pathsFromScores((await logp.data()) as Float32Array, txLens, tyLens, tx, ty);
+    } finally {
+      logp.dispose();
+    }
+  }
+
+  /**
+   * Loss terms for one batch. Synchronous, so it can run inside tf.variableGrads: MAS reads μ with
+   * dataSync unless `batch.paths` holds the alignments already. Draws from rng, in order: dropout
+   * masks, segment offsets, t [B], z.
+   */
+  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true, opts: LossOptions = {}): LossTerms {
+    const cfg = this.cfg;
+    const f = cfg.nFeats;
+    const { b, txLens, tyLens, ty } = this.checkBatch(batch);
 
     return tf.tidy(() => {
       const ctx = this.ctx(training, rng);
       const { mu, logw, xMask, tx } = this.encode(batch.ids, ctx);
 
-      // --- MAS on log N(y_j; μ_i, I) up to terms constant along a path: μ_i·y_j − ½|μ_i|²
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
-      const logp = readSync(() => tf.sub(tf.matMul(mu, y), tf.mul(tf.sum(tf.square(mu), 2, true), 0.5))) as Float32Array;
-      const paths: Int32Array[] = [];
+      if (batch.paths && batch.paths.some((p, i) => p.length !== tyLens[i])) throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
+      const paths =
+        batch.paths ?? this.pathsFromScores(readSync(() => this.alignmentScores(mu, y)) as Float32Array, txLens, tyLens, tx, ty);
       const logwTarget = new Float32Array(b * tx);
       for (let s = 0; s < b; s++) {
-        const lp = new Float32Array(txLens[s]! * tyLens[s]!);
-        for (let i = 0; i < txLens[s]!; i++) lp.set(logp.subarray((s * tx + i) * ty, (s * tx + i) * ty + tyLens[s]!), i * tyLens[s]!);
-        const path = maximumPath(lp, txLens[s]!, tyLens[s]!);
-        paths.push(path);
-        const d = durationsFromPath(path, txLens[s]!);
+        const d = durationsFromPath(paths[s]!, txLens[s]!);
         for (let i = 0; i < txLens[s]!; i++) logwTarget[s * tx + i] = Math.log(1e-8 + d[i]!);
       }
 
@@ -233,38 +273,62 @@ export class GradTTS {
     });
   }
 
-  /** Predicted frames per token, ⌈exp(log ŵ)·lengthScale⌉ (each ≥ 1): Int32Array [ids.length]. */
-  durations(ids: Int32Array, lengthScale = 1): Int32Array {
+  /** The encoder on one sequence (inference): μ [1, Tx, F] and the predicted durations, read back. */
+  private async encodeForSynthesis(ids: Int32Array, lengthScale: number): Promise<{ mu: tf.Tensor3D; durations: Int32Array }> {
     this.checkIds(ids, 'synthesize');
     if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
-    return predictedDurations(readSync(() => this.encode([ids], this.ctx(false, null)).logw) as Float32Array, ids.length, lengthScale);
+    const { mu, logw } = tf.tidy(() => {
+      const e = this.encode([ids], this.ctx(false, null));
+      return { mu: e.mu, logw: e.logw };
+    });
+    try {
+      return { mu, durations: predictedDurations((await logw.data()) as Float32Array, ids.length, lengthScale) };
+    } catch (err) {
+      mu.dispose();
+      throw err;
+    } finally {
+      logw.dispose();
+    }
+  }
+
+  /** Predicted frames per token, ⌈exp(log ŵ)·lengthScale⌉ (each ≥ 1): Int32Array [ids.length]. */
+  async durations(ids: Int32Array, lengthScale = 1): Promise<Int32Array> {
+    const { mu, durations } = await this.encodeForSynthesis(ids, lengthScale);
+    mu.dispose();
+    return durations;
   }
 
   /** μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]. */
-  private alignedPrior(ids: Int32Array, lengthScale: number): { muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number } {
-    this.checkIds(ids, 'synthesize');
-    if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
-    return tf.tidy(() => {
-      const { mu, logw, tx } = this.encode([ids], this.ctx(false, null));
-      const path = pathFromDurations(predictedDurations(logw.dataSync() as Float32Array, tx, lengthScale));
-      const frames = path.length;
-      const w = fixLen(frames, this.cfg);
-      const muY = alignMu(alignmentTensor([path], [0], [frames], w, tx), mu);
-      return { muY, mask: frameMask([frames], w), frames };
-    });
+  private async alignedPrior(ids: Int32Array, lengthScale: number): Promise<{ muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number }> {
+    const { mu, durations } = await this.encodeForSynthesis(ids, lengthScale);
+    try {
+      return tf.tidy(() => {
+        const path = pathFromDurations(durations);
+        const frames = path.length;
+        const w = fixLen(frames, this.cfg);
+        const muY = alignMu(alignmentTensor([path], [0], [frames], w, ids.length), mu);
+        return { muY, mask: frameMask([frames], w), frames };
+      });
+    } finally {
+      mu.dispose();
+    }
   }
 
-  private toMel(x: tf.Tensor3D, frames: number): Mel {
+  private async toMel(x: tf.Tensor3D, frames: number): Promise<Mel> {
     const f = this.cfg.nFeats;
-    const data = readSync(() => tf.slice(x, [0, 0, 0], [1, f, frames])) as Float32Array;
-    return { data: Float32Array.from(data), nMels: f, frames };
+    const cut = tf.slice(x, [0, 0, 0], [1, f, frames]);
+    try {
+      return { data: Float32Array.from((await cut.data()) as Float32Array), nMels: f, frames };
+    } finally {
+      cut.dispose();
+    }
   }
 
   /** Encoder-only: μ aligned by predicted durations × lengthScale → Mel [nFeats, frames]. */
-  prior(ids: Int32Array, lengthScale = 1): Mel {
-    const { muY, mask, frames } = this.alignedPrior(ids, lengthScale);
+  async prior(ids: Int32Array, lengthScale = 1): Promise<Mel> {
+    const { muY, mask, frames } = await this.alignedPrior(ids, lengthScale);
     try {
-      return this.toMel(muY, frames);
+      return await this.toMel(muY, frames);
     } finally {
       muY.dispose();
       mask.dispose();
@@ -275,10 +339,10 @@ export class GradTTS {
    * Text ids → mel [nFeats, frames] by reverse diffusion from N(μ, τ⁻¹ I), `steps` Euler steps at
    * t = 1 − (i + ½)h (Grad-TTS). frames = Σ ⌈exp(log ŵ)·lengthScale⌉.
    */
-  synthesize(ids: Int32Array, opts: SynthesisOptions): Mel {
+  async synthesize(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
-    const { muY, mask, frames } = this.alignedPrior(ids, opts.lengthScale);
+    const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
     const [, f, w] = muY.shape;
     const cfg = this.cfg;
     const ctx = this.ctx(false, null);
@@ -301,7 +365,7 @@ export class GradTTS {
         x.dispose();
         x = next;
       }
-      return this.toMel(x, frames);
+      return await this.toMel(x, frames);
     } finally {
       x?.dispose();
       if (prior) disposeScorePrior(prior);

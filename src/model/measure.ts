@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
+import { syncReadsWork } from '../backend/webgpu.js';
 import { parseLossConfig } from '../loss/index.js';
 import { Rng } from '../util/rng.js';
 import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from './index.js';
@@ -35,9 +36,11 @@ const vars = [...model.variables.values()];
 for (let s = 0; s < Number(stepsArg); s++) {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
-  const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
+  // webgpu reads only asynchronously: the MAS alignment first, as the trainer does
+  const b = syncReadsWork() ? batch : { ...batch, paths: await model.alignments(batch, Rng.fromState(rng.state())) };
+  const { value, grads } = tf.variableGrads(() => model.losses(b, loss, rng).total, vars);
   opt.applyGradients(grads as Record<string, tf.Variable>);
-  const total = value.dataSync()[0];
+  const total = (await value.data())[0];
   tf.dispose([value, grads]);
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(c0);
@@ -47,7 +50,7 @@ if (process.env.SYNTH_STEPS) {
   const ids = batch.ids[0]!;
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const mel = model.synthesize(ids, { steps: Number(process.env.SYNTH_STEPS), temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(1) });
+  const mel = await model.synthesize(ids, { steps: Number(process.env.SYNTH_STEPS), temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(1) });
   const cpu = process.cpuUsage(c0);
   console.log(`${cfgName} synthesize ${process.env.SYNTH_STEPS} steps → ${mel.frames} frames: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`);
 }

@@ -51,8 +51,8 @@ for (let s = 1; s <= Number(stepsArg); s++) {
   tf.dispose([value, grads, clipped, Object.values(kept)]);
 }
 const ref = batch.mels[2]!;
-const prior = model.prior(batch.ids[2]!);
-const mel = model.synthesize(batch.ids[2]!, { steps: 10, temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(2) });
+const prior = await model.prior(batch.ids[2]!);
+const mel = await model.synthesize(batch.ids[2]!, { steps: 10, temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(2) });
 const stat = (m: { data: Float32Array }) => {
   let s = 0;
   for (const v of m.data) s += v;

@@ -70,34 +70,34 @@ function threeWays(cfg: ModelConfig, lens: number[], w: number, seed: number): {
   return { taped: taped!, plain, prior, scale };
 }
 
-test('U-Net inference path equals the taped training path: test config, batch 2 with padding', () => {
+test('U-Net inference path equals the taped training path: test config, batch 2 with padding', async () => {
   const r = threeWays(TEST_CFG, [16, 9], 16, 4);
   assert.ok(r.scale > 1e-2, 'output not trivially small');
   assert.ok(relDiff(r.plain, r.taped) < 1e-5, `plain vs taped ${relDiff(r.plain, r.taped)}`);
   assert.ok(relDiff(r.prior, r.taped) < 1e-5, `kept prior vs taped ${relDiff(r.prior, r.taped)}`);
 });
 
-test('U-Net inference path equals the taped training path: real tiny model forward (80 × 64 frames, 5 padded)', () => {
+test('U-Net inference path equals the taped training path: real tiny model forward (80 × 64 frames, 5 padded)', async () => {
   const r = threeWays(MODEL_CONFIGS.tiny, [59], 64, 9);
   assert.ok(r.scale > 1e-2, 'output not trivially small');
   assert.ok(relDiff(r.plain, r.taped) < 1e-5, `plain vs taped ${relDiff(r.plain, r.taped)}`);
   assert.ok(relDiff(r.prior, r.taped) < 1e-5, `kept prior vs taped ${relDiff(r.prior, r.taped)}`);
 });
 
-test('synthesize (tiny): fused kernel and unfused ops give the same mel; no tensors or wasm buffers left behind', () => {
+test('synthesize (tiny): fused kernel and unfused ops give the same mel; no tensors or wasm buffers left behind', async () => {
   const model = GradTTS.create(MODEL_CONFIGS.tiny, symbolCount(DEFAULT_TEXT), 3);
   for (const [name, v] of model.variables) if (name.endsWith('.g') && v.size === 1) v.assign(tf.fill([1], 0.5));
   const ids = textToIds('Thank you.', DEFAULT_TEXT).ids;
   const opts = () => ({ steps: 3, temperature: 1.5, lengthScale: 2, stochastic: false, rng: new Rng(1) });
-  model.synthesize(ids, opts()); // warm-up: first-use allocations
+  await model.synthesize(ids, opts()); // warm-up: first-use allocations
   const before = tf.memory();
-  const fused = model.synthesize(ids, opts());
+  const fused = await model.synthesize(ids, opts());
   assert.equal(tf.memory().numTensors, before.numTensors, 'tensors after a synthesis');
   assert.equal(tf.memory().numDataBuffers, before.numDataBuffers, 'wasm buffers after a synthesis');
   setFusedNormMish(false);
   let unfused;
   try {
-    unfused = model.synthesize(ids, opts());
+    unfused = await model.synthesize(ids, opts());
   } finally {
     setFusedNormMish(null);
   }

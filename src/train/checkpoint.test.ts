@@ -42,7 +42,7 @@ async function trained(steps: number) {
   const data = toyData(TOY_CONFIG, 3);
   const order = DataOrder.create(TOY_CONFIG.items, 8, 3);
   const rng = new Rng(4);
-  for (let i = 0; i < steps; i++) trainer.step(toyBatch(data, order.next()), rng);
+  for (let i = 0; i < steps; i++) await trainer.step(toyBatch(data, order.next()), rng);
   return { model, trainer, data, order, rng };
 }
 
@@ -71,8 +71,8 @@ test('checkpoint: save → load restores identical variables, outputs and Adam s
   const orderB = DataOrder.fromState(TOY_CONFIG.items, 8, ck.meta.data);
   const rngB = Rng.fromState(ck.meta.modelRng);
   for (let i = 0; i < 10; i++) {
-    const ra = a.trainer.step(toyBatch(a.data, a.order.next()), a.rng);
-    const rb = trainerB.step(toyBatch(a.data, orderB.next()), rngB);
+    const ra = await a.trainer.step(toyBatch(a.data, a.order.next()), a.rng);
+    const rb = await trainerB.step(toyBatch(a.data, orderB.next()), rngB);
     assert.deepEqual(rb.terms, ra.terms);
   }
   for (const [name, v] of a.model.variables) assert.deepEqual(b.model.variables.get(name)!.dataSync(), v.dataSync(), name);
@@ -139,7 +139,7 @@ test('checkpoint: rotation keeps the newest K and never deletes when the newest 
   a.model.dispose();
 });
 
-test('metrics: resume truncation drops a torn last line and lines after the checkpoint step', () => {
+test('metrics: resume truncation drops a torn last line and lines after the checkpoint step', async () => {
   const p = join(tmp(), 'metrics.jsonl');
   for (const s of [5, 10, 15, 20]) appendMetrics(p, { step: s, total: s / 10 });
   appendFileSync(p, '{"step": 25, "tot');

@@ -118,7 +118,7 @@ export async function snapshotOptimizer(opt: tf.Optimizer): Promise<OptimizerSna
   const tensors = [];
   for (const w of ws.slice(1)) tensors.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
   const ad = opt as unknown as AdamInternals;
-  return { iterations, accBeta1: ad.accBeta1.dataSync()[0]!, accBeta2: ad.accBeta2.dataSync()[0]!, tensors };
+  return { iterations, accBeta1: (await ad.accBeta1.data())[0]!, accBeta2: (await ad.accBeta2.data())[0]!, tensors };
 }
 
 /** Puts a snapshot into a freshly created Adam optimizer. */

@@ -52,13 +52,14 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
         const t = model.losses(b, loss, rng, true, { diffusion: step >= inp.recipe.train.priorOnlySteps });
         return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
       },
+      prepare: async (b, rng) => ({ ...b, paths: await model.alignments(b, rng, true) }),
     },
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
-      const mel = model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
+      const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
       writeSpectrogramPng(png, {
         title: `Step ${step}: ${probe.id} "${probe.text}"`,
         panels: [

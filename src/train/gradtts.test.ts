@@ -122,9 +122,9 @@ test('gradtts step: live tensor count after N steps equals the count after 1 ste
     ids: [Int32Array.from([1, 2, 3, 4]), Int32Array.from([5, 6, 7])],
     mels: [20, 28].map((frames) => ({ data: rng.normals(80 * frames), nMels: 80, frames })),
   });
-  trainer.step(batch(), rng);
+  await trainer.step(batch(), rng);
   const after1 = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) trainer.step(batch(), rng);
+  for (let i = 0; i < 3; i++) await trainer.step(batch(), rng);
   assert.equal(tf.memory().numTensors, after1);
   trainer.dispose();
   model.dispose();

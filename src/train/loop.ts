@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import type { Rng } from '../util/rng.js';
+import { Rng } from '../util/rng.js';
+import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
 import type { Trainable } from './trainable.js';
 import { WeightEma } from './ema.js';
-import { readSync } from '../util/tensor.js';
 
 export interface TrainerOptions {
   lr: number;
@@ -54,6 +54,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The values of `t` (read asynchronously), then `t` is disposed. */
+async function readOnce(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 export class Trainer<B> {
   readonly optimizer: tf.AdamOptimizer;
   /** The weights' moving average, when opts.ema > 0. */
@@ -85,20 +94,23 @@ export class Trainer<B> {
    * `maxBadSteps` non-finite steps in a row or on divergence (the weights are then those of the
    * last good step).
    */
-  step(batch: B, rng: Rng, step = 0): StepResult {
+  step(batch: B, rng: Rng, step = 0): Promise<StepResult> {
     return this.stepMicro([batch], rng, step);
   }
 
   /**
    * One step over several micro-batches (gradient accumulation): gradients and logged terms are
    * averaged over them, so a batch too large for memory (the 4 GB wasm heap) can be split. With a
-   * single micro-batch this is exactly `step`.
+   * single micro-batch this is exactly `step`. Async because webgpu reads only asynchronously; on
+   * other backends it does exactly the same work as a synchronous step.
    */
-  stepMicro(batches: B[], rng: Rng, step = 0): StepResult {
+  async stepMicro(batches: B[], rng: Rng, step = 0): Promise<StepResult> {
     if (batches.length === 0) throw new Error('Trainer.stepMicro: no micro-batches');
     let grads: tf.Tensor[] | null = null;
     const sums: Record<string, number> = {};
-    for (const batch of batches) {
+    for (const given of batches) {
+      // what losses() would read mid-step, read first (from a copy of rng, so rng is not advanced twice)
+      const batch = this.model.prepare && !syncReadsWork() ? await this.model.prepare(given, Rng.fromState(rng.state())) : given;
       const others: Record<string, tf.Scalar> = {};
       const r = tf.variableGrads(() => {
         const terms = this.model.losses(batch, rng, step);
@@ -107,7 +119,7 @@ export class Trainer<B> {
         return terms.total;
       }, this.varList);
       const names = Object.keys(others);
-      const vals = readSync(() => tf.stack([r.value, ...names.map((k) => others[k]!)]));
+      const vals = await readOnce(tf.stack([r.value, ...names.map((k) => others[k]!)]));
       sums.total = (sums.total ?? 0) + vals[0]!;
       names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
       tf.dispose([r.value, ...Object.values(others)]);
@@ -129,10 +141,14 @@ export class Trainer<B> {
     const gradList = grads!;
     const terms: Record<string, number> = {};
     for (const [k, v] of Object.entries(sums)) terms[k] = v / batches.length;
-    const gradNorm = tf.tidy(() => {
-      const sq = gradList.map((g) => tf.sum(tf.square(g)));
-      return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0)).dataSync()[0]!;
-    });
+    const gradNorm = (
+      await readOnce(
+        tf.tidy(() => {
+          const sq = gradList.map((g) => tf.sum(tf.square(g)));
+          return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
+        }),
+      )
+    )[0]!;
 
     const finite = Number.isFinite(terms.total) && Number.isFinite(gradNorm);
     if (!finite) {

@@ -165,7 +165,9 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<stri
   const git = spawnSync('git', ['rev-parse', '--show-toplevel', 'HEAD'], { cwd: root, encoding: 'utf8' });
   const [top, commit] = git.status === 0 ? git.stdout.trim().split('\n') : [];
   return {
-    backend: opts.backend ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why } : { name: tf.getBackend(), why: 'set by the caller' },
+    backend: opts.backend
+      ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why, ...(opts.backend.adapter ? { adapter: opts.backend.adapter } : {}) }
+      : { name: tf.getBackend(), why: 'set by the caller' },
     versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
     gitCommit: top && commit && resolve(top) === resolve(root) ? commit : null,
     startTime: new Date().toISOString(),
@@ -332,7 +334,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
       while (step < t.steps) {
         const t0 = process.hrtime.bigint();
         trainer.setLearningRate(learningRateAt(step + 1, schedule));
-        const res = trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng, step);
+        const res = await trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng, step);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
         // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.

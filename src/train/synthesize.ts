@@ -70,10 +70,10 @@ export interface SynthesisParams {
 }
 
 /** One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal. */
-export function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): { mel: Mel; unknown: string[] } {
+export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
   const { ids, unknown } = textToIds(text, lm.textConfig);
   if (ids.length === 0) throw new UserError(`text ${JSON.stringify(text.slice(0, 40))}: nothing to speak after cleaning`);
-  const mel = lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
+  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
   return { mel, unknown };
 }
 
@@ -143,9 +143,9 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   };
   const out: SynthesizedFile[] = [];
   try {
-    o.texts.forEach((text, i) => {
+    for (const [i, text] of o.texts.entries()) {
       const name = (path: string | undefined, ext: string) => (path === undefined ? null : o.many ? numberedPath(path, i, ext) : path);
-      const { mel, unknown } = synthesizeMel(lm, text, { ...p, seed: p.seed + i });
+      const { mel, unknown } = await synthesizeMel(lm, text, { ...p, seed: p.seed + i });
       const wavPath = name(o.out, '.wav')!;
       const samples = vocode(mel, lm.melConfig, o.iters ?? 32, p.seed + i);
       writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
@@ -161,7 +161,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       }
       out.push({ text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown });
       o.onDone?.(i + 1, o.texts.length);
-    });
+    }
   } finally {
     if (!o.loaded) lm.model.dispose();
   }

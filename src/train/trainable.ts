@@ -18,6 +18,12 @@ export interface Trainable<B> {
    * dispose its outputs.
    */
   losses(batch: B, rng: Rng, step: number): LossTermMap;
+  /**
+   * Optional, for backends that cannot read tensors synchronously (webgpu): returns the batch with
+   * whatever losses() would read mid-step already read (GradTTS: the MAS alignments). Gets a copy
+   * of the step's rng, in the state losses() will see it.
+   */
+  prepare?(batch: B, rng: Rng): Promise<B>;
 }
 
 export interface DataOrderState {
