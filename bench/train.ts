@@ -93,7 +93,7 @@ export function decoderStep(cfg: ModelConfig): { step: () => number; dispose: ()
   const m = new Float32Array(BATCH * FRAMES);
   for (let s = 0; s < BATCH; s++) m.fill(1, s * FRAMES, s * FRAMES + FRAMES - 8 * s);
   const mask = tf.tensor3d(m, [BATCH, 1, FRAMES]);
-  const ctx = { ps, training: true, rng };
+  const ctx = { ps, training: true, rng: null };
   // create the weights
   tf.tidy(() => { scoreUNet(ctx, cfg, x0, mu, mask, tf.tensor1d([0.5, 0.5, 0.5, 0.5])); });
   ps.freeze();

@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import type { Mel } from '../audio/mel.js';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, type Batch, type ModelConfig } from '../model/index.js';
+import { GradTTS, MODEL_CONFIGS, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import type { LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/png.js';
 import { Rng } from '../util/rng.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
+import type { Trainable } from './trainable.js';
+import type { Replica } from '../parallel/replica.js';
 
 /** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
@@ -33,6 +36,33 @@ export function stackMels(top: Mel, bottom: Mel): Mel {
   data.fill(2.5, f * frames, (f + 2) * frames);
   for (let r = 0; r < f; r++) data.set(top.data.subarray(r * top.frames, (r + 1) * top.frames), (f + 2 + r) * frames);
   return { data, nMels: rows, frames };
+}
+
+/** The Trainable view of a GradTTS model (the training task's, and every worker replica's). */
+export function gradTTSTrainable(model: GradTTS, loss: LossConfig): Trainable<Batch> {
+  return {
+    variables: model.variables,
+    losses: (b, draws, norm) => {
+      const t = model.losses(b, loss, draws, true, norm as LossNorm | undefined);
+      return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
+    },
+    lossNorm: (b) => model.lossNorm(b),
+    itemCount: (b) => b.ids.length,
+  };
+}
+
+interface ReplicaArgs {
+  cfg: ModelConfig;
+  nSymbols: number;
+  loss: LossConfig;
+  seed: number;
+}
+
+/** A training worker's GradTTS (see src/parallel/replica.ts). */
+export async function replica(args: unknown): Promise<Replica<Batch>> {
+  const a = args as ReplicaArgs;
+  const model = GradTTS.create(a.cfg, a.nSymbols, a.seed);
+  return { trainable: gradTTSTrainable(model, a.loss), dispose: () => model.dispose() };
 }
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
@@ -63,16 +93,11 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const synth = inp.recipe.synth;
 
   return {
-    trainable: {
-      variables: model.variables,
-      losses: (b, rng) => {
-        const t = model.losses(b, loss, rng, true);
-        return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
-      },
-    },
+    trainable: gradTTSTrainable(model, loss),
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
+    replica: { module: import.meta.url, args: { cfg, nSymbols, loss, seed: inp.recipe.train.seed } satisfies ReplicaArgs },
     sample: async (png) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
       const mel = model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });

@@ -112,16 +112,14 @@ test('gradtts step: live tensor count after N steps equals the count after 1 ste
   const { GradTTS, MODEL_CONFIGS } = await import('../model/index.js');
   const { parseLossConfig } = await import('../loss/index.js');
   const { Trainer } = await import('./loop.js');
+  const { gradTTSTrainable } = await import('./gradtts-task.js');
   const { mergeChecked } = await import('./recipe.js');
   const tf = await import('@tensorflow/tfjs');
   const { base: _b, ...over } = micro;
   const cfg = mergeChecked(MODEL_CONFIGS.tiny, over, 'micro');
   const model = GradTTS.create(cfg, 20, 1);
   const loss = parseLossConfig({ type: 'l2' }, 'test');
-  const trainer = new Trainer({ variables: model.variables, losses: (b: { ids: Int32Array[]; mels: { data: Float32Array; nMels: number; frames: number }[] }, r: Rng) => {
-    const t = model.losses(b, loss, r, true);
-    return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
-  } }, { lr: 1e-3, gradClip: 1, maxBadSteps: 3 });
+  const trainer = new Trainer(gradTTSTrainable(model, loss), { lr: 1e-3, gradClip: 1, maxBadSteps: 3 });
   const rng = new Rng(5);
   const batch = () => ({
     ids: [Int32Array.from([1, 2, 3, 4]), Int32Array.from([5, 6, 7])],

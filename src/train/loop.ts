@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import type { Rng } from '../util/rng.js';
+import { ItemDraws, type Rng } from '../util/rng.js';
 import type { LoopState } from './checkpoint.js';
-import type { Trainable } from './trainable.js';
+import type { LossNorm, Trainable } from './trainable.js';
 
 export interface TrainerOptions {
   lr: number;
@@ -44,6 +44,53 @@ export function freshLoopState(): LoopState {
   return { badSteps: 0, badInRow: 0, recentLosses: [] };
 }
 
+/** One piece of a step's batch: its items draw from `draws`; `norm` = the whole batch's denominators (worker shards). */
+export interface BatchPart<B> {
+  batch: B;
+  draws: ItemDraws;
+  norm?: LossNorm;
+}
+
+/**
+ * Σ over parts of ∇ total, and of every logged term, divided by `divisor`: the gradients in
+ * varList order and the terms as numbers. Micro-batches pass their count (their means are
+ * averaged); worker shards pass norm and divisor = micro-batches, so shards sum to the whole.
+ */
+export function gradientsOf<B>(model: Trainable<B>, varList: tf.Variable[], parts: BatchPart<B>[], divisor: number): { grads: tf.Tensor[]; terms: Record<string, number> } {
+  let grads: tf.Tensor[] | null = null;
+  const sums: Record<string, number> = {};
+  for (const { batch, draws, norm } of parts) {
+    const others: Record<string, tf.Scalar> = {};
+    const r = tf.variableGrads(() => {
+      const terms = model.losses(batch, draws, norm);
+      // variableGrads disposes everything but the returned total; keep the logged terms.
+      for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
+      return terms.total;
+    }, varList);
+    const names = Object.keys(others);
+    const vals = tf.tidy(() => tf.stack([r.value, ...names.map((k) => others[k]!)]).dataSync());
+    sums.total = (sums.total ?? 0) + vals[0]!;
+    names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
+    tf.dispose([r.value, ...Object.values(others)]);
+    const g = varList.map((v) => r.grads[v.name]!);
+    if (grads === null) grads = g;
+    else {
+      const prev: tf.Tensor[] = grads;
+      grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
+      tf.dispose([...prev, ...g]);
+    }
+  }
+  if (grads === null) throw new Error('gradientsOf: no batch parts');
+  if (divisor !== 1) {
+    const total = grads;
+    grads = tf.tidy(() => total.map((p) => tf.div(p, divisor)));
+    tf.dispose(total);
+  }
+  const terms: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) terms[k] = v / divisor;
+  return { grads, terms };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -75,41 +122,27 @@ export class Trainer<B> {
   /**
    * One step over several micro-batches (gradient accumulation): gradients and logged terms are
    * averaged over them, so a batch too large for memory (the 4 GB wasm heap) can be split. With a
-   * single micro-batch this is exactly `step`.
+   * single micro-batch this is exactly `step`. One uint32 of `rng` seeds the step's per-item draws.
    */
   stepMicro(batches: B[], rng: Rng): StepResult {
     if (batches.length === 0) throw new Error('Trainer.stepMicro: no micro-batches');
-    let grads: tf.Tensor[] | null = null;
-    const sums: Record<string, number> = {};
-    for (const batch of batches) {
-      const others: Record<string, tf.Scalar> = {};
-      const r = tf.variableGrads(() => {
-        const terms = this.model.losses(batch, rng);
-        // variableGrads disposes everything but the returned total; keep the logged terms.
-        for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
-        return terms.total;
-      }, this.varList);
-      const names = Object.keys(others);
-      const vals = tf.tidy(() => tf.stack([r.value, ...names.map((k) => others[k]!)]).dataSync());
-      sums.total = (sums.total ?? 0) + vals[0]!;
-      names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
-      tf.dispose([r.value, ...Object.values(others)]);
-      const g = this.varList.map((v) => r.grads[v.name]!);
-      if (grads === null) grads = g;
-      else {
-        const prev: tf.Tensor[] = grads;
-        grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
-        tf.dispose([...prev, ...g]);
-      }
-    }
-    if (batches.length > 1) {
-      const total = grads!;
-      grads = tf.tidy(() => total.map((p) => tf.div(p, batches.length)));
-      tf.dispose(total);
-    }
-    const gradList = grads!;
-    const terms: Record<string, number> = {};
-    for (const [k, v] of Object.entries(sums)) terms[k] = v / batches.length;
+    const seed = rng.nextU32();
+    let first = 0;
+    const parts = batches.map((batch) => {
+      const draws = new ItemDraws(seed, first);
+      first += this.model.itemCount(batch);
+      return { batch, draws };
+    });
+    const { grads, terms } = gradientsOf(this.model, this.varList, parts, batches.length);
+    return this.update(grads, terms);
+  }
+
+  /**
+   * The update of one step from its gradients (in `model.variables` order; consumed) and logged
+   * terms, wherever they were computed (here, or summed over worker shards by src/parallel):
+   * global norm → skip if non-finite → divergence check → clip → Adam.
+   */
+  update(gradList: tf.Tensor[], terms: Record<string, number>): StepResult {
     const gradNorm = tf.tidy(() => {
       const sq = gradList.map((g) => tf.sum(tf.square(g)));
       return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0)).dataSync()[0]!;

@@ -17,7 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendChoice } from '../backend/index.js';
+import { currentBackend, isNativeBackend, type BackendChoice } from '../backend/index.js';
+import { WorkerFailed } from '../parallel/peer.js';
+import { TrainPool } from '../parallel/train-pool.js';
+import { resolveTrainWorkers } from '../parallel/workers.js';
 import { UserError } from '../errors.js';
 import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -38,7 +41,9 @@ import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
 import { applyOverrides, zodLeafKind, type LeafKind, type Override } from './overrides.js';
 import { loadRecipeFile, parseRecipe, RecipeSchema, type Recipe } from './recipe.js';
 import { buildTask } from './task.js';
-import { DataOrder } from './trainable.js';
+import { DataOrder, splitBatch } from './trainable.js';
+
+export { splitBatch };
 
 export interface TrainRunOptions {
   recipePath: string;
@@ -117,7 +122,8 @@ function canonical(v: unknown): string {
 /**
  * Whether a stored recipe.json is the same recipe. The stored one is re-read through today's
  * schema first, so a field added later (with its default) does not block resuming an older run.
- * The step count may grow between invocations (train longer with --steps), nothing else.
+ * The step count may grow between invocations (train longer with --steps), and the worker count
+ * may change; nothing else.
  */
 function sameRecipe(stored: unknown, current: Record<string, unknown>, where: string): boolean {
   let old: any = stored;
@@ -128,7 +134,8 @@ function sameRecipe(stored: unknown, current: Record<string, unknown>, where: st
     // not parsable today: compare as stored (and so differ)
   }
   if (old === null || typeof old !== 'object') return false;
-  const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0 } });
+  // The worker count changes only float rounding (src/parallel): resuming with another is allowed.
+  const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0, workers: 0 } });
   return strip(old) === strip(current);
 }
 
@@ -142,7 +149,7 @@ function packageRoot(): string {
   return resolve(here, '../../..');
 }
 
-function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<string, unknown> {
+function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: number): Record<string, unknown> {
   const root = packageRoot();
   let version: string | null = null;
   try {
@@ -160,6 +167,7 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<stri
     startTime: new Date().toISOString(),
     commandLine: opts.argv ?? process.argv.slice(1),
     resumedFromStep: resumedFrom,
+    workers,
   };
 }
 
@@ -182,14 +190,6 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
     if (!opts.force) throw new UserError(`${join(runDir, 'checkpoints')}: the run directory already has checkpoints (pass --resume to continue, or --force to start over)`);
     for (const sub of ['checkpoints', 'samples', 'metrics.jsonl']) rmSync(join(runDir, sub), { recursive: true, force: true });
   }
-}
-
-/** Splits a batch of indices into `parts` nearly equal micro-batches (no empty ones). */
-export function splitBatch(idx: number[], parts: number): number[][] {
-  const n = Math.min(parts, idx.length);
-  const out: number[][] = [];
-  for (let i = 0; i < n; i++) out.push(idx.slice(Math.floor((i * idx.length) / n), Math.floor(((i + 1) * idx.length) / n)));
-  return out;
 }
 
 /** Trains (or resumes) a run; see the file comment for the directory layout. */
@@ -216,8 +216,17 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   let resumedFrom: number | null = null;
   const metricsPath = join(runDir, 'metrics.jsonl');
   let bar: cliProgress.SingleBar | null = null;
+  let pool: TrainPool<unknown> | null = null;
 
   try {
+    const batchItems = Math.min(t.batchSize, task.nItems);
+    const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
+    const workers = resolveTrainWorkers(t.workers, perMicro, isNativeBackend());
+    if (workers.n > 1) {
+      const backendName = currentBackend()?.name ?? tf.getBackend();
+      pool = await TrainPool.start(task, task.replica, workers.n, backendName);
+      log(`training with ${workers.n} worker threads (${workers.note})`);
+    } else log(`training in the main thread, 1 worker (${workers.note})`);
     if (opts.resume) {
       const ckpt = latestLoadable(runDir, log);
       if (ckpt) {
@@ -243,7 +252,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     }
     truncateMetrics(metricsPath, step);
     writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(stored, null, 2) + '\n');
-    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo(opts, resumedFrom), null, 2) + '\n');
+    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo(opts, resumedFrom, pool?.size ?? 1), null, 2) + '\n');
 
     let lastSaved = resumedFrom ?? -1;
     const save = async () => {
@@ -291,7 +300,14 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     try {
       while (step < t.steps) {
         const t0 = process.hrtime.bigint();
-        const res = trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng);
+        const idx = order.next();
+        let res;
+        if (pool) {
+          const g = await pool.gradients(idx, t.accumulate, modelRng).catch((err: unknown) => {
+            throw err instanceof WorkerFailed ? new WorkerFailed(`training stopped at step ${step + 1}: ${err.message}`) : err;
+          });
+          res = trainer.update(g.grads, g.terms);
+        } else res = trainer.stepMicro(splitBatch(idx, t.accumulate).map((i) => task.batch(i)), modelRng);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
         // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
@@ -334,9 +350,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     return { runDir, step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(step)) };
   } catch (err) {
     bar?.stop();
-    if (err instanceof TrainingStopped) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
+    if (err instanceof TrainingStopped || err instanceof WorkerFailed) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
     throw err;
   } finally {
+    await pool?.close();
     trainer.dispose();
     task.dispose();
   }

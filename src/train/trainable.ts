@@ -4,16 +4,27 @@
  * serve GradTTS unchanged.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { Rng, type RngState } from '../util/rng.js';
+import { Rng, type ItemDraws, type RngState } from '../util/rng.js';
 
 /** Named scalar loss terms; `total` is what is differentiated, the others are logged. */
 export type LossTermMap = { total: tf.Scalar } & Record<string, tf.Scalar>;
 
+/** The denominators of a batch's loss terms (counts of tokens, cells, items), by the model's names. */
+export type LossNorm = Record<string, number>;
+
 export interface Trainable<B> {
   /** Trainable weights by stable name (the checkpoint keys). Iteration order must be fixed. */
   readonly variables: Map<string, tf.Variable>;
-  /** Loss terms for one batch; called inside tf.variableGrads, so it must not dispose its outputs. */
-  losses(batch: B, rng: Rng): LossTermMap;
+  /**
+   * Loss terms for one batch; called inside tf.variableGrads, so it must not dispose its outputs.
+   * Item k draws from draws.rng(k). With `norm` (a larger batch's lossNorm) every term is divided
+   * by it instead of this batch's own, so the terms of a batch's shards sum to the batch's terms.
+   */
+  losses(batch: B, draws: ItemDraws, norm?: LossNorm): LossTermMap;
+  /** This batch's own loss denominators (from its lengths alone). */
+  lossNorm(batch: B): LossNorm;
+  /** Items in a batch. */
+  itemCount(batch: B): number;
 }
 
 export interface DataOrderState {
@@ -73,4 +84,12 @@ export class DataOrder {
   state(): DataOrderState {
     return { rng: this.rng.state(), epoch: this.epoch, pos: this.pos, order: [...this.order] };
   }
+}
+
+/** Splits a batch of indices into `parts` nearly equal micro-batches or shards, in order (no empty ones). */
+export function splitBatch(idx: number[], parts: number): number[][] {
+  const n = Math.min(parts, idx.length);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) out.push(idx.slice(Math.floor((i * idx.length) / n), Math.floor(((i + 1) * idx.length) / n)));
+  return out;
 }
