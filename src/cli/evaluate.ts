@@ -5,6 +5,7 @@ import { backendFor, parseNumber } from './options.js';
 import { UserError } from '../errors.js';
 import { evaluateRun } from '../eval/evaluate-run.js';
 import { METRICS } from '../eval/resilience.js';
+import { parseWorkers } from '../parallel/workers.js';
 import { experiment, loadExperimentRecipe } from '../experiment/index.js';
 
 export function register(program: Command): void {
@@ -20,8 +21,9 @@ export function register(program: Command): void {
     .option('--max <n>', 'evaluate at most N utterances (0 = all)', '0')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
     .option('--wer', 'also compute word error rate with pocketsphinx (skipped with a notice when not installed)')
+    .option('--workers <n>', 'utterances scored in parallel worker threads, each with its own model copy: N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
-    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; out: string }, cmd: Command) => {
+    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; workers: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
       await backendFor(cmd);
       const r = await evaluateRun({
@@ -34,6 +36,7 @@ export function register(program: Command): void {
         max: parseNumber(o.max, '--max', { integer: true, min: 0 }),
         iters: parseNumber(o.iters, '--iters', { integer: true, min: 1 }),
         wer: o.wer ?? false,
+        workers: parseWorkers(o.workers, '--workers'),
         out: o.out,
         progress: process.stderr.isTTY ?? false,
       });
@@ -53,7 +56,7 @@ export function register(program: Command): void {
     .description('corruption experiment: corrupt a corpus at several fractions, train every loss × fraction × seed, evaluate, write report.md')
     .requiredOption('--recipe <file>', 'experiment recipe (e.g. recipes/corruption-allison-mini.json)')
     .requiredOption('--out <dir>', 'experiment directory (re-running it skips finished work and resumes interrupted runs)')
-    .option('--jobs <n>', 'training processes at once (overrides the recipe; each wasm process uses one core)')
+    .option('--jobs <n>', 'training and evaluation processes at once (overrides the recipe; default: the cores ÷ each run\'s train.workers)')
     .option('--force', 'run in an --out that holds a different experiment')
     .action(async (o: { recipe: string; out: string; jobs?: string; force?: boolean }, cmd: Command) => {
       const recipe = loadExperimentRecipe(o.recipe);

@@ -15,7 +15,10 @@ import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { loadModel, synthesizeMel, vocode } from '../train/synthesize.js';
+import { loadModel, synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import { isNativeBackend } from '../backend/index.js';
+import { mapInWorkers } from '../parallel/map-pool.js';
+import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { aggregate, evaluatePair, type PairMetrics } from './evaluate.js';
 import { METRICS, type Spread } from './resilience.js';
@@ -40,6 +43,8 @@ export interface EvaluateRunOptions {
   /** Also score intelligibility with pocketsphinx when installed. */
   wer: boolean;
   progress: boolean;
+  /** Worker threads scoring utterances in parallel, each with its own model copy (default 1). */
+  workers?: WorkersSetting;
 }
 
 export interface UtteranceRow extends PairMetrics {
@@ -80,38 +85,29 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     lm.model.dispose();
     throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
   }
-  const rate = lm.melConfig.sampleRate;
   const notes: string[] = [];
   const rows: UtteranceRow[] = [];
   const bar = o.progress ? new cliProgress.SingleBar({ format: 'evaluate |{bar}| {value}/{total} utterances | {id}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(ids.length, 0, { id: '' });
-  let werMissing = false;
+  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps: o.steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer };
+  const items = ids.map((id, i) => ({ i, id, text: ds.utterances.get(id)!.text }));
+  const n = resolveJobWorkers(o.workers ?? 1, items.length, isNativeBackend());
+  let scored: Scored[];
   try {
-    for (const [i, id] of ids.entries()) {
-      const u = ds.utterances.get(id)!;
-      const { mel } = synthesizeMel(lm, u.text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
-      const genWav = vocode(mel, lm.melConfig, o.iters, o.seed + i);
-      const wavPath = join(o.out, 'wavs', `${id}.wav`);
-      writeWav(wavPath, genWav, rate, 'pcm16');
-      const refPath = join(o.refs, 'wavs', `${id}.wav`);
-      if (!existsSync(refPath)) throw new UserError(`${refPath}: reference recording missing for ${o.split} utterance '${id}'`);
-      const ref = readWav(refPath);
-      const refWav = ref.sampleRate === rate ? ref.samples : resample(ref.samples, ref.sampleRate, rate);
-      const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate);
-      let wer: number | null = null;
-      let hypothesis: string | null = null;
-      if (o.wer && !werMissing) {
-        hypothesis = await recognize(wavPath);
-        if (hypothesis === null) werMissing = true;
-        else wer = wordErrorRate(u.text, hypothesis).wer;
+    if (n > 1) scored = await mapInWorkers<EvalItem, Scored>({ module: import.meta.url, args: job }, items, n, 'evaluation', (d) => bar?.update(d, { id: items[d - 1]!.id }));
+    else {
+      scored = [];
+      for (const it of items) {
+        scored.push(await scoreUtterance(lm, job, it));
+        bar?.increment(1, { id: it.id });
       }
-      rows.push({ id, text: u.text, ...m, wer, hypothesis });
-      bar?.increment(1, { id });
     }
   } finally {
     bar?.stop();
     lm.model.dispose();
   }
+  const werMissing = scored.some((r) => r.werMissing);
+  rows.push(...scored.map(({ werMissing: _w, ...r }) => r));
   if (o.wer && werMissing) notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
   const spread = aggregate(rows);
   const agg: Record<string, number | null> = {};
@@ -132,6 +128,57 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
   writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+interface EvalJobArgs {
+  /** The checkpoint directory the main thread loaded. */
+  checkpoint: string;
+  refs: string;
+  split: string;
+  steps: number;
+  seed: number;
+  out: string;
+  iters: number;
+  wer: boolean;
+}
+
+/** Utterance i of the split (its seeds are seed + i wherever it is scored). */
+interface EvalItem {
+  i: number;
+  id: string;
+  text: string;
+}
+
+type Scored = UtteranceRow & { werMissing: boolean };
+
+/** Synthesizes one utterance, writes its WAV and scores it against its recording (and WER when asked and installed). */
+async function scoreUtterance(lm: LoadedModel, o: EvalJobArgs, { i, id, text }: EvalItem): Promise<Scored> {
+  const rate = lm.melConfig.sampleRate;
+  const { mel } = synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
+  const genWav = vocode(mel, lm.melConfig, o.iters, o.seed + i);
+  const wavPath = join(o.out, 'wavs', `${id}.wav`);
+  writeWav(wavPath, genWav, rate, 'pcm16');
+  const refPath = join(o.refs, 'wavs', `${id}.wav`);
+  if (!existsSync(refPath)) throw new UserError(`${refPath}: reference recording missing for ${o.split} utterance '${id}'`);
+  const ref = readWav(refPath);
+  const refWav = ref.sampleRate === rate ? ref.samples : resample(ref.samples, ref.sampleRate, rate);
+  const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate);
+  let wer: number | null = null;
+  let hypothesis: string | null = null;
+  let werMissing = false;
+  if (o.wer) {
+    hypothesis = await recognize(wavPath);
+    if (hypothesis === null) werMissing = true;
+    else wer = wordErrorRate(text, hypothesis).wer;
+  }
+  return { id, text, ...m, wer, hypothesis, werMissing };
+}
+
+/** An evaluation worker (src/parallel/map-pool.ts): loads the checkpoint once, then scores one utterance per item. */
+export async function setup(args: unknown): Promise<(item: unknown) => Promise<Scored>> {
+  const a = args as EvalJobArgs;
+  const lm = loadModel(a.checkpoint);
+  return (item) => scoreUtterance(lm, a, item as EvalItem);
 }
 
 function toCsv(rows: UtteranceRow[]): string {

@@ -62,8 +62,11 @@ export const ExperimentRecipeSchema = z
       .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234 }),
     /** Sentence rendered by every run for the report's sample WAVs/PNGs. */
     sampleText: z.string().default('Please leave your message after the tone.'),
-    /** Training processes run at once (each wasm process uses one core). */
-    jobs: z.number().int().min(1).default(1),
+    /**
+     * Training (and evaluation) processes run at once; absent = the cores ÷ the worker threads each
+     * training run uses (its train.workers; "auto" uses every core, so then 1).
+     */
+    jobs: z.number().int().min(1).optional(),
   })
   .strict()
   .refine((r) => r.fractions.includes(0), { message: 'fractions must include 0 (the clean-data baseline)', path: ['fractions'] });

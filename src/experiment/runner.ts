@@ -1,7 +1,7 @@
 /**
  * Runs a corruption experiment end to end by driving the difftts CLI as child processes — one
  * process per training run, so a crash or a memory-hungry run cannot take the others down, and
- * `jobs` runs can use the machine's cores in parallel (each wasm process is single-threaded).
+ * `jobs` runs can use the machine's cores in parallel (by default the cores ÷ each run's worker threads).
  * Every finished step leaves a marker; running the same command again skips what is done and
  * resumes an interrupted training run from its last checkpoint.
  */
@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { readJsonFile } from '../util/schema.js';
 import type { ExperimentRecipe } from './recipe.js';
 import { deepMerge, makePlan, type Plan, type RunJob } from './plan.js';
+import { cores, jobsFor } from '../parallel/workers.js';
 
 /** bin/difftts.js, from dist/src/experiment/runner.js or src/experiment/runner.ts. */
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'difftts.js');
@@ -89,6 +90,13 @@ function runRecipe(recipe: ExperimentRecipe, run: RunJob): unknown {
   return { ...merged, train: { ...train, seed: run.seed } };
 }
 
+/** `jobs`, or where the recipe leaves it out the cores ÷ the worker threads one training run uses (src/parallel). */
+export function jobsOf(recipe: ExperimentRecipe, plan: Plan): number {
+  if (recipe.jobs !== undefined) return recipe.jobs;
+  const w = plan.runs.length ? ((runRecipe(recipe, plan.runs[0]!) as { train?: { workers?: unknown } }).train?.workers ?? 'auto') : 'auto';
+  return jobsFor(typeof w === 'number' ? w : cores());
+}
+
 export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan> {
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
@@ -114,7 +122,8 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
     }
 
     // 2. Training runs, `jobs` at a time.
-    await pool(plan.runs, recipe.jobs, async (run) => {
+    const jobs = jobsOf(recipe, plan);
+    await pool(plan.runs, jobs, async (run) => {
       const done = join(run.runDir, 'DONE');
       if (!existsSync(done)) {
         writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
@@ -126,7 +135,7 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
     });
 
     // 3. Evaluation against the clean references, and one sample sentence per run.
-    await pool(plan.runs, recipe.jobs, async (run) => {
+    await pool(plan.runs, jobs, async (run) => {
       const evalJson = join(run.evalDir, 'eval.json');
       if (!existsSync(evalJson)) {
         const max = recipe.evaluate.maxUtterances > 0 ? ['--max', String(recipe.evaluate.maxUtterances)] : [];

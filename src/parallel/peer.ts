@@ -1,6 +1,6 @@
 /**
  * One worker thread spoken to by request and reply, the transport under src/parallel's pools.
- * Every message from a worker is `{ type: 'error', message }` or a reply; the first one is its
+ * Every message from a worker is `{ type: 'error', message, user? }` or a reply; the first one is its
  * readiness reply. A worker that reports an error, throws outside a handler, or exits fails the
  * pending request and every later one with a WorkerFailed naming the worker and the cause.
  */
@@ -39,8 +39,8 @@ export class Peer {
   ) {
     this.worker = new Worker(entry, { workerData, stdout: false, stderr: false });
     this.ready = new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-    this.worker.on('message', (m: { type?: string; message?: string }) => {
-      if (m?.type === 'error') this.fail(String(m.message));
+    this.worker.on('message', (m: { type?: string; message?: string; user?: boolean }) => {
+      if (m?.type === 'error') this.fail(String(m.message), m.user === true);
       else {
         const w = this.waiter;
         this.waiter = null;
@@ -53,11 +53,12 @@ export class Peer {
     });
   }
 
-  private fail(why: string): void {
+  /** `user`: the worker hit a UserError (bad input): its message goes to the user unchanged. */
+  private fail(why: string, user = false): void {
     if (this.failure === null) this.failure = why;
     const w = this.waiter;
     this.waiter = null;
-    w?.reject(new WorkerFailed(`${this.label} failed: ${this.failure}`));
+    w?.reject(user ? new UserError(why) : new WorkerFailed(`${this.label} failed: ${this.failure}`));
   }
 
   /** Sends `msg` and waits for the reply (one request at a time). */

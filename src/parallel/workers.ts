@@ -1,5 +1,6 @@
 /** How many workers a job gets: the machine's cores, and train.workers resolved against the batch. */
 import { availableParallelism } from 'node:os';
+import { UserError } from '../errors.js';
 
 /** Cores this process may use (os.availableParallelism). */
 export function cores(): number {
@@ -24,4 +25,18 @@ export function resolveTrainWorkers(setting: WorkersSetting, perMicro: number, n
 /** Parallel jobs that keep `cores` busy when each job runs `perJob` workers (at least 1). */
 export function jobsFor(perJob: number, nCores = cores()): number {
   return Math.max(1, Math.floor(nCores / Math.max(1, perJob)));
+}
+
+/** Workers for `items` independent jobs: "auto" = the cores (1 on a native tfjs backend), at most one per item. */
+export function resolveJobWorkers(setting: WorkersSetting, items: number, nativeBackend: boolean): number {
+  const asked = setting === 'auto' ? (nativeBackend ? 1 : cores()) : setting;
+  return Math.max(1, Math.min(asked, items));
+}
+
+/** Parses a `--workers` value: a positive integer or "auto"; `flag` names it in the one-line error. */
+export function parseWorkers(raw: string, flag: string): WorkersSetting {
+  if (raw === 'auto') return 'auto';
+  const n = Number(raw);
+  if (!(Number.isInteger(n) && n >= 1)) throw new UserError(`${flag}: expected an integer ≥ 1 or "auto", got ${JSON.stringify(raw)}`);
+  return n;
 }
