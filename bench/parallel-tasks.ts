@@ -110,7 +110,7 @@ async function taskOf(kind: Kind): Promise<Task<unknown>> {
  * One Adam step of `kind` on the whole batch, with `n` worker threads (n = 1: Trainer.stepMicro in
  * this thread, no pool). Returns the step and a close.
  */
-export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void> }> {
+export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][] }> {
   const task = await taskOf(kind);
   const trainer = new Trainer(task.trainable, { lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4, gradClip: 0, maxBadSteps: 5 });
   const pool = n > 1 ? await TrainPool.start(task, task.replica, n, 'wasm') : null;
@@ -121,7 +121,7 @@ export async function workerStep(kind: Kind, n: number): Promise<{ step: () => P
     const g = await pool.gradients(idx, 1, rng);
     return trainer.update(g.grads, g.terms).terms.total!;
   };
-  return { step, close: async () => { await pool?.close(); trainer.dispose(); task.dispose(); } };
+  return { step, close: async () => { await pool?.close(); trainer.dispose(); task.dispose(); }, workerMs: () => pool?.lastTimes ?? [] };
 }
 
 /** Worker counts of the scaling table: 1, 2, … up to the cores, at most the batch of 4. */

@@ -34,6 +34,8 @@ import { BATCH, FRAMES, MELS, benchConfig, workerCounts, workerStep } from './pa
 import { cores } from '../src/parallel/workers.js';
 const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
 const WARMUP = 1;
+/** Worker rows warm up longer: every worker's wasm tiers up and grows its heap on its own (the first steps take 2–4× longer). */
+const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 3);
 /** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
@@ -173,7 +175,7 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
     const [kind, n] = variant.split('-w') as ['decoder' | 'tiny', string];
     const { step, close } = await workerStep(kind, Number(n));
     let loss = NaN;
-    r = { times: await timeIt(async () => { loss = await step(); }, REPS, WARMUP), loss };
+    r = { times: await timeIt(async () => { loss = await step(); }, REPS, WARMUP_WORKERS), loss };
     r.loss = loss;
     await close();
   } else r = variant.startsWith('tiny') ? await timeTiny() : await timeDecoder(benchConfig());

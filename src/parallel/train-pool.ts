@@ -30,6 +30,9 @@ export class TrainPool<B> {
     private readonly grads: Float32Array,
   ) {}
 
+  /** Per worker, the last step's milliseconds loading weights, computing gradients, writing them. */
+  lastTimes: number[][] = [];
+
   get size(): number {
     return this.peers.length;
   }
@@ -107,6 +110,7 @@ export class TrainPool<B> {
     }
     const terms: Record<string, number> = {};
     for (const r of replies as { terms: Record<string, number> }[]) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
+    this.lastTimes = (replies as { ms: number[] }[]).map((r) => r.ms);
     return { grads, terms };
   }
 

@@ -57,6 +57,7 @@ try {
       return;
     }
     try {
+      const t0 = performance.now();
       let off = 0;
       for (const v of vars) {
         // a copy: tensors must not alias memory the main thread rewrites
@@ -64,14 +65,17 @@ try {
         off += v.size;
       }
       const parts = m.parts.map((s) => ({ batch: s.batch, draws: new ItemDraws(s.seed, s.first), norm: s.norm }));
+      const t1 = performance.now();
       const r = gradientsOf(rep.trainable, vars, parts, m.divisor);
+      const t2 = performance.now();
       off = 0;
       for (const g of r.grads) {
         grads.set(g.dataSync() as Float32Array, off);
         off += g.size;
       }
       tf.dispose(r.grads);
-      port.postMessage({ type: 'done', terms: r.terms });
+      // where the worker's time went (ms), for benchmarks: loading weights, gradients, writing them
+      port.postMessage({ type: 'done', terms: r.terms, ms: [t1 - t0, t2 - t1, performance.now() - t2] });
     } catch (err) {
       port.postMessage({ type: 'error', message: firstLine(err) });
     }
