@@ -35,7 +35,7 @@ import { cores } from '../src/parallel/workers.js';
 const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
 const WARMUP = 1;
 /** Worker rows warm up longer: every worker's wasm tiers up and grows its heap on its own (the first steps take 2–4× longer). */
-const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 3);
+const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 5);
 /** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
@@ -171,24 +171,37 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
   await tf.setBackend('wasm');
   if (variant.endsWith('fast') || isWorkerVariant(variant)) registerFastWasmKernels();
   let r: { times: number[]; loss: number };
+  let cpuPerStep: number | null = null;
   if (isWorkerVariant(variant)) {
     const [kind, n] = variant.split('-w') as ['decoder' | 'tiny', string];
     const { step, close } = await workerStep(kind, Number(n));
     let loss = NaN;
-    r = { times: await timeIt(async () => { loss = await step(); }, REPS, WARMUP_WORKERS), loss };
+    // CPU seconds of all threads per timed step: how much work a step is, whatever share of the cores the load left us
+    let cpu = 0;
+    let calls = 0;
+    r = {
+      times: await timeIt(async () => {
+        const c0 = process.cpuUsage();
+        loss = await step();
+        const c = process.cpuUsage(c0);
+        if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6;
+      }, REPS, WARMUP_WORKERS),
+      loss,
+    };
     r.loss = loss;
+    cpuPerStep = cpu / REPS;
     await close();
   } else r = variant.startsWith('tiny') ? await timeTiny() : await timeDecoder(benchConfig());
-  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, rss_mb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, rss_mb: process.resourceUsage().maxRSS / 1024, cpu_per_step: cpuPerStep }));
 }
 
 /** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
-function runChild(variant: Variant | WorkerVariant): { s: number; times: number[]; rss: number } | string {
+function runChild(variant: Variant | WorkerVariant): { s: number; times: number[]; rss: number; cpu: number | null } | string {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; rss_mb: number };
-    return { s: j.seconds_per_step, times: j.times, rss: j.rss_mb };
+    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; rss_mb: number; cpu_per_step: number | null };
+    return { s: j.seconds_per_step, times: j.times, rss: j.rss_mb, cpu: j.cpu_per_step };
   } catch {
     return `wasm ${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
   }
@@ -236,7 +249,7 @@ export async function run(): Promise<BenchRow[]> {
   const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan];
   bar.start(plan.length, 0, { what: '' });
   const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
-  const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; rss: number } | string>> = {};
+  const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; rss: number; cpu: number | null } | string>> = {};
   for (const p of plan) {
     bar.update({ what: p });
     if (p === 'torch1-openblas') peers[p] = peer(1, true);
@@ -282,7 +295,7 @@ export async function run(): Promise<BenchRow[]> {
         name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
         difftts_s: dw.s, peer_s: pN.s, ratio: pN.s ? dw.s / pN.s : null, gflops: flops / dw.s / 1e9,
         notes: `steps ${fmtTimes(dw.times)} s; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
-          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; peak RSS ${dw.rss.toFixed(0)} MB`,
+          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all threads; peak RSS ${dw.rss.toFixed(0)} MB`,
       });
   // scaling table: the whole tiny step at 1…N workers
   const base = ours[tinyPlan[0]!];
@@ -297,7 +310,8 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({
       name: `GradTTS tiny full training step B4 — ${n} worker${n > 1 ? 's' : ' (main thread)'} (src/parallel) vs 1`,
       difftts_s: o.s, peer_s: b?.s ?? null, ratio: b ? o.s / b.s : null, gflops: null,
-      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}×; steps ${fmtTimes(o.times)} s; peak RSS ${o.rss.toFixed(0)} MB`,
+      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×); steps ${fmtTimes(o.times)} s; ` +
+        `CPU ${o.cpu?.toFixed(2)} s/step over all threads (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB`,
     });
   }
   return rows;
