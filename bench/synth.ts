@@ -8,7 +8,19 @@
  * No peer: there is no PyTorch Grad-TTS + Griffin-Lim of the same configuration to compare with.
  * DIFFTTS_BENCH_AB=1 also times each sentence's mel with the fused GroupNorm/Mish kernel off
  * (src/kernels/norm-mish.ts), interleaved with the timed run, and reports the ratio.
+ *
+ * The file rows time `synthesizeToFiles` on a 10-sentence file (what `synthesize --text-file`
+ * runs) from a checkpoint, in this thread and with one worker thread per core (src/parallel):
+ * wall seconds, worker start-up and checkpoint loading included, over the audio seconds.
  */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveCheckpoint } from '../src/train/checkpoint.js';
+import { freshLoopState } from '../src/train/loop.js';
+import { synthesizeToFiles } from '../src/train/synthesize.js';
+import { cores } from '../src/parallel/workers.js';
 import type { BenchRow } from './common.js';
 import { median } from './common.js';
 import { initBackend } from '../src/backend/index.js';
@@ -78,5 +90,68 @@ export async function run(): Promise<BenchRow[]> {
     notes: `real-time factor (s per audio s), median of ${SENTENCES.length} sentences on ${backend.name}${ckpt ? ` (${ckpt})` : ', untrained weights, lengthScale 4'}; goal ≤ 0.5; ${(audioTotal / SENTENCES.length).toFixed(2)} s audio/sentence; mel ${median(melS).toFixed(2)} s + Griffin-Lim ${median(glS).toFixed(2)} s (medians); RTF range ${Math.min(...rtfs).toFixed(2)}–${Math.max(...rtfs).toFixed(2)}${ab ? `; mel time fused/unfused GroupNorm+Mish ${median(abRatios).toFixed(2)} (${Math.min(...abRatios).toFixed(2)}–${Math.max(...abRatios).toFixed(2)})` : ''}`,
   };
   console.log(`bench synth: ${row.notes}`);
-  return [row];
+  return [row, ...(await fileRows(ckpt))];
+}
+
+const FILE_SENTENCES = [
+  ...SENTENCES,
+  'The birch canoe slid on the smooth planks.',
+  'Glue the sheet to the dark blue background.',
+  'It is easy to tell the depth of a well.',
+  'These days a chicken leg is a rare dish.',
+  'Rice is often served in round bowls.',
+];
+
+/** An untrained tiny checkpoint (as the rows above use), so the file rows need no training run. */
+async function untrainedCheckpoint(dir: string): Promise<string> {
+  const model = GradTTS.create(MODEL_CONFIGS.tiny, symbolCount(DEFAULT_TEXT), 1);
+  const opt = tf.train.adam(1e-3);
+  const ck = join(dir, 'step-000000');
+  await saveCheckpoint(ck, model.variables, opt, {
+    step: 0,
+    data: { rng: new Rng(0).state(), epoch: 0, pos: 0, order: [] },
+    modelRng: new Rng(0).state(),
+    loop: freshLoopState(),
+    model: { kind: 'gradtts', config: MODEL_CONFIGS.tiny },
+    nSymbols: symbolCount(DEFAULT_TEXT),
+    textConfig: DEFAULT_TEXT,
+    melConfig: DEFAULT_MEL,
+    recipe: { synth: { steps: 10, temperature: 1.5, lengthScale: 4 } },
+  });
+  opt.dispose();
+  model.dispose();
+  return ck;
+}
+
+/** RTF of a 10-sentence file: 1 worker (this thread), then all cores; alternated twice against load. */
+async function fileRows(ckpt: string | undefined): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-bench-synth-'));
+  try {
+    const checkpoint = ckpt ?? (await untrainedCheckpoint(dir));
+    const lengthScale = ckpt ? undefined : 4;
+    const n = Math.min(cores(), FILE_SENTENCES.length);
+    const timeFile = async (workers: number) => {
+      const t0 = process.hrtime.bigint();
+      const files = await synthesizeToFiles({ checkpoint, texts: FILE_SENTENCES, out: join(dir, `w${workers}.wav`), many: true, steps: 10, lengthScale, iters: 32, workers });
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      return { s, audio: files.reduce((a, f) => a + f.seconds, 0) };
+    };
+    const runs: Record<number, { s: number; audio: number }[]> = { 1: [], [n]: [] };
+    for (let rep = 0; rep < 2; rep++) for (const w of n > 1 ? [1, n] : [1]) runs[w]!.push(await timeFile(w));
+    const best = (w: number) => runs[w]!.reduce((a, b) => (b.s < a.s ? b : a));
+    const one = best(1);
+    const rows: BenchRow[] = [];
+    for (const w of n > 1 ? [1, n] : [1]) {
+      const b = best(w);
+      rows.push({
+        name: `synth tiny 10-sentence file RTF (10 steps + Griffin-Lim 32) — ${w === 1 ? '1 worker (this thread)' : `${w} workers (src/parallel)`}`,
+        difftts_s: b.s / b.audio, peer_s: null, ratio: w === 1 ? null : b.s / one.s, gflops: null,
+        notes: `wall ${runs[w]!.map((r) => r.s.toFixed(1)).join('/')} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? `; ratio = wall vs 1 worker; worker start-up and checkpoint loads included` : ''}; goal RTF ≤ 0.2${ckpt ? '' : '; untrained weights, lengthScale 4'}`,
+      });
+    }
+    for (const r of rows) console.log(`bench synth: ${r.name}: ${r.difftts_s.toFixed(3)}; ${r.notes}`);
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -35,12 +35,12 @@ import { registerFastWasmKernels } from '../src/kernels/register.js';
 import { initBackend } from '../src/backend/index.js';
 import { describeAdapter, syncReadsWork } from '../src/backend/webgpu.js';
 import { Rng } from '../src/util/rng.js';
-
-const BATCH = 4;
-const MELS = 80;
-const FRAMES = 128;
+import { BATCH, FRAMES, MELS, benchConfig, workerCounts, workerStep } from './parallel-tasks.js';
+import { cores } from '../src/parallel/workers.js';
 const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
 const WARMUP = 1;
+/** Worker rows warm up longer: every worker's wasm tiers up and grows its heap on its own (the first steps take 2–4× longer). */
+const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 5);
 /** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
@@ -98,7 +98,7 @@ export function decoderStep(cfg: ModelConfig): { step: () => Promise<number>; di
   const m = new Float32Array(BATCH * FRAMES);
   for (let s = 0; s < BATCH; s++) m.fill(1, s * FRAMES, s * FRAMES + FRAMES - 8 * s);
   const mask = tf.tensor3d(m, [BATCH, 1, FRAMES]);
-  const ctx = { ps, training: true, rng };
+  const ctx = { ps, training: true, rng: null };
   // create the weights
   tf.tidy(() => { scoreUNet(ctx, cfg, x0, mu, mask, tf.tensor1d([0.5, 0.5, 0.5, 0.5])); });
   ps.freeze();
@@ -167,10 +167,6 @@ async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }>
   return { times, loss: last };
 }
 
-/** The decoder config benchmarked: Grad-TTS's U-Net at dim 32 (MODEL_CONFIGS.small's decoder). */
-function benchConfig(): ModelConfig {
-  return { ...MODEL_CONFIGS.small, decoder: { ...MODEL_CONFIGS.small.decoder, dim: 32, mults: [1, 2, 4], groups: 8 } };
-}
 
 const VARIANTS = {
   fast: 'wasm + src/kernels (registerFastWasmKernels)',
@@ -182,8 +178,12 @@ const VARIANTS = {
 } as const;
 type Variant = keyof typeof VARIANTS;
 
-/** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line. */
-async function child(variant: Variant): Promise<void> {
+/** `decoder-wN` / `tiny-wN`: the decoder or tiny step with N worker threads (bench/parallel-tasks.ts). */
+type WorkerVariant = `${'decoder' | 'tiny'}-w${number}`;
+const isWorkerVariant = (v: string): v is WorkerVariant => /^(decoder|tiny)-w[1-9]\d*$/.test(v);
+
+/** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line (peak RSS in MB too). */
+async function child(variant: Variant | WorkerVariant): Promise<void> {
   let adapter: string | undefined;
   let reps = REPS;
   if (variant.endsWith('webgpu')) {
@@ -192,19 +192,40 @@ async function child(variant: Variant): Promise<void> {
     if (c.adapter?.software) reps = 1; // lavapipe: over a minute per step on 2 cores
   } else {
     await tf.setBackend('wasm');
-    if (variant.endsWith('fast')) registerFastWasmKernels();
+    if (variant.endsWith('fast') || isWorkerVariant(variant)) registerFastWasmKernels();
   }
-  const r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
-  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter }));
+  let r: { times: number[]; loss: number };
+  let cpuPerStep: number | null = null;
+  if (isWorkerVariant(variant)) {
+    const [kind, n] = variant.split('-w') as ['decoder' | 'tiny', string];
+    const { step, close } = await workerStep(kind, Number(n));
+    let loss = NaN;
+    // CPU seconds of all threads per timed step: how much work a step is, whatever share of the cores the load left us
+    let cpu = 0;
+    let calls = 0;
+    r = {
+      times: await timeIt(async () => {
+        const c0 = process.cpuUsage();
+        loss = await step();
+        const c = process.cpuUsage(c0);
+        if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6;
+      }, REPS, WARMUP_WORKERS),
+      loss,
+    };
+    r.loss = loss;
+    cpuPerStep = cpu / REPS;
+    await close();
+  } else r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
+  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter, rss_mb: process.resourceUsage().maxRSS / 1024, cpu_per_step: cpuPerStep }));
 }
 
 /** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
-function runChild(variant: Variant): { s: number; times: number[]; adapter?: string } | string {
+function runChild(variant: Variant | WorkerVariant): { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; adapter?: string };
-    return { s: j.seconds_per_step, times: j.times, adapter: j.adapter };
+    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; adapter?: string; rss_mb: number; cpu_per_step: number | null };
+    return { s: j.seconds_per_step, times: j.times, adapter: j.adapter, rss: j.rss_mb, cpu: j.cpu_per_step };
   } catch {
     return `${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
   }
@@ -253,17 +274,21 @@ export async function run(): Promise<BenchRow[]> {
   const fmtTimes = (t: number[]) => t.map((x) => x.toFixed(2)).join('/');
   // Peer and difftts alternate so that load from other processes hits both alike.
   const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas';
+  type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas' | 'torchN-openblas';
   const noWebgpu = await webgpuPlan();
-  const plan: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  // N = the cores, at most the batch: the decoder at N workers next to torch with N threads, then the tiny scaling table
+  const nAll = Math.min(cores(), BATCH);
+  const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
+  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
   bar.start(plan.length, 0, { what: '' });
   const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
-  const ours: Partial<Record<Variant, { s: number; times: number[]; adapter?: string } | string>> = {};
+  const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string>> = {};
   for (const p of plan) {
     bar.update({ what: p });
     if (p === 'torch1-openblas') peers[p] = peer(1, true);
     else if (p === 'torch1-ref') peers[p] = peer(1, false);
     else if (p === 'torch2-openblas') peers[p] = peer(2, true);
+    else if (p === 'torchN-openblas') peers[p] = peer(nAll, true);
     else ours[p] = runChild(p);
     bar.increment();
   }
@@ -308,11 +333,39 @@ export async function run(): Promise<BenchRow[]> {
       : { name: 'GradTTS tiny full training step B4 — webgpu vs wasm + src/kernels', difftts_s: wt.s, peer_s: typeof tf1 === 'object' ? tf1.s : null,
         ratio: typeof tf1 === 'object' ? wt.s / tf1.s : null, gflops: null, notes: `"peer" column = wasm + src/kernels; adapter ${wt.adapter}; steps ${fmtTimes(wt.times)} s` });
   }
+  const pN = peers['torchN-openblas']!;
+  const dw = ours[`decoder-w${nAll}`]!;
+  const one = ours.fast;
+  rows.push(typeof dw === 'string'
+    ? { name: `decoder train step with ${nAll} workers`, difftts_s: NaN, peer_s: pN.s, ratio: null, gflops: null, notes: dw }
+    : {
+        name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
+        difftts_s: dw.s, peer_s: pN.s, ratio: pN.s ? dw.s / pN.s : null, gflops: flops / dw.s / 1e9,
+        notes: `steps ${fmtTimes(dw.times)} s; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
+          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all threads; peak RSS ${dw.rss.toFixed(0)} MB`,
+      });
+  // scaling table: the whole tiny step at 1…N workers
+  const base = ours[tinyPlan[0]!];
+  for (const v of tinyPlan) {
+    const o = ours[v]!;
+    const n = Number(v.split('-w')[1]);
+    if (typeof o === 'string') {
+      rows.push({ name: `GradTTS tiny step, ${n} worker${n > 1 ? 's' : ''}`, difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: o });
+      continue;
+    }
+    const b = typeof base === 'object' ? base : null;
+    rows.push({
+      name: `GradTTS tiny full training step B4 — ${n} worker${n > 1 ? 's' : ' (main thread)'} (src/parallel) vs 1`,
+      difftts_s: o.s, peer_s: b?.s ?? null, ratio: b ? o.s / b.s : null, gflops: null,
+      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×); steps ${fmtTimes(o.times)} s; ` +
+        `CPU ${o.cpu?.toFixed(2)} s/step over all threads (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB`,
+    });
+  }
   return rows;
 }
 
 if (process.argv[2] === '--child' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const v = process.argv[3] as Variant;
-  if (!(v in VARIANTS)) { console.error(`bench/train: unknown variant '${v}'`); process.exit(2); }
+  if (!(v in VARIANTS) && !isWorkerVariant(v)) { console.error(`bench/train: unknown variant '${v}'`); process.exit(2); }
   await child(v);
 }

@@ -160,6 +160,14 @@ export function isNativeBackend(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
 
+/**
+ * Whether the active backend spreads each op over the machine itself (tfjs-node's threads, a GPU
+ * through webgpu), so difftts's worker threads would only compete with it: "auto" workers = 1.
+ */
+export function parallelisesOps(): boolean {
+  return isNativeBackend() || tf.getBackend() === 'webgpu';
+}
+
 /** One paragraph for humans: which backend runs and why the others did not. */
 export function describeBackend(c: BackendChoice): string {
   const lines = [`backend: ${c.name} (tfjs '${c.tfName}') — ${c.why}`];

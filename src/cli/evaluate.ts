@@ -8,6 +8,7 @@ import { METRICS } from '../eval/resilience.js';
 import { experiment, loadExperimentRecipe, runCellOf, ExperimentRecipeSchema, type ExperimentRecipe } from '../experiment/index.js';
 import { SlurmOptionsSchema, type SlurmOptions } from '../experiment/executor/index.js';
 import { parseWith } from '../util/schema.js';
+import { parseWorkers } from '../parallel/workers.js';
 
 export function register(program: Command): void {
   program
@@ -24,8 +25,9 @@ export function register(program: Command): void {
     .option('--wer', 'also compute word error rate with pocketsphinx (skipped with a notice when not installed)')
     .option('--unseen <file>', 'also synthesize these sentences (one per line, # comments): WER and speaker distance only')
     .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker (0 = no speaker distance)', '40')
+    .option('--workers <n>', 'utterances scored in parallel worker threads, each with its own model copy: N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
-    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; out: string }, cmd: Command) => {
+    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
       await backendFor(cmd);
       const r = await evaluateRun({
@@ -40,6 +42,7 @@ export function register(program: Command): void {
         wer: o.wer ?? false,
         unseen: o.unseen,
         speakerRefs: parseNumber(o.speakerRefs, '--speaker-refs', { integer: true, min: 0 }),
+        workers: parseWorkers(o.workers, '--workers'),
         out: o.out,
         progress: process.stderr.isTTY ?? false,
       });
@@ -60,7 +63,7 @@ export function register(program: Command): void {
     .description('corruption experiment: corrupt a corpus at several fractions, train every loss × fraction × seed, evaluate, write report.md')
     .requiredOption('--recipe <file>', 'experiment recipe (e.g. recipes/corruption-allison-mini.json)')
     .requiredOption('--out <dir>', 'experiment directory (re-running it skips finished work and resumes interrupted runs)')
-    .option('--jobs <n>', 'training processes at once (overrides the recipe; each wasm process uses one core)')
+    .option('--jobs <n>', 'training and evaluation processes at once (overrides the recipe; default: the cores ÷ each run\'s train.workers)')
     .option('--force', 'run in an --out that holds a different experiment')
     .option('--executor <name>', 'local (child processes on this machine) or slurm (one batch job per cell; overrides the recipe)')
     .option('--slurm-partition <name>', 'sbatch --partition')

@@ -9,6 +9,7 @@ import { backendFor, parseNumber } from './options.js';
 import { parseOverrideArgs } from '../train/overrides.js';
 import { runTraining } from '../train/run.js';
 import { UserError } from '../errors.js';
+import { parseWorkers } from '../parallel/workers.js';
 
 export function register(program: Command): void {
   program
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
     .option('--png <file.png>', 'also write the mel as a PNG')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
+    .option('--workers <n>', 'with --text-file: sentences synthesized in parallel worker threads, each with its own model copy: N or auto (= the cores)', 'auto')
     .action(async function (this: Command) {
       const o = this.opts() as Record<string, string | boolean | undefined>;
       if (!o.text === !o.textFile) throw new UserError('synthesize: give exactly one of --text or --text-file');
@@ -99,6 +101,7 @@ export function register(program: Command): void {
         melOut: o.melOut as string | undefined,
         png: o.png as string | undefined,
         iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),
+        workers: parseWorkers(String(o.workers), '--workers'),
         onDone: (done) => bar?.update(done),
       }).finally(() => bar?.stop());
       for (const w of written) {

@@ -15,7 +15,10 @@ import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { loadModel, synthesizeMel, vocode } from '../train/synthesize.js';
+import { loadModel, synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import { parallelisesOps } from '../backend/index.js';
+import { mapInWorkers } from '../parallel/map-pool.js';
+import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { aggregate, evaluatePair, utteranceMcep, type PairMetrics } from './evaluate.js';
 import { mcepAlpha, melCepstrum } from './mcep.js';
@@ -49,6 +52,8 @@ export interface EvaluateRunOptions {
   /** Pass those references through log-mel → Griffin-Lim first, as the generated speech is (default true). */
   speakerVocoded?: boolean;
   progress: boolean;
+  /** Worker threads scoring utterances in parallel, each with its own model copy (default 1). */
+  workers?: WorkersSetting;
 }
 
 /** A sentence with no recording: only reference-free metrics. */
@@ -144,46 +149,32 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     throw err;
   }
   const notes: string[] = [];
-  const rows: UtteranceRow[] = [];
-  const unseen: UnseenRow[] = [];
   const bar = o.progress ? new cliProgress.SingleBar({ format: 'evaluate |{bar}| {value}/{total} utterances | {id}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(ids.length + sentences.length, 0, { id: '' });
-  let werMissing = false;
-  const score = async (wavPath: string, text: string): Promise<{ wer: number | null; hypothesis: string | null }> => {
-    if (!o.wer || werMissing) return { wer: null, hypothesis: null };
-    const hypothesis = await recognize(wavPath);
-    if (hypothesis === null) werMissing = true;
-    return { wer: hypothesis === null ? null : wordErrorRate(text, hypothesis).wer, hypothesis };
-  };
+  // unseen sentences: synthesis seeds continue after the split's, so every run draws the same ones
+  const items: EvalItem[] = [
+    ...ids.map((id, i) => ({ i, id, text: ds.utterances.get(id)!.text, unseen: false })),
+    ...sentences.map((text, k) => ({ i: ids.length + k, id: `unseen-${String(k + 1).padStart(2, '0')}`, text, unseen: true })),
+  ];
+  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps: o.steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null };
+  const n = resolveJobWorkers(o.workers ?? 1, items.length, parallelisesOps());
+  bar?.start(items.length, 0, { id: '' });
+  let scored: Scored[];
   try {
-    for (const [i, id] of ids.entries()) {
-      const u = ds.utterances.get(id)!;
-      const { mel } = await synthesizeMel(lm, u.text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
-      const genWav = vocode(mel, lm.melConfig, o.iters, o.seed + i);
-      const wavPath = join(o.out, 'wavs', `${id}.wav`);
-      writeWav(wavPath, genWav, rate, 'pcm16');
-      const refWav = refRecording(o.refs, id, o.split, rate);
-      const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker });
-      const { wer, hypothesis } = await score(wavPath, u.text);
-      rows.push({ id, text: u.text, ...m, wer, hypothesis });
-      bar?.increment(1, { id });
-    }
-    // unseen sentences: synthesis seeds continue after the split's, so every run draws the same ones
-    for (const [k, text] of sentences.entries()) {
-      const id = `unseen-${String(k + 1).padStart(2, '0')}`;
-      const seed = o.seed + ids.length + k;
-      const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
-      const genWav = vocode(mel, lm.melConfig, o.iters, seed);
-      const wavPath = join(o.out, 'wavs', `${id}.wav`);
-      writeWav(wavPath, genWav, rate, 'pcm16');
-      const d = speaker ? speakerDistance(speakerStats([utteranceMcep({ wav: genWav, mel }, rate)]), speaker) : NaN;
-      unseen.push({ id, text, speakerDist: Number.isFinite(d) ? d : null, ...(await score(wavPath, text)) });
-      bar?.increment(1, { id });
+    if (n > 1) scored = await mapInWorkers<EvalItem, Scored>({ module: import.meta.url, args: job }, items, n, 'evaluation', (d) => bar?.update(d, { id: items[d - 1]!.id }));
+    else {
+      scored = [];
+      for (const it of items) {
+        scored.push(await scoreItem(lm, job, speaker, it));
+        bar?.increment(1, { id: it.id });
+      }
     }
   } finally {
     bar?.stop();
     lm.model.dispose();
   }
+  const werMissing = scored.some((r) => r.werMissing);
+  const rows = scored.map((r) => r.row).filter((r): r is UtteranceRow => 'mcd' in r);
+  const unseen = scored.map((r) => r.row).filter((r): r is UnseenRow => !('mcd' in r));
   if (o.wer && werMissing) notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
   const spread = aggregate(rows);
   const agg: Record<string, number | null> = {};
@@ -206,6 +197,63 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
   writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+interface EvalJobArgs {
+  /** The checkpoint directory the main thread loaded. */
+  checkpoint: string;
+  refs: string;
+  split: string;
+  steps: number;
+  seed: number;
+  out: string;
+  iters: number;
+  wer: boolean;
+  /** The target speaker's reference statistics, or null for none. */
+  speaker: ReturnType<typeof speakerStatsToJson> | null;
+}
+
+/** Item i of the evaluation (its seeds are seed + i wherever it is scored): a split utterance, or an unseen sentence. */
+interface EvalItem {
+  i: number;
+  id: string;
+  text: string;
+  unseen: boolean;
+}
+
+type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean };
+
+/** Synthesizes one item, writes its WAV and scores it (against its recording, or reference-free for an unseen sentence). */
+async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
+  const rate = lm.melConfig.sampleRate;
+  const seed = o.seed + i;
+  const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
+  const genWav = vocode(mel, lm.melConfig, o.iters, seed);
+  const wavPath = join(o.out, 'wavs', `${id}.wav`);
+  writeWav(wavPath, genWav, rate, 'pcm16');
+  let wer: number | null = null;
+  let hypothesis: string | null = null;
+  let werMissing = false;
+  if (o.wer) {
+    hypothesis = await recognize(wavPath);
+    if (hypothesis === null) werMissing = true;
+    else wer = wordErrorRate(text, hypothesis).wer;
+  }
+  if (unseen) {
+    const d = speaker ? speakerDistance(speakerStats([utteranceMcep({ wav: genWav, mel }, rate)]), speaker) : NaN;
+    return { row: { id, text, speakerDist: Number.isFinite(d) ? d : null, wer, hypothesis }, werMissing };
+  }
+  const refWav = refRecording(o.refs, id, o.split, rate);
+  const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker });
+  return { row: { id, text, ...m, wer, hypothesis }, werMissing };
+}
+
+/** An evaluation worker (src/parallel/map-pool.ts): loads the checkpoint once, then scores one item per call. */
+export async function setup(args: unknown): Promise<(item: unknown) => Promise<Scored>> {
+  const a = args as EvalJobArgs;
+  const lm = loadModel(a.checkpoint);
+  const speaker = a.speaker ? speakerStatsFromJson(a.speaker) : undefined;
+  return (item) => scoreItem(lm, a, speaker, item as EvalItem);
 }
 
 function meanOf(values: (number | null)[]): number | null {

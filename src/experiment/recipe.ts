@@ -89,8 +89,11 @@ export const ExperimentRecipeSchema = z
       .default({ primaryMetric: 'mcd', replicates: 2000, seed: 1 }),
     /** Sentence rendered by every run for the report's sample WAVs/PNGs. */
     sampleText: z.string().default('Please leave your message after the tone.'),
-    /** Training processes run at once (each wasm process uses one core). */
-    jobs: z.number().int().min(1).default(1),
+    /**
+     * Training (and evaluation) processes run at once; absent = the cores ÷ the worker threads each
+     * training run uses (its train.workers; "auto" uses every core, so then 1).
+     */
+    jobs: z.number().int().min(1).optional(),
     /** Where cells run: in local child processes, or as Slurm batch jobs (options in `slurm`). */
     executor: z.enum(['local', 'slurm']).default('local'),
     slurm: SlurmOptionsSchema.prefault({}),

@@ -1,7 +1,7 @@
 /**
  * Runs a corruption experiment end to end by driving the difftts CLI as child processes — one
  * process per training run, so a crash or a memory-hungry run cannot take the others down, and
- * `jobs` runs can use the machine's cores in parallel (each wasm process is single-threaded).
+ * `jobs` runs can use the machine's cores in parallel (by default the cores ÷ each run's worker threads).
  * Every finished step leaves a marker; running the same command again skips what is done and
  * resumes an interrupted training run from its last checkpoint. The work is cut into cells (a corpus,
  * a run) that an executor starts: here, `jobs` at a time, or as Slurm jobs (./executor/).
@@ -17,6 +17,7 @@ import { parseWith, readJsonFile } from '../util/schema.js';
 import { ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
 import { deepMerge, makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
 import { commandLineClient, localExecutor, slurmExecutor, type Cell } from './executor/index.js';
+import { cores, jobsFor } from '../parallel/workers.js';
 
 /** bin/difftts.js, from dist/src/experiment/runner.js or src/experiment/runner.ts. */
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'difftts.js');
@@ -160,6 +161,13 @@ export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOp
   await runCell(recipe, makePlan(recipe, dir), cellId, { ...opts, out: dir });
 }
 
+/** `jobs`, or where the recipe leaves it out the cores ÷ the worker threads one training run uses (src/parallel). */
+export function jobsOf(recipe: ExperimentRecipe, plan: Plan): number {
+  if (recipe.jobs !== undefined) return recipe.jobs;
+  const w = plan.runs.length ? ((runRecipe(recipe, plan.runs[0]!) as { train?: { workers?: unknown } }).train?.workers ?? 'auto') : 'auto';
+  return jobsFor(typeof w === 'number' ? w : cores());
+}
+
 /**
  * Runs (or resumes) every cell not done yet with the recipe's executor. Returns the plan when every
  * cell is done, null when they were handed to Slurm without waiting (`wait: false`).
@@ -182,7 +190,7 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
           wait: opts.wait ?? true,
           client: commandLineClient({ ...process.env, ...opts.env }),
         })
-      : localExecutor(recipe.jobs, (cell) => runCell(recipe, plan, cell.id, opts));
+      : localExecutor(jobsOf(recipe, plan), (cell) => runCell(recipe, plan, cell.id, opts));
   // The Slurm executor reports progress as lines (it waits for hours, often in a log file).
   const bar = opts.progress && recipe.executor === 'local'
     ? new cliProgress.SingleBar({ format: 'experiment |{bar}| {value}/{total} cells | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)

@@ -11,17 +11,19 @@ import { deltaTensor } from './schedule.js';
  * @param t [B] diffusion times in [0, 1]
  * @returns the scalar loss (mean over valid cells) and the δ used per sample [B]; the caller disposes both.
  *   With l2 the loss equals Grad-TTS's Σ((s·√λ + z)²·mask)/(Σmask·n_feats).
+ * @param den the denominator instead of the batch's own Σmask·n_feats (a worker shard passes the whole batch's)
  */
 export function diffusionLoss(
   cfg: LossConfig,
   residual: tf.Tensor3D,
   mask: tf.Tensor3D,
   t: tf.Tensor1D,
+  den?: number,
 ): { loss: tf.Scalar; delta: tf.Tensor1D } {
   const delta = deltaTensor(cfg, t);
   const loss = tf.tidy(() => {
     const el = elementwiseLoss(cfg.type, residual, tf.reshape(delta, [-1, 1, 1])) as tf.Tensor3D;
-    return maskedMean(el, mask);
+    return maskedMean(el, mask, den);
   });
   return { loss, delta };
 }

@@ -51,6 +51,15 @@ for (const backend of ['wasm', 'cpu'] as const) {
     assert.equal(z, 0);
   });
 
+  test(`[${backend}] maskedMean with the whole batch's denominator: the items' results sum to the batch mean`, async () => {
+    await tf.setBackend(backend);
+    const whole = tf.tidy(() => maskedMean(tf.tensor3d(L), tf.tensor3d(M)).dataSync()[0]!);
+    const den = tf.tidy(() => tf.sum(tf.tensor3d(M)).dataSync()[0]! * L[0]!.length);
+    const parts = [0, 1].map((b) => tf.tidy(() => maskedMean(tf.tensor3d([L[b]!]), tf.tensor3d([M[b]!]), den).dataSync()[0]!));
+    assert.ok(Math.abs(parts[0]! + parts[1]! - whole) < 1e-6 * Math.abs(whole), `${parts} vs ${whole}`);
+    assert.ok(parts.every((p) => p !== whole), 'each part is a share, not a mean of its own');
+  });
+
   test(`[${backend}] diffusionLoss: l2 equals Grad-TTS's formula; pseudo-Huber uses δ(t) per sample; gradient flows`, async () => {
     await tf.setBackend(backend);
     const r = [

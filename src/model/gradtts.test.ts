@@ -5,7 +5,7 @@ import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import { parseLossConfig } from '../loss/index.js';
 import { assertGradsClose, assertNoLeak } from '../testing/tensors.js';
-import { Rng } from '../util/rng.js';
+import { ItemDraws, Rng } from '../util/rng.js';
 import type { Mel } from '../audio/mel.js';
 import { GradTTS, type Batch, type LossTerms } from './gradtts.js';
 import { MODEL_CONFIGS } from './configs.js';
@@ -226,13 +226,12 @@ test('loss terms equal their closed forms when the alignment and the score are p
   let nll = 0;
   for (let i = 0; i < f * n; i++) nll += 0.5 * ((y[i]! - mu[i]!) ** 2 + Math.log(2 * Math.PI));
   assert.ok(Math.abs(got.prior! - nll / (f * n)) < 1e-4 * nll / (f * n), `prior ${got.prior} vs ${nll / (f * n)}`);
-  // the Rng order inside losses: (no dropout, no segment draw since n ≤ segment) t, then z [1, F, W]
-  const rng = new Rng(5);
-  rng.uniform();
-  const w = 8; // fixLen(7)
-  const z = rng.normals(f * w);
+  // the draws inside losses: one seed from the Rng, then item 0's own stream: (no dropout, no segment
+  // draw since n ≤ segment) t, then z over its valid cells, row by row
+  const item = new ItemDraws(new Rng(5).nextU32()).rng(0);
+  item.uniform();
   let zz = 0;
-  for (let r = 0; r < f; r++) for (let j = 0; j < n; j++) zz += z[r * w + j]! ** 2;
+  for (let r = 0; r < f; r++) for (const v of item.normals(n)) zz += v ** 2;
   assert.ok(Math.abs(got.diffusion! - zz / (f * n)) < 1e-4, `diffusion ${got.diffusion} vs ${zz / (f * n)}`);
   model.dispose();
 });

@@ -5,17 +5,20 @@
  *   duration  Σ (log ŵ − log(1e-8 + d_MAS))² / Σ text lengths
  *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)
  *   diffusion diffusionLoss(loss cfg, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
- * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng.
+ * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
+ * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
+ * shards draws exactly what the whole batch draws, and the shards' terms, computed with the whole
+ * batch's denominators (LossNorm), sum to the whole batch's.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { diffusionLoss, type LossConfig } from '../loss/index.js';
-import type { Rng } from '../util/rng.js';
+import { ItemDraws, type Rng } from '../util/rng.js';
 import { fixLen, validateModelConfig, type ModelConfig } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
 import { textEncoder } from './encoder.js';
-import type { Ctx } from './layers.js';
+import type { Ctx, ItemRngs } from './layers.js';
 import { batchMatMul } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
@@ -42,6 +45,12 @@ export interface LossTerms {
   deltaMean: tf.Scalar;
 }
 
+/**
+ * The denominators of a batch's loss terms (counts, from the lengths alone): duration Σ text
+ * lengths, prior Σ frames · nFeats, diffusion max(Σ segment frames · nFeats, 1), deltaMean items.
+ */
+export type LossNorm = { duration: number; prior: number; diffusion: number; items: number };
+
 export interface SynthesisOptions {
   /** Reverse-diffusion steps. */
   steps: number;
@@ -56,11 +65,19 @@ export interface SynthesisOptions {
 
 /** What `losses` computes. */
 export interface LossOptions {
+  /** Denominators of the terms (default: this batch's lossNorm): a shard passes its whole batch's. */
+  norm?: LossNorm;
   /**
    * false: skip the decoder (diffusion = 0, no U-Net, nothing drawn for it) — the encoder and
    * duration predictor train alone (recipe train.priorOnlySteps).
    */
   diffusion?: boolean;
+}
+
+/** Per-item random streams of a batch: from ItemDraws, or seeded by one nextU32 of a bare Rng. */
+function itemRngs(draws: Rng | ItemDraws, b: number): Rng[] {
+  const items = draws instanceof ItemDraws ? draws : new ItemDraws(draws.nextU32());
+  return Array.from({ length: b }, (_, s) => items.rng(s));
 }
 
 const T_EPS = 1e-5;
@@ -132,7 +149,7 @@ export class GradTTS {
     return m;
   }
 
-  private ctx(training: boolean, rng: Rng | null): Ctx {
+  private ctx(training: boolean, rng: ItemRngs | null): Ctx {
     return { ps: this.ps, training, rng };
   }
 
@@ -161,6 +178,28 @@ export class GradTTS {
     const xMask = tf.tensor3d(xm, [b, tx, 1]);
     const { mu, logw } = textEncoder(ctx, this.cfg, this.nSymbols, tf.tensor2d(idp, [b, tx], 'int32'), xMask);
     return { mu, logw, xMask, tx };
+  }
+
+  /** Diffusion segment length of a batch whose longest mel has `ty` frames. */
+  private segmentFor(ty: number): number {
+    return this.cfg.segmentFrames === null ? ty : Math.min(this.cfg.segmentFrames, ty);
+  }
+
+  /**
+   * This batch's own loss denominators. A shard's segment length can be shorter than the whole
+   * batch's only when every item of the shard is shorter than it, so the cut lengths (and these
+   * counts) of an item do not depend on its batch.
+   */
+  lossNorm(batch: Batch): LossNorm {
+    const tyLens = batch.mels.map((m) => m.frames);
+    const seg = this.segmentFor(Math.max(...tyLens));
+    const sum = (xs: number[]) => xs.reduce((p, q) => p + q, 0);
+    return {
+      duration: sum(batch.ids.map((x) => x.length)),
+      prior: sum(tyLens) * this.cfg.nFeats,
+      diffusion: Math.max(sum(tyLens.map((l) => Math.min(l, seg))) * this.cfg.nFeats, 1),
+      items: batch.ids.length,
+    };
   }
 
   private checkBatch(batch: Batch): { b: number; txLens: number[]; tyLens: number[]; ty: number } {
@@ -194,11 +233,12 @@ export class GradTTS {
    * backends without synchronous reads, webgpu). Give it a copy of losses' rng: the encoder draws
    * the same dropout masks from it. One extra encoder forward.
    */
-  async alignments(batch: Batch, rng: Rng, training = true): Promise<Int32Array[]> {
+  async alignments(batch: Batch, draws: Rng | ItemDraws, training = true): Promise<Int32Array[]> {
     const { b, txLens, tyLens, ty } = this.checkBatch(batch);
+    const rngs = itemRngs(draws, b);
     let tx = 0;
     const logp = tf.tidy(() => {
-      const enc = this.encode(batch.ids, this.ctx(training, rng));
+      const enc = this.encode(batch.ids, this.ctx(training, { rngs, lens: txLens }));
       tx = enc.tx;
       return this.alignmentScores(enc.mu, melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, this.cfg.nFeats));
     });
@@ -211,16 +251,20 @@ export class GradTTS {
 
   /**
    * Loss terms for one batch. Synchronous, so it can run inside tf.variableGrads: MAS reads μ with
-   * dataSync unless `batch.paths` holds the alignments already. Draws from rng, in order: dropout
-   * masks, segment offsets, t [B], z.
+   * dataSync unless `batch.paths` holds the alignments already. Item s draws from draws.rng(s), in
+   * order: its dropout masks, segment offset, t, z (a bare Rng gives one nextU32 as the step seed).
+   * `opts.norm` (default: lossNorm(batch)) divides the terms: a worker shard passes its whole
+   * batch's, so the shards' terms sum to the batch's.
    */
-  losses(batch: Batch, loss: LossConfig, rng: Rng, training = true, opts: LossOptions = {}): LossTerms {
+  losses(batch: Batch, loss: LossConfig, draws: Rng | ItemDraws, training = true, opts: LossOptions = {}): LossTerms {
     const cfg = this.cfg;
     const f = cfg.nFeats;
     const { b, txLens, tyLens, ty } = this.checkBatch(batch);
+    const rngs = itemRngs(draws, b);
+    const den = opts.norm ?? this.lossNorm(batch);
 
     return tf.tidy(() => {
-      const ctx = this.ctx(training, rng);
+      const ctx = this.ctx(training, { rngs, lens: txLens });
       const { mu, logw, xMask, tx } = this.encode(batch.ids, ctx);
 
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
@@ -234,17 +278,13 @@ export class GradTTS {
       }
 
       // --- duration: MSE of log-durations per token
-      const sumTx = txLens.reduce((p, q) => p + q, 0);
-      const duration = tf.div(tf.sum(tf.square(tf.sub(logw, tf.mul(tf.tensor3d(logwTarget, [b, tx, 1]), xMask)))), sumTx) as tf.Scalar;
+      const duration = tf.div(tf.sum(tf.square(tf.sub(logw, tf.mul(tf.tensor3d(logwTarget, [b, tx, 1]), xMask)))), den.duration) as tf.Scalar;
 
       // --- prior: Gaussian NLL of every valid frame under N(μ_aligned, I)
       const zeros = new Array<number>(b).fill(0);
       const yMask = frameMask(tyLens, ty);
       const muY = alignMu(alignmentTensor(paths, zeros, tyLens, ty, tx), mu);
-      const prior = tf.div(
-        tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)),
-        tf.mul(tf.sum(yMask), f),
-      ) as tf.Scalar;
+      const prior = tf.div(tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)), den.prior) as tf.Scalar;
 
       if (opts.diffusion === false) {
         // Encoder warm-up: no segment, t or z is drawn and the U-Net is not run.
@@ -253,21 +293,24 @@ export class GradTTS {
       }
 
       // --- diffusion on a random segment of each utterance (the same frames of y and μ_aligned)
-      const seg = cfg.segmentFrames === null ? ty : Math.min(cfg.segmentFrames, ty);
+      const seg = this.segmentFor(ty);
       const w = fixLen(seg, cfg);
       const cutLens = tyLens.map((l) => Math.min(l, seg));
-      const offsets = tyLens.map((l) => (l > seg ? rng.int(l - seg + 1) : 0));
+      const offsets = tyLens.map((l, s) => (l > seg ? rngs[s]!.int(l - seg + 1) : 0));
       const y0 = melTensor(batch.mels, offsets, cutLens, w, f);
       const muCut = alignMu(alignmentTensor(paths, offsets, cutLens, w, tx), mu);
       const mask = frameMask(cutLens, w);
-      const ts = Array.from({ length: b }, () => T_EPS + (1 - 2 * T_EPS) * rng.uniform());
+      const ts = rngs.map((r) => T_EPS + (1 - 2 * T_EPS) * r.uniform());
       const tT = tf.tensor1d(ts);
-      const z = tf.mul(tf.tensor3d(rng.normals(b * f * w), [b, f, w]), mask) as tf.Tensor3D;
+      // z on each item's valid cells only (zero on padding), row by row from its own stream
+      const zData = new Float32Array(b * f * w);
+      for (let s = 0; s < b; s++) for (let r = 0; r < f; r++) zData.set(rngs[s]!.normals(cutLens[s]!), (s * f + r) * w);
+      const z = tf.tensor3d(zData, [b, f, w]);
       const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
       const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
       const residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
-      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, tT);
-      const deltaMean = tf.mean(delta) as tf.Scalar;
+      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, tT, den.diffusion);
+      const deltaMean = tf.div(tf.sum(delta), den.items) as tf.Scalar;
       const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
       return { duration, prior, diffusion, total, deltaMean };
     });

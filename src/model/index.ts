@@ -1,6 +1,6 @@
 /** The Grad-TTS model: configs, the GradTTS class, and the pieces tests and tools reach for. */
 export { MODEL_CONFIGS, fixLen, validateModelConfig, type ModelConfig, type EncoderConfig } from './configs.js';
-export { GradTTS, type Batch, type LossTerms, type SynthesisOptions } from './gradtts.js';
+export { GradTTS, type Batch, type LossNorm, type LossTerms, type SynthesisOptions } from './gradtts.js';
 export { maximumPath, durationsFromPath, pathFromDurations } from './mas.js';
 export { betaAt, betaIntegral, lambdaAt, forwardDiffusion, reverseStep } from './diffusion.js';
 export { conv1d, conv2d, conv2dTranspose, embedding, usesReplacementGrads } from './ops.js';

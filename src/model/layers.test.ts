@@ -11,8 +11,8 @@ before(async () => {
   await initBackend('wasm');
 });
 
-function ctxOf(seed = 1, training = false, rng: Rng | null = null): Ctx {
-  return { ps: new ParamStore(seed), training, rng };
+function ctxOf(seed = 1, training = false, rng: Rng | null = null, len = 1000): Ctx {
+  return { ps: new ParamStore(seed), training, rng: rng ? { rngs: [rng], lens: [len] } : null };
 }
 
 test('Mish value and gradient on wasm equal the closed form', async () => {
@@ -84,7 +84,7 @@ test('GroupNorm and LayerNorm gradients on wasm equal cpu', async () => {
 });
 
 test('dropout: reproducible from the Rng, inverted scaling, identity when not training', () => {
-  const x = tf.ones([1000]);
+  const x = tf.ones([1, 1000]);
   const a = dropout(ctxOf(1, true, new Rng(9)), x, 0.2).dataSync();
   const b = dropout(ctxOf(1, true, new Rng(9)), x, 0.2).dataSync();
   assert.deepEqual(a, b);
@@ -93,4 +93,20 @@ test('dropout: reproducible from the Rng, inverted scaling, identity when not tr
   assert.ok(Array.from(a).every((v) => v === 0 || Math.abs(v - 1.25) < 1e-6));
   assert.equal(dropout(ctxOf(1, false, new Rng(9)), x, 0.2), x);
   x.dispose();
+});
+
+test('dropout: each item draws from its own stream over its valid positions only (shard- and padding-invariant)', () => {
+  tf.tidy(() => {
+    const ps = new ParamStore(1);
+    const streams = () => [new Rng(1), new Rng(2)];
+    // batch of two items [2, T=6, C=3], valid lengths 4 and 6
+    const both = dropout({ ps, training: true, rng: { rngs: streams(), lens: [4, 6] } }, tf.ones([2, 6, 3]), 0.5).arraySync() as number[][][];
+    // item 1 alone, unpadded; item 0 alone, padded to 5
+    const alone1 = dropout({ ps, training: true, rng: { rngs: [streams()[1]!], lens: [6] } }, tf.ones([1, 6, 3]), 0.5).arraySync() as number[][][];
+    const alone0 = dropout({ ps, training: true, rng: { rngs: [streams()[0]!], lens: [4] } }, tf.ones([1, 5, 3]), 0.5).arraySync() as number[][][];
+    assert.deepEqual(both[1], alone1[0]);
+    assert.deepEqual(both[0]!.slice(0, 4), alone0[0]!.slice(0, 4));
+    assert.deepEqual(both[0]!.slice(4), [[0, 0, 0], [0, 0, 0]], 'padding is zeroed');
+    assert.notDeepEqual(both[0]!.slice(0, 4), both[1]!.slice(0, 4));
+  });
 });

@@ -9,11 +9,22 @@ import type { ParamStore } from './params.js';
 import { conv1d, conv2d, matMul2d, type Pad } from './ops.js';
 import { groupNorm as fastGroupNorm, mish as fastMish } from '../kernels/activations.js';
 
+/**
+ * Per-item random streams for dropout: item b of a [B, T, ...] activation draws its keep mask for
+ * its lens[b] valid positions from rngs[b], so an item's mask does not depend on which batch (or
+ * worker shard) it is in, nor on the batch's padding.
+ */
+export interface ItemRngs {
+  rngs: Rng[];
+  /** Valid length of each item along axis 1. */
+  lens: number[];
+}
+
 /** What a forward pass needs besides its inputs. `rng` drives dropout when `training`. */
 export interface Ctx {
   ps: ParamStore;
   training: boolean;
-  rng: Rng | null;
+  rng: ItemRngs | null;
 }
 
 /** Dense layer on the last axis: x [..., Cin] → [..., Cout]. Weights `${name}.w` [Cin, Cout], `${name}.b`. */
@@ -85,14 +96,22 @@ export function mish<T extends tf.Tensor>(x: T): T {
 }
 
 /**
- * Inverted dropout with the keep mask drawn from ctx.rng (so training is reproducible and
- * resumable). Identity when not training or p = 0.
+ * Inverted dropout on x [B, T, ...] with item b's keep mask drawn from ctx.rng.rngs[b] over its
+ * first lens[b] positions (so training is reproducible, resumable and shard-invariant); padded
+ * positions get 0 (every consumer masks them anyway). Identity when not training or p = 0.
  */
 export function dropout<T extends tf.Tensor>(ctx: Ctx, x: T, p: number): T {
   if (!ctx.training || p <= 0 || !ctx.rng) return x;
-  const n = x.size;
-  const keep = new Float32Array(n);
+  const { rngs, lens } = ctx.rng;
+  const [b, t] = x.shape as number[];
+  if (rngs.length !== b || lens.length !== b) throw new Error(`dropout: ${rngs.length} item streams for a batch of ${b}`);
+  const inner = x.size / (b! * t!);
+  const keep = new Float32Array(x.size);
   const scale = 1 / (1 - p);
-  for (let i = 0; i < n; i++) keep[i] = ctx.rng.uniform() >= p ? scale : 0;
+  for (let s = 0; s < b!; s++) {
+    const r = rngs[s]!;
+    const base = s * t! * inner;
+    for (let i = 0; i < lens[s]! * inner; i++) keep[base + i] = r.uniform() >= p ? scale : 0;
+  }
   return tf.mul(x, tf.tensor(keep, x.shape)) as T;
 }

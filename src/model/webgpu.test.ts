@@ -21,6 +21,7 @@ import { assertGradsClose } from '../testing/tensors.js';
 import { gpuBufferStats, probeAdapter } from '../backend/webgpu.js';
 import { parseLossConfig } from '../loss/index.js';
 import { Trainer } from '../train/loop.js';
+import { gradTTSTrainable } from '../train/gradtts-task.js';
 import { Rng } from '../util/rng.js';
 import { GradTTS, type Batch } from './gradtts.js';
 import { TEST_CFG } from './test-config.js';
@@ -135,14 +136,7 @@ test('webgpu: training steps leave the tensor count and the GPU buffer pool unch
   await initBackend('webgpu');
   const model = freshModel();
   const trainer = new Trainer<Batch>(
-    {
-      variables: model.variables,
-      losses: (b, r) => {
-        const t = model.losses(b, L2, r, true);
-        return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
-      },
-      prepare: async (b, r) => ({ ...b, paths: await model.alignments(b, r, true) }),
-    },
+    gradTTSTrainable(model, L2, 0),
     { lr: 1e-3, gradClip: 1, maxBadSteps: 1 },
   );
   const batch = makeBatch(3);

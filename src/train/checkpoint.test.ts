@@ -113,7 +113,7 @@ test('checkpoint: weights from another model config are refused, naming weights.
   const root = tmp();
   const a = await trained(1);
   await saveCheckpoint(join(root, 'c'), a.model.variables, a.trainer.optimizer, meta(1, a.order, a.rng));
-  const other = ToyModel.create({ dim: 6, items: 8 }, 1);
+  const other = ToyModel.create({ ...TOY_CONFIG, dim: 6, items: 8 }, 1);
   assert.throws(() => assignWeights(other.variables, readCheckpoint(join(root, 'c'))), userError(/c\/weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[6,1\]/));
   other.dispose();
   a.trainer.dispose();

@@ -32,7 +32,7 @@ test('train CLI: a bad recipe field exits 2 with one line naming the file and fi
 test('train CLI: unknown override keys list the valid ones; the toy model is hidden from users', () => {
   const r = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y'), '--train.learningRate', '1']);
   assert.equal(r.code, 2);
-  assert.match(r.errLines[0]!, /^difftts: --train\.learningRate: unknown train field \(valid: steps, batchSize, accumulate, lr, gradClip/);
+  assert.match(r.errLines[0]!, /^difftts: --train\.learningRate: unknown train field \(valid: steps, batchSize, accumulate, workers, lr, gradClip/);
   const hidden = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y')], false);
   assert.equal(hidden.code, 2);
   assert.match(hidden.errLines[0]!, /toy\.json: model: expected one of "tiny", "small", "full", got "toy"/);

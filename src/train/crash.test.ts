@@ -1,7 +1,8 @@
 /**
  * Crash safety of `difftts train` as a real child process: SIGKILL at seeded random moments
  * (some land inside checkpoint writes), resume each time, and compare with an uninterrupted run.
- * Uses the debug toy model (DIFFTTS_DEBUG_TOY=1), so each run takes about a second.
+ * Uses the debug toy model (DIFFTTS_DEBUG_TOY=1), so each run takes about a second, trained by 2
+ * worker threads (src/parallel), so a kill also lands while workers compute.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ writeFileSync(
   JSON.stringify({
     model: { base: 'toy', dim: 512, items: 128 },
     loss: { type: 'l2' },
-    train: { steps: STEPS, batchSize: 8, lr: 0.01, checkpointEvery: EVERY, keepCheckpoints: 2, logEvery: 1, pngEvery: 0, seed: 3 },
+    train: { steps: STEPS, batchSize: 8, lr: 0.01, checkpointEvery: EVERY, keepCheckpoints: 2, logEvery: 1, pngEvery: 0, seed: 3, workers: 2 },
   }),
 );
 

@@ -5,17 +5,50 @@
 import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, type Batch, type ModelConfig } from '../model/index.js';
+import { GradTTS, MODEL_CONFIGS, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import type { LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
+import type { Trainable } from './trainable.js';
+import type { Replica } from '../parallel/replica.js';
 
 /** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
   return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
+}
+
+/** The Trainable view of a GradTTS model (the training task's, and every worker replica's). */
+export function gradTTSTrainable(model: GradTTS, loss: LossConfig, priorOnlySteps: number): Trainable<Batch> {
+  return {
+    variables: model.variables,
+    losses: (b, draws, { step, norm }) => {
+      const t = model.losses(b, loss, draws, true, { norm: norm as LossNorm | undefined, diffusion: step >= priorOnlySteps });
+      return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
+    },
+    lossNorm: (b) => model.lossNorm(b),
+    itemCount: (b) => b.ids.length,
+    prepare: async (b, draws) => ({ ...b, paths: await model.alignments(b, draws, true) }),
+  };
+}
+
+interface ReplicaArgs {
+  cfg: ModelConfig;
+  nSymbols: number;
+  loss: LossConfig;
+  seed: number;
+  /** train.priorOnlySteps (absent = 0: the whole objective from the first step). */
+  priorOnlySteps?: number;
+}
+
+/** A training worker's GradTTS (see src/parallel/replica.ts). */
+export async function replica(args: unknown): Promise<Replica<Batch>> {
+  const a = args as ReplicaArgs;
+  const model = GradTTS.create(a.cfg, a.nSymbols, a.seed);
+  return { trainable: gradTTSTrainable(model, a.loss, a.priorOnlySteps ?? 0), dispose: () => model.dispose() };
 }
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
@@ -46,17 +79,11 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const synth = inp.recipe.synth;
 
   return {
-    trainable: {
-      variables: model.variables,
-      losses: (b, rng, step) => {
-        const t = model.losses(b, loss, rng, true, { diffusion: step >= inp.recipe.train.priorOnlySteps });
-        return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
-      },
-      prepare: async (b, rng) => ({ ...b, paths: await model.alignments(b, rng, true) }),
-    },
+    trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
+    replica: { module: import.meta.url, args: { cfg, nSymbols, loss, seed: inp.recipe.train.seed, priorOnlySteps: inp.recipe.train.priorOnlySteps } satisfies ReplicaArgs },
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
       const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });

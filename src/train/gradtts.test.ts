@@ -90,6 +90,25 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   const many = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.'], out: join(root, 'many.wav'), many: true, iters: 4 });
   assert.deepEqual(many.map((f) => f.wav), [join(root, 'many-001.wav'), join(root, 'many-002.wav')]);
   assert.deepEqual(readWav(many[0]!.wav).samples, audio.samples);
+  // the same sentences over 2 worker threads (src/parallel/map-pool.ts): the same files, in order
+  const par = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.', 'Yes.'], out: join(root, 'par.wav'), many: true, iters: 4, workers: 2 });
+  assert.deepEqual(par.map((f) => f.wav), [1, 2, 3].map((i) => join(root, `par-00${i}.wav`)));
+  many.forEach((f, i) => assert.deepEqual(readWav(par[i]!.wav).samples, readWav(f.wav).samples, f.text));
+  // a sentence a worker cannot speak: the user's one-line error, unchanged
+  await assert.rejects(
+    synthesizeToFiles({ checkpoint: run, texts: ['Ten.', '☃☃'], out: join(root, 'bad.wav'), many: true, iters: 4, workers: 2 }),
+    (e: unknown) => e instanceof UserError && e.message === 'text "☃☃": nothing to speak after cleaning',
+  );
+});
+
+test('gradtts evaluate: 2 worker threads score the same utterances to the same numbers, in order', async () => {
+  const { evaluateRun } = await import('../eval/evaluate-run.js');
+  const base = { checkpoint: join(root, 'full'), refs: corpus, split: 'train' as const, steps: 2, seed: 3, max: 3, iters: 4, wer: false, progress: false };
+  const one = await evaluateRun({ ...base, out: join(root, 'eval1') });
+  const two = await evaluateRun({ ...base, out: join(root, 'eval2'), features: join(root, 'eval1', 'ref-features'), workers: 2 });
+  assert.equal(one.n, 3);
+  assert.deepEqual(two.utterances, one.utterances);
+  assert.deepEqual(two.aggregate, one.aggregate);
 });
 
 test('gradtts load: damaged or foreign checkpoints are one-line UserErrors naming the file', async () => {
@@ -107,16 +126,14 @@ test('gradtts step: live tensor count after N steps equals the count after 1 ste
   const { GradTTS, MODEL_CONFIGS } = await import('../model/index.js');
   const { parseLossConfig } = await import('../loss/index.js');
   const { Trainer } = await import('./loop.js');
+  const { gradTTSTrainable } = await import('./gradtts-task.js');
   const { mergeChecked } = await import('./recipe.js');
   const tf = await import('@tensorflow/tfjs');
   const { base: _b, ...over } = micro;
   const cfg = mergeChecked(MODEL_CONFIGS.tiny, over, 'micro');
   const model = GradTTS.create(cfg, 20, 1);
   const loss = parseLossConfig({ type: 'l2' }, 'test');
-  const trainer = new Trainer({ variables: model.variables, losses: (b: { ids: Int32Array[]; mels: { data: Float32Array; nMels: number; frames: number }[] }, r: Rng) => {
-    const t = model.losses(b, loss, r, true);
-    return { total: t.total, duration: t.duration, prior: t.prior, diffusion: t.diffusion, deltaMean: t.deltaMean };
-  } }, { lr: 1e-3, gradClip: 1, maxBadSteps: 3 });
+  const trainer = new Trainer(gradTTSTrainable(model, loss, 0), { lr: 1e-3, gradClip: 1, maxBadSteps: 3 });
   const rng = new Rng(5);
   const batch = () => ({
     ids: [Int32Array.from([1, 2, 3, 4]), Int32Array.from([5, 6, 7])],

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/rng.js';
+import { ItemDraws, Rng } from '../util/rng.js';
 import { Trainer, TrainingStopped, DIVERGE_MIN_HISTORY } from './loop.js';
 import { DataOrder } from './trainable.js';
 import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyBatch } from './toy.js';
@@ -34,8 +34,9 @@ test('loop: training lowers the toy loss by over 10×', async () => {
 test('loop: the reported gradient norm equals the closed-form least-squares gradient norm', async () => {
   const { model, trainer, next, rng } = setup();
   const batch = next();
-  const noiseRng = Rng.fromState(rng.state());
-  const noise = noiseRng.normals(batch.y.length).map((v) => v * 0.01);
+  // the step draws one seed; item k's noise comes from its own stream (ItemDraws)
+  const draws = new ItemDraws(Rng.fromState(rng.state()).nextU32());
+  const noise = batch.y.map((_, k) => draws.rng(k).normal() * 0.01);
   const [w, b] = weights(model);
   const d = TOY_CONFIG.dim;
   const n = batch.y.length;

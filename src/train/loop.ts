@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { Rng } from '../util/rng.js';
+import { ItemDraws, type Rng } from '../util/rng.js';
 import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
-import type { Trainable } from './trainable.js';
 import { WeightEma } from './ema.js';
+import type { LossNorm, Trainable } from './trainable.js';
 
 export interface TrainerOptions {
   lr: number;
@@ -48,19 +48,76 @@ export function freshLoopState(): LoopState {
   return { badSteps: 0, badInRow: 0, recentLosses: [], emaUpdates: 0 };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** The values of `t` (read asynchronously), then `t` is disposed. */
+/** The values of `t` (read asynchronously: webgpu has no synchronous reads), then `t` is disposed. */
 async function readOnce(t: tf.Tensor): Promise<Float32Array> {
   try {
     return (await t.data()) as Float32Array;
   } finally {
     t.dispose();
   }
+}
+
+/** One piece of a step's batch: its items draw from `draws`; `norm` = the whole batch's denominators (worker shards). */
+export interface BatchPart<B> {
+  batch: B;
+  draws: ItemDraws;
+  norm?: LossNorm;
+}
+
+/**
+ * Σ over parts of ∇ total, and of every logged term, divided by `divisor`: the gradients in
+ * varList order and the terms as numbers. Micro-batches pass their count (their means are
+ * averaged); worker shards pass norm and divisor = micro-batches, so shards sum to the whole.
+ */
+export async function gradientsOf<B>(
+  model: Trainable<B>,
+  varList: tf.Variable[],
+  parts: BatchPart<B>[],
+  divisor: number,
+  step: number,
+): Promise<{ grads: tf.Tensor[]; terms: Record<string, number> }> {
+  let grads: tf.Tensor[] | null = null;
+  const sums: Record<string, number> = {};
+  for (const { batch: given, draws, norm } of parts) {
+    // what losses() would read mid-step (webgpu cannot), read first with the same draws
+    const batch = model.prepare && !syncReadsWork() ? await model.prepare(given, draws) : given;
+    const others: Record<string, tf.Scalar> = {};
+    const r = tf.variableGrads(() => {
+      const terms = model.losses(batch, draws, { step, norm });
+      // variableGrads disposes everything but the returned total; keep the logged terms.
+      for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
+      return terms.total;
+    }, varList);
+    const names = Object.keys(others);
+    const vals = await readOnce(tf.stack([r.value, ...names.map((k) => others[k]!)]));
+    sums.total = (sums.total ?? 0) + vals[0]!;
+    names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
+    tf.dispose([r.value, ...Object.values(others)]);
+    // A weight the step's objective did not use (the U-Net in an encoder-only warm-up) gets a
+    // zero gradient, so Adam's per-position slots keep their order.
+    const g = varList.map((v) => r.grads[v.name] ?? tf.zerosLike(v));
+    if (grads === null) grads = g;
+    else {
+      const prev: tf.Tensor[] = grads;
+      grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
+      tf.dispose([...prev, ...g]);
+    }
+  }
+  if (grads === null) throw new Error('gradientsOf: no batch parts');
+  if (divisor !== 1) {
+    const total = grads;
+    grads = tf.tidy(() => total.map((p) => tf.div(p, divisor)));
+    tf.dispose(total);
+  }
+  const terms: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) terms[k] = v / divisor;
+  return { grads, terms };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export class Trainer<B> {
@@ -101,46 +158,29 @@ export class Trainer<B> {
   /**
    * One step over several micro-batches (gradient accumulation): gradients and logged terms are
    * averaged over them, so a batch too large for memory (the 4 GB wasm heap) can be split. With a
-   * single micro-batch this is exactly `step`. Async because webgpu reads only asynchronously; on
-   * other backends it does exactly the same work as a synchronous step.
+   * single micro-batch this is exactly `step`. One uint32 of `rng` seeds the step's per-item draws;
+   * `step` (0-based) is the optimizer step, for objectives that change over training. Async
+   * because webgpu reads only asynchronously; other backends do the same work as a synchronous step.
    */
   async stepMicro(batches: B[], rng: Rng, step = 0): Promise<StepResult> {
     if (batches.length === 0) throw new Error('Trainer.stepMicro: no micro-batches');
-    let grads: tf.Tensor[] | null = null;
-    const sums: Record<string, number> = {};
-    for (const given of batches) {
-      // what losses() would read mid-step, read first (from a copy of rng, so rng is not advanced twice)
-      const batch = this.model.prepare && !syncReadsWork() ? await this.model.prepare(given, Rng.fromState(rng.state())) : given;
-      const others: Record<string, tf.Scalar> = {};
-      const r = tf.variableGrads(() => {
-        const terms = this.model.losses(batch, rng, step);
-        // variableGrads disposes everything but the returned total; keep the logged terms.
-        for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
-        return terms.total;
-      }, this.varList);
-      const names = Object.keys(others);
-      const vals = await readOnce(tf.stack([r.value, ...names.map((k) => others[k]!)]));
-      sums.total = (sums.total ?? 0) + vals[0]!;
-      names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
-      tf.dispose([r.value, ...Object.values(others)]);
-      // A weight the step's objective did not use (the U-Net in an encoder-only warm-up) gets a
-      // zero gradient, so Adam's per-position slots keep their order.
-      const g = this.varList.map((v) => r.grads[v.name] ?? tf.zerosLike(v));
-      if (grads === null) grads = g;
-      else {
-        const prev: tf.Tensor[] = grads;
-        grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
-        tf.dispose([...prev, ...g]);
-      }
-    }
-    if (batches.length > 1) {
-      const total = grads!;
-      grads = tf.tidy(() => total.map((p) => tf.div(p, batches.length)));
-      tf.dispose(total);
-    }
-    const gradList = grads!;
-    const terms: Record<string, number> = {};
-    for (const [k, v] of Object.entries(sums)) terms[k] = v / batches.length;
+    const seed = rng.nextU32();
+    let first = 0;
+    const parts = batches.map((batch) => {
+      const draws = new ItemDraws(seed, first);
+      first += this.model.itemCount(batch);
+      return { batch, draws };
+    });
+    const { grads, terms } = await gradientsOf(this.model, this.varList, parts, batches.length, step);
+    return this.update(grads, terms);
+  }
+
+  /**
+   * The update of one step from its gradients (in `model.variables` order; consumed) and logged
+   * terms, wherever they were computed (here, or summed over worker shards by src/parallel):
+   * global norm → skip if non-finite → divergence check → clip → Adam.
+   */
+  async update(gradList: tf.Tensor[], terms: Record<string, number>): Promise<StepResult> {
     const gradNorm = (
       await readOnce(
         tf.tidy(() => {

@@ -34,7 +34,7 @@ test('recipe: wrong type names the file and field path with what was expected an
 });
 
 test('recipe: unknown keys are rejected with the valid ones listed', () => {
-  assert.throws(() => parseRecipe({ train: { learningRate: 1 } }, 'r.json'), userError(/^r\.json: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, lr, gradClip, seed/));
+  assert.throws(() => parseRecipe({ train: { learningRate: 1 } }, 'r.json'), userError(/^r\.json: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, workers, lr, gradClip, seed/));
   assert.throws(() => parseRecipe({ optimiser: {} }, 'r.json'), userError(/^r\.json: unknown key 'optimiser' \(valid: model, loss, data, train, synth\)/));
   assert.throws(() => parseRecipe({ model: 'huge' }, 'r.json'), userError(/^r\.json: model: expected one of "tiny", "small", "full", got "huge"/));
 });
@@ -74,7 +74,7 @@ test('overrides: --a.b value pairs are typed and applied; unknown keys list the 
   const out = applyOverrides({ model: 'tiny', loss: { type: 'l2' } }, ov, lossKeys);
   assert.deepEqual(out.loss, { type: 'pseudo-huber', schedule: 'snr' });
   assert.equal((out.train as { batchSize: number }).batchSize, 4);
-  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--train.lrr', '1']), lossKeys), userError(/^--train\.lrr: unknown train field \(valid: steps, batchSize, accumulate, lr,/));
+  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--train.lrr', '1']), lossKeys), userError(/^--train\.lrr: unknown train field \(valid: steps, batchSize, accumulate, workers, lr,/));
   assert.throws(() => applyOverrides({}, parseOverrideArgs(['--loss.delta', '1']), lossKeys), userError(/^--loss\.delta: unknown loss field \(valid: type, schedule, c\)/));
   assert.throws(() => applyOverrides({}, parseOverrideArgs(['--optim.lr', '1']), lossKeys), userError(/unknown recipe section 'optim'/));
   assert.throws(() => parseOverrideArgs(['stray']), userError(/unexpected argument 'stray'/));
@@ -94,6 +94,17 @@ test('overrides: a bad override value is reported with the flags, file and field
   assert.equal(loss.type, 'pseudo-huber');
   assert.equal(loss.schedule, 'snr');
   assert.equal(recipe.train.batchSize, 4);
+});
+
+test('train.workers: "auto" by default, an integer ≥ 1 or "auto" from the file or --train.workers, else one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
+  const f = join(dir, 'r.json');
+  writeFileSync(f, JSON.stringify({ model: 'tiny' }));
+  assert.equal(resolveRecipe(f).recipe.train.workers, 'auto');
+  assert.equal(resolveRecipe(f, parseOverrideArgs(['--train.workers', '3'])).recipe.train.workers, 3);
+  assert.equal(resolveRecipe(f, parseOverrideArgs(['--train.workers', 'auto'])).recipe.train.workers, 'auto');
+  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--train.workers', '0'])), userError(/train\.workers: expected an integer ≥ 1 or "auto"/));
+  assert.throws(() => parseRecipe({ train: { workers: 'all' } }, 'r.json'), userError(/^r\.json: train\.workers: expected an integer ≥ 1 or "auto"/));
 });
 
 test('mergeChecked: model overrides must name existing keys with the same type', () => {

@@ -26,6 +26,7 @@ const intAtLeast = (min: number) => {
 };
 const positive = () => num('a number > 0').gt(0, { error: 'expected a number > 0' });
 const bool = () => z.boolean({ error: 'expected true or false' });
+const WORKERS = 'an integer ≥ 1 or "auto"';
 
 const ModelSpecSchema = z.union(
   [
@@ -55,6 +56,13 @@ export const RecipeSchema = z.strictObject({
       batchSize: intAtLeast(1).default(16),
       /** Micro-batches per step (gradient accumulation): the batch is split, gradients averaged. */
       accumulate: intAtLeast(1).default(1),
+      /**
+       * Data-parallel worker threads (src/parallel): an integer ≥ 1 or "auto" (= the cores, at most
+       * the utterances per micro-batch). 1 trains in the main thread.
+       */
+      workers: z
+        .union([num(WORKERS).int({ error: `expected ${WORKERS}` }).min(1, { error: `expected ${WORKERS}` }), z.literal('auto', { error: `expected ${WORKERS}` })], { error: `expected ${WORKERS}` })
+        .default('auto'),
       lr: positive().default(1e-4),
       /** Global-norm clip; 0 turns clipping off. */
       gradClip: num('a number ≥ 0').min(0, { error: 'expected a number ≥ 0' }).default(1),

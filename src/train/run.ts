@@ -18,7 +18,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendChoice } from '../backend/index.js';
+import { currentBackend, parallelisesOps, type BackendChoice } from '../backend/index.js';
+import { WorkerFailed } from '../parallel/peer.js';
+import { TrainPool } from '../parallel/train-pool.js';
+import { resolveTrainWorkers } from '../parallel/workers.js';
 import { UserError, WriteError } from '../errors.js';
 import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -44,7 +47,9 @@ import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
 import { applyOverrides, zodLeafKind, type LeafKind, type Override } from './overrides.js';
 import { loadRecipeFile, parseRecipe, RecipeSchema, type Recipe } from './recipe.js';
 import { buildTask } from './task.js';
-import { DataOrder } from './trainable.js';
+import { DataOrder, splitBatch } from './trainable.js';
+
+export { splitBatch };
 
 export interface TrainRunOptions {
   recipePath: string;
@@ -128,7 +133,8 @@ function canonical(v: unknown): string {
 /**
  * Whether a stored recipe.json is the same recipe. The stored one is re-read through today's
  * schema first, so a field added later (with its default) does not block resuming an older run.
- * The step count may grow between invocations (train longer with --steps), nothing else.
+ * The step count may grow between invocations (train longer with --steps), and the worker count
+ * may change; nothing else.
  */
 function sameRecipe(stored: unknown, current: Record<string, unknown>, where: string): boolean {
   let old: any = stored;
@@ -139,7 +145,8 @@ function sameRecipe(stored: unknown, current: Record<string, unknown>, where: st
     // not parsable today: compare as stored (and so differ)
   }
   if (old === null || typeof old !== 'object') return false;
-  const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0 } });
+  // The worker count changes only float rounding (src/parallel): resuming with another is allowed.
+  const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0, workers: 0 } });
   return strip(old) === strip(current);
 }
 
@@ -153,7 +160,7 @@ function packageRoot(): string {
   return resolve(here, '../../..');
 }
 
-function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<string, unknown> {
+function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: number): Record<string, unknown> {
   const root = packageRoot();
   let version: string | null = null;
   try {
@@ -173,6 +180,7 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null): Record<stri
     startTime: new Date().toISOString(),
     commandLine: opts.argv ?? process.argv.slice(1),
     resumedFromStep: resumedFrom,
+    workers,
   };
 }
 
@@ -204,14 +212,6 @@ function initWeights(task: Task<unknown>, init: LoadedCheckpoint): void {
   if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
   // assignWeights names the first tensor whose name or shape differs.
   assignWeights(task.trainable.variables, init, 'best');
-}
-
-/** Splits a batch of indices into `parts` nearly equal micro-batches (no empty ones). */
-export function splitBatch(idx: number[], parts: number): number[][] {
-  const n = Math.min(parts, idx.length);
-  const out: number[][] = [];
-  for (let i = 0; i < n; i++) out.push(idx.slice(Math.floor((i * idx.length) / n), Math.floor(((i + 1) * idx.length) / n)));
-  return out;
 }
 
 /** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
@@ -248,8 +248,17 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   let resumedFrom: number | null = null;
   const metricsPath = join(runDir, 'metrics.jsonl');
   let bar: cliProgress.SingleBar | null = null;
+  let pool: TrainPool<unknown> | null = null;
 
   try {
+    const batchItems = Math.min(t.batchSize, task.nItems);
+    const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
+    const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
+    if (workers.n > 1) {
+      const backendName = currentBackend()?.name ?? tf.getBackend();
+      pool = await TrainPool.start(task, task.replica, workers.n, backendName);
+      log(`training with ${workers.n} worker threads (${workers.note})`);
+    } else log(`training in the main thread, 1 worker (${workers.note})`);
     if (opts.resume) {
       const ckpt = latestLoadable(runDir, log);
       if (ckpt) {
@@ -285,7 +294,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
     }
     truncateMetrics(metricsPath, step);
     writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(stored, null, 2) + '\n');
-    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom), initFrom }, null, 2) + '\n');
+    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom, pool?.size ?? 1), initFrom }, null, 2) + '\n');
 
     let lastSaved = resumedFrom ?? -1;
     const save = async () => {
@@ -334,7 +343,14 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
       while (step < t.steps) {
         const t0 = process.hrtime.bigint();
         trainer.setLearningRate(learningRateAt(step + 1, schedule));
-        const res = await trainer.stepMicro(splitBatch(order.next(), t.accumulate).map((idx) => task.batch(idx)), modelRng, step);
+        const idx = order.next();
+        let res;
+        if (pool) {
+          const g = await pool.gradients(idx, t.accumulate, modelRng, step).catch((err: unknown) => {
+            throw err instanceof WorkerFailed ? new WorkerFailed(`training stopped at step ${step + 1}: ${err.message}`) : err;
+          });
+          res = await trainer.update(g.grads, g.terms);
+        } else res = await trainer.stepMicro(splitBatch(idx, t.accumulate).map((i) => task.batch(i)), modelRng, step);
         step++;
         const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
         // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
@@ -381,9 +397,10 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
     return { runDir, step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(step)) };
   } catch (err) {
     bar?.stop();
-    if (err instanceof TrainingStopped) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
+    if (err instanceof TrainingStopped || err instanceof WorkerFailed) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
     throw err;
   } finally {
+    await pool?.close();
     trainer.dispose();
     task.dispose();
   }

@@ -15,6 +15,9 @@ import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { assignWeights, openCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { parallelisesOps } from '../backend/index.js';
+import { mapInWorkers } from '../parallel/map-pool.js';
+import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 
 export interface LoadedModel {
   model: GradTTS;
@@ -108,6 +111,11 @@ export interface SynthesizeToFilesOptions {
   loaded?: LoadedModel;
   /** Called after each sentence (1-based count), e.g. for a progress bar. */
   onDone?: (done: number, total: number) => void;
+  /**
+   * Worker threads, each with its own copy of the model (src/parallel/map-pool.ts): "auto" = the
+   * cores, at most one per sentence; default 1 (this thread). Outputs are the same either way.
+   */
+  workers?: WorkersSetting;
 }
 
 export interface SynthesizedFile {
@@ -141,31 +149,65 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
     stochastic: o.stochastic ?? false,
     seed: o.seed ?? 1,
   };
+  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
+  const n = resolveJobWorkers(o.workers ?? 1, o.texts.length, parallelisesOps());
   const out: SynthesizedFile[] = [];
   try {
+    if (n > 1) {
+      const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
+      return await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, o.texts.map((_, i) => i), n, 'synthesis', (d) => o.onDone?.(d, o.texts.length));
+    }
     for (const [i, text] of o.texts.entries()) {
-      const name = (path: string | undefined, ext: string) => (path === undefined ? null : o.many ? numberedPath(path, i, ext) : path);
-      const { mel, unknown } = await synthesizeMel(lm, text, { ...p, seed: p.seed + i });
-      const wavPath = name(o.out, '.wav')!;
-      const samples = vocode(mel, lm.melConfig, o.iters ?? 32, p.seed + i);
-      writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
-      const melPath = name(o.melOut, '.npy');
-      if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
-      const pngPath = name(o.png, '.png');
-      if (pngPath) {
-        writeSpectrogramPng(pngPath, {
-          title: `Synthesized: "${text.slice(0, 200)}"`,
-          panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
-          melConfig: lm.melConfig,
-        });
-      }
-      out.push({ text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown });
+      out.push(await synthesizeOne(lm, text, i, p, files));
       o.onDone?.(i + 1, o.texts.length);
     }
   } finally {
     if (!o.loaded) lm.model.dispose();
   }
   return out;
+}
+
+interface FileOptions {
+  out: string;
+  many: boolean;
+  melOut: string | undefined;
+  png: string | undefined;
+  iters: number;
+}
+
+/** Sentence i of a file → its WAV (+ .npy / .png); its noise seeds are p.seed + i wherever it runs. */
+async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: SynthesisParams, f: FileOptions): Promise<SynthesizedFile> {
+  const name = (path: string | undefined, ext: string) => (path === undefined ? null : f.many ? numberedPath(path, i, ext) : path);
+  const { mel, unknown } = await synthesizeMel(lm, text, { ...p, seed: p.seed + i });
+  const wavPath = name(f.out, '.wav')!;
+  const samples = vocode(mel, lm.melConfig, f.iters, p.seed + i);
+  writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
+  const melPath = name(f.melOut, '.npy');
+  if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
+  const pngPath = name(f.png, '.png');
+  if (pngPath) {
+    writeSpectrogramPng(pngPath, {
+      title: `Synthesized: "${text.slice(0, 200)}"`,
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
+      melConfig: lm.melConfig,
+    });
+  }
+  return { text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown };
+}
+
+interface SynthJobArgs {
+  /** The checkpoint directory the main thread loaded (not the run directory: a newer one may appear). */
+  checkpoint: string;
+  p: SynthesisParams;
+  files: FileOptions;
+  texts: string[];
+}
+
+/** A synthesis worker (src/parallel/map-pool.ts): loads the checkpoint once, then sentence i per item. */
+export async function setup(args: unknown): Promise<(i: unknown) => Promise<SynthesizedFile>> {
+  const a = args as SynthJobArgs;
+  const lm = loadModel(a.checkpoint);
+  return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, a.p, a.files);
 }
 
 /** Sentences of a text file, one per non-empty line. */

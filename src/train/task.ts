@@ -3,6 +3,7 @@
  * `buildTask` picks the toy task or the GradTTS task by the recipe's model name.
  */
 import type { LossConfig } from '../loss/index.js';
+import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
 import { modelBase } from './recipe.js';
 import type { Trainable } from './trainable.js';
@@ -22,6 +23,8 @@ export interface Task<B> {
   nItems: number;
   batch(indices: number[]): B;
   meta: TaskMeta;
+  /** How a training worker builds the same Trainable (src/parallel). */
+  replica: ReplicaSpec;
   /** Writes the sample spectrogram PNG for `step` (fixed validation sentence), if the task has one. */
   sample?(pngPath: string, step: number): Promise<void>;
   dispose(): void;
@@ -50,8 +53,16 @@ function toyTask(inp: TaskInputs): Task<ReturnType<typeof toyBatch>> {
   return {
     trainable: model,
     nItems: cfg.items,
-    batch: (idx) => toyBatch(data, idx),
+    batch: (idx) => (idx.includes(cfg.failItem) ? { ...toyBatch(data, idx), fail: true } : toyBatch(data, idx)),
     meta: { model: { kind: 'toy', config: cfg }, nSymbols: null, textConfig: null, melConfig: null },
+    replica: { module: import.meta.url, args: { cfg, seed: inp.recipe.train.seed } },
     dispose: () => model.dispose(),
   };
+}
+
+/** A training worker's toy model (see src/parallel/replica.ts). */
+export async function replica(args: unknown): Promise<Replica<unknown>> {
+  const { cfg, seed } = args as { cfg: ToyConfig; seed: number };
+  const model = ToyModel.create(cfg, seed);
+  return { trainable: model as ToyModel, dispose: () => model.dispose() } as Replica<unknown>;
 }

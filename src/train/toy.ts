@@ -5,18 +5,20 @@
  * only with DIFFTTS_DEBUG_TOY=1 (see recipe.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/rng.js';
+import { Rng, type ItemDraws } from '../util/rng.js';
 import { readSync } from '../util/tensor.js';
-import type { LossTermMap, Trainable } from './trainable.js';
+import type { LossNorm, LossTermMap, Trainable } from './trainable.js';
 
 export interface ToyConfig {
   /** Input features per item. */
   dim: number;
   /** Items in the synthetic dataset. */
   items: number;
+  /** Test hook: a batch holding this item makes losses throw (-1: none). */
+  failItem: number;
 }
 
-export const TOY_CONFIG: ToyConfig = { dim: 4, items: 64 };
+export const TOY_CONFIG: ToyConfig = { dim: 4, items: 64, failItem: -1 };
 
 export interface ToyData {
   /** [items, dim] row-major. */
@@ -33,6 +35,8 @@ export interface ToyBatch {
   y: Float32Array;
   /** Test hook: makes the loss NaN (a corrupt batch). */
   poison?: boolean;
+  /** Test hook: losses throws (a failing training worker). */
+  fail?: boolean;
 }
 
 /** Seeded data with true weights 1, -2, 3, -4, ... and bias 0.5. */
@@ -86,15 +90,27 @@ export class ToyModel implements Trainable<ToyBatch> {
     return tf.add(tf.matMul(x, this.variables.get('linear/w')!).reshape([-1]), this.variables.get('linear/b')!) as tf.Tensor1D;
   }
 
-  losses(batch: ToyBatch, rng: Rng): LossTermMap {
+  /** Means over the batch's items (or over norm.items of a larger batch). */
+  losses(batch: ToyBatch, draws: ItemDraws, ctx: { norm?: LossNorm } = {}): LossTermMap {
+    const norm = ctx.norm;
     const n = batch.y.length;
-    const noise = rng.normals(n).map((v) => v * 0.01);
+    if (batch.fail) throw new Error('toy model: failItem is in this batch (test hook)');
+    const noise = Float32Array.from({ length: n }, (_, k) => draws.rng(k).normal() * 0.01);
+    const den = norm?.items ?? n;
     const pred = this.forward(tf.tensor2d(batch.x, [n, this.cfg.dim]));
     const target = tf.add(tf.tensor1d(batch.y), tf.tensor1d(noise));
-    let mse = tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
+    let mse = tf.div(tf.sum(tf.square(tf.sub(pred, target))), den) as tf.Scalar;
     if (batch.poison) mse = tf.mul(mse, NaN) as tf.Scalar;
-    const mae = tf.mean(tf.abs(tf.sub(pred, target))) as tf.Scalar;
+    const mae = tf.div(tf.sum(tf.abs(tf.sub(pred, target))), den) as tf.Scalar;
     return { total: mse, mse, mae };
+  }
+
+  lossNorm(batch: ToyBatch): LossNorm {
+    return { items: batch.y.length };
+  }
+
+  itemCount(batch: ToyBatch): number {
+    return batch.y.length;
   }
 
   dispose(): void {

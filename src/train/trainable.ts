@@ -4,26 +4,35 @@
  * serve GradTTS unchanged.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { Rng, type RngState } from '../util/rng.js';
+import { Rng, type ItemDraws, type RngState } from '../util/rng.js';
 
 /** Named scalar loss terms; `total` is what is differentiated, the others are logged. */
 export type LossTermMap = { total: tf.Scalar } & Record<string, tf.Scalar>;
+
+/** The denominators of a batch's loss terms (counts of tokens, cells, items), by the model's names. */
+export type LossNorm = Record<string, number>;
 
 export interface Trainable<B> {
   /** Trainable weights by stable name (the checkpoint keys). Iteration order must be fixed. */
   readonly variables: Map<string, tf.Variable>;
   /**
-   * Loss terms for one batch at 0-based optimizer step `step` (recipes may change the objective
-   * over training, e.g. an encoder-only warm-up); called inside tf.variableGrads, so it must not
-   * dispose its outputs.
+   * Loss terms for one batch; called inside tf.variableGrads, so it must not dispose its outputs.
+   * Item k draws from draws.rng(k). `step` is the 0-based optimizer step (recipes may change the
+   * objective over training, e.g. an encoder-only warm-up). With `norm` (a larger batch's
+   * lossNorm) every term is divided by it instead of this batch's own, so the terms of a batch's
+   * shards sum to the batch's terms.
    */
-  losses(batch: B, rng: Rng, step: number): LossTermMap;
+  losses(batch: B, draws: ItemDraws, ctx: { step: number; norm?: LossNorm }): LossTermMap;
+  /** This batch's own loss denominators (from its lengths alone). */
+  lossNorm(batch: B): LossNorm;
+  /** Items in a batch. */
+  itemCount(batch: B): number;
   /**
    * Optional, for backends that cannot read tensors synchronously (webgpu): returns the batch with
-   * whatever losses() would read mid-step already read (GradTTS: the MAS alignments). Gets a copy
-   * of the step's rng, in the state losses() will see it.
+   * whatever losses() would read mid-step already read (GradTTS: the MAS alignments), drawing
+   * what losses() will draw from the same `draws`.
    */
-  prepare?(batch: B, rng: Rng): Promise<B>;
+  prepare?(batch: B, draws: ItemDraws): Promise<B>;
 }
 
 export interface DataOrderState {
@@ -83,4 +92,12 @@ export class DataOrder {
   state(): DataOrderState {
     return { rng: this.rng.state(), epoch: this.epoch, pos: this.pos, order: [...this.order] };
   }
+}
+
+/** Splits a batch of indices into `parts` nearly equal micro-batches or shards, in order (no empty ones). */
+export function splitBatch(idx: number[], parts: number): number[][] {
+  const n = Math.min(parts, idx.length);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) out.push(idx.slice(Math.floor((i * idx.length) / n), Math.floor(((i + 1) * idx.length) / n)));
+  return out;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from './rng.js';
+import { ItemDraws, Rng } from './rng.js';
 
 test('same seed gives the same stream; state round-trips through JSON', () => {
   const a = new Rng(42);
@@ -28,4 +28,12 @@ test('normals have mean ≈ 0 and variance ≈ 1; uniform in [0,1)', () => {
     const u = r.uniform();
     assert.ok(u >= 0 && u < 1);
   }
+});
+
+test('ItemDraws: an item keeps its stream whichever sub-batch it lands in; items differ', () => {
+  const d = new ItemDraws(12345);
+  const sub = d.from(3);
+  for (let k = 0; k < 4; k++) assert.deepEqual(sub.rng(k).normals(8), d.rng(3 + k).normals(8));
+  assert.notDeepEqual(d.rng(0).normals(4), d.rng(1).normals(4));
+  assert.notDeepEqual(new ItemDraws(1).rng(0).normals(4), new ItemDraws(2).rng(0).normals(4));
 });

@@ -98,3 +98,32 @@ export interface RngState {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The random streams of one training step, one per batch item: item k (its position in the step's
+ * whole batch) draws everything (dropout, segment offset, t, z, toy noise) from its own Rng,
+ * seeded by (seed, k). Splitting a batch into micro-batches or worker shards therefore changes
+ * no item's draws, so a sharded step computes the same function as the whole batch.
+ */
+export class ItemDraws {
+  constructor(
+    /** uint32 drawn once per step from the run's model Rng. */
+    readonly seed: number,
+    /** Batch position of this (sub-)batch's first item. */
+    readonly first = 0,
+  ) {}
+
+  /** The stream of item k of this (sub-)batch. */
+  rng(k: number): Rng {
+    // murmur3's finaliser over (seed, position): distinct positions get unrelated seeds.
+    let h = (Math.imul(this.seed ^ 0x2545f491, 0x9e3779b1) + this.first + k) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    return new Rng((h ^ (h >>> 16)) >>> 0);
+  }
+
+  /** The draws of the sub-batch that starts at item k of this one. */
+  from(k: number): ItemDraws {
+    return new ItemDraws(this.seed, this.first + k);
+  }
+}
