@@ -78,7 +78,7 @@ export function quickstartSummary(r: QuickstartResult, out: string): string {
     `difftts quickstart: done — ${r.train.step} of ${r.train.totalSteps} training steps so far.`,
     `  audio:        ${r.wav} (${r.audio.seconds.toFixed(2)} s, Griffin-Lim vocoder)`,
     `  spectrogram:  ${r.png}`,
-    `  samples:      ${join(out, 'samples')}/step-*.png (target on top, model below)`,
+    `  samples:      ${join(out, 'samples')}/step-*.png (the target recording and the model's output, labelled panels)`,
     `  metrics:      ${join(out, 'metrics.jsonl')}`,
     `  checkpoints:  ${join(out, 'checkpoints')}`,
     ...(r.pretrained
