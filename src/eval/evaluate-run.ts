@@ -24,8 +24,8 @@ import { aggregate, evaluatePair, utteranceMcep, type PairMetrics } from './eval
 import { mcepAlpha, melCepstrum } from './mcep.js';
 import { speakerDistance, speakerStats, speakerStatsFromJson, speakerStatsToJson, type SpeakerStats } from './speaker.js';
 import { METRICS, type Spread } from './resilience.js';
-import { recognize, wordErrorRate } from './wer.js';
 import { readSentences } from './sentences.js';
+import { scoreWav } from './intelligibility.js';
 
 export interface EvaluateRunOptions {
   /** Run directory or checkpoint directory. */
@@ -235,9 +235,10 @@ async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats 
   let hypothesis: string | null = null;
   let werMissing = false;
   if (o.wer) {
-    hypothesis = await recognize(wavPath);
-    if (hypothesis === null) werMissing = true;
-    else wer = wordErrorRate(text, hypothesis).wer;
+    const heard = await scoreWav(text, wavPath);
+    werMissing = heard === null;
+    wer = heard?.wer ?? null;
+    hypothesis = heard?.hypothesis ?? null;
   }
   if (unseen) {
     const d = speaker ? speakerDistance(speakerStats([utteranceMcep({ wav: genWav, mel }, rate)]), speaker) : NaN;

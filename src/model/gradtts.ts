@@ -22,7 +22,7 @@ import type { Ctx, ItemRngs } from './layers.js';
 import { batchMatMul } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
-import { readSync } from '../util/tensor.js';
+import { readAsync, readSync } from '../util/tensor.js';
 import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet, type ScorePrior } from './unet.js';
 
 /** Unpadded utterances: ids[i] (token ids) and mels[i] ([nFeats, frames], natural-log mel). */
@@ -237,16 +237,12 @@ export class GradTTS {
     const { b, txLens, tyLens, ty } = this.checkBatch(batch);
     const rngs = itemRngs(draws, b);
     let tx = 0;
-    const logp = tf.tidy(() => {
+    const logp = await readAsync(() => {
       const enc = this.encode(batch.ids, this.ctx(training, { rngs, lens: txLens }));
       tx = enc.tx;
       return this.alignmentScores(enc.mu, melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, this.cfg.nFeats));
     });
-    try {
-      return this.pathsFromScores((await logp.data()) as Float32Array, txLens, tyLens, tx, ty);
-    } finally {
-      logp.dispose();
-    }
+    return this.pathsFromScores(logp as Float32Array, txLens, tyLens, tx, ty);
   }
 
   /**
@@ -359,12 +355,8 @@ export class GradTTS {
 
   private async toMel(x: tf.Tensor3D, frames: number): Promise<Mel> {
     const f = this.cfg.nFeats;
-    const cut = tf.slice(x, [0, 0, 0], [1, f, frames]);
-    try {
-      return { data: Float32Array.from((await cut.data()) as Float32Array), nMels: f, frames };
-    } finally {
-      cut.dispose();
-    }
+    const data = await readAsync(() => tf.slice(x, [0, 0, 0], [1, f, frames]));
+    return { data: Float32Array.from(data as Float32Array), nMels: f, frames };
   }
 
   /** Encoder-only: μ aligned by predicted durations × lengthScale → Mel [nFeats, frames]. */

@@ -9,6 +9,7 @@ import { ItemDraws, type Rng } from '../util/rng.js';
 import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
 import { WeightEma } from './ema.js';
+import { readAsync } from '../util/tensor.js';
 import type { LossNorm, Trainable } from './trainable.js';
 
 export interface TrainerOptions {
@@ -48,14 +49,6 @@ export function freshLoopState(): LoopState {
   return { badSteps: 0, badInRow: 0, recentLosses: [], emaUpdates: 0 };
 }
 
-/** The values of `t` (read asynchronously: webgpu has no synchronous reads), then `t` is disposed. */
-async function readOnce(t: tf.Tensor): Promise<Float32Array> {
-  try {
-    return (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
-  }
-}
 
 /** One piece of a step's batch: its items draw from `draws`; `norm` = the whole batch's denominators (worker shards). */
 export interface BatchPart<B> {
@@ -89,7 +82,7 @@ export async function gradientsOf<B>(
       return terms.total;
     }, varList);
     const names = Object.keys(others);
-    const vals = await readOnce(tf.stack([r.value, ...names.map((k) => others[k]!)]));
+    const vals = await readAsync(() => tf.stack([r.value, ...names.map((k) => others[k]!)]));
     sums.total = (sums.total ?? 0) + vals[0]!;
     names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
     tf.dispose([r.value, ...Object.values(others)]);
@@ -182,12 +175,10 @@ export class Trainer<B> {
    */
   async update(gradList: tf.Tensor[], terms: Record<string, number>): Promise<StepResult> {
     const gradNorm = (
-      await readOnce(
-        tf.tidy(() => {
-          const sq = gradList.map((g) => tf.sum(tf.square(g)));
-          return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
-        }),
-      )
+      await readAsync(() => {
+        const sq = gradList.map((g) => tf.sum(tf.square(g)));
+        return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
+      })
     )[0]!;
 
     const finite = Number.isFinite(terms.total) && Number.isFinite(gradNorm);

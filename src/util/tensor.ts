@@ -8,6 +8,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The values of the tensor `fn` builds, read asynchronously (webgpu in Node has no synchronous
+ * reads); intermediates and the tensor itself are disposed.
+ */
+export async function readAsync(fn: () => tf.Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
+  const t = tf.tidy(fn);
+  try {
+    return (await t.data()) as Float32Array | Int32Array | Uint8Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /** The values of the tensor `fn` builds (intermediates disposed), as its backend returns them. */
 export function readSync(fn: () => tf.Tensor): Float32Array | Int32Array | Uint8Array {
   const t = tf.tidy(fn);
