@@ -1,6 +1,6 @@
 /**
  * The two training steps of bench/train.ts as Tasks that src/parallel's TrainPool can spread over
- * worker threads: the decoder-only step (fixed x0, μ and masks; items = the 4 batch rows) and the
+ * workers: the decoder-only step (fixed x0, μ and masks; items = the 4 batch rows) and the
  * whole GradTTS `tiny` step (4 synthetic utterances). Each module-level `replica` builds a
  * worker's copy; `workerStep` times either with N workers, or in the main thread for N = 1.
  */
@@ -107,10 +107,11 @@ async function taskOf(kind: Kind): Promise<Task<unknown>> {
 }
 
 /**
- * One Adam step of `kind` on the whole batch, with `n` worker threads (n = 1: Trainer.stepMicro in
- * this thread, no pool). Returns the step and a close.
+ * One Adam step of `kind` on the whole batch, with `n` workers (peer.ts's transport: processes
+ * unless DIFFTTS_WORKERS_AS=thread; n = 1: Trainer.stepMicro in this thread, no pool). Returns the
+ * step and a close.
  */
-export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][] }> {
+export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][]; workerCpu: () => number; workerRss: () => number }> {
   const task = await taskOf(kind);
   const trainer = new Trainer(task.trainable, { lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4, gradClip: 0, maxBadSteps: 5 });
   const pool = n > 1 ? await TrainPool.start(task, task.replica, n, 'wasm') : null;
@@ -121,7 +122,7 @@ export async function workerStep(kind: Kind, n: number): Promise<{ step: () => P
     const g = await pool.gradients(idx, 1, rng, 0);
     return (await trainer.update(g.grads, g.terms)).terms.total!;
   };
-  return { step, close: async () => { await pool?.close(); trainer.dispose(); task.dispose(); }, workerMs: () => pool?.lastTimes ?? [] };
+  return { step, close: async () => { await pool?.close(); trainer.dispose(); task.dispose(); }, workerMs: () => pool?.lastTimes ?? [], workerCpu: () => pool?.lastWorkerCpu ?? 0, workerRss: () => pool?.lastWorkerRss ?? 0 };
 }
 
 /** Worker counts of the scaling table: 1, 2, … up to the cores, at most the batch of 4. */

@@ -178,9 +178,12 @@ const VARIANTS = {
 } as const;
 type Variant = keyof typeof VARIANTS;
 
-/** `decoder-wN` / `tiny-wN`: the decoder or tiny step with N worker threads (bench/parallel-tasks.ts). */
-type WorkerVariant = `${'decoder' | 'tiny'}-w${number}`;
-const isWorkerVariant = (v: string): v is WorkerVariant => /^(decoder|tiny)-w[1-9]\d*$/.test(v);
+/**
+ * `decoder-wN` / `tiny-wN`: the decoder or tiny step with N workers (bench/parallel-tasks.ts), child
+ * processes as difftts runs them; `…-thread`: worker threads instead (DIFFTTS_WORKERS_AS=thread).
+ */
+type WorkerVariant = `${'decoder' | 'tiny'}-w${number}` | `${'decoder' | 'tiny'}-w${number}-thread`;
+const isWorkerVariant = (v: string): v is WorkerVariant => /^(decoder|tiny)-w[1-9]\d*(-thread)?$/.test(v);
 
 /** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line (peak RSS in MB too). */
 async function child(variant: Variant | WorkerVariant): Promise<void> {
@@ -196,11 +199,13 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
   }
   let r: { times: number[]; loss: number };
   let cpuPerStep: number | null = null;
+  let workerRssMb = 0;
   if (isWorkerVariant(variant)) {
-    const [kind, n] = variant.split('-w') as ['decoder' | 'tiny', string];
-    const { step, close } = await workerStep(kind, Number(n));
+    const [kind, rest] = variant.split('-w') as ['decoder' | 'tiny', string];
+    if (variant.endsWith('-thread')) process.env.DIFFTTS_WORKERS_AS = 'thread';
+    const { step, close, workerCpu, workerRss } = await workerStep(kind, parseInt(rest, 10));
     let loss = NaN;
-    // CPU seconds of all threads per timed step: how much work a step is, whatever share of the cores the load left us
+    // CPU seconds of all threads and worker processes per timed step: how much work a step is, whatever share of the cores the load left us
     let cpu = 0;
     let calls = 0;
     r = {
@@ -208,15 +213,16 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
         const c0 = process.cpuUsage();
         loss = await step();
         const c = process.cpuUsage(c0);
-        if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6;
+        if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6 + workerCpu();
       }, REPS, WARMUP_WORKERS),
       loss,
     };
     r.loss = loss;
     cpuPerStep = cpu / REPS;
+    workerRssMb = workerRss();
     await close();
   } else r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
-  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter, rss_mb: process.resourceUsage().maxRSS / 1024, cpu_per_step: cpuPerStep }));
+  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter, rss_mb: process.resourceUsage().maxRSS / 1024 + workerRssMb, cpu_per_step: cpuPerStep }));
 }
 
 /** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
@@ -279,7 +285,9 @@ export async function run(): Promise<BenchRow[]> {
   // N = the cores, at most the batch: the decoder at N workers next to torch with N threads, then the tiny scaling table
   const nAll = Math.min(cores(), BATCH);
   const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
-  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  // the same all-core step with worker threads (how src/parallel ran before processes): the reason for processes
+  const threadPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-thread`] : [];
+  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...threadPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
   bar.start(plan.length, 0, { what: '' });
   const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
   const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string>> = {};
@@ -342,7 +350,7 @@ export async function run(): Promise<BenchRow[]> {
         name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
         difftts_s: dw.s, peer_s: pN.s, ratio: pN.s ? dw.s / pN.s : null, gflops: flops / dw.s / 1e9,
         notes: `steps ${fmtTimes(dw.times)} s; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
-          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all threads; peak RSS ${dw.rss.toFixed(0)} MB`,
+          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all processes; peak RSS ${dw.rss.toFixed(0)} MB (all processes)`,
       });
   // scaling table: the whole tiny step at 1…N workers
   const base = ours[tinyPlan[0]!];
@@ -358,7 +366,21 @@ export async function run(): Promise<BenchRow[]> {
       name: `GradTTS tiny full training step B4 — ${n} worker${n > 1 ? 's' : ' (main thread)'} (src/parallel) vs 1`,
       difftts_s: o.s, peer_s: b?.s ?? null, ratio: b ? o.s / b.s : null, gflops: null,
       notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×); steps ${fmtTimes(o.times)} s; ` +
-        `CPU ${o.cpu?.toFixed(2)} s/step over all threads (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB`,
+        `CPU ${o.cpu?.toFixed(2)} s/step over all processes (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB (all processes)`,
+    });
+  }
+  for (const v of threadPlan) {
+    const o = ours[v]!;
+    const proc = ours[`tiny-w${nAll}`];
+    if (typeof o === 'string') {
+      rows.push({ name: `GradTTS tiny step, ${nAll} worker threads`, difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: o });
+      continue;
+    }
+    const p = typeof proc === 'object' ? proc : null;
+    rows.push({
+      name: `GradTTS tiny full training step B4 — ${nAll} workers as processes (src/parallel) vs as threads`,
+      difftts_s: p?.s ?? NaN, peer_s: o.s, ratio: p ? p.s / o.s : null, gflops: null,
+      notes: `"peer" column = the same ${nAll} workers as worker_threads of one process (DIFFTTS_WORKERS_AS=thread); thread steps ${fmtTimes(o.times)} s, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
     });
   }
   return rows;

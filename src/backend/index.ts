@@ -162,7 +162,7 @@ export function isNativeBackend(): boolean {
 
 /**
  * Whether the active backend spreads each op over the machine itself (tfjs-node's threads, a GPU
- * through webgpu), so difftts's worker threads would only compete with it: "auto" workers = 1.
+ * through webgpu), so difftts's workers would only compete with it: "auto" workers = 1.
  */
 export function parallelisesOps(): boolean {
   return isNativeBackend() || tf.getBackend() === 'webgpu';

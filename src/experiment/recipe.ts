@@ -90,7 +90,7 @@ export const ExperimentRecipeSchema = z
     /** Sentence rendered by every run for the report's sample WAVs/PNGs. */
     sampleText: z.string().default('Please leave your message after the tone.'),
     /**
-     * Training (and evaluation) processes run at once; absent = the cores ÷ the worker threads each
+     * Training (and evaluation) processes run at once; absent = the cores ÷ the workers each
      * training run uses (its train.workers; "auto" uses every core, so then 1).
      */
     jobs: z.number().int().min(1).optional(),

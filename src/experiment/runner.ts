@@ -1,7 +1,7 @@
 /**
  * Runs a corruption experiment end to end by driving the difftts CLI as child processes — one
  * process per training run, so a crash or a memory-hungry run cannot take the others down, and
- * `jobs` runs can use the machine's cores in parallel (by default the cores ÷ each run's worker threads).
+ * `jobs` runs can use the machine's cores in parallel (by default the cores ÷ each run's workers).
  * Every finished step leaves a marker; running the same command again skips what is done and
  * resumes an interrupted training run from its last checkpoint. The work is cut into cells (a corpus,
  * a run) that an executor starts: here, `jobs` at a time, or as Slurm jobs (./executor/).
@@ -161,7 +161,7 @@ export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOp
   await runCell(recipe, makePlan(recipe, dir), cellId, { ...opts, out: dir });
 }
 
-/** `jobs`, or where the recipe leaves it out the cores ÷ the worker threads one training run uses (src/parallel). */
+/** `jobs`, or where the recipe leaves it out the cores ÷ the workers one training run uses (src/parallel). */
 export function jobsOf(recipe: ExperimentRecipe, plan: Plan): number {
   if (recipe.jobs !== undefined) return recipe.jobs;
   const w = plan.runs.length ? ((runRecipe(recipe, plan.runs[0]!) as { train?: { workers?: unknown } }).train?.workers ?? 'auto') : 'auto';

@@ -1,25 +1,25 @@
-/** Entry of a map-pool worker thread (see map-pool.ts). */
-import { parentPort, workerData } from 'node:worker_threads';
+/** Entry of a map-pool worker, a child process or thread (see map-pool.ts, peer.ts). */
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import type { JobModule, JobSpec } from './map-pool.js';
+import { parentChannel } from './channel.js';
 import { firstLine } from './peer.js';
 
-const port = parentPort!;
-const data = workerData as { spec: JobSpec; backend: string };
-const report = (err: unknown, prefix = '') => port.postMessage({ type: 'error', message: prefix + firstLine(err), user: err instanceof UserError });
+const port = parentChannel();
+const report = (err: unknown, prefix = '') => port.post({ type: 'error', message: prefix + firstLine(err), user: err instanceof UserError });
 
 try {
+  const data = (await port.data) as { spec: JobSpec; backend: string };
   await initBackend(data.backend);
   const run = await ((await import(data.spec.module)) as JobModule).setup(data.spec.args);
-  port.on('message', async (m: { item: unknown }) => {
+  port.onMessage(async (m: { item: unknown }) => {
     try {
-      port.postMessage({ type: 'result', result: await run(m.item) });
+      port.post({ type: 'result', result: await run(m.item) });
     } catch (err) {
       report(err);
     }
   });
-  port.postMessage({ type: 'ready' });
+  port.post({ type: 'ready' });
 } catch (err) {
   report(err, 'could not start: ');
 }

@@ -1,11 +1,45 @@
 /**
- * One worker thread spoken to by request and reply, the transport under src/parallel's pools.
- * Every message from a worker is `{ type: 'error', message, user? }` or a reply; the first one is its
- * readiness reply. A worker that reports an error, throws outside a handler, or exits fails the
- * pending request and every later one with a WorkerFailed naming the worker and the cause.
+ * One worker spoken to by request and reply, the transport under src/parallel's pools: a child
+ * process (the default) or a worker thread. Every message from a worker is
+ * `{ type: 'error', message, user? }` or a reply; the first one is its readiness reply. A worker
+ * that reports an error, throws outside a handler, or exits fails the pending request and every
+ * later one with a WorkerFailed naming the worker and the cause. The worker side is channel.ts.
+ *
+ * Why processes: tfjs-wasm workers that are threads of one process slow each other down (two
+ * threads each computing half a `tiny` batch burn 0.74 CPU-s per step against 0.47 s in one
+ * thread), while separate processes do not (docs/PERFORMANCE.md). Messages use the structured-clone
+ * ("advanced") serialization either way, so typed arrays cross as they are.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
+
+export type Transport = 'process' | 'thread';
+
+/**
+ * This process's node flags that a worker process should share (heap size, warnings, source
+ * maps…), without the ones that name what this process runs (-e/-p code, --input-type, the test
+ * runner, --watch) or that would clash (--inspect's port).
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
+    else if (/^--(eval|print|input-type|test|watch|inspect|experimental-test)/.test(a)) continue;
+    else out.push(a);
+  }
+  return out;
+}
+
+/** The transport workers get: DIFFTTS_WORKERS_AS=thread|process (benchmarks compare them), default process. */
+export function workerTransport(): Transport {
+  const v = process.env.DIFFTTS_WORKERS_AS;
+  if (v === undefined || v === '' || v === 'process') return 'process';
+  if (v === 'thread') return 'thread';
+  throw new UserError(`DIFFTTS_WORKERS_AS: expected "process" or "thread", got ${JSON.stringify(v)}`);
+}
 
 /** A worker thread failed (its error, or how it died): one line, exit code 3. */
 export class WorkerFailed extends UserError {
@@ -23,7 +57,8 @@ export function firstLine(err: unknown): string {
 type Waiter = { resolve: (m: any) => void; reject: (e: Error) => void };
 
 export class Peer {
-  private readonly worker: Worker;
+  private readonly worker: Worker | null = null;
+  private readonly child: ChildProcess | null = null;
   private waiter: Waiter | null = null;
   /** Why the worker is unusable (set once). */
   private failure: string | null = null;
@@ -36,21 +71,33 @@ export class Peer {
     readonly label: string,
     entry: URL,
     workerData: unknown,
+    readonly transport: Transport = workerTransport(),
   ) {
-    this.worker = new Worker(entry, { workerData, stdout: false, stderr: false });
     this.ready = new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-    this.worker.on('message', (m: { type?: string; message?: string; user?: boolean }) => {
+    const onMessage = (m: { type?: string; message?: string; user?: boolean }) => {
       if (m?.type === 'error') this.fail(String(m.message), m.user === true);
       else {
         const w = this.waiter;
         this.waiter = null;
         w?.resolve(m);
       }
-    });
-    this.worker.on('error', (err) => this.fail(firstLine(err)));
-    this.worker.on('exit', (code) => {
-      if (!this.closing) this.fail(`the worker thread exited (code ${code})`);
-    });
+    };
+    if (transport === 'thread') {
+      this.worker = new Worker(entry, { workerData, stdout: false, stderr: false });
+      this.worker.on('message', onMessage);
+      this.worker.on('error', (err) => this.fail(firstLine(err)));
+      this.worker.on('exit', (code) => {
+        if (!this.closing) this.fail(`the worker thread exited (code ${code})`);
+      });
+    } else {
+      this.child = fork(fileURLToPath(entry), [], { execArgv: workerExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      this.child.on('message', onMessage);
+      this.child.on('error', (err) => this.fail(firstLine(err)));
+      this.child.on('exit', (code, signal) => {
+        if (!this.closing) this.fail(`the worker process exited (${signal !== null ? `signal ${signal}` : `code ${code}`})`);
+      });
+      this.child.send({ type: 'init', data: workerData });
+    }
   }
 
   /** `user`: the worker hit a UserError (bad input): its message goes to the user unchanged. */
@@ -61,18 +108,25 @@ export class Peer {
     w?.reject(user ? new UserError(why) : new WorkerFailed(`${this.label} failed: ${this.failure}`));
   }
 
+  /** The worker's process id (the child's; this process's for a thread). */
+  get pid(): number {
+    return this.child?.pid ?? process.pid;
+  }
+
   /** Sends `msg` and waits for the reply (one request at a time). */
-  request(msg: unknown, transfer: TransferListItem[] = []): Promise<any> {
+  request(msg: unknown): Promise<any> {
     if (this.failure !== null) return Promise.reject(new WorkerFailed(`${this.label} failed: ${this.failure}`));
     if (this.waiter) throw new Error(`${this.label}: a request is already pending`);
     const p = new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-    this.worker.postMessage(msg, transfer);
+    if (this.worker) this.worker.postMessage(msg);
+    else this.child!.send(msg as object);
     return p;
   }
 
-  /** Test hook: kills the thread as a crash would. */
-  kill(): Promise<number> {
-    return this.worker.terminate();
+  /** Test hook: kills the worker as a crash would. */
+  async kill(): Promise<void> {
+    if (this.worker) await this.worker.terminate();
+    else await this.stopChild('SIGKILL');
   }
 
   async close(): Promise<void> {
@@ -80,7 +134,20 @@ export class Peer {
     const w = this.waiter;
     this.waiter = null;
     w?.reject(new WorkerFailed(`${this.label}: closed`));
-    await this.worker.terminate();
+    if (this.worker) await this.worker.terminate();
+    else await this.stopChild(null);
+  }
+
+  /** Ends the child: by closing its IPC channel (it exits on that; channel.ts) or with `signal`. */
+  private stopChild(signal: NodeJS.Signals | null): Promise<void> {
+    const c = this.child!;
+    if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      if (signal !== null) c.kill(signal);
+      else if (c.connected) c.disconnect();
+      else c.kill('SIGKILL');
+    });
   }
 }
 

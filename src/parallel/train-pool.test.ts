@@ -4,6 +4,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { parseLossConfig } from '../loss/index.js';
@@ -86,6 +87,75 @@ test('toy: 2 workers, and 3 with 2 micro-batches, give the whole batch’s gradi
   task.dispose();
 });
 
+test('worker processes (the default) and worker threads give the same bits', async () => {
+  const task = toyTask();
+  const idx = [3, 9, 1, 30, 12, 7];
+  const bits: Float32Array[][] = [];
+  const saved = process.env.DIFFTTS_WORKERS_AS;
+  try {
+    for (const as of ['process', 'thread']) {
+      process.env.DIFFTTS_WORKERS_AS = as;
+      const pool = await TrainPool.start(task, task.replica, 2, 'wasm');
+      try {
+        const pids = pool.pids;
+        if (as === 'process') assert.ok(pids.every((p) => p !== process.pid) && new Set(pids).size === 2, `worker pids ${pids}`);
+        else assert.deepEqual(pids, [process.pid, process.pid]);
+        const got = await pool.gradients(idx, 1, new Rng(8), 0);
+        bits.push(got.grads.map((g) => g.dataSync() as Float32Array));
+        tf.dispose(got.grads);
+      } finally {
+        await pool.close();
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DIFFTTS_WORKERS_AS;
+    else process.env.DIFFTTS_WORKERS_AS = saved;
+  }
+  bits[0]!.forEach((g, i) => assert.deepEqual(g, bits[1]![i]));
+  task.dispose();
+});
+
+test('worker processes do not outlive a parent killed with SIGKILL', async () => {
+  // a parent that starts a 2-worker pool, prints the workers' pids, then waits to be killed
+  const pool = new URL('./train-pool.js', import.meta.url).href;
+  const toy = new URL('../train/toy.js', import.meta.url).href;
+  const task = new URL('../train/task.js', import.meta.url).href;
+  const backend = new URL('../backend/index.js', import.meta.url).href;
+  const src = `
+    const { TrainPool } = await import(${JSON.stringify(pool)});
+    const { TOY_CONFIG, ToyModel } = await import(${JSON.stringify(toy)});
+    await (await import(${JSON.stringify(backend)})).initBackend('wasm');
+    const cfg = { ...TOY_CONFIG, dim: 8, items: 8, failItem: -1 };
+    const model = ToyModel.create(cfg, 5);
+    const t = { trainable: model, nItems: 8, batch: () => null, meta: {}, replica: { module: ${JSON.stringify(task)}, args: { cfg, seed: 5 } }, dispose: () => {} };
+    const p = await TrainPool.start(t, t.replica, 2, 'wasm');
+    console.log(JSON.stringify(p.pids));
+    setInterval(() => {}, 1000);`;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    parent.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as number[]);
+    });
+    parent.on('exit', (code) => reject(new Error(`the parent exited (code ${code}) before printing pids: ${out}`)));
+  });
+  assert.equal(pids.length, 2);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  assert.ok(pids.every(alive), 'workers run');
+  parent.kill('SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(pids.filter(alive), [], 'workers still running 5 s after their parent was killed');
+});
+
 test('GradTTS (test config, dropout on): 2 workers give the whole batch’s gradient up to float rounding (rel. 2e-5)', async (t) => {
   const nSymbols = 30;
   const loss = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential' }, 'test');
@@ -136,7 +206,7 @@ test('a worker that throws stops the step with one line naming it and the cause;
   const pool2 = await TrainPool.start(task, task.replica, 2, 'wasm');
   try {
     await pool2.kill(0);
-    await assert.rejects(pool2.gradients([1, 2, 3, 4], 1, new Rng(1), 0), (e: unknown) => e instanceof WorkerFailed && /^training worker 1 of 2 failed: the worker thread exited \(code \d+\)$/.test(e.message));
+    await assert.rejects(pool2.gradients([1, 2, 3, 4], 1, new Rng(1), 0), (e: unknown) => e instanceof WorkerFailed && /^training worker 1 of 2 failed: the worker (thread exited \(code \d+\)|process exited \(signal SIGKILL\))$/.test(e.message));
   } finally {
     await pool2.close();
   }

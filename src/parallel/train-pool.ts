@@ -1,37 +1,44 @@
 /**
- * Data-parallel training over worker_threads (each worker its own tfjs instance, with difftts's
- * wasm kernels through initBackend).
+ * Data-parallel training over workers (child processes by default, see peer.ts; each its own
+ * tfjs instance, with difftts's wasm kernels through initBackend).
  *
- * The main thread owns the only optimizer and the weights. Each step it writes its weights into a
- * shared buffer, splits every micro-batch into one shard per worker and sends each worker its
- * shards with the micro-batch's whole denominators (Trainable.lossNorm) and per-item draw seeds
- * (ItemDraws), so each shard's gradient is its exact share of the whole batch's. The workers
- * write their gradients into their own rows of a shared buffer; the main thread sums the rows in
- * worker order (float64, rounded once to float32), so a given worker count gives bitwise
- * identical results run after run, and hands the sum to Trainer.update (clip → Adam) like a
- * gradient computed in-process. Broadcasting the weights (instead of every replica repeating the
- * update) keeps the replicas identical whatever the update does (schedules, EMA, resume) at the
- * cost of one P-float copy per step.
+ * The main thread owns the only optimizer and the weights. Each step it sends every worker the
+ * weights (Float32 [P]) and its shards of every micro-batch, with the micro-batch's whole
+ * denominators (Trainable.lossNorm) and per-item draw seeds (ItemDraws), so each shard's gradient
+ * is its exact share of the whole batch's. The workers reply with their gradients (Float32 [P]);
+ * the main thread sums them in worker order (float64, rounded once to float32), so a given worker
+ * count gives bitwise identical results run after run, and hands the sum to Trainer.update
+ * (clip → Adam) like a gradient computed in-process. Broadcasting the weights (instead of every
+ * replica repeating the update) keeps the replicas identical whatever the update does (schedules,
+ * EMA, resume) at the cost of one P-float message each way per worker per step (~3 MB for `tiny`).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../train/task.js';
 import { splitBatch } from '../train/trainable.js';
 import type { Rng } from '../util/rng.js';
-import { compact, Peer, WorkerFailed } from './peer.js';
+import { compact, Peer, WorkerFailed, type Transport } from './peer.js';
 import { weightLayout, type ReplicaSpec } from './replica.js';
-import type { ShardMsg, StepMsg, TrainWorkerData } from './train-worker.js';
+import type { ShardMsg, StepMsg, StepReply, TrainWorkerData } from './train-worker.js';
 
 export class TrainPool<B> {
   private constructor(
     private readonly task: Task<B>,
     private readonly peers: Peer[],
     private readonly vars: tf.Variable[],
-    private readonly weights: Float32Array,
-    private readonly grads: Float32Array,
+    private readonly p: number,
   ) {}
 
-  /** Per worker, the last step's milliseconds loading weights, computing gradients, writing them. */
+  /** Per worker, the last step's milliseconds loading weights, computing gradients, gathering them. */
   lastTimes: number[][] = [];
+  /** CPU seconds the last step took in worker processes (0 for threads: they count in this process). */
+  lastWorkerCpu = 0;
+  /** Σ peak RSS of the worker processes, MB (0 for threads: they count in this process). */
+  lastWorkerRss = 0;
+
+  /** How the workers run: child processes or threads (peer.ts). */
+  get transport(): Transport {
+    return this.peers[0]!.transport;
+  }
 
   get size(): number {
     return this.peers.length;
@@ -41,14 +48,12 @@ export class TrainPool<B> {
   static async start<B>(task: Task<B>, spec: ReplicaSpec, n: number, backend: string): Promise<TrainPool<B>> {
     const vars = [...task.trainable.variables.values()];
     const p = vars.reduce((s, v) => s + v.size, 0);
-    const weightsSab = new SharedArrayBuffer(4 * p);
-    const gradsSab = new SharedArrayBuffer(4 * p * n);
     const entry = new URL('./train-worker.js', import.meta.url);
     const peers = Array.from({ length: n }, (_, slot) => {
-      const wd: TrainWorkerData = { spec, backend, weights: weightsSab, grads: gradsSab, slot };
+      const wd: TrainWorkerData = { spec, backend };
       return new Peer(`training worker ${slot + 1} of ${n}`, entry, wd);
     });
-    const pool = new TrainPool(task, peers, vars, new Float32Array(weightsSab), new Float32Array(gradsSab));
+    const pool = new TrainPool(task, peers, vars, p);
     try {
       const want = JSON.stringify(weightLayout(task.trainable.variables));
       const replies = await Promise.all(peers.map((q) => q.ready));
@@ -84,23 +89,27 @@ export class TrainPool<B> {
       });
       first += idx.length;
     }
+    const weights = new Float32Array(this.p);
     let off = 0;
     for (const v of this.vars) {
-      this.weights.set(v.dataSync() as Float32Array, off);
+      weights.set(v.dataSync() as Float32Array, off);
       off += v.size;
     }
-    const replies = await Promise.all(this.peers.map((q, j) => q.request({ type: 'step', step, parts: perWorker[j]!, divisor: micro.length } satisfies StepMsg)));
+    const replies = (await Promise.all(this.peers.map((q, j) => q.request({ type: 'step', step, weights, parts: perWorker[j]!, divisor: micro.length } satisfies StepMsg)))) as StepReply[];
 
-    const p = this.weights.length;
-    const sum = new Float32Array(p);
-    if (n === 1) sum.set(this.grads.subarray(0, p));
+    const p = this.p;
+    for (const [j, r] of replies.entries()) {
+      if (!(r.grads instanceof Float32Array) || r.grads.length !== p) throw new WorkerFailed(`${this.peers[j]!.label} failed: it replied with ${r.grads?.length ?? 'no'} gradient values (expected ${p})`);
+    }
+    let sum: Float32Array;
+    if (n === 1) sum = replies[0]!.grads;
     else {
       const acc = new Float64Array(p);
-      for (let j = 0; j < n; j++) {
-        const row = this.grads.subarray(j * p, (j + 1) * p);
+      for (const r of replies) {
+        const row = r.grads;
         for (let i = 0; i < p; i++) acc[i]! += row[i]!;
       }
-      sum.set(acc);
+      sum = Float32Array.from(acc);
     }
     const grads: tf.Tensor[] = [];
     off = 0;
@@ -109,13 +118,21 @@ export class TrainPool<B> {
       off += v.size;
     }
     const terms: Record<string, number> = {};
-    for (const r of replies as { terms: Record<string, number> }[]) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
-    this.lastTimes = (replies as { ms: number[] }[]).map((r) => r.ms);
+    for (const r of replies) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
+    this.lastTimes = replies.map((r) => r.ms);
+    const procs = this.peers[0]!.transport === 'process';
+    this.lastWorkerCpu = procs ? replies.reduce((s, r) => s + r.cpuS, 0) : 0;
+    this.lastWorkerRss = procs ? replies.reduce((s, r) => s + r.rssMb, 0) : 0;
     return { grads, terms };
   }
 
+  /** The workers' process ids (tests check that none outlives its parent). */
+  get pids(): number[] {
+    return this.peers.map((q) => q.pid);
+  }
+
   /** Test hook: kills worker `j` as a crash would. */
-  kill(j: number): Promise<number> {
+  kill(j: number): Promise<void> {
     return this.peers[j]!.kill();
   }
 

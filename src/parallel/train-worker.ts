@@ -1,26 +1,21 @@
 /**
- * Entry of a training worker thread (started by TrainPool): builds the replica, then per step
- * loads the main thread's weights from shared memory, computes its shard's summed gradient with
- * the whole batch's denominators (loop.ts's gradientsOf, MAS included) and writes it into its own
- * slot of the shared gradient buffer; it replies with the shard's loss terms.
+ * Entry of a training worker (a child process or thread started by TrainPool): builds the
+ * replica, then per step loads the weights it is sent, computes its shard's summed gradient with
+ * the whole batch's denominators (loop.ts's gradientsOf, MAS included) and replies with it and
+ * the shard's loss terms.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { gradientsOf } from '../train/loop.js';
 import type { LossNorm } from '../train/trainable.js';
 import { ItemDraws } from '../util/rng.js';
+import { parentChannel } from './channel.js';
 import { firstLine } from './peer.js';
 import { weightLayout, type ReplicaModule, type ReplicaSpec } from './replica.js';
 
 export interface TrainWorkerData {
   spec: ReplicaSpec;
   backend: string;
-  /** Float32 [P]: the current weights, written by the main thread before each step. */
-  weights: SharedArrayBuffer;
-  /** Float32 [workers, P]: each worker's gradient in its own row. */
-  grads: SharedArrayBuffer;
-  slot: number;
 }
 
 /** One shard of one micro-batch: items draw from ItemDraws(seed, first); norm = its micro-batch's. */
@@ -35,24 +30,37 @@ export interface StepMsg {
   type: 'step';
   /** The 0-based optimizer step (objectives may change over training). */
   step: number;
+  /** Float32 [P]: the main thread's weights, in replica variable order. */
+  weights: Float32Array;
   parts: ShardMsg[];
   /** Micro-batches in the step (their gradients are averaged, as Trainer.stepMicro does). */
   divisor: number;
 }
 
-const port = parentPort!;
-const data = workerData as TrainWorkerData;
+/** A worker's answer to a StepMsg: its shards' summed gradient Float32 [P] and loss terms. */
+export interface StepReply {
+  type: 'done';
+  grads: Float32Array;
+  terms: Record<string, number>;
+  /** Milliseconds loading weights, computing gradients, gathering them (for benchmarks). */
+  ms: number[];
+  /** CPU seconds of the worker's process during the step (a thread's is its whole process's). */
+  cpuS: number;
+  /** Peak resident memory of the worker's process so far, MB. */
+  rssMb: number;
+}
+
+const port = parentChannel();
 
 try {
+  const data = (await port.data) as TrainWorkerData;
   await initBackend(data.backend);
   const mod = (await import(data.spec.module)) as ReplicaModule;
   const rep = await mod.replica(data.spec.args);
   const vars = [...rep.trainable.variables.values()];
   const p = vars.reduce((s, v) => s + v.size, 0);
-  const weights = new Float32Array(data.weights);
-  const grads = new Float32Array(data.grads, data.slot * p * 4, p);
 
-  port.on('message', async (m: StepMsg | { type: 'close' }) => {
+  port.onMessage(async (m: StepMsg | { type: 'close' }) => {
     if (m.type === 'close') {
       rep.dispose();
       port.close();
@@ -60,29 +68,30 @@ try {
     }
     try {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       let off = 0;
       for (const v of vars) {
-        // a copy: tensors must not alias memory the main thread rewrites
-        tf.tidy(() => v.assign(tf.tensor(weights.slice(off, off + v.size), v.shape)));
+        tf.tidy(() => v.assign(tf.tensor(m.weights.subarray(off, off + v.size), v.shape)));
         off += v.size;
       }
       const parts = m.parts.map((s) => ({ batch: s.batch, draws: new ItemDraws(s.seed, s.first), norm: s.norm }));
       const t1 = performance.now();
       const r = await gradientsOf(rep.trainable, vars, parts, m.divisor, m.step);
       const t2 = performance.now();
+      const grads = new Float32Array(p);
       off = 0;
       for (const g of r.grads) {
         grads.set(g.dataSync() as Float32Array, off);
         off += g.size;
       }
       tf.dispose(r.grads);
-      // where the worker's time went (ms), for benchmarks: loading weights, gradients, writing them
-      port.postMessage({ type: 'done', terms: r.terms, ms: [t1 - t0, t2 - t1, performance.now() - t2] });
+      const c = process.cpuUsage(c0);
+      port.post({ type: 'done', grads, terms: r.terms, ms: [t1 - t0, t2 - t1, performance.now() - t2], cpuS: (c.user + c.system) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024 } satisfies StepReply);
     } catch (err) {
-      port.postMessage({ type: 'error', message: firstLine(err) });
+      port.post({ type: 'error', message: firstLine(err) });
     }
   });
-  port.postMessage({ type: 'ready', layout: weightLayout(rep.trainable.variables) });
+  port.post({ type: 'ready', layout: weightLayout(rep.trainable.variables) });
 } catch (err) {
-  port.postMessage({ type: 'error', message: `could not start: ${firstLine(err)}` });
+  port.post({ type: 'error', message: `could not start: ${firstLine(err)}` });
 }

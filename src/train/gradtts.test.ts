@@ -90,7 +90,7 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   const many = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.'], out: join(root, 'many.wav'), many: true, iters: 4 });
   assert.deepEqual(many.map((f) => f.wav), [join(root, 'many-001.wav'), join(root, 'many-002.wav')]);
   assert.deepEqual(readWav(many[0]!.wav).samples, audio.samples);
-  // the same sentences over 2 worker threads (src/parallel/map-pool.ts): the same files, in order
+  // the same sentences over 2 workers (src/parallel/map-pool.ts): the same files, in order
   const par = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.', 'Yes.'], out: join(root, 'par.wav'), many: true, iters: 4, workers: 2 });
   assert.deepEqual(par.map((f) => f.wav), [1, 2, 3].map((i) => join(root, `par-00${i}.wav`)));
   many.forEach((f, i) => assert.deepEqual(readWav(par[i]!.wav).samples, readWav(f.wav).samples, f.text));
@@ -101,7 +101,7 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   );
 });
 
-test('gradtts evaluate: 2 worker threads score the same utterances to the same numbers, in order', async () => {
+test('gradtts evaluate: 2 workers score the same utterances to the same numbers, in order', async () => {
   const { evaluateRun } = await import('../eval/evaluate-run.js');
   const base = { checkpoint: join(root, 'full'), refs: corpus, split: 'train' as const, steps: 2, seed: 3, max: 3, iters: 4, wer: false, progress: false };
   const one = await evaluateRun({ ...base, out: join(root, 'eval1') });

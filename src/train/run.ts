@@ -257,7 +257,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
     if (workers.n > 1) {
       const backendName = currentBackend()?.name ?? tf.getBackend();
       pool = await TrainPool.start(task, task.replica, workers.n, backendName);
-      log(`training with ${workers.n} worker threads (${workers.note})`);
+      log(`training with ${workers.n} worker ${pool.transport === 'process' ? 'processes' : 'threads'} (${workers.note})`);
     } else log(`training in the main thread, 1 worker (${workers.note})`);
     if (opts.resume) {
       const ckpt = latestLoadable(runDir, log);

@@ -1,0 +1,36 @@
+/**
+ * The worker side of a Peer: the one place that knows whether this code runs in a worker thread
+ * or in a child process (src/parallel/peer.ts starts either). Both get their start-up data and
+ * messages the same way. A child process ignores the terminal's SIGINT/SIGTERM/SIGHUP, which
+ * reach its whole process group: its parent decides (Ctrl-C finishes the step and checkpoints,
+ * which needs the workers alive) and ends it by closing the IPC channel, on which it exits — also
+ * when the parent is killed, so no worker outlives its run.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+export interface ParentChannel {
+  /** The start-up data the Peer was given (workerData / the first IPC message). */
+  data: Promise<unknown>;
+  post(msg: unknown): void;
+  onMessage(handler: (msg: any) => void): void;
+  /** Stops listening, so the thread or process can end. */
+  close(): void;
+}
+
+export function parentChannel(): ParentChannel {
+  if (!isMainThread) {
+    const port = parentPort!;
+    return { data: Promise.resolve(workerData), post: (m) => port.postMessage(m), onMessage: (h) => port.on('message', h), close: () => port.close() };
+  }
+  if (typeof process.send !== 'function') throw new Error('src/parallel worker entry started neither as a worker thread nor as a forked child process');
+  process.on('disconnect', () => process.exit(0));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
+  let handler: ((msg: any) => void) | null = null;
+  const data = new Promise<unknown>((resolve) => {
+    process.on('message', (m: any) => {
+      if (m?.type === 'init') resolve(m.data);
+      else handler?.(m);
+    });
+  });
+  return { data, post: (m) => process.send!(m), onMessage: (h) => (handler = h), close: () => process.disconnect() };
+}
