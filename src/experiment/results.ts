@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { METRICS, similarity } from '../eval/resilience.js';
 import type { ExperimentRecipe } from './recipe.js';
 import type { Plan, RunJob } from './plan.js';
-import { bootstrapPlan, estimate, seedUtteranceMean, subtract, verdict, type Estimate, type Verdict } from './stats.js';
+import { bootstrapPlan, estimate, seedsToResolve, seedUtteranceMean, subtract, verdict, type Estimate, type Verdict } from './stats.js';
 
 /** utterance id → metric → value, for one run. */
 export type RunRows = Map<string, Record<string, number>>;
@@ -191,7 +191,9 @@ function summary(recipe: ExperimentRecipe, reference: string | null, diffs: Diff
   const parts = at.map((d) => {
     const v = judge(recipe.seeds, d.ci95);
     const word = v === 'better' ? 'more resilient than' : v === 'worse' ? 'less resilient than' : 'cannot be told apart from';
-    return `${d.loss} ${word} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit})`;
+    const need = v === 'cannot tell' && recipe.seeds.length >= 2 ? seedsToResolve(recipe.seeds.length, d.mean, d.ci95) : null;
+    const more = need === null ? '' : Number.isFinite(need) ? `; ≈ ${need} seeds would resolve a difference of this size` : '; no difference to resolve';
+    return `${d.loss} ${word} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit}${more})`;
   });
   const caveat = recipe.seeds.length < 2 ? ' (one training seed: run-to-run variation unseen, no verdict possible)' : recipe.seeds.length < 3 ? ' (fewer than 3 seeds: intervals likely too narrow)' : '';
   return `${metric} at f = ${fmax}, 95 % paired bootstrap over ${recipe.seeds.length} seed(s) × utterances${caveat}: ${parts.join('; ')}`;

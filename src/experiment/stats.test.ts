@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
-import { bootstrapMeans, bootstrapPlan, estimate, percentileInterval, seedUtteranceMean, subtract, verdict } from './stats.js';
+import { bootstrapMeans, bootstrapPlan, estimate, percentileInterval, seedsToResolve, seedUtteranceMean, subtract, verdict } from './stats.js';
 
 test('percentileInterval interpolates order statistics (numpy "linear" quantiles)', () => {
   const v = Array.from({ length: 101 }, (_, i) => 100 - i); // 100…0: input order does not matter
@@ -110,4 +110,14 @@ test('verdict reads the interval: above 0 better, below worse, straddling or und
   assert.equal(verdict([-0.1, 0.2]), 'cannot tell');
   assert.equal(verdict([0, 0.2]), 'cannot tell');
   assert.equal(verdict([NaN, NaN]), 'cannot tell');
+});
+
+test('seedsToResolve: n·(half-width / |mean|)², at least one more seed; none for a zero mean', () => {
+  // 3 seeds, mean 0.1, interval [−0.2, 0.4] (half-width 0.3): 3·9 = 27 seeds
+  assert.equal(seedsToResolve(3, 0.1, [-0.2, 0.4]), 27);
+  assert.equal(seedsToResolve(3, -0.1, [-0.4, 0.2]), 27);
+  // an interval that nearly excludes 0 still asks for one more seed than there are
+  assert.equal(seedsToResolve(3, 0.29, [-0.01, 0.59]), 4);
+  assert.equal(seedsToResolve(3, 0, [-1, 1]), Infinity);
+  assert.equal(seedsToResolve(3, 0.1, [NaN, NaN]), Infinity);
 });

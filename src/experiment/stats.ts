@@ -137,6 +137,19 @@ export function verdict(ci: readonly [number, number]): Verdict {
   return 'cannot tell';
 }
 
+/**
+ * Training seeds a "cannot tell" interval would need to exclude 0, if its mean held: the half-width
+ * w of a seed-level bootstrap interval shrinks as 1/√seeds, so n·(w/|mean|)² seeds bring it below
+ * |mean| (rounded up; at least n + 1). Infinity for a mean of 0 or a non-finite interval. A planning
+ * figure, not a promise: the mean itself moves with more seeds.
+ */
+export function seedsToResolve(nSeeds: number, mean: number, ci: readonly [number, number]): number {
+  const w = (ci[1] - ci[0]) / 2;
+  if (!(Number.isFinite(w) && Number.isFinite(mean)) || mean === 0) return Infinity;
+  // less a hair, so that float noise in an exact ratio does not round up a whole seed
+  return Math.max(nSeeds + 1, Math.ceil(nSeeds * (w / Math.abs(mean)) ** 2 - 1e-9));
+}
+
 /** Element-wise a − b of two equally shaped matrices (NaN where either is missing). */
 export function subtract(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   if (a.length !== b.length) throw new Error(`subtract: lengths differ (${a.length} vs ${b.length})`);
