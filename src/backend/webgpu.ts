@@ -127,11 +127,11 @@ const NO_ADAPTER = 'Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver; 
  * adapter. Returns the adapter, or the reason webgpu is not used.
  */
 export async function initWebGpu(allowSoftware: boolean): Promise<{ adapter: AdapterInfo } | { reason: string }> {
-  if (!allowSoftware) {
-    const q = probeAdapterQuietly();
-    if ('reason' in q) return q;
-    if (q.adapter.software) return { reason: softwareOnly(q.adapter) };
-  }
+  // quietly first, asked for or not: without a usable driver Dawn prints native warnings to
+  // stderr (seen with bookworm's own Mesa 22.3), which would break the one-line error
+  const q = probeAdapterQuietly();
+  if ('reason' in q) return q;
+  if (q.adapter.software && !allowSoftware) return { reason: softwareOnly(q.adapter) };
   const p = await probeAdapter();
   if ('reason' in p) return p;
   if (p.adapter.software && !allowSoftware) return { reason: softwareOnly(p.adapter) };

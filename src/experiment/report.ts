@@ -9,12 +9,18 @@
  * (sim = −MCD, −speaker distance, −F0 RMSE, …; cosine similarity as is). Negative = the corruption hurt.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ExperimentRecipe } from './recipe.js';
 import { fracKey, type Plan, type RunJob } from './plan.js';
 import { METRICS } from '../eval/resilience.js';
 import { fmtInterval, type Analysis } from './results.js';
+
+/** A path as the report shows it: relative to the working directory when inside it (a committed report names repository paths, not one machine's). */
+function shownPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
 
 export { METRICS };
 
@@ -46,8 +52,9 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   const unit = (m: string) => METRICS[m as keyof typeof METRICS]?.unit ?? '';
   const lines: string[] = [];
   lines.push(`# ${recipe.name}: resilience to corrupted training data`, '');
-  lines.push(`Corpus \`${recipe.corpus}\`, corruption \`${recipe.corruption.mode}\` ${JSON.stringify(recipe.corruption.options)}, fractions ${recipe.fractions.join(', ')}, seeds ${recipe.seeds.join(', ')}.`);
-  lines.push(`${recipe.init ? `Fine-tuning from \`${recipe.init}\`` : 'Training from scratch'} with recipe \`${recipe.train.recipe}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${recipe.evaluate.unseen}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
+  const options = Object.fromEntries(Object.entries(recipe.corruption.options).map(([k, v]) => [k, typeof v === 'string' && isAbsolute(v) ? shownPath(v) : v]));
+  lines.push(`Corpus \`${shownPath(recipe.corpus)}\`, corruption \`${recipe.corruption.mode}\` ${JSON.stringify(options)}, fractions ${recipe.fractions.join(', ')}, seeds ${recipe.seeds.join(', ')}.`);
+  lines.push(`${recipe.init ? `Fine-tuning from \`${shownPath(recipe.init)}\`` : 'Training from scratch'} with recipe \`${shownPath(recipe.train.recipe)}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${shownPath(recipe.evaluate.unseen)}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
   lines.push(`**Verdict.** ${results.verdict}.`, '');
   lines.push(`Clean-data baselines: WER ${results.cleanBaselineWer === null ? '— (pocketsphinx not run)' : results.cleanBaselineWer.toFixed(3)} (mean over losses, seeds and utterances).`, '');
   lines.push('resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances, with a 95 % percentile interval from a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' + `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}). Results in machine-readable form: [results.json](results.json).`, '');

@@ -32,5 +32,10 @@ export function parentChannel(): ParentChannel {
       else handler?.(m);
     });
   });
-  return { data, post: (m) => process.send!(m), onMessage: (h) => (handler = h), close: () => process.disconnect() };
+  // A parent that has gone (it closed the pool because another worker failed, or it was killed)
+  // cannot be told anything: the reply is dropped instead of an EPIPE stack trace on the terminal.
+  const post = (m: unknown) => {
+    if (process.connected) process.send!(m as object, undefined, undefined, () => {});
+  };
+  return { data, post, onMessage: (h) => (handler = h), close: () => process.connected && process.disconnect() };
 }
