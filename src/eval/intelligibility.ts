@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeWav } from '../audio/wav.js';
-import { synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import { priorMel, synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
 import { recognize, wordErrorRate, type WerResult } from './wer.js';
 
 export interface SentenceWer extends WerResult {
@@ -33,6 +33,10 @@ export async function scoreWav(text: string, wav: string): Promise<SentenceWer |
 export interface SpeakOptions {
   steps: number;
   temperature?: number;
+  /** Duration scale (default: the model's recipe). */
+  lengthScale?: number;
+  /** Speak the encoder's prior μ alone, without reverse diffusion (`steps`/`temperature` unused). */
+  prior?: boolean;
   seed: number;
   /** Griffin-Lim iterations. */
   iters: number;
@@ -48,7 +52,10 @@ export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o
   mkdirSync(o.outDir, { recursive: true });
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
-    const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: o.seed + i });
+    const lengthScale = o.lengthScale ?? lm.synth.lengthScale;
+    const mel = o.prior
+      ? await priorMel(lm, text, lengthScale)
+      : (await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i })).mel;
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
     writeWav(wav, vocode(mel, lm.melConfig, o.iters, o.seed + i), lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);

@@ -41,7 +41,7 @@ export function workerTransport(): Transport {
   throw new UserError(`DIFFTTS_WORKERS_AS: expected "process" or "thread", got ${JSON.stringify(v)}`);
 }
 
-/** A worker thread failed (its error, or how it died): one line, exit code 3. */
+/** A worker failed (its error, or how it died): one line, exit code 3. */
 export class WorkerFailed extends UserError {
   constructor(message: string) {
     super(message, 3);

@@ -120,7 +120,7 @@ export class TrainPool<B> {
     const terms: Record<string, number> = {};
     for (const r of replies) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
     this.lastTimes = replies.map((r) => r.ms);
-    const procs = this.peers[0]!.transport === 'process';
+    const procs = this.transport === 'process';
     this.lastWorkerCpu = procs ? replies.reduce((s, r) => s + r.cpuS, 0) : 0;
     this.lastWorkerRss = procs ? replies.reduce((s, r) => s + r.rssMb, 0) : 0;
     return { grads, terms };

@@ -72,10 +72,20 @@ export interface SynthesisParams {
   seed: number;
 }
 
+function speakableIds(lm: LoadedModel, text: string): { ids: Int32Array; unknown: string[] } {
+  const r = textToIds(text, lm.textConfig);
+  if (r.ids.length === 0) throw new UserError(`text ${JSON.stringify(text.slice(0, 40))}: nothing to speak after cleaning`);
+  return r;
+}
+
+/** One sentence → the encoder's prior μ alone, aligned by predicted durations × lengthScale: mel [nMels, frames]. */
+export async function priorMel(lm: LoadedModel, text: string, lengthScale: number): Promise<Mel> {
+  return lm.model.prior(speakableIds(lm, text).ids, lengthScale);
+}
+
 /** One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal. */
 export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
-  const { ids, unknown } = textToIds(text, lm.textConfig);
-  if (ids.length === 0) throw new UserError(`text ${JSON.stringify(text.slice(0, 40))}: nothing to speak after cleaning`);
+  const { ids, unknown } = speakableIds(lm, text);
   const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
   return { mel, unknown };
 }
