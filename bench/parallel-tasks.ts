@@ -113,7 +113,7 @@ async function taskOf(kind: Kind): Promise<Task<unknown>> {
  */
 export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][]; workerCpu: () => number; workerRss: () => number }> {
   const task = await taskOf(kind);
-  const trainer = new Trainer(task.trainable, { lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4, gradClip: 0, maxBadSteps: 5 });
+  const trainer = new Trainer(task.trainable, { lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4, gradClip: 0, maxBadSteps: 5, host: n > 1 });
   const pool = n > 1 ? await TrainPool.start(task, task.replica, n, 'wasm') : null;
   const rng = new Rng(5);
   const idx = [0, 1, 2, 3];

@@ -39,7 +39,7 @@ export function register(program: Command): void {
       const backend = await backendFor(this);
       const { runQuickstart, quickstartSummary } = await import('../train/quickstart.js');
       process.stderr.write(`difftts quickstart: training recipes/tiny.json on ${corpus} for up to ${minutes} min into ${o.out} (features are prepared first; run again to train further)\n`);
-      const r = await runQuickstart({ corpus, recipePath: join(root, 'recipes', 'tiny.json'), out: o.out, minutes, steps, text: o.text, pretrained: join(root, 'pretrained', 'allison-tiny'), backend });
+      const r = await runQuickstart({ corpus, recipePath: join(root, 'recipes', 'tiny.json'), out: o.out, minutes, steps, text: o.text, pretrained: join(root, 'pretrained', 'allison-enc128'), backend });
       process.stdout.write(quickstartSummary(r, o.out));
     });
 }

@@ -69,7 +69,7 @@ export function register(program: Command): void {
     .option('--text <text>', 'the sentence to speak')
     .option('--text-file <file>', 'one sentence per line; writes OUT-001.wav, OUT-002.wav, … (or into OUT/ when it is a directory)')
     .requiredOption('--out <file.wav>', 'output WAV (or directory with --text-file)')
-    .option('--steps <n>', 'reverse-diffusion steps (default: the recipe\'s synth.steps)')
+    .option('--steps <n>', 'reverse-diffusion steps, 0 = the encoder\'s prior alone (default: the recipe\'s synth.steps)')
     .option('--temperature <t>', 'prior temperature (default: the recipe\'s synth.temperature)')
     .option('--length-scale <s>', 'duration multiplier (default: the recipe\'s synth.lengthScale)')
     .option('--stochastic', 'stochastic (SDE) sampler instead of the probability-flow ODE')
@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
     .option('--png <file.png>', 'also write the mel as a PNG')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
-    .option('--workers <n>', 'with --text-file: sentences synthesized in parallel worker processes, each with its own model copy: N or auto (= the cores)', 'auto')
+    .option('--workers <n>', 'with --text-file: sentences synthesized in parallel by N workers (this process and N − 1 worker processes, each with its own model copy): N or auto (= the cores)', 'auto')
     .action(async function (this: Command) {
       const o = this.opts() as Record<string, string | boolean | undefined>;
       if (!o.text === !o.textFile) throw new UserError('synthesize: give exactly one of --text or --text-file');
@@ -93,7 +93,7 @@ export function register(program: Command): void {
         texts,
         out: String(o.out),
         many: Boolean(o.textFile),
-        steps: num('steps', '--steps', true),
+        steps: o.steps === undefined ? undefined : parseNumber(String(o.steps), '--steps', { integer: true, min: 0 }),
         temperature: num('temperature', '--temperature'),
         lengthScale: num('lengthScale', '--length-scale'),
         stochastic: Boolean(o.stochastic),

@@ -26,7 +26,7 @@ interface Ran {
 
 function difftts(args: string[], env: Record<string, string> = {}): Ran {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, DIFFTTS_DEBUG_TOY: '1', ...env }, timeout: 300_000 });
-  return { code: r.status, lines: r.stderr.split('\n').filter((l) => l && !/using backend|training (with \d+ worker (threads|processes)|in the main thread)|^=+$|looks like you are running TensorFlow\.js/.test(l)) };
+  return { code: r.status, lines: r.stderr.split('\n').filter((l) => l && !/using backend|training (with \d+ workers: |in the main thread)|^=+$|looks like you are running TensorFlow\.js/.test(l)) };
 }
 
 /** Exit 1; the error is one stderr line, `difftts: PATH: cannot write (WHY, CODE)`, after any progress notes; no stack trace. */

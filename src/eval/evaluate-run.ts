@@ -160,7 +160,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
   try {
-    if (n > 1) scored = await mapInWorkers<EvalItem, Scored>({ module: import.meta.url, args: job }, items, n, 'evaluation', (d) => bar?.update(d, { id: items[d - 1]!.id }));
+    if (n > 1) scored = await mapInWorkers<EvalItem, Scored>({ module: import.meta.url, args: job }, items, n, 'evaluation', (d) => bar?.update(d, { id: items[d - 1]!.id }), (it) => scoreItem(lm, job, speaker, it));
     else {
       scored = [];
       for (const it of items) {

@@ -12,15 +12,24 @@ export interface ParentChannel {
   /** The start-up data the Peer was given (workerData / the first IPC message). */
   data: Promise<unknown>;
   post(msg: unknown): void;
-  onMessage(handler: (msg: any) => void): void;
+  /** Messages are handled one at a time, in arrival order (a Peer may queue several requests). */
+  onMessage(handler: (msg: any) => void | Promise<void>): void;
   /** Stops listening, so the thread or process can end. */
   close(): void;
+}
+
+/** `handler` over messages one at a time: each starts when the previous one's promise settles. */
+function inOrder(handler: (msg: any) => void | Promise<void>): (msg: any) => void {
+  let last: Promise<void> = Promise.resolve();
+  return (m) => {
+    last = last.then(() => handler(m)).catch(() => {}); // handlers report their own errors
+  };
 }
 
 export function parentChannel(): ParentChannel {
   if (!isMainThread) {
     const port = parentPort!;
-    return { data: Promise.resolve(workerData), post: (m) => port.postMessage(m), onMessage: (h) => port.on('message', h), close: () => port.close() };
+    return { data: Promise.resolve(workerData), post: (m) => port.postMessage(m), onMessage: (h) => port.on('message', inOrder(h)), close: () => port.close() };
   }
   if (typeof process.send !== 'function') throw new Error('src/parallel worker entry started neither as a worker thread nor as a forked child process');
   process.on('disconnect', () => process.exit(0));
@@ -37,5 +46,5 @@ export function parentChannel(): ParentChannel {
   const post = (m: unknown) => {
     if (process.connected) process.send!(m as object, undefined, undefined, () => {});
   };
-  return { data, post, onMessage: (h) => (handler = h), close: () => process.connected && process.disconnect() };
+  return { data, post, onMessage: (h) => (handler = inOrder(h)), close: () => process.connected && process.disconnect() };
 }

@@ -27,27 +27,51 @@ export function workerBackend(): string {
   return currentBackend()?.name ?? tf.getBackend();
 }
 
-/** Runs the job on every item with `n` workers (n ≥ 2); `onDone(count)` after each result. */
-export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number) => void): Promise<O[]> {
+/**
+ * Runs the job on every item with `n` workers (n ≥ 2); `onDone(count)` after each result. With
+ * `local` (the job's handler in this process, its model already loaded) this process is worker 1
+ * and n − 1 helpers start: no helper's start-up and model load to wait for on its share. Each
+ * helper holds two items, so it never idles while this process computes (which blocks the event
+ * loop that would hand it its next item).
+ */
+export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number) => void, local?: (item: I) => Promise<O>): Promise<O[]> {
   const entry = new URL('./map-worker.js', import.meta.url);
   const count = Math.max(1, Math.min(n, items.length));
-  const peers = Array.from({ length: count }, (_, j) => new Peer(`${what} worker ${j + 1} of ${count}`, entry, { spec, backend: workerBackend() }));
+  const helpers = local ? count - 1 : count;
+  const first = local ? 2 : 1;
+  const peers = Array.from({ length: helpers }, (_, j) => new Peer(`${what} worker ${j + first} of ${count}`, entry, { spec, backend: workerBackend() }));
   const out = new Array<O>(items.length);
   let next = 0;
   let done = 0;
-  try {
-    await Promise.all(
-      peers.map(async (p) => {
-        await p.ready;
-        while (next < items.length) {
-          const k = next++;
-          out[k] = ((await p.request({ item: items[k] })) as { result: O }).result;
-          onDone?.(++done);
+  let failed = false;
+  const take = () => (failed || next >= items.length ? -1 : next++);
+  const finish = (k: number, result: O) => {
+    out[k] = result;
+    onDone?.(++done);
+  };
+  const lane = async (p: Peer) => {
+    for (let k = take(); k >= 0; k = take()) finish(k, ((await p.request({ item: items[k] })) as { result: O }).result);
+  };
+  const lanes = peers.map(async (p) => {
+    await p.ready;
+    await Promise.all([lane(p), lane(p)]);
+  });
+  if (local) {
+    lanes.push(
+      (async () => {
+        for (let k = take(); k >= 0; k = take()) {
+          finish(k, await local(items[k]!));
+          await new Promise((r) => setImmediate(r)); // let the helpers' replies and requests through
         }
-      }),
+      })(),
     );
+  }
+  try {
+    await Promise.all(lanes.map((l) => l.catch((err: unknown) => ((failed = true), Promise.reject(err)))));
   } finally {
+    failed = true; // no lane takes another item
     await Promise.all(peers.map((p) => p.close()));
+    await Promise.allSettled(lanes); // this process's current item, if one fails first
   }
   return out;
 }

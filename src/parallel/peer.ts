@@ -59,7 +59,8 @@ type Waiter = { resolve: (m: any) => void; reject: (e: Error) => void };
 export class Peer {
   private readonly worker: Worker | null = null;
   private readonly child: ChildProcess | null = null;
-  private waiter: Waiter | null = null;
+  /** The readiness reply's, then each request's in the order sent: the worker answers in order (channel.ts). */
+  private readonly waiters: Waiter[] = [];
   /** Why the worker is unusable (set once). */
   private failure: string | null = null;
   private closing = false;
@@ -73,14 +74,10 @@ export class Peer {
     workerData: unknown,
     readonly transport: Transport = workerTransport(),
   ) {
-    this.ready = new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.ready = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
     const onMessage = (m: { type?: string; message?: string; user?: boolean }) => {
       if (m?.type === 'error') this.fail(String(m.message), m.user === true);
-      else {
-        const w = this.waiter;
-        this.waiter = null;
-        w?.resolve(m);
-      }
+      else this.waiters.shift()?.resolve(m);
     };
     if (transport === 'thread') {
       this.worker = new Worker(entry, { workerData, stdout: false, stderr: false });
@@ -103,9 +100,8 @@ export class Peer {
   /** `user`: the worker hit a UserError (bad input): its message goes to the user unchanged. */
   private fail(why: string, user = false): void {
     if (this.failure === null) this.failure = why;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(user ? new UserError(why) : new WorkerFailed(`${this.label} failed: ${this.failure}`));
+    // the worker is unusable after an error: every pending request fails with the cause
+    for (const w of this.waiters.splice(0)) w.reject(user ? new UserError(why) : new WorkerFailed(`${this.label} failed: ${this.failure}`));
   }
 
   /** The worker's process id (the child's; this process's for a thread). */
@@ -113,13 +109,19 @@ export class Peer {
     return this.child?.pid ?? process.pid;
   }
 
-  /** Sends `msg` and waits for the reply (one request at a time). */
+  /**
+   * Resolves once the last request has been handed to the worker. A child's message of megabytes
+   * goes through the pipe in pieces, each written when this process's event loop runs: a caller
+   * that computes synchronously after `request` would start the worker only when it is done.
+   */
+  sent: Promise<void> = Promise.resolve();
+
+  /** Sends `msg` and waits for its reply; several may be pending (answered in order). */
   request(msg: unknown): Promise<any> {
     if (this.failure !== null) return Promise.reject(new WorkerFailed(`${this.label} failed: ${this.failure}`));
-    if (this.waiter) throw new Error(`${this.label}: a request is already pending`);
-    const p = new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.worker) this.worker.postMessage(msg);
-    else this.child!.send(msg as object);
+    else this.sent = new Promise((resolve) => this.child!.send(msg as object, () => resolve()));
     return p;
   }
 
@@ -131,9 +133,7 @@ export class Peer {
 
   async close(): Promise<void> {
     this.closing = true;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(new WorkerFailed(`${this.label}: closed`));
+    for (const w of this.waiters.splice(0)) w.reject(new WorkerFailed(`${this.label}: closed`));
     if (this.worker) await this.worker.terminate();
     else await this.stopChild(null);
   }

@@ -19,6 +19,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeDirAtomicAsync, writeFileAtomic } from '../util/atomic.js';
+import { HostAdam } from './host-adam.js';
 import type { RngState } from '../util/rng.js';
 import type { DataOrderState } from './trainable.js';
 
@@ -111,7 +112,8 @@ interface AdamInternals {
 }
 
 /** Reads the optimizer's state (Adam m, v, step count and accumulators). */
-export async function snapshotOptimizer(opt: tf.Optimizer): Promise<OptimizerSnapshot> {
+export async function snapshotOptimizer(opt: tf.Optimizer | HostAdam): Promise<OptimizerSnapshot> {
+  if (opt instanceof HostAdam) return opt.snapshot();
   const ws = await opt.getWeights();
   const iterations = (await ws[0]!.tensor.data())[0]!;
   ws[0]!.tensor.dispose(); // getWeights makes a fresh scalar for the step count each call
@@ -121,8 +123,9 @@ export async function snapshotOptimizer(opt: tf.Optimizer): Promise<OptimizerSna
   return { iterations, accBeta1: (await ad.accBeta1.data())[0]!, accBeta2: (await ad.accBeta2.data())[0]!, tensors };
 }
 
-/** Puts a snapshot into a freshly created Adam optimizer. */
-export async function restoreOptimizer(opt: tf.Optimizer, s: OptimizerSnapshot): Promise<void> {
+/** Puts a snapshot into a freshly created Adam optimizer (tfjs's or HostAdam). */
+export async function restoreOptimizer(opt: tf.Optimizer | HostAdam, s: OptimizerSnapshot): Promise<void> {
+  if (opt instanceof HostAdam) return opt.restore(s);
   const named = [{ name: 'iter', tensor: tf.scalar(s.iterations, 'int32') as tf.Tensor }].concat(
     s.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape, 'float32') })),
   );
@@ -142,7 +145,7 @@ export async function restoreOptimizer(opt: tf.Optimizer, s: OptimizerSnapshot):
 export async function saveCheckpoint(
   dir: string,
   variables: Map<string, tf.Variable>,
-  optimizer: tf.Optimizer,
+  optimizer: tf.Optimizer | HostAdam,
   meta: CheckpointMeta,
   ema: Map<string, tf.Variable> | null = null,
 ): Promise<void> {

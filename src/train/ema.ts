@@ -32,6 +32,27 @@ export class WeightEma {
     });
   }
 
+  /**
+   * `update` from the weights as one host buffer [P] (the variables concatenated in order, as
+   * HostAdam holds them): the same float32 arithmetic in one loop instead of 3 ops per variable.
+   */
+  updateFlat(n: number, weights: Float32Array): void {
+    const d = WeightEma.decayAt(this.decay, n);
+    const fd = Math.fround(d);
+    const fo = Math.fround(1 - d);
+    let off = 0;
+    tf.tidy(() => {
+      for (const e of this.shadow.values()) {
+        const cur = e.dataSync() as Float32Array;
+        const next = new Float32Array(cur.length);
+        for (let i = 0; i < cur.length; i++) next[i] = Math.fround(Math.fround(cur[i]! * fd) + Math.fround(weights[off + i]! * fo));
+        e.assign(tf.tensor(next, e.shape, 'float32'));
+        off += cur.length;
+      }
+    });
+    if (off !== weights.length) throw new Error(`WeightEma.updateFlat: ${weights.length} weights (expected ${off})`);
+  }
+
   /** Runs `fn` with the average in the model's variables, then puts the trained weights back. */
   async withAverage<T>(fn: () => Promise<T>): Promise<T> {
     const live = [...this.source].map(([name, v]) => [name, v.clone()] as const);

@@ -9,6 +9,7 @@ import { ItemDraws, type Rng } from '../util/rng.js';
 import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
 import { WeightEma } from './ema.js';
+import { HostAdam } from './host-adam.js';
 import { readAsync } from '../util/tensor.js';
 import type { LossNorm, Trainable } from './trainable.js';
 
@@ -22,6 +23,12 @@ export interface TrainerOptions {
   divergeFactor?: number;
   /** Decay of the weights' moving average (WeightEma); 0 or undefined = none kept. */
   ema?: number;
+  /**
+   * Run the norm, clip, Adam and moving average as loops over one host Float32 buffer (HostAdam)
+   * instead of tfjs ops per variable: the worker pool's main thread, whose gradient arrives as
+   * one buffer. Same arithmetic; wasm/cpu backends only (it reads and writes the weights each step).
+   */
+  host?: boolean;
 }
 
 /** How many recent losses the divergence check keeps, and how many it needs before judging. */
@@ -107,6 +114,23 @@ export async function gradientsOf<B>(
   return { grads, terms };
 }
 
+/** Global L2 norm of a flat gradient (float64 sum). */
+function hostNorm(g: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+  return Math.sqrt(s);
+}
+
+/** Global L2 norm of gradient tensors, on the backend. */
+async function tfNorm(grads: tf.Tensor[]): Promise<number> {
+  return (
+    await readAsync(() => {
+      const sq = grads.map((g) => tf.sum(tf.square(g)));
+      return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
+    })
+  )[0]!;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -114,7 +138,8 @@ function median(xs: number[]): number {
 }
 
 export class Trainer<B> {
-  readonly optimizer: tf.AdamOptimizer;
+  /** tfjs's Adam, or the same update over host buffers (opts.host). */
+  readonly optimizer: tf.AdamOptimizer | HostAdam;
   /** The weights' moving average, when opts.ema > 0. */
   readonly ema: WeightEma | null;
   private readonly varList: tf.Variable[];
@@ -124,8 +149,8 @@ export class Trainer<B> {
     readonly model: Trainable<B>,
     readonly opts: TrainerOptions,
   ) {
-    this.optimizer = tf.train.adam(opts.lr);
     this.varList = [...model.variables.values()];
+    this.optimizer = opts.host ? new HostAdam([...model.variables].map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : tf.train.adam(opts.lr);
     this.ema = opts.ema ? new WeightEma(model.variables, opts.ema) : null;
   }
 
@@ -169,21 +194,51 @@ export class Trainer<B> {
   }
 
   /**
-   * The update of one step from its gradients (in `model.variables` order; consumed) and logged
-   * terms, wherever they were computed (here, or summed over worker shards by src/parallel):
-   * global norm → skip if non-finite → divergence check → clip → Adam.
+   * The update of one step from its gradients — tensors in `model.variables` order (consumed) or
+   * one Float32 [P] buffer of them concatenated — and logged terms, wherever they were computed
+   * (here, or summed over worker shards by src/parallel): global norm → skip if non-finite →
+   * divergence check → clip → Adam → moving average.
    */
-  async update(gradList: tf.Tensor[], terms: Record<string, number>): Promise<StepResult> {
-    const gradNorm = (
-      await readAsync(() => {
-        const sq = gradList.map((g) => tf.sum(tf.square(g)));
-        return tf.sqrt(sq.length ? tf.addN(sq) : tf.scalar(0));
-      })
-    )[0]!;
+  async update(grads: tf.Tensor[] | Float32Array, terms: Record<string, number>): Promise<StepResult> {
+    const host = this.optimizer instanceof HostAdam ? this.optimizer : null;
+    let list: tf.Tensor[] | null = null;
+    let flat: Float32Array | null = null;
+    if (host) flat = grads instanceof Float32Array ? grads : this.flatten(grads);
+    else list = grads instanceof Float32Array ? this.split(grads) : grads;
+    try {
+      const gradNorm = flat ? hostNorm(flat) : await tfNorm(list!);
+      if (!this.judge(terms, gradNorm)) return { ok: false, terms, gradNorm };
+      const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
+      if (host) {
+        const w = this.readWeights();
+        host.apply(w, flat!, scale);
+        this.writeWeights(w);
+        if (this.ema) this.ema.updateFlat(this.loop.emaUpdates++, w);
+      } else {
+        const adam = this.optimizer as tf.AdamOptimizer;
+        tf.tidy(() => {
+          // The array form fixes the order Adam stores m/v in, which checkpoints rely on.
+          const named = this.varList.map((v, i) => ({ name: v.name, tensor: scale === 1 ? list![i]! : tf.mul(list![i]!, scale) }));
+          adam.applyGradients(named);
+        });
+        if (this.ema) this.ema.update(this.loop.emaUpdates++);
+      }
+      this.loop.badInRow = 0;
+      const hist = this.loop.recentLosses;
+      hist.push(terms.total);
+      if (hist.length > DIVERGE_WINDOW) hist.shift();
+      return { ok: true, terms, gradNorm };
+    } finally {
+      if (list) tf.dispose(list);
+    }
+  }
 
-    const finite = Number.isFinite(terms.total) && Number.isFinite(gradNorm);
-    if (!finite) {
-      tf.dispose(gradList);
+  /**
+   * Whether the step may update: false for a non-finite loss or gradient (counted; throws
+   * TrainingStopped after maxBadSteps in a row); throws TrainingStopped on divergence.
+   */
+  private judge(terms: Record<string, number>, gradNorm: number): boolean {
+    if (!(Number.isFinite(terms.total) && Number.isFinite(gradNorm))) {
       this.loop.badSteps++;
       this.loop.badInRow++;
       if (this.loop.badInRow >= this.opts.maxBadSteps) {
@@ -191,37 +246,67 @@ export class Trainer<B> {
           `training stopped: ${this.loop.badInRow} steps in a row had a non-finite loss or gradient (train.maxBadSteps = ${this.opts.maxBadSteps}); try a lower train.lr or check the data`,
         );
       }
-      return { ok: false, terms, gradNorm };
+      return false;
     }
-
     const { divergeFactor } = this.opts;
     const hist = this.loop.recentLosses;
     if (divergeFactor !== undefined && hist.length >= DIVERGE_MIN_HISTORY) {
       const med = median(hist);
       if (terms.total > divergeFactor * Math.max(med, 1e-8)) {
-        tf.dispose(gradList);
         throw new TrainingStopped(
           `training stopped: the loss diverged (${terms.total.toPrecision(4)} > ${divergeFactor} × running median ${med.toPrecision(4)}, train.divergeFactor); try a lower train.lr or a smaller train.gradClip`,
         );
       }
     }
-    const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
-    tf.tidy(() => {
-      // The array form fixes the order Adam stores m/v in, which checkpoints rely on.
-      const named = this.varList.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i]! : tf.mul(gradList[i]!, scale) }));
-      this.optimizer.applyGradients(named);
-    });
-    tf.dispose(gradList);
-    if (this.ema) this.ema.update(this.loop.emaUpdates++);
+    return true;
+  }
 
-    this.loop.badInRow = 0;
-    hist.push(terms.total);
-    if (hist.length > DIVERGE_WINDOW) hist.shift();
-    return { ok: true, terms, gradNorm };
+  /** The weights as one Float32 [P] buffer, variables in order. */
+  private readWeights(): Float32Array {
+    const w = new Float32Array((this.optimizer as HostAdam).size);
+    let off = 0;
+    for (const v of this.varList) {
+      w.set(v.dataSync() as Float32Array, off);
+      off += v.size;
+    }
+    return w;
+  }
+
+  private writeWeights(w: Float32Array): void {
+    let off = 0;
+    tf.tidy(() => {
+      for (const v of this.varList) {
+        // a copy: the cpu backend keeps the array it is given
+        v.assign(tf.tensor(w.slice(off, off + v.size), v.shape, 'float32'));
+        off += v.size;
+      }
+    });
+  }
+
+  /** Gradient tensors (consumed) → one Float32 [P] buffer. */
+  private flatten(grads: tf.Tensor[]): Float32Array {
+    const out = new Float32Array(this.varList.reduce((s, v) => s + v.size, 0));
+    let off = 0;
+    for (const g of grads) {
+      out.set(g.dataSync() as Float32Array, off);
+      off += g.size;
+    }
+    tf.dispose(grads);
+    return out;
+  }
+
+  /** One Float32 [P] buffer → gradient tensors shaped like the variables. */
+  private split(flat: Float32Array): tf.Tensor[] {
+    let off = 0;
+    return this.varList.map((v) => {
+      const t = tf.tensor(flat.slice(off, off + v.size), v.shape, 'float32');
+      off += v.size;
+      return t;
+    });
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    if (!(this.optimizer instanceof HostAdam)) this.optimizer.dispose();
     this.ema?.dispose();
   }
 }

@@ -84,14 +84,14 @@ export function quickstartSummary(r: QuickstartResult, out: string): string {
     ...(r.pretrained
       ? [
           `  pretrained:   ${r.pretrained.wav} — the same sentence from ${r.pretrained.voice}`,
-          `                (recipes/allison-tiny.json, ${r.pretrained.step} steps on the full Allison corpus; its README says how long)`,
+          `                (${r.pretrained.step} steps on the full Allison corpus; ${join(r.pretrained.voice, 'README.md')} says how long and how well it is understood)`,
         ]
       : []),
     '',
     'What to expect: a few minutes of CPU training gives a blurry but speech-shaped spectrogram and',
     'buzzy, mostly unintelligible audio; the pretrained voice shows what hours of training give.',
     'Run this again to train further (it resumes where it stopped), fine-tune the pretrained voice on',
-    'your own corpus (difftts train --init pretrained/allison-tiny …), or use a GPU.',
+    'your own corpus (difftts train --init pretrained/allison-enc128 with recipes/allison-enc128.json …), or use a GPU.',
     `More: difftts synthesize --checkpoint ${out} --text "Your sentence." --out out.wav`,
     '',
   ].join('\n');

@@ -89,7 +89,8 @@ export const RecipeSchema = z.strictObject({
     .prefault({}),
   synth: z
     .strictObject({
-      steps: intAtLeast(1).default(10),
+      /** Reverse-diffusion steps; 0 = the encoder's prior μ alone. */
+      steps: intAtLeast(0).default(10),
       temperature: positive().default(1.5),
       lengthScale: positive().default(1),
     })

@@ -240,7 +240,11 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   cleanCheckpointLeftovers(runDir);
 
   const task = await buildTask({ recipe, recipeWhere: where, loss, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
-  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema });
+  const batchItems = Math.min(t.batchSize, task.nItems);
+  const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
+  const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
+  // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
+  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1 });
   const schedule: LrSchedule = { lr: t.lr, warmupSteps: t.warmupSteps, decay: t.lrDecay, minLrFactor: t.minLrFactor, steps: t.steps };
   let order = DataOrder.create(task.nItems, t.batchSize, t.seed);
   let modelRng = new Rng((t.seed ^ 0x9e3779b9) >>> 0);
@@ -251,13 +255,12 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   let pool: TrainPool<unknown> | null = null;
 
   try {
-    const batchItems = Math.min(t.batchSize, task.nItems);
-    const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
-    const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
     if (workers.n > 1) {
       const backendName = currentBackend()?.name ?? tf.getBackend();
       pool = await TrainPool.start(task, task.replica, workers.n, backendName);
-      log(`training with ${workers.n} worker ${pool.transport === 'process' ? 'processes' : 'threads'} (${workers.note})`);
+      const helpers = workers.n - 1;
+      const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
+      log(`training with ${workers.n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${workers.note})`);
     } else log(`training in the main thread, 1 worker (${workers.note})`);
     if (opts.resume) {
       const ckpt = latestLoadable(runDir, log);

@@ -83,9 +83,14 @@ export async function priorMel(lm: LoadedModel, text: string, lengthScale: numbe
   return lm.model.prior(speakableIds(lm, text).ids, lengthScale);
 }
 
-/** One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal. */
+/**
+ * One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal.
+ * `steps` 0: the encoder's prior μ alone, no reverse diffusion (a small decoder can blur what the
+ * encoder says; docs/quality/LEVERS.md measures when that wins).
+ */
 export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
   const { ids, unknown } = speakableIds(lm, text);
+  if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
   const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
   return { mel, unknown };
 }
@@ -165,7 +170,8 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   try {
     if (n > 1) {
       const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
-      return await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, o.texts.map((_, i) => i), n, 'synthesis', (d) => o.onDone?.(d, o.texts.length));
+      const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
+      return await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, o.texts.map((_, i) => i), n, 'synthesis', (d) => o.onDone?.(d, o.texts.length), here);
     }
     for (const [i, text] of o.texts.entries()) {
       out.push(await synthesizeOne(lm, text, i, p, files));

@@ -1,0 +1,46 @@
+/**
+ * mapInWorkers with this process as worker 1: results in item order whichever worker ran them,
+ * the helper really gets items, and a failing item stops the map with its one-line error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UserError } from '../errors.js';
+import { handle, type MapJobArgs, type MapJobResult } from '../testing/map-job.js';
+import { mapInWorkers } from './map-pool.js';
+
+const module = new URL('../testing/map-job.js', import.meta.url).href;
+const items = Array.from({ length: 16 }, (_, k) => k);
+
+test('map pool: this process and a helper share the items; results in item order', async () => {
+  const args: MapJobArgs = { ms: 100, fail: -1 };
+  const done: number[] = [];
+  // this process's first item waits for the helper's first result, however slowly it starts
+  let helperDone: () => void = () => {};
+  const helperFirst = new Promise<void>((r) => (helperDone = r));
+  const local = async (k: number) => {
+    if (k === 0) await helperFirst;
+    return handle(args, k);
+  };
+  const out = await mapInWorkers<number, MapJobResult>({ module, args }, items, 2, 'test', (d) => (done.push(d), helperDone()), local);
+  assert.deepEqual(out.map((r) => r.k), items);
+  assert.deepEqual(out.map((r) => r.twice), items.map((k) => 2 * k));
+  const pids = new Set(out.map((r) => r.pid));
+  assert.ok(pids.has(process.pid), 'this process computed none');
+  assert.equal(pids.size, 2, `workers that computed items: ${[...pids]}`);
+  assert.deepEqual(done, items.map((k) => k + 1));
+});
+
+test('map pool: an item that fails, here or in a helper, stops the map with its one-line error', async () => {
+  const here: MapJobArgs = { ms: 50, fail: 0 }; // item 0 is this process's first
+  await assert.rejects(
+    mapInWorkers<number, MapJobResult>({ module, args: here }, items, 2, 'test', undefined, async (k) => handle(here, k)),
+    (e: unknown) => e instanceof UserError && e.message === 'item 0: cannot be done (test hook)',
+  );
+  // without a local handler every item goes to the helpers, as before
+  const ok = await mapInWorkers<number, MapJobResult>({ module, args: { ms: 0, fail: -1 } }, items.slice(0, 4), 2, 'test');
+  assert.ok(ok.every((r) => r.pid !== process.pid));
+  await assert.rejects(
+    mapInWorkers<number, MapJobResult>({ module, args: { ms: 0, fail: 2 } }, items.slice(0, 4), 2, 'test'),
+    (e: unknown) => e instanceof UserError && e.message === 'item 2: cannot be done (test hook)',
+  );
+});

@@ -1,0 +1,161 @@
+/**
+ * HostAdam against tfjs's Adam: the same bits on the cpu and wasm backends, step for step, with
+ * clipping and a changing learning rate; its state round-trips through tfjs's (checkpoints); and
+ * a host-mode Trainer (the worker pool's) equals the tfjs-mode one, moving average included.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/index.js';
+import { Rng } from '../util/rng.js';
+import { restoreOptimizer, snapshotOptimizer } from './checkpoint.js';
+import { HostAdam } from './host-adam.js';
+import { Trainer } from './loop.js';
+import type { Trainable } from './trainable.js';
+
+const SHAPES = [[3, 4], [5], [2, 2, 3]];
+
+/** Fresh named variables with values from `seed`, and the same values as one flat buffer. */
+function vars(seed: number, tag: string): { map: Map<string, tf.Variable>; flat: Float32Array } {
+  const rng = new Rng(seed);
+  const map = new Map<string, tf.Variable>();
+  const parts: Float32Array[] = [];
+  SHAPES.forEach((shape, i) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = rng.normals(n);
+    parts.push(data);
+    map.set(`w${i}`, tf.variable(tf.tensor(data, shape), true, `${tag}-w${i}-${seed}`));
+  });
+  const flat = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    flat.set(p, off);
+    off += p.length;
+  }
+  return { map, flat };
+}
+
+function flatOf(map: Map<string, tf.Variable>): Float32Array {
+  return Float32Array.from([...map.values()].flatMap((v) => Array.from(v.dataSync())));
+}
+
+/** Gradients of step k: magnitudes from 1e-4 to 10, so the moments span many exponents. */
+function gradsAt(k: number, size: number): Float32Array {
+  const r = new Rng(100 + k);
+  return r.normals(size).map((x, i) => x * 10 ** ((i % 6) - 4));
+}
+
+/** tfjs's Adam step on `map` from flat gradient `g`, each multiplied by `scale` as Trainer does. */
+function applyTf(opt: tf.Optimizer, map: Map<string, tf.Variable>, g: Float32Array, scale = 1): void {
+  let off = 0;
+  tf.tidy(() => {
+    const named = [...map.values()].map((v) => {
+      const t = tf.tensor(g.slice(off, off + v.size), v.shape);
+      off += v.size;
+      return { name: v.name, tensor: scale === 1 ? t : tf.mul(t, scale) };
+    });
+    opt.applyGradients(named);
+  });
+}
+
+const slots = () => SHAPES.map((shape, i) => ({ name: `w${i}`, shape, size: shape.reduce((a, b) => a * b, 1) }));
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`HostAdam gives tfjs Adam's bits on ${backend} (8 steps, clip scales, lr schedule)`, async () => {
+    await initBackend(backend);
+    const ref = vars(1, `adam-${backend}`);
+    const opt = tf.train.adam(1e-2);
+    const host = new HostAdam(slots(), 1e-2);
+    const w = ref.flat.slice();
+    for (let k = 0; k < 8; k++) {
+      const lr = 1e-2 * (1 - k / 10);
+      const scale = k % 3 === 1 ? 0.37 : 1;
+      (opt as unknown as { learningRate: number }).learningRate = lr;
+      host.learningRate = lr;
+      const g = gradsAt(k, w.length);
+      applyTf(opt, ref.map, g, scale);
+      host.apply(w, g, scale);
+      assert.deepEqual(w, flatOf(ref.map), `weights after step ${k + 1}`);
+    }
+    const a = await snapshotOptimizer(opt);
+    const b = host.snapshot();
+    assert.equal(b.iterations, a.iterations);
+    assert.equal(b.accBeta1, a.accBeta1);
+    assert.equal(b.accBeta2, a.accBeta2);
+    assert.deepEqual(b.tensors.map((t) => t.data), a.tensors.map((t) => t.data));
+    assert.deepEqual(b.tensors.map((t) => t.shape), a.tensors.map((t) => t.shape));
+    opt.dispose();
+    for (const v of ref.map.values()) v.dispose();
+  });
+}
+
+test('HostAdam state round-trips through tfjs Adam both ways: the next step is the same', async () => {
+  await initBackend('wasm');
+  const ref = vars(2, 'rt');
+  const host = new HostAdam(slots(), 3e-3);
+  const w = ref.flat.slice();
+  for (let k = 0; k < 3; k++) host.apply(w, gradsAt(k, w.length));
+  // host → tfjs: continue both one step
+  const opt = tf.train.adam(3e-3);
+  tf.tidy(() => {
+    let off = 0;
+    for (const v of ref.map.values()) {
+      v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
+      off += v.size;
+    }
+  });
+  await restoreOptimizer(opt, host.snapshot());
+  const g = gradsAt(9, w.length);
+  applyTf(opt, ref.map, g);
+  host.apply(w, g);
+  assert.deepEqual(w, flatOf(ref.map));
+  // tfjs → a fresh host: the same again
+  const fresh = new HostAdam(slots(), 3e-3);
+  await restoreOptimizer(fresh, await snapshotOptimizer(opt));
+  const w2 = w.slice();
+  const g2 = gradsAt(10, w.length);
+  fresh.apply(w2, g2);
+  host.apply(w, g2);
+  assert.deepEqual(w2, w);
+  assert.throws(() => fresh.apply(new Float32Array(3), g2), /buffers of 3 and/);
+  opt.dispose();
+  for (const v of ref.map.values()) v.dispose();
+});
+
+test('a host-mode Trainer (flat gradients) equals a tfjs-mode one, moving average and state included', async () => {
+  await initBackend('wasm');
+  const make = (tag: string): Trainable<null> => ({
+    variables: vars(3, tag).map,
+    losses: () => ({ total: tf.scalar(0) }),
+    lossNorm: () => ({}),
+    itemCount: () => 1,
+  });
+  const ma = make('tfmode');
+  const mb = make('hostmode');
+  const o = { lr: 1e-2, gradClip: 0, maxBadSteps: 3, ema: 0.9 };
+  const ta = new Trainer(ma, o);
+  const tb = new Trainer(mb, { ...o, host: true });
+  const size = flatOf(ma.variables).length;
+  for (let k = 0; k < 5; k++) {
+    const g = gradsAt(k, size);
+    const ra = await ta.update(g, { total: 1 });
+    const rb = await tb.update(g, { total: 1 });
+    assert.ok(Math.abs(ra.gradNorm - rb.gradNorm) <= 1e-6 * ra.gradNorm, `norm ${ra.gradNorm} vs ${rb.gradNorm}`);
+  }
+  assert.deepEqual(flatOf(mb.variables), flatOf(ma.variables));
+  assert.deepEqual(flatOf(tb.ema!.shadow), flatOf(ta.ema!.shadow));
+  const [sa, sb] = [await snapshotOptimizer(ta.optimizer), await snapshotOptimizer(tb.optimizer)];
+  assert.deepEqual(sb.tensors.map((t) => t.data), sa.tensors.map((t) => t.data));
+  // a non-finite gradient skips the step in host mode too
+  const before = flatOf(mb.variables);
+  const bad = gradsAt(7, size);
+  bad[2] = NaN;
+  assert.equal((await tb.update(bad, { total: 1 })).ok, false);
+  assert.deepEqual(flatOf(mb.variables), before);
+  const n0 = tf.memory().numTensors;
+  await tb.update(gradsAt(8, size), { total: 1 });
+  assert.equal(tf.memory().numTensors, n0, 'tensors leaked by a host-mode update');
+  ta.dispose();
+  tb.dispose();
+  for (const m of [ma, mb]) for (const v of m.variables.values()) v.dispose();
+});

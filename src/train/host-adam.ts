@@ -1,0 +1,114 @@
+/**
+ * Adam over one flat host-side Float32 buffer: the optimizer of the worker pool's main thread,
+ * whose gradient arrives as one buffer [P] (the model's variables concatenated in order).
+ *
+ * tfjs's Adam runs ~10 ops per variable; over `tiny`'s 231 variables that is ~35 ms of kernel
+ * launches per step on wasm, serial work that bounded the pool's step (docs/PERFORMANCE.md). One
+ * loop over P floats does the same arithmetic in ~5 ms. It is tfjs's update op for op, each result
+ * rounded to float32 (Math.fround: double rounding of +, −, ×, ÷ and √ to float32 is exact), so it
+ * gives tfjs Adam's bits on the wasm and cpu backends, and its state is tfjs's: m then v per
+ * variable, the step count, and the running products β1^t, β2^t kept as float32 — checkpoints
+ * written by either resume on the other.
+ */
+import type { OptimizerSnapshot } from './checkpoint.js';
+
+const f = Math.fround;
+
+/** One variable's place in the flat buffer. */
+export interface FlatSlot {
+  name: string;
+  shape: number[];
+  size: number;
+}
+
+export class HostAdam {
+  readonly beta1 = 0.9;
+  readonly beta2 = 0.999;
+  /** tfjs's default: the float32 backends' epsilon(). */
+  readonly epsilon = 1e-7;
+  /** First and second moments, Float32 [P] each. */
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  /** Updates applied so far. */
+  iterations = 0;
+  /** β1^(t+1), β2^(t+1) as float32 running products (what tfjs keeps in accBeta1/2). */
+  accBeta1 = f(0.9);
+  accBeta2 = f(0.999);
+  readonly size: number;
+
+  constructor(
+    readonly slots: FlatSlot[],
+    /** Read on every apply; the schedule sets it each step. */
+    public learningRate: number,
+  ) {
+    this.size = slots.reduce((s, x) => s + x.size, 0);
+    this.m = new Float32Array(this.size);
+    this.v = new Float32Array(this.size);
+  }
+
+  /**
+   * One update of `w` [P] in place from gradient `g` [P], each gradient first multiplied by
+   * `scale` (the global-norm clip; 1 = none) as the tfjs path does.
+   */
+  apply(w: Float32Array, g: Float32Array, scale = 1): void {
+    if (w.length !== this.size || g.length !== this.size) throw new Error(`HostAdam.apply: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
+    const b1 = f(this.beta1);
+    const b2 = f(this.beta2);
+    const c1 = f(1 - this.beta1);
+    const c2 = f(1 - this.beta2);
+    const bc1 = f(1 - this.accBeta1);
+    const bc2 = f(1 - this.accBeta2);
+    const eps = f(this.epsilon);
+    const nlr = f(-this.learningRate);
+    const s = f(scale);
+    const { m, v } = this;
+    for (let i = 0; i < w.length; i++) {
+      const gi = scale === 1 ? g[i]! : f(g[i]! * s);
+      const mi = f(f(m[i]! * b1) + f(gi * c1));
+      const vi = f(f(v[i]! * b2) + f(f(gi * gi) * c2));
+      m[i] = mi;
+      v[i] = vi;
+      const denom = f(f(Math.sqrt(f(vi / bc2))) + eps);
+      w[i] = f(f(f(f(mi / bc1) / denom) * nlr) + w[i]!);
+    }
+    this.accBeta1 = f(this.accBeta1 * b1);
+    this.accBeta2 = f(this.accBeta2 * b2);
+    this.iterations++;
+  }
+
+  /** The state in checkpoint.ts's layout (m entries then v entries; none before the first update, as tfjs). */
+  snapshot(): OptimizerSnapshot {
+    const tensors: OptimizerSnapshot['tensors'] = [];
+    if (this.iterations > 0) {
+      for (const [buf, tag] of [[this.m, 'm'], [this.v, 'v']] as const) {
+        let off = 0;
+        for (const s of this.slots) {
+          tensors.push({ name: `${s.name}/${tag}`, shape: s.shape, data: buf.slice(off, off + s.size) });
+          off += s.size;
+        }
+      }
+    }
+    return { iterations: this.iterations, accBeta1: this.accBeta1, accBeta2: this.accBeta2, tensors };
+  }
+
+  /** Takes a snapshot's state (m and v slots in variable order; none = a fresh optimizer). */
+  restore(s: OptimizerSnapshot): void {
+    const n = this.slots.length;
+    if (s.tensors.length !== 0 && s.tensors.length !== 2 * n) throw new Error(`HostAdam.restore: ${s.tensors.length} slots (expected ${2 * n})`);
+    this.m.fill(0);
+    this.v.fill(0);
+    let off = 0;
+    this.slots.forEach((slot, i) => {
+      if (s.tensors.length) {
+        const [tm, tv] = [s.tensors[i]!, s.tensors[n + i]!];
+        if (tm.data.length !== slot.size || tv.data.length !== slot.size) throw new Error(`HostAdam.restore: slot ${i} holds ${tm.data.length} floats (expected ${slot.size})`);
+        this.m.set(tm.data, off);
+        this.v.set(tv.data, off);
+      }
+      off += slot.size;
+    });
+    this.iterations = s.iterations;
+    this.accBeta1 = f(s.accBeta1);
+    this.accBeta2 = f(s.accBeta2);
+  }
+}
