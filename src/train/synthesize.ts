@@ -204,7 +204,7 @@ async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: Synthe
   if (pngPath) {
     writeSpectrogramPng(pngPath, {
       title: `Synthesized: "${text.slice(0, 200)}"`,
-      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}` }],
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}`}` }],
       melConfig: lm.melConfig,
     });
   }
