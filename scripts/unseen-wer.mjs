@@ -3,7 +3,7 @@
 // is synthesized and vocoded with seed 7 + i). pocketsphinx must be installed (apt-get install
 // pocketsphinx pocketsphinx-en-us).
 // Usage: npm run build && node scripts/unseen-wer.mjs --checkpoint DIR [--steps 10] [--temperature 1.5]
-//          [--length-scale 1] [--iters 32] [--prior] [--sentences FILE] [--out DIR]
+//          [--length-scale 1] [--iters 32] [--prior (= --steps 0)] [--sentences FILE] [--out DIR]
 // Prints one JSON line: the settings, corpus WER, and per-sentence errors/words (for paired comparisons).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,8 @@ const num = (name, dflt) => {
 
 const checkpoint = arg('checkpoint');
 if (!checkpoint) fail('--checkpoint DIR is required');
-const settings = { steps: num('steps', 10), temperature: num('temperature', 1.5), lengthScale: num('length-scale', 1), iters: num('iters', 32), prior: argv.includes('--prior') };
+// --prior is --steps 0: the encoder's μ alone
+const settings = { steps: argv.includes('--prior') ? 0 : num('steps', 10), temperature: num('temperature', 1.5), lengthScale: num('length-scale', 1), iters: num('iters', 32) };
 const outDir = arg('out', mkdtempSync(join(tmpdir(), 'difftts-unseen-wer-')));
 
 try {
@@ -44,7 +45,7 @@ try {
   const r = await speakAndScore(lm, texts, { ...settings, seed: 7, outDir });
   if (r === null) fail('pocketsphinx is not installed (apt-get install pocketsphinx pocketsphinx-en-us)', 1);
   const perSentence = r.rows.map((s) => [s.substitutions + s.deletions + s.insertions, s.refWords]);
-  console.log(JSON.stringify({ checkpoint, mode: settings.prior ? 'prior' : 'diffusion', ...settings, sentences: r.rows.length, wer: r.corpusWer, perSentence, wavs: outDir }));
+  console.log(JSON.stringify({ checkpoint, mode: settings.steps === 0 ? 'prior' : 'diffusion', ...settings, sentences: r.rows.length, wer: r.corpusWer, perSentence, wavs: outDir }));
 } catch (err) {
   // bad checkpoints, sentence files and settings are UserErrors with their own one-line message
   fail(err instanceof Error ? err.message.split('\n')[0] : String(err), 1);

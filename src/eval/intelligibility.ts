@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeWav } from '../audio/wav.js';
-import { priorMel, synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import { synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
 import { recognize, wordErrorRate, type WerResult } from './wer.js';
 
 export interface SentenceWer extends WerResult {
@@ -31,12 +31,11 @@ export async function scoreWav(text: string, wav: string): Promise<SentenceWer |
 }
 
 export interface SpeakOptions {
+  /** Reverse-diffusion steps; 0 = the encoder's prior μ alone (synthesizeMel). */
   steps: number;
   temperature?: number;
   /** Duration scale (default: the model's recipe). */
   lengthScale?: number;
-  /** Speak the encoder's prior μ alone, without reverse diffusion (`steps`/`temperature` unused). */
-  prior?: boolean;
   seed: number;
   /** Griffin-Lim iterations. */
   iters: number;
@@ -53,9 +52,7 @@ export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
     const lengthScale = o.lengthScale ?? lm.synth.lengthScale;
-    const mel = o.prior
-      ? await priorMel(lm, text, lengthScale)
-      : (await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i })).mel;
+    const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i });
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
     writeWav(wav, vocode(mel, lm.melConfig, o.iters, o.seed + i), lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);

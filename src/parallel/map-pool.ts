@@ -37,33 +37,32 @@ export function workerBackend(): string {
 export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number) => void, local?: (item: I) => Promise<O>): Promise<O[]> {
   const entry = new URL('./map-worker.js', import.meta.url);
   const count = Math.max(1, Math.min(n, items.length));
-  const helpers = local ? count - 1 : count;
-  const first = local ? 2 : 1;
-  const peers = Array.from({ length: helpers }, (_, j) => new Peer(`${what} worker ${j + first} of ${count}`, entry, { spec, backend: workerBackend() }));
+  const here = local ? 1 : 0; // this process is worker 1
+  const peers = Array.from({ length: count - here }, (_, j) => new Peer(`${what} worker ${j + 1 + here} of ${count}`, entry, { spec, backend: workerBackend() }));
   const out = new Array<O>(items.length);
   let next = 0;
   let done = 0;
   let failed = false;
   const take = () => (failed || next >= items.length ? -1 : next++);
-  const finish = (k: number, result: O) => {
-    out[k] = result;
-    onDone?.(++done);
+  // one lane = one item at a time through `run`; a helper gets two lanes, this process one
+  const lane = async (run: (item: I) => Promise<O>) => {
+    for (let k = take(); k >= 0; k = take()) {
+      out[k] = await run(items[k]!);
+      onDone?.(++done);
+    }
   };
-  const lane = async (p: Peer) => {
-    for (let k = take(); k >= 0; k = take()) finish(k, ((await p.request({ item: items[k] })) as { result: O }).result);
-  };
+  const ask = (p: Peer) => async (item: I) => ((await p.request({ item })) as { result: O }).result;
   const lanes = peers.map(async (p) => {
     await p.ready;
-    await Promise.all([lane(p), lane(p)]);
+    await Promise.all([lane(ask(p)), lane(ask(p))]);
   });
   if (local) {
     lanes.push(
-      (async () => {
-        for (let k = take(); k >= 0; k = take()) {
-          finish(k, await local(items[k]!));
-          await new Promise((r) => setImmediate(r)); // let the helpers' replies and requests through
-        }
-      })(),
+      lane(async (item) => {
+        const r = await local(item);
+        await new Promise((resolve) => setImmediate(resolve)); // let the helpers' replies and requests through
+        return r;
+      }),
     );
   }
   try {

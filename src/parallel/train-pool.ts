@@ -17,11 +17,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../train/task.js';
 import { gradientsOf } from '../train/loop.js';
-import { splitBatch, type LossNorm } from '../train/trainable.js';
+import { splitBatch } from '../train/trainable.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
+import { concatData } from '../util/tensor.js';
 import { compact, firstLine, Peer, WorkerFailed, type Transport } from './peer.js';
 import { weightLayout, type ReplicaSpec } from './replica.js';
-import type { StepMsg, StepReply, TrainWorkerData } from './train-worker.js';
+import type { ShardMsg, StepMsg, StepReply, TrainWorkerData } from './train-worker.js';
 
 export class TrainPool<B> {
   private constructor(
@@ -81,7 +82,7 @@ export class TrainPool<B> {
   async gradients(indices: number[], accumulate: number, rng: Rng, step: number): Promise<{ grads: Float32Array; terms: Record<string, number> }> {
     const n = this.size;
     const seed = rng.nextU32();
-    const perWorker: { batch: B; seed: number; first: number; norm: LossNorm }[][] = Array.from({ length: n }, () => []);
+    const perWorker: (Omit<ShardMsg, 'batch'> & { batch: B })[][] = Array.from({ length: n }, () => []);
     const micro = splitBatch(indices, accumulate);
     let first = 0;
     for (const idx of micro) {
@@ -97,12 +98,7 @@ export class TrainPool<B> {
       });
       first += idx.length;
     }
-    const weights = new Float32Array(this.p);
-    let off = 0;
-    for (const v of this.vars) {
-      weights.set(v.dataSync() as Float32Array, off);
-      off += v.size;
-    }
+    const weights = concatData(this.vars);
     const asked = Promise.all(
       this.peers.map((q, j) => q.request({ type: 'step', step, weights, parts: perWorker[j + 1]!.map((s) => ({ ...s, batch: compact(s.batch) })), divisor: micro.length } satisfies StepMsg)),
     ) as Promise<StepReply[]>;
@@ -124,12 +120,7 @@ export class TrainPool<B> {
       throw new WorkerFailed(`training worker 1 of ${n} (this process) failed: ${firstLine(err)}`);
     }
     const t2 = performance.now();
-    const ownGrads = new Float32Array(this.p);
-    off = 0;
-    for (const g of own.grads) {
-      ownGrads.set(g.dataSync() as Float32Array, off);
-      off += g.size;
-    }
+    const ownGrads = concatData(own.grads);
     tf.dispose(own.grads);
     const t3 = performance.now();
     const replies = await asked;

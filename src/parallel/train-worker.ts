@@ -9,6 +9,7 @@ import { initBackend } from '../backend/index.js';
 import { gradientsOf } from '../train/loop.js';
 import type { LossNorm } from '../train/trainable.js';
 import { ItemDraws } from '../util/rng.js';
+import { assignData, concatData } from '../util/tensor.js';
 import { parentChannel } from './channel.js';
 import { firstLine } from './peer.js';
 import { weightLayout, type ReplicaModule, type ReplicaSpec } from './replica.js';
@@ -58,7 +59,6 @@ try {
   const mod = (await import(data.spec.module)) as ReplicaModule;
   const rep = await mod.replica(data.spec.args);
   const vars = [...rep.trainable.variables.values()];
-  const p = vars.reduce((s, v) => s + v.size, 0);
 
   port.onMessage(async (m: StepMsg | { type: 'close' }) => {
     if (m.type === 'close') {
@@ -69,21 +69,12 @@ try {
     try {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      let off = 0;
-      for (const v of vars) {
-        tf.tidy(() => v.assign(tf.tensor(m.weights.subarray(off, off + v.size), v.shape)));
-        off += v.size;
-      }
+      assignData(vars, m.weights);
       const parts = m.parts.map((s) => ({ batch: s.batch, draws: new ItemDraws(s.seed, s.first), norm: s.norm }));
       const t1 = performance.now();
       const r = await gradientsOf(rep.trainable, vars, parts, m.divisor, m.step);
       const t2 = performance.now();
-      const grads = new Float32Array(p);
-      off = 0;
-      for (const g of r.grads) {
-        grads.set(g.dataSync() as Float32Array, off);
-        off += g.size;
-      }
+      const grads = concatData(r.grads);
       tf.dispose(r.grads);
       const c = process.cpuUsage(c0);
       port.post({ type: 'done', grads, terms: r.terms, ms: [t1 - t0, t2 - t1, performance.now() - t2], cpuS: (c.user + c.system) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024 } satisfies StepReply);

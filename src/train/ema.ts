@@ -6,6 +6,7 @@
  * "Improved techniques for training score-based generative models").
  */
 import * as tf from '@tensorflow/tfjs';
+import { assignData, concatData } from '../util/tensor.js';
 
 export class WeightEma {
   /** The averaged weights, by the model's variable names (same order). */
@@ -40,17 +41,10 @@ export class WeightEma {
     const d = WeightEma.decayAt(this.decay, n);
     const fd = Math.fround(d);
     const fo = Math.fround(1 - d);
-    let off = 0;
-    tf.tidy(() => {
-      for (const e of this.shadow.values()) {
-        const cur = e.dataSync() as Float32Array;
-        const next = new Float32Array(cur.length);
-        for (let i = 0; i < cur.length; i++) next[i] = Math.fround(Math.fround(cur[i]! * fd) + Math.fround(weights[off + i]! * fo));
-        e.assign(tf.tensor(next, e.shape, 'float32'));
-        off += cur.length;
-      }
-    });
-    if (off !== weights.length) throw new Error(`WeightEma.updateFlat: ${weights.length} weights (expected ${off})`);
+    const e = concatData(this.shadow.values());
+    if (e.length !== weights.length) throw new Error(`WeightEma.updateFlat: ${weights.length} weights (expected ${e.length})`);
+    for (let i = 0; i < e.length; i++) e[i] = Math.fround(Math.fround(e[i]! * fd) + Math.fround(weights[i]! * fo));
+    assignData([...this.shadow.values()], e);
   }
 
   /** Runs `fn` with the average in the model's variables, then puts the trained weights back. */

@@ -19,7 +19,8 @@ import { assertNoLeak } from '../testing/tensors.js';
 import { MICRO_MODEL } from '../testing/recipes.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
-import { loadModel, priorMel, synthesizeToFiles } from './synthesize.js';
+import { loadModel, synthesizeToFiles } from './synthesize.js';
+import { textToIds } from '../text/index.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -94,10 +95,10 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   const par = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.', 'Yes.'], out: join(root, 'par.wav'), many: true, iters: 4, workers: 2 });
   assert.deepEqual(par.map((f) => f.wav), [1, 2, 3].map((i) => join(root, `par-00${i}.wav`)));
   many.forEach((f, i) => assert.deepEqual(readWav(par[i]!.wav).samples, readWav(f.wav).samples, f.text));
-  // steps 0: the encoder's prior alone, exactly priorMel's mel
+  // steps 0: the encoder's prior alone, exactly the model's prior mel
   const lm0 = loadModel(run);
   const zero = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.'], out: join(root, 'zero.wav'), melOut: join(root, 'zero.npy'), steps: 0, iters: 4, loaded: lm0 });
-  const prior = await priorMel(lm0, 'Hello two.', 1);
+  const prior = await lm0.model.prior(textToIds('Hello two.', lm0.textConfig).ids, 1);
   assert.equal(zero[0]!.frames, prior.frames);
   assert.deepEqual(readNpy(join(root, 'zero.npy')).data, prior.data);
   lm0.model.dispose();

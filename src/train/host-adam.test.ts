@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../util/rng.js';
+import { assignData, concatData, splitData } from '../util/tensor.js';
 import { restoreOptimizer, snapshotOptimizer } from './checkpoint.js';
 import { HostAdam } from './host-adam.js';
 import { Trainer } from './loop.js';
@@ -19,25 +20,11 @@ const SHAPES = [[3, 4], [5], [2, 2, 3]];
 function vars(seed: number, tag: string): { map: Map<string, tf.Variable>; flat: Float32Array } {
   const rng = new Rng(seed);
   const map = new Map<string, tf.Variable>();
-  const parts: Float32Array[] = [];
-  SHAPES.forEach((shape, i) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = rng.normals(n);
-    parts.push(data);
-    map.set(`w${i}`, tf.variable(tf.tensor(data, shape), true, `${tag}-w${i}-${seed}`));
-  });
-  const flat = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    flat.set(p, off);
-    off += p.length;
-  }
-  return { map, flat };
+  SHAPES.forEach((shape, i) => map.set(`w${i}`, tf.variable(tf.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape), true, `${tag}-w${i}-${seed}`)));
+  return { map, flat: flatOf(map) };
 }
 
-function flatOf(map: Map<string, tf.Variable>): Float32Array {
-  return Float32Array.from([...map.values()].flatMap((v) => Array.from(v.dataSync())));
-}
+const flatOf = (map: Map<string, tf.Variable>): Float32Array => concatData(map.values());
 
 /** Gradients of step k: magnitudes from 1e-4 to 10, so the moments span many exponents. */
 function gradsAt(k: number, size: number): Float32Array {
@@ -47,15 +34,8 @@ function gradsAt(k: number, size: number): Float32Array {
 
 /** tfjs's Adam step on `map` from flat gradient `g`, each multiplied by `scale` as Trainer does. */
 function applyTf(opt: tf.Optimizer, map: Map<string, tf.Variable>, g: Float32Array, scale = 1): void {
-  let off = 0;
-  tf.tidy(() => {
-    const named = [...map.values()].map((v) => {
-      const t = tf.tensor(g.slice(off, off + v.size), v.shape);
-      off += v.size;
-      return { name: v.name, tensor: scale === 1 ? t : tf.mul(t, scale) };
-    });
-    opt.applyGradients(named);
-  });
+  const vs = [...map.values()];
+  tf.tidy(() => opt.applyGradients(splitData(g, vs).map((t, i) => ({ name: vs[i]!.name, tensor: scale === 1 ? t : tf.mul(t, scale) }))));
 }
 
 const slots = () => SHAPES.map((shape, i) => ({ name: `w${i}`, shape, size: shape.reduce((a, b) => a * b, 1) }));
@@ -97,13 +77,7 @@ test('HostAdam state round-trips through tfjs Adam both ways: the next step is t
   for (let k = 0; k < 3; k++) host.apply(w, gradsAt(k, w.length));
   // host → tfjs: continue both one step
   const opt = tf.train.adam(3e-3);
-  tf.tidy(() => {
-    let off = 0;
-    for (const v of ref.map.values()) {
-      v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
-      off += v.size;
-    }
-  });
+  assignData([...ref.map.values()], w);
   await restoreOptimizer(opt, host.snapshot());
   const g = gradsAt(9, w.length);
   applyTf(opt, ref.map, g);

@@ -10,7 +10,7 @@ import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
 import { WeightEma } from './ema.js';
 import { HostAdam } from './host-adam.js';
-import { readAsync } from '../util/tensor.js';
+import { assignData, concatData, readAsync, splitData } from '../util/tensor.js';
 import type { LossNorm, Trainable } from './trainable.js';
 
 export interface TrainerOptions {
@@ -203,16 +203,18 @@ export class Trainer<B> {
     const host = this.optimizer instanceof HostAdam ? this.optimizer : null;
     let list: tf.Tensor[] | null = null;
     let flat: Float32Array | null = null;
-    if (host) flat = grads instanceof Float32Array ? grads : this.flatten(grads);
-    else list = grads instanceof Float32Array ? this.split(grads) : grads;
+    if (host) {
+      flat = grads instanceof Float32Array ? grads : concatData(grads);
+      if (!(grads instanceof Float32Array)) tf.dispose(grads);
+    } else list = grads instanceof Float32Array ? splitData(grads, this.varList) : grads;
     try {
       const gradNorm = flat ? hostNorm(flat) : await tfNorm(list!);
       if (!this.judge(terms, gradNorm)) return { ok: false, terms, gradNorm };
       const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
       if (host) {
-        const w = this.readWeights();
+        const w = concatData(this.varList);
         host.apply(w, flat!, scale);
-        this.writeWeights(w);
+        assignData(this.varList, w);
         if (this.ema) this.ema.updateFlat(this.loop.emaUpdates++, w);
       } else {
         const adam = this.optimizer as tf.AdamOptimizer;
@@ -259,50 +261,6 @@ export class Trainer<B> {
       }
     }
     return true;
-  }
-
-  /** The weights as one Float32 [P] buffer, variables in order. */
-  private readWeights(): Float32Array {
-    const w = new Float32Array((this.optimizer as HostAdam).size);
-    let off = 0;
-    for (const v of this.varList) {
-      w.set(v.dataSync() as Float32Array, off);
-      off += v.size;
-    }
-    return w;
-  }
-
-  private writeWeights(w: Float32Array): void {
-    let off = 0;
-    tf.tidy(() => {
-      for (const v of this.varList) {
-        // a copy: the cpu backend keeps the array it is given
-        v.assign(tf.tensor(w.slice(off, off + v.size), v.shape, 'float32'));
-        off += v.size;
-      }
-    });
-  }
-
-  /** Gradient tensors (consumed) → one Float32 [P] buffer. */
-  private flatten(grads: tf.Tensor[]): Float32Array {
-    const out = new Float32Array(this.varList.reduce((s, v) => s + v.size, 0));
-    let off = 0;
-    for (const g of grads) {
-      out.set(g.dataSync() as Float32Array, off);
-      off += g.size;
-    }
-    tf.dispose(grads);
-    return out;
-  }
-
-  /** One Float32 [P] buffer → gradient tensors shaped like the variables. */
-  private split(flat: Float32Array): tf.Tensor[] {
-    let off = 0;
-    return this.varList.map((v) => {
-      const t = tf.tensor(flat.slice(off, off + v.size), v.shape, 'float32');
-      off += v.size;
-      return t;
-    });
   }
 
   dispose(): void {

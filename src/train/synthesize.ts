@@ -78,17 +78,13 @@ function speakableIds(lm: LoadedModel, text: string): { ids: Int32Array; unknown
   return r;
 }
 
-/** One sentence → the encoder's prior μ alone, aligned by predicted durations × lengthScale: mel [nMels, frames]. */
-export async function priorMel(lm: LoadedModel, text: string, lengthScale: number): Promise<Mel> {
-  return lm.model.prior(speakableIds(lm, text).ids, lengthScale);
-}
-
 /**
  * One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal.
  * `steps` 0: the encoder's prior μ alone, no reverse diffusion (a small decoder can blur what the
  * encoder says; docs/quality/LEVERS.md measures when that wins).
  */
 export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
+  if (!(Number.isInteger(p.steps) && p.steps >= 0)) throw new UserError(`synthesize: steps ${p.steps} (expected an integer ≥ 0; 0 = the encoder's prior alone)`);
   const { ids, unknown } = speakableIds(lm, text);
   if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
   const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });

@@ -30,3 +30,35 @@ export function readSync(fn: () => tf.Tensor): Float32Array | Int32Array | Uint8
     t.dispose();
   }
 }
+
+/**
+ * The tensors' values concatenated in order as one Float32 [Σ sizes] buffer (weights or gradients
+ * as the worker pool and HostAdam hold them). Synchronous reads: wasm/cpu backends.
+ */
+export function concatData(ts: Iterable<tf.Tensor>): Float32Array {
+  const list = [...ts];
+  const out = new Float32Array(list.reduce((s, t) => s + t.size, 0));
+  let off = 0;
+  for (const t of list) {
+    out.set(t.dataSync() as Float32Array, off);
+    off += t.size;
+  }
+  return out;
+}
+
+/** Tensors shaped like `like` from consecutive slices of `flat` (copies: the cpu backend keeps the array it is given). */
+export function splitData(flat: Float32Array, like: readonly tf.Tensor[]): tf.Tensor[] {
+  let off = 0;
+  const out = like.map((v) => {
+    const t = tf.tensor(flat.slice(off, off + v.size), v.shape, 'float32');
+    off += v.size;
+    return t;
+  });
+  if (off !== flat.length) throw new Error(`splitData: ${flat.length} values for tensors of ${off}`);
+  return out;
+}
+
+/** Assigns consecutive slices of `flat` to `vars` (concatData's inverse). */
+export function assignData(vars: readonly tf.Variable[], flat: Float32Array): void {
+  tf.tidy(() => splitData(flat, vars).forEach((t, i) => vars[i]!.assign(t)));
+}
