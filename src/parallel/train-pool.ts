@@ -20,6 +20,7 @@ import { gradientsOf } from '../train/loop.js';
 import { splitBatch } from '../train/trainable.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { concatData } from '../util/tensor.js';
+import { FlatArena } from '../kernels/flat.js';
 import { compact, firstLine, Peer, WorkerFailed, type Transport } from './peer.js';
 import { weightLayout, type ReplicaSpec } from './replica.js';
 import type { ShardMsg, StepMsg, StepReply, TrainWorkerData } from './train-worker.js';
@@ -30,7 +31,13 @@ export class TrainPool<B> {
     private readonly peers: Peer[],
     private readonly vars: tf.Variable[],
     private readonly p: number,
-  ) {}
+  ) {
+    const arena = new FlatArena([p], [p]);
+    this.sum = { arena, acc: arena.f64(p), src: arena.f32(p) };
+  }
+
+  /** Where the shards' gradients are summed: float64 [P] and one float32 [P] source at a time. */
+  private readonly sum: { arena: FlatArena; acc: Float64Array; src: Float32Array };
 
   /** Per worker (this process first), the last step's milliseconds loading weights, computing gradients, gathering them. */
   lastTimes: number[][] = [];
@@ -120,8 +127,10 @@ export class TrainPool<B> {
       throw new WorkerFailed(`training worker 1 of ${n} (this process) failed: ${firstLine(err)}`);
     }
     const t2 = performance.now();
-    const ownGrads = concatData(own.grads);
+    const { arena, acc, src } = this.sum;
+    concatData(own.grads, src);
     tf.dispose(own.grads);
+    arena.accumulate(acc, src, true);
     const t3 = performance.now();
     const replies = await asked;
 
@@ -129,12 +138,13 @@ export class TrainPool<B> {
     for (const [j, r] of replies.entries()) {
       if (!(r.grads instanceof Float32Array) || r.grads.length !== p) throw new WorkerFailed(`${this.peers[j]!.label} failed: it replied with ${r.grads?.length ?? 'no'} gradient values (expected ${p})`);
     }
-    const acc = new Float64Array(ownGrads);
     for (const r of replies) {
-      const row = r.grads;
-      for (let i = 0; i < p; i++) acc[i]! += row[i]!;
+      src.set(r.grads);
+      arena.accumulate(acc, src, false);
     }
-    const grads = Float32Array.from(acc);
+    const grads = new Float32Array(p);
+    arena.round(src, acc);
+    grads.set(src);
     const terms: Record<string, number> = { ...own.terms };
     for (const r of replies) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
     this.lastTimes = [[0, t2 - t1, t3 - t2], ...replies.map((r) => r.ms)];

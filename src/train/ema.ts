@@ -6,18 +6,34 @@
  * "Improved techniques for training score-based generative models").
  */
 import * as tf from '@tensorflow/tfjs';
+import { FlatArena } from '../kernels/flat.js';
 import { assignData, concatData } from '../util/tensor.js';
 
 export class WeightEma {
-  /** The averaged weights, by the model's variable names (same order). */
-  readonly shadow: Map<string, tf.Variable>;
+  private readonly tensors: Map<string, tf.Variable>;
+  /**
+   * After updateFlat: the average as one buffer [P] (authoritative), its weight-sized scratch and
+   * whether the tensors lag behind it. The pool updates every step and reads the average only to
+   * checkpoint or sample, so the tensors are written only then.
+   */
+  private flat: { arena: FlatArena; e: Float32Array; w: Float32Array } | null = null;
+  private stale = false;
 
   constructor(
     private readonly source: Map<string, tf.Variable>,
     readonly decay: number,
   ) {
     // Unnamed: tfjs names must be unique per process, and several trainers may coexist (tests, workers).
-    this.shadow = new Map([...source].map(([name, v]) => [name, tf.variable(v, false)]));
+    this.tensors = new Map([...source].map(([name, v]) => [name, tf.variable(v, false)]));
+  }
+
+  /** The averaged weights, by the model's variable names (same order). */
+  get shadow(): Map<string, tf.Variable> {
+    if (this.stale) {
+      assignData([...this.tensors.values()], this.flat!.e);
+      this.stale = false;
+    }
+    return this.tensors;
   }
 
   /** The decay used at update `n` (0-based count of updates already averaged). */
@@ -28,8 +44,10 @@ export class WeightEma {
   /** Folds the current weights in; `n` is the number of updates averaged before this one. */
   update(n: number): void {
     const d = WeightEma.decayAt(this.decay, n);
+    const shadow = this.shadow;
+    this.flat = null; // the tensors move on: a later updateFlat starts again from them
     tf.tidy(() => {
-      for (const [name, e] of this.shadow) e.assign(tf.add(tf.mul(e, d), tf.mul(this.source.get(name)!, 1 - d)));
+      for (const [name, e] of shadow) e.assign(tf.add(tf.mul(e, d), tf.mul(this.source.get(name)!, 1 - d)));
     });
   }
 
@@ -39,12 +57,18 @@ export class WeightEma {
    */
   updateFlat(n: number, weights: Float32Array): void {
     const d = WeightEma.decayAt(this.decay, n);
-    const fd = Math.fround(d);
-    const fo = Math.fround(1 - d);
-    const e = concatData(this.shadow.values());
-    if (e.length !== weights.length) throw new Error(`WeightEma.updateFlat: ${weights.length} weights (expected ${e.length})`);
-    for (let i = 0; i < e.length; i++) e[i] = Math.fround(Math.fround(e[i]! * fd) + Math.fround(weights[i]! * fo));
-    assignData([...this.shadow.values()], e);
+    if (this.flat === null) {
+      const p = [...this.tensors.values()].reduce((s, t) => s + t.size, 0);
+      const arena = new FlatArena([p, p]);
+      const e = arena.f32(p);
+      e.set(concatData(this.tensors.values()));
+      this.flat = { arena, e, w: arena.f32(p) };
+    }
+    const { arena, e, w } = this.flat;
+    if (weights.length !== e.length) throw new Error(`WeightEma.updateFlat: ${weights.length} weights (expected ${e.length})`);
+    w.set(weights);
+    arena.ema(e, w, Math.fround(d), Math.fround(1 - d));
+    this.stale = true;
   }
 
   /** Runs `fn` with the average in the model's variables, then puts the trained weights back. */
@@ -65,8 +89,10 @@ export class WeightEma {
 
   /** Sets the average to the given tensors (a resumed run's saved average, an --init voice). */
   assign(values: Map<string, { shape: number[]; data: Float32Array }>): void {
+    this.stale = false;
+    this.flat = null;
     tf.tidy(() => {
-      for (const [name, e] of this.shadow) {
+      for (const [name, e] of this.tensors) {
         const v = values.get(name);
         if (!v || v.shape.join('x') !== e.shape.join('x')) throw new Error(`WeightEma.assign: no matching tensor for ${name}`);
         e.assign(tf.tensor(v.data, v.shape, 'float32'));
@@ -75,6 +101,6 @@ export class WeightEma {
   }
 
   dispose(): void {
-    for (const e of this.shadow.values()) e.dispose();
+    for (const e of this.tensors.values()) e.dispose();
   }
 }

@@ -4,12 +4,12 @@
  *
  * tfjs's Adam runs ~10 ops per variable; over `tiny`'s 231 variables that is ~35 ms of kernel
  * launches per step on wasm, serial work that bounded the pool's step (docs/PERFORMANCE.md). One
- * loop over P floats does the same arithmetic in ~5 ms. It is tfjs's update op for op, each result
- * rounded to float32 (Math.fround: double rounding of +, −, ×, ÷ and √ to float32 is exact), so it
- * gives tfjs Adam's bits on the wasm and cpu backends, and its state is tfjs's: m then v per
+ * SIMD loop over P floats (src/kernels/flat.ts) does the same arithmetic in ~1 ms. It is tfjs's
+ * update op for op, each one IEEE float32 operation, so it gives tfjs Adam's bits on the wasm and cpu backends, and its state is tfjs's: m then v per
  * variable, the step count, and the running products β1^t, β2^t kept as float32 — checkpoints
  * written by either resume on the other.
  */
+import { FlatArena } from '../kernels/flat.js';
 import type { OptimizerSnapshot } from './checkpoint.js';
 
 const f = Math.fround;
@@ -26,9 +26,13 @@ export class HostAdam {
   readonly beta2 = 0.999;
   /** tfjs's default: the float32 backends' epsilon(). */
   readonly epsilon = 1e-7;
-  /** First and second moments, Float32 [P] each. */
+  /** First and second moments, Float32 [P] each (regions of the arena). */
   readonly m: Float32Array;
   readonly v: Float32Array;
+  /** Where the update runs: m, v and a weight and a gradient region the loop works in. */
+  private readonly arena: FlatArena;
+  private readonly w: Float32Array;
+  private readonly g: Float32Array;
   /** Updates applied so far. */
   iterations = 0;
   /** β1^(t+1), β2^(t+1) as float32 running products (what tfjs keeps in accBeta1/2). */
@@ -42,8 +46,11 @@ export class HostAdam {
     public learningRate: number,
   ) {
     this.size = slots.reduce((s, x) => s + x.size, 0);
-    this.m = new Float32Array(this.size);
-    this.v = new Float32Array(this.size);
+    this.arena = new FlatArena([this.size, this.size, this.size, this.size]);
+    this.m = this.arena.f32(this.size);
+    this.v = this.arena.f32(this.size);
+    this.w = this.arena.f32(this.size);
+    this.g = this.arena.f32(this.size);
   }
 
   /**
@@ -52,27 +59,23 @@ export class HostAdam {
    */
   apply(w: Float32Array, g: Float32Array, scale = 1): void {
     if (w.length !== this.size || g.length !== this.size) throw new Error(`HostAdam.apply: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
-    const b1 = f(this.beta1);
-    const b2 = f(this.beta2);
-    const c1 = f(1 - this.beta1);
-    const c2 = f(1 - this.beta2);
-    const bc1 = f(1 - this.accBeta1);
-    const bc2 = f(1 - this.accBeta2);
-    const eps = f(this.epsilon);
-    const nlr = f(-this.learningRate);
-    const s = f(scale);
-    const { m, v } = this;
-    for (let i = 0; i < w.length; i++) {
-      const gi = scale === 1 ? g[i]! : f(g[i]! * s);
-      const mi = f(f(m[i]! * b1) + f(gi * c1));
-      const vi = f(f(v[i]! * b2) + f(f(gi * gi) * c2));
-      m[i] = mi;
-      v[i] = vi;
-      const denom = f(f(Math.sqrt(f(vi / bc2))) + eps);
-      w[i] = f(f(f(f(mi / bc1) / denom) * nlr) + w[i]!);
-    }
-    this.accBeta1 = f(this.accBeta1 * b1);
-    this.accBeta2 = f(this.accBeta2 * b2);
+    // the SIMD loop works in the arena: buffers from elsewhere are copied in (and w back out)
+    if (w !== this.w) this.w.set(w);
+    if (g !== this.g) this.g.set(g);
+    this.arena.adam(this.w, this.g, this.m, this.v, {
+      scale: f(scale),
+      beta1: f(this.beta1),
+      oneMinusBeta1: f(1 - this.beta1),
+      beta2: f(this.beta2),
+      oneMinusBeta2: f(1 - this.beta2),
+      bc1: f(1 - this.accBeta1),
+      bc2: f(1 - this.accBeta2),
+      eps: f(this.epsilon),
+      negLr: f(-this.learningRate),
+    });
+    if (w !== this.w) w.set(this.w);
+    this.accBeta1 = f(this.accBeta1 * f(this.beta1));
+    this.accBeta2 = f(this.accBeta2 * f(this.beta2));
     this.iterations++;
   }
 

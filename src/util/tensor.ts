@@ -35,9 +35,11 @@ export function readSync(fn: () => tf.Tensor): Float32Array | Int32Array | Uint8
  * The tensors' values concatenated in order as one Float32 [Σ sizes] buffer (weights or gradients
  * as the worker pool and HostAdam hold them). Synchronous reads: wasm/cpu backends.
  */
-export function concatData(ts: Iterable<tf.Tensor>): Float32Array {
+export function concatData(ts: Iterable<tf.Tensor>, into?: Float32Array): Float32Array {
   const list = [...ts];
-  const out = new Float32Array(list.reduce((s, t) => s + t.size, 0));
+  const size = list.reduce((s, t) => s + t.size, 0);
+  if (into && into.length !== size) throw new Error(`concatData: ${into.length} floats to fill from tensors of ${size}`);
+  const out = into ?? new Float32Array(size);
   let off = 0;
   for (const t of list) {
     out.set(t.dataSync() as Float32Array, off);

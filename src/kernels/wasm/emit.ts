@@ -83,6 +83,15 @@ export const op = {
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
+  /** Loads two f32 (8 bytes) into both 64-bit halves. */
+  load64Splat: (offset = 0) => simd(0x0a, ...mem(3, offset)),
+  /** Stores the low 64 bits (two f32 lanes). */
+  store64Lane0: (offset = 0) => simd(0x5b, ...mem(3, offset), 0),
+  /** f64x2 from the two low f32 lanes; f32x4 (two low lanes, rest 0) from an f64x2. */
+  f64x2PromoteLow: simd(0x5f),
+  f32x4DemoteZero: simd(0x5e),
+  f64x2Add: simd(0xf0),
   f32x4Min: simd(0xe8),
   f32x4Max: simd(0xe9),
   /** Pseudo-min/max: b < a ? b : a / a < b ? b : a (one x86 instruction; min/max need NaN fix-ups). */
