@@ -180,10 +180,10 @@ type Variant = keyof typeof VARIANTS;
 
 /**
  * `decoder-wN` / `tiny-wN`: the decoder or tiny step with N workers (bench/parallel-tasks.ts), child
- * processes as difftts runs them; `…-thread`: worker threads instead (DIFFTTS_WORKERS_AS=thread).
+ * threads as difftts runs them; `…-process`: child processes instead (DIFFTTS_WORKERS_AS=process).
  */
-type WorkerVariant = `${'decoder' | 'tiny'}-w${number}` | `${'decoder' | 'tiny'}-w${number}-thread`;
-const isWorkerVariant = (v: string): v is WorkerVariant => /^(decoder|tiny)-w[1-9]\d*(-thread)?$/.test(v);
+type WorkerVariant = `${'decoder' | 'tiny'}-w${number}` | `${'decoder' | 'tiny'}-w${number}-process`;
+const isWorkerVariant = (v: string): v is WorkerVariant => /^(decoder|tiny)-w[1-9]\d*(-process)?$/.test(v);
 
 /** Child-process entry: times one variant in a fresh wasm heap and prints JSON on the last line (peak RSS in MB too). */
 async function child(variant: Variant | WorkerVariant): Promise<void> {
@@ -202,7 +202,7 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
   let workerRssMb = 0;
   if (isWorkerVariant(variant)) {
     const [kind, rest] = variant.split('-w') as ['decoder' | 'tiny', string];
-    if (variant.endsWith('-thread')) process.env.DIFFTTS_WORKERS_AS = 'thread';
+    process.env.DIFFTTS_WORKERS_AS = variant.endsWith('-process') ? 'process' : 'thread';
     const { step, close, workerCpu, workerRss } = await workerStep(kind, parseInt(rest, 10));
     let loss = NaN;
     // CPU seconds of all threads and worker processes per timed step: how much work a step is, whatever share of the cores the load left us
@@ -285,9 +285,9 @@ export async function run(): Promise<BenchRow[]> {
   // N = the cores, at most the batch: the decoder at N workers next to torch with N threads, then the tiny scaling table
   const nAll = Math.min(cores(), BATCH);
   const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
-  // the same all-core step with worker threads (how src/parallel ran before processes): the reason for processes
-  const threadPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-thread`] : [];
-  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...threadPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  // the same all-core step with worker processes (the default until 2026-12-02): the reason for threads
+  const procPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-process`, `decoder-w${nAll}-process`] : [];
+  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
   bar.start(plan.length, 0, { what: '' });
   const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
   const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string>> = {};
@@ -369,18 +369,20 @@ export async function run(): Promise<BenchRow[]> {
         `CPU ${o.cpu?.toFixed(2)} s/step over all processes (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB (all processes)`,
     });
   }
-  for (const v of threadPlan) {
+  for (const v of procPlan) {
     const o = ours[v]!;
-    const proc = ours[`tiny-w${nAll}`];
+    const kind = v.startsWith('tiny') ? 'tiny' : 'decoder';
+    const what = kind === 'tiny' ? 'GradTTS tiny full training step B4' : `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam`;
+    const thr = ours[`${kind}-w${nAll}`];
     if (typeof o === 'string') {
-      rows.push({ name: `GradTTS tiny step, ${nAll} worker threads`, difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: o });
+      rows.push({ name: `${what}, ${nAll} worker processes`, difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: o });
       continue;
     }
-    const p = typeof proc === 'object' ? proc : null;
+    const t = typeof thr === 'object' ? thr : null;
     rows.push({
-      name: `GradTTS tiny full training step B4 — ${nAll} workers as processes (src/parallel) vs as threads`,
-      difftts_s: p?.s ?? NaN, peer_s: o.s, ratio: p ? p.s / o.s : null, gflops: null,
-      notes: `"peer" column = the same ${nAll} workers as worker_threads of one process (DIFFTTS_WORKERS_AS=thread); thread steps ${fmtTimes(o.times)} s, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
+      name: `${what} — ${nAll} workers as threads (src/parallel, the default) vs as processes`,
+      difftts_s: t?.s ?? NaN, peer_s: o.s, ratio: t ? t.s / o.s : null, gflops: null,
+      notes: `"peer" column = the same ${nAll} workers as child processes (DIFFTTS_WORKERS_AS=process); process steps ${fmtTimes(o.times)} s, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
     });
   }
   return rows;

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { threadId } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { handle, type MapJobArgs, type MapJobResult } from '../testing/map-job.js';
 import { mapInWorkers } from './map-pool.js';
@@ -24,9 +25,10 @@ test('map pool: this process and a helper share the items; results in item order
   const out = await mapInWorkers<number, MapJobResult>({ module, args }, items, 2, 'test', (d) => (done.push(d), helperDone()), local);
   assert.deepEqual(out.map((r) => r.k), items);
   assert.deepEqual(out.map((r) => r.twice), items.map((k) => 2 * k));
-  const pids = new Set(out.map((r) => r.pid));
-  assert.ok(pids.has(process.pid), 'this process computed none');
-  assert.equal(pids.size, 2, `workers that computed items: ${[...pids]}`);
+  const here = `${process.pid}:${threadId}`;
+  const workers = new Set(out.map((r) => r.worker));
+  assert.ok(workers.has(here), 'this process computed none');
+  assert.equal(workers.size, 2, `workers that computed items: ${[...workers]}`);
   assert.deepEqual(done, items.map((k) => k + 1));
 });
 
@@ -38,7 +40,7 @@ test('map pool: an item that fails, here or in a helper, stops the map with its 
   );
   // without a local handler every item goes to the helpers, as before
   const ok = await mapInWorkers<number, MapJobResult>({ module, args: { ms: 0, fail: -1 } }, items.slice(0, 4), 2, 'test');
-  assert.ok(ok.every((r) => r.pid !== process.pid));
+  assert.ok(ok.every((r) => r.worker !== `${process.pid}:${threadId}`));
   await assert.rejects(
     mapInWorkers<number, MapJobResult>({ module, args: { ms: 0, fail: 2 } }, items.slice(0, 4), 2, 'test'),
     (e: unknown) => e instanceof UserError && e.message === 'item 2: cannot be done (test hook)',

@@ -1,14 +1,16 @@
 /**
- * One worker spoken to by request and reply, the transport under src/parallel's pools: a child
- * process (the default) or a worker thread. Every message from a worker is
+ * One worker spoken to by request and reply, the transport under src/parallel's pools: a worker
+ * thread (the default) or a child process. Every message from a worker is
  * `{ type: 'error', message, user? }` or a reply; the first one is its readiness reply. A worker
  * that reports an error, throws outside a handler, or exits fails the pending request and every
  * later one with a WorkerFailed naming the worker and the cause. The worker side is channel.ts.
  *
- * Why processes: tfjs-wasm workers that are threads of one process slow each other down (two
- * threads each computing half a `tiny` batch burn 0.74 CPU-s per step against 0.47 s in one
- * thread), while separate processes do not (docs/PERFORMANCE.md). Messages use the structured-clone
- * ("advanced") serialization either way, so typed arrays cross as they are.
+ * Why threads: since this process computes a shard itself (worker 1), two workers as threads ran
+ * the training steps as fast as two processes or faster (9 of 10 interleaved comparisons on 2
+ * cores, e.g. the dim-32 decoder step 1.03 s vs 1.18 s) with less memory (docs/PERFORMANCE.md);
+ * before, with an idle main thread and N helper threads, threads slowed each other and processes
+ * were the default. Messages use the structured-clone ("advanced") serialization either way, so
+ * typed arrays cross as they are.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -33,11 +35,11 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
   return out;
 }
 
-/** The transport workers get: DIFFTTS_WORKERS_AS=thread|process (benchmarks compare them), default process. */
+/** The transport workers get: DIFFTTS_WORKERS_AS=thread|process (benchmarks compare them), default thread. */
 export function workerTransport(): Transport {
   const v = process.env.DIFFTTS_WORKERS_AS;
-  if (v === undefined || v === '' || v === 'process') return 'process';
-  if (v === 'thread') return 'thread';
+  if (v === undefined || v === '' || v === 'thread') return 'thread';
+  if (v === 'process') return 'process';
   throw new UserError(`DIFFTTS_WORKERS_AS: expected "process" or "thread", got ${JSON.stringify(v)}`);
 }
 

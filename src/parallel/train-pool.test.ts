@@ -88,7 +88,7 @@ test('toy: 2 workers, and 3 with 2 micro-batches, give the whole batch’s gradi
   task.dispose();
 });
 
-test('worker processes (the default) and worker threads give the same bits', async () => {
+test('worker threads (the default) and worker processes give the same bits', async () => {
   const task = toyTask();
   const idx = [3, 9, 1, 30, 12, 7];
   const bits: Float32Array[] = [];
@@ -130,7 +130,7 @@ test('worker processes do not outlive a parent killed with SIGKILL', async () =>
     const p = await TrainPool.start(t, t.replica, 3, 'wasm');
     console.log(JSON.stringify(p.pids));
     setInterval(() => {}, 1000);`;
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DIFFTTS_WORKERS_AS: 'process' } });
   const pids = await new Promise<number[]>((resolve, reject) => {
     let out = '';
     parent.stdout.on('data', (d) => {

@@ -1,7 +1,8 @@
 /**
- * A map-pool job for tests (src/parallel/map-pool.test.ts): item k → { k, twice: 2k, pid } after
+ * A map-pool job for tests (src/parallel/map-pool.test.ts): item k → { k, twice: 2k, worker } after
  * `ms` milliseconds of busy work, so several workers get items; item `fail` throws a UserError.
  */
+import { threadId } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 
 export interface MapJobArgs {
@@ -12,7 +13,8 @@ export interface MapJobArgs {
 export interface MapJobResult {
   k: number;
   twice: number;
-  pid: number;
+  /** Which worker ran it: process id and thread id. */
+  worker: string;
 }
 
 /** The handler, wherever it runs (this process as worker 1, or a helper). */
@@ -20,7 +22,7 @@ export function handle(a: MapJobArgs, k: number): MapJobResult {
   if (k === a.fail) throw new UserError(`item ${k}: cannot be done (test hook)`);
   const end = Date.now() + a.ms;
   while (Date.now() < end); // busy, as a synthesis blocks its event loop
-  return { k, twice: 2 * k, pid: process.pid };
+  return { k, twice: 2 * k, worker: `${process.pid}:${threadId}` };
 }
 
 export async function setup(args: unknown): Promise<(k: unknown) => MapJobResult> {

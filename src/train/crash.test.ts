@@ -2,7 +2,7 @@
  * Crash safety of `difftts train` as a real child process: SIGKILL at seeded random moments
  * (some land inside checkpoint writes), resume each time, and compare with an uninterrupted run.
  * Uses the debug toy model (DIFFTTS_DEBUG_TOY=1), so each run takes about a second, trained by 2
- * worker processes (src/parallel), so a kill also lands while workers compute.
+ * workers (src/parallel: this process and a worker thread), so a kill also lands while workers compute.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -172,7 +172,7 @@ test('run with 2 workers: bitwise reproducible, resume equals an uninterrupted r
   const b = join(dir, 'w2b');
   const logs: string[] = [];
   const ra = await runTraining({ ...quiet, log: (m) => logs.push(m), recipePath, overrides: workers(2), outDir: a, steps: 30 });
-  assert.ok(logs.includes('training with 2 workers: this process and 1 worker process (train.workers 2)'), logs.join('\n'));
+  assert.ok(logs.includes('training with 2 workers: this process and 1 worker thread (train.workers 2)'), logs.join('\n'));
   assert.equal(JSON.parse(readFileSync(join(a, 'run.json'), 'utf8')).workers, 2);
   // interrupted at 10, resumed to 30
   await runTraining({ ...quiet, recipePath, overrides: workers(2), outDir: b, steps: 10 });
