@@ -40,7 +40,15 @@ import { cores } from '../src/parallel/workers.js';
 const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
 const WARMUP = 1;
 /** Worker rows warm up longer: every worker's wasm tiers up and grows its heap on its own (the first steps take 2–4× longer). */
-const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 5);
+const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 10);
+/**
+ * Rounds of the all-core rows (torch with N threads, the decoder and tiny steps at 1…N workers, the
+ * process variants), interleaved: this shared 2-vCPU machine switches between speeds that differ up
+ * to 3× for tens of seconds (a fixed integer loop: 0.55 s or 1.7 s), so one pass can time two
+ * variants under different conditions. Each row reports the median of its per-round medians, and
+ * the scaling rows each round's speed-up.
+ */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.DIFFTTS_BENCH_ROUNDS ?? 3)));
 /** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
@@ -287,20 +295,43 @@ export async function run(): Promise<BenchRow[]> {
   const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
   // the same all-core step with worker processes (the default until 2026-12-02): the reason for threads
   const procPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-process`, `decoder-w${nAll}-process`] : [];
-  const plan: (Variant | PeerKey | WorkerVariant)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', 'torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan, ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  const once: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  const perRound: (PeerKey | WorkerVariant)[] = ['torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan];
+  const plan = [...once, ...Array.from({ length: ROUNDS }, () => perRound).flat()];
   bar.start(plan.length, 0, { what: '' });
-  const peers: Partial<Record<PeerKey, { s: number | null; min: number | null; note: string }>> = {};
-  const ours: Partial<Record<Variant | WorkerVariant, { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string>> = {};
+  type PeerResult = { s: number | null; min: number | null; note: string; rounds?: number[] };
+  type OurResult = { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null; rounds?: number[] };
+  const peerRuns: Partial<Record<PeerKey, PeerResult[]>> = {};
+  const ourRuns: Partial<Record<Variant | WorkerVariant, (OurResult | string)[]>> = {};
   for (const p of plan) {
     bar.update({ what: p });
-    if (p === 'torch1-openblas') peers[p] = peer(1, true);
-    else if (p === 'torch1-ref') peers[p] = peer(1, false);
-    else if (p === 'torch2-openblas') peers[p] = peer(2, true);
-    else if (p === 'torchN-openblas') peers[p] = peer(nAll, true);
-    else ours[p] = runChild(p);
+    if (p === 'torch1-openblas') (peerRuns[p] ??= []).push(peer(1, true));
+    else if (p === 'torch1-ref') (peerRuns[p] ??= []).push(peer(1, false));
+    else if (p === 'torch2-openblas') (peerRuns[p] ??= []).push(peer(2, true));
+    else if (p === 'torchN-openblas') (peerRuns[p] ??= []).push(peer(nAll, true));
+    else (ourRuns[p] ??= []).push(runChild(p));
     bar.increment();
   }
   bar.stop();
+  // rounds → one result each: the median of the round medians (a failed round fails the row)
+  const peers: Partial<Record<PeerKey, PeerResult>> = {};
+  for (const [k, rs] of Object.entries(peerRuns) as [PeerKey, PeerResult[]][]) {
+    const ok = rs.every((r) => r.s !== null);
+    peers[k] = !ok || rs.length === 1 ? rs.find((r) => r.s === null) ?? rs[0]! : {
+      s: median(rs.map((r) => r.s!)), min: Math.min(...rs.map((r) => r.min!)), rounds: rs.map((r) => r.s!),
+      note: `${rs[0]!.note.replace(/ [\d.]+ s$/, '')} ${median(rs.map((r) => r.s!)).toFixed(2)} s (round medians ${rs.map((r) => r.s!.toFixed(2)).join('/')})`,
+    };
+  }
+  const ours: Partial<Record<Variant | WorkerVariant, OurResult | string>> = {};
+  for (const [k, rs] of Object.entries(ourRuns) as [Variant | WorkerVariant, (OurResult | string)[]][]) {
+    const bad = rs.find((r): r is string => typeof r === 'string');
+    const good = rs as OurResult[];
+    ours[k] = bad ?? (good.length === 1 ? good[0]! : {
+      s: median(good.map((r) => r.s)), times: good.flatMap((r) => r.times).sort((a, b) => a - b), rss: Math.max(...good.map((r) => r.rss)),
+      cpu: good.every((r) => r.cpu !== null) ? good.reduce((a, r) => a + r.cpu!, 0) / good.length : null, rounds: good.map((r) => r.s),
+    });
+  }
+  const roundsNote = (o: OurResult) => (o.rounds ? `; round medians ${fmtTimes(o.rounds)} s` : '');
   const p1 = peers['torch1-openblas']!, pr = peers['torch1-ref']!, p2 = peers['torch2-openblas']!;
   const ratioTo = (s: number, p: { s: number | null }) => (p.s ? (s / p.s).toFixed(2) : '—');
   for (const v of ['fast', 'model'] as const) {
@@ -349,7 +380,7 @@ export async function run(): Promise<BenchRow[]> {
     : {
         name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
         difftts_s: dw.s, peer_s: pN.s, ratio: pN.s ? dw.s / pN.s : null, gflops: flops / dw.s / 1e9,
-        notes: `steps ${fmtTimes(dw.times)} s; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
+        notes: `steps ${fmtTimes(dw.times)} s${roundsNote(dw)}; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
           `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all processes; peak RSS ${dw.rss.toFixed(0)} MB (all processes)`,
       });
   // scaling table: the whole tiny step at 1…N workers
@@ -365,7 +396,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({
       name: `GradTTS tiny full training step B4 — ${n} worker${n > 1 ? 's' : ' (main thread)'} (src/parallel) vs 1`,
       difftts_s: o.s, peer_s: b?.s ?? null, ratio: b ? o.s / b.s : null, gflops: null,
-      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×); steps ${fmtTimes(o.times)} s; ` +
+      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×${b?.rounds && o.rounds ? `; per round ${o.rounds.map((x, i) => (b.rounds![i]! / x).toFixed(2)).join('/')}×` : ''}); steps ${fmtTimes(o.times)} s${roundsNote(o)}; ` +
         `CPU ${o.cpu?.toFixed(2)} s/step over all processes (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB (all processes)`,
     });
   }
@@ -382,7 +413,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({
       name: `${what} — ${nAll} workers as threads (src/parallel, the default) vs as processes`,
       difftts_s: t?.s ?? NaN, peer_s: o.s, ratio: t ? t.s / o.s : null, gflops: null,
-      notes: `"peer" column = the same ${nAll} workers as child processes (DIFFTTS_WORKERS_AS=process); process steps ${fmtTimes(o.times)} s, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
+      notes: `"peer" column = the same ${nAll} workers as child processes (DIFFTTS_WORKERS_AS=process); process steps ${fmtTimes(o.times)} s${roundsNote(o)}, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
     });
   }
   return rows;

@@ -5,11 +5,10 @@
  * that reports an error, throws outside a handler, or exits fails the pending request and every
  * later one with a WorkerFailed naming the worker and the cause. The worker side is channel.ts.
  *
- * Why threads: since this process computes a shard itself (worker 1), two workers as threads ran
- * the training steps as fast as two processes or faster (9 of 10 interleaved comparisons on 2
- * cores, e.g. the dim-32 decoder step 1.03 s vs 1.18 s) with less memory (docs/PERFORMANCE.md);
- * before, with an idle main thread and N helper threads, threads slowed each other and processes
- * were the default. Messages use the structured-clone ("advanced") serialization either way, so
+ * Why threads: since this process computes a shard itself (worker 1), two workers as threads run
+ * the decoder step and a synthesis file 2–20 % faster than as processes and the `tiny` step as fast
+ * within this machine's noise, with ~90 MB less memory (docs/PERFORMANCE.md); before, with an idle
+ * main thread and N helper threads, threads slowed each other and processes were the default. Messages use the structured-clone ("advanced") serialization either way, so
  * typed arrays cross as they are.
  */
 import { fork, type ChildProcess } from 'node:child_process';
