@@ -30,7 +30,10 @@ export class FlatArena {
   /** An arena for regions of `f32` float32 and `f64` float64 values in total (each region padded). */
   constructor(f32Regions: number[], f64Regions: number[] = []) {
     const bytes = 64 + f32Regions.reduce((s, n) => s + regionBytes(n, false), 0) + f64Regions.reduce((s, n) => s + regionBytes(n, true), 0);
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+    const pages = Math.max(1, Math.ceil(bytes / 65536));
+    // wasm32: one memory holds at most 4 GiB (a model of ~250 M weights for HostAdam's four regions)
+    if (pages > 65536) throw new Error(`FlatArena: ${bytes} bytes exceed one WebAssembly memory's 4 GiB (a model this large needs train.workers 1)`);
+    this.memory = new WebAssembly.Memory({ initial: pages });
     compiled ??= new WebAssembly.Module(flatModuleBytes());
     this.k = new WebAssembly.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as FlatKernels;
     this.consts = new Float32Array(this.memory.buffer, 0, 16);
