@@ -142,9 +142,8 @@ export class TrainPool<B> {
       src.set(r.grads);
       arena.accumulate(acc, src, false);
     }
-    const grads = new Float32Array(p);
     arena.round(src, acc);
-    grads.set(src);
+    const grads = src.slice(); // the arena's region is next step's
     const terms: Record<string, number> = { ...own.terms };
     for (const r of replies) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v;
     this.lastTimes = [[0, t2 - t1, t3 - t2], ...replies.map((r) => r.ms)];
