@@ -11,7 +11,7 @@
  * from the linear magnitude; a second row times difftts from the same kind of input (linear).
  */
 import { basename } from 'node:path';
-import { median, ensurePeer, runPeer, type BenchRow } from './common.js';
+import { median, ensurePeer, envInt, runPeer, type BenchRow } from './common.js';
 import { speechFixtures, repoRoot } from '../src/testing/paths.js';
 import { readWav } from '../src/audio/wav.js';
 import { logMel, DEFAULT_MEL } from '../src/audio/mel.js';
@@ -19,7 +19,7 @@ import { griffinLim, griffinLimMagnitude, melToLinear } from '../src/audio/griff
 import { stft, reflectPad } from '../src/audio/stft.js';
 import { melWindow } from '../src/audio/mel.js';
 
-const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 5);
+const REPS = envInt('DIFFTTS_BENCH_REPS', 5, 1);
 
 interface Timing {
   wall: number[];

@@ -28,6 +28,21 @@ export async function timeIt(fn: () => unknown | Promise<unknown>, reps = 5, war
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * An integer setting from the environment (DIFFTTS_BENCH_REPS…): `fallback` when unset; anything
+ * but an integer ≥ `min` ends the bench with one line naming the variable.
+ */
+export function envInt(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: ${name}: expected an integer ≥ ${min}, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -25,7 +25,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { type BenchRow, aptInstall, ensurePeer, median, runPeer, timeIt } from './common.js';
+import { type BenchRow, aptInstall, ensurePeer, envInt, median, runPeer, timeIt } from './common.js';
 import { repoRoot } from '../src/testing/paths.js';
 import { MODEL_CONFIGS, type ModelConfig } from '../src/model/configs.js';
 import { scoreUNet } from '../src/model/unet.js';
@@ -37,10 +37,10 @@ import { describeAdapter, syncReadsWork } from '../src/backend/webgpu.js';
 import { Rng } from '../src/util/rng.js';
 import { BATCH, FRAMES, MELS, benchConfig, workerCounts, workerStep } from './parallel-tasks.js';
 import { cores } from '../src/parallel/workers.js';
-const REPS = Number(process.env.DIFFTTS_BENCH_REPS ?? 3);
+const REPS = envInt('DIFFTTS_BENCH_REPS', 3, 1);
 const WARMUP = 1;
 /** Worker rows warm up longer: every worker's wasm tiers up and grows its heap on its own (the first steps take 2–4× longer). */
-const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 10);
+const WARMUP_WORKERS = envInt('DIFFTTS_BENCH_WARMUP_WORKERS', 10, 0);
 /**
  * Rounds of the all-core rows (torch with N threads, the decoder and tiny steps at 1…N workers, the
  * process variants), interleaved: this shared 2-vCPU machine switches between speeds that differ up
@@ -48,7 +48,7 @@ const WARMUP_WORKERS = Number(process.env.DIFFTTS_BENCH_WARMUP_WORKERS ?? 10);
  * variants under different conditions. Each row reports the median of its per-round medians, and
  * the scaling rows each round's speed-up.
  */
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.DIFFTTS_BENCH_ROUNDS ?? 3)));
+const ROUNDS = envInt('DIFFTTS_BENCH_ROUNDS', 3, 1);
 /** Debian's single-threaded OpenBLAS (package libopenblas0-serial). */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 
@@ -268,19 +268,22 @@ export async function run(): Promise<BenchRow[]> {
    */
   const hasOpenblas = () => existsSync(join(OPENBLAS_DIR, 'libblas.so.3'));
   const openblas = hasOpenblas() || (!peerWhy && aptInstall(['libopenblas0-serial']) && hasOpenblas()) ? OPENBLAS_DIR : null;
-  const peer = (threads: number, useOpenblas: boolean): { s: number | null; min: number | null; note: string } => {
-    if (peerWhy) return { s: null, min: null, note: peerWhy };
-    if (useOpenblas && !openblas) return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)` };
+  /** One torch run: its median step, fastest step, and a note (`label` + seconds, or why it did not run). */
+  type PeerResult = { s: number | null; min: number | null; note: string; label: string; rounds?: number[] };
+  const peer = (threads: number, useOpenblas: boolean): PeerResult => {
+    const label = `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'}`;
+    if (peerWhy) return { s: null, min: null, note: peerWhy, label };
+    if (useOpenblas && !openblas) return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)`, label };
     const saved = process.env.LD_LIBRARY_PATH;
     if (useOpenblas) process.env.LD_LIBRARY_PATH = openblas! + (saved ? `:${saved}` : '');
     try {
       const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'),
         ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
-      if (typeof r === 'string') return { s: null, min: null, note: r };
+      if (typeof r === 'string') return { s: null, min: null, note: r, label };
       const pf = r.flops_per_step!;
       const times = (r as unknown as { times: number[] }).times;
       if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
-      return { s: r.seconds_per_step!, min: Math.min(...times), note: `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'} ${r.seconds_per_step!.toFixed(2)} s` };
+      return { s: r.seconds_per_step!, min: Math.min(...times), note: `${label} ${r.seconds_per_step!.toFixed(2)} s`, label };
     } finally {
       if (useOpenblas) { if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved; }
     }
@@ -299,7 +302,6 @@ export async function run(): Promise<BenchRow[]> {
   const perRound: (PeerKey | WorkerVariant)[] = ['torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan];
   const plan = [...once, ...Array.from({ length: ROUNDS }, () => perRound).flat()];
   bar.start(plan.length, 0, { what: '' });
-  type PeerResult = { s: number | null; min: number | null; note: string; rounds?: number[] };
   type OurResult = { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null; rounds?: number[] };
   const peerRuns: Partial<Record<PeerKey, PeerResult[]>> = {};
   const ourRuns: Partial<Record<Variant | WorkerVariant, (OurResult | string)[]>> = {};
@@ -319,7 +321,8 @@ export async function run(): Promise<BenchRow[]> {
     const ok = rs.every((r) => r.s !== null);
     peers[k] = !ok || rs.length === 1 ? rs.find((r) => r.s === null) ?? rs[0]! : {
       s: median(rs.map((r) => r.s!)), min: Math.min(...rs.map((r) => r.min!)), rounds: rs.map((r) => r.s!),
-      note: `${rs[0]!.note.replace(/ [\d.]+ s$/, '')} ${median(rs.map((r) => r.s!)).toFixed(2)} s (round medians ${rs.map((r) => r.s!.toFixed(2)).join('/')})`,
+      label: rs[0]!.label,
+      note: `${rs[0]!.label} ${median(rs.map((r) => r.s!)).toFixed(2)} s (round medians ${rs.map((r) => r.s!.toFixed(2)).join('/')})`,
     };
   }
   const ours: Partial<Record<Variant | WorkerVariant, OurResult | string>> = {};

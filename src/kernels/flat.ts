@@ -3,7 +3,7 @@
  * update (HostAdam, WeightEma.updateFlat) and its sum of the workers' gradients.
  *
  * Why: as JavaScript loops (Math.fround per operation) Adam over `tiny`'s 768 k weights took
- * 10 ms, the float64 sum of two gradients 3.5 ms — serial time in every pool step, while the
+ * 10 ms, the float64 sum of two gradients 3.1 ms — serial time in every pool step, while the
  * workers wait (docs/PERFORMANCE.md). As float32x4 / float64x2 lanes they take ~1 ms.
  *
  * An arena is one WebAssembly.Memory of fixed size (it never grows, so its views stay valid),

@@ -8,8 +8,9 @@
  * Why threads: since this process computes a shard itself (worker 1), two workers as threads run
  * the decoder step and a synthesis file 2–20 % faster than as processes and the `tiny` step as fast
  * within this machine's noise, with ~90 MB less memory (docs/PERFORMANCE.md); before, with an idle
- * main thread and N helper threads, threads slowed each other and processes were the default. Messages use the structured-clone ("advanced") serialization either way, so
- * typed arrays cross as they are.
+ * main thread and N helper threads, threads slowed each other and processes were the default.
+ * Messages use the structured-clone ("advanced") serialization either way, so typed arrays cross
+ * as they are.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

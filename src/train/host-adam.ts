@@ -5,9 +5,9 @@
  * tfjs's Adam runs ~10 ops per variable; over `tiny`'s 231 variables that is ~35 ms of kernel
  * launches per step on wasm, serial work that bounded the pool's step (docs/PERFORMANCE.md). One
  * SIMD loop over P floats (src/kernels/flat.ts) does the same arithmetic in ~1 ms. It is tfjs's
- * update op for op, each one IEEE float32 operation, so it gives tfjs Adam's bits on the wasm and cpu backends, and its state is tfjs's: m then v per
- * variable, the step count, and the running products β1^t, β2^t kept as float32 — checkpoints
- * written by either resume on the other.
+ * update op for op, each one IEEE float32 operation, so it gives tfjs Adam's bits on the wasm and
+ * cpu backends, and its state is tfjs's: m then v per variable, the step count, and the running
+ * products β1^t, β2^t kept as float32 — checkpoints written by either resume on the other.
  */
 import { FlatArena } from '../kernels/flat.js';
 import type { OptimizerSnapshot } from './checkpoint.js';
@@ -77,6 +77,11 @@ export class HostAdam {
     this.accBeta1 = f(this.accBeta1 * f(this.beta1));
     this.accBeta2 = f(this.accBeta2 * f(this.beta2));
     this.iterations++;
+  }
+
+  /** The arena's weight region: `apply(weights, …)` updates it in place, without copying in or out. */
+  get weights(): Float32Array {
+    return this.w;
   }
 
   /** The state in checkpoint.ts's layout (m entries then v entries; none before the first update, as tfjs). */

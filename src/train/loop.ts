@@ -212,7 +212,7 @@ export class Trainer<B> {
       if (!this.judge(terms, gradNorm)) return { ok: false, terms, gradNorm };
       const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
       if (host) {
-        const w = concatData(this.varList);
+        const w = concatData(this.varList, host.weights);
         host.apply(w, flat!, scale);
         assignData(this.varList, w);
         if (this.ema) this.ema.updateFlat(this.loop.emaUpdates++, w);
