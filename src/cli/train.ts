@@ -48,6 +48,10 @@ export function register(program: Command): void {
       });
       // Ctrl-C: exit 130 like any interrupted command (main.ts turns UserError codes into the exit code).
       if (res.stoppedBy === 'signal') throw new UserError(`interrupted at step ${res.step}/${res.totalSteps}; checkpoint ${res.checkpoint} (continue with --resume)`, 130);
+      if (res.stoppedBy === 'past') {
+        process.stdout.write(`${res.runDir} is already at step ${res.step}, past the requested ${res.totalSteps} steps: nothing trained (checkpoint ${res.checkpoint}; give a larger --steps to train on)\n`);
+        return;
+      }
       process.stdout.write(`trained ${res.runDir} to step ${res.step}/${res.totalSteps}${res.stoppedBy === 'time' ? ' (time budget reached; continue with --resume)' : ''}; checkpoint ${res.checkpoint}\n`);
     });
 

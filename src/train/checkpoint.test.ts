@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -105,6 +105,27 @@ test('checkpoint: a missing, truncated or corrupted file is a one-line UserError
   writeFileSync(join(d4, 'state.json'), '{"format": "difftts-check');
   assert.throws(() => readCheckpoint(d4), userError(/state\/state\.json: truncated or not JSON/));
   assert.throws(() => readCheckpoint(join(root, 'nope')), userError(/nope: not a checkpoint directory/));
+  // too long is not "truncated"
+  const d5 = await make('long');
+  appendFileSync(join(d5, 'weights.bin'), Buffer.alloc(4));
+  assert.throws(() => readCheckpoint(d5), userError(/long\/weights\.bin: 24 bytes, expected 20 \(longer than its index says: the checkpoint is damaged\)$/));
+  // a newer format names its version
+  const d6 = await make('newer');
+  const st = JSON.parse(readFileSync(join(d6, 'state.json'), 'utf8'));
+  writeFileSync(join(d6, 'state.json'), JSON.stringify({ ...st, version: 7 }));
+  assert.throws(() => readCheckpoint(d6), userError(/newer\/state\.json: written by a newer difftts \(checkpoint version 7; this difftts reads version 1/));
+  // an unreadable file or folder is not "missing" (root reads any folder: then only the file check applies)
+  const d8 = await make('dirstate');
+  rmSync(join(d8, 'state.json'));
+  mkdirSync(join(d8, 'state.json'));
+  assert.throws(() => readCheckpoint(d8), userError(/dirstate\/state\.json: cannot read \(EISDIR\)$/));
+  const d7 = await make('unreadable');
+  chmodSync(d7, 0);
+  try {
+    if (process.getuid?.() !== 0) assert.throws(() => readCheckpoint(d7), userError(/unreadable: cannot read the checkpoint folder \(EACCES\)$/));
+  } finally {
+    chmodSync(d7, 0o755);
+  }
   a.trainer.dispose();
   a.model.dispose();
 });

@@ -198,22 +198,33 @@ export function saveWeightsOnly(dir: string, weights: Map<string, LoadedTensor>,
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n');
 }
 
-function readJson(path: string): any {
-  if (!existsSync(path)) throw new UserError(`${path}: missing (the checkpoint is incomplete)`);
+/** A file of a checkpoint, read whole; a missing or unreadable one is a UserError naming it. */
+function readFileOf(path: string): Buffer {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: missing (the checkpoint is incomplete)`);
+    throw new UserError(`${path}: cannot read (${code ?? (err as Error).message})`);
+  }
+}
+
+function readJson(path: string): any {
+  const text = readFileOf(path).toString('utf8');
+  try {
+    return JSON.parse(text);
   } catch {
     throw new UserError(`${path}: truncated or not JSON (the checkpoint is damaged)`);
   }
 }
 
 function readPacked(binPath: string, index: any, indexPath: string): { name: string; shape: number[]; data: Float32Array }[] {
-  if (!existsSync(binPath)) throw new UserError(`${binPath}: missing (the checkpoint is incomplete)`);
   if (!index || !Array.isArray(index.entries) || typeof index.bytes !== 'number') {
     throw new UserError(`${indexPath}: expected {entries, bytes, sha256} (the checkpoint is damaged)`);
   }
-  const buf = readFileSync(binPath);
-  if (buf.length !== index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (truncated)`);
+  const buf = readFileOf(binPath);
+  if (buf.length < index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (truncated)`);
+  if (buf.length > index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (longer than its index says: the checkpoint is damaged)`);
   if (sha256(buf) !== index.sha256) throw new UserError(`${binPath}: checksum mismatch (the file is corrupted)`);
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   return index.entries.map((e: TensorEntry) => ({ name: e.name, shape: e.shape, data: all.slice(e.offset, e.offset + e.length) }));
@@ -222,12 +233,20 @@ function readPacked(binPath: string, index: any, indexPath: string): { name: str
 /** Reads and verifies a checkpoint directory; any missing, truncated or corrupted file is a UserError naming it. */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a checkpoint directory`);
+  try {
+    readdirSync(dir);
+  } catch (err) {
+    throw new UserError(`${dir}: cannot read the checkpoint folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   const statePath = join(dir, 'state.json');
   const state = readJson(statePath);
   if (state?.format !== CHECKPOINT_FORMAT || typeof state.step !== 'number') {
     throw new UserError(`${statePath}: not a difftts checkpoint (expected format "${CHECKPOINT_FORMAT}")`);
   }
-  if (state.version !== CHECKPOINT_VERSION) throw new UserError(`${statePath}: checkpoint version ${state.version}, this difftts reads ${CHECKPOINT_VERSION}`);
+  if (typeof state.version === 'number' && state.version > CHECKPOINT_VERSION) {
+    throw new UserError(`${statePath}: written by a newer difftts (checkpoint version ${state.version}; this difftts reads version ${CHECKPOINT_VERSION}: update difftts)`);
+  }
+  if (state.version !== CHECKPOINT_VERSION) throw new UserError(`${statePath}: checkpoint version ${JSON.stringify(state.version)}, this difftts reads ${CHECKPOINT_VERSION}`);
   const wIndexPath = join(dir, 'weights.json');
   const weights = new Map<string, LoadedTensor>();
   for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
@@ -318,18 +337,29 @@ export function listCheckpoints(runDir: string): { step: number; dir: string }[]
     .sort((a, b) => a.step - b.step);
 }
 
-/** The newest checkpoint that reads and verifies, or null; damaged newer ones are reported via `warn`. */
-export function latestLoadable(runDir: string, warn: (msg: string) => void = () => {}): LoadedCheckpoint | null {
+/**
+ * The newest checkpoint of a run that reads and verifies (null when none does), and why each newer
+ * one failed, newest first (one line each, naming the file).
+ */
+export function newestLoadable(runDir: string): { ckpt: LoadedCheckpoint | null; failures: string[] } {
   const list = listCheckpoints(runDir);
+  const failures: string[] = [];
   for (let i = list.length - 1; i >= 0; i--) {
     try {
-      return readCheckpoint(list[i]!.dir);
+      return { ckpt: readCheckpoint(list[i]!.dir), failures };
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      warn(`skipping damaged checkpoint: ${err.message}`);
+      failures.push(err.message);
     }
   }
-  return null;
+  return { ckpt: null, failures };
+}
+
+/** The newest checkpoint that reads and verifies, or null; damaged newer ones are reported via `warn`. */
+export function latestLoadable(runDir: string, warn: (msg: string) => void = () => {}): LoadedCheckpoint | null {
+  const { ckpt, failures } = newestLoadable(runDir);
+  for (const f of failures) warn(`skipping damaged checkpoint: ${f}`);
+  return ckpt;
 }
 
 /** Removes temp directories a killed writer left behind in `checkpoints/`. */

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'difftts-traincli-'));
@@ -51,6 +51,50 @@ test('train CLI: overrides are typed, applied and stored in the run directory re
   const again = difftts(['train', '--recipe', toyRecipe, '--out', out]);
   assert.equal(again.code, 2);
   assert.match(again.errLines[0]!, /recipe\.json: this run directory was started with a different recipe/);
+});
+
+/** Every file under `dir` (relative path → bytes as hex), to prove a command changed nothing. */
+function filesOf(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p).toString('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('train CLI: --resume with no loadable checkpoint exits 2 naming each one and why, and changes nothing', () => {
+  const out = join(dir, 'unloadable');
+  assert.equal(difftts(['train', '--recipe', toyRecipe, '--out', out]).code, 0);
+  // step 3: cut short by an interrupted copy; step 6: written by a newer difftts
+  const w3 = join(out, 'checkpoints', 'step-000003', 'weights.bin');
+  writeFileSync(w3, readFileSync(w3).subarray(0, 5));
+  const s6 = join(out, 'checkpoints', 'step-000006', 'state.json');
+  writeFileSync(s6, JSON.stringify({ ...JSON.parse(readFileSync(s6, 'utf8')), version: 2 }));
+  const before = filesOf(out);
+  const r = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '12']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.errLines.length, 1, r.stderr);
+  assert.match(r.errLines[0]!, /unloadable: no checkpoint loads, so nothing was resumed or changed: .*step-000006\/state\.json: written by a newer difftts \(checkpoint version 2; this difftts reads version 1.*; .*step-000003\/weights\.bin: 5 bytes, expected \d+ \(truncated\).*\(to start over: another --out, or --force without --resume\)$/);
+  assert.deepEqual(filesOf(out), before, 'metrics.jsonl, checkpoints and the recipe are byte-for-byte as they were');
+  // starting over is an explicit choice
+  const again = difftts(['train', '--recipe', toyRecipe, '--out', out, '--force']);
+  assert.equal(again.code, 0, again.stderr);
+});
+
+test('train CLI: --resume --steps below the run\'s step says the run is already past it and writes nothing', () => {
+  const out = join(dir, 'past');
+  assert.equal(difftts(['train', '--recipe', toyRecipe, '--out', out]).code, 0);
+  const before = filesOf(out);
+  const r = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /past is already at step 6, past the requested 3 steps: nothing trained \(checkpoint .*step-000006; give a larger --steps to train on\)/);
+  assert.doesNotMatch(r.stdout, /trained .* to step 6\/3/);
+  assert.deepEqual(filesOf(out), before);
 });
 
 test('synthesize CLI: a missing checkpoint or missing text is a one-line error (exit 2)', () => {

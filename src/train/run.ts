@@ -31,8 +31,8 @@ import {
   assignWeights,
   checkpointName,
   cleanCheckpointLeftovers,
-  latestLoadable,
   listCheckpoints,
+  newestLoadable,
   openCheckpoint,
   restoreOptimizer,
   rotateCheckpoints,
@@ -81,8 +81,8 @@ export interface TrainRunResult {
   runDir: string;
   step: number;
   totalSteps: number;
-  /** Why the loop ended. */
-  stoppedBy: 'steps' | 'time' | 'signal';
+  /** Why the loop ended; 'past' = a resumed run was already beyond totalSteps (nothing trained, nothing written). */
+  stoppedBy: 'steps' | 'time' | 'signal' | 'past';
   /** The checkpoint holding the final weights. */
   checkpoint: string;
 }
@@ -205,6 +205,20 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
   }
 }
 
+/**
+ * The checkpoint `--resume` continues from: the newest that loads (newer damaged ones are logged).
+ * A run that has checkpoints of which none loads is refused with one line naming each and why, so
+ * that resume never writes into a run it could not read; null when the run has no checkpoint yet.
+ */
+function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedCheckpoint | null {
+  const { ckpt, failures } = newestLoadable(runDir);
+  if (!ckpt && failures.length > 0) {
+    throw new UserError(`${runDir}: no checkpoint loads, so nothing was resumed or changed: ${failures.join('; ')} (to start over: another --out, or --force without --resume)`);
+  }
+  for (const f of failures) log(`skipping damaged checkpoint: ${f}`);
+  return ckpt;
+}
+
 /** Puts an --init checkpoint's weights into the task's model; the configs must match. */
 function initWeights(task: Task<unknown>, init: LoadedCheckpoint): void {
   const statePath = join(init.dir, 'state.json');
@@ -235,8 +249,14 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const t = recipe.train;
   const runDir = opts.outDir;
   const stored = resolvedRecipeJson(recipe, loss);
-  mkdirSync(runDir, { recursive: true });
+  // Resume reads its checkpoint before anything is written: a run it cannot load stays as it is.
+  const resumeFrom = opts.resume ? checkpointToResume(runDir, log) : null;
   prepareRunDir(runDir, stored, opts);
+  if (resumeFrom && resumeFrom.meta.step > t.steps) {
+    const checkpoint = resumeFrom.dir;
+    return { runDir, step: resumeFrom.meta.step, totalSteps: t.steps, stoppedBy: 'past', checkpoint };
+  }
+  mkdirSync(runDir, { recursive: true });
   cleanCheckpointLeftovers(runDir);
 
   const task = await buildTask({ recipe, recipeWhere: where, loss, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
@@ -262,9 +282,9 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
       const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
       log(`training with ${workers.n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${workers.note})`);
     } else log(`training in the main thread, 1 worker (${workers.note})`);
-    if (opts.resume) {
-      const ckpt = latestLoadable(runDir, log);
-      if (ckpt) {
+    if (resumeFrom) {
+      const ckpt = resumeFrom;
+      {
         const statePath = join(ckpt.dir, 'state.json');
         if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(task.meta.model)) {
           throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
@@ -283,10 +303,8 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
         step = ckpt.meta.step;
         resumedFrom = step;
         log(`resuming ${runDir} from ${ckpt.dir} (step ${step})`);
-      } else {
-        log(`no loadable checkpoint in ${runDir}; starting from step 0`);
       }
-    }
+    } else if (opts.resume) log(`no checkpoint in ${runDir} yet; starting from step 0`);
     let initFrom: string | null = null;
     if (opts.init && resumedFrom === null) {
       const init = openCheckpoint(opts.init, log);
