@@ -88,7 +88,7 @@ export async function run(): Promise<BenchRow[]> {
       outDir: runDir,
       resume: true,
       maxSeconds: minutes * 60,
-      overrides: [{ flag: '--train.keepCheckpoints', path: ['train', 'keepCheckpoints'], value: 1000, raw: '1000' }],
+      overrides: [{ flag: '--train.keepCheckpoints', path: ['train', 'keepCheckpoints'], raw: '1000' }],
       progress: process.stderr.isTTY,
     });
   }

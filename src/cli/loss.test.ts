@@ -58,6 +58,8 @@ test('loss show: bad values are one-line UserErrors naming the flag', () => {
     [{ scale: '-2' }, '--scale'],
     [{ t: '0,1.5' }, '--t'],
     [{ residual: 'x' }, '--residual'],
+    [{ beta1: '0.01' }, '--beta1'],
+    [{ beta0: '0' }, '--beta0'],
   ] as [Partial<ShowOptions>, string][]) {
     assert.throws(
       () => runLossShow({ ...DEFAULTS, ...o }),

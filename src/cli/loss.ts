@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { LOSS_TYPES, SCHEDULES, deltaAt, lossAt, parseLossConfig, usesDelta, type LossConfig } from '../loss/index.js';
+import { LOSS_TYPES, SCHEDULES, deltaAt, lossAt, parseLossConfig, usesDelta, type LossConfig, type VpSde } from '../loss/index.js';
+import { MODEL_CONFIGS } from '../model/configs.js';
 import { encodePng, renderLinePlot, type Raster } from '../util/plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseNumber, parseNumberList } from './options.js';
@@ -40,16 +41,20 @@ export interface LossTable {
 
 const FLAG_OF: Record<string, string> = {
   'loss.type': '--type', 'loss.schedule': '--schedule', 'loss.c': '--c', 'loss.scale': '--scale',
-  'loss.beta0': '--beta0', 'loss.beta1': '--beta1',
 };
+
+/** The VP-SDE the snr schedule is shown against (a model's beta0/beta1); errors name the flag. */
+function sdeFromFlags(o: ShowOptions): VpSde {
+  const beta0 = parseNumber(o.beta0, '--beta0', { min: Number.MIN_VALUE });
+  const beta1 = parseNumber(o.beta1, '--beta1', { min: Number.MIN_VALUE });
+  if (beta1 < beta0) throw new UserError(`--beta1: expected a number ≥ --beta0 (${beta0}), got ${beta1}`);
+  return { beta0, beta1 };
+}
 
 /** Builds the loss config from flags; field errors name the flag. */
 function configFromFlags(o: ShowOptions): LossConfig {
   const num = (v: string, flag: string) => parseNumber(v, flag);
-  const raw = {
-    type: o.type, schedule: o.schedule, c: num(o.c, '--c'), scale: num(o.scale, '--scale'),
-    reversed: o.reversed ?? false, beta0: num(o.beta0, '--beta0'), beta1: num(o.beta1, '--beta1'),
-  };
+  const raw = { type: o.type, schedule: o.schedule, c: num(o.c, '--c'), scale: num(o.scale, '--scale'), reversed: o.reversed ?? false };
   try {
     return parseLossConfig(raw, 'loss show');
   } catch (err) {
@@ -60,8 +65,8 @@ function configFromFlags(o: ShowOptions): LossConfig {
 }
 
 /** δ(t) for each t and the loss for each (t, residual) pair. */
-export function lossTable(cfg: LossConfig, t: number[], residual: number[]): LossTable {
-  const delta = t.map((ti) => deltaAt(cfg, ti));
+export function lossTable(cfg: LossConfig, sde: VpSde, t: number[], residual: number[]): LossTable {
+  const delta = t.map((ti) => deltaAt(cfg, ti, sde));
   return {
     type: cfg.type, schedule: cfg.schedule, c: cfg.c, scale: cfg.scale, reversed: cfg.reversed,
     t, residual, delta,
@@ -100,18 +105,18 @@ function stack(parts: Raster[]): Raster {
 }
 
 /** Two plots in one PNG: δ(t) on a fine t grid; loss vs |r| (log-log) at up to 5 of the given t, plus l2. */
-export function lossShowPng(cfg: LossConfig, tPick: number[]): Uint8Array {
+export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8Array {
   const grid = Array.from({ length: 201 }, (_, i) => i / 200);
   const name = `${cfg.type}, ${cfg.schedule} c=${fmt(cfg.c)}${cfg.scale !== 1 ? ` scale=${fmt(cfg.scale)}` : ''}${cfg.reversed ? ' reversed' : ''}`;
   const top = renderLinePlot({
     width: 800, height: 420, title: `δ(t): ${name}`, xLabel: 'diffusion time t', yLabel: 'δ',
-    series: [{ name: 'δ(t)', x: grid, y: grid.map((t) => deltaAt(cfg, t)) }],
+    series: [{ name: 'δ(t)', x: grid, y: grid.map((t) => deltaAt(cfg, t, sde)) }],
   });
   const r = Array.from({ length: 161 }, (_, i) => Math.pow(10, -3 + (i * 5) / 160));
   const picks = tPick.length <= 5 ? tPick : [0, 1, 2, 3, 4].map((k) => tPick[Math.round((k * (tPick.length - 1)) / 4)]!);
   const series = usesDelta(cfg.type)
     ? picks.map((t) => {
-        const d = deltaAt(cfg, t);
+        const d = deltaAt(cfg, t, sde);
         return { name: `t=${fmt(t)} δ=${Number(d.toPrecision(3))}`, x: r, y: r.map((x) => lossAt(cfg.type, x, d)) };
       })
     : [{ name: cfg.type, x: r, y: r.map((x) => lossAt(cfg.type, x, 1)) }];
@@ -134,8 +139,8 @@ export function register(program: Command): void {
     .option('--c <number>', 'schedule constant (> 0): δ for constant, δ(1) for exponential, floor for snr', '1')
     .option('--scale <number>', 'multiplies δ (kohya huber_scale)', '1')
     .option('--reversed', 'read the schedule at 1 − t')
-    .option('--beta0 <number>', 'VP-SDE β₀', '0.05')
-    .option('--beta1 <number>', 'VP-SDE β₁', '20')
+    .option('--beta0 <number>', 'the model\'s VP-SDE β₀ (model.beta0), read by the snr schedule', String(MODEL_CONFIGS.full.beta0))
+    .option('--beta1 <number>', 'the model\'s VP-SDE β₁ (model.beta1)', String(MODEL_CONFIGS.full.beta1))
     .option('--t <list>', 'diffusion times in [0, 1], comma-separated', '0,0.25,0.5,0.75,1')
     .option('--residual <list>', 'residual values, comma-separated', '0.01,0.1,1,10')
     .option('--json', 'print one JSON object instead of a table')
@@ -148,12 +153,13 @@ export function register(program: Command): void {
 /** The whole of `loss show` for parsed flags (string values as commander gives them): writes the PNG, returns stdout. */
 export function runLossShow(o: ShowOptions): string {
   const cfg = configFromFlags(o);
+  const sde = sdeFromFlags(o);
   const t = parseNumberList(o.t, '--t');
   for (const v of t) if (v < 0 || v > 1) throw new UserError(`--t: expected times in [0, 1], got ${v}`);
   const residual = parseNumberList(o.residual, '--residual');
-  const tab = lossTable(cfg, t, residual);
+  const tab = lossTable(cfg, sde, t, residual);
   if (o.png) {
-    writeFileAtomic(o.png, lossShowPng(cfg, t));
+    writeFileAtomic(o.png, lossShowPng(cfg, sde, t));
     process.stderr.write(`difftts: wrote ${o.png}\n`);
   }
   return o.json ? JSON.stringify(tab) + '\n' : formatLossTable(tab);

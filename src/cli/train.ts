@@ -15,11 +15,11 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a Grad-TTS model from a recipe (recipe fields can be overridden: --train.lr 3e-4 --loss.type pseudo-huber)')
-    .requiredOption('--recipe <file>', 'recipe JSON (e.g. recipes/tiny.json)')
+    .option('--recipe <file>', 'recipe JSON (e.g. recipes/tiny.json); with --resume, default: the run\'s own recipe.json')
     .option('--data <path>', 'prepared feature cache or LJSpeech-layout corpus (default: the recipe\'s data.path)')
     .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, samples)')
     .option('--steps <n>', 'total training steps (overrides train.steps)')
-    .option('--resume', 'continue from the newest loadable checkpoint in --out')
+    .option('--resume', 'continue from the newest loadable checkpoint in --out (with its recipe unless --recipe is given; --steps may grow)')
     .option('--force', 'start over (or resume with a changed recipe) in an existing run directory')
     .option('--skip-bad', 'skip unreadable or bad utterances instead of stopping')
     .option('--init <checkpoint>', 'start from these weights (run or checkpoint directory, e.g. pretrained/allison-tiny) with a fresh optimizer: fine-tuning')
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async function (this: Command) {
-      const o = this.opts() as { recipe: string; data?: string; out: string; steps?: string; resume?: boolean; force?: boolean; skipBad?: boolean; maxMinutes?: string; init?: string };
+      const o = this.opts() as { recipe?: string; data?: string; out: string; steps?: string; resume?: boolean; force?: boolean; skipBad?: boolean; maxMinutes?: string; init?: string };
       const overrides = parseOverrideArgs(this.args);
       const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
       const maxMinutes = o.maxMinutes === undefined ? undefined : parseNumber(o.maxMinutes, '--max-minutes', { min: 0 });

@@ -88,17 +88,3 @@ export function makePlan(recipe: ExperimentRecipe, out: string): Plan {
   }
   return { out, cleanFeatures, corpora, runs };
 }
-
-/** Deep-merges plain objects (b wins); arrays and scalars are replaced. */
-export function deepMerge(a: unknown, b: unknown): unknown {
-  if (isPlain(a) && isPlain(b)) {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = k in out ? deepMerge(out[k], v) : v;
-    return out;
-  }
-  return b === undefined ? a : b;
-}
-
-function isPlain(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}

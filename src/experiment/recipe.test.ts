@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../testing/paths.js';
-import { readJsonFile } from '../util/schema.js';
-import { parseRecipe } from '../train/recipe.js';
-import { parseLossConfig } from '../loss/index.js';
-import { loadExperimentRecipe } from './recipe.js';
-import { deepMerge } from './plan.js';
+import { cliPath, repoRoot } from '../testing/paths.js';
+import { writeToyExperiment } from '../testing/toy-experiment.js';
+import { modelBase, parseRecipe } from '../train/recipe.js';
+import { loadExperimentRecipe, runRecipeJson } from './recipe.js';
 import { readSentences } from '../eval/sentences.js';
 
 test('shipped experiment recipes load, and every run recipe they produce is a valid training recipe', () => {
@@ -23,11 +23,8 @@ test('shipped experiment recipes load, and every run recipe they produce is a va
     const r = loadExperimentRecipe(path);
     assert.deepEqual(r.fractions, grid.fractions, name);
     assert.deepEqual(r.losses.map((l) => l.name), grid.losses, name);
-    const base = readJsonFile(r.train.recipe);
-    for (const l of r.losses) {
-      parseLossConfig(l.loss, path);
-      parseRecipe(deepMerge(deepMerge(base, r.train.overrides), { loss: l.loss }), path);
-    }
+    // loadExperimentRecipe checked every run recipe; they all train a shipped model size
+    for (const l of r.losses) assert.ok(['tiny', 'small', 'full'].includes(modelBase(parseRecipe(runRecipeJson(r, l, 0), path))), name);
   }
   const mini = loadExperimentRecipe(join(repoRoot, 'recipes', 'corruption-allison-mini.json'));
   assert.ok(existsSync(join(mini.corpus, 'metadata.csv')), 'allison-mini ships with the repo');
@@ -54,4 +51,23 @@ test('unseen sentences are new: none is an Allison transcript', () => {
   const norm = (t: string) => t.toLowerCase().replace(/[^a-z0-9 ]/g, '').trim();
   const known = new Set(readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8').trim().split('\n').map((l) => norm(l.split('|')[1]!)));
   for (const s of unseen) assert.ok(!known.has(norm(s)), s);
+});
+
+test('difftts experiment: a typo in a loss exits 2 with one line naming the field, before anything is written under --out', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-typo-'));
+  const recipe = writeToyExperiment(dir, { losses: [{ name: 'l2', loss: { type: 'l2' } }, { name: 'ph', loss: { type: 'pseudo-huber', shedule: 'snr' } }] });
+  const out = join(dir, 'out');
+  const r = spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'experiment', '--recipe', recipe, '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('difftts: using backend'));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /exp\.json: losses\[1\] \("ph"\) over .*base\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer\)$/);
+  assert.equal(existsSync(out), false, 'nothing written under --out');
+  // the same for an unknown training override
+  mkdirSync(join(dir, 'b'));
+  const bad = writeToyExperiment(join(dir, 'b'), { train: { recipe: 'base.json', overrides: { train: { stepz: 3 } } } });
+  const r2 = spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'experiment', '--recipe', bad, '--out', out], { encoding: 'utf8' });
+  assert.equal(r2.status, 2, r2.stderr);
+  assert.match(r2.stderr, /exp\.json: train\.overrides over .*base\.json: train: unknown key 'stepz'/);
+  assert.equal(existsSync(out), false);
 });

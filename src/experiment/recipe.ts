@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { parseWith, readJsonFile } from '../util/schema.js';
+import { mergeRecipe, parseRecipe, type Recipe } from '../train/recipe.js';
 import { SlurmOptionsSchema } from './executor/slurm.js';
 import { METRICS } from '../eval/resilience.js';
 
@@ -22,7 +23,10 @@ const LossEntry = z
   .object({
     /** Short name used in paths and tables, e.g. "l2", "phuber-exp". */
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"'),
-    /** A src/loss configuration, e.g. {"type": "pseudo-huber", "schedule": "snr", "c": 0.1}. */
+    /**
+     * A src/loss configuration, e.g. {"type": "pseudo-huber", "schedule": "snr", "c": 0.1}, merged
+     * into the training recipe's loss (checked there: see checkRunRecipes).
+     */
     loss: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -103,14 +107,41 @@ export const ExperimentRecipeSchema = z
 
 export type ExperimentRecipe = z.infer<typeof ExperimentRecipeSchema>;
 
-/** Loads an experiment recipe; relative corpus/recipe/init/unseen/option paths are resolved against the recipe's folder. */
+/**
+ * The training recipe of one run, as JSON: the base recipe with the experiment's overrides, the
+ * run's loss and seed merged in (mergeRecipe).
+ */
+export function runRecipeJson(recipe: ExperimentRecipe, loss: ExperimentRecipe['losses'][number], seed: number): Record<string, unknown> {
+  const base = readJsonFile(recipe.train.recipe, 'a JSON training recipe, e.g. recipes/tiny.json');
+  return mergeRecipe(mergeRecipe(mergeRecipe(base, recipe.train.overrides), { loss: loss.loss }), { train: { seed } });
+}
+
+/**
+ * Validates every run's training recipe, so that a mistake (a typo in a loss, an unknown override)
+ * stops the experiment with one line before any cell runs or anything is written; returns the
+ * first loss's (checked) recipe. `where` names the experiment recipe.
+ */
+export function checkRunRecipes(recipe: ExperimentRecipe, where: string): Recipe {
+  const base = readJsonFile(recipe.train.recipe, 'a JSON training recipe, e.g. recipes/tiny.json');
+  parseRecipe(mergeRecipe(base, recipe.train.overrides), `${where}: train.overrides over ${recipe.train.recipe}`);
+  const checked = recipe.losses.map((l, i) => {
+    const at = `${where}: losses[${i}] ("${l.name}") over ${recipe.train.recipe}`;
+    return recipe.seeds.map((seed) => parseRecipe(runRecipeJson(recipe, l, seed), at))[0]!;
+  });
+  return checked[0]!;
+}
+
+/**
+ * Loads an experiment recipe; relative corpus/recipe/init/unseen/option paths are resolved against
+ * the recipe's folder, and every run's training recipe is checked (checkRunRecipes).
+ */
 export function loadExperimentRecipe(path: string): ExperimentRecipe {
   const r = parseWith(ExperimentRecipeSchema, readJsonFile(path), path);
   const base = dirname(resolve(path));
   const abs = (p: string) => resolve(base, p);
   const options = { ...r.corruption.options };
   if (typeof options.donor === 'string') options.donor = abs(options.donor);
-  return {
+  const out = {
     ...r,
     corpus: abs(r.corpus),
     corruption: { ...r.corruption, options },
@@ -118,4 +149,6 @@ export function loadExperimentRecipe(path: string): ExperimentRecipe {
     train: { ...r.train, recipe: abs(r.train.recipe) },
     evaluate: { ...r.evaluate, ...(r.evaluate.unseen !== undefined ? { unseen: abs(r.evaluate.unseen) } : {}) },
   };
+  checkRunRecipes(out, path);
+  return out;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentRecipeSchema } from './recipe.js';
-import { makePlan, deepMerge } from './plan.js';
+import { makePlan } from './plan.js';
 import { readAggregate, renderReport, writeReport } from './report.js';
 import { analyse, readRunRows, type RunRows } from './results.js';
 
@@ -88,10 +88,6 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   assert.match(md, /\| l2 \| -2\.500 \[-\d\.\d+, -2\.\d+\] \|/);
   assert.match(md, /\| ph \| 1\.750 \[1\.\d+, [12]\.\d+\] better \|/);
   assert.equal(renderReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] }), md);
-});
-
-test('deepMerge: objects merge, arrays and scalars are replaced', () => {
-  assert.deepEqual(deepMerge({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2] }, e: 2 }), { a: { b: 1, c: [2] }, d: 1, e: 2 });
 });
 
 test('recipe schema: fractions must include 0; unknown keys rejected', () => {

@@ -14,8 +14,8 @@ import cliProgress from 'cli-progress';
 import { UserError, writeFailure } from '../errors.js';
 import { ensureDir, naming, writeFileAtomic } from '../util/atomic.js';
 import { parseWith, readJsonFile } from '../util/schema.js';
-import { ExperimentRecipeSchema, type ExperimentRecipe } from './recipe.js';
-import { deepMerge, makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
+import { checkRunRecipes, ExperimentRecipeSchema, runRecipeJson, type ExperimentRecipe } from './recipe.js';
+import { makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
 import { commandLineClient, localExecutor, slurmExecutor, type Cell } from './executor/index.js';
 import { cores, jobsFor } from '../parallel/workers.js';
 
@@ -82,14 +82,6 @@ function guardOutDir(recipe: ExperimentRecipe, out: string, force: boolean): voi
   writeFileAtomic(path, JSON.stringify(recipe, null, 2) + '\n');
 }
 
-/** The training recipe of one run: the base recipe with the experiment's overrides, loss and seed. */
-function runRecipe(recipe: ExperimentRecipe, run: RunJob): unknown {
-  const base = readJsonFile(recipe.train.recipe);
-  const merged = deepMerge(deepMerge(base, recipe.train.overrides), { loss: run.loss.loss }) as Record<string, unknown>;
-  const train = (merged.train ?? {}) as Record<string, unknown>;
-  return { ...merged, train: { ...train, seed: run.seed } };
-}
-
 const corpusCellId = (c: CorpusJob) => `corpus-${c.key}`;
 const runCellId = (run: RunJob) => `run-${run.key.replace('/', '-')}`;
 
@@ -131,7 +123,7 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
   if (!run) throw new UserError(`${plan.out}: no cell '${cellId}' in this experiment`);
   const done = join(run.runDir, 'DONE');
   if (!existsSync(done)) {
-    writeFileAtomic(run.recipePath, JSON.stringify(runRecipe(recipe, run), null, 2) + '\n');
+    writeFileAtomic(run.recipePath, JSON.stringify(runRecipeJson(recipe, run.loss, run.seed), null, 2) + '\n');
     const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
     // fine-tuning: start from the base checkpoint (a resumed run continues from its own)
     const init = recipe.init !== undefined && resume.length === 0 ? ['--init', recipe.init] : [];
@@ -158,13 +150,14 @@ export async function runCellOf(out: string, cellId: string, opts: Omit<RunnerOp
   const dir = resolve(out);
   const path = join(dir, 'experiment.json');
   const recipe = parseWith(ExperimentRecipeSchema, readJsonFile(path, 'the experiment.json of a difftts experiment'), path);
+  checkRunRecipes(recipe, path);
   await runCell(recipe, makePlan(recipe, dir), cellId, { ...opts, out: dir });
 }
 
 /** `jobs`, or where the recipe leaves it out the cores ÷ the workers one training run uses (src/parallel). */
 export function jobsOf(recipe: ExperimentRecipe, plan: Plan): number {
   if (recipe.jobs !== undefined) return recipe.jobs;
-  const w = plan.runs.length ? ((runRecipe(recipe, plan.runs[0]!) as { train?: { workers?: unknown } }).train?.workers ?? 'auto') : 'auto';
+  const w = plan.runs.length ? checkRunRecipes(recipe, 'the experiment').train.workers : 'auto';
   return jobsFor(typeof w === 'number' ? w : cores());
 }
 

@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { LossConfig } from './config.js';
 import { elementwiseLoss } from './elementwise.js';
 import { maskedMean } from './reduce.js';
-import { deltaTensor } from './schedule.js';
+import { deltaTensor, type VpSde } from './schedule.js';
 
 /**
+ * @param sde the model's VP-SDE (β₀, β₁), which δ schedules that read it (snr) follow
  * @param residual [B, F, T]: s_θ(x_t, μ, t)·√λ_t + z
  * @param mask [B, 1, T] of 0/1 (valid mel frames)
  * @param t [B] diffusion times in [0, 1]
@@ -15,12 +16,13 @@ import { deltaTensor } from './schedule.js';
  */
 export function diffusionLoss(
   cfg: LossConfig,
+  sde: VpSde,
   residual: tf.Tensor3D,
   mask: tf.Tensor3D,
   t: tf.Tensor1D,
   den?: number,
 ): { loss: tf.Scalar; delta: tf.Tensor1D } {
-  const delta = deltaTensor(cfg, t);
+  const delta = deltaTensor(cfg, t, sde);
   const loss = tf.tidy(() => {
     const el = elementwiseLoss(cfg.type, residual, tf.reshape(delta, [-1, 1, 1])) as tf.Tensor3D;
     return maskedMean(el, mask, den);

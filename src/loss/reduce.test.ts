@@ -7,7 +7,9 @@ import { parseLossConfig } from './config.js';
 import { maskedMean, perSampleMaskedMean } from './reduce.js';
 import { diffusionLoss } from './diffusion.js';
 import { lossAt } from './elementwise.js';
-import { deltaAt } from './schedule.js';
+import { deltaAt, type VpSde } from './schedule.js';
+
+const SDE: VpSde = { beta0: 0.05, beta1: 20 };
 
 before(async () => {
   await initBackend('wasm');
@@ -70,7 +72,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     await assertNoLeak(() => {
       const l2 = parseLossConfig({ type: 'l2' }, 'test');
       const out = tf.tidy(() => {
-        const { loss, delta } = diffusionLoss(l2, tf.tensor3d(r), tf.tensor3d(M), tf.tensor1d(t));
+        const { loss, delta } = diffusionLoss(l2, SDE, tf.tensor3d(r), tf.tensor3d(M), tf.tensor1d(t));
         return [loss.dataSync()[0]!, delta.shape[0]] as const;
       });
       const want = (0.25 + 1 + 4 + 0.01 + 9 + 0.04 + 4 + 1) / (4 * 2);
@@ -79,11 +81,11 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
       const ph = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c: 0.1 }, 'test');
       const [lv, dv] = tf.tidy(() => {
-        const { loss, delta } = diffusionLoss(ph, tf.tensor3d(r), tf.tensor3d(M), tf.tensor1d(t));
+        const { loss, delta } = diffusionLoss(ph, SDE, tf.tensor3d(r), tf.tensor3d(M), tf.tensor1d(t));
         return [loss.dataSync()[0]!, Array.from(delta.dataSync())];
       });
-      const d0 = deltaAt(ph, 0.2);
-      const d1 = deltaAt(ph, 0.8);
+      const d0 = deltaAt(ph, 0.2, SDE);
+      const d1 = deltaAt(ph, 0.8, SDE);
       close(dv[0]!, d0, 1e-6, 'δ sample 0');
       close(dv[1]!, d1, 1e-6, 'δ sample 1');
       const s0 = [0.5, -1, 2, 0.1, 3, -0.2].reduce((a, x) => a + lossAt('pseudo-huber', x, d0), 0);
@@ -93,7 +95,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       // the gradient w.r.t. padded cells is exactly 0
       const g = tf.tidy(() => {
         const f = (x: tf.Tensor) => {
-          const { loss, delta } = diffusionLoss(ph, x as tf.Tensor3D, tf.tensor3d(M), tf.tensor1d(t));
+          const { loss, delta } = diffusionLoss(ph, SDE, x as tf.Tensor3D, tf.tensor3d(M), tf.tensor1d(t));
           delta.dispose();
           return loss;
         };

@@ -4,7 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { parseLossConfig, type LossConfig } from './config.js';
-import { deltaAt, deltaTensor, integralBeta, vpSigma } from './schedule.js';
+import { deltaAt, deltaTensor, integralBeta, vpSigma, type VpSde } from './schedule.js';
+
+/** Grad-TTS's SDE (the model configs' beta0, beta1). */
+const SDE: VpSde = { beta0: 0.05, beta1: 20 };
 
 before(async () => {
   await initBackend('wasm');
@@ -26,19 +29,19 @@ test('VP-SDE integral and σ(t) match closed forms', () => {
 
 test('constant schedule is c everywhere, times scale', () => {
   for (const t of grid) {
-    assert.equal(deltaAt(cfg({ c: 0.3 }), t), 0.3);
-    close(deltaAt(cfg({ c: 0.3, scale: 2 }), t), 0.6, 1e-15, 'scaled');
+    assert.equal(deltaAt(cfg({ c: 0.3 }), t, SDE), 0.3);
+    close(deltaAt(cfg({ c: 0.3, scale: 2 }), t, SDE), 0.6, 1e-15, 'scaled');
   }
 });
 
 test('exponential schedule: δ(0) = 1, δ(1) = c, δ(½) = √c, monotone', () => {
   for (const c of [0.01, 0.1, 5]) {
     const k = cfg({ schedule: 'exponential', c });
-    close(deltaAt(k, 0), 1, 1e-15, 'δ(0)');
-    close(deltaAt(k, 1), c, 1e-15, 'δ(1)');
-    close(deltaAt(k, 0.5), Math.sqrt(c), 1e-12, 'δ(½)');
+    close(deltaAt(k, 0, SDE), 1, 1e-15, 'δ(0)');
+    close(deltaAt(k, 1, SDE), c, 1e-15, 'δ(1)');
+    close(deltaAt(k, 0.5, SDE), Math.sqrt(c), 1e-12, 'δ(½)');
     for (let i = 1; i < grid.length; i++) {
-      const [a, b] = [deltaAt(k, grid[i - 1]!), deltaAt(k, grid[i]!)];
+      const [a, b] = [deltaAt(k, grid[i - 1]!, SDE), deltaAt(k, grid[i]!, SDE)];
       assert.ok(c < 1 ? b < a : b > a, `monotone for c=${c} at t=${grid[i]}`);
     }
   }
@@ -47,22 +50,22 @@ test('exponential schedule: δ(0) = 1, δ(1) = c, δ(½) = √c, monotone', () =
 test('snr schedule: δ(0) = 1 since σ(0) = 0, δ(1) ≈ c, monotone', () => {
   for (const c of [0.001, 0.1, 0.5]) {
     const k = cfg({ schedule: 'snr', c });
-    assert.equal(deltaAt(k, 0), 1);
+    assert.equal(deltaAt(k, 0, SDE), 1);
     const s1 = Math.sqrt(Math.exp(10.025) - 1);
-    close(deltaAt(k, 1), (1 - c) / (1 + s1) ** 2 + c, 1e-12, 'δ(1) closed form');
-    close(deltaAt(k, 1), c, 1e-4, 'δ(1) ≈ c');
-    for (let i = 1; i < grid.length; i++) assert.ok(deltaAt(k, grid[i]!) < deltaAt(k, grid[i - 1]!), `decreasing at t=${grid[i]}`);
+    close(deltaAt(k, 1, SDE), (1 - c) / (1 + s1) ** 2 + c, 1e-12, 'δ(1) closed form');
+    close(deltaAt(k, 1, SDE), c, 1e-4, 'δ(1) ≈ c');
+    for (let i = 1; i < grid.length; i++) assert.ok(deltaAt(k, grid[i]!, SDE) < deltaAt(k, grid[i - 1]!, SDE), `decreasing at t=${grid[i]}`);
   }
   // β₀, β₁ are honoured
-  const k = cfg({ schedule: 'snr', c: 0.1, beta0: 0.1, beta1: 40 });
-  close(deltaAt(k, 0.3), 0.9 / (1 + Math.sqrt(Math.expm1(0.03 + 0.5 * 39.9 * 0.09))) ** 2 + 0.1, 1e-12, 'custom β');
+  const k = cfg({ schedule: 'snr', c: 0.1 });
+  close(deltaAt(k, 0.3, { beta0: 0.1, beta1: 40 }), 0.9 / (1 + Math.sqrt(Math.expm1(0.03 + 0.5 * 39.9 * 0.09))) ** 2 + 0.1, 1e-12, 'custom β');
 });
 
 test('reversed reads the schedule at 1 − t', () => {
   for (const schedule of ['exponential', 'snr'] as const) {
     const fwd = cfg({ schedule, c: 0.1 });
     const rev = cfg({ schedule, c: 0.1, reversed: true });
-    for (const t of grid) close(deltaAt(rev, t), deltaAt(fwd, 1 - t), 1e-15, `${schedule} reversed at ${t}`);
+    for (const t of grid) close(deltaAt(rev, t, SDE), deltaAt(fwd, 1 - t, SDE), 1e-15, `${schedule} reversed at ${t}`);
   }
 });
 
@@ -71,15 +74,15 @@ for (const backend of ['wasm', 'cpu'] as const) {
     await tf.setBackend(backend);
     for (const o of [{ c: 0.2 }, { schedule: 'exponential', c: 0.1, scale: 3 }, { schedule: 'snr', c: 0.05 }, { schedule: 'snr', c: 0.05, reversed: true }]) {
       const k = cfg(o);
-      const got = await assertNoLeak(() => tf.tidy(() => Array.from(deltaTensor(k, tf.tensor1d(grid)).dataSync())), 'deltaTensor');
-      grid.forEach((t, i) => close(got[i]!, deltaAt(k, t), 2e-6 * Math.max(1, deltaAt(k, t)), `${JSON.stringify(o)} at t=${t}`));
+      const got = await assertNoLeak(() => tf.tidy(() => Array.from(deltaTensor(k, tf.tensor1d(grid), SDE).dataSync())), 'deltaTensor');
+      grid.forEach((t, i) => close(got[i]!, deltaAt(k, t, SDE), 2e-6 * Math.max(1, deltaAt(k, t, SDE)), `${JSON.stringify(o)} at t=${t}`));
     }
   });
 
   test(`[${backend}] deltaPer 'batch' uses the first sample's t for every sample`, async () => {
     await tf.setBackend(backend);
     const k = cfg({ schedule: 'exponential', c: 0.1, deltaPer: 'batch' });
-    const got = tf.tidy(() => Array.from(deltaTensor(k, tf.tensor1d([0.3, 0.9, 0.1])).dataSync()));
+    const got = tf.tidy(() => Array.from(deltaTensor(k, tf.tensor1d([0.3, 0.9, 0.1]), SDE).dataSync()));
     for (const g of got) close(g, Math.pow(0.1, 0.3), 1e-6, 'per-batch δ');
   });
 }

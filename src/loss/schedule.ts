@@ -1,6 +1,6 @@
 /**
  * δ schedules: δ as a pure function of the diffusion time t ∈ [0, 1] of Grad-TTS's VP-SDE,
- * β(t) = β₀ + (β₁ − β₀)t, ∫₀ᵗβ = β₀t + ½(β₁ − β₀)t², noise std at t: √λ_t = √(1 − e^{−∫β}).
+ * β(t) = β₀ + (β₁ − β₀)t (the SDE belongs to the model config; the loss receives it as `VpSde`), ∫₀ᵗβ = β₀t + ½(β₁ − β₀)t², noise std at t: √λ_t = √(1 − e^{−∫β}).
  *
  * - `constant`:    δ(t) = c
  * - `exponential`: δ(t) = c^t            (δ(0) = 1, δ(1) = c)
@@ -26,10 +26,16 @@ export function vpSigma(t: number, beta0: number, beta1: number): number {
   return Math.sqrt(Math.expm1(integralBeta(t, beta0, beta1)));
 }
 
-type ScheduleCfg = Pick<LossConfig, 'schedule' | 'c' | 'scale' | 'reversed' | 'beta0' | 'beta1'>;
+/** The VP-SDE's linear β schedule, β(t) = β₀ + (β₁ − β₀)t: the model config's `beta0`, `beta1`. */
+export interface VpSde {
+  beta0: number;
+  beta1: number;
+}
 
-/** δ at time t (plain numbers, float64). Defined for any t; the model uses t ∈ [ε, 1]. */
-export function deltaAt(cfg: ScheduleCfg, t: number): number {
+type ScheduleCfg = Pick<LossConfig, 'schedule' | 'c' | 'scale' | 'reversed'>;
+
+/** δ at time t (plain numbers, float64) under the model's SDE. Defined for any t; the model uses t ∈ [ε, 1]. */
+export function deltaAt(cfg: ScheduleCfg, t: number, sde: VpSde): number {
   const u = cfg.reversed ? 1 - t : t;
   let d: number;
   switch (cfg.schedule) {
@@ -40,7 +46,7 @@ export function deltaAt(cfg: ScheduleCfg, t: number): number {
       d = Math.pow(cfg.c, u);
       break;
     case 'snr': {
-      const s = vpSigma(u, cfg.beta0, cfg.beta1);
+      const s = vpSigma(u, sde.beta0, sde.beta1);
       d = (1 - cfg.c) / ((1 + s) * (1 + s)) + cfg.c;
       break;
     }
@@ -56,7 +62,7 @@ export function deltaAt(cfg: ScheduleCfg, t: number): number {
  * With `deltaPer: 'batch'` every sample gets the δ of the FIRST sample's t, as the paper's training
  * code does (it draws one δ per batch); with the default `'sample'` each sample uses its own t.
  */
-export function deltaTensor(cfg: LossConfig, t: tf.Tensor1D): tf.Tensor1D {
+export function deltaTensor(cfg: LossConfig, t: tf.Tensor1D, sde: VpSde): tf.Tensor1D {
   return tf.tidy(() => {
     const b = t.shape[0];
     let u: tf.Tensor1D = cfg.deltaPer === 'batch' ? tf.tile(tf.slice(t, [0], [1]), [b]) : t;
@@ -70,7 +76,7 @@ export function deltaTensor(cfg: LossConfig, t: tf.Tensor1D): tf.Tensor1D {
         d = tf.exp(tf.mul(u, Math.log(cfg.c))) as tf.Tensor1D;
         break;
       case 'snr': {
-        const ib = tf.add(tf.mul(u, cfg.beta0), tf.mul(tf.square(u), 0.5 * (cfg.beta1 - cfg.beta0)));
+        const ib = tf.add(tf.mul(u, sde.beta0), tf.mul(tf.square(u), 0.5 * (sde.beta1 - sde.beta0)));
         // expm1 keeps σ accurate near t = 0 where e^{∫β} − 1 is tiny.
         const s = tf.sqrt(tf.expm1(ib));
         d = tf.add(tf.div(1 - cfg.c, tf.square(tf.add(s, 1))), cfg.c) as tf.Tensor1D;

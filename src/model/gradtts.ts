@@ -4,7 +4,7 @@
  * encoder output μ. The training loss splits into the terms Grad-TTS/Matcha log:
  *   duration  Σ (log ŵ − log(1e-8 + d_MAS))² / Σ text lengths
  *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)
- *   diffusion diffusionLoss(loss cfg, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
+ *   diffusion diffusionLoss(loss cfg, the model's SDE, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
  * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
  * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
  * shards draws exactly what the whole batch draws, and the shards' terms, computed with the whole
@@ -305,7 +305,7 @@ export class GradTTS {
       const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
       const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
       const residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
-      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, tT, den.diffusion);
+      const { loss: diffusion, delta } = diffusionLoss(loss, cfg, residual, mask, tT, den.diffusion);
       const deltaMean = tf.div(tf.sum(delta), den.items) as tf.Scalar;
       const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
       return { duration, prior, diffusion, total, deltaMean };

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { parseLossConfig } from '../loss/index.js';
+import { parseRecipe } from '../train/recipe.js';
 import { GradTTS, type Batch } from '../model/index.js';
 import { TEST_CFG } from '../model/test-config.js';
 import { gradientsOf } from '../train/loop.js';
@@ -170,7 +171,7 @@ test('GradTTS (test config, dropout on): 2 workers give the whole batch’s grad
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: TEST_CFG }, nSymbols, textConfig: null, melConfig: null },
-    replica: { module: new URL('../train/gradtts-task.js', import.meta.url).href, args: { cfg: TEST_CFG, nSymbols, loss, seed: 99 } },
+    replica: { module: new URL('../train/gradtts-task.js', import.meta.url).href, args: { cfg: TEST_CFG, nSymbols, recipe: parseRecipe({ loss, train: { seed: 99 } }, 'test') } },
     dispose: () => model.dispose(),
   };
   const pool = await TrainPool.start(task, task.replica, 2, 'wasm');

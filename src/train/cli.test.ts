@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { cliPath } from '../testing/paths.js';
+import { cliPath, fixturesDir } from '../testing/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'difftts-traincli-'));
 
@@ -32,7 +32,7 @@ test('train CLI: a bad recipe field exits 2 with one line naming the file and fi
 test('train CLI: unknown override keys list the valid ones; the toy model is hidden from users', () => {
   const r = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y'), '--train.learningRate', '1']);
   assert.equal(r.code, 2);
-  assert.match(r.errLines[0]!, /^difftts: --train\.learningRate: unknown train field \(valid: steps, batchSize, accumulate, workers, lr, gradClip/);
+  assert.match(r.errLines[0]!, /^difftts: .*toy\.json with --train\.learningRate: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, workers, lr, gradClip/);
   const hidden = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y')], false);
   assert.equal(hidden.code, 2);
   assert.match(hidden.errLines[0]!, /toy\.json: model: expected one of "tiny", "small", "full", got "toy"/);
@@ -95,6 +95,39 @@ test('train CLI: --resume --steps below the run\'s step says the run is already 
   assert.match(r.stdout, /past is already at step 6, past the requested 3 steps: nothing trained \(checkpoint .*step-000006; give a larger --steps to train on\)/);
   assert.doesNotMatch(r.stdout, /trained .* to step 6\/3/);
   assert.deepEqual(filesOf(out), before);
+});
+
+test('train CLI: --out RUN --resume alone continues with the run\'s own recipe; more --steps is compatible, another override needs --force', () => {
+  const out = join(dir, 'own');
+  assert.equal(difftts(['train', '--recipe', toyRecipe, '--out', out, '--loss.type', 'huber', '--train.lr', '0.01']).code, 0);
+  const r = difftts(['train', '--out', out, '--resume', '--steps', '9']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming .*own from .*step-000006 \(step 6\)/);
+  assert.match(r.stdout, /trained .*own to step 9\/9/);
+  const stored = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8'));
+  assert.deepEqual([stored.loss.type, stored.train.lr, stored.train.steps], ['huber', 0.01, 9]);
+  const changed = difftts(['train', '--out', out, '--resume', '--steps', '12', '--train.lr', '0.02']);
+  assert.equal(changed.code, 2);
+  assert.match(changed.errLines[0]!, /recipe\.json: this run directory was started with a different recipe \(use another --out, or --force to resume with the new recipe\)/);
+  assert.equal(difftts(['train', '--out', out, '--resume', '--steps', '12', '--train.lr', '0.02', '--force']).code, 0);
+  const none = difftts(['train', '--out', join(dir, 'never')]);
+  assert.equal(none.code, 2);
+  assert.deepEqual(none.errLines, ['difftts: --recipe: required (only --resume in a run directory that has a recipe.json can do without it)']);
+});
+
+test('train CLI: a run written by the previous version (loss.beta0/beta1 in its recipe) resumes with --resume alone', () => {
+  const out = join(dir, 'old-run');
+  cpSync(join(fixturesDir, 'old-run-v1'), out, { recursive: true });
+  assert.equal(JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8')).loss.beta0, 0.05, 'the fixture is in the old format');
+  const r = difftts(['train', '--out', out, '--resume', '--steps', '9']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming .*old-run from .*step-000006 \(step 6\)/);
+  assert.doesNotMatch(r.stderr, /differ/);
+  const stored = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8'));
+  assert.deepEqual(stored.loss, { type: 'pseudo-huber', schedule: 'snr', c: 1, scale: 1, reversed: false, deltaPer: 'sample' });
+  // and with the recipe given again, as the old version needed
+  const again = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '12', '--loss.type', 'pseudo-huber', '--loss.schedule', 'snr', '--train.keepCheckpoints', '1']);
+  assert.equal(again.code, 0, again.stderr);
 });
 
 test('synthesize CLI: a missing checkpoint or missing text is a one-line error (exit 2)', () => {

@@ -35,20 +35,22 @@ export function gradTTSTrainable(model: GradTTS, loss: LossConfig, priorOnlyStep
   };
 }
 
-interface ReplicaArgs {
+/**
+ * What a training worker needs to build the same Trainable: the model config the main thread
+ * resolved, the data's symbol count, and the run's recipe (loss, seed and training options: a new
+ * recipe field reaches the workers without another argument).
+ */
+export interface ReplicaArgs {
   cfg: ModelConfig;
   nSymbols: number;
-  loss: LossConfig;
-  seed: number;
-  /** train.priorOnlySteps (absent = 0: the whole objective from the first step). */
-  priorOnlySteps?: number;
+  recipe: Recipe;
 }
 
 /** A training worker's GradTTS (see src/parallel/replica.ts). */
 export async function replica(args: unknown): Promise<Replica<Batch>> {
-  const a = args as ReplicaArgs;
-  const model = GradTTS.create(a.cfg, a.nSymbols, a.seed);
-  return { trainable: gradTTSTrainable(model, a.loss, a.priorOnlySteps ?? 0), dispose: () => model.dispose() };
+  const { cfg, nSymbols, recipe } = args as ReplicaArgs;
+  const model = GradTTS.create(cfg, nSymbols, recipe.train.seed);
+  return { trainable: gradTTSTrainable(model, recipe.loss, recipe.train.priorOnlySteps), dispose: () => model.dispose() };
 }
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
@@ -71,19 +73,15 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const nSymbols = symbolCount(fs.textConfig);
   const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
   inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
-  const loss = inp.loss;
-  if (loss.beta0 !== cfg.beta0 || loss.beta1 !== cfg.beta1) {
-    inp.log(`${inp.recipeWhere}: loss.beta0/beta1 (${loss.beta0}, ${loss.beta1}) differ from the model's noise schedule (${cfg.beta0}, ${cfg.beta1}); δ schedules that read the SDE (snr) will use the loss's`);
-  }
   const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
   const synth = inp.recipe.synth;
 
   return {
-    trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
+    trainable: gradTTSTrainable(model, inp.recipe.loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
-    replica: { module: import.meta.url, args: { cfg, nSymbols, loss, seed: inp.recipe.train.seed, priorOnlySteps: inp.recipe.train.priorOnlySteps } satisfies ReplicaArgs },
+    replica: { module: import.meta.url, args: { cfg, nSymbols, recipe: inp.recipe } satisfies ReplicaArgs },
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
       const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { repoRoot } from '../testing/paths.js';
-import { loadRecipeFile, mergeChecked, parseRecipe } from './recipe.js';
-import { applyOverrides, parseOverrideArgs } from './overrides.js';
+import { leafKind } from '../util/schema.js';
+import { loadRecipeFile, mergeChecked, mergeRecipe, parseRecipe, RecipeSchema } from './recipe.js';
+import { overridePatch, parseOverrideArgs } from './overrides.js';
 import { resolveRecipe } from './run.js';
 
 const userError = (re: RegExp) => (err: unknown) => err instanceof UserError && re.test(err.message) && !err.message.includes('\n');
@@ -17,7 +18,7 @@ test('recipe: defaults are filled (clipping on, l2 loss)', () => {
   assert.equal(r.train.gradClip, 1);
   assert.equal(r.train.maxBadSteps, 5);
   assert.equal(r.train.divergeFactor, undefined);
-  assert.deepEqual(r.loss, { type: 'l2' });
+  assert.equal(r.loss.type, 'l2');
   assert.equal(r.data.textMode, 'phonemes');
   assert.equal(r.synth.temperature, 1.5);
 });
@@ -53,46 +54,60 @@ test('recipe: every shipped recipe validates, loss included', () => {
   const files = ['tiny.json', 'tiny-phuber-exp.json', 'tiny-phuber-snr.json', 'small.json', 'full.json'];
   assert.ok(files.every((f) => readdirSync(dir).includes(f)));
   for (const f of files) {
-    const { recipe, loss } = resolveRecipe(join(dir, f));
+    const { recipe } = resolveRecipe({ recipePath: join(dir, f) });
     assert.ok(['tiny', 'small', 'full'].includes(recipe.model as string), f);
-    assert.ok(loss.type === 'l2' || loss.type.startsWith('pseudo-huber'), f);
+    assert.ok(recipe.loss.type === 'l2' || recipe.loss.type.startsWith('pseudo-huber'), f);
   }
 });
 
-test('overrides: --a.b value pairs are typed and applied; unknown keys list the valid ones', () => {
-  const ov = parseOverrideArgs(['--loss.type', 'pseudo-huber', '--loss.schedule=snr', '--train.batchSize', '4', '--data.addBlank', 'false']);
-  assert.deepEqual(
-    ov.map((o) => [o.path.join('.'), o.value]),
-    [
-      ['loss.type', 'pseudo-huber'],
-      ['loss.schedule', 'snr'],
-      ['train.batchSize', 4],
-      ['data.addBlank', false],
-    ],
+test('recipe: the loss is typed inside the recipe, defaults filled, one-line errors naming loss.<field>', () => {
+  assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample' });
+  assert.equal(parseRecipe({ loss: { type: 'pseudo-huber', c: 0.1 } }, 'x.json').loss.c, 0.1);
+  assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer\)$/));
+  assert.throws(() => parseRecipe({ loss: { c: 1 } }, 'x.json'), userError(/^x\.json: loss\.type: missing \(expected one of "l2", "l1"/));
+});
+
+test('recipe: an old recipe\'s loss.beta0/beta1 are dropped when they equal the model\'s SDE, refused in one line when they differ', () => {
+  const old = { model: 'tiny', loss: { type: 'pseudo-huber', schedule: 'snr', c: 0.1, beta0: 0.05, beta1: 20 } };
+  assert.deepEqual(parseRecipe(old, 'old.json').loss, { type: 'pseudo-huber', schedule: 'snr', c: 0.1, scale: 1, reversed: false, deltaPer: 'sample' });
+  // a model whose SDE was changed too
+  assert.equal(parseRecipe({ model: { base: 'small', beta1: 10 }, loss: { type: 'l2', beta1: 10 } }, 'old.json').loss.type, 'l2');
+  assert.throws(
+    () => parseRecipe({ model: 'tiny', loss: { type: 'l2', beta0: 0.1 } }, 'old.json'),
+    userError(/^old\.json: loss\.beta0\/beta1 \(0\.1, 20\) differ from the model's noise schedule \(0\.05, 20\): the VP-SDE is the model's now \(model\.beta0, model\.beta1\)/),
   );
-  const lossKeys = ['type', 'schedule', 'c'];
-  const out = applyOverrides({ model: 'tiny', loss: { type: 'l2' } }, ov, lossKeys);
-  assert.deepEqual(out.loss, { type: 'pseudo-huber', schedule: 'snr' });
-  assert.equal((out.train as { batchSize: number }).batchSize, 4);
-  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--train.lrr', '1']), lossKeys), userError(/^--train\.lrr: unknown train field \(valid: steps, batchSize, accumulate, workers, lr,/));
-  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--loss.delta', '1']), lossKeys), userError(/^--loss\.delta: unknown loss field \(valid: type, schedule, c\)/));
-  assert.throws(() => applyOverrides({}, parseOverrideArgs(['--optim.lr', '1']), lossKeys), userError(/unknown recipe section 'optim'/));
+});
+
+test('overrides: --a.b value pairs become a typed partial recipe; unknown keys list the valid ones', () => {
+  const ov = parseOverrideArgs(['--loss.type', 'pseudo-huber', '--loss.schedule=snr', '--train.batchSize', '4', '--data.addBlank', 'false']);
+  assert.deepEqual(overridePatch(ov), { loss: { type: 'pseudo-huber', schedule: 'snr' }, train: { batchSize: 4 }, data: { addBlank: false } });
+  const out = mergeRecipe({ model: 'tiny', loss: { type: 'l2', c: 2 } }, overridePatch(ov));
+  assert.deepEqual(out.loss, { type: 'pseudo-huber', schedule: 'snr', c: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
+  const f = join(dir, 'r.json');
+  writeFileSync(f, JSON.stringify({ model: 'tiny' }));
+  const bad = (args: string[]) => () => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
+  assert.throws(bad(['--train.lrr', '1']), userError(/^.*r\.json with --train\.lrr: train: unknown key 'lrr' \(valid: steps, batchSize, accumulate, workers, lr,/));
+  assert.throws(bad(['--loss.delta', '1']), userError(/r\.json with --loss\.delta: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer\)$/));
+  assert.throws(bad(['--optim.lr', '1']), userError(/r\.json with --optim\.lr: unknown key 'optim' \(valid: model, loss, data, train, synth\)$/));
   assert.throws(() => parseOverrideArgs(['stray']), userError(/unexpected argument 'stray'/));
   assert.throws(() => parseOverrideArgs(['--train.lr']), userError(/--train\.lr: expected a value/));
-  // a model override turns the name into {"base": name, ...}
-  const m = applyOverrides({ model: 'tiny' }, parseOverrideArgs(['--model.decoder.dim', '8']), lossKeys);
-  assert.deepEqual(m.model, { base: 'tiny', decoder: { dim: 8 } });
+  // a model override turns the name into {"base": name, ...}; a model name replaces the model
+  assert.deepEqual(mergeRecipe({ model: 'tiny' }, overridePatch(parseOverrideArgs(['--model.decoder.dim', '8']))).model, { base: 'tiny', decoder: { dim: 8 } });
+  assert.deepEqual(mergeRecipe({}, { model: { beta1: 10 } }).model, { base: 'tiny', beta1: 10 });
+  assert.equal(mergeRecipe({ model: { base: 'tiny', beta1: 10 } }, { model: 'small' }).model, 'small');
 });
 
 test('overrides: a bad override value is reported with the flags, file and field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
   const f = join(dir, 'r.json');
   writeFileSync(f, JSON.stringify({ model: 'tiny', loss: { type: 'l2' } }));
-  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--train.lr', 'fast'])), userError(/r\.json with --train\.lr: train\.lr: expected a number > 0, got "fast"/));
-  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--loss.type', 'l3'])), userError(/r\.json with --loss\.type: loss\.type: expected one of/));
-  const { recipe, loss } = resolveRecipe(f, parseOverrideArgs(['--loss.type', 'pseudo-huber', '--loss.schedule', 'snr', '--train.batchSize', '4']));
-  assert.equal(loss.type, 'pseudo-huber');
-  assert.equal(loss.schedule, 'snr');
+  const resolve = (args: string[]) => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
+  assert.throws(() => resolve(['--train.lr', 'fast']), userError(/r\.json with --train\.lr: train\.lr: expected a number > 0, got "fast"/));
+  assert.throws(() => resolve(['--loss.type', 'l3']), userError(/r\.json with --loss\.type: loss\.type: expected one of/));
+  const { recipe } = resolve(['--loss.type', 'pseudo-huber', '--loss.schedule', 'snr', '--train.batchSize', '4']);
+  assert.equal(recipe.loss.type, 'pseudo-huber');
+  assert.equal(recipe.loss.schedule, 'snr');
   assert.equal(recipe.train.batchSize, 4);
 });
 
@@ -100,33 +115,48 @@ test('train.workers: "auto" by default, an integer ≥ 1 or "auto" from the file
   const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
   const f = join(dir, 'r.json');
   writeFileSync(f, JSON.stringify({ model: 'tiny' }));
-  assert.equal(resolveRecipe(f).recipe.train.workers, 'auto');
-  assert.equal(resolveRecipe(f, parseOverrideArgs(['--train.workers', '3'])).recipe.train.workers, 3);
-  assert.equal(resolveRecipe(f, parseOverrideArgs(['--train.workers', 'auto'])).recipe.train.workers, 'auto');
-  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--train.workers', '0'])), userError(/train\.workers: expected an integer ≥ 1 or "auto"/));
+  const resolve = (args: string[] = []) => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
+  assert.equal(resolve().recipe.train.workers, 'auto');
+  assert.equal(resolve(['--train.workers', '3']).recipe.train.workers, 3);
+  assert.equal(resolve(['--train.workers', 'auto']).recipe.train.workers, 'auto');
+  assert.throws(() => resolve(['--train.workers', '0']), userError(/train\.workers: expected an integer ≥ 1 or "auto"/));
   assert.throws(() => parseRecipe({ train: { workers: 'all' } }, 'r.json'), userError(/^r\.json: train\.workers: expected an integer ≥ 1 or "auto"/));
 });
 
 test('mergeChecked: model overrides must name existing keys with the same type', () => {
   const base = { decoder: { dim: 64, mults: [1, 2] }, beta0: 0.05 };
   assert.deepEqual(mergeChecked(base, { decoder: { dim: 8 } }, 'r.json: model'), { decoder: { dim: 8, mults: [1, 2] }, beta0: 0.05 });
+  assert.deepEqual(base.decoder.dim, 64, 'the base is not changed');
   assert.throws(() => mergeChecked(base, { decoder: { dimm: 8 } }, 'r.json: model'), userError(/^r\.json: model\.decoder\.dimm: unknown key \(valid: dim, mults\)/));
   assert.throws(() => mergeChecked(base, { beta0: 'x' }, 'r.json: model'), userError(/^r\.json: model\.beta0: expected a number, got "x"/));
 });
 
-test('overrides: values are typed by the field they set', async () => {
-  const { recipeLeafKind } = await import('./run.js');
-  assert.deepEqual(['data.path', 'data.textMode', 'train.lr', 'data.addBlank', 'loss.type', 'loss.c', 'model.decoder.dim'].map((p) => recipeLeafKind(p.split('.'))), [
+test('overrides: values are typed by the field they set', () => {
+  assert.deepEqual(['data.path', 'data.textMode', 'train.lr', 'data.addBlank', 'loss.type', 'loss.c', 'model.decoder.dim'].map((p) => leafKind(RecipeSchema, p.split('.'))), [
     'string', 'enum', 'number', 'boolean', 'enum', 'number', 'unknown',
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
   const f = join(dir, 'r.json');
   writeFileSync(f, JSON.stringify({ model: 'tiny', loss: { type: 'l2' } }));
-  const { recipe, loss } = resolveRecipe(f, parseOverrideArgs(['--data.path', '123', '--train.steps', '1e3', '--data.addBlank', 'false', '--loss.c', '0.5', '--model.decoder.dim', '8']));
+  const resolve = (args: string[]) => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
+  const { recipe } = resolve(['--data.path', '123', '--train.steps', '1e3', '--data.addBlank', 'false', '--loss.c', '0.5', '--model.decoder.dim', '8']);
   assert.equal(recipe.data.path, '123');
   assert.equal(recipe.train.steps, 1000);
   assert.equal(recipe.data.addBlank, false);
-  assert.equal(loss.c, 0.5);
+  assert.equal(recipe.loss.c, 0.5);
   assert.deepEqual(recipe.model, { base: 'tiny', decoder: { dim: 8 } });
-  assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--data.addBlank', 'yes'])), userError(/data\.addBlank: expected true or false, got "yes"/));
+  assert.throws(() => resolve(['--data.addBlank', 'yes']), userError(/data\.addBlank: expected true or false, got "yes"/));
+});
+
+test('resolveRecipe: --data, --steps and --skip-bad are merged over the recipe; without --recipe only --resume in a run with recipe.json', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-recipe-'));
+  const f = join(dir, 'r.json');
+  writeFileSync(f, JSON.stringify({ model: 'tiny', data: { path: 'a' }, train: { steps: 5 } }));
+  const { recipe } = resolveRecipe({ recipePath: f, dataPath: 'b', steps: 9, skipBad: true });
+  assert.deepEqual([recipe.data.path, recipe.train.steps, recipe.data.skipBad], ['b', 9, true]);
+  assert.equal(resolveRecipe({ recipePath: f, skipBad: false }).recipe.data.path, 'a');
+  assert.throws(() => resolveRecipe({ outDir: dir }), userError(/^--recipe: required \(only --resume in a run directory that has a recipe\.json can do without it\)$/));
+  assert.throws(() => resolveRecipe({ outDir: join(dir, 'none'), resume: true }), userError(/none\/recipe\.json does not exist/));
+  writeFileSync(join(dir, 'recipe.json'), JSON.stringify({ model: 'small' }));
+  assert.equal(resolveRecipe({ outDir: dir, resume: true, steps: 3 }).recipe.model, 'small');
 });

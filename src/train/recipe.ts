@@ -1,13 +1,18 @@
 /**
- * Training recipes: JSON data checked by a zod schema, merged over defaults, with `--a.b value`
- * overrides from the command line. The resolved recipe is what a run directory stores and compares.
+ * Training recipes: JSON data checked by ONE zod schema (the loss section is src/loss's schema),
+ * merged over defaults; partial recipes (`--a.b value` overrides from the command line, an
+ * experiment's overrides and losses) are merged in by `mergeRecipe`. The resolved recipe is what a
+ * run directory stores and compares. A new recipe field is one edit: its line in RecipeSchema (or
+ * in LossConfigSchema for a loss option).
  *
  * Every mistake is a one-line UserError naming the source (recipe file or `--flag`) and the field
  * path, e.g. `recipes/x.json: train.lr: expected a number > 0, got "fast"`.
  */
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { describeValue, formatZodIssue, readJsonFile } from '../util/schema.js';
+import { LossConfigSchema } from '../loss/config.js';
+import { MODEL_CONFIGS } from '../model/configs.js';
+import { describeValue, mergeJson, parseWith, readJsonFile } from '../util/schema.js';
 
 /** Named model sizes (the model module owns their numbers); 'toy' is the debug model, see toy.ts. */
 export const MODEL_NAMES = ['tiny', 'small', 'full'] as const;
@@ -39,8 +44,8 @@ const ModelSpecSchema = z.union(
 export const RecipeSchema = z.strictObject({
   /** 'tiny' | 'small' | 'full', or {"base": name, ...config overrides}. */
   model: ModelSpecSchema.default('tiny'),
-  /** A src/loss config ({"type": "l2"} or pseudo-Huber variants); checked by parseLossConfig. */
-  loss: z.looseObject({}, { error: 'expected an object like {"type": "l2"}' }).default({ type: 'l2' }),
+  /** A src/loss config ({"type": "l2"} or pseudo-Huber variants), defaults filled. */
+  loss: LossConfigSchema.prefault({ type: 'l2' }),
   data: z
     .strictObject({
       /** Prepared feature cache or LJSpeech-layout corpus; `--data` wins. */
@@ -57,7 +62,7 @@ export const RecipeSchema = z.strictObject({
       /** Micro-batches per step (gradient accumulation): the batch is split, gradients averaged. */
       accumulate: intAtLeast(1).default(1),
       /**
-       * Data-parallel workers (src/parallel: child processes): an integer ≥ 1 or "auto" (= the cores, at most
+       * Data-parallel workers (src/parallel: worker threads): an integer ≥ 1 or "auto" (= the cores, at most
        * the utterances per micro-batch). 1 trains in the main thread.
        */
       workers: z
@@ -99,34 +104,57 @@ export const RecipeSchema = z.strictObject({
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 
-/** Keys of the object schema at `path` inside RecipeSchema (unwrapping defaults), or null. */
-export function recipeKeysAt(path: string[]): string[] | null {
-  let s: any = RecipeSchema;
-  for (const k of [...path, null]) {
-    while (s?._zod?.def?.innerType) s = s._zod.def.innerType;
-    if (k === null) break;
-    if (!s?.shape || !(k in s.shape)) return null;
-    s = s.shape[k];
+/**
+ * Recipes written before the VP-SDE had one owner carry `loss.beta0`/`loss.beta1` (filled with
+ * 0.05/20 by default). They are dropped when they equal the model's noise schedule (what the run
+ * trained with: the model's SDE drove the diffusion), and refused with one line when they differ.
+ * A toy model has no SDE: there they never did anything. Returns `raw` itself when nothing changes.
+ */
+export function migrateRecipe(raw: unknown, where: string): unknown {
+  const loss = (raw as { loss?: unknown } | null)?.loss;
+  if (!isObject(loss) || !('beta0' in loss || 'beta1' in loss)) return raw;
+  const { beta0 = 0.05, beta1 = 20, ...rest } = loss;
+  const model = (raw as { model?: unknown }).model ?? 'tiny';
+  const base = isObject(model) ? model.base : model;
+  const named = typeof base === 'string' && base in MODEL_CONFIGS ? MODEL_CONFIGS[base as keyof typeof MODEL_CONFIGS] : null;
+  if (named) {
+    const over = isObject(model) ? model : {};
+    const sde = { beta0: over.beta0 ?? named.beta0, beta1: over.beta1 ?? named.beta1 };
+    if (beta0 !== sde.beta0 || beta1 !== sde.beta1) {
+      throw new UserError(
+        `${where}: loss.beta0/beta1 (${describeValue(beta0)}, ${describeValue(beta1)}) differ from the model's noise schedule (${describeValue(sde.beta0)}, ${describeValue(sde.beta1)}): the VP-SDE is the model's now (model.beta0, model.beta1); remove them from the loss, or set them in the model to train with that SDE`,
+      );
+    }
   }
-  return s?.shape ? Object.keys(s.shape) : null;
+  return { ...(raw as object), loss: rest };
 }
 
-/** Formats the first zod issue of a recipe as `where: path: expected ..., got ...` (unknown keys list the valid ones). */
-export function formatIssue(where: string, issue: z.core.$ZodIssue, input: unknown): string {
-  return formatZodIssue(where, issue, input, recipeKeysAt);
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Validates a recipe object (defaults filled); `where` names its source in error messages. */
+/** Validates a recipe object (migrated from earlier versions, defaults filled); `where` names its source in error messages. */
 export function parseRecipe(obj: unknown, where: string): Recipe {
-  const r = RecipeSchema.safeParse(obj);
-  if (!r.success) throw new UserError(formatIssue(where, r.error.issues[0]!, obj));
-  const model = r.data.model;
+  const r = parseWith(RecipeSchema, migrateRecipe(obj, where), where);
+  const model = r.model;
   const base = typeof model === 'string' ? model : model.base;
   const names: string[] = [...MODEL_NAMES, ...(toyEnabled() ? ['toy'] : [])];
   if (!names.includes(base)) {
     throw new UserError(`${where}: model${typeof model === 'string' ? '' : '.base'}: expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(base)}`);
   }
-  return r.data;
+  return r;
+}
+
+/**
+ * Merges a partial recipe `patch` over `base` (raw JSON: command-line overrides, an experiment's
+ * overrides and losses), the one way recipes are combined: objects merge, other values replace. A
+ * model patch that is an object adds config overrides to a model given by name ("tiny" → {"base":
+ * "tiny", ...}); a model name replaces the model.
+ */
+export function mergeRecipe(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const model = base.model ?? 'tiny';
+  const b = isObject(patch.model) && !isObject(model) ? { ...base, model: { base: model } } : base;
+  return mergeJson(b, patch) as Record<string, unknown>;
 }
 
 /** Reads and validates a recipe file. */
@@ -148,11 +176,11 @@ export function modelOverrides(recipe: Recipe): Record<string, unknown> {
 }
 
 /**
- * Deep-merges `overrides` over `base`, allowing only keys that exist in `base` with the same JSON
- * type (number/string/boolean/object); `where` prefixes error messages (e.g. "recipes/x.json: model").
+ * A model config with a recipe's overrides merged in (mergeJson), allowing only keys that exist in
+ * `base` with the same JSON type (number/string/boolean/object): model configs are plain objects,
+ * not schemas. `where` prefixes error messages (e.g. "recipes/x.json: model").
  */
 export function mergeChecked<T>(base: T, overrides: Record<string, unknown>, where: string): T {
-  const out: any = structuredClone(base);
   const walk = (dst: any, src: Record<string, unknown>, path: string) => {
     for (const [k, v] of Object.entries(src)) {
       const p = path ? `${path}.${k}` : k;
@@ -164,9 +192,9 @@ export function mergeChecked<T>(base: T, overrides: Record<string, unknown>, whe
       if (kind(cur) === 'object' && kind(v) === 'object') walk(cur, v as Record<string, unknown>, p);
       else if (kind(cur) !== kind(v) && kind(cur) !== 'null') {
         throw new UserError(`${where}.${p}: expected ${kind(cur) === 'number' ? 'a number' : `a ${kind(cur)}`}, got ${describeValue(v)}`);
-      } else dst[k] = v;
+      }
     }
   };
-  walk(out, overrides, '');
-  return out as T;
+  walk(base, overrides, '');
+  return mergeJson(base, overrides) as T;
 }

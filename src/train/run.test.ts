@@ -165,7 +165,7 @@ test('run: --init starts from another run\'s (EMA) weights with a fresh optimize
   await assert.rejects(runTraining({ ...quiet, recipePath: tiny, outDir: join(dir, 'init-missing'), init: join(dir, 'nope') }), (e: unknown) => e instanceof UserError && /nope: no such run or checkpoint directory/.test(e.message));
 });
 
-const workers = (n: number): Override[] => [{ flag: `--train.workers ${n}`, path: ['train', 'workers'], value: n, raw: String(n) }];
+const workers = (n: number): Override[] => [{ flag: `--train.workers ${n}`, path: ['train', 'workers'], raw: String(n) }];
 
 test('run with 2 workers: bitwise reproducible, resume equals an uninterrupted run, and it matches 1 worker up to rounding', async () => {
   const a = join(dir, 'w2a');

@@ -1,7 +1,8 @@
 /**
  * `difftts train`: a run directory around the training loop.
  *
- *   RUN_DIR/recipe.json      the resolved recipe (a different one refuses to start without --force)
+ *   RUN_DIR/recipe.json      the resolved recipe (a different one refuses to start without --force;
+ *                            more steps are not a different recipe); `--resume` without --recipe uses it
  *   RUN_DIR/run.json         backend + why, versions, git commit, start time, command line
  *   RUN_DIR/metrics.jsonl    one line per logged step
  *   RUN_DIR/checkpoints/     step-NNNNNN/ every train.checkpointEvery steps, the last K kept
@@ -23,7 +24,6 @@ import { WorkerFailed } from '../parallel/peer.js';
 import { TrainPool } from '../parallel/train-pool.js';
 import { resolveTrainWorkers } from '../parallel/workers.js';
 import { UserError, WriteError } from '../errors.js';
-import { LossConfigSchema, parseLossConfig, type LossConfig } from '../loss/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
@@ -44,15 +44,17 @@ import { Trainer, TrainingStopped } from './loop.js';
 import { learningRateAt, type LrSchedule } from './schedule.js';
 import type { Task } from './task.js';
 import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
-import { applyOverrides, zodLeafKind, type LeafKind, type Override } from './overrides.js';
-import { loadRecipeFile, parseRecipe, RecipeSchema, type Recipe } from './recipe.js';
+import { overriddenWhere, overridePatch, type Override } from './overrides.js';
+import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.js';
+import { readJsonFile } from '../util/schema.js';
 import { buildTask } from './task.js';
 import { DataOrder, splitBatch } from './trainable.js';
 
 export { splitBatch };
 
 export interface TrainRunOptions {
-  recipePath: string;
+  /** The recipe file; absent with `resume`: the run directory's own recipe.json. */
+  recipePath?: string;
   overrides?: Override[];
   /** Feature cache or corpus; wins over recipe data.path. */
   dataPath?: string;
@@ -87,34 +89,28 @@ export interface TrainRunResult {
   checkpoint: string;
 }
 
-/** Valid loss fields, straight from the loss module's defaults. */
-export function lossKeys(): string[] {
-  return Object.keys(parseLossConfig({ type: 'l2' }, 'loss'));
-}
-
-/** What a recipe field expects, for typing `--a.b value` overrides (model fields: see modelLeafKind). */
-export function recipeLeafKind(path: string[]): LeafKind {
-  const [section, ...rest] = path;
-  if (rest.length !== 1) return 'unknown';
-  if (section === 'loss') return zodLeafKind(LossConfigSchema, rest[0]!);
-  const s = (RecipeSchema.shape as Record<string, unknown>)[section!];
-  return s ? zodLeafKind(s, rest[0]!) : 'unknown';
-}
-
-/** Reads a recipe file, applies command-line overrides, validates; the loss section goes through parseLossConfig. */
-export function resolveRecipe(recipePath: string, overrides: Override[] = []): { recipe: Recipe; loss: LossConfig; where: string } {
-  const { raw, recipe: fileRecipe } = loadRecipeFile(recipePath);
-  parseLossConfig(fileRecipe.loss, recipePath);
-  if (overrides.length === 0) return { recipe: fileRecipe, loss: parseLossConfig(fileRecipe.loss, recipePath), where: recipePath };
-  const merged = applyOverrides(raw, overrides, lossKeys(), recipeLeafKind);
-  const where = `${recipePath} with ${overrides.map((o) => o.flag).join(' ')}`;
-  const recipe = parseRecipe(merged, where);
-  return { recipe, loss: parseLossConfig(recipe.loss, where), where };
-}
-
-/** The resolved recipe as stored in RUN_DIR/recipe.json (loss defaults filled in). */
-export function resolvedRecipeJson(recipe: Recipe, loss: LossConfig): Record<string, unknown> {
-  return { ...recipe, loss };
+/**
+ * The run's recipe: the recipe file (or, without one, the run directory's own recipe.json, so that
+ * `--out RUN --resume` alone continues a run), with the command line merged in: `--a.b value`
+ * overrides, then --data, --steps and --skip-bad. Validated once, loss included.
+ */
+export function resolveRecipe(opts: Partial<Pick<TrainRunOptions, 'recipePath' | 'overrides' | 'dataPath' | 'steps' | 'skipBad' | 'outDir' | 'resume'>>): { recipe: Recipe; where: string } {
+  const stored = join(opts.outDir ?? '', 'recipe.json');
+  let file = opts.recipePath;
+  if (file === undefined) {
+    if (!opts.resume || opts.outDir === undefined || !existsSync(stored)) {
+      throw new UserError(`--recipe: required (only --resume in a run directory that has a recipe.json can do without it${opts.resume && opts.outDir !== undefined ? `; ${stored} does not exist` : ''})`);
+    }
+    file = stored;
+  }
+  const raw = readJsonFile(file, 'a JSON recipe, e.g. recipes/tiny.json');
+  const overrides = opts.overrides ?? [];
+  const cli: Record<string, unknown> = {
+    data: { path: opts.dataPath, skipBad: opts.skipBad ? true : undefined },
+    train: { steps: opts.steps },
+  };
+  const where = overriddenWhere(file, overrides);
+  return { recipe: parseRecipe(mergeRecipe(mergeRecipe(raw, overridePatch(overrides)), cli), where), where };
 }
 
 /** JSON with object keys sorted, so that key order never makes two recipes differ. */
@@ -136,11 +132,12 @@ function canonical(v: unknown): string {
  * The step count may grow between invocations (train longer with --steps), and the worker count
  * may change; nothing else.
  */
-function sameRecipe(stored: unknown, current: Record<string, unknown>, where: string): boolean {
+function sameRecipe(stored: unknown, current: Recipe, where: string): boolean {
+  // A recipe from before the SDE moved to the model: one line when it cannot be read as today's.
+  migrateRecipe(stored, where);
   let old: any = stored;
   try {
-    const r = parseRecipe(stored, where);
-    old = resolvedRecipeJson(r, parseLossConfig(r.loss, where));
+    old = parseRecipe(stored, where);
   } catch {
     // not parsable today: compare as stored (and so differ)
   }
@@ -185,7 +182,7 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: num
 }
 
 /** Checks the run directory against the requested start mode; returns whether to resume from a checkpoint. */
-function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: TrainRunOptions): void {
+function prepareRunDir(runDir: string, stored: Recipe, opts: TrainRunOptions): void {
   const recipeFile = join(runDir, 'recipe.json');
   const hasCkpt = listCheckpoints(runDir).length > 0;
   if (existsSync(recipeFile)) {
@@ -195,7 +192,7 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
     } catch {
       old = null;
     }
-    if (!sameRecipe(old, stored, recipeFile) && !opts.force) {
+    if (!opts.force && !sameRecipe(old, stored, recipeFile)) {
       throw new UserError(`${recipeFile}: this run directory was started with a different recipe (use another --out, or --force to ${hasCkpt && opts.resume ? 'resume with the new recipe' : 'start over'})`);
     }
   }
@@ -240,15 +237,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
 
 async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
-  const { recipe: r0, loss, where } = resolveRecipe(opts.recipePath, opts.overrides);
-  const recipe: Recipe = {
-    ...r0,
-    data: { ...r0.data, skipBad: opts.skipBad || r0.data.skipBad, path: opts.dataPath ?? r0.data.path },
-    train: { ...r0.train, steps: opts.steps ?? r0.train.steps },
-  };
+  const { recipe, where } = resolveRecipe(opts);
   const t = recipe.train;
   const runDir = opts.outDir;
-  const stored = resolvedRecipeJson(recipe, loss);
+  const stored = recipe;
   // Resume reads its checkpoint before anything is written: a run it cannot load stays as it is.
   const resumeFrom = opts.resume ? checkpointToResume(runDir, log) : null;
   prepareRunDir(runDir, stored, opts);
@@ -259,7 +251,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   mkdirSync(runDir, { recursive: true });
   cleanCheckpointLeftovers(runDir);
 
-  const task = await buildTask({ recipe, recipeWhere: where, loss, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
+  const task = await buildTask({ recipe, recipeWhere: where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());

@@ -2,7 +2,6 @@
  * A training task: a Trainable plus its items and what a checkpoint must record about it.
  * `buildTask` picks the toy task or the GradTTS task by the recipe's model name.
  */
-import type { LossConfig } from '../loss/index.js';
 import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
 import { modelBase } from './recipe.js';
@@ -33,7 +32,6 @@ export interface Task<B> {
 export interface TaskInputs {
   recipe: Recipe;
   recipeWhere: string;
-  loss: LossConfig;
   dataPath: string | undefined;
   runDir: string;
   skipBad: boolean;
