@@ -17,7 +17,7 @@ import { parseLossConfig } from '../src/loss/config.js';
 import { gradTTSTrainable } from '../src/train/gradtts-task.js';
 import { Trainer } from '../src/train/loop.js';
 import type { Task } from '../src/train/task.js';
-import type { Trainable } from '../src/train/trainable.js';
+import type { Trainable } from '../src/trainable/trainable.js';
 import { Rng, type ItemDraws } from '../src/util/rng.js';
 
 export const BATCH = 4;

@@ -13,7 +13,6 @@
  * runs) from a checkpoint, in this thread and with one worker thread per core (src/parallel):
  * wall seconds, worker start-up and checkpoint loading included, over the audio seconds.
  */
-import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +26,7 @@ import { initBackend } from '../src/backend/index.js';
 import { GradTTS, MODEL_CONFIGS } from '../src/model/index.js';
 import { DEFAULT_TEXT, symbolCount, textToIds } from '../src/text/index.js';
 import { DEFAULT_MEL } from '../src/audio/mel.js';
+import { TfAdam } from '../src/train/optimizer.js';
 import { Rng } from '../src/util/rng.js';
 import { loadModel, vocode } from '../src/train/synthesize.js';
 import { setFusedNormMish } from '../src/kernels/norm-mish.js';
@@ -105,7 +105,7 @@ const FILE_SENTENCES = [
 /** An untrained tiny checkpoint (as the rows above use), so the file rows need no training run. */
 async function untrainedCheckpoint(dir: string): Promise<string> {
   const model = GradTTS.create(MODEL_CONFIGS.tiny, symbolCount(DEFAULT_TEXT), 1);
-  const opt = tf.train.adam(1e-3);
+  const opt = new TfAdam(1e-3);
   const ck = join(dir, 'step-000000');
   await saveCheckpoint(ck, model.variables, opt, {
     step: 0,

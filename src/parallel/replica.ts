@@ -3,7 +3,7 @@
  * `replica(args)`, which returns the same Trainable the main thread trains (weights in the same
  * order; their values are overwritten from the main thread before every step).
  */
-import type { Trainable } from '../train/trainable.js';
+import type { Trainable } from '../trainable/trainable.js';
 
 export interface ReplicaSpec {
   /** File URL of a module exporting `replica(args): Promise<Replica<B>>`. */

@@ -15,9 +15,8 @@
  * resume) at the cost of one P-float message each way per helper per step (~3 MB for `tiny`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Task } from '../train/task.js';
-import { gradientsOf } from '../train/loop.js';
-import { splitBatch } from '../train/trainable.js';
+import { gradientsOf } from '../trainable/gradients.js';
+import { splitBatch, type TrainingItems } from '../trainable/trainable.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { concatData } from '../util/tensor.js';
 import { FlatArena } from '../kernels/flat.js';
@@ -27,7 +26,7 @@ import type { ShardMsg, StepMsg, StepReply, TrainWorkerData } from './train-work
 
 export class TrainPool<B> {
   private constructor(
-    private readonly task: Task<B>,
+    private readonly task: TrainingItems<B>,
     private readonly peers: Peer[],
     private readonly vars: tf.Variable[],
     private readonly p: number,
@@ -57,7 +56,7 @@ export class TrainPool<B> {
   }
 
   /** Starts `n` − 1 helpers (n ≥ 2) building `spec` on backend `backend`; resolves when all are ready. */
-  static async start<B>(task: Task<B>, spec: ReplicaSpec, n: number, backend: string): Promise<TrainPool<B>> {
+  static async start<B>(task: TrainingItems<B>, spec: ReplicaSpec, n: number, backend: string): Promise<TrainPool<B>> {
     if (!(Number.isInteger(n) && n >= 2)) throw new Error(`TrainPool.start: ${n} workers (expected an integer ≥ 2; 1 trains without a pool)`);
     const vars = [...task.trainable.variables.values()];
     const p = vars.reduce((s, v) => s + v.size, 0);

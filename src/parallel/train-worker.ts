@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
-import { gradientsOf } from '../train/loop.js';
-import type { LossNorm } from '../train/trainable.js';
+import { gradientsOf } from '../trainable/gradients.js';
+import type { LossNorm } from '../trainable/trainable.js';
 import { ItemDraws } from '../util/rng.js';
 import { assignData, concatData } from '../util/tensor.js';
 import { parentChannel } from './channel.js';

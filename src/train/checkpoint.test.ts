@@ -12,14 +12,13 @@ import {
   latestLoadable,
   listCheckpoints,
   readCheckpoint,
-  restoreOptimizer,
   rotateCheckpoints,
   saveCheckpoint,
   type CheckpointMeta,
 } from './checkpoint.js';
 import { Trainer, freshLoopState } from './loop.js';
 import { appendMetrics, readMetrics, truncateMetrics } from './metrics.js';
-import { DataOrder } from './trainable.js';
+import { DataOrder } from '../trainable/trainable.js';
 import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyBatch } from './toy.js';
 
 function meta(step: number, order: DataOrder, rng: Rng): CheckpointMeta {
@@ -61,7 +60,7 @@ test('checkpoint: save → load restores identical variables, outputs and Adam s
   await tf.ready();
   const before = tf.memory().numTensors;
   assignWeights(b.model.variables, ck);
-  await restoreOptimizer(trainerB.optimizer, ck.optimizer!);
+  await trainerB.optimizer.restore(ck.optimizer!);
   // Adam's m and v are created by restoring (2 per variable) plus nothing else.
   assert.equal(tf.memory().numTensors - before, 2 * b.model.variables.size);
   for (const [name, v] of a.model.variables) assert.deepEqual(b.model.variables.get(name)!.dataSync(), v.dataSync());

@@ -19,9 +19,9 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeDirAtomicAsync, writeFileAtomic } from '../util/atomic.js';
-import { HostAdam } from './host-adam.js';
+import type { Optimizer, OptimizerSnapshot } from './optimizer.js';
 import type { RngState } from '../util/rng.js';
-import type { DataOrderState } from './trainable.js';
+import type { DataOrderState } from '../trainable/trainable.js';
 
 export const CHECKPOINT_FORMAT = 'difftts-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -63,14 +63,6 @@ export interface LoadedTensor {
   data: Float32Array;
 }
 
-export interface OptimizerSnapshot {
-  iterations: number;
-  accBeta1: number;
-  accBeta2: number;
-  /** m entries then v entries, as tfjs Adam's getWeights() lists them. */
-  tensors: { name: string; shape: number[]; data: Float32Array }[];
-}
-
 export interface LoadedCheckpoint {
   dir: string;
   meta: CheckpointMeta;
@@ -103,41 +95,6 @@ function packTensors(items: { name: string; shape: number[]; data: Float32Array 
   return { bin: new Uint8Array(all.buffer), entries };
 }
 
-/** Adam's private bias-correction accumulators: tfjs recomputes them as pow(β, t+1) in
- * setWeights, which differs in the last bit from the running product it keeps while training,
- * so we save and restore the exact values to make a resumed run bit-identical. */
-interface AdamInternals {
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-}
-
-/** Reads the optimizer's state (Adam m, v, step count and accumulators). */
-export async function snapshotOptimizer(opt: tf.Optimizer | HostAdam): Promise<OptimizerSnapshot> {
-  if (opt instanceof HostAdam) return opt.snapshot();
-  const ws = await opt.getWeights();
-  const iterations = (await ws[0]!.tensor.data())[0]!;
-  ws[0]!.tensor.dispose(); // getWeights makes a fresh scalar for the step count each call
-  const tensors = [];
-  for (const w of ws.slice(1)) tensors.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
-  const ad = opt as unknown as AdamInternals;
-  return { iterations, accBeta1: (await ad.accBeta1.data())[0]!, accBeta2: (await ad.accBeta2.data())[0]!, tensors };
-}
-
-/** Puts a snapshot into a freshly created Adam optimizer (tfjs's or HostAdam). */
-export async function restoreOptimizer(opt: tf.Optimizer | HostAdam, s: OptimizerSnapshot): Promise<void> {
-  if (opt instanceof HostAdam) return opt.restore(s);
-  const named = [{ name: 'iter', tensor: tf.scalar(s.iterations, 'int32') as tf.Tensor }].concat(
-    s.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape, 'float32') })),
-  );
-  await opt.setWeights(named);
-  tf.dispose(named.map((n) => n.tensor));
-  const ad = opt as unknown as AdamInternals;
-  tf.tidy(() => {
-    ad.accBeta1.assign(tf.scalar(s.accBeta1));
-    ad.accBeta2.assign(tf.scalar(s.accBeta2));
-  });
-}
-
 /**
  * Writes checkpoint `dir` atomically from the live variables and optimizer. Returns once the
  * directory is in place.
@@ -145,13 +102,13 @@ export async function restoreOptimizer(opt: tf.Optimizer | HostAdam, s: Optimize
 export async function saveCheckpoint(
   dir: string,
   variables: Map<string, tf.Variable>,
-  optimizer: tf.Optimizer | HostAdam,
+  optimizer: Optimizer,
   meta: CheckpointMeta,
   ema: Map<string, tf.Variable> | null = null,
 ): Promise<void> {
   const w = packTensors(await tensorItems(variables));
   const e = ema ? packTensors(await tensorItems(ema)) : null;
-  const snap = await snapshotOptimizer(optimizer);
+  const snap = await optimizer.snapshot();
   // tfjs names Adam's slots after its own variable ids, which differ between processes; store ours.
   const names = [...variables.keys()];
   if (snap.tensors.length === 2 * names.length) {

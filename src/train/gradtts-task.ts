@@ -12,7 +12,7 @@ import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
-import type { Trainable } from './trainable.js';
+import type { Trainable } from '../trainable/trainable.js';
 import type { Replica } from '../parallel/replica.js';
 
 /** The model config a recipe asks for: a named size with the recipe's overrides merged in. */

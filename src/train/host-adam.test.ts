@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../util/rng.js';
 import { assignData, concatData, splitData } from '../util/tensor.js';
-import { restoreOptimizer, snapshotOptimizer } from './checkpoint.js';
+import { TfAdam } from './optimizer.js';
 import { HostAdam } from './host-adam.js';
 import { Trainer } from './loop.js';
-import type { Trainable } from './trainable.js';
+import type { Trainable } from '../trainable/trainable.js';
 
 const SHAPES = [[3, 4], [5], [2, 2, 3]];
 
@@ -44,7 +44,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
   test(`HostAdam gives tfjs Adam's bits on ${backend} (8 steps, clip scales, lr schedule)`, async () => {
     await initBackend(backend);
     const ref = vars(1, `adam-${backend}`);
-    const opt = tf.train.adam(1e-2);
+    const tfa = new TfAdam(1e-2);
+    const opt = tfa.adam;
     const host = new HostAdam(slots(), 1e-2);
     const w = ref.flat.slice();
     for (let k = 0; k < 8; k++) {
@@ -54,11 +55,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       host.learningRate = lr;
       const g = gradsAt(k, w.length);
       applyTf(opt, ref.map, g, scale);
-      host.apply(w, g, scale);
+      host.applyFlat(w, g, scale);
       assert.deepEqual(w, flatOf(ref.map), `weights after step ${k + 1}`);
     }
-    const a = await snapshotOptimizer(opt);
-    const b = host.snapshot();
+    const a = await tfa.snapshot();
+    const b = await host.snapshot();
     assert.equal(b.iterations, a.iterations);
     assert.equal(b.accBeta1, a.accBeta1);
     assert.equal(b.accBeta2, a.accBeta2);
@@ -74,24 +75,25 @@ test('HostAdam state round-trips through tfjs Adam both ways: the next step is t
   const ref = vars(2, 'rt');
   const host = new HostAdam(slots(), 3e-3);
   const w = ref.flat.slice();
-  for (let k = 0; k < 3; k++) host.apply(w, gradsAt(k, w.length));
+  for (let k = 0; k < 3; k++) host.applyFlat(w, gradsAt(k, w.length));
   // host → tfjs: continue both one step
-  const opt = tf.train.adam(3e-3);
+  const tfa = new TfAdam(3e-3);
+  const opt = tfa.adam;
   assignData([...ref.map.values()], w);
-  await restoreOptimizer(opt, host.snapshot());
+  await tfa.restore(await host.snapshot());
   const g = gradsAt(9, w.length);
   applyTf(opt, ref.map, g);
-  host.apply(w, g);
+  host.applyFlat(w, g);
   assert.deepEqual(w, flatOf(ref.map));
   // tfjs → a fresh host: the same again
   const fresh = new HostAdam(slots(), 3e-3);
-  await restoreOptimizer(fresh, await snapshotOptimizer(opt));
+  await fresh.restore(await tfa.snapshot());
   const w2 = w.slice();
   const g2 = gradsAt(10, w.length);
-  fresh.apply(w2, g2);
-  host.apply(w, g2);
+  fresh.applyFlat(w2, g2);
+  host.applyFlat(w, g2);
   assert.deepEqual(w2, w);
-  assert.throws(() => fresh.apply(new Float32Array(3), g2), /buffers of 3 and/);
+  assert.throws(() => fresh.applyFlat(new Float32Array(3), g2), /buffers of 3 and/);
   opt.dispose();
   for (const v of ref.map.values()) v.dispose();
 });
@@ -118,7 +120,7 @@ test('a host-mode Trainer (flat gradients) equals a tfjs-mode one, moving averag
   }
   assert.deepEqual(flatOf(mb.variables), flatOf(ma.variables));
   assert.deepEqual(flatOf(tb.ema!.shadow), flatOf(ta.ema!.shadow));
-  const [sa, sb] = [await snapshotOptimizer(ta.optimizer), await snapshotOptimizer(tb.optimizer)];
+  const [sa, sb] = [await ta.optimizer.snapshot(), await tb.optimizer.snapshot()];
   assert.deepEqual(sb.tensors.map((t) => t.data), sa.tensors.map((t) => t.data));
   // a non-finite gradient skips the step in host mode too
   const before = flatOf(mb.variables);

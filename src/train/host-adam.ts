@@ -9,8 +9,10 @@
  * cpu backends, and its state is tfjs's: m then v per variable, the step count, and the running
  * products β1^t, β2^t kept as float32 — checkpoints written by either resume on the other.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { FlatArena } from '../kernels/flat.js';
-import type { OptimizerSnapshot } from './checkpoint.js';
+import { assignData, concatData } from '../util/tensor.js';
+import type { Optimizer, OptimizerSnapshot } from './optimizer.js';
 
 const f = Math.fround;
 
@@ -21,7 +23,8 @@ export interface FlatSlot {
   size: number;
 }
 
-export class HostAdam {
+export class HostAdam implements Optimizer {
+  readonly onHost = true;
   readonly beta1 = 0.9;
   readonly beta2 = 0.999;
   /** tfjs's default: the float32 backends' epsilon(). */
@@ -57,8 +60,8 @@ export class HostAdam {
    * One update of `w` [P] in place from gradient `g` [P], each gradient first multiplied by
    * `scale` (the global-norm clip; 1 = none) as the tfjs path does.
    */
-  apply(w: Float32Array, g: Float32Array, scale = 1): void {
-    if (w.length !== this.size || g.length !== this.size) throw new Error(`HostAdam.apply: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
+  applyFlat(w: Float32Array, g: Float32Array, scale = 1): void {
+    if (w.length !== this.size || g.length !== this.size) throw new Error(`HostAdam.applyFlat: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
     // the SIMD loop works in the arena: buffers from elsewhere are copied in (and w back out)
     if (w !== this.w) this.w.set(w);
     if (g !== this.g) this.g.set(g);
@@ -79,13 +82,20 @@ export class HostAdam {
     this.iterations++;
   }
 
-  /** The arena's weight region: `apply(weights, …)` updates it in place, without copying in or out. */
-  get weights(): Float32Array {
-    return this.w;
+  /**
+   * The Optimizer update: the variables' weights are read straight into the arena's weight region,
+   * updated there in place (no copy in or out) and assigned back; returns that region.
+   */
+  apply(variables: tf.Variable[], grads: tf.Tensor[] | Float32Array, scale: number): Float32Array {
+    if (!(grads instanceof Float32Array)) throw new Error('HostAdam.apply: expected one Float32 gradient buffer');
+    const w = concatData(variables, this.w);
+    this.applyFlat(w, grads, scale);
+    assignData(variables, w);
+    return w;
   }
 
   /** The state in checkpoint.ts's layout (m entries then v entries; none before the first update, as tfjs). */
-  snapshot(): OptimizerSnapshot {
+  async snapshot(): Promise<OptimizerSnapshot> {
     const tensors: OptimizerSnapshot['tensors'] = [];
     if (this.iterations > 0) {
       for (const [buf, tag] of [[this.m, 'm'], [this.v, 'v']] as const) {
@@ -100,7 +110,7 @@ export class HostAdam {
   }
 
   /** Takes a snapshot's state (m and v slots in variable order; none = a fresh optimizer). */
-  restore(s: OptimizerSnapshot): void {
+  async restore(s: OptimizerSnapshot): Promise<void> {
     const n = this.slots.length;
     if (s.tensors.length !== 0 && s.tensors.length !== 2 * n) throw new Error(`HostAdam.restore: ${s.tensors.length} slots (expected ${2 * n})`);
     this.m.fill(0);
@@ -119,4 +129,7 @@ export class HostAdam {
     this.accBeta1 = f(s.accBeta1);
     this.accBeta2 = f(s.accBeta2);
   }
+
+  /** Nothing to release: the arena is garbage-collected with it. */
+  dispose(): void {}
 }

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ItemDraws, Rng } from '../util/rng.js';
 import { Trainer, TrainingStopped, DIVERGE_MIN_HISTORY } from './loop.js';
-import { snapshotOptimizer } from './checkpoint.js';
-import { DataOrder } from './trainable.js';
+import { DataOrder } from '../trainable/trainable.js';
 import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyBatch } from './toy.js';
 
 const opts = { lr: 0.05, gradClip: 0, maxBadSteps: 3 };
@@ -79,12 +78,12 @@ test('loop: a NaN loss skips the step: weights and Adam state unchanged, counted
   const { model, trainer, next, rng } = setup();
   await trainer.step(next(), rng);
   const before = weights(model);
-  const itBefore = (await snapshotOptimizer(trainer.optimizer)).iterations;
+  const itBefore = (await trainer.optimizer.snapshot()).iterations;
   const res = await trainer.step({ ...next(), poison: true }, rng);
   assert.equal(res.ok, false);
   assert.ok(Number.isNaN(res.terms.total));
   assert.deepEqual(weights(model), before);
-  assert.equal((await snapshotOptimizer(trainer.optimizer)).iterations, itBefore);
+  assert.equal((await trainer.optimizer.snapshot()).iterations, itBefore);
   assert.deepEqual([trainer.loop.badSteps, trainer.loop.badInRow], [1, 1]);
   assert.equal((await trainer.step(next(), rng)).ok, true);
   assert.deepEqual([trainer.loop.badSteps, trainer.loop.badInRow], [1, 0]);

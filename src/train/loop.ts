@@ -6,12 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
-import { syncReadsWork } from '../backend/webgpu.js';
 import type { LoopState } from './checkpoint.js';
 import { WeightEma } from './ema.js';
 import { HostAdam } from './host-adam.js';
-import { assignData, concatData, readAsync, splitData } from '../util/tensor.js';
-import type { LossNorm, Trainable } from './trainable.js';
+import { TfAdam, type Optimizer } from './optimizer.js';
+import { concatData, readAsync, splitData } from '../util/tensor.js';
+import type { Trainable } from '../trainable/trainable.js';
+import { gradientsOf } from '../trainable/gradients.js';
 
 export interface TrainerOptions {
   lr: number;
@@ -57,63 +58,6 @@ export function freshLoopState(): LoopState {
 }
 
 
-/** One piece of a step's batch: its items draw from `draws`; `norm` = the whole batch's denominators (worker shards). */
-export interface BatchPart<B> {
-  batch: B;
-  draws: ItemDraws;
-  norm?: LossNorm;
-}
-
-/**
- * Σ over parts of ∇ total, and of every logged term, divided by `divisor`: the gradients in
- * varList order and the terms as numbers. Micro-batches pass their count (their means are
- * averaged); worker shards pass norm and divisor = micro-batches, so shards sum to the whole.
- */
-export async function gradientsOf<B>(
-  model: Trainable<B>,
-  varList: tf.Variable[],
-  parts: BatchPart<B>[],
-  divisor: number,
-  step: number,
-): Promise<{ grads: tf.Tensor[]; terms: Record<string, number> }> {
-  let grads: tf.Tensor[] | null = null;
-  const sums: Record<string, number> = {};
-  for (const { batch: given, draws, norm } of parts) {
-    // what losses() would read mid-step (webgpu cannot), read first with the same draws
-    const batch = model.prepare && !syncReadsWork() ? await model.prepare(given, draws) : given;
-    const others: Record<string, tf.Scalar> = {};
-    const r = tf.variableGrads(() => {
-      const terms = model.losses(batch, draws, { step, norm });
-      // variableGrads disposes everything but the returned total; keep the logged terms.
-      for (const [k, t] of Object.entries(terms)) if (k !== 'total') others[k] = tf.keep(t);
-      return terms.total;
-    }, varList);
-    const names = Object.keys(others);
-    const vals = await readAsync(() => tf.stack([r.value, ...names.map((k) => others[k]!)]));
-    sums.total = (sums.total ?? 0) + vals[0]!;
-    names.forEach((k, i) => (sums[k] = (sums[k] ?? 0) + vals[i + 1]!));
-    tf.dispose([r.value, ...Object.values(others)]);
-    // A weight the step's objective did not use (the U-Net in an encoder-only warm-up) gets a
-    // zero gradient, so Adam's per-position slots keep their order.
-    const g = varList.map((v) => r.grads[v.name] ?? tf.zerosLike(v));
-    if (grads === null) grads = g;
-    else {
-      const prev: tf.Tensor[] = grads;
-      grads = tf.tidy(() => prev.map((p, i) => tf.add(p, g[i]!)));
-      tf.dispose([...prev, ...g]);
-    }
-  }
-  if (grads === null) throw new Error('gradientsOf: no batch parts');
-  if (divisor !== 1) {
-    const total = grads;
-    grads = tf.tidy(() => total.map((p) => tf.div(p, divisor)));
-    tf.dispose(total);
-  }
-  const terms: Record<string, number> = {};
-  for (const [k, v] of Object.entries(sums)) terms[k] = v / divisor;
-  return { grads, terms };
-}
-
 /** Global L2 norm of a flat gradient (float64 sum). */
 function hostNorm(g: Float32Array): number {
   let s = 0;
@@ -139,7 +83,7 @@ function median(xs: number[]): number {
 
 export class Trainer<B> {
   /** tfjs's Adam, or the same update over host buffers (opts.host). */
-  readonly optimizer: tf.AdamOptimizer | HostAdam;
+  readonly optimizer: Optimizer;
   /** The weights' moving average, when opts.ema > 0. */
   readonly ema: WeightEma | null;
   private readonly varList: tf.Variable[];
@@ -150,18 +94,17 @@ export class Trainer<B> {
     readonly opts: TrainerOptions,
   ) {
     this.varList = [...model.variables.values()];
-    this.optimizer = opts.host ? new HostAdam([...model.variables].map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : tf.train.adam(opts.lr);
+    this.optimizer = opts.host ? new HostAdam([...model.variables].map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : new TfAdam(opts.lr);
     this.ema = opts.ema ? new WeightEma(model.variables, opts.ema) : null;
   }
 
   /** The rate of the next updates (the schedule's value for the coming step). */
   setLearningRate(lr: number): void {
-    // tfjs's Adam reads this plain number on every applyGradients.
-    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    this.optimizer.learningRate = lr;
   }
 
   get learningRate(): number {
-    return (this.optimizer as unknown as { learningRate: number }).learningRate;
+    return this.optimizer.learningRate;
   }
 
   /**
@@ -200,7 +143,7 @@ export class Trainer<B> {
    * divergence check → clip → Adam → moving average.
    */
   async update(grads: tf.Tensor[] | Float32Array, terms: Record<string, number>): Promise<StepResult> {
-    const host = this.optimizer instanceof HostAdam ? this.optimizer : null;
+    const host = this.optimizer.onHost;
     let list: tf.Tensor[] | null = null;
     let flat: Float32Array | null = null;
     if (host) {
@@ -211,19 +154,10 @@ export class Trainer<B> {
       const gradNorm = flat ? hostNorm(flat) : await tfNorm(list!);
       if (!this.judge(terms, gradNorm)) return { ok: false, terms, gradNorm };
       const scale = this.opts.gradClip > 0 && gradNorm > this.opts.gradClip ? this.opts.gradClip / gradNorm : 1;
-      if (host) {
-        const w = concatData(this.varList, host.weights);
-        host.apply(w, flat!, scale);
-        assignData(this.varList, w);
-        if (this.ema) this.ema.updateFlat(this.loop.emaUpdates++, w);
-      } else {
-        const adam = this.optimizer as tf.AdamOptimizer;
-        tf.tidy(() => {
-          // The array form fixes the order Adam stores m/v in, which checkpoints rely on.
-          const named = this.varList.map((v, i) => ({ name: v.name, tensor: scale === 1 ? list![i]! : tf.mul(list![i]!, scale) }));
-          adam.applyGradients(named);
-        });
-        if (this.ema) this.ema.update(this.loop.emaUpdates++);
+      const weights = this.optimizer.apply(this.varList, flat ?? list!, scale);
+      if (this.ema) {
+        if (weights) this.ema.updateFlat(this.loop.emaUpdates++, weights);
+        else this.ema.update(this.loop.emaUpdates++);
       }
       this.loop.badInRow = 0;
       const hist = this.loop.recentLosses;
@@ -264,7 +198,7 @@ export class Trainer<B> {
   }
 
   dispose(): void {
-    if (!(this.optimizer instanceof HostAdam)) this.optimizer.dispose();
+    this.optimizer.dispose();
     this.ema?.dispose();
   }
 }

@@ -34,7 +34,6 @@ import {
   listCheckpoints,
   newestLoadable,
   openCheckpoint,
-  restoreOptimizer,
   rotateCheckpoints,
   saveCheckpoint,
   type CheckpointMeta,
@@ -48,7 +47,7 @@ import { overriddenWhere, overridePatch, type Override } from './overrides.js';
 import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.js';
 import { readJsonFile } from '../util/schema.js';
 import { buildTask } from './task.js';
-import { DataOrder, splitBatch } from './trainable.js';
+import { DataOrder, splitBatch } from '../trainable/trainable.js';
 
 export { splitBatch };
 
@@ -287,7 +286,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
         }
         if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
         assignWeights(task.trainable.variables, ckpt);
-        await restoreOptimizer(trainer.optimizer, ckpt.optimizer);
+        await trainer.optimizer.restore(ckpt.optimizer);
         if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
         order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
         modelRng = Rng.fromState(ckpt.meta.modelRng);

@@ -5,7 +5,7 @@
 import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
 import { modelBase } from './recipe.js';
-import type { Trainable } from './trainable.js';
+import type { TrainingItems } from '../trainable/trainable.js';
 import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyConfig } from './toy.js';
 import { mergeChecked, modelOverrides } from './recipe.js';
 
@@ -16,11 +16,9 @@ export interface TaskMeta {
   melConfig: unknown;
 }
 
-export interface Task<B> {
-  trainable: Trainable<B>;
+export interface Task<B> extends TrainingItems<B> {
   /** Number of training items; batches are lists of indices below it. */
   nItems: number;
-  batch(indices: number[]): B;
   meta: TaskMeta;
   /** How a training worker builds the same Trainable (src/parallel). */
   replica: ReplicaSpec;

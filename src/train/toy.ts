@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type ItemDraws } from '../util/rng.js';
 import { readSync } from '../util/tensor.js';
-import type { LossNorm, LossTermMap, Trainable } from './trainable.js';
+import type { LossNorm, LossTermMap, Trainable } from '../trainable/trainable.js';
 
 export interface ToyConfig {
   /** Input features per item. */

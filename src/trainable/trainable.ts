@@ -1,7 +1,7 @@
 /**
  * What the trainer needs from a model, and the seeded data order. The loop, checkpoints and
  * resume are written against these two pieces only, so they are tested with a toy model and
- * serve GradTTS unchanged.
+ * serve GradTTS unchanged. Below both src/train and src/parallel (with gradients.ts), which use it.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { Rng, type ItemDraws, type RngState } from '../util/rng.js';
@@ -33,6 +33,13 @@ export interface Trainable<B> {
    * what losses() will draw from the same `draws`.
    */
   prepare?(batch: B, draws: ItemDraws): Promise<B>;
+}
+
+/** A Trainable with its training items: what a step's gradient is computed from (the whole task is src/train/task.ts). */
+export interface TrainingItems<B> {
+  trainable: Trainable<B>;
+  /** The batch of the items at these indices. */
+  batch(indices: number[]): B;
 }
 
 export interface DataOrderState {
