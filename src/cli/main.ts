@@ -53,5 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv);
-process.exitCode = code;
+/** Runs the CLI on this process's arguments (what bin/difftts.js does); tests import `main` alone. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv);
+}

@@ -93,6 +93,8 @@ test('checkOutput: finds without writing what a write would be refused for; crea
   assert.throws(() => checkOutput(join(dir, 'b'.repeat(300))), refused(join(dir, 'b'.repeat(300)), 'ENAMETOOLONG', 'file name too long'));
   assert.throws(() => checkOutput(`${dir}/${'c/'.repeat(2100)}x`), (e: unknown) => e instanceof WriteError && e.code === 'ENAMETOOLONG');
   assert.throws(() => checkOutput(''), refused('', 'ENOENT', 'expected a file name'));
+  assert.throws(() => checkOutput('/proc/difftts-x', 'dir'), refused('/proc/difftts-x', 'ENOENT', 'no such file or directory'));
+  assert.throws(() => checkOutput('/proc/difftts-x/a.npy'), refused('/proc/difftts-x/a.npy', 'ENOENT', 'no such file or directory'));
   for (const ok of [join(dir, 'new', 'deeper', 'a.wav'), file, join(dir, '-'), join(dir, 'x\u0001\ny.wav')]) checkOutput(ok);
   checkOutput(join(dir, 'new-run'), 'dir');
   checkOutput(dir, 'dir');

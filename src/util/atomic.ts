@@ -13,7 +13,7 @@
  * fail with errno CODE after SKIP of them succeeded (default 0), as a disk that fills up would:
  * files and appended lines are half written first, directories fully, then the error is thrown.
  */
-import { accessSync, closeSync, constants, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, existsSync, type Stats } from 'node:fs';
+import { closeSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, renameSync, rmdirSync, rmSync, statSync, writeSync, existsSync, type Stats } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { writeFailure } from '../errors.js';
 
@@ -68,8 +68,17 @@ function statOrNull(path: string): Stats | null {
 }
 
 /**
+ * Whether entries can be made in the directory `dir`, found by making one and removing it: the
+ * only test that holds for every reason (permissions as root, read-only mounts, /proc, /sys).
+ */
+function probeDir(dir: string): void {
+  rmdirSync(mkdtempSync(join(dir, '.difftts-probe-')));
+}
+
+/**
  * The directories `dir` still needs, outermost first, after checking that its nearest existing
- * ancestor is a directory we may write in (else the refusal a write would end with, naming it).
+ * ancestor is a directory (and with `checkWritable`, one we can write in), else the refusal a
+ * write would end with.
  */
 function missingDirs(dir: string, checkWritable: boolean): string[] {
   const missing: string[] = [];
@@ -77,7 +86,7 @@ function missingDirs(dir: string, checkWritable: boolean): string[] {
     const st = statOrNull(d);
     if (st) {
       if (!st.isDirectory()) throw refusal('ENOTDIR', d, `${d} is ${st.isFile() ? 'a file, ' : ''}not a directory`);
-      if (checkWritable) accessSync(d, constants.W_OK);
+      if (checkWritable) probeDir(d);
       return missing.reverse();
     }
     missing.push(d);
@@ -111,8 +120,9 @@ const PATH_MAX = 4095;
  * Pre-flight for an output the user named, before any work is done: throws the WriteError that
  * writing `path` (a file, or a directory with `kind: 'dir'`) would end with when that can be seen
  * without writing — an empty or too long name, a parent that is a file, a directory where a file
- * goes (or the reverse), a parent we may not write in. Creates nothing. A refusal only a write can
- * show (a full disk, /proc) still comes from the write itself, through the same one line.
+ * goes (or the reverse), a directory we cannot make entries in (no permission, read-only, /proc).
+ * Leaves nothing behind. A refusal only writing the data can show (a full disk) still comes from
+ * the write itself, through the same one line.
  */
 export function checkOutput(path: string, kind: 'file' | 'dir' = 'file'): void {
   naming(path, () => {
@@ -125,7 +135,7 @@ export function checkOutput(path: string, kind: 'file' | 'dir' = 'file'): void {
     }
     if (st.isDirectory() && kind === 'file') throw refusal('EISDIR', path, 'is a directory');
     if (!st.isDirectory() && kind === 'dir') throw refusal('ENOTDIR', path, `${st.isFile() ? 'is a file, ' : ''}not a directory`);
-    accessSync(kind === 'dir' ? path : dirname(path), constants.W_OK); // a file is replaced by a rename in its directory
+    probeDir(kind === 'dir' ? path : dirname(path)); // a file is replaced by a rename in its directory
   });
 }
 
