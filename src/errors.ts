@@ -28,7 +28,7 @@ export class WriteError extends UserError {
     readonly why: string,
     verb = 'write',
   ) {
-    super(`${path}: cannot ${verb} (${why}, ${code})`, 1);
+    super(`${path === '' ? '(empty path)' : path}: cannot ${verb} (${why}, ${code})`, 1);
     this.name = 'WriteError';
   }
 }
@@ -45,6 +45,13 @@ const WRITE_ERRNOS: Record<string, string> = {
   EISDIR: 'is a directory',
   ENOTDIR: 'a parent is not a directory',
   ENAMETOOLONG: 'file name too long',
+  EEXIST: 'already exists',
+  ELOOP: 'too many levels of symbolic links',
+  EMLINK: 'too many links',
+  EBUSY: 'resource busy',
+  ETXTBSY: 'text file busy',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
 };
 
 /** What a failed fs syscall was trying to do, for the message. */
@@ -61,15 +68,44 @@ const SYSCALL_VERBS: Record<string, string> = {
 };
 
 /**
+ * The cause of a failed system call in words: our own (`why`, set by src/util/atomic.ts), the
+ * table's, or for any other errno the words in Node's message (`ENOENT: no such file or directory,
+ * open '…'`) — but only for a real system call (it has `syscall`), so that an error that merely
+ * carries a code is not taken for one.
+ */
+function causeOf(e: (NodeJS.ErrnoException & { why?: string }) | null): string | undefined {
+  if (typeof e?.code !== 'string') return undefined;
+  if (typeof e.why === 'string') return e.why;
+  if (WRITE_ERRNOS[e.code]) return WRITE_ERRNOS[e.code];
+  if (typeof e.syscall !== 'string' || !/^E[A-Z0-9]+$/.test(e.code)) return undefined;
+  return /^E[A-Z0-9]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code;
+}
+
+/**
  * The one-line WriteError for a failed filesystem call, or null when `err` is not one of those.
  * `path` names the output the user asked for (e.g. the checkpoint directory, not its temporary
  * name; it also renames a WriteError raised for a file inside it); by default the error's own path. Messages read `PATH: cannot write (no space left on device, ENOSPC)`.
+ * Inside a write (src/util/atomic.ts's `naming`) every errno is a refusal: a parent that is a file
+ * (ENOTDIR, EEXIST), a directory where a file goes (EISDIR), a name too long, a link loop, a file
+ * system that creates nothing (/proc: ENOENT), and so on.
  */
 export function writeFailure(err: unknown, path?: string): WriteError | null {
   if (err instanceof WriteError) return path === undefined || path === err.path ? err : new WriteError(path, err.code, err.why);
   const e = err as NodeJS.ErrnoException | null;
-  const why = typeof e?.code === 'string' ? WRITE_ERRNOS[e.code] : undefined;
+  const why = causeOf(e);
   if (!why) return null;
   const verb = path === undefined ? (SYSCALL_VERBS[e!.syscall ?? ''] ?? 'write') : 'write';
   return new WriteError(path ?? e!.path ?? '(unknown file)', e!.code!, why, verb);
+}
+
+/**
+ * `text` with control characters (C0, DEL, C1: ESC, BEL, NUL, newlines …) written as escapes
+ * (`\x1b`, `\n`), so that a path or a text a user typed cannot drive the terminal or break a
+ * one-line message in two.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }

@@ -4,16 +4,17 @@
  *   mel FILE.wav --out MEL.npy [--png MEL.png]     HiFi-GAN log-mel [80, frames] '<f4' (resampled to 22050 Hz first)
  *   griffinlim MEL.npy --out OUT.wav [...]         waveform from a log-mel (fast Griffin-Lim)
  *   resample IN.wav --rate R --out OUT.wav         band-limited resampling
- * Every input is validated before anything is written; outputs are written atomically.
+ * Inputs, then output paths (checkOutput), are checked before any work; outputs are written atomically.
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { UserError } from '../errors.js';
+import { printable, UserError } from '../errors.js';
 import { readWav, writeWav, describeFormat } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { logMel, DEFAULT_MEL, type Mel } from '../audio/mel.js';
 import { griffinLim } from '../audio/griffinlim.js';
 import { readNpy, writeNpy } from '../util/npy.js';
+import { checkOutput } from '../util/atomic.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { parseNumber } from './options.js';
 
@@ -66,16 +67,18 @@ export function register(program: Command): void {
     .option('--png <png>', 'also write a spectrogram image')
     .action((file: string, o: { out: string; png?: string }) => {
       const a = readWav(file);
+      checkOutput(o.out);
+      if (o.png) checkOutput(o.png);
       let x = a.samples;
       if (a.sampleRate !== DEFAULT_MEL.sampleRate) {
-        process.stderr.write(`difftts: resampling ${file} from ${a.sampleRate} Hz to ${DEFAULT_MEL.sampleRate} Hz\n`);
+        process.stderr.write(`difftts: resampling ${printable(file)} from ${a.sampleRate} Hz to ${DEFAULT_MEL.sampleRate} Hz\n`);
         x = resample(x, a.sampleRate, DEFAULT_MEL.sampleRate);
       }
       const mel = logMel(x);
       if (mel.frames === 0) throw new UserError(`${file}: too short for one mel frame (expected ≥ ${DEFAULT_MEL.hop} samples at ${DEFAULT_MEL.sampleRate} Hz)`);
       writeNpy(o.out, mel.data, [mel.nMels, mel.frames]);
       if (o.png) writeSpectrogramPng(o.png, { title: `Log-mel spectrogram of ${file}`, panels: [{ mel }] });
-      process.stderr.write(`difftts: wrote ${o.out} [${mel.nMels}, ${mel.frames}]${o.png ? ` and ${o.png}` : ''}\n`);
+      process.stderr.write(`difftts: wrote ${printable(o.out)} [${mel.nMels}, ${mel.frames}]${o.png ? ` and ${printable(o.png)}` : ''}\n`);
     });
 
   audio
@@ -92,12 +95,13 @@ export function register(program: Command): void {
       const momentum = parseNumber(o.momentum, '--momentum', { min: 0, max: 1.5 });
       const seed = parseNumber(o.seed, '--seed', { integer: true, min: 0, max: 2 ** 32 - 1 });
       const mel = readMelNpy(file);
+      checkOutput(o.out);
       const bar = progressBar('griffin-lim');
       bar.start(iters, 0);
       const y = griffinLim(mel, { iters, momentum, seed, onIter: (i) => bar.update(i) });
       bar.stop();
       writeWav(o.out, y, DEFAULT_MEL.sampleRate, o.float ? 'float32' : 'pcm16');
-      process.stderr.write(`difftts: wrote ${o.out} (${(y.length / DEFAULT_MEL.sampleRate).toFixed(3)} s at ${DEFAULT_MEL.sampleRate} Hz)\n`);
+      process.stderr.write(`difftts: wrote ${printable(o.out)} (${(y.length / DEFAULT_MEL.sampleRate).toFixed(3)} s at ${DEFAULT_MEL.sampleRate} Hz)\n`);
     });
 
   audio
@@ -110,8 +114,9 @@ export function register(program: Command): void {
     .action((file: string, o: { rate: string; out: string; float?: boolean }) => {
       const rate = parseNumber(o.rate, '--rate', { integer: true, min: 1, max: 1_000_000 });
       const a = readWav(file);
+      checkOutput(o.out);
       const y = resample(a.samples, a.sampleRate, rate);
       writeWav(o.out, y, rate, o.float || a.format === 'float' ? 'float32' : 'pcm16');
-      process.stderr.write(`difftts: wrote ${o.out} (${a.sampleRate} Hz → ${rate} Hz, ${y.length} samples)\n`);
+      process.stderr.write(`difftts: wrote ${printable(o.out)} (${a.sampleRate} Hz → ${rate} Hz, ${y.length} samples)\n`);
     });
 }

@@ -1,11 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { makeCorpus } from '../data/testutil.js';
+import { loadFeatures } from '../data/features.js';
+import { acquireDirLock } from '../util/lock.js';
+import { writeMicroRecipe } from '../testing/recipes.js';
 
 const corpus = makeCorpus(12);
 const work = mkdtempSync(join(tmpdir(), 'difftts-cli-data-'));
@@ -56,4 +59,92 @@ test('data corrupt: bad options exit 2 before writing; a good run writes corrupt
   const ok = run('corrupt', corpus, '--out', out, '--mode', 'swap-text', '--fraction', '0.5', '--seed', '3');
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(readFileSync(join(out, 'corruption.json'), 'utf8')).count, 3);
+});
+
+/** `difftts ARGS` as a child process that runs while others do. */
+function runAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (status) => done({ status, stderr }));
+  });
+}
+
+/** Every file manifest.json names exists with the size its frames say; returns the manifest. */
+function assertConsistent(out: string): { utterances: { id: string; file: string; frames: number }[] } {
+  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  for (const u of m.utterances) assert.equal(statSync(join(out, u.file)).size, 80 * u.frames * 4, u.file);
+  assert.equal(loadFeatures(out).utterances.size, m.utterances.length);
+  return m;
+}
+
+test('data prepare: two at once into one --out (other corpora, so other mel files) leave a consistent cache, or the second stops in one line', async () => {
+  const a = makeCorpus(30);
+  const b = makeCorpus(30, { rate: 16000 }); // resampled: every mel file differs from a's
+  const out = join(work, 'shared-features');
+  try {
+    for (let round = 0; round < 3; round++) {
+      const rs = await Promise.all([runAsync(['data', 'prepare', a, '--out', out]), runAsync(['data', 'prepare', b, '--out', out])]);
+      for (const r of rs) {
+        if (r.status === 0) continue;
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`^difftts: ${out}: in use by another data prepare \\(pid \\d+ on .*\\n$`));
+      }
+      assert.ok(rs.some((r) => r.status === 0));
+      const m = assertConsistent(out);
+      const corpus = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).corpus;
+      assert.ok([a, b].includes(corpus));
+      assert.equal(m.utterances.length, 30);
+      assert.ok(!existsSync(join(out, 'prepare.lock')));
+    }
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
+test('data prepare: a directory another prepare holds is refused in one line naming it; nothing changes', () => {
+  const out = join(work, 'held-features');
+  const first = run('prepare', corpus, '--out', out, '--skip-bad');
+  assert.equal(first.status, 0, first.stderr);
+  const before = readFileSync(join(out, 'manifest.json'), 'utf8');
+  const lock = acquireDirLock(out, { name: 'prepare.lock' });
+  try {
+    const r = run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^difftts: ${out}: in use by another data prepare \\(pid ${process.pid} on .*; wait for it to finish or stop it\\n$`));
+  } finally {
+    lock.release();
+  }
+  assert.equal(readFileSync(join(out, 'manifest.json'), 'utf8'), before);
+});
+
+test('a missing, unreadable or cut mel file stops training in one line naming it and the fix, exit 2', () => {
+  const out = join(work, 'mel-features');
+  const p = run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters');
+  assert.equal(p.status, 0, p.stderr);
+  const recipe = writeMicroRecipe(join(work, 'micro.json'), { steps: 1, batchSize: 2, checkpointEvery: 1, logEvery: 1, pngEvery: 0, seed: 1 });
+  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  const mel = join(out, m.utterances[3].file);
+  const train = () => spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--data', out, '--out', join(work, 'mel-run'), '--force'], { encoding: 'utf8' });
+  const lastLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !/using backend|looks like you are running|^=+$/.test(l));
+
+  rmSync(mel);
+  let r = train();
+  assert.equal(r.status, 2, r.stderr);
+  assert.deepEqual(lastLine(r.stderr), [`difftts: ${mel}: missing (manifest.json lists it; run difftts data prepare again)`]);
+  mkdirSync(mel);
+  r = train();
+  assert.equal(r.status, 2, r.stderr);
+  assert.deepEqual(lastLine(r.stderr), [`difftts: ${mel}: cannot read (EISDIR; run difftts data prepare again)`]);
+  rmSync(mel, { recursive: true });
+  writeFileSync(mel, new Uint8Array(80 * m.utterances[3].frames * 4));
+  truncateSync(mel, 100);
+  r = train();
+  assert.equal(r.status, 2, r.stderr);
+  assert.deepEqual(lastLine(r.stderr), [`difftts: ${mel}: 100 bytes (expected ${80 * m.utterances[3].frames * 4} for the frames in manifest.json; run difftts data prepare again)`]);
+  // the fix works
+  assert.equal(run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters').status, 0);
+  assertConsistent(out);
 });

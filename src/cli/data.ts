@@ -6,8 +6,8 @@
  *   text "TEXT" [--text-mode M] [--no-blank]                                 show the tokens the model reads
  */
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { printable, UserError } from '../errors.js';
+import { checkOutput, writeFileAtomic } from '../util/atomic.js';
 import { cleanText, idsToSymbols, textToIds, symbolCount, type TextConfig } from '../text/index.js';
 import { readCorpus, fatalProblems, DEFAULT_MIN_DUR, DEFAULT_MAX_DUR, type CorpusReport } from '../data/corpus.js';
 import { groupProblems } from '../data/problems.js';
@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .option('--fix-list <file>', 'write the usable ids, one per line')
     .option('--json', 'print the summary as JSON')
     .action((corpus: string, o: { minDur?: number; maxDur?: number; textMode?: string; fixList?: string; json?: boolean }) => {
+      if (o.fixList) checkOutput(o.fixList);
       const r = readCorpus(corpus, { minDur: o.minDur, maxDur: o.maxDur, textConfig: textConfigOf(o) });
       const s = checkSummary(r);
       if (o.fixList) writeFileAtomic(o.fixList, r.usable.map((e) => `${e.id}\n`).join(''));
@@ -105,7 +106,7 @@ export function register(program: Command): void {
       const rep = fs.report!;
       const { train, valid, test } = fs.splits;
       process.stderr.write(
-        `difftts: wrote ${fs.utterances.size} utterances to ${o.out} (computed ${rep.computed.length}, reused ${rep.reused.length}` +
+        `difftts: wrote ${fs.utterances.size} utterances to ${printable(o.out)} (computed ${rep.computed.length}, reused ${rep.reused.length}` +
           `${rep.skipped.length ? `, skipped ${new Set(rep.skipped.map((p) => p.row)).size} rows` : ''}); split train ${train.length} / valid ${valid.length} / test ${test.length}\n`,
       );
     });
@@ -128,7 +129,7 @@ export function register(program: Command): void {
     .option('--test <n|f>', "test size; must match prepare's --test", num('--test', { min: 0 }))
     .action(async (corpus: string, o: { out: string; mode: string; fraction: number; seed: number; donor?: string; snr?: number; noise?: string; level?: number; cutoff?: number; splitSeed?: number; valid?: number; test?: number }) => {
       const log = await corruptCorpus(corpus, o.out, { ...o, progress: true });
-      process.stderr.write(`difftts: wrote ${o.out}: ${log.mode} on ${log.count} of ${log.eligible} training utterances (fraction ${log.fraction}, seed ${log.seed}); details in ${o.out}/corruption.json\n`);
+      process.stderr.write(`difftts: wrote ${printable(o.out)}: ${log.mode} on ${log.count} of ${log.eligible} training utterances (fraction ${log.fraction}, seed ${log.seed}); details in ${printable(o.out)}/corruption.json\n`);
     });
 
   data

@@ -2,10 +2,11 @@
  * The `difftts` command line. Each command group lives in its own module that exports
  * `register(program)`; this file only wires them together and turns user mistakes (UserError)
  * into one line on stderr and exit code 2, and outputs the system refused to write (WriteError, or
- * a raw ENOSPC/EROFS/EACCES/… from a filesystem call) into one line and exit code 1.
+ * a raw ENOSPC/EROFS/EACCES/ENOTDIR/… from any filesystem call) into one line and exit code 1.
+ * Control characters in the line (from a path or text the user typed) are printed escaped.
  */
 import { Command, CommanderError } from 'commander';
-import { UserError, writeFailure } from '../errors.js';
+import { printable, UserError, writeFailure } from '../errors.js';
 import { register as registerBackend } from './backend.js';
 import { register as registerAudio } from './audio.js';
 import { register as registerLoss } from './loss.js';
@@ -45,12 +46,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     const known = err instanceof UserError ? err : writeFailure(err);
     if (known) {
-      process.stderr.write(`difftts: ${known.message}\n`);
+      process.stderr.write(`difftts: ${printable(known.message)}\n`);
       return known.exitCode;
     }
     throw err;
   }
 }
 
-const code = await main(process.argv);
-process.exitCode = code;
+/** Runs the CLI on this process's arguments (what bin/difftts.js does); tests import `main` alone. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv);
+}

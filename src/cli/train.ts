@@ -10,6 +10,7 @@ import { parseOverrideArgs } from '../train/overrides.js';
 import { runTraining } from '../train/run.js';
 import { UserError } from '../errors.js';
 import { parseWorkers } from '../parallel/workers.js';
+import { checkOutput } from '../util/atomic.js';
 
 export function register(program: Command): void {
   program
@@ -31,6 +32,7 @@ export function register(program: Command): void {
       const overrides = parseOverrideArgs(this.args);
       const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
       const maxMinutes = o.maxMinutes === undefined ? undefined : parseNumber(o.maxMinutes, '--max-minutes', { min: 0 });
+      checkOutput(o.out, 'dir');
       const backend = await backendFor(this);
       const res = await runTraining({
         recipePath: o.recipe,
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
     .requiredOption('--out <dir>', 'the directory to write (weights.bin, weights.json, state.json)')
     .action(async (o: { checkpoint: string; out: string }) => {
+      checkOutput(o.out, 'dir');
       const { exportWeights } = await import('../train/checkpoint.js');
       const r = exportWeights(o.checkpoint, o.out, (m) => process.stderr.write(`difftts: ${m}\n`));
       process.stdout.write(`exported ${r.ema ? 'the moving-average weights' : 'the weights'} of ${r.source} (step ${r.step}, ${(r.bytes / 1e6).toFixed(1)} MB) to ${o.out}\n`);

@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
-import { writeDirAtomicAsync } from '../util/atomic.js';
+import { writeDirAtomicAsync, checkOutput } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
@@ -134,6 +134,7 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
   if (existsSync(out) && (!statSync(out).isDirectory() || (readdirSync(out).length > 0 && !existsSync(join(out, 'corruption.json'))))) {
     throw new UserError(`--out ${outDir}: exists and is not a corrupted corpus from an earlier run (expected a new or empty directory)`);
   }
+  checkOutput(outDir, 'dir');
   const corpus = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur });
   const splitSeed = opts.splitSeed ?? DEFAULT_SPLIT_SEED;
   const split = computeSplit(corpus.entries.map((e) => e.id), { seed: splitSeed, valid: opts.valid, test: opts.test });

@@ -8,12 +8,15 @@
  * the wav bytes and the mel parameters are unchanged. Token ids are recomputed from the text
  * (cheap). Files are written under their new name before the manifest is replaced atomically, and
  * unreferenced mel files are removed last, so a killed prepare leaves the old cache readable.
+ * One prepare per directory (`FEATURES/prepare.lock`, src/util/lock.ts): a second one into the same
+ * directory stops with one line naming the first, instead of deleting the mel files it lists.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { checkOutput, ensureDir, writeFileAtomic } from '../util/atomic.js';
+import { acquireDirLock } from '../util/lock.js';
 import { decodeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { checkMelConfig, DEFAULT_MEL, logMel, type Mel, type MelConfig } from '../audio/mel.js';
@@ -96,9 +99,18 @@ function melKey(wavSha256: string, cfg: MelConfig): string {
   return sha256Hex(`${wavSha256}\n${[c.sampleRate, c.nFft, c.hop, c.win, c.nMels, c.fMin, c.fMax, c.logFloor].join(',')}`).slice(0, 16);
 }
 
+const PREPARE_AGAIN = 'run difftts data prepare again';
+
 function readF32(path: string, expected: number): Float32Array {
-  const buf = readFileSync(path);
-  if (buf.length !== expected * 4) throw new UserError(`${path}: ${buf.length} bytes (expected ${expected * 4} for the frames in manifest.json; re-run difftts data prepare)`);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UserError(`${path}: missing (manifest.json lists it; ${PREPARE_AGAIN})`);
+    throw new UserError(`${path}: cannot read (${e.code ?? e.message.split('\n')[0]}; ${PREPARE_AGAIN})`);
+  }
+  if (buf.length !== expected * 4) throw new UserError(`${path}: ${buf.length} bytes (expected ${expected * 4} for the frames in manifest.json; ${PREPARE_AGAIN})`);
   // Copy into a fresh, aligned buffer (Buffers can share an unaligned pool).
   const out = new Float32Array(expected);
   new Uint8Array(out.buffer).set(buf);
@@ -159,7 +171,17 @@ export async function prepareFeatures(corpusDir: string, outDir: string, opts: P
   checkMelConfig(melConfig);
   if (!isTextConfig(textConfig)) throw new UserError(`text config: expected { mode: 'phonemes'|'characters', addBlank: boolean }`);
   const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UserError(`--out ${outDir}: is a file (expected a features directory)`);
+  checkOutput(outDir, 'dir');
+  const lock = acquireDirLock(outDir, { name: 'prepare.lock', what: 'another data prepare', log: opts.warn });
+  try {
+    return await prepareLocked(corpusDir, outDir, { ...opts, melConfig, textConfig, seed });
+  } finally {
+    lock.release();
+  }
+}
+
+async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOptions & { melConfig: MelConfig; textConfig: TextConfig; seed: number }): Promise<FeatureSet> {
+  const { melConfig, textConfig, seed } = opts;
   const corpus: CorpusReport = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, sampleRate: melConfig.sampleRate, textConfig });
   const fatal = fatalProblems(corpus);
   if (fatal.length && !opts.skipBad) {
