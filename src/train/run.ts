@@ -12,9 +12,12 @@
  * Resume restores weights, Adam state, data order, model RNG and loop counters from the newest
  * loadable checkpoint and cuts metrics.jsonl back to its step, so the result equals an
  * uninterrupted run bit for bit.
+ *
+ * `trainLocked` reads top-down: openRun (recipe, directory checks, the checkpoint to resume, nothing
+ * written) → the task, trainer and workers → restore (resume or --init) → trainLoop (step, then the
+ * hooks of hooks.ts: metrics, progress, checkpoints, samples; then Ctrl-C and the time budget).
  */
 import * as tf from '@tensorflow/tfjs';
-import cliProgress from 'cli-progress';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +26,7 @@ import { currentBackend, parallelisesOps, type BackendChoice } from '../backend/
 import { WorkerFailed } from '../parallel/peer.js';
 import { TrainPool } from '../parallel/train-pool.js';
 import { resolveTrainWorkers } from '../parallel/workers.js';
-import { UserError, WriteError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
@@ -34,15 +37,13 @@ import {
   listCheckpoints,
   newestLoadable,
   openCheckpoint,
-  rotateCheckpoints,
-  saveCheckpoint,
-  type CheckpointMeta,
   type LoadedCheckpoint,
 } from './checkpoint.js';
-import { Trainer, TrainingStopped } from './loop.js';
+import { Trainer, TrainingStopped, type StepResult } from './loop.js';
+import { checkpointHook, interruptHandler, metricsHook, progressHook, samplesHook, timeBudget, type RunState, type StepHook, type TimeBudget } from './hooks.js';
 import { learningRateAt, type LrSchedule } from './schedule.js';
 import type { Task } from './task.js';
-import { appendMetrics, truncateMetrics, type MetricsLine } from './metrics.js';
+import { truncateMetrics } from './metrics.js';
 import { overriddenWhere, overridePatch, type Override } from './overrides.js';
 import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.js';
 import { readJsonFile } from '../util/schema.js';
@@ -234,181 +235,169 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   }
 }
 
+/** A run directory opened for training: its recipe, and the checkpoint to resume from (read, nothing written yet). */
+interface OpenedRun {
+  runDir: string;
+  recipe: Recipe;
+  where: string;
+  resumeFrom: LoadedCheckpoint | null;
+}
+
+/**
+ * Resolves the recipe and checks the run directory against it and the start mode; with --resume
+ * reads the checkpoint first, so a run that cannot be loaded is left exactly as it was.
+ */
+function openRun(opts: TrainRunOptions, log: (msg: string) => void): OpenedRun {
+  const { recipe, where } = resolveRecipe(opts);
+  const runDir = opts.outDir;
+  const resumeFrom = opts.resume ? checkpointToResume(runDir, log) : null;
+  prepareRunDir(runDir, recipe, opts);
+  return { runDir, recipe, where, resumeFrom };
+}
+
+/**
+ * Puts the run's checkpoint into the task, trainer and run state (weights, Adam, moving average,
+ * data order, model RNG, loop counters) after checking it fits; or, starting fresh, an --init
+ * checkpoint's weights. Returns the step resumed from (null when starting at 0) and the --init source.
+ */
+async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unknown>, state: RunState, opts: TrainRunOptions, log: (msg: string) => void): Promise<{ resumedFrom: number | null; initFrom: string | null }> {
+  const ckpt = run.resumeFrom;
+  if (ckpt) {
+    const statePath = join(ckpt.dir, 'state.json');
+    if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(task.meta.model)) {
+      throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
+    }
+    if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
+    if (ckpt.meta.data.order.length !== task.nItems) {
+      throw new UserError(`${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`);
+    }
+    if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
+    assignWeights(task.trainable.variables, ckpt);
+    await trainer.optimizer.restore(ckpt.optimizer);
+    if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
+    state.order = DataOrder.fromState(task.nItems, run.recipe.train.batchSize, ckpt.meta.data);
+    state.modelRng = Rng.fromState(ckpt.meta.modelRng);
+    trainer.loop = structuredClone(ckpt.meta.loop);
+    state.step = ckpt.meta.step;
+    log(`resuming ${run.runDir} from ${ckpt.dir} (step ${state.step})`);
+    return { resumedFrom: state.step, initFrom: null };
+  }
+  if (opts.resume) log(`no checkpoint in ${run.runDir} yet; starting from step 0`);
+  if (!opts.init) return { resumedFrom: null, initFrom: null };
+  const init = openCheckpoint(opts.init, log);
+  initWeights(task, init);
+  trainer.ema?.assign(init.ema ?? init.weights);
+  log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
+  return { resumedFrom: null, initFrom: init.dir };
+}
+
+/** The worker pool for train.workers > 1 (null: this thread computes the gradients). */
+async function startWorkers(task: Task<unknown>, n: number, note: string, log: (msg: string) => void): Promise<TrainPool<unknown> | null> {
+  if (n <= 1) {
+    log(`training in the main thread, 1 worker (${note})`);
+    return null;
+  }
+  const pool = await TrainPool.start(task, task.replica, n, currentBackend()?.name ?? tf.getBackend());
+  const helpers = n - 1;
+  const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
+  log(`training with ${n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${note})`);
+  return pool;
+}
+
+/**
+ * The loop: until train.steps, one step (learning rate from the schedule, the next batch, the
+ * gradient here or from the workers, the update), then every hook, then the stop conditions.
+ * Ends with a checkpoint of where it stopped.
+ */
+async function trainLoop(
+  recipe: Recipe,
+  state: RunState,
+  step: (idx: number[]) => Promise<StepResult>,
+  trainer: Trainer<unknown>,
+  hooks: StepHook[],
+  checkpoints: { save(state: RunState): Promise<void> },
+  stop: { interrupted(): boolean; budget: TimeBudget | null },
+): Promise<TrainRunResult['stoppedBy']> {
+  const t = recipe.train;
+  const schedule: LrSchedule = { lr: t.lr, warmupSteps: t.warmupSteps, decay: t.lrDecay, minLrFactor: t.minLrFactor, steps: t.steps };
+  let stoppedBy: TrainRunResult['stoppedBy'] = 'steps';
+  while (state.step < t.steps) {
+    const t0 = process.hrtime.bigint();
+    trainer.setLearningRate(learningRateAt(state.step + 1, schedule));
+    const res = await step(state.order.next());
+    state.step++;
+    const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
+    for (const h of hooks) await h.afterStep(state, res, sPerStep);
+    // Let signal handlers run between steps.
+    await new Promise((r) => setImmediate(r));
+    if (stop.interrupted()) {
+      stoppedBy = 'signal';
+      break;
+    }
+    if (stop.budget?.spent()) {
+      stoppedBy = 'time';
+      break;
+    }
+  }
+  await checkpoints.save(state);
+  return stoppedBy;
+}
+
 async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`));
-  const { recipe, where } = resolveRecipe(opts);
+  const run = openRun(opts, log);
+  const { runDir, recipe } = run;
   const t = recipe.train;
-  const runDir = opts.outDir;
-  const stored = recipe;
-  // Resume reads its checkpoint before anything is written: a run it cannot load stays as it is.
-  const resumeFrom = opts.resume ? checkpointToResume(runDir, log) : null;
-  prepareRunDir(runDir, stored, opts);
-  if (resumeFrom && resumeFrom.meta.step > t.steps) {
-    const checkpoint = resumeFrom.dir;
-    return { runDir, step: resumeFrom.meta.step, totalSteps: t.steps, stoppedBy: 'past', checkpoint };
+  if (run.resumeFrom && run.resumeFrom.meta.step > t.steps) {
+    return { runDir, step: run.resumeFrom.meta.step, totalSteps: t.steps, stoppedBy: 'past', checkpoint: run.resumeFrom.dir };
   }
   mkdirSync(runDir, { recursive: true });
   cleanCheckpointLeftovers(runDir);
 
-  const task = await buildTask({ recipe, recipeWhere: where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
+  const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
   const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1 });
-  const schedule: LrSchedule = { lr: t.lr, warmupSteps: t.warmupSteps, decay: t.lrDecay, minLrFactor: t.minLrFactor, steps: t.steps };
-  let order = DataOrder.create(task.nItems, t.batchSize, t.seed);
-  let modelRng = new Rng((t.seed ^ 0x9e3779b9) >>> 0);
-  let step = 0;
-  let resumedFrom: number | null = null;
+  const state: RunState = { step: 0, order: DataOrder.create(task.nItems, t.batchSize, t.seed), modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0) };
   const metricsPath = join(runDir, 'metrics.jsonl');
-  let bar: cliProgress.SingleBar | null = null;
+  const hooks: StepHook[] = [];
   let pool: TrainPool<unknown> | null = null;
-
   try {
-    if (workers.n > 1) {
-      const backendName = currentBackend()?.name ?? tf.getBackend();
-      pool = await TrainPool.start(task, task.replica, workers.n, backendName);
-      const helpers = workers.n - 1;
-      const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
-      log(`training with ${workers.n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${workers.note})`);
-    } else log(`training in the main thread, 1 worker (${workers.note})`);
-    if (resumeFrom) {
-      const ckpt = resumeFrom;
-      {
-        const statePath = join(ckpt.dir, 'state.json');
-        if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(task.meta.model)) {
-          throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
-        }
-        if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
-        if (ckpt.meta.data.order.length !== task.nItems) {
-          throw new UserError(`${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`);
-        }
-        if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
-        assignWeights(task.trainable.variables, ckpt);
-        await trainer.optimizer.restore(ckpt.optimizer);
-        if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
-        order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
-        modelRng = Rng.fromState(ckpt.meta.modelRng);
-        trainer.loop = structuredClone(ckpt.meta.loop);
-        step = ckpt.meta.step;
-        resumedFrom = step;
-        log(`resuming ${runDir} from ${ckpt.dir} (step ${step})`);
-      }
-    } else if (opts.resume) log(`no checkpoint in ${runDir} yet; starting from step 0`);
-    let initFrom: string | null = null;
-    if (opts.init && resumedFrom === null) {
-      const init = openCheckpoint(opts.init, log);
-      initWeights(task, init);
-      trainer.ema?.assign(init.ema ?? init.weights);
-      initFrom = init.dir;
-      log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
-    }
-    truncateMetrics(metricsPath, step);
-    writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(stored, null, 2) + '\n');
+    pool = await startWorkers(task, workers.n, workers.note, log);
+    const { resumedFrom, initFrom } = await restore(run, task, trainer, state, opts, log);
+    truncateMetrics(metricsPath, state.step);
+    writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(recipe, null, 2) + '\n');
     writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom, pool?.size ?? 1), initFrom }, null, 2) + '\n');
 
-    let lastSaved = resumedFrom ?? -1;
-    const save = async () => {
-      if (step === lastSaved) return;
-      const meta: CheckpointMeta = {
-        step,
-        data: order.state(),
-        modelRng: modelRng.state(),
-        loop: structuredClone(trainer.loop),
-        ...task.meta,
-        recipe: stored,
-      };
-      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta, trainer.ema?.shadow ?? null);
-      rotateCheckpoints(runDir, t.keepCheckpoints);
-      lastSaved = step;
+    const step = async (idx: number[]): Promise<StepResult> => {
+      if (!pool) return trainer.stepMicro(splitBatch(idx, t.accumulate).map((i) => task.batch(i)), state.modelRng, state.step);
+      const g = await pool.gradients(idx, t.accumulate, state.modelRng, state.step).catch((err: unknown) => {
+        throw err instanceof WorkerFailed ? new WorkerFailed(`training stopped at step ${state.step + 1}: ${err.message}`) : err;
+      });
+      return trainer.update(g.grads, g.terms);
     };
-
-    let interrupted = false;
-    const onSigint = () => {
-      if (interrupted) process.exit(130); // second Ctrl-C: give up now (the last checkpoint stays)
-      interrupted = true;
-      log('interrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)');
-    };
-    process.on('SIGINT', onSigint);
-
-    const showBar = opts.progress ?? process.stderr.isTTY === true;
-    if (showBar) {
-      bar = new cliProgress.SingleBar(
-        {
-          // With a time budget the step ETA means little: show the budget left instead.
-          format: `train |{bar}| step {value}/{total} | loss {loss} | {sps} s/step | ${opts.maxSeconds === undefined ? 'ETA {eta_formatted}' : '{left} left of the time budget'}`,
-          stream: process.stderr,
-          etaBuffer: 20,
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(t.steps, step, { loss: '—', sps: '—', left: '—' });
-    }
-    const started = Date.now();
-    // Without a terminal (CI, logs) there is no bar: a status line every minute instead.
-    const statusLines = !showBar && opts.progress !== false;
-    let lastStatus = started;
-    let stoppedBy: TrainRunResult['stoppedBy'] = 'steps';
+    const budget = opts.maxSeconds === undefined ? null : timeBudget(opts.maxSeconds);
+    const checkpoints = checkpointHook(runDir, task, trainer, recipe, resumedFrom ?? -1);
+    const signals = interruptHandler(log);
+    hooks.push(
+      metricsHook(metricsPath, trainer, t.logEvery),
+      progressHook(t.steps, state.step, opts.progress, budget, log),
+      checkpoints,
+      samplesHook(runDir, task, trainer, t.pngEvery, log),
+      { afterStep: () => {}, close: () => signals.close() },
+    );
+    let stoppedBy: TrainRunResult['stoppedBy'];
     try {
-      while (step < t.steps) {
-        const t0 = process.hrtime.bigint();
-        trainer.setLearningRate(learningRateAt(step + 1, schedule));
-        const idx = order.next();
-        let res;
-        if (pool) {
-          const g = await pool.gradients(idx, t.accumulate, modelRng, step).catch((err: unknown) => {
-            throw err instanceof WorkerFailed ? new WorkerFailed(`training stopped at step ${step + 1}: ${err.message}`) : err;
-          });
-          res = await trainer.update(g.grads, g.terms);
-        } else res = await trainer.stepMicro(splitBatch(idx, t.accumulate).map((i) => task.batch(i)), modelRng, step);
-        step++;
-        const sPerStep = Number(process.hrtime.bigint() - t0) / 1e9;
-        // Only on the logEvery grid, so an interrupted-and-resumed run logs exactly the same lines.
-        if (step % t.logEvery === 0) {
-          const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: trainer.learningRate, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
-          appendMetrics(metricsPath, line);
-        }
-        const left = opts.maxSeconds === undefined ? 0 : Math.max(0, opts.maxSeconds - (Date.now() - started) / 1000);
-        if (statusLines && Date.now() - lastStatus >= 60_000) {
-          lastStatus = Date.now();
-          log(`step ${step}/${t.steps}, loss ${res.terms.total!.toFixed(4)}, ${sPerStep.toFixed(2)} s/step`);
-        }
-        bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2), left: `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s` });
-        if (step % t.checkpointEvery === 0 || step === t.steps) await save();
-        if (t.pngEvery > 0 && step % t.pngEvery === 0 && task.sample) {
-          try {
-            const png = join(runDir, 'samples', `${checkpointName(step)}.png`);
-            // Sample from the weights synthesis will use: the moving average when there is one.
-            if (trainer.ema) await trainer.ema.withAverage(() => task.sample!(png, step));
-            else await task.sample(png, step);
-          } catch (err) {
-            if (err instanceof WriteError) throw err; // a full disk stops the run; a drawing problem does not
-            log(`could not write the sample image at step ${step}: ${(err as Error).message.split('\n')[0]}`);
-          }
-        }
-        // Let signal handlers run between steps.
-        await new Promise((r) => setImmediate(r));
-        if (interrupted) {
-          stoppedBy = 'signal';
-          break;
-        }
-        if (opts.maxSeconds !== undefined && (Date.now() - started) / 1000 >= opts.maxSeconds) {
-          stoppedBy = 'time';
-          break;
-        }
-      }
-      await save();
+      stoppedBy = await trainLoop(recipe, state, step, trainer, hooks, checkpoints, { interrupted: () => signals.interrupted, budget });
     } finally {
-      process.off('SIGINT', onSigint);
-      bar?.stop();
-      bar = null;
+      for (const h of hooks) h.close?.();
     }
-    if (stoppedBy === 'signal') log(`stopped at step ${step}; resume with --resume`);
-    return { runDir, step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(step)) };
+    if (stoppedBy === 'signal') log(`stopped at step ${state.step}; resume with --resume`);
+    return { runDir, step: state.step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(state.step)) };
   } catch (err) {
-    bar?.stop();
+    for (const h of hooks) h.close?.();
     if (err instanceof TrainingStopped || err instanceof WorkerFailed) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
     throw err;
   } finally {
