@@ -77,9 +77,9 @@ export function register(program: Command): void {
     .option('--no-wait', 'slurm: submit the cells and exit; run the same command again to collect and write the report')
     .action(async (o: ExperimentFlags, cmd: Command) => {
       const recipe = loadExperimentRecipe(o.recipe);
-      checkOutput(o.out, 'dir');
       if (o.jobs !== undefined) recipe.jobs = parseNumber(o.jobs, '--jobs', { integer: true, min: 1 });
       applyExecutorFlags(recipe, o);
+      checkOutput(o.out, 'dir');
       const { backend } = cmd.optsWithGlobals() as { backend?: string };
       const report = await experiment(recipe, { out: o.out, backend, force: o.force, wait: o.wait, progress: process.stderr.isTTY ?? false });
       process.stdout.write(report ? `report: ${report}\n` : `submitted; run the same command again to collect the results and write the report\n`);

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { printable, UserError, writeFailure } from '../errors.js';
+import { BACKEND_NAMES } from '../backend/index.js';
 import { register as registerBackend } from './backend.js';
 import { register as registerAudio } from './audio.js';
 import { register as registerLoss } from './loss.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .name('difftts')
     .description('Diffusion text-to-speech (Grad-TTS) with L2 or scheduled pseudo-Huber loss, in TypeScript')
     .version('0.1.0')
-    .option('--backend <name>', 'tfjs backend: tfjs-node-gpu, tfjs-node, wasm or cpu (default: first available; env DIFFTTS_BACKEND)')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_NAMES.slice(0, -1).join(', ')} or ${BACKEND_NAMES.at(-1)} (default: the first available in that order, webgpu with a hardware adapter only; env DIFFTTS_BACKEND)`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerQuickstart(program);

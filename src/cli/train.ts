@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
     .option('--png <file.png>', 'also write the mel as a PNG')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
-    .option('--workers <n>', 'with --text-file: sentences synthesized in parallel by N workers (this process and N − 1 worker processes, each with its own model copy): N or auto (= the cores)', 'auto')
+    .option('--workers <n>', 'with --text-file: sentences synthesized in parallel by N workers (this process and N − 1 worker threads, each with its own model copy): N or auto (= the cores)', 'auto')
     .action(async function (this: Command) {
       const o = this.opts() as Record<string, string | boolean | undefined>;
       if (!o.text === !o.textFile) throw new UserError('synthesize: give exactly one of --text or --text-file');

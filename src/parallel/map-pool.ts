@@ -1,6 +1,6 @@
 /**
- * Independent jobs (sentences to synthesize, utterances to evaluate) spread over workers (child
- * processes by default, peer.ts):
+ * Independent jobs (sentences to synthesize, utterances to evaluate) spread over workers (worker
+ * threads by default, child processes with DIFFTTS_WORKERS_AS=process; peer.ts):
  * each worker imports `spec.module` and calls its `setup(spec.args)` once (e.g. loading a model
  * from a checkpoint), then runs the handler it returns on one item at a time. Items go to
  * whichever worker is free; results come back in item order. A failing item fails the whole map

@@ -1,7 +1,8 @@
 /**
  * Data-parallel training over N workers: this process computes the first shard itself and N − 1
- * helpers (child processes by default, see peer.ts; each its own tfjs instance, with difftts's
- * wasm kernels through initBackend) compute the others.
+ * helpers (worker threads by default, child processes with DIFFTTS_WORKERS_AS=process, see
+ * peer.ts; each its own tfjs instance, with difftts's wasm kernels through initBackend) compute
+ * the others.
  *
  * The main thread owns the only optimizer and the weights. Each step it sends every helper the
  * weights (Float32 [P]) and its shards of every micro-batch, with the micro-batch's whole

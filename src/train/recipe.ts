@@ -62,7 +62,7 @@ export const RecipeSchema = z.strictObject({
       /** Micro-batches per step (gradient accumulation): the batch is split, gradients averaged. */
       accumulate: intAtLeast(1).default(1),
       /**
-       * Data-parallel workers (src/parallel: worker threads): an integer ≥ 1 or "auto" (= the cores, at most
+       * Data-parallel workers (src/parallel: worker threads by default): an integer ≥ 1 or "auto" (= the cores, at most
        * the utterances per micro-batch). 1 trains in the main thread.
        */
       workers: z

@@ -12,10 +12,11 @@ import type { Cell } from './index.js';
 /**
  * A scheduler in memory with Slurm's rules for what the executor sees: a job runs once its afterok
  * jobs COMPLETED and is CANCELLED (DependencyNeverSatisfied) without starting when one of them did
- * not; a job that runs writes its start marker and then completes its cell or FAILs, as `outcome`
- * says for that cell's n-th run.
+ * not; a job that runs writes its start marker and its log and then completes its cell or FAILs,
+ * as `outcome` says for that cell's n-th run — or, for 'wait', stays PENDING (Priority) until the
+ * test cancels it.
  */
-function fakeSlurm(dir: string, outcome: (cell: string, run: number) => 'ok' | 'fail', done: Set<string>) {
+function fakeSlurm(dir: string, logs: string, outcome: (cell: string, run: number) => 'ok' | 'fail' | 'wait', done: Set<string>) {
   const jobs: { id: string; cell: string; after: string[]; state: JobState }[] = [];
   const runs = new Map<string, number>();
   const client: SlurmClient = {
@@ -32,8 +33,13 @@ function fakeSlurm(dir: string, outcome: (cell: string, run: number) => 'ok' | '
         if (deps.some((s) => s !== 'COMPLETED' && s !== 'PENDING')) j.state = { state: 'CANCELLED', reason: 'DependencyNeverSatisfied' };
         else if (deps.every((s) => s === 'COMPLETED')) {
           const n = (runs.get(j.cell) ?? 0) + 1;
+          if (outcome(j.cell, n) === 'wait') {
+            j.state = { state: 'PENDING', reason: 'Priority' };
+            continue;
+          }
           runs.set(j.cell, n);
           writeFileSync(join(dir, 'started', j.id), 'node\n');
+          writeFileSync(join(logs, `slurm-${j.cell}-${j.id}.out`), 'output\n');
           if (outcome(j.cell, n) === 'ok') done.add(j.cell);
           j.state = outcome(j.cell, n) === 'ok' ? { state: 'COMPLETED', reason: 'None' } : { state: 'FAILED', reason: 'NonZeroExitCode' };
         }
@@ -52,13 +58,13 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-function setup(outcome: (cell: string, run: number) => 'ok' | 'fail', slurm: Record<string, unknown>, wait = true) {
+function setup(outcome: (cell: string, run: number) => 'ok' | 'fail' | 'wait', slurm: Record<string, unknown>, wait = true) {
   const dir = tempDir('difftts-slurm-exec-');
   const done = new Set<string>();
   const cell = (id: string, deps: string[]): Cell => ({ id, deps, done: () => done.has(id) });
   // Given out of dependency order on purpose.
   const cells = [cell('run-b', ['corpus-a', 'corpus-c']), cell('corpus-a', []), cell('corpus-c', [])];
-  const fake = fakeSlurm(join(dir, 'slurm'), outcome, done);
+  const fake = fakeSlurm(join(dir, 'slurm'), join(dir, 'logs'), outcome, done);
   const lines: string[] = [];
   const executor = () =>
     slurmExecutor({
@@ -115,6 +121,25 @@ test('slurm executor: a cell failing more than `retries` times is one UserError 
   });
   assert.equal(s.fake.jobs.filter((j) => j.cell === 'corpus-a').length, 2);
   assert.ok(s.done.has('corpus-c'));
+});
+
+test('slurm executor: a job cancelled while pending is reported so, with its pending reason and no log; the cell is resubmitted', async () => {
+  let cancelled = false;
+  const s = setup((cell, n) => (cell === 'corpus-c' && n === 1 && !cancelled ? 'wait' : 'ok'), {}, false);
+  assert.equal(await s.executor().run(s.cells), false);
+  s.fake.client.states([]); // the scheduler looks at its queue
+  const pending = s.fake.jobs.find((j) => j.cell === 'corpus-c')!;
+  assert.deepEqual(pending.state, { state: 'PENDING', reason: 'Priority' });
+  pending.state = { state: 'CANCELLED', reason: 'Priority' }; // scancel: squeue keeps the pending reason
+  cancelled = true;
+  assert.equal(await s.executor().run(s.cells), false);
+  assert.ok(s.lines.includes(`corpus-c: job ${pending.id} was cancelled while pending (pending reason: Priority); it never ran, so it has no log`), s.lines.join('\n'));
+  assert.ok(!existsSync(join(s.dir, 'logs', `slurm-corpus-c-${pending.id}.out`)));
+  assert.equal(s.fake.jobs.filter((j) => j.cell === 'corpus-c').length, 2, 'resubmitted');
+  // A job that ran and failed still points at its log, which is there.
+  const f = setup((cell) => (cell === 'corpus-a' ? 'fail' : 'ok'), { retries: 0 });
+  await assert.rejects(f.executor().run(f.cells), /corpus-a \(job 1 FAILED \(NonZeroExitCode\); see \S+slurm-corpus-a-1\.out\)/);
+  assert.ok(existsSync(join(f.dir, 'logs', 'slurm-corpus-a-1.out')));
 });
 
 test('slurm options: one-line schema errors for a bad time or extra option', () => {

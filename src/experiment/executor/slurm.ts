@@ -140,6 +140,21 @@ export function sbatchScript(cell: Cell, o: Pick<SlurmExecutorOptions, 'dir' | '
   return lines.join('\n');
 }
 
+/**
+ * How a job that left the queue ended, for the notice: its state and reason and its log — or, for
+ * a job that never started (cancelled while pending), that and its pending reason, with no log to
+ * point at (Slurm writes none for a job that never ran). `st` is undefined once Slurm forgot it.
+ */
+function describeEnd(job: string, st: JobState | undefined, started: boolean, log: string): string {
+  const reason = st?.reason && st.reason !== 'None' ? st.reason : '';
+  if (!started && !existsSync(log)) {
+    const how = !st ? 'left the queue before it started' : st.state === 'CANCELLED' ? 'was cancelled while pending' : `ended ${st.state} before it started`;
+    return `job ${job} ${how}${reason ? ` (pending reason: ${reason})` : ''}; it never ran, so it has no log`;
+  }
+  const why = st ? `${st.state}${reason ? ` (${reason})` : ''}` : 'left the queue';
+  return `job ${job} ${why}; see ${log}${existsSync(log) ? '' : ' (not there)'}`;
+}
+
 /** `cells` with every cell after its deps. */
 function dependencyOrder(cells: Cell[]): Cell[] {
   const placed = new Set<string>();
@@ -196,12 +211,11 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
           }
           if (job && !judged.has(job)) {
             judged.add(job);
-            const neverRan = !existsSync(join(o.dir, 'started', job)) && st?.reason === 'DependencyNeverSatisfied';
-            if (!neverRan) {
+            const started = existsSync(join(o.dir, 'started', job));
+            if (started || st?.reason !== 'DependencyNeverSatisfied') {
               // Jobs that ended before this invocation are history: they do not use up its retries.
               if (!first) failures.set(cell.id, (failures.get(cell.id) ?? 0) + 1);
-              const why = st ? `${st.state}${st.reason && st.reason !== 'None' ? ` (${st.reason})` : ''}` : 'left the queue';
-              lastEnd.set(cell.id, `job ${job} ${why}; see ${join(o.logs, `slurm-${cell.id}-${job}.out`)}`);
+              lastEnd.set(cell.id, describeEnd(job, st, started, join(o.logs, `slurm-${cell.id}-${job}.out`)));
               log(`${cell.id}: ${lastEnd.get(cell.id)}`);
             }
           }
