@@ -26,9 +26,9 @@
  * Validation (docs/METRICS.md, scripts/naturalness-validation.mjs): recordings vs disjoint
  * recordings, Griffin-Lim resyntheses, blurred and noised mels, model output, a synthetic voice.
  */
-import { melFilterbank, type Mel, type MelConfig } from '../audio/mel.js';
+import { DEFAULT_MEL, logMel, melFilterbank, type Mel, type MelConfig } from '../audio/mel.js';
 import { writeLinePlotPng } from '../util/plot.js';
-import type { MelCepstra } from './mcep.js';
+import { mcepAlpha, melCepstrum, type MelCepstra } from './mcep.js';
 import { speechFrames } from './speaker.js';
 
 /** Frames of a ln-mel whose level (dB of the mean mel power) is within floorDb of the loudest. */
@@ -232,6 +232,15 @@ export function utteranceNaturalness(mel: Mel, mc: MelCepstra, floorDb = 30): Ut
     logVar.push(10 * Math.log10(v / (frames.length - 1) + 1e-12));
   }
   return { logVar, mean, frames: frames.length, mcep: mcepSums(mc, floorDb) };
+}
+
+/**
+ * The statistics of a waveform as evaluate measures every utterance: the ln-mel of the audio itself
+ * (so generated and recorded speech share one front end) and its SPTK mel-cepstra (`mc` when the
+ * caller already has them, e.g. from MCD).
+ */
+export function wavNaturalness(wav: Float32Array, cfg: MelConfig = DEFAULT_MEL, mc?: MelCepstra): UtteranceNaturalness | null {
+  return utteranceNaturalness(logMel(wav, cfg), mc ?? melCepstrum(wav, { alpha: mcepAlpha(cfg.sampleRate) }));
 }
 
 /** A set's statistics, the reference side of every comparison (the target's recordings). */
