@@ -130,7 +130,7 @@ function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[],
  * recorded (not vocoded: the measures ask how far generated speech is from the recordings, the
  * vocoder's share included; docs/METRICS.md gives Griffin-Lim's own), cached in the feature directory.
  */
-function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig): NaturalnessRef {
+export function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig): NaturalnessRef {
   const rate = melConfig.sampleRate;
   const ids = trainIds.slice(0, n);
   const cache = join(featuresDir, `naturalness-${rate}-m${melConfig.nMels}-a${mcepAlpha(rate)}-n${ids.length}.json`);

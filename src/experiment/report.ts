@@ -61,7 +61,7 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   if (reference && results.sphlMinusL2.length) {
     lines.push(`## R − R_${reference}: each pseudo-Huber variant against ${reference}`, '');
     const spec = results.equivalenceMargin;
-    const marginText = spec === null ? 'No equivalence margin was pre-registered (recipe `analysis.equivalenceMargin`), so no "equivalent" verdict' : 'absolute' in spec ? `Equivalence margin ±${spec.absolute} ${unit(results.primaryMetric)} on ${results.primaryMetric} (pre-registered; other metrics have none)` : `Equivalence margin ±${spec.relative * 100} % of |R_${reference}| on the same metric and fraction (pre-registered)`;
+    const marginText = spec === null ? 'No equivalence margin was pre-registered (recipe `analysis.equivalenceMargin`), so no "equivalent" verdict' : 'absolute' in spec ? `Equivalence margin ±${spec.absolute} ${unit(results.primaryMetric)} on ${results.primaryMetric} (the recipe's \`analysis.equivalenceMargin\`; other metrics have none)` : `Equivalence margin ±${spec.relative * 100} % of |R_${reference}| on the same metric and fraction (the recipe's \`analysis.equivalenceMargin\`)`;
     lines.push(`> 0 = more resilient than ${reference}. Each entry: mean over training seeds of the per-seed paired difference [95 % t-interval, k − 1 df] and the verdict: better / worse (the 95 % interval excludes 0), equivalent (two one-sided tests at 5 %: the 90 % interval lies inside ±margin), cannot tell. ${marginText}. The secondary metrics' tests are Holm-corrected within each arm and fraction; ${results.primaryMetric} is the primary metric and is not.`, '');
     const prim = results.sphlMinusL2.filter((d) => d.metric === results.primaryMetric);
     if (prim.length) {
