@@ -236,12 +236,12 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     unseen,
     naturalness: sets,
   };
+  writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
+  writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   if (sets) {
     const curves = ([['split', `${o.split} split`], ['unseen', 'unseen sentences']] as const).flatMap(([k, name]) => (sets[k] ? [{ name: `${name} (${sets[k]!.gvDb.toFixed(2)} dB)`, perBand: sets[k]!.gvPerBand }] : []));
     writeGvPng(join(o.out, 'gv.png'), curves, lm.melConfig, `GV of ln-mel per band vs ${nSpeaker} recordings (step ${lm.checkpoint.meta.step}, ${o.steps} steps)`);
   }
-  writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
-  writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
 }
 
