@@ -129,7 +129,8 @@ try {
   lm.model.dispose();
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'naturalness-validation.json'), JSON.stringify({ corpus: 'Allison (datasets/allison/prepare.sh)', refs: refRows.map((r) => r[0]), probes: probeRows.map((r) => r[0]), sets }, null, 2) + '\n');
-  N.writeGvPng(join(out, 'naturalness-gv.png'), sets.map((s) => ({ name: s.name, perBand: s.gvPerBand })), cfg, `GV of ln-mel per band vs ${R} Allison recordings`);
+  // the plot's font has no μ
+  N.writeGvPng(join(out, 'naturalness-gv.png'), sets.map((s) => ({ name: s.name.replace('μ', 'mu'), perBand: s.gvPerBand })), cfg, `GV of ln-mel per band vs ${R} Allison recordings`);
   const lines = ['| set | what | GV (dB) | mean log-mel distance | Fréchet distance (set) | Fréchet distance (mean per utterance) |', '|---|---|---|---|---|---|'];
   for (const s of sets) lines.push(`| ${s.name} | ${s.what} | ${s.gvDb.toFixed(2)} | ${s.melDist.toFixed(3)} | ${s.setFd.toFixed(3)} | ${s.meanUtteranceFd.toFixed(3)} |`);
   console.log(lines.join('\n'));
