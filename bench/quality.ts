@@ -6,7 +6,10 @@
  * recordings — and WER on unseen telephony sentences (datasets/sentences/unseen.txt,
  * none of them in the Allison corpus). Two references frame the curve: the recordings themselves
  * and their log-mel → Griffin-Lim resynthesis (the vocoder's ceiling for any model here).
- * Writes docs/quality/<name>.json and <name>-wer.png / <name>-mcd.png.
+ * Naturalness beside WER (src/eval/naturalness.ts): global variance of ln-mel (dB vs 40 train-split
+ * recordings; < 0 over-smoothed), mean log-mel distance and the Fréchet distance of mel-cepstral frames,
+ * for the test split and the unseen sentences, with the test recordings and their Griffin-Lim as the floor.
+ * Writes docs/quality/<name>.json and <name>-wer.png / <name>-mcd.png / <name>-gv.png.
  *
  * Environment:
  *   DIFFTTS_QUALITY_RUN      an existing run directory to evaluate (no training)
@@ -21,13 +24,14 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { BenchRow } from './common.js';
 import { initBackend } from '../src/backend/index.js';
-import { logMel } from '../src/audio/mel.js';
+import { DEFAULT_MEL, logMel } from '../src/audio/mel.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { resample } from '../src/audio/resample.js';
 import { griffinLim } from '../src/audio/griffinlim.js';
 import { openDataset } from '../src/data/index.js';
 import { evaluatePair } from '../src/eval/evaluate.js';
-import { evaluateRun } from '../src/eval/evaluate-run.js';
+import { evaluateRun, referenceNaturalness } from '../src/eval/evaluate-run.js';
+import { scoreSet, wavNaturalness, type SetNaturalness, type UtteranceNaturalness } from '../src/eval/naturalness.js';
 import { corpusWer, scoreWav, speakAndScore, type SentenceWer } from '../src/eval/intelligibility.js';
 import { findOnPath, wordErrorRate } from '../src/eval/wer.js';
 import { listCheckpoints } from '../src/train/checkpoint.js';
@@ -46,6 +50,14 @@ export interface QualityPoint {
   testWer: number | null;
   testMcd: number | null;
   unseenWer: number | null;
+  /** Naturalness of the test-split and unseen-sentence sets against the recordings (null: none measurable). */
+  testNaturalness: SetNaturalness | null;
+  unseenNaturalness: SetNaturalness | null;
+}
+
+/** The set measures of WAV files against the recordings' statistics, without the per-band curve (kept short in the JSON). */
+function naturalnessOf(wavs: Float32Array[], ref: Parameters<typeof scoreSet>[1]): SetNaturalness | null {
+  return scoreSet(wavs.map((w) => wavNaturalness(w)).filter((u): u is UtteranceNaturalness => u !== null), ref);
 }
 
 /** Training minutes at each step of a run, from metrics.jsonl (logged steps stand for logEvery steps). */
@@ -107,6 +119,8 @@ export async function run(): Promise<BenchRow[]> {
     const rec: SentenceWer[] = [];
     const gl: SentenceWer[] = [];
     const glMcd: number[] = [];
+    const recWavs: Float32Array[] = [];
+    const glWavs: Float32Array[] = [];
     for (const id of testIds) {
       const u = ds.utterances.get(id)!;
       const path = join(corpus, 'wavs', `${id}.wav`);
@@ -118,8 +132,17 @@ export async function run(): Promise<BenchRow[]> {
       writeWav(glPath, y, 22050, 'pcm16');
       gl.push((await scoreWav(u.text, glPath))!);
       glMcd.push(evaluatePair({ wav: y, mel: logMel(y) }, { wav: x, mel: logMel(x) }, 22050).mcd);
+      recWavs.push(x);
+      glWavs.push(y);
     }
-    const refs = { recordingsWer: corpusWer(rec), griffinLimWer: corpusWer(gl), griffinLimMcd: glMcd.reduce((a, b) => a + b, 0) / glMcd.length };
+    const natRef = referenceNaturalness(corpus, ds.dir, ds.splits.train, 40, DEFAULT_MEL);
+    const refs = {
+      recordingsWer: corpusWer(rec),
+      griffinLimWer: corpusWer(gl),
+      griffinLimMcd: glMcd.reduce((a, b) => a + b, 0) / glMcd.length,
+      recordingsNaturalness: naturalnessOf(recWavs, natRef),
+      griffinLimNaturalness: naturalnessOf(glWavs, natRef),
+    };
     console.error(`bench quality: ${testIds.length} test utterances; recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim WER ${refs.griffinLimWer?.toFixed(3)}, MCD ${refs.griffinLimMcd.toFixed(2)} dB`);
 
     const minutesAt = minutesByStep(runDir);
@@ -130,14 +153,17 @@ export async function run(): Promise<BenchRow[]> {
       const testRows = ev.utterances.map((u) => wordErrorRate(u.text, u.hypothesis ?? ''));
       const lm = loadModel(c.dir);
       let unseenWer: number | null = null;
+      let unseenNaturalness: SetNaturalness | null = null;
       try {
-        unseenWer = (await speakAndScore(lm, unseen, { steps: synthSteps, seed: 1234, iters: 32, outDir: join(work, `unseen-${c.step}`) }))?.corpusWer ?? null;
+        const spoken = await speakAndScore(lm, unseen, { steps: synthSteps, seed: 1234, iters: 32, outDir: join(work, `unseen-${c.step}`) });
+        unseenWer = spoken?.corpusWer ?? null;
+        unseenNaturalness = spoken ? naturalnessOf(spoken.rows.map((r) => readWav(r.wav).samples), natRef) : null;
       } finally {
         lm.model.dispose();
       }
-      const p: QualityPoint = { step: c.step, minutes: minutesAt(c.step), testWer: corpusWer(testRows), testMcd: ev.aggregate.mcd ?? null, unseenWer };
+      const p: QualityPoint = { step: c.step, minutes: minutesAt(c.step), testWer: corpusWer(testRows), testMcd: ev.aggregate.mcd ?? null, unseenWer, testNaturalness: ev.naturalness?.split ?? null, unseenNaturalness };
       points.push(p);
-      console.error(`bench quality: step ${p.step} (${p.minutes.toFixed(1)} min): test WER ${p.testWer?.toFixed(3)}, MCD ${p.testMcd?.toFixed(2)} dB, unseen WER ${p.unseenWer?.toFixed(3)}`);
+      console.error(`bench quality: step ${p.step} (${p.minutes.toFixed(1)} min): test WER ${p.testWer?.toFixed(3)}, MCD ${p.testMcd?.toFixed(2)} dB, unseen WER ${p.unseenWer?.toFixed(3)}, unseen GV ${p.unseenNaturalness?.gvDb.toFixed(2)} dB, FD ${p.unseenNaturalness?.setFd.toFixed(3)}`);
     }
 
     const outDir = join(repoRoot, 'docs', 'quality');
@@ -166,9 +192,20 @@ export async function run(): Promise<BenchRow[]> {
         { name: 'recordings via Griffin-Lim', x: xs, y: flat(refs.griffinLimMcd) },
       ],
     });
-    console.error(`bench quality: wrote docs/quality/${name}.json, ${name}-wer.png, ${name}-mcd.png`);
+    writeLinePlotPng(join(outDir, `${name}-gv.png`), {
+      title: `${name}: global variance of ln-mel vs the recordings (0 dB = theirs)`,
+      xLabel: 'training time (minutes, wall clock)',
+      yLabel: 'GV, mean over bands (dB)',
+      series: [
+        { name: 'test split', x: xs, y: points.map((p) => p.testNaturalness?.gvDb ?? NaN) },
+        { name: 'unseen sentences', x: xs, y: points.map((p) => p.unseenNaturalness?.gvDb ?? NaN) },
+        { name: 'test recordings', x: xs, y: flat(refs.recordingsNaturalness?.gvDb ?? null) },
+        { name: 'recordings via Griffin-Lim', x: xs, y: flat(refs.griffinLimNaturalness?.gvDb ?? null) },
+      ],
+    });
+    console.error(`bench quality: wrote docs/quality/${name}.json, ${name}-wer.png, ${name}-mcd.png, ${name}-gv.png`);
     const last = points.at(-1);
-    return last ? [{ name: `quality ${name} step ${last.step}: test WER / unseen WER`, difftts_s: last.minutes * 60, peer_s: null, ratio: null, gflops: null, notes: `test WER ${last.testWer?.toFixed(3)}, unseen WER ${last.unseenWer?.toFixed(3)}, MCD ${last.testMcd?.toFixed(2)} dB; recordings ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim ${refs.griffinLimWer?.toFixed(3)}` }] : [];
+    return last ? [{ name: `quality ${name} step ${last.step}: test WER / unseen WER`, difftts_s: last.minutes * 60, peer_s: null, ratio: null, gflops: null, notes: `test WER ${last.testWer?.toFixed(3)}, unseen WER ${last.unseenWer?.toFixed(3)}, MCD ${last.testMcd?.toFixed(2)} dB, unseen GV ${last.unseenNaturalness?.gvDb.toFixed(2)} dB (recordings ${refs.recordingsNaturalness?.gvDb.toFixed(2)}); recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim ${refs.griffinLimWer?.toFixed(3)}` }] : [];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

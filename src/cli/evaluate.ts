@@ -14,7 +14,7 @@ import { checkOutput } from '../util/atomic.js';
 export function register(program: Command): void {
   program
     .command('evaluate')
-    .description('synthesize a split of a clean corpus with a checkpoint and score it: MCD-DTW (SPTK mel-cepstra), speaker distance, log-F0 RMSE, VDE, LSD, mel cosine (+WER)')
+    .description('synthesize a split of a clean corpus with a checkpoint and score it: MCD-DTW (SPTK mel-cepstra), speaker distance, log-F0 RMSE, VDE, LSD, mel cosine, naturalness (global variance, mean log-mel distance, Fréchet distance vs the recordings) (+WER)')
     .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
     .requiredOption('--refs <corpus>', 'clean LJSpeech-layout corpus with the reference recordings')
     .option('--features <dir>', 'feature cache of --refs (default: prepared into OUT/ref-features)')
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
     .option('--wer', 'also compute word error rate with pocketsphinx (skipped with a notice when not installed)')
     .option('--unseen <file>', 'also synthesize these sentences (one per line, # comments): WER and speaker distance only')
-    .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker (0 = no speaker distance)', '40')
+    .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker and its naturalness statistics (0 = neither)', '40')
     .option('--workers <n>', 'utterances scored in parallel by N workers (this process and N − 1 worker threads, each with its own model copy): N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
     .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
@@ -52,9 +52,12 @@ export function register(program: Command): void {
       for (const [k, v] of Object.entries(r.aggregate)) {
         if (v === null) continue;
         const m = METRICS[k as keyof typeof METRICS];
-        lines.push(`  ${k.padEnd(15)} ${v.toFixed(3).padStart(9)} ${m.unit.padEnd(8)} (${m.orientation} is better)`);
+        lines.push(`  ${k.padEnd(15)} ${v.toFixed(3).padStart(9)} ${m.unit.padEnd(8)} (${m.orientation === 'zero' ? 'closer to 0' : m.orientation} is better)`);
       }
       if (r.unseen.length) lines.push(`  unseen sentences (${r.unseen.length}): speakerDist ${r.unseenAggregate.speakerDist?.toFixed(3) ?? '—'} dB, wer ${r.unseenAggregate.wer?.toFixed(3) ?? '—'}`);
+      for (const [k, v] of Object.entries(r.naturalness ?? {})) {
+        if (v && k !== 'all') lines.push(`  naturalness of the ${k === 'split' ? `${r.split} split` : 'unseen sentences'} (${v.utterances} utterances) vs the recordings: GV ${v.gvDb.toFixed(2)} dB, mean log-mel distance ${v.melDist.toFixed(3)}, Fréchet distance ${v.setFd.toFixed(3)} (gv.png)`);
+      }
       for (const n of r.notes) lines.push(`  note: ${n}`);
       lines.push(`wrote ${resolve(o.out, 'eval.json')} and eval.csv`);
       process.stdout.write(lines.join('\n') + '\n');

@@ -26,6 +26,7 @@ import { speakerDistance, speakerStats, speakerStatsFromJson, speakerStatsToJson
 import { METRICS, type Spread } from './resilience.js';
 import { readSentences } from './sentences.js';
 import { scoreWav } from './intelligibility.js';
+import { naturalnessRef, scoreSet, scoreUtterance, utteranceNaturalness, wavNaturalness, writeGvPng, type NaturalnessRef, type SetNaturalness, type UtteranceNaturalness } from './naturalness.js';
 
 export interface EvaluateRunOptions {
   /** Run directory or checkpoint directory. */
@@ -47,7 +48,11 @@ export interface EvaluateRunOptions {
   wer: boolean;
   /** Sentences without recordings (file, one per line, # comments): WER and speaker distance only. */
   unseen?: string;
-  /** Train-split utterances of --refs that define the target speaker's statistics (0 = no speaker distance; default 40). */
+  /**
+   * Train-split utterances of --refs that define the target speaker's statistics (0 = no speaker
+   * distance and no naturalness measures; default 40): for the speaker distance through Griffin-Lim
+   * (`speakerVocoded`), for the naturalness measures as recorded.
+   */
   speakerRefs?: number;
   /** Pass those references through log-mel → Griffin-Lim first, as the generated speech is (default true). */
   speakerVocoded?: boolean;
@@ -61,6 +66,10 @@ export interface UnseenRow {
   id: string;
   text: string;
   speakerDist: number | null;
+  /** Naturalness against the target's recordings (naturalness.ts); null without them. */
+  gvDb: number | null;
+  melDist: number | null;
+  mcepFd: number | null;
   wer: number | null;
   hypothesis: string | null;
 }
@@ -86,8 +95,13 @@ export interface EvalResult {
   notes: string[];
   utterances: UtteranceRow[];
   /** Mean speaker distance and WER over the unseen sentences (null when none or not computed). */
-  unseenAggregate: { speakerDist: number | null; wer: number | null };
+  unseenAggregate: { speakerDist: number | null; wer: number | null; gvDb: number | null; melDist: number | null; mcepFd: number | null };
   unseen: UnseenRow[];
+  /**
+   * The generated sets against the target's recordings (naturalness.ts): the split's utterances, the
+   * unseen sentences, and both together; null without reference recordings (speakerRefs 0).
+   */
+  naturalness: { split: SetNaturalness | null; unseen: SetNaturalness | null; all: SetNaturalness | null } | null;
 }
 
 /**
@@ -109,6 +123,23 @@ function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[],
   const stats = speakerStats(cepstra);
   writeFileAtomic(cache, JSON.stringify({ ...speakerStatsToJson(stats), ids, vocoded }) + '\n');
   return stats;
+}
+
+/**
+ * The target's naturalness statistics: the first `n` utterances of the references' train split as
+ * recorded (not vocoded: the measures ask how far generated speech is from the recordings, the
+ * vocoder's share included; docs/METRICS.md gives Griffin-Lim's own), cached in the feature directory.
+ */
+export function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig): NaturalnessRef {
+  const rate = melConfig.sampleRate;
+  const ids = trainIds.slice(0, n);
+  const cache = join(featuresDir, `naturalness-${rate}-m${melConfig.nMels}-a${mcepAlpha(rate)}-n${ids.length}.json`);
+  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as NaturalnessRef;
+  const stats = ids.map((id) => wavNaturalness(refRecording(refs, id, 'train', rate), melConfig)).filter((u): u is UtteranceNaturalness => u !== null);
+  if (stats.length === 0) throw new UserError(`${refs}: no speech in the first ${ids.length} train-split recordings (needed for the naturalness measures)`);
+  const ref = naturalnessRef(stats);
+  writeFileAtomic(cache, JSON.stringify({ ...ref, ids }) + '\n');
+  return ref;
 }
 
 /** A reference recording at the model's rate. */
@@ -142,8 +173,10 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   const rate = lm.melConfig.sampleRate;
   const nSpeaker = o.speakerRefs ?? 40;
   let speaker: SpeakerStats | undefined;
+  let naturalness: NaturalnessRef | null = null;
   try {
     speaker = nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, ds.splits.train, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true) : undefined;
+    naturalness = nSpeaker > 0 ? referenceNaturalness(o.refs, ds.dir, ds.splits.train, nSpeaker, lm.melConfig) : null;
   } catch (err) {
     lm.model.dispose();
     throw err;
@@ -155,7 +188,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     ...ids.map((id, i) => ({ i, id, text: ds.utterances.get(id)!.text, unseen: false })),
     ...sentences.map((text, k) => ({ i: ids.length + k, id: `unseen-${String(k + 1).padStart(2, '0')}`, text, unseen: true })),
   ];
-  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps: o.steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null };
+  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps: o.steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
   const n = resolveJobWorkers(o.workers ?? 1, items.length, parallelisesOps());
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
@@ -175,6 +208,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   const werMissing = scored.some((r) => r.werMissing);
   const rows = scored.map((r) => r.row).filter((r): r is UtteranceRow => 'mcd' in r);
   const unseen = scored.map((r) => r.row).filter((r): r is UnseenRow => !('mcd' in r));
+  const natOf = (unseenItems: boolean | null) => scored.filter((r, k) => unseenItems === null || items[k]!.unseen === unseenItems).map((r) => r.nat).filter((u): u is UtteranceNaturalness => u !== null);
+  const sets = naturalness ? { split: scoreSet(natOf(false), naturalness), unseen: scoreSet(natOf(true), naturalness), all: scoreSet(natOf(null), naturalness) } : null;
   if (o.wer && werMissing) notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
   const spread = aggregate(rows);
   const agg: Record<string, number | null> = {};
@@ -191,11 +226,22 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     spread,
     notes,
     utterances: rows,
-    unseenAggregate: { speakerDist: meanOf(unseen.map((r) => r.speakerDist)), wer: meanOf(unseen.map((r) => r.wer)) },
+    unseenAggregate: {
+      speakerDist: meanOf(unseen.map((r) => r.speakerDist)),
+      wer: meanOf(unseen.map((r) => r.wer)),
+      gvDb: meanOf(unseen.map((r) => r.gvDb)),
+      melDist: meanOf(unseen.map((r) => r.melDist)),
+      mcepFd: meanOf(unseen.map((r) => r.mcepFd)),
+    },
     unseen,
+    naturalness: sets,
   };
   writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
   writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+  if (sets) {
+    const curves = ([['split', `${o.split} split`], ['unseen', 'unseen sentences']] as const).flatMap(([k, name]) => (sets[k] ? [{ name: `${name} (${sets[k]!.gvDb.toFixed(2)} dB)`, perBand: sets[k]!.gvPerBand }] : []));
+    writeGvPng(join(o.out, 'gv.png'), curves, lm.melConfig, `GV of ln-mel per band vs ${nSpeaker} recordings (step ${lm.checkpoint.meta.step}, ${o.steps} steps)`);
+  }
   return result;
 }
 
@@ -211,6 +257,8 @@ interface EvalJobArgs {
   wer: boolean;
   /** The target speaker's reference statistics, or null for none. */
   speaker: ReturnType<typeof speakerStatsToJson> | null;
+  /** The target's recordings' naturalness statistics, or null for none. */
+  naturalness: NaturalnessRef | null;
 }
 
 /** Item i of the evaluation (its seeds are seed + i wherever it is scored): a split utterance, or an unseen sentence. */
@@ -221,7 +269,8 @@ interface EvalItem {
   unseen: boolean;
 }
 
-type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean };
+/** One scored item; `nat` its naturalness statistics for the set measures (null without speech or references). */
+type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean; nat: UtteranceNaturalness | null };
 
 /** Synthesizes one item, writes its WAV and scores it (against its recording, or reference-free for an unseen sentence). */
 async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
@@ -240,13 +289,18 @@ async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats 
     wer = heard?.wer ?? null;
     hypothesis = heard?.hypothesis ?? null;
   }
+  // one mel-cepstral analysis of the generated audio serves MCD, speaker distance and naturalness
+  const gen = { wav: genWav, mel: logMel(genWav, lm.melConfig), mcep: utteranceMcep({ wav: genWav, mel }, rate) };
+  const nat = o.naturalness ? utteranceNaturalness(gen.mel, gen.mcep) : null;
   if (unseen) {
-    const d = speaker ? speakerDistance(speakerStats([utteranceMcep({ wav: genWav, mel }, rate)]), speaker) : NaN;
-    return { row: { id, text, speakerDist: Number.isFinite(d) ? d : null, wer, hypothesis }, werMissing };
+    const d = speaker ? speakerDistance(speakerStats([gen.mcep]), speaker) : NaN;
+    const n = nat && o.naturalness ? scoreUtterance(nat, o.naturalness) : null;
+    const fin = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+    return { row: { id, text, speakerDist: fin(d), gvDb: fin(n?.gvDb), melDist: fin(n?.melDist), mcepFd: fin(n?.mcepFd), wer, hypothesis }, werMissing, nat };
   }
   const refWav = refRecording(o.refs, id, o.split, rate);
-  const m = evaluatePair({ wav: genWav, mel: logMel(genWav, lm.melConfig) }, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker });
-  return { row: { id, text, ...m, wer, hypothesis }, werMissing };
+  const m = evaluatePair(gen, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker, ...(o.naturalness ? { naturalness: o.naturalness } : {}) });
+  return { row: { id, text, ...m, wer, hypothesis }, werMissing, nat };
 }
 
 /** An evaluation worker (src/parallel/map-pool.ts): loads the checkpoint once, then scores one item per call. */

@@ -8,6 +8,7 @@ import { mcd as mcdOf } from './mcd.js';
 import { mcepAlpha, melCepstrum, type McepOptions, type MelCepstra } from './mcep.js';
 import { spread, type Spread } from './resilience.js';
 import { speakerDistance, speakerStats, type SpeakerStats } from './speaker.js';
+import { scoreUtterance, utteranceNaturalness, type NaturalnessRef } from './naturalness.js';
 import { lsdAligned, meanMelCosine, melStatsCosine } from './spectral.js';
 import { medianF0, voicedFraction, yin, type YinOptions } from './yin.js';
 
@@ -33,6 +34,10 @@ export interface PairMetrics {
   /** Cosine similarity of centred mean log-mel vectors. */
   melCosine: number;
   melStatsCosine: number;
+  /** Naturalness of the generated utterance against the target's recordings (naturalness.ts); NaN without them. */
+  gvDb: number;
+  melDist: number;
+  mcepFd: number;
   /** Diagnostics (not oriented metrics). */
   genF0Median: number;
   refF0Median: number;
@@ -48,6 +53,8 @@ export interface EvaluateOptions {
   mcep?: McepOptions;
   /** The target speaker's reference statistics, for `speakerDist`. */
   speaker?: SpeakerStats;
+  /** The target's recordings' statistics, for `gvDb`, `melDist` and `mcepFd` (naturalness.ts). */
+  naturalness?: NaturalnessRef;
   /** YIN settings; frameLength/hop should match the mel's nFft/hop (defaults 1024/256). */
   yin?: YinOptions;
 }
@@ -76,6 +83,8 @@ export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number,
   const pairs = alignment.path.filter(([i, j]) => i < tg.f0.length && j < tr.f0.length);
   const f0 = compareF0(tg, tr, pairs);
   const melPairs = alignment.path.filter(([i, j]) => i < gen.mel.frames && j < ref.mel.frames);
+  const nat = opts.naturalness ? utteranceNaturalness(gen.mel, gm) : null;
+  const natScores = nat && opts.naturalness ? scoreUtterance(nat, opts.naturalness) : { gvDb: NaN, melDist: NaN, mcepFd: NaN };
   return {
     mcd,
     speakerDist: opts.speaker ? speakerDistance(speakerStats([gm]), opts.speaker) : NaN,
@@ -85,6 +94,7 @@ export function evaluatePair(gen: Utterance, ref: Utterance, sampleRate: number,
     gpe: f0.gpe,
     melCosine: meanMelCosine(gen.mel, ref.mel),
     melStatsCosine: melStatsCosine(gen.mel, ref.mel),
+    ...natScores,
     genF0Median: medianF0(tg),
     refF0Median: medianF0(tr),
     genVoiced: voicedFraction(tg),

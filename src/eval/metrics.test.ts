@@ -69,6 +69,11 @@ test('orientation, resilience and spread', () => {
   assert.ok(Math.abs(r.ratio - 0.8 / 0.9) < 1e-15 && Math.abs(r.delta + 0.1) < 1e-12);
   assert.equal(metricResilience('wer', 0.2, 0.2).ratio, 1);
   assert.equal(metricResilience('wer', 0.2, 0.2).delta, 0);
+  // global variance: 0 dB is the recordings'; −2 (over-smoothed) after corruption vs +0.5 clean is worse
+  assert.equal(METRICS.gvDb.orientation, 'zero');
+  assert.equal(similarity('gvDb', -2), -2);
+  assert.equal(similarity('gvDb', 2), -2);
+  assert.deepEqual(metricResilience('gvDb', -2, 0.5), { ratio: 0.25, delta: -1.5 });
   assert.throws(() => similarity('nope', 1), /unknown metric 'nope'/);
   const s = spread([1, 2, 3, 4, NaN]);
   assert.equal(s.mean, 2.5);

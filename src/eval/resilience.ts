@@ -2,17 +2,19 @@
  * Metric orientation, resilience and spread over seeds, for corruption experiments
  * (a model trained on corrupted data vs the same recipe trained on clean data).
  *
- * Every metric has a direction. Its "similarity" is the value itself when higher is better and the
- * negated value when lower is better (MCD 5 dB → similarity −5), so larger similarity is always
- * better. Resilience compares the corrupted-data model with the clean-data model, both scored
+ * Every metric has a direction. Its "similarity" is the value itself when higher is better, the
+ * negated value when lower is better (MCD 5 dB → similarity −5), and minus its magnitude when 0 is
+ * best (global variance in dB against the recordings: −1 dB over-smoothed and +1 dB too noisy are
+ * equally far), so larger similarity is always better. Resilience compares the corrupted-data model with the clean-data model, both scored
  * against the same clean references:
  *   resilience = similarity_corrupted − similarity_clean   (metric units; 0 = unaffected, < 0 = hurt)
  * and, as a unit-free alternative,
- *   ratio = value_corrupted / value_clean (higher-is-better) or value_clean / value_corrupted
- *           (lower-is-better): 1 = unaffected, < 1 = hurt, > 1 = improved.
+ *   ratio = value_corrupted / value_clean (higher-is-better), value_clean / value_corrupted
+ *           (lower-is-better) or |value_clean| / |value_corrupted| (zero-is-best):
+ *           1 = unaffected, < 1 = hurt, > 1 = improved.
  */
 
-export type Orientation = 'higher' | 'lower';
+export type Orientation = 'higher' | 'lower' | 'zero';
 
 export interface MetricInfo {
   orientation: Orientation;
@@ -31,6 +33,9 @@ export const METRICS = {
   melCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of centred mean ln-mel vectors' },
   melStatsCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of [centred mean, std] ln-mel statistics' },
   wer: { orientation: 'lower', unit: 'fraction', description: 'word error rate of pocketsphinx output against the text' },
+  gvDb: { orientation: 'zero', unit: 'dB', description: "global variance of ln-mel over speech frames vs the target's recordings, mean over bands (< 0 over-smoothed)" },
+  melDist: { orientation: 'lower', unit: 'ln', description: "RMS over bands of mean ln-mel over speech frames − the target's recordings'" },
+  mcepFd: { orientation: 'lower', unit: 'ln²', description: "Fréchet distance of mel-cepstral speech frames (c̃1…c̃24, full covariance) to the target's recordings'" },
 } as const satisfies Record<string, MetricInfo>;
 
 export type MetricName = keyof typeof METRICS;
@@ -43,7 +48,8 @@ function info(metric: string): MetricInfo {
 
 /** The value oriented so that larger is better. */
 export function similarity(metric: string, value: number): number {
-  return info(metric).orientation === 'higher' ? value : -value;
+  const o = info(metric).orientation;
+  return o === 'higher' ? value : o === 'lower' ? -value : -Math.abs(value);
 }
 
 /** simCorrupted − simClean, both already oriented by `similarity` (0 = unaffected, < 0 = hurt). */
@@ -60,10 +66,10 @@ export interface Resilience {
 
 /** Both resilience forms of `metric` from raw (un-oriented) corrupted-data and clean-data values. */
 export function metricResilience(metric: string, corrupted: number, clean: number): Resilience {
-  const higher = info(metric).orientation === 'higher';
+  const o = info(metric).orientation;
   return {
     delta: resilience(similarity(metric, corrupted), similarity(metric, clean)),
-    ratio: higher ? corrupted / clean : clean / corrupted,
+    ratio: o === 'higher' ? corrupted / clean : o === 'lower' ? clean / corrupted : Math.abs(clean) / Math.abs(corrupted),
   };
 }
 

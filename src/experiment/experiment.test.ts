@@ -35,12 +35,16 @@ test('difftts experiment: toy 2 fractions × 2 losses → report.md with tables,
   const expected = -(agg('l2', '0.5') - agg('l2', '0'));
   const row = report.match(/### mcd: [^\n]*\n\n[^\n]*\n[^\n]*\n\| l2 \| (\S+) /)!;
   assert.ok(Math.abs(Number(row[1]) - expected) < 0.01, `table ${row[1]} vs ${expected}`);
-  // The unseen sentences were synthesised and scored by the speaker distance only; results.json has the issue's schema.
+  // The unseen sentences were synthesised and scored by the reference-free metrics only; results.json has the issues' schema.
   const ev = JSON.parse(readFileSync(join(out, 'evals', 'l2', 'f0-s0', 'eval.json'), 'utf8'));
   assert.deepEqual(ev.unseen.map((u: { id: string; text: string }) => [u.id, u.text]), [['unseen-01', 'Call me back.'], ['unseen-02', 'Goodbye.']]);
   assert.ok(ev.unseen.every((u: { speakerDist: number }) => u.speakerDist > 0) && ev.utterances[0].speakerDist > 0 && ev.utterances[0].mcd > 0);
+  // naturalness against the target's recordings: per utterance, per set, and the GV curve
+  assert.ok(ev.unseen.every((u: { melDist: number; mcepFd: number }) => u.melDist > 0 && u.mcepFd > 0) && Number.isFinite(ev.utterances[0].gvDb));
+  assert.ok(Number.isFinite(ev.naturalness.all.gvDb) && ev.naturalness.all.gvPerBand.length === 80 && ev.naturalness.all.setFd > 0);
+  assert.ok(existsSync(join(out, 'evals', 'l2', 'f0-s0', 'gv.png')));
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.deepEqual(Object.keys(results), ['recipe', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
+  assert.deepEqual(Object.keys(results), ['recipe', 'primaryMetric', 'equivalenceMargin', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
   assert.equal(results.cells.find((c: { loss: string; metric: string }) => c.loss === 'l2' && c.metric === 'speakerDist').n, 3, 'test utterance + 2 unseen');
   // The corrupted corpus is exactly round(0.5 × train) noisy clips.
   const log = JSON.parse(readFileSync(join(out, 'corpora', 'noise-f0.5-s0', 'corruption.json'), 'utf8'));

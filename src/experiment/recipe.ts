@@ -81,13 +81,19 @@ export const ExperimentRecipeSchema = z
       })
       .strict()
       .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234, speakerRefs: 40, wer: true }),
-    /** How report.md and results.json summarise: the paired bootstrap and the metric the verdict is about. */
+    /** How report.md and results.json summarise: the paired bootstrap, the metric the verdict is about, the equivalence margin. */
     analysis: z
       .object({
         primaryMetric: z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]).default('mcd'),
         /** Bootstrap replicates and the seed of their draws (same seed → same intervals). */
         replicates: z.number().int().min(100).default(2000),
         seed: z.number().int().min(0).default(1),
+        /**
+         * Pre-registered equivalence margin for TOST (results.ts): {"relative": r} = r × |L2's resilience|
+         * on the same metric and fraction (e.g. 0.1 = within 10 % of the damage L2 takes; every metric),
+         * or {"absolute": a} in the primary metric's unit (primary metric only). Absent: no "equivalent" verdict.
+         */
+        equivalenceMargin: z.union([z.object({ relative: z.number().positive() }).strict(), z.object({ absolute: z.number().positive() }).strict()]).optional(),
       })
       .strict()
       .default({ primaryMetric: 'mcd', replicates: 2000, seed: 1 }),

@@ -64,12 +64,33 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   assert.deepEqual(cell('l2', 'melCosine').ci95.map((v) => Math.round(v * 1e9) / 1e9), [-0.1, -0.1]);
   const d = analysis.results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
   assert.equal(d.mean, 1.75); // −0.75 − (−2.5)
-  assert.ok(d.ci95[0] >= 1.5 && d.ci95[1] <= 2, `${d.ci95}`);
-  assert.equal(analysis.verdicts.get('mcd')!.get('ph')!.get(0.3), 'better');
+  // per-seed differences 1.5 and 2: t-interval 1.75 ± t(0.975, 1 df) · 0.25 = 1.75 ± 12.706 · 0.25
+  assert.equal(d.interval, 't');
+  assert.equal(d.seeds, 2);
+  assert.ok(Math.abs(d.ci95[0] - (1.75 - 12.7062047 * 0.25)) < 1e-6 && Math.abs(d.ci95[1] - (1.75 + 12.7062047 * 0.25)) < 1e-6, `${d.ci95}`);
+  assert.ok(d.bootstrapCi95[0] >= 1.5 && d.bootstrapCi95[1] <= 2, `the bootstrap only reshuffles the 2 seeds: ${d.bootstrapCi95}`);
+  assert.equal(d.scope, 'diffusion');
+  assert.equal(d.margin, null);
+  assert.equal(d.verdict, 'cannot tell', 'two seeds that differ by 0.5 cannot decide');
+  assert.equal(analysis.verdicts.get('mcd')!.get('ph')!.get(0.3), 'cannot tell');
+  // cosine: the same 0.1 on every seed — no spread, a secondary metric Holm-adjusted to p = 0
   assert.equal(analysis.verdicts.get('melCosine')!.get('ph')!.get(0.3), 'better');
   // WER: unseen sentence counted with the test utterances; clean runs (4 of them) 0.25 ×3 and 0.75 → 0.375
   assert.ok(Math.abs(analysis.results.cleanBaselineWer! - 0.375) < 1e-12);
-  assert.match(analysis.results.verdict, /^mcd at f = 0\.3, .*ph more resilient than l2 \(R − R_l2 = 1\.750 \[/);
+  assert.match(analysis.results.verdict, /^mcd at f = 0\.3, .*ph \(scope diffusion\) cannot be told apart from l2 \(R − R_l2 = 1\.750 \[/);
+  assert.equal(analysis.results.primaryMetric, 'mcd');
+  assert.equal(analysis.results.equivalenceMargin, null);
+
+  // a pre-registered margin: ±5 dB absolute holds the 90 % interval 1.75 ± 6.314 · 0.25 → equivalent;
+  // 10 % of L2's damage (0.25 dB) does not
+  const wide = recipe({ analysis: { primaryMetric: 'mcd', equivalenceMargin: { absolute: 5 } } });
+  const wd = analyse(wide, makePlan(wide, out), rows).results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
+  assert.deepEqual([wd.margin, wd.verdict], [5, 'equivalent']);
+  assert.ok(wd.tostP! < 0.05 && wd.p! > 0.05, `TOST p ${wd.tostP}, p ${wd.p}`);
+  const rel = recipe({ analysis: { primaryMetric: 'mcd', equivalenceMargin: { relative: 0.1 } } });
+  const rd = analyse(rel, makePlan(rel, out), rows).results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
+  assert.ok(Math.abs(rd.margin! - 0.25) < 1e-12, `margin ${rd.margin}`);
+  assert.equal(rd.verdict, 'cannot tell');
 
   // one seed: the same clear difference gets no verdict
   const one = recipe({ seeds: [0] });
@@ -80,13 +101,14 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   const aggregates = new Map(plan.runs.map((x) => [x.key, readAggregate(x)!]));
   writeReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] });
   const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.deepEqual(Object.keys(json), ['recipe', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
+  assert.deepEqual(Object.keys(json), ['recipe', 'primaryMetric', 'equivalenceMargin', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
   assert.deepEqual(Object.keys(json.cells[0]), ['loss', 'fraction', 'metric', 'n', 'mean', 'ci95']);
-  assert.deepEqual(Object.keys(json.sphlMinusL2[0]), ['loss', 'fraction', 'metric', 'mean', 'ci95']);
+  assert.deepEqual(Object.keys(json.sphlMinusL2[0]), ['loss', 'scope', 'fraction', 'metric', 'mean', 'ci95', 'interval', 'ci90', 'bootstrapCi95', 'seeds', 'seedSd', 'p', 'pAdjusted', 'margin', 'tostP', 'verdict', 'seedsFor80']);
   assert.deepEqual(json.seeds, [0, 1]);
   const md = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(md, /\| l2 \| -2\.500 \[-\d\.\d+, -2\.\d+\] \|/);
-  assert.match(md, /\| ph \| 1\.750 \[1\.\d+, [12]\.\d+\] better \|/);
+  assert.match(md, /\| ph \| 1\.750 \[-1\.427, 4\.927\] cannot tell \|/);
+  assert.match(md, /\| ph \| diffusion \| 0\.3 \| 2 \| 1\.750 \| \[-1\.427, 4\.927\] \|/);
   assert.equal(renderReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] }), md);
 });
 

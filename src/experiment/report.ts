@@ -57,10 +57,23 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   lines.push(`${recipe.init ? `Fine-tuning from \`${shownPath(recipe.init)}\`` : 'Training from scratch'} with recipe \`${shownPath(recipe.train.recipe)}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${shownPath(recipe.evaluate.unseen)}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
   lines.push(`**Verdict.** ${results.verdict}.`, '');
   lines.push(`Clean-data baselines: WER ${results.cleanBaselineWer === null ? '— (pocketsphinx not run)' : results.cleanBaselineWer.toFixed(3)} (mean over losses, seeds and utterances).`, '');
-  lines.push('resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances, with a 95 % percentile interval from a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' + `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}). Results in machine-readable form: [results.json](results.json).`, '');
+  lines.push('resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances. Resilience intervals are 95 % percentile intervals of a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' + `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}): a description of the spread, too narrow with few seeds. The comparisons with the reference loss are decided at the seed level (t-intervals over per-seed paired differences, below). Results in machine-readable form: [results.json](results.json).`, '');
   if (reference && results.sphlMinusL2.length) {
     lines.push(`## R − R_${reference}: each pseudo-Huber variant against ${reference}`, '');
-    lines.push(`> 0 = more resilient than ${reference}. Verdict from the interval: better (entirely > 0), worse (entirely < 0), cannot tell.`, '');
+    const spec = results.equivalenceMargin;
+    const marginText = spec === null ? 'No equivalence margin was pre-registered (recipe `analysis.equivalenceMargin`), so no "equivalent" verdict' : 'absolute' in spec ? `Equivalence margin ±${spec.absolute} ${unit(results.primaryMetric)} on ${results.primaryMetric} (the recipe's \`analysis.equivalenceMargin\`; other metrics have none)` : `Equivalence margin ±${spec.relative * 100} % of |R_${reference}| on the same metric and fraction (the recipe's \`analysis.equivalenceMargin\`)`;
+    lines.push(`> 0 = more resilient than ${reference}. Each entry: mean over training seeds of the per-seed paired difference [95 % t-interval, k − 1 df] and the verdict: better / worse (the 95 % interval excludes 0), equivalent (two one-sided tests at 5 %: the 90 % interval lies inside ±margin), cannot tell. ${marginText}. The secondary metrics' tests are Holm-corrected within each arm and fraction; ${results.primaryMetric} is the primary metric and is not.`, '');
+    const prim = results.sphlMinusL2.filter((d) => d.metric === results.primaryMetric);
+    if (prim.length) {
+      lines.push(`### Primary metric: ${results.primaryMetric} (${unit(results.primaryMetric)}), seed-level statistics`, '');
+      lines.push('| loss | scope | f | seeds | mean | 95 % t-interval | 90 % t-interval | margin | p (≠ 0) | TOST p | verdict | seeds for 80 % power: detect this mean / show equivalence | bootstrap 95 % (description) |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+      const n = (v: number | null, digits = 3) => (v === null ? '—' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(digits));
+      const iv = (c: readonly [number, number]) => (Number.isFinite(c[0]) ? `[${n(c[0])}, ${n(c[1])}]` : '—');
+      for (const d of prim) {
+        lines.push(`| ${d.loss} | ${d.scope} | ${fracKey(d.fraction)} | ${d.seeds} | ${n(d.mean)} | ${iv(d.ci95)} | ${iv(d.ci90)} | ${d.margin === null ? '—' : `±${n(d.margin)}`} | ${n(d.p)} | ${n(d.tostP)} | **${d.verdict}** | ${d.seedsFor80.detectObserved ?? '—'} / ${d.seedsFor80.showEquivalence ?? '—'} | ${iv(d.bootstrapCi95)} |`);
+      }
+      lines.push('');
+    }
     for (const metric of Object.keys(METRICS)) {
       const rows = results.sphlMinusL2.filter((d) => d.metric === metric);
       if (!rows.length) continue;
@@ -69,7 +82,7 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
       for (const loss of [...new Set(rows.map((d) => d.loss))]) {
         const cells = fr.map((f) => {
           const d = rows.find((x) => x.loss === loss && x.fraction === f);
-          return d ? `${fmtInterval(d.mean, d.ci95)} ${analysis.verdicts.get(metric)?.get(loss)?.get(f) ?? ''}` : '—';
+          return d ? `${fmtInterval(d.mean, d.ci95)} ${d.verdict}${d.metric !== results.primaryMetric && d.pAdjusted !== null ? ` (Holm p ${d.pAdjusted < 1e-3 ? d.pAdjusted.toExponential(1) : d.pAdjusted.toFixed(3)})` : ''}` : '—';
         });
         lines.push(`| ${loss} | ${cells.join(' | ')} |`);
       }

@@ -1,7 +1,15 @@
 /**
  * The experiment's answer as numbers: resilience per (loss, fraction, metric) and R_SPHL − R_L2 per
  * pseudo-Huber variant, each with a 95 % paired bootstrap interval over training seeds × evaluation
- * utterances (stats.ts), a verdict per metric, and the clean baselines' WER. This is results.json.
+ * utterances (stats.ts, a description of the spread), a verdict per metric, and the clean baselines'
+ * WER. This is results.json.
+ *
+ * Verdicts on R_SPHL − R_L2 rest on the training seed, the unit that varies most: the per-seed
+ * paired differences d_s = mean_u D_SPHL[s, u] − mean_u D_L2[s, u] (u over the utterances both
+ * have), a t-interval with k − 1 df (`interval: "t"`), TOST against the recipe's equivalence margin
+ * (`analysis.equivalenceMargin`: `{relative: r}` = r × |R_L2| on the same metric and fraction, or
+ * `{absolute: a}` in the primary metric's unit, primary metric only), Holm's correction over the
+ * secondary metrics of each (loss, fraction), and the seeds 80 % power would take.
  *
  * Inputs are the per-utterance rows of every run's eval.json (test-split utterances with every metric,
  * unseen sentences with the reference-free ones: WER and speaker distance). For a metric m:
@@ -15,7 +23,7 @@ import { join } from 'node:path';
 import { METRICS, similarity } from '../eval/resilience.js';
 import type { ExperimentRecipe } from './recipe.js';
 import type { Plan, RunJob } from './plan.js';
-import { bootstrapPlan, estimate, seedsToResolve, seedUtteranceMean, subtract, verdict, type Estimate, type Verdict } from './stats.js';
+import { bootstrapPlan, estimate, holm, seedInference, seedMeans, seedsForPower, seedUtteranceMean, seedVerdict, subtract, type Estimate, type Verdict } from './stats.js';
 
 /** utterance id → metric → value, for one run. */
 export type RunRows = Map<string, Record<string, number>>;
@@ -50,15 +58,45 @@ export interface CellResult {
 
 export interface DiffResult {
   loss: string;
+  /** The arm's loss scope: which loss terms use its loss ("diffusion" unless its loss config says `scope`). */
+  scope: string;
   fraction: number;
   metric: string;
+  /** Mean over seeds of the per-seed paired difference R_loss − R_reference (> 0 = more resilient). */
   mean: number;
+  /** The interval the verdict reads: 95 % t-interval over per-seed differences (`interval`). */
   ci95: [number, number];
+  /** How ci95 was made: "t" = Student t over the k per-seed paired differences, k − 1 df. */
+  interval: 't';
+  /** 90 % t-interval (what TOST reads: equivalent when inside ±margin). */
+  ci90: [number, number];
+  /** The two-stage seeds × utterances bootstrap's 95 % percentile interval (description, not decision). */
+  bootstrapCi95: [number, number];
+  /** Seeds with a difference, and the SD of the per-seed differences. */
+  seeds: number;
+  seedSd: number | null;
+  /** Two-sided p of "no difference"; Holm-adjusted over the secondary metrics (as is for the primary). */
+  p: number | null;
+  pAdjusted: number | null;
+  /** The equivalence margin on this metric and fraction (null: none pre-registered for it). */
+  margin: number | null;
+  /** TOST p of |difference| ≥ margin (Holm-adjusted for secondary metrics); null without a margin. */
+  tostP: number | null;
+  verdict: Verdict;
+  /** Seeds for 80 % power (α 0.05, t-corrected) to detect a true difference of the observed size, and to show equivalence within the margin if the true difference were 0. */
+  seedsFor80: { detectObserved: number | null; showEquivalence: number | null };
 }
 
-/** results.json, exactly the schema of issue 14. */
+/** How the recipe pre-registered its equivalence margin. */
+export type MarginSpec = { relative: number } | { absolute: number };
+
+/** results.json: the schema of issue 14, plus issue 26's seed-level statistics. */
 export interface Results {
   recipe: string;
+  /** The metric the verdict is about. */
+  primaryMetric: string;
+  /** The pre-registered equivalence margin (recipe `analysis.equivalenceMargin`), or null. */
+  equivalenceMargin: MarginSpec | null;
   seeds: number[];
   cells: CellResult[];
   sphlMinusL2: DiffResult[];
@@ -93,8 +131,20 @@ function matrix(seeds: number[], ids: string[], at: (seed: number, id: string) =
 
 const isFinitePair = (ci: [number, number]) => Number.isFinite(ci[0]) && Number.isFinite(ci[1]);
 
-/** One training seed shows nothing of run-to-run variation, so no interval over it can decide. */
-const judge = (seeds: readonly number[], ci: readonly [number, number]): Verdict => (seeds.length < 2 ? 'cannot tell' : verdict(ci));
+const orNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** The margin on (metric, fraction): relative to |R_reference| there, or absolute on the primary metric only. */
+function marginFor(spec: MarginSpec | undefined, metric: string, primary: string, referenceMean: number): number | null {
+  if (!spec) return null;
+  if ('absolute' in spec) return metric === primary ? spec.absolute : null;
+  const m = spec.relative * Math.abs(referenceMean);
+  return Number.isFinite(m) && m > 0 ? m : null;
+}
+
+/** The loss scope an arm's loss configuration names (issue 26's `loss.scope`); "diffusion" when it names none. */
+function scopeOf(loss: Record<string, unknown>): string {
+  return typeof loss.scope === 'string' ? loss.scope : 'diffusion';
+}
 
 /** Everything results.json and report.md need, from the per-utterance rows of the runs evaluated so far. */
 export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, RunRows>): Analysis {
@@ -104,6 +154,8 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
   const find = (loss: string, f: number, seed: number) => plan.runs.find((r) => r.loss.name === loss && r.fraction === f && r.seed === seed);
   const value = (loss: string, f: number, metric: string) => (seed: number, id: string) => rows.get(find(loss, f, seed)?.key ?? '')?.get(id)?.[metric];
   const reference = recipe.losses.find((l) => l.loss.type === 'l2')?.name ?? null;
+  const primary = recipe.analysis.primaryMetric;
+  const spec = recipe.analysis.equivalenceMargin as MarginSpec | undefined;
   const fractions = recipe.fractions.filter((f) => f > 0);
   const cells: CellResult[] = [];
   const diffs: DiffResult[] = [];
@@ -135,22 +187,61 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
         D.set(name, byF);
       }
       if (!reference) continue;
-      for (const { name } of recipe.losses) {
+      for (const { name, loss } of recipe.losses) {
         if (name === reference) continue;
         for (const f of fractions) {
           const a = D.get(name)?.get(f);
           const b = D.get(reference)?.get(f);
           if (!a || !b) continue;
-          const e = estimate(subtract(a, b), bp);
+          const d = subtract(a, b);
+          const e = estimate(d, bp);
           if (e.n === 0) continue;
-          diffs.push({ loss: name, fraction: f, metric, mean: e.mean, ci95: e.ci95 });
-          if (!verdicts.has(metric)) verdicts.set(metric, new Map());
-          const byLoss = verdicts.get(metric)!;
-          if (!byLoss.has(name)) byLoss.set(name, new Map());
-          byLoss.get(name)!.set(f, judge(seeds, e.ci95));
+          const margin = marginFor(spec, metric, primary, seedUtteranceMean(b, seeds.length, ids.length));
+          const inf = seedInference(seedMeans(d, seeds.length, ids.length), margin);
+          diffs.push({
+            loss: name,
+            scope: scopeOf(loss),
+            fraction: f,
+            metric,
+            mean: inf.mean,
+            ci95: inf.ci95,
+            interval: 't',
+            ci90: inf.ci90,
+            bootstrapCi95: e.ci95,
+            seeds: inf.k,
+            seedSd: orNull(inf.sd),
+            p: orNull(inf.p),
+            pAdjusted: orNull(inf.p),
+            margin,
+            tostP: orNull(inf.tostP),
+            verdict: 'cannot tell',
+            seedsFor80: {
+              detectObserved: orNull(seedsForPower(inf.sd, inf.mean)),
+              showEquivalence: margin === null ? null : orNull(seedsForPower(inf.sd, margin, { equivalence: true })),
+            },
+          });
         }
       }
     }
+  }
+  // Holm over the secondary metrics of each (loss, fraction), for both the difference and the equivalence tests
+  for (const { name } of recipe.losses) {
+    for (const f of fractions) {
+      const family = diffs.filter((x) => x.loss === name && x.fraction === f && x.metric !== primary);
+      const adj = holm(family.map((x) => x.p ?? NaN));
+      const adjTost = holm(family.map((x) => x.tostP ?? NaN));
+      family.forEach((x, i) => {
+        x.pAdjusted = orNull(adj[i]!);
+        x.tostP = orNull(adjTost[i]!);
+      });
+    }
+  }
+  for (const x of diffs) {
+    x.verdict = seedVerdict(x.mean, x.pAdjusted ?? NaN, x.tostP ?? NaN);
+    if (!verdicts.has(x.metric)) verdicts.set(x.metric, new Map());
+    const byLoss = verdicts.get(x.metric)!;
+    if (!byLoss.has(x.loss)) byLoss.set(x.loss, new Map());
+    byLoss.get(x.loss)!.set(x.fraction, x.verdict);
   }
   // clean baselines' WER: every fraction-0 run as one "seed" row of the bootstrap's seed level
   const cleanRuns = plan.runs.filter((r) => r.fraction === 0);
@@ -161,6 +252,8 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
   );
   const results: Results = {
     recipe: recipe.name,
+    primaryMetric: primary,
+    equivalenceMargin: spec ?? null,
     seeds,
     cells,
     sphlMinusL2: diffs,
@@ -188,13 +281,15 @@ function summary(recipe: ExperimentRecipe, reference: string | null, diffs: Diff
   const at = diffs.filter((d) => d.metric === metric && d.fraction === fmax);
   if (at.length === 0) return `${metric} at f = ${fmax}: no finished runs to compare yet`;
   const unit = (METRICS as Record<string, { unit: string }>)[metric]?.unit ?? '';
+  const words: Record<Verdict, string> = { better: 'more resilient than', worse: 'less resilient than', equivalent: 'equivalent to', 'cannot tell': 'cannot be told apart from' };
   const parts = at.map((d) => {
-    const v = judge(recipe.seeds, d.ci95);
-    const word = v === 'better' ? 'more resilient than' : v === 'worse' ? 'less resilient than' : 'cannot be told apart from';
-    const need = v === 'cannot tell' && recipe.seeds.length >= 2 ? seedsToResolve(recipe.seeds.length, d.mean, d.ci95) : null;
-    const more = need === null ? '' : Number.isFinite(need) ? `; ≈ ${need} seeds would resolve a difference of this size` : '; no difference to resolve';
-    return `${d.loss} ${word} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit}${more})`;
+    const margin = d.margin === null ? '' : `, margin ±${fmtNum(d.margin)}`;
+    const power = d.verdict !== 'cannot tell' ? '' : [
+      d.seedsFor80.detectObserved !== null ? `≈ ${d.seedsFor80.detectObserved} seeds for 80 % power to detect a difference of this size` : '',
+      d.seedsFor80.showEquivalence !== null ? `≈ ${d.seedsFor80.showEquivalence} to show equivalence if there were none` : '',
+    ].filter(Boolean).join(', ');
+    return `${d.loss} (scope ${d.scope}) ${words[d.verdict]} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit}${margin}${power ? `; ${power}` : ''})`;
   });
-  const caveat = recipe.seeds.length < 2 ? ' (one training seed: run-to-run variation unseen, no verdict possible)' : recipe.seeds.length < 3 ? ' (fewer than 3 seeds: intervals likely too narrow)' : '';
-  return `${metric} at f = ${fmax}, 95 % paired bootstrap over ${recipe.seeds.length} seed(s) × utterances${caveat}: ${parts.join('; ')}`;
+  const caveat = recipe.seeds.length < 2 ? ' (one training seed: run-to-run variation unseen, no verdict possible)' : '';
+  return `${metric} at f = ${fmax}, 95 % t-interval over the per-seed paired differences of ${recipe.seeds.length} seed(s)${caveat}: ${parts.join('; ')}`;
 }
