@@ -60,26 +60,44 @@ export function winogradApplies(g: ConvGeometry): boolean {
 }
 
 /**
- * The variant for one pass of a conv, or 0 for the direct kernel. Measured on this machine (Zen 4,
- * 2 shared vCPUs, relaxed-SIMD FMA; `node dist/src/kernels/winograd-profile.js`), every U-Net 3×3
- * geometry of tiny/small/full at 80 × 128 and 80 × 460, batch 1 and 4: see docs/PERFORMANCE.md.
+ * The variant for one pass of a conv, or 0 for the direct kernel — from measurements on this
+ * machine (Zen 4, 2 shared vCPUs, relaxed-SIMD FMA GEMM; process-CPU ms per call, fastest of 6
+ * interleaved repetitions; `node dist/src/kernels/winograd-profile.js 128 4 16,32` and `… 460 1 16`):
+ *
+ *   geometry (B, H, W, cin → cout)     direct   F2     F4    (forward; dx and dW alike)
+ *   4, 80, 128, 16 → 16                 4.82    4.73   4.09
+ *   4, 80, 128, 32 → 32                17.64   12.92  10.41   (dW 23.30 / 13.93 / 11.83)
+ *   4, 40, 64, 64 → 64                 16.71   10.03   7.39
+ *   4, 20, 32, 128 → 128               17.57    9.17   6.85
+ *   1, 80, 460, 16 → 16 (synthesis)     4.53    4.23   3.98   (dx 6.58 / 4.56 / 3.82)
+ *   4, 1, 128, 32 → 32 (one row)        0.41    0.47   0.77
+ *   4, 2, 128, 32 → 32                  0.44    0.46   0.60   (dx 0.45 / 0.41 / 0.65)
+ *   4, 3, 128, 32 → 32                  0.79    0.83   0.63
+ *   4, 2, 2, 64 → 64                    0.05    0.10   0.25   (dx 0.18 / 0.15 / 0.33)
+ *
+ * F4 wins on every U-Net geometry of tiny/small/full (1.1–2.6×; docs/PERFORMANCE.md has the whole
+ * table); an F4 tile's 4×4 outputs are mostly padding when the image is 1–2 rows or columns, or
+ * ≤ 4×4 pixels: there the direct kernel (forward) or F2 (gradients) is as fast or faster.
  */
 export function winogradVariant(g: ConvGeometry, pass: Pass): 0 | Variant {
   const m = currentMode();
   if (m === 'off' || !winogradApplies(g)) return 0;
   if (m !== 'auto') return m;
-  return chooseMeasured(g, pass);
-}
-
-function chooseMeasured(g: ConvGeometry, pass: Pass): 0 | Variant {
-  void pass;
-  // Too small for a tile grid to pay for its transforms.
-  if (g.outH * g.outW < 16) return 0;
+  const small = Math.min(g.outH, g.outW);
+  if (small === 1) return 0;
+  if (small === 2 || g.outH * g.outW <= 16) return pass === 'forward' ? 0 : 2;
   return 4;
 }
 
 /** Byte budget of one block's transformed tiles (V and M, or V and Ṁ): within L2 with room for U. */
 const BLOCK_BYTES = 384 * 1024;
+
+/**
+ * Extra bytes between the n² planes of a block: plane sizes are often multiples of 4 KB, and the
+ * transforms touch all n² planes per tile — at such strides they share L1 sets (in4 15 %, in2 37 %
+ * slower in a micro-benchmark).
+ */
+const PLANE_PAD = 64;
 
 const sizes = (w: Variant) => ({ m: w, n: w + 2, nn: (w + 2) * (w + 2) });
 
@@ -119,14 +137,14 @@ function convTiles(be: WasmBackend, src: number, rows: number, cols: number, b: 
   const tH = Math.ceil(outH / m), tW = Math.ceil(outW / m);
   const perRow = Math.max(1, Math.floor(BLOCK_BYTES / (nn * tW * (cin + cout) * 4)));
   const blockRows = Math.min(perRow, b * tH);
-  const vBuf = scratch(be, nn * blockRows * tW * cin), mBuf = scratch(be, nn * blockRows * tW * cout);
+  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)), mBuf = scratch(be, nn * (blockRows * tW * cout + PLANE_PAD / 4));
   const V = byteOffset(be, vBuf), M = byteOffset(be, mBuf), U = byteOffset(be, u.buf);
   const tr = transforms(be), tin = tr[`in${w}`], tout = tr[`out${w}`], gemm = gemmOf(be).gemm;
   const pix = cin * 4, rowBytes = cols * pix, yRow = outW * cout * 4;
   const fullW = outW % m === 0 ? tW : tW - 1, edgeW = outW - (tW - 1) * m;
   for (let g0 = 0; g0 < b * tH; g0 += blockRows) {
     const nr = Math.min(blockRows, b * tH - g0), nt = nr * tW;
-    const vXi = nt * cin * 4, mXi = nt * cout * 4;
+    const vXi = nt * cin * 4 + PLANE_PAD, mXi = nt * cout * 4 + PLANE_PAD;
     for (let r = 0; r < nr; r++) {
       const bi = Math.floor((g0 + r) / tH), ty = (g0 + r) % tH;
       tin(src + (bi * rows + ty * m) * rowBytes, rowBytes, pix, m * pix, V + r * tW * cin * 4, n * vXi, vXi, cin * 4, 64, tW, cin, n, n);
@@ -187,18 +205,19 @@ export function convBackpropFilterWinograd(be: WasmBackend, x: tf.TensorInfo, dy
   const panels = Math.ceil(cout / 16);
   const perRow = Math.max(1, Math.floor(BLOCK_BYTES / (nn * tW * (cin + panels * 16) * 4)));
   const blockRows = Math.min(perRow, b * tH);
-  const vBuf = scratch(be, nn * blockRows * tW * cin), dBuf = scratch(be, nn * blockRows * tW * panels * 16);
+  const dFloats = nn * (blockRows * tW * panels * 16 + PLANE_PAD / 4);
+  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)), dBuf = scratch(be, dFloats);
   const duBuf = scratch(be, nn * cin * cout);
   const heap = be.wasm.HEAPF32;
   const V = byteOffset(be, vBuf), D = byteOffset(be, dBuf), dU = byteOffset(be, duBuf);
   // packed columns past cout are read by the GEMM (never stored): keep them finite
-  if (cout % 16 !== 0) heap.fill(0, D >>> 2, (D >>> 2) + nn * blockRows * tW * panels * 16);
+  if (cout % 16 !== 0) heap.fill(0, D >>> 2, (D >>> 2) + dFloats);
   const tr = transforms(be), tin = tr[`in${w}`], tdy = tr[`dy${w}`], gemm = gemmOf(be).gemm;
   const X = byteOffset(be, xp.buf), DY = byteOffset(be, dyp);
   const pix = cin * 4, rowBytes = xp.cols * pix, dyRow = tW * m * cout * 4;
   for (let g0 = 0; g0 < b * tH; g0 += blockRows) {
     const nr = Math.min(blockRows, b * tH - g0), nt = nr * tW;
-    const vXi = nt * cin * 4, dXi = panels * nt * 64;
+    const vXi = nt * cin * 4 + PLANE_PAD, dXi = panels * nt * 64 + PLANE_PAD;
     for (let r = 0; r < nr; r++) {
       const bi = Math.floor((g0 + r) / tH), ty = (g0 + r) % tH;
       tin(X + (bi * xp.rows + ty * m) * rowBytes, rowBytes, pix, m * pix, V + r * tW * cin * 4, n * vXi, vXi, cin * 4, 64, tW, cin, n, n);
