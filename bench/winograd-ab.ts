@@ -7,6 +7,7 @@
  *
  *   node dist/bench/winograd-ab.js [reps=6] [modes=off,auto] [what=train,synth]
  *   DIFFTTS_WASM_FMA=off node dist/bench/winograd-ab.js …   (the GEMM without relaxed-SIMD FMA)
+ *   node dist/bench/winograd-ab.js 2 off,auto profile      (tf.profile of one decoder step per mode: kernel ms by name)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -50,6 +51,26 @@ async function ab(label: string, fn: () => Promise<unknown>): Promise<void> {
 if (what.includes('train')) {
   const { step, dispose } = decoderStep(benchConfig());
   await ab('decoder train step dim 32 B4 80×128', step);
+  dispose();
+}
+if (what.includes('profile')) {
+  const { step, dispose } = decoderStep(benchConfig());
+  await step();
+  for (let i = 0; i < reps; i++) {
+    for (const m of modes) {
+      setWinogradMode(m);
+      const p = await tf.profile(async () => { await step(); });
+      const byName = new Map<string, [number, number]>();
+      for (const k of p.kernels) {
+        const e = byName.get(k.name) ?? [0, 0];
+        byName.set(k.name, [e[0] + 1, e[1] + (k.kernelTimeMs as number)]);
+      }
+      const total = [...byName.values()].reduce((a, [, ms]) => a + ms, 0);
+      const top = [...byName].sort((a, b) => b[1][1] - a[1][1]).slice(0, 8).map(([n, [c, ms]]) => `${n} ${c}× ${ms.toFixed(0)} ms`);
+      console.log(`profile | winograd ${String(m)} | kernels ${total.toFixed(0)} ms | ${top.join('; ')}`);
+    }
+  }
+  setWinogradMode('auto');
   dispose();
 }
 if (what.includes('synth')) {
