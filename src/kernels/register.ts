@@ -3,7 +3,8 @@
  * own, so plain tf.conv2d / tf.conv1d / tf.conv2dTranspose / tf.matMul and their built-in
  * gradients get them with no code changes:
  *
- * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row;
+ * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row; stride-1 3×3
+ *   convs (and their two gradients below) by Winograd F(4×4, 3×3) / F(2×2, 3×3) instead (winograd.ts);
  * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): implicit GEMM over output rows;
  * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter implicit GEMM (stride 1) or
  *   one GEMM per output phase writing interleaved rows (stride 2). It is also tf.conv2dTranspose's
