@@ -7,7 +7,8 @@
  * DIFFTTS_BENCH_CHECKPOINT to a run directory to time a trained model instead.
  * No peer: there is no PyTorch Grad-TTS + Griffin-Lim of the same configuration to compare with.
  * DIFFTTS_BENCH_AB=1 also times each sentence's mel with the fused GroupNorm/Mish kernel off
- * (src/kernels/norm-mish.ts), interleaved with the timed run, and reports the ratio.
+ * (src/kernels/norm-mish.ts), interleaved with the timed run, and reports the ratio. Every run
+ * times each mel once more with the direct 3×3 kernels instead of Winograd (src/kernels/winograd.ts).
  *
  * The file rows time `synthesizeToFiles` on a 10-sentence file (what `synthesize --text-file`
  * runs) from a checkpoint, in this thread and with one worker thread per core (src/parallel):
@@ -30,6 +31,7 @@ import { TfAdam } from '../src/train/optimizer.js';
 import { Rng } from '../src/util/rng.js';
 import { loadModel, vocode } from '../src/train/synthesize.js';
 import { setFusedNormMish } from '../src/kernels/norm-mish.js';
+import { setWinogradMode } from '../src/kernels/winograd.js';
 
 const SENTENCES = [
   'The quick brown fox jumps over the lazy dog.',
@@ -51,6 +53,7 @@ export async function run(): Promise<BenchRow[]> {
   const melS: number[] = [];
   const glS: number[] = [];
   const abRatios: number[] = [];
+  const winoRatios: number[] = [];
   const ab = process.env.DIFFTTS_BENCH_AB === '1';
   let audioTotal = 0;
   // warm-up (kernel compilation, first allocations)
@@ -68,16 +71,19 @@ export async function run(): Promise<BenchRow[]> {
     glS.push(Number(t2 - t1) / 1e9);
     rtfs.push(secs / audio);
     audioTotal += audio;
-    if (ab) {
-      setFusedNormMish(false);
+    /** This sentence's mel time over its time with `off()` in effect (which returns the undo). */
+    const ratioWith = async (off: () => () => void) => {
+      const undo = off();
       try {
         const t3 = process.hrtime.bigint();
         await model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(1) });
-        abRatios.push(Number(t1 - t0) / Number(process.hrtime.bigint() - t3));
+        return Number(t1 - t0) / Number(process.hrtime.bigint() - t3);
       } finally {
-        setFusedNormMish(null);
+        undo();
       }
-    }
+    };
+    winoRatios.push(await ratioWith(() => { const prev = setWinogradMode('off'); return () => setWinogradMode(prev); }));
+    if (ab) abRatios.push(await ratioWith(() => { setFusedNormMish(false); return () => setFusedNormMish(null); }));
   }
   model.dispose();
   const r = median(rtfs);
@@ -87,7 +93,7 @@ export async function run(): Promise<BenchRow[]> {
     peer_s: null,
     ratio: null,
     gflops: null,
-    notes: `real-time factor (s per audio s), median of ${SENTENCES.length} sentences on ${backend.name}${ckpt ? ` (${ckpt})` : ', untrained weights, lengthScale 4'}; goal ≤ 0.5; ${(audioTotal / SENTENCES.length).toFixed(2)} s audio/sentence; mel ${median(melS).toFixed(2)} s + Griffin-Lim ${median(glS).toFixed(2)} s (medians); RTF range ${Math.min(...rtfs).toFixed(2)}–${Math.max(...rtfs).toFixed(2)}${ab ? `; mel time fused/unfused GroupNorm+Mish ${median(abRatios).toFixed(2)} (${Math.min(...abRatios).toFixed(2)}–${Math.max(...abRatios).toFixed(2)})` : ''}`,
+    notes: `real-time factor (s per audio s), median of ${SENTENCES.length} sentences on ${backend.name}${ckpt ? ` (${ckpt})` : ', untrained weights, lengthScale 4'}; goal ≤ 0.5; ${(audioTotal / SENTENCES.length).toFixed(2)} s audio/sentence; mel ${median(melS).toFixed(2)} s + Griffin-Lim ${median(glS).toFixed(2)} s (medians); RTF range ${Math.min(...rtfs).toFixed(2)}–${Math.max(...rtfs).toFixed(2)}; mel time Winograd/direct 3×3 convs ${median(winoRatios).toFixed(2)} (${Math.min(...winoRatios).toFixed(2)}–${Math.max(...winoRatios).toFixed(2)})${ab ? `; mel time fused/unfused GroupNorm+Mish ${median(abRatios).toFixed(2)} (${Math.min(...abRatios).toFixed(2)}–${Math.max(...abRatios).toFixed(2)})` : ''}`,
   };
   console.log(`bench synth: ${row.notes}`);
   return [row, ...(await fileRows(ckpt))];

@@ -32,6 +32,7 @@ import { scoreUNet } from '../src/model/unet.js';
 import { ParamStore } from '../src/model/params.js';
 import { forwardDiffusion } from '../src/model/diffusion.js';
 import { registerFastWasmKernels } from '../src/kernels/register.js';
+import { setWinogradMode } from '../src/kernels/winograd.js';
 import { initBackend } from '../src/backend/index.js';
 import { describeAdapter, syncReadsWork } from '../src/backend/webgpu.js';
 import { Rng } from '../src/util/rng.js';
@@ -178,6 +179,7 @@ async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }>
 
 const VARIANTS = {
   fast: 'wasm + src/kernels (registerFastWasmKernels)',
+  'fast-direct': 'wasm + src/kernels with direct 3×3 convs (DIFFTTS_WINOGRAD=0)',
   model: 'wasm + src/model/ops.ts replacements only',
   'tiny-fast': 'full GradTTS tiny step, wasm + src/kernels',
   'tiny-model': 'full GradTTS tiny step, wasm + src/model/ops.ts only',
@@ -203,7 +205,8 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
     if (c.adapter?.software) reps = 1; // lavapipe: over a minute per step on 2 cores
   } else {
     await tf.setBackend('wasm');
-    if (variant.endsWith('fast') || isWorkerVariant(variant)) registerFastWasmKernels();
+    if (variant.endsWith('fast') || variant === 'fast-direct' || isWorkerVariant(variant)) registerFastWasmKernels();
+    if (variant === 'fast-direct') setWinogradMode('off');
   }
   let r: { times: number[]; loss: number };
   let cpuPerStep: number | null = null;
@@ -298,7 +301,7 @@ export async function run(): Promise<BenchRow[]> {
   const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
   // the same all-core step with worker processes (the default until 2026-12-02): the reason for threads
   const procPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-process`, `decoder-w${nAll}-process`] : [];
-  const once: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  const once: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'fast-direct', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
   const perRound: (PeerKey | WorkerVariant)[] = ['torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan];
   const plan = [...once, ...Array.from({ length: ROUNDS }, () => perRound).flat()];
   bar.start(plan.length, 0, { what: '' });
@@ -337,7 +340,7 @@ export async function run(): Promise<BenchRow[]> {
   const roundsNote = (o: OurResult) => (o.rounds ? `; round medians ${fmtTimes(o.rounds)} s` : '');
   const p1 = peers['torch1-openblas']!, pr = peers['torch1-ref']!, p2 = peers['torch2-openblas']!;
   const ratioTo = (s: number, p: { s: number | null }) => (p.s ? (s / p.s).toFixed(2) : '—');
-  for (const v of ['fast', 'model'] as const) {
+  for (const v of ['fast', 'fast-direct', 'model'] as const) {
     const o = ours[v]!;
     if (typeof o === 'string') {
       rows.push({ name: `decoder train step — ${VARIANTS[v]}`, difftts_s: NaN, peer_s: p1.s, ratio: null, gflops: null, notes: o });
@@ -349,6 +352,14 @@ export async function run(): Promise<BenchRow[]> {
       notes: `wasm steps ${fmtTimes(o.times)} s; torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ` +
         `ratio of fastest steps (least load-affected) ${p1.min ? (o.times[0]! / p1.min).toFixed(2) : '—'}; ` +
         `vs ${pr.note}: ratio ${ratioTo(o.s, pr)}; vs ${p2.note}: ratio ${ratioTo(o.s, p2)}; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
+    });
+  }
+  const fd = ours['fast-direct'], ff = ours.fast;
+  if (typeof fd === 'object' && typeof ff === 'object') {
+    rows.push({
+      name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — Winograd 3×3 convs (default) vs direct (DIFFTTS_WINOGRAD=0)`,
+      difftts_s: ff.s, peer_s: fd.s, ratio: ff.s / fd.s, gflops: flops / ff.s / 1e9,
+      notes: `"peer" column = the direct kernels; effective GFLOP/s = direct-convolution FLOPs ÷ time (Winograd does fewer); direct ${(flops / fd.s / 1e9).toFixed(1)} GFLOP/s; fastest steps ${(ff.times[0]! / fd.times[0]!).toFixed(2)}`,
     });
   }
   const tf1 = ours['tiny-fast']!, tm = ours['tiny-model']!;

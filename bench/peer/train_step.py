@@ -224,14 +224,15 @@ def main():
     fwd = count_forward_flops(model, (x0, mask, mu, torch.rand(B)))
     for _ in range(a.warmup):
         step()
-    times = []
+    times, cpu_times = [], []
     for _ in range(a.reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)  # all threads' CPU seconds: steadier on a shared machine
     params = sum(p.numel() for p in model.parameters())
     print(json.dumps({'seconds_per_step': statistics.median(times), 'flops_per_step': 3 * fwd,
-                      'forward_flops': fwd, 'times': times, 'threads': a.threads, 'params': params,
+                      'forward_flops': fwd, 'times': times, 'cpu_times': cpu_times, 'threads': a.threads, 'params': params,
                       'torch': torch.__version__}))
 
 

@@ -29,22 +29,31 @@ interface Rows {
   buf?: tf.TensorInfo;
 }
 
+/**
+ * A zero-filled scratch copy of x [b, h, w, c] as [b, hp, wp, c] with x's pixel (y, x) at
+ * (y + top, x + left); rows and columns that land outside are dropped (negative offsets crop).
+ */
+export function paddedCopy(be: WasmBackend, x: tf.TensorInfo, b: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number): tf.TensorInfo {
+  const buf = scratch(be, b * hp * wp * c);
+  const heap = be.wasm.HEAPF32; // after the allocation, which may grow the heap
+  const d0 = byteOffset(be, buf) >>> 2, s0 = byteOffset(be, x) >>> 2;
+  heap.fill(0, d0, d0 + b * hp * wp * c);
+  const xLo = Math.max(0, -left), xHi = Math.min(w, wp - left); // input columns that land inside
+  for (let bi = 0; bi < b && xHi > xLo; bi++) {
+    for (let y = Math.max(0, -top); y < Math.min(h, hp - top); y++) {
+      const s = s0 + ((bi * h + y) * w + xLo) * c;
+      heap.copyWithin(d0 + ((bi * hp + y + top) * wp + xLo + left) * c, s, s + (xHi - xLo) * c);
+    }
+  }
+  return buf;
+}
+
 /** The input region the taps of geometry g touch, zero-padded into a scratch copy when padding (or a partial 'valid' window) requires it. */
 function tapRows(be: WasmBackend, x: tf.TensorInfo, g: ConvGeometry): Rows {
   const { b, h, w, cin, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, outH, outW } = g;
   const hp = (outH - 1) * sh + kh, wp = (outW - 1) * sw + kw;
   if (padTop === 0 && padLeft === 0 && hp <= h && wp <= w) return { off: byteOffset(be, x), rows: h, rowsW: w };
-  const buf = scratch(be, b * hp * wp * cin);
-  const heap = be.wasm.HEAPF32; // after the allocation, which may grow the heap
-  const d0 = byteOffset(be, buf) >>> 2, s0 = byteOffset(be, x) >>> 2;
-  heap.fill(0, d0, d0 + b * hp * wp * cin);
-  const xLo = Math.max(0, -padLeft), xHi = Math.min(w, wp - padLeft); // input columns that land inside
-  for (let bi = 0; bi < b && xHi > xLo; bi++) {
-    for (let y = Math.max(0, -padTop); y < Math.min(h, hp - padTop); y++) {
-      const s = s0 + ((bi * h + y) * w + xLo) * cin;
-      heap.copyWithin(d0 + ((bi * hp + y + padTop) * wp + xLo + padLeft) * cin, s, s + (xHi - xLo) * cin);
-    }
-  }
+  const buf = paddedCopy(be, x, b, h, w, cin, padTop, padLeft, hp, wp);
   return { off: byteOffset(be, buf), rows: hp, rowsW: wp, buf };
 }
 

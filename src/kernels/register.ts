@@ -3,7 +3,8 @@
  * own, so plain tf.conv2d / tf.conv1d / tf.conv2dTranspose / tf.matMul and their built-in
  * gradients get them with no code changes:
  *
- * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row;
+ * - `Conv2D` (XNNPACK, 25–31 GFLOP/s here): implicit GEMM, one call per output row; stride-1 3×3
+ *   convs (and their two gradients below) by Winograd F(4×4, 3×3) / F(2×2, 3×3) instead (winograd.ts);
  * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): implicit GEMM over output rows;
  * - `Conv2DBackpropInput` (present but ~2.4 GFLOP/s): flipped-filter implicit GEMM (stride 1) or
  *   one GEMM per output phase writing interleaved rows (stride 2). It is also tf.conv2dTranspose's
@@ -26,6 +27,7 @@ import { replaceWasmKernel, restoreWasmKernel, type WasmBackend } from './wasm-b
 import { registerFastMatMul, unregisterFastMatMul } from './matmul.js';
 import { registerPointwiseKernels, sumLeadingRows, unregisterPointwiseKernels } from './pointwise.js';
 import { wasmSimdAvailable } from './gemm.js';
+import { conv2dWinograd, convBackpropFilterWinograd, convBackpropInputWinograd, winogradVariant } from './winograd.js';
 
 interface BackpropAttrs {
   strides: number | [number, number];
@@ -75,7 +77,9 @@ export function registerFastWasmKernels(): boolean {
     const x = args.inputs.x!, filter = args.inputs.filter!;
     const dilated = Array.isArray(a.dilations) ? a.dilations[0] !== 1 || a.dilations[1] !== 1 : a.dilations !== 1;
     if ((a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') && original) return original.kernelFunc(args);
-    return conv2dHeap(args.backend as unknown as WasmBackend, x, filter, geometryOf(x.shape, filter.shape, a));
+    const be = args.backend as unknown as WasmBackend, g = geometryOf(x.shape, filter.shape, a);
+    const w = winogradVariant(g, 'forward');
+    return w ? conv2dWinograd(be, x, filter, g, w) : conv2dHeap(be, x, filter, g);
   }));
   originals.set('Conv2DBackpropInput', replaceWasmKernel('Conv2DBackpropInput', (args, original) => {
     const a = args.attrs as unknown as BackpropAttrs;
@@ -84,7 +88,9 @@ export function registerFastWasmKernels(): boolean {
     const dy = asTensor4D(args.inputs.dy!);
     const filter = asTensor4D(args.inputs.filter!);
     const g = geometryOf(a.inputShape!, filter.shape, a);
-    return convBackpropInputHeap(args.backend as unknown as WasmBackend, dy, filter, g) ?? convBackpropInputCropped(dy, filter, g);
+    const be = args.backend as unknown as WasmBackend, w = winogradVariant(g, 'dx');
+    if (w) return convBackpropInputWinograd(be, dy, filter, g, w);
+    return convBackpropInputHeap(be, dy, filter, g) ?? convBackpropInputCropped(dy, filter, g);
   }));
   // tfjs-core clones every tensor it saves for a gradient through Identity, which wasm implements
   // as a copy (~1 ms per 1.3 M floats; ~860 copies per decoder training step). tfjs tensors are
@@ -116,7 +122,9 @@ export function registerFastWasmKernels(): boolean {
     const a = args.attrs as unknown as BackpropAttrs;
     if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
     const x = args.inputs.x!, dy = args.inputs.dy!;
-    return convBackpropFilterHeap(args.backend as unknown as WasmBackend, x, dy, geometryOf(x.shape, a.filterShape!, a));
+    const be = args.backend as unknown as WasmBackend, g = geometryOf(x.shape, a.filterShape!, a);
+    const w = winogradVariant(g, 'dw');
+    return w ? convBackpropFilterWinograd(be, x, dy, g, w) : convBackpropFilterHeap(be, x, dy, g);
   }));
   return true;
 }

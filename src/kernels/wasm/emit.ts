@@ -81,6 +81,7 @@ export const op = {
   f32x4ReplaceLane: (lane: number) => simd(0x20, lane),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
+  f32x4Neg: simd(0xe1),
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),
