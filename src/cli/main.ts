@@ -11,6 +11,7 @@ import { register as registerAudio } from './audio.js';
 import { register as registerLoss } from './loss.js';
 import { register as registerData } from './data.js';
 import { register as registerTrain } from './train.js';
+import { register as registerSynthesize } from './synthesize.js';
 import { register as registerEval } from './evaluate.js';
 import { register as registerQuickstart } from './quickstart.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerLoss(program);
   registerData(program);
   registerTrain(program);
+  registerSynthesize(program);
   registerEval(program);
   return program;
 }

@@ -1,109 +1,31 @@
 /**
- * Synthesis from a checkpoint: text → ids (the checkpoint's text config) → GradTTS reverse
- * diffusion → mel → Griffin-Lim → WAV. `synthesizeToFiles` is what `difftts synthesize`, the
- * quickstart and the evaluation code call.
+ * Texts → WAV files (+ optional .npy / .png of the mel): what `difftts synthesize`, the quickstart
+ * and the benchmarks call. Each text is spoken by `speakText` (long text in pieces, memory bounded);
+ * a batch (`many`) writes OUT-001.wav … and a manifest of JSON lines (index, line, text, file,
+ * seconds), and skips a line with nothing speakable with a `FILE:LINE:` notice — checked for every
+ * line before the first is synthesized, so the notices come first and the rest is still spoken.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { griffinLim } from '../audio/griffinlim.js';
-import { DEFAULT_MEL, type Mel, type MelConfig } from '../audio/mel.js';
+import type { Mel } from '../audio/mel.js';
 import { writeWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, type ModelConfig } from '../model/index.js';
-import { textToIds, type TextConfig } from '../text/index.js';
 import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
-import { Rng } from '../util/rng.js';
-import { assignWeights, openCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { appendWhole, writeFileAtomic } from '../util/atomic.js';
 import { parallelisesOps } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
-
-export interface LoadedModel {
-  model: GradTTS;
-  textConfig: TextConfig;
-  melConfig: MelConfig;
-  /** The recipe's synth defaults (steps, temperature, lengthScale). */
-  synth: { steps: number; temperature: number; lengthScale: number };
-  checkpoint: LoadedCheckpoint;
-}
-
-/** A run directory (its newest loadable checkpoint) or a checkpoint directory → a ready model. */
-export function loadModel(path: string): LoadedModel {
-  const ckpt = openCheckpoint(path, (m) => process.stderr.write(`difftts: ${m}\n`));
-  const where = join(ckpt.dir, 'state.json');
-  const m = ckpt.meta;
-  if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
-    throw new UserError(`${where}: not a GradTTS checkpoint (model kind '${m.model?.kind}')`);
-  }
-  const model = GradTTS.create(withDefaults(m.model.config as ModelConfig), m.nSymbols, 0);
-  try {
-    assignWeights(model.variables, ckpt, 'best');
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  const recipeSynth = (m.recipe as { synth?: Partial<LoadedModel['synth']> } | null)?.synth ?? {};
-  return {
-    model,
-    textConfig: m.textConfig as TextConfig,
-    melConfig: (m.melConfig as MelConfig | null) ?? DEFAULT_MEL,
-    synth: { steps: recipeSynth.steps ?? 10, temperature: recipeSynth.temperature ?? 1.5, lengthScale: recipeSynth.lengthScale ?? 1 },
-    checkpoint: ckpt,
-  };
-}
-
-/** A stored model config with fields added since it was written filled from today's named config. */
-function withDefaults(stored: ModelConfig): ModelConfig {
-  const base = (MODEL_CONFIGS as Record<string, ModelConfig>)[stored.name];
-  if (!base) return stored;
-  const merge = (d: any, v: any): any =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) && d !== null && typeof d === 'object' && !Array.isArray(d)
-      ? Object.fromEntries([...new Set([...Object.keys(d), ...Object.keys(v)])].map((k) => [k, k in v ? merge(d[k], v[k]) : d[k]]))
-      : v;
-  return merge(base, stored) as ModelConfig;
-}
-
-export interface SynthesisParams {
-  steps: number;
-  temperature: number;
-  lengthScale: number;
-  stochastic: boolean;
-  seed: number;
-}
-
-function speakableIds(lm: LoadedModel, text: string): { ids: Int32Array; unknown: string[] } {
-  const r = textToIds(text, lm.textConfig);
-  if (r.ids.length === 0) throw new UserError(`text ${JSON.stringify(text.slice(0, 40))}: nothing to speak after cleaning`);
-  return r;
-}
-
-/**
- * One sentence → mel [nMels, frames] (natural-log); unknown characters are reported, not fatal.
- * `steps` 0: the encoder's prior μ alone, no reverse diffusion (a small decoder can blur what the
- * encoder says; docs/quality/LEVERS.md measures when that wins).
- */
-export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
-  if (!(Number.isInteger(p.steps) && p.steps >= 0)) throw new UserError(`synthesize: steps ${p.steps} (expected an integer ≥ 0; 0 = the encoder's prior alone)`);
-  const { ids, unknown } = speakableIds(lm, text);
-  if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
-  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
-  return { mel, unknown };
-}
-
-/** Mel → waveform in [-1, 1] (peak-limited to 0.95 if Griffin-Lim overshoots). */
-export function vocode(mel: Mel, melConfig: MelConfig, iters: number, seed = 0): Float32Array {
-  const wav = griffinLim(mel, { iters, cfg: melConfig, seed });
-  let peak = 0;
-  for (const v of wav) peak = Math.max(peak, Math.abs(v));
-  if (peak > 0.95) for (let i = 0; i < wav.length; i++) wav[i] = (wav[i]! * 0.95) / peak;
-  return wav;
-}
+import { loadModel, type LoadedModel } from './model.js';
+import { concat, quoteText, SENTENCE_PAUSE_SEC, speakText, textPieces, type SynthesisParams } from './speak.js';
+import { printable } from '../util/printable.js';
 
 export interface SynthesizeToFilesOptions {
   /** Run directory or checkpoint directory. */
   checkpoint: string;
   texts: string[];
+  /** Where the texts came from, for `FILE:LINE:` messages: the file's name and each text's line number. */
+  source?: { name: string; lines: number[] };
   /** OUT.wav for one text; with `many`, OUT-001.wav … or files inside OUT when it is a directory. */
   out: string;
   many?: boolean;
@@ -122,6 +44,8 @@ export interface SynthesizeToFilesOptions {
   loaded?: LoadedModel;
   /** Called after each sentence (1-based count), e.g. for a progress bar. */
   onDone?: (done: number, total: number) => void;
+  /** Skipped lines and other notices (one line each, control characters escaped); default: none. */
+  notice?: (msg: string) => void;
   /**
    * Worker threads, each with its own copy of the model (src/parallel/map-pool.ts): "auto" = the
    * cores, at most one per sentence; default 1 (this thread). Outputs are the same either way.
@@ -130,6 +54,8 @@ export interface SynthesizeToFilesOptions {
 }
 
 export interface SynthesizedFile {
+  /** 1-based position of the text (its WAV's number with `many`). */
+  index: number;
   text: string;
   wav: string;
   mel: string | null;
@@ -143,40 +69,112 @@ export interface SynthesizedFile {
 /** OUT.wav → OUT-001.wav (or OUT/001.wav when OUT is a directory). */
 export function numberedPath(out: string, i: number, ext: string): string {
   const n = String(i + 1).padStart(3, '0');
-  if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) return join(out, `${n}${ext}`);
+  if (isDirectoryName(out)) return join(out, `${n}${ext}`);
   const e = extname(out);
   return join(dirname(out), `${basename(out, e)}-${n}${e || ext}`);
 }
 
-/** Synthesizes each text to a WAV (+ optional .npy / .png); returns what was written. */
+function isDirectoryName(out: string): boolean {
+  return out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
+}
+
+/** The batch manifest beside numbered outputs: OUT/manifest.jsonl, or OUT.jsonl for OUT.wav. */
+export function manifestPath(out: string): string {
+  if (isDirectoryName(out)) return join(out, 'manifest.jsonl');
+  return join(dirname(out), `${basename(out, extname(out))}.jsonl`);
+}
+
+/**
+ * An output name's extension is the format it is written in, so a name that says otherwise is
+ * refused (`--out x.mp3` would be WAV bytes under an MP3 name): `flag: expected a .wav name …`.
+ * A name without extension is taken as is (with `many`, as the stem of numbered files).
+ */
+export function checkOutputName(path: string, ext: string, flag: string, many = false): void {
+  if (many && isDirectoryName(path)) return;
+  const e = extname(path);
+  if (e && e.toLowerCase() !== ext) {
+    throw new UserError(`${flag} ${path}: difftts writes ${ext} files here (expected a name ending in ${ext}${many ? ', or a directory' : ''}${flag === '--out' ? ', or - for stdout' : ''})`);
+  }
+}
+
+/** "FILE:LINE: " for text i of a source, "" without one. */
+function at(o: Pick<SynthesizeToFilesOptions, 'source'>, i: number): string {
+  return o.source ? `${o.source.name}:${o.source.lines[i] ?? i + 1}: ` : '';
+}
+
+/**
+ * The texts with something to speak, by index. Single text: nothing speakable is a UserError. Batch:
+ * such a line is skipped with a notice; a batch with no speakable line at all is a UserError.
+ */
+function speakableIndices(lm: LoadedModel, o: SynthesizeToFilesOptions): number[] {
+  const keep: number[] = [];
+  const skipped: string[] = [];
+  for (const [i, text] of o.texts.entries()) {
+    try {
+      textPieces(lm, text);
+      keep.push(i);
+    } catch (err) {
+      if (!(err instanceof UserError) || !o.many) throw err instanceof UserError && o.source ? new UserError(at(o, i) + err.message) : err;
+      skipped.push(`${at(o, i)}${err.message} — skipped`);
+    }
+  }
+  for (const s of skipped) o.notice?.(s);
+  if (keep.length === 0) throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
+  return keep;
+}
+
+/** Synthesizes each text to a WAV (+ optional .npy / .png); returns what was written, in text order. */
 export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<SynthesizedFile[]> {
   if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
   if (o.texts.length > 1 && !o.many) throw new UserError('synthesize: several texts need numbered outputs (many: true / --text-file)');
   const lm = o.loaded ?? loadModel(o.checkpoint);
-  const p: SynthesisParams = {
+  const p = paramsFor(lm, o);
+  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
+  const manifest = files.many ? manifestPath(o.out) : null;
+  const done: SynthesizedFile[] = [];
+  let todo: number[] = [];
+  try {
+    todo = speakableIndices(lm, o);
+    if (manifest) writeFileAtomic(manifest, ''); // a manifest left by an earlier batch must not describe this one
+    const record = (f: SynthesizedFile) => {
+      done.push(f);
+      if (manifest) appendWhole(manifest, manifestLine(f, o));
+      o.onDone?.(done.length, todo.length);
+    };
+    const n = resolveJobWorkers(o.workers ?? 1, todo.length, parallelisesOps());
+    if (n > 1) {
+      const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
+      const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
+      await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, todo, n, 'synthesis', (_d, _k, f) => record(f), here);
+    } else {
+      for (const i of todo) record(await synthesizeOne(lm, o.texts[i]!, i, p, files));
+    }
+  } catch (err) {
+    if (manifest && done.length > 0) o.notice?.(`batch stopped after ${done.length} of ${todo.length} sentences; ${manifest} lists the files written`);
+    throw err;
+  } finally {
+    if (!o.loaded) lm.model.dispose();
+  }
+  done.sort((a, b) => a.index - b.index);
+  // the manifest in text order (lines were appended as they finished)
+  if (manifest) writeFileAtomic(manifest, done.map((f) => manifestLine(f, o)).join(''));
+  return done;
+}
+
+/** The options' settings, each defaulting to the model's recipe (seed 1). */
+function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed'>): SynthesisParams {
+  return {
     steps: o.steps ?? lm.synth.steps,
     temperature: o.temperature ?? lm.synth.temperature,
     lengthScale: o.lengthScale ?? lm.synth.lengthScale,
     stochastic: o.stochastic ?? false,
     seed: o.seed ?? 1,
   };
-  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
-  const n = resolveJobWorkers(o.workers ?? 1, o.texts.length, parallelisesOps());
-  const out: SynthesizedFile[] = [];
-  try {
-    if (n > 1) {
-      const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
-      const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
-      return await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, o.texts.map((_, i) => i), n, 'synthesis', (d) => o.onDone?.(d, o.texts.length), here);
-    }
-    for (const [i, text] of o.texts.entries()) {
-      out.push(await synthesizeOne(lm, text, i, p, files));
-      o.onDone?.(i + 1, o.texts.length);
-    }
-  } finally {
-    if (!o.loaded) lm.model.dispose();
-  }
-  return out;
+}
+
+function manifestLine(f: SynthesizedFile, o: Pick<SynthesizeToFilesOptions, 'source'>): string {
+  const line = o.source ? { line: o.source.lines[f.index - 1] } : {};
+  return JSON.stringify({ index: f.index, ...line, text: f.text, file: f.wav, seconds: +f.seconds.toFixed(3) }) + '\n';
 }
 
 interface FileOptions {
@@ -187,24 +185,27 @@ interface FileOptions {
   iters: number;
 }
 
-/** Sentence i of a file → its WAV (+ .npy / .png); its noise seeds are p.seed + i wherever it runs. */
+/** Text i → its WAV (+ .npy / .png); its noise seeds are p.seed + i wherever it runs. */
 async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: SynthesisParams, f: FileOptions): Promise<SynthesizedFile> {
   const name = (path: string | undefined, ext: string) => (path === undefined ? null : f.many ? numberedPath(path, i, ext) : path);
-  const { mel, unknown } = await synthesizeMel(lm, text, { ...p, seed: p.seed + i });
+  const { samples, mel, unknown } = await speakText(lm, text, { ...p, seed: p.seed + i }, f.iters);
   const wavPath = name(f.out, '.wav')!;
-  const samples = vocode(mel, lm.melConfig, f.iters, p.seed + i);
   writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
-  const melPath = name(f.melOut, '.npy');
+  const { mel: melPath, png: pngPath } = writeMelFiles(lm, mel, text, { ...p, seed: p.seed + i }, name(f.melOut, '.npy'), name(f.png, '.png'));
+  return { index: i + 1, text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown };
+}
+
+/** The mel as .npy and/or a titled spectrogram PNG (either path may be null). */
+export function writeMelFiles(lm: LoadedModel, mel: Mel, text: string, p: SynthesisParams, melPath: string | null, pngPath: string | null): { mel: string | null; png: string | null } {
   if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
-  const pngPath = name(f.png, '.png');
   if (pngPath) {
     writeSpectrogramPng(pngPath, {
-      title: `Synthesized: "${text.slice(0, 200)}"`,
-      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed + i}`}` }],
+      title: `Synthesized: "${printable(text.slice(0, 200))}"`,
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed}`}` }],
       melConfig: lm.melConfig,
     });
   }
-  return { text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown };
+  return { mel: melPath, png: pngPath };
 }
 
 interface SynthJobArgs {
@@ -215,22 +216,71 @@ interface SynthJobArgs {
   texts: string[];
 }
 
-/** A synthesis worker (src/parallel/map-pool.ts): loads the checkpoint once, then sentence i per item. */
+/** A synthesis worker (src/parallel/map-pool.ts): loads the checkpoint once, then text i per item. */
 export async function setup(args: unknown): Promise<(i: unknown) => Promise<SynthesizedFile>> {
   const a = args as SynthJobArgs;
   const lm = loadModel(a.checkpoint);
   return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, a.p, a.files);
 }
 
-/** Sentences of a text file, one per non-empty line. */
-export function readTextFile(path: string): string[] {
+/** A text file's sentences: its non-empty lines, with their line numbers. */
+export interface TextLines {
+  /** The file's name for messages ("stdin" for -). */
+  name: string;
+  texts: string[];
+  lines: number[];
+}
+
+/** Sentences of a text file (`-` = standard input), one per non-empty line. */
+export function readTextFile(path: string): TextLines {
+  const name = path === '-' ? 'stdin' : path;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`${path}: cannot read the text file (expected one sentence per line)`);
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${name}: cannot read the text file${code ? ` (${code})` : ''} (expected one sentence per line)`);
   }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-  if (lines.length === 0) throw new UserError(`${path}: no sentences (expected one sentence per line)`);
-  return lines;
+  const out: TextLines = { name, texts: [], lines: [] };
+  text.split(/\r?\n/).forEach((l, k) => {
+    const t = l.trim();
+    if (t.length === 0) return;
+    out.texts.push(t);
+    out.lines.push(k + 1);
+  });
+  if (out.texts.length === 0) throw new UserError(`${name}: no sentences (expected one sentence per line)`);
+  return out;
+}
+
+/** Unknown-character notices for written files: `WHERE: "TEXT": skipped characters …`, escaped. */
+export function unknownNotices(written: readonly SynthesizedFile[], source?: SynthesizeToFilesOptions['source']): string[] {
+  return written
+    .filter((w) => w.unknown.length > 0)
+    .map((w) => `${source ? `${source.name}:${source.lines[w.index - 1]}: ` : ''}${quoteText(w.text)}: skipped characters not in the symbol set: ${printable(w.unknown.join(' '))}`);
+}
+
+/**
+ * All texts spoken into one audio, a sentence pause between them (`--out -`: one WAV on a pipe);
+ * lines with nothing to speak are skipped with a notice, as in a batch.
+ */
+export async function synthesizeJoined(o: Omit<SynthesizeToFilesOptions, 'out' | 'many' | 'melOut' | 'png' | 'workers'>): Promise<{ samples: Float32Array; sampleRate: number; spoken: SynthesizedFile[] }> {
+  if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
+  const lm = o.loaded ?? loadModel(o.checkpoint);
+  try {
+    const p = paramsFor(lm, o);
+    const rate = lm.melConfig.sampleRate;
+    const todo = speakableIndices(lm, { ...o, out: '-', many: o.texts.length > 1 || o.source !== undefined });
+    const parts: Float32Array[] = [];
+    const spoken: SynthesizedFile[] = [];
+    for (const [k, i] of todo.entries()) {
+      const { samples, mel, unknown } = await speakText(lm, o.texts[i]!, { ...p, seed: p.seed + i }, o.iters ?? 32);
+      parts.push(samples);
+      if (k < todo.length - 1) parts.push(new Float32Array(Math.round(SENTENCE_PAUSE_SEC * rate)));
+      spoken.push({ index: i + 1, text: o.texts[i]!, wav: '-', mel: null, png: null, seconds: samples.length / rate, frames: mel.frames, unknown });
+      o.onDone?.(k + 1, todo.length);
+    }
+    return { samples: concat(parts), sampleRate: rate, spoken };
+  } finally {
+    if (!o.loaded) lm.model.dispose();
+  }
 }

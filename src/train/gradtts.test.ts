@@ -19,7 +19,8 @@ import { assertNoLeak } from '../testing/tensors.js';
 import { MICRO_MODEL } from '../testing/recipes.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
-import { loadModel, synthesizeToFiles } from './synthesize.js';
+import { loadModel } from '../synthesis/model.js';
+import { synthesizeToFiles } from '../synthesis/batch.js';
 import { textToIds } from '../text/index.js';
 
 before(async () => {
