@@ -8,7 +8,7 @@ import { griffinLim } from '../audio/griffinlim.js';
 import type { Mel, MelConfig } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { cleanText, textToIds } from '../text/index.js';
-import { splitPieces, type TextPiece } from '../text/sentences.js';
+import { splitPieces, splitSentences, type TextPiece } from '../text/sentences.js';
 import { Rng } from '../util/rng.js';
 import { printable } from '../util/printable.js';
 import type { LoadedModel } from './model.js';
@@ -80,18 +80,27 @@ export function vocode(mel: Mel, melConfig: MelConfig, iters: number, seed = 0):
 export function textPieces(lm: LoadedModel, text: string, maxChars = MAX_PIECE_CHARS): TextPiece[] {
   const pieces: TextPiece[] = [];
   for (const piece of splitPieces(text, maxChars)) {
-    const cleaned = cleanText(piece.text);
-    const parts = cleaned.length <= maxChars ? [{ ...piece, cleaned }] : splitPieces(cleaned, maxChars).map((q, i, all) => ({ text: q.text, cleaned: q.text, sentenceEnd: piece.sentenceEnd && i === all.length - 1 }));
-    for (const q of parts) if (textToIds(q.text, lm.textConfig).ids.length > 0) pieces.push(q);
+    const parts = withinCleaned(piece.text, maxChars, 3);
+    parts.forEach((t, i) => {
+      if (textToIds(t, lm.textConfig).ids.length > 0) pieces.push({ text: t, sentenceEnd: piece.sentenceEnd && i === parts.length - 1 });
+    });
   }
   if (pieces.length === 0) speakableIds(lm, text); // throws the one-line message
-  const out: (TextPiece & { cleaned: string })[] = [];
-  for (const q of pieces as (TextPiece & { cleaned: string })[]) {
+  const out: TextPiece[] = [];
+  for (const q of pieces) {
     const prev = out[out.length - 1];
-    if (prev && prev.cleaned.length + 1 + q.cleaned.length <= maxChars) out[out.length - 1] = { text: `${prev.text} ${q.text}`, cleaned: `${prev.cleaned} ${q.cleaned}`, sentenceEnd: q.sentenceEnd };
-    else out.push(q);
+    const joined = prev ? `${prev.text} ${q.text}` : '';
+    if (prev && cleanText(joined).length <= maxChars) out[out.length - 1] = { text: joined, sentenceEnd: q.sentenceEnd };
+    else out.push({ text: q.text, sentenceEnd: q.sentenceEnd });
   }
-  return out.map(({ text: t, sentenceEnd }) => ({ text: t, sentenceEnd }));
+  return out;
+}
+
+/** `text` as parts whose cleaned form is ≤ max: split again in cleaned form while cleaning lengthens it. */
+function withinCleaned(text: string, max: number, depth: number): string[] {
+  const cleaned = cleanText(text);
+  if (cleaned.length <= max || depth === 0) return [text];
+  return splitSentences(cleaned, max).flatMap((t) => withinCleaned(t, max, depth - 1));
 }
 
 /** One piece of a spoken text: its samples with the pause after it (none after the last). */
