@@ -16,8 +16,8 @@ import { Rng } from '../util/rng.js';
 const dir = mkdtempSync(join(tmpdir(), 'difftts-synthcli-'));
 const FAST = ['--steps', '0', '--iters', '2', '--workers', '1'];
 
-function difftts(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'synthesize', ...args], { input, cwd: dir, maxBuffer: 64e6 });
+function difftts(args: string[], input?: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'synthesize', ...args], { input, cwd: dir, maxBuffer: 64e6, env: { ...process.env, ...env } });
   const stderr = r.stderr.toString('utf8');
   const errLines = stderr.split('\n').filter((l) => l.length > 0 && !l.startsWith('difftts: using backend'));
   return { code: r.status, stdout: r.stdout, out: r.stdout.toString('utf8'), errLines, stderr };
@@ -46,6 +46,17 @@ test('synthesize --text-file: numbered WAVs, a manifest (index, line, text, file
   for (const m of manifest) assert.ok(Math.abs(decodeWav(readFileSync(m.file), m.file).durationSec - m.seconds) < 1e-3);
   assert.deepEqual(readdirSync(join(dir, 'batch')).sort(), ['say-001.wav', 'say-002.wav', 'say.jsonl']);
   assert.match(r.out, /\(2 of 3 lines; 1 skipped, see above\)/);
+});
+
+test('synthesize --text-file: a batch that stops part-way says how far it got; the manifest lists what was written', () => {
+  const file = join(dir, 'three.txt');
+  writeFileSync(file, 'One.\nTwo.\nThree.\n');
+  const r = difftts(['--text-file', file, '--out', join(dir, 'part') + '/', ...FAST], undefined, { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:002.wav' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(r.errLines, [`difftts: batch stopped after 1 of 3 sentences; ${join(dir, 'part', 'manifest.jsonl')} lists the files written`, `difftts: ${join(dir, 'part', '002.wav')}: cannot write (no space left on device, ENOSPC)`]);
+  const manifest = readFileSync(join(dir, 'part', 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(manifest.map((m) => m.file), [join(dir, 'part', '001.wav')]);
+  assert.deepEqual(readdirSync(join(dir, 'part')).sort(), ['001.wav', 'manifest.jsonl']);
 });
 
 test('synthesize: misleading inputs get a one-line answer and write nothing', () => {
