@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--wer', 'also compute word error rate with pocketsphinx (skipped with a notice when not installed)')
     .option('--unseen <file>', 'also synthesize these sentences (one per line, # comments): WER and speaker distance only')
     .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker (0 = no speaker distance)', '40')
-    .option('--workers <n>', 'utterances scored in parallel by N workers (this process and N − 1 worker processes, each with its own model copy): N or auto (= the cores)', 'auto')
+    .option('--workers <n>', 'utterances scored in parallel by N workers (this process and N − 1 worker threads, each with its own model copy): N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
     .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps?: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
