@@ -37,7 +37,7 @@ import { findOnPath, wordErrorRate } from '../src/eval/wer.js';
 import { listCheckpoints } from '../src/train/checkpoint.js';
 import { readMetrics } from '../src/train/metrics.js';
 import { runTraining } from '../src/train/run.js';
-import { loadModel } from '../src/train/synthesize.js';
+import { loadModel } from '../src/synthesis/model.js';
 import { readSentences } from '../src/eval/sentences.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { writeLinePlotPng } from '../src/util/plot.js';

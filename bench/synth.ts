@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { freshLoopState } from '../src/train/loop.js';
-import { synthesizeToFiles } from '../src/train/synthesize.js';
+import { synthesizeToFiles } from '../src/synthesis/batch.js';
 import { cores } from '../src/parallel/workers.js';
 import type { BenchRow } from './common.js';
 import { median } from './common.js';
@@ -29,7 +29,8 @@ import { DEFAULT_TEXT, symbolCount, textToIds } from '../src/text/index.js';
 import { DEFAULT_MEL } from '../src/audio/mel.js';
 import { TfAdam } from '../src/train/optimizer.js';
 import { Rng } from '../src/util/rng.js';
-import { loadModel, vocode } from '../src/train/synthesize.js';
+import { loadModel } from '../src/synthesis/model.js';
+import { vocode } from '../src/synthesis/speak.js';
 import { setFusedNormMish } from '../src/kernels/norm-mish.js';
 import { setWinogradMode } from '../src/kernels/winograd.js';
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', 'src', p);
 const { initBackend } = await import(dist('backend/index.js'));
-const { loadModel } = await import(dist('train/synthesize.js'));
+const { loadModel } = await import(dist('synthesis/model.js'));
 const { speakAndScore } = await import(dist('eval/intelligibility.js'));
 const { readSentences } = await import(dist('eval/sentences.js'));
 

@@ -98,14 +98,3 @@ export function writeFailure(err: unknown, path?: string): WriteError | null {
   return new WriteError(path ?? e!.path ?? '(unknown file)', e!.code!, why, verb);
 }
 
-/**
- * `text` with control characters (C0, DEL, C1: ESC, BEL, NUL, newlines …) written as escapes
- * (`\x1b`, `\n`), so that a path or a text a user typed cannot drive the terminal or break a
- * one-line message in two.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
-    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}

@@ -140,11 +140,11 @@ export function decodeWav(buf: Uint8Array, name: string): WavAudio {
 }
 
 /**
- * Writes mono `samples` as a WAV file atomically. 'pcm16' scales by 32768 with rounding and
- * clipping to the int16 range (so int16 → readWav → writeWav is lossless); 'float32' stores as is.
+ * Mono samples in [-1, 1] → the bytes of a WAV file: 16-bit PCM (clipped, NaN → 0) or 32-bit float
+ * (every sample must be finite).
  */
-export function writeWav(path: string, samples: Float32Array, sampleRate: number, encoding: 'pcm16' | 'float32' = 'pcm16'): void {
-  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new Error(`writeWav: sample rate must be a positive integer, got ${sampleRate}`);
+export function encodeWav(samples: Float32Array, sampleRate: number, encoding: 'pcm16' | 'float32' = 'pcm16'): Uint8Array {
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new Error(`encodeWav: sample rate must be a positive integer, got ${sampleRate}`);
   const wav = new WaveFile();
   if (encoding === 'pcm16') {
     const ints = new Int16Array(samples.length);
@@ -155,9 +155,17 @@ export function writeWav(path: string, samples: Float32Array, sampleRate: number
     wav.fromScratch(1, sampleRate, '16', ints);
   } else {
     for (let i = 0; i < samples.length; i++) {
-      if (!Number.isFinite(samples[i]!)) throw new Error(`writeWav: sample ${i} is ${samples[i]} (expected finite)`);
+      if (!Number.isFinite(samples[i]!)) throw new Error(`encodeWav: sample ${i} is ${samples[i]} (expected finite)`);
     }
     wav.fromScratch(1, sampleRate, '32f', samples);
   }
-  writeFileAtomic(path, wav.toBuffer());
+  return wav.toBuffer();
+}
+
+/**
+ * Writes mono `samples` as a WAV file atomically. 'pcm16' scales by 32768 with rounding and
+ * clipping to the int16 range (so int16 → readWav → writeWav is lossless); 'float32' stores as is.
+ */
+export function writeWav(path: string, samples: Float32Array, sampleRate: number, encoding: 'pcm16' | 'float32' = 'pcm16'): void {
+  writeFileAtomic(path, encodeWav(samples, sampleRate, encoding));
 }

@@ -8,7 +8,8 @@
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { printable, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import { readWav, writeWav, describeFormat } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { logMel, DEFAULT_MEL, type Mel } from '../audio/mel.js';

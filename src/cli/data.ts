@@ -6,7 +6,8 @@
  *   text "TEXT" [--text-mode M] [--no-blank]                                 show the tokens the model reads
  */
 import type { Command } from 'commander';
-import { printable, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import { checkOutput, writeFileAtomic } from '../util/atomic.js';
 import { cleanText, idsToSymbols, textToIds, symbolCount, type TextConfig } from '../text/index.js';
 import { readCorpus, fatalProblems, DEFAULT_MIN_DUR, DEFAULT_MAX_DUR, type CorpusReport } from '../data/corpus.js';

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .requiredOption('--refs <corpus>', 'clean LJSpeech-layout corpus with the reference recordings')
     .option('--features <dir>', 'feature cache of --refs (default: prepared into OUT/ref-features)')
     .option('--split <name>', 'test, valid or train', 'test')
-    .option('--steps <n>', 'reverse-diffusion steps', '10')
+    .option('--steps <n>', 'reverse-diffusion steps, 0 = the encoder\'s prior alone (default: the checkpoint\'s synth.steps)')
     .option('--seed <n>', 'synthesis seed', '1234')
     .option('--max <n>', 'evaluate at most N utterances (0 = all)', '0')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker and its naturalness statistics (0 = neither)', '40')
     .option('--workers <n>', 'utterances scored in parallel by N workers (this process and N − 1 worker threads, each with its own model copy): N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
-    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
+    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps?: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
       checkOutput(o.out, 'dir');
       await backendFor(cmd);
@@ -37,7 +37,7 @@ export function register(program: Command): void {
         refs: o.refs,
         features: o.features,
         split: o.split as 'test' | 'valid' | 'train',
-        steps: parseNumber(o.steps, '--steps', { integer: true, min: 1 }),
+        steps: o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 0 }),
         seed: parseNumber(o.seed, '--seed', { integer: true, min: 0 }),
         max: parseNumber(o.max, '--max', { integer: true, min: 0 }),
         iters: parseNumber(o.iters, '--iters', { integer: true, min: 1 }),

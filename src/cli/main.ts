@@ -6,13 +6,15 @@
  * Control characters in the line (from a path or text the user typed) are printed escaped.
  */
 import { Command, CommanderError } from 'commander';
-import { printable, UserError, writeFailure } from '../errors.js';
+import { UserError, writeFailure } from '../errors.js';
+import { printable } from '../util/printable.js';
 import { BACKEND_NAMES } from '../backend/index.js';
 import { register as registerBackend } from './backend.js';
 import { register as registerAudio } from './audio.js';
 import { register as registerLoss } from './loss.js';
 import { register as registerData } from './data.js';
 import { register as registerTrain } from './train.js';
+import { register as registerSynthesize } from './synthesize.js';
 import { register as registerEval } from './evaluate.js';
 import { register as registerQuickstart } from './quickstart.js';
 
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   registerLoss(program);
   registerData(program);
   registerTrain(program);
+  registerSynthesize(program);
   registerEval(program);
   return program;
 }

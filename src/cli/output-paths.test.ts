@@ -15,7 +15,7 @@ import { makeCorpus } from '../data/testutil.js';
 import { repoRoot } from '../testing/paths.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
 import type { CaseResult } from '../testing/cli-cases.js';
-import { printable } from '../errors.js';
+import { printable } from '../util/printable.js';
 
 const LONG = 'n'.repeat(300);
 const CONTROL = 'ctl\u0001\u001b[31m\nname';

@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
       const root = packageRoot();
       const corpus = join(root, 'datasets', 'allison-mini');
-      if (!existsSync(join(corpus, 'metadata.csv'))) throw new UserError(`${corpus}: the embedded corpus is missing (expected metadata.csv and wavs/)`);
+      if (!existsSync(join(corpus, 'metadata.csv'))) throw new UserError(`${corpus}: the embedded corpus is missing (expected metadata.csv and wavs/; it comes with the git repository, not the npm package)`);
       const backend = await backendFor(this);
       const { runQuickstart, quickstartSummary } = await import('../train/quickstart.js');
       process.stderr.write(`difftts quickstart: training recipes/tiny.json on ${corpus} for up to ${minutes} min into ${o.out} (features are prepared first; run again to train further)\n`);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { makeCorpus } from '../data/testutil.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ test('difftts evaluate: a missing checkpoint or refs corpus is one line, exit 2,
   const cases: [string[], RegExp][] = [
     [['--checkpoint', join(dir, 'no-run'), '--refs', corpus], /no-run: no such run or checkpoint directory/],
     [['--checkpoint', join(dir, 'no-run'), '--refs', corpus, '--split', 'dev'], /--split: expected test, valid or train, got 'dev'/],
-    [['--checkpoint', join(dir, 'no-run'), '--refs', corpus, '--steps', '0'], /--steps: expected ≥ 1, got 0/],
+    [['--checkpoint', join(dir, 'no-run'), '--refs', corpus, '--steps', '-1'], /--steps: expected ≥ 0, got -1/],
   ];
   for (const [args, re] of cases) {
     const out = join(dir, 'out');
@@ -23,4 +24,15 @@ test('difftts evaluate: a missing checkpoint or refs corpus is one line, exit 2,
     assert.match(lines[0]!, re);
     assert.equal(existsSync(out), false, `${args.join(' ')} left ${out}`);
   }
+});
+
+test("difftts evaluate: without --steps a voice is scored at its own synthesis defaults (allison-enc128: steps 0, μ alone)", () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'difftts-eval-voice-')), 'out');
+  const voice = join(repoRoot, 'pretrained', 'allison-enc128');
+  const args = ['--backend', 'wasm', 'evaluate', '--checkpoint', voice, '--refs', makeCorpus(12), '--max', '1', '--iters', '2', '--speaker-refs', '0', '--workers', '1', '--out', out];
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const ev = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  assert.equal(ev.steps, 0);
+  assert.equal(ev.n, 1);
 });

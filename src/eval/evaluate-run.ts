@@ -15,7 +15,8 @@ import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { loadModel, synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import { loadModel, type LoadedModel } from '../synthesis/model.js';
+import { speakText, vocode } from '../synthesis/speak.js';
 import { parallelisesOps } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
@@ -36,8 +37,8 @@ export interface EvaluateRunOptions {
   /** Its feature cache (default: prepared into OUT/ref-features). */
   features?: string;
   split: 'test' | 'valid' | 'train';
-  /** Reverse-diffusion steps. */
-  steps: number;
+  /** Reverse-diffusion steps, 0 = the encoder's prior alone (default: the checkpoint's synth.steps). */
+  steps?: number;
   seed: number;
   /** Evaluate at most this many utterances of the split (0 = all). */
   max: number;
@@ -188,7 +189,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     ...ids.map((id, i) => ({ i, id, text: ds.utterances.get(id)!.text, unseen: false })),
     ...sentences.map((text, k) => ({ i: ids.length + k, id: `unseen-${String(k + 1).padStart(2, '0')}`, text, unseen: true })),
   ];
-  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps: o.steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
+  const steps = o.steps ?? lm.synth.steps;
+  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
   const n = resolveJobWorkers(o.workers ?? 1, items.length, parallelisesOps());
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
@@ -219,7 +221,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     step: lm.checkpoint.meta.step,
     refs: o.refs,
     split: o.split,
-    steps: o.steps,
+    steps,
     seed: o.seed,
     n: rows.length,
     aggregate: agg,
@@ -276,8 +278,7 @@ type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean; nat: Utteran
 async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
   const rate = lm.melConfig.sampleRate;
   const seed = o.seed + i;
-  const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed });
-  const genWav = vocode(mel, lm.melConfig, o.iters, seed);
+  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed }, o.iters);
   const wavPath = join(o.out, 'wavs', `${id}.wav`);
   writeWav(wavPath, genWav, rate, 'pcm16');
   let wer: number | null = null;

@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeWav } from '../audio/wav.js';
-import { synthesizeMel, vocode, type LoadedModel } from '../train/synthesize.js';
+import type { LoadedModel } from '../synthesis/model.js';
+import { speakText } from '../synthesis/speak.js';
 import { recognize, wordErrorRate, type WerResult } from './wer.js';
 
 export interface SentenceWer extends WerResult {
@@ -31,7 +32,7 @@ export async function scoreWav(text: string, wav: string): Promise<SentenceWer |
 }
 
 export interface SpeakOptions {
-  /** Reverse-diffusion steps; 0 = the encoder's prior μ alone (synthesizeMel). */
+  /** Reverse-diffusion steps; 0 = the encoder's prior μ alone (src/synthesis/speak.ts). */
   steps: number;
   temperature?: number;
   /** Duration scale (default: the model's recipe). */
@@ -52,9 +53,9 @@ export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
     const lengthScale = o.lengthScale ?? lm.synth.lengthScale;
-    const { mel } = await synthesizeMel(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i });
+    const { samples } = await speakText(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i }, o.iters);
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
-    writeWav(wav, vocode(mel, lm.melConfig, o.iters, o.seed + i), lm.melConfig.sampleRate, 'pcm16');
+    writeWav(wav, samples, lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);
     if (r === null) return null;
     rows.push(r);

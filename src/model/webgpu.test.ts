@@ -15,7 +15,7 @@ import { initBackend } from '../backend/index.js';
 import { makeCorpus } from '../data/testutil.js';
 import { readMetrics } from '../train/metrics.js';
 import { runTraining } from '../train/run.js';
-import { synthesizeToFiles } from '../train/synthesize.js';
+import { synthesizeToFiles } from '../synthesis/batch.js';
 import { readWav } from '../audio/wav.js';
 import { assertGradsClose } from '../testing/tensors.js';
 import { gpuBufferStats, probeAdapter } from '../backend/webgpu.js';

@@ -28,13 +28,13 @@ export function workerBackend(): string {
 }
 
 /**
- * Runs the job on every item with `n` workers (n ≥ 2); `onDone(count)` after each result. With
+ * Runs the job on every item with `n` workers (n ≥ 2); `onDone(count, index, result)` after each result. With
  * `local` (the job's handler in this process, its model already loaded) this process is worker 1
  * and n − 1 helpers start: no helper's start-up and model load to wait for on its share. Each
  * helper holds two items, so it never idles while this process computes (which blocks the event
  * loop that would hand it its next item).
  */
-export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number) => void, local?: (item: I) => Promise<O>): Promise<O[]> {
+export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number, index: number, result: O) => void, local?: (item: I) => Promise<O>): Promise<O[]> {
   const entry = new URL('./map-worker.js', import.meta.url);
   const count = Math.max(1, Math.min(n, items.length));
   const here = local ? 1 : 0; // this process is worker 1
@@ -48,7 +48,7 @@ export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, w
   const lane = async (run: (item: I) => Promise<O>) => {
     for (let k = take(); k >= 0; k = take()) {
       out[k] = await run(items[k]!);
-      onDone?.(++done);
+      onDone?.(++done, k, out[k]!);
     }
   };
   const ask = (p: Peer) => async (item: I) => ((await p.request({ item })) as { result: O }).result;

@@ -13,6 +13,8 @@ const ABBREVIATIONS: [string, string][] = [
   ['ltd', 'limited'], ['col', 'colonel'], ['ft', 'fort'], ['prof', 'professor'], ['vs', 'versus'],
   ['etc', 'et cetera'], ['no', 'number'], ['approx', 'approximately'], ['dept', 'department'],
 ];
+/** The abbreviations' words, lower case, without their period (sentences.ts: such a period ends no sentence). */
+export const ABBREVIATION_WORDS: readonly string[] = ABBREVIATIONS.map(([a]) => a);
 const ABBREV_RE = new RegExp(`\\b(${ABBREVIATIONS.map(([a]) => a).join('|')})\\.`, 'gi');
 const ABBREV_MAP = new Map(ABBREVIATIONS);
 

@@ -98,3 +98,12 @@ test('text of only unknown symbols gives empty ids and the unknown list', () => 
 test('idsToSymbols rejects ids outside the vocabulary', () => {
   assert.throws(() => idsToSymbols([symbolCount(chars)], chars), RangeError);
 });
+
+test('cleanText reads dates and a.m./p.m. times as such, not as numbers and slashes', () => {
+  assert.equal(cleanText('12/05/2024 at 3pm'), 'december fifth, twenty twenty four at three p m');
+  assert.equal(cleanText('Due 25/12/24.'), 'due december twenty fifth, twenty twenty four.', 'a first number > 12 is the day');
+  assert.equal(cleanText('On 2024-01-09 at 9:05 p.m. Bring tea.'), 'on january ninth, twenty twenty four at nine oh five p m. bring tea.');
+  assert.equal(cleanText('Meet at 10:30am, not 3 p.m. today'), 'meet at ten thirty a m, not three p m today');
+  assert.equal(cleanText('13/13/2024'), 'thirteen / thirteen / twenty twenty four', 'no month 13: left to the number rules');
+  assert.equal(cleanText('3/4 of them'), 'three / four of them', 'no year: not a date');
+});

@@ -87,8 +87,39 @@ function pluralWords(words: string): string {
   return [...parts, plural].join(' ');
 }
 
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** A date in words, "december fifth, twenty twenty four"; null when month or day is out of range. */
+function dateWords(month: number, day: number, year: string): string | null {
+  if (month < 1 || month > 12 || day < 1 || day > 31) return null;
+  return `${MONTHS[month - 1]!} ${ordinal(String(day))}, ${yearOrCardinal(year.length === 2 ? `20${year}` : year)}`;
+}
+
 /**
- * Replaces every number in `text` with words: currency ($5, $3.50, £2), clock times, percentages, ordinals
+ * Dates and clock times with a.m./p.m., before the other rules can read their parts as separate
+ * numbers. Slashed dates are US order (month/day/year: the voices speak American English) unless
+ * the first number cannot be a month (25/12/2024); two-digit years are 20YY. ISO 2024-12-05 too.
+ * "3pm", "3 p.m.", "10:30am" → "three p m", "ten thirty a m" (a period that ends the sentence stays).
+ */
+export function expandDatesAndTimes(text: string): string {
+  let t = text.replace(/\b(\d{1,2})\/(\d{1,2})\/(\d{4}|\d{2})\b/g, (m, a: string, b: string, y: string) => {
+    const [mo, d] = Number(a) > 12 && Number(b) <= 12 ? [Number(b), Number(a)] : [Number(a), Number(b)];
+    return dateWords(mo, d, y) ?? m;
+  });
+  t = t.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (m, y: string, mo: string, d: string) => dateWords(Number(mo), Number(d), y) ?? m);
+  t = t.replace(/\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?\s?m\b(\.?)/gi, (m, h: string, mm: string | undefined, ap: string, dot: string, offset: number, all: string) => {
+    const hh = Number(h);
+    const mi = mm === undefined ? 0 : Number(mm);
+    if (hh > 12 || mi > 59) return m;
+    const minutes = mi === 0 ? '' : ` ${mi < 10 ? `oh ${ONES[mi]!}` : cardinal(String(mi))}`;
+    const endsSentence = dot !== '' && /^(\s+[A-Z]|\s*$)/.test(all.slice(offset + m.length));
+    return ` ${cardinal(h)}${minutes} ${ap.toLowerCase()} m${endsSentence ? '.' : ''} `;
+  });
+  return t;
+}
+
+/**
+ * Replaces every number in `text` with words: dates and a.m./p.m. times (expandDatesAndTimes), currency ($5, $3.50, £2), clock times, percentages, ordinals
  * (1st, 22nd, 103rd), decimals (3.14 → "three point one four"), grouped thousands (1,000,000)
  * and years/cardinals. A leading minus directly before a digit becomes "minus".
  */
@@ -96,6 +127,7 @@ export function expandNumbers(text: string): string {
   let t = text;
   // Thousands separators only between digit groups of three.
   t = t.replace(/(\d)[,](?=\d{3}(?!\d))/g, '$1');
+  t = expandDatesAndTimes(t);
   t = t.replace(/([$£€])\s?(\d+)(?:\.(\d{1,2}))?\b/g, (_m, cur: string, whole: string, cents?: string) => {
     const unit = cur === '$' ? ['dollar', 'dollars'] : cur === '£' ? ['pound', 'pounds'] : ['euro', 'euros'];
     const sub = cur === '$' ? ['cent', 'cents'] : cur === '£' ? ['penny', 'pence'] : ['cent', 'cents'];

@@ -136,7 +136,7 @@ test('synthesize CLI: a missing checkpoint or missing text is a one-line error (
   assert.match(r.errLines[0]!, /none: no such run or checkpoint directory/);
   const t = difftts(['synthesize', '--checkpoint', join(dir, 'ok'), '--out', join(dir, 'a.wav')]);
   assert.equal(t.code, 2);
-  assert.match(t.errLines[0]!, /give exactly one of --text or --text-file/);
+  assert.match(t.errLines[0]!, /synthesize: nothing to speak \(give --text/);
   const toy = difftts(['synthesize', '--checkpoint', join(dir, 'ok'), '--text', 'hi', '--out', join(dir, 'a.wav')]);
   assert.equal(toy.code, 2);
   assert.match(toy.errLines[0]!, /state\.json: not a GradTTS checkpoint \(model kind 'toy'\)/);

@@ -19,7 +19,8 @@ import { assertNoLeak } from '../testing/tensors.js';
 import { MICRO_MODEL } from '../testing/recipes.js';
 import { readMetrics } from './metrics.js';
 import { runTraining, type TrainRunOptions } from './run.js';
-import { loadModel, synthesizeToFiles } from './synthesize.js';
+import { loadModel } from '../synthesis/model.js';
+import { synthesizeToFiles } from '../synthesis/batch.js';
 import { textToIds } from '../text/index.js';
 
 before(async () => {
@@ -102,10 +103,14 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   assert.equal(zero[0]!.frames, prior.frames);
   assert.deepEqual(readNpy(join(root, 'zero.npy')).data, prior.data);
   lm0.model.dispose();
-  // a sentence a worker cannot speak: the user's one-line error, unchanged
+  // a line with nothing to speak: skipped in a batch with a notice (before any worker starts), an error alone
+  const notices: string[] = [];
+  const some = await synthesizeToFiles({ checkpoint: run, texts: ['Ten.', '☃☃'], out: join(root, 'bad.wav'), many: true, iters: 4, workers: 2, notice: (m) => notices.push(m) });
+  assert.deepEqual(some.map((f) => f.index), [1]);
+  assert.deepEqual(notices, ['text "☃☃": nothing to speak after cleaning (no character has a symbol: ☃) — skipped']);
   await assert.rejects(
-    synthesizeToFiles({ checkpoint: run, texts: ['Ten.', '☃☃'], out: join(root, 'bad.wav'), many: true, iters: 4, workers: 2 }),
-    (e: unknown) => e instanceof UserError && e.message === 'text "☃☃": nothing to speak after cleaning',
+    synthesizeToFiles({ checkpoint: run, texts: ['☃☃'], out: join(root, 'bad.wav'), iters: 4 }),
+    (e: unknown) => e instanceof UserError && e.message === 'text "☃☃": nothing to speak after cleaning (no character has a symbol: ☃)',
   );
 });
 

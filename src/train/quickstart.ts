@@ -9,7 +9,8 @@ import type { BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import type { Override } from './overrides.js';
 import { runTraining, type TrainRunResult } from './run.js';
-import { loadModel, synthesizeToFiles, type SynthesizedFile } from './synthesize.js';
+import { loadModel } from '../synthesis/model.js';
+import { synthesizeToFiles, type SynthesizedFile } from '../synthesis/batch.js';
 
 export const QUICKSTART_SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 

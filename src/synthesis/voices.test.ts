@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { readWav } from '../audio/wav.js';
 import { repoRoot } from '../testing/paths.js';
-import { readCheckpoint } from './checkpoint.js';
-import { loadModel, synthesizeToFiles } from './synthesize.js';
+import { readCheckpoint } from '../train/checkpoint.js';
+import { loadModel } from './model.js';
+import { synthesizeToFiles } from './batch.js';
 
 before(async () => {
   await initBackend('wasm');

@@ -1,0 +1,286 @@
+/**
+ * Texts → WAV files (+ optional .npy / .png of the mel): what `difftts synthesize`, the quickstart
+ * and the benchmarks call. Each text is spoken by `speakText` (long text in pieces, memory bounded);
+ * a batch (`many`) writes OUT-001.wav … and a manifest of JSON lines (index, line, text, file,
+ * seconds), and skips a line with nothing speakable with a `FILE:LINE:` notice — checked for every
+ * line before the first is synthesized, so the notices come first and the rest is still spoken.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Mel } from '../audio/mel.js';
+import { writeWav } from '../audio/wav.js';
+import { UserError } from '../errors.js';
+import { writeNpy } from '../util/npy.js';
+import { writeSpectrogramPng } from '../util/spectrogram.js';
+import { appendWhole, writeFileAtomic } from '../util/atomic.js';
+import { parallelisesOps } from '../backend/index.js';
+import { mapInWorkers } from '../parallel/map-pool.js';
+import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
+import { loadModel, type LoadedModel } from './model.js';
+import { concat, quoteText, SENTENCE_PAUSE_SEC, speakText, textPieces, type SynthesisParams } from './speak.js';
+import { printable } from '../util/printable.js';
+
+export interface SynthesizeToFilesOptions {
+  /** Run directory or checkpoint directory. */
+  checkpoint: string;
+  texts: string[];
+  /** Where the texts came from, for `FILE:LINE:` messages: the file's name and each text's line number. */
+  source?: { name: string; lines: number[] };
+  /** OUT.wav for one text; with `many`, OUT-001.wav … or files inside OUT when it is a directory. */
+  out: string;
+  many?: boolean;
+  /** Defaults: the recipe's synth section. */
+  steps?: number;
+  temperature?: number;
+  lengthScale?: number;
+  stochastic?: boolean;
+  seed?: number;
+  /** Also write the mel as .npy / .png (numbered like the WAVs with `many`). */
+  melOut?: string;
+  png?: string;
+  /** Griffin-Lim iterations (default 32). */
+  iters?: number;
+  /** Reuse an already loaded model (evaluation loops); the caller keeps ownership. */
+  loaded?: LoadedModel;
+  /** Called after each sentence (1-based count), e.g. for a progress bar. */
+  onDone?: (done: number, total: number) => void;
+  /** Skipped lines and other notices (one line each, control characters escaped); default: none. */
+  notice?: (msg: string) => void;
+  /**
+   * Worker threads, each with its own copy of the model (src/parallel/map-pool.ts): "auto" = the
+   * cores, at most one per sentence; default 1 (this thread). Outputs are the same either way.
+   */
+  workers?: WorkersSetting;
+}
+
+export interface SynthesizedFile {
+  /** 1-based position of the text (its WAV's number with `many`). */
+  index: number;
+  text: string;
+  wav: string;
+  mel: string | null;
+  png: string | null;
+  /** Audio seconds. */
+  seconds: number;
+  frames: number;
+  unknown: string[];
+}
+
+/** OUT.wav → OUT-001.wav (or OUT/001.wav when OUT is a directory). */
+export function numberedPath(out: string, i: number, ext: string): string {
+  const n = String(i + 1).padStart(3, '0');
+  if (isDirectoryName(out)) return join(out, `${n}${ext}`);
+  const e = extname(out);
+  return join(dirname(out), `${basename(out, e)}-${n}${e || ext}`);
+}
+
+function isDirectoryName(out: string): boolean {
+  return out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
+}
+
+/** The batch manifest beside numbered outputs: OUT/manifest.jsonl, or OUT.jsonl for OUT.wav. */
+export function manifestPath(out: string): string {
+  if (isDirectoryName(out)) return join(out, 'manifest.jsonl');
+  return join(dirname(out), `${basename(out, extname(out))}.jsonl`);
+}
+
+/**
+ * An output name's extension is the format it is written in, so a name that says otherwise is
+ * refused (`--out x.mp3` would be WAV bytes under an MP3 name): `flag: expected a .wav name …`.
+ * A name without extension is taken as is (with `many`, as the stem of numbered files).
+ */
+export function checkOutputName(path: string, ext: string, flag: string, many = false): void {
+  if (many && isDirectoryName(path)) return;
+  const e = extname(path);
+  if (e && e.toLowerCase() !== ext) {
+    throw new UserError(`${flag} ${path}: difftts writes ${ext} files here (expected a name ending in ${ext}${many ? ', or a directory' : ''}${flag === '--out' ? ', or - for stdout' : ''})`);
+  }
+}
+
+/** "FILE:LINE: " for text i of a source, "" without one. */
+function at(o: Pick<SynthesizeToFilesOptions, 'source'>, i: number): string {
+  return o.source ? `${o.source.name}:${o.source.lines[i] ?? i + 1}: ` : '';
+}
+
+/**
+ * The texts with something to speak, by index. Single text: nothing speakable is a UserError. Batch:
+ * such a line is skipped with a notice; a batch with no speakable line at all is a UserError.
+ */
+function speakableIndices(lm: LoadedModel, o: SynthesizeToFilesOptions): number[] {
+  const keep: number[] = [];
+  const skipped: string[] = [];
+  for (const [i, text] of o.texts.entries()) {
+    try {
+      textPieces(lm, text);
+      keep.push(i);
+    } catch (err) {
+      if (!(err instanceof UserError) || !o.many) throw err instanceof UserError && o.source ? new UserError(at(o, i) + err.message) : err;
+      skipped.push(`${at(o, i)}${err.message} — skipped`);
+    }
+  }
+  for (const s of skipped) o.notice?.(s);
+  if (keep.length === 0) throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
+  return keep;
+}
+
+/** Synthesizes each text to a WAV (+ optional .npy / .png); returns what was written, in text order. */
+export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<SynthesizedFile[]> {
+  if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
+  if (o.texts.length > 1 && !o.many) throw new UserError('synthesize: several texts need numbered outputs (many: true / --text-file)');
+  const lm = o.loaded ?? loadModel(o.checkpoint);
+  const p = paramsFor(lm, o);
+  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
+  const manifest = files.many ? manifestPath(o.out) : null;
+  const done: SynthesizedFile[] = [];
+  let todo: number[] = [];
+  try {
+    todo = speakableIndices(lm, o);
+    if (manifest) writeFileAtomic(manifest, ''); // a manifest left by an earlier batch must not describe this one
+    const record = (f: SynthesizedFile) => {
+      done.push(f);
+      if (manifest) appendWhole(manifest, manifestLine(f, o));
+      o.onDone?.(done.length, todo.length);
+    };
+    const n = resolveJobWorkers(o.workers ?? 1, todo.length, parallelisesOps());
+    if (n > 1) {
+      const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
+      const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
+      await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, todo, n, 'synthesis', (_d, _k, f) => record(f), here);
+    } else {
+      for (const i of todo) record(await synthesizeOne(lm, o.texts[i]!, i, p, files));
+    }
+  } catch (err) {
+    if (manifest && done.length > 0) o.notice?.(`batch stopped after ${done.length} of ${todo.length} sentences; ${manifest} lists the files written`);
+    throw err;
+  } finally {
+    if (!o.loaded) lm.model.dispose();
+  }
+  done.sort((a, b) => a.index - b.index);
+  // the manifest in text order (lines were appended as they finished)
+  if (manifest) writeFileAtomic(manifest, done.map((f) => manifestLine(f, o)).join(''));
+  return done;
+}
+
+/** The options' settings, each defaulting to the model's recipe (seed 1). */
+function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed'>): SynthesisParams {
+  return {
+    steps: o.steps ?? lm.synth.steps,
+    temperature: o.temperature ?? lm.synth.temperature,
+    lengthScale: o.lengthScale ?? lm.synth.lengthScale,
+    stochastic: o.stochastic ?? false,
+    seed: o.seed ?? 1,
+  };
+}
+
+function manifestLine(f: SynthesizedFile, o: Pick<SynthesizeToFilesOptions, 'source'>): string {
+  const line = o.source ? { line: o.source.lines[f.index - 1] } : {};
+  return JSON.stringify({ index: f.index, ...line, text: f.text, file: f.wav, seconds: +f.seconds.toFixed(3) }) + '\n';
+}
+
+interface FileOptions {
+  out: string;
+  many: boolean;
+  melOut: string | undefined;
+  png: string | undefined;
+  iters: number;
+}
+
+/** Text i → its WAV (+ .npy / .png); its noise seeds are p.seed + i wherever it runs. */
+async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: SynthesisParams, f: FileOptions): Promise<SynthesizedFile> {
+  const name = (path: string | undefined, ext: string) => (path === undefined ? null : f.many ? numberedPath(path, i, ext) : path);
+  const { samples, mel, unknown } = await speakText(lm, text, { ...p, seed: p.seed + i }, f.iters);
+  const wavPath = name(f.out, '.wav')!;
+  writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
+  const { mel: melPath, png: pngPath } = writeMelFiles(lm, mel, text, { ...p, seed: p.seed + i }, name(f.melOut, '.npy'), name(f.png, '.png'));
+  return { index: i + 1, text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown };
+}
+
+/** The mel as .npy and/or a titled spectrogram PNG (either path may be null). */
+export function writeMelFiles(lm: LoadedModel, mel: Mel, text: string, p: SynthesisParams, melPath: string | null, pngPath: string | null): { mel: string | null; png: string | null } {
+  if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
+  if (pngPath) {
+    writeSpectrogramPng(pngPath, {
+      title: `Synthesized: "${printable(text.slice(0, 200))}"`,
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed}`}` }],
+      melConfig: lm.melConfig,
+    });
+  }
+  return { mel: melPath, png: pngPath };
+}
+
+interface SynthJobArgs {
+  /** The checkpoint directory the main thread loaded (not the run directory: a newer one may appear). */
+  checkpoint: string;
+  p: SynthesisParams;
+  files: FileOptions;
+  texts: string[];
+}
+
+/** A synthesis worker (src/parallel/map-pool.ts): loads the checkpoint once, then text i per item. */
+export async function setup(args: unknown): Promise<(i: unknown) => Promise<SynthesizedFile>> {
+  const a = args as SynthJobArgs;
+  const lm = loadModel(a.checkpoint);
+  return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, a.p, a.files);
+}
+
+/** A text file's sentences: its non-empty lines, with their line numbers. */
+export interface TextLines {
+  /** The file's name for messages ("stdin" for -). */
+  name: string;
+  texts: string[];
+  lines: number[];
+}
+
+/** Sentences of a text file (`-` = standard input), one per non-empty line. */
+export function readTextFile(path: string): TextLines {
+  const name = path === '-' ? 'stdin' : path;
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${name}: cannot read the text file${code ? ` (${code})` : ''} (expected one sentence per line)`);
+  }
+  const out: TextLines = { name, texts: [], lines: [] };
+  text.split(/\r?\n/).forEach((l, k) => {
+    const t = l.trim();
+    if (t.length === 0) return;
+    out.texts.push(t);
+    out.lines.push(k + 1);
+  });
+  if (out.texts.length === 0) throw new UserError(`${name}: no sentences (expected one sentence per line)`);
+  return out;
+}
+
+/** Unknown-character notices for written files: `WHERE: "TEXT": skipped characters …`, escaped. */
+export function unknownNotices(written: readonly SynthesizedFile[], source?: SynthesizeToFilesOptions['source']): string[] {
+  return written
+    .filter((w) => w.unknown.length > 0)
+    .map((w) => `${source ? `${source.name}:${source.lines[w.index - 1]}: ` : ''}${quoteText(w.text)}: skipped characters not in the symbol set: ${printable(w.unknown.join(' '))}`);
+}
+
+/**
+ * All texts spoken into one audio, a sentence pause between them (`--out -`: one WAV on a pipe);
+ * lines with nothing to speak are skipped with a notice, as in a batch.
+ */
+export async function synthesizeJoined(o: Omit<SynthesizeToFilesOptions, 'out' | 'many' | 'melOut' | 'png' | 'workers'>): Promise<{ samples: Float32Array; sampleRate: number; spoken: SynthesizedFile[] }> {
+  if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
+  const lm = o.loaded ?? loadModel(o.checkpoint);
+  try {
+    const p = paramsFor(lm, o);
+    const rate = lm.melConfig.sampleRate;
+    const todo = speakableIndices(lm, { ...o, out: '-', many: o.texts.length > 1 || o.source !== undefined });
+    const parts: Float32Array[] = [];
+    const spoken: SynthesizedFile[] = [];
+    for (const [k, i] of todo.entries()) {
+      const { samples, mel, unknown } = await speakText(lm, o.texts[i]!, { ...p, seed: p.seed + i }, o.iters ?? 32);
+      parts.push(samples);
+      if (k < todo.length - 1) parts.push(new Float32Array(Math.round(SENTENCE_PAUSE_SEC * rate)));
+      spoken.push({ index: i + 1, text: o.texts[i]!, wav: '-', mel: null, png: null, seconds: samples.length / rate, frames: mel.frames, unknown });
+      o.onDone?.(k + 1, todo.length);
+    }
+    return { samples: concat(parts), sampleRate: rate, spoken };
+  } finally {
+    if (!o.loaded) lm.model.dispose();
+  }
+}
