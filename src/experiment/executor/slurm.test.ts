@@ -150,6 +150,7 @@ test('slurm options: one-line schema errors for a bad time or extra option', () 
 test('difftts experiment: a bad --executor/--slurm-* flag, or --no-wait without slurm, is one line naming the flag, exit 2, nothing written', () => {
   const dir = tempDir('difftts-slurm-flags-');
   writeFileSync(join(dir, 'exp.json'), JSON.stringify({ corpus: 'c', corruption: { mode: 'noise' }, train: { recipe: 'r.json' } }));
+  writeFileSync(join(dir, 'r.json'), '{}'); // a valid training recipe: every run recipe is checked first
   const cases: [string[], RegExp][] = [
     [['--executor', 'pbs'], /^difftts: --executor: expected one of "local", "slurm", got "pbs"$/],
     [['--executor', 'slurm', '--slurm-time', 'soon'], /^difftts: --slurm-time: expected a Slurm time such as 30, 4:00:00 or 2-00:00:00, got "soon"$/],
