@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { printable, UserError, WriteError, writeFailure } from '../errors.js';
+import { UserError, WriteError, writeFailure } from '../errors.js';
+import { printable } from './printable.js';
 import { appendWhole, checkOutput, ensureDir, writeDirAtomic, writeDirAtomicAsync, writeFileAtomic } from './atomic.js';
 
 const root = mkdtempSync(join(tmpdir(), 'difftts-atomic-'));
