@@ -13,6 +13,7 @@ import { register as registerData } from './data.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './evaluate.js';
 import { register as registerQuickstart } from './quickstart.js';
+import { register as registerWeb } from './web.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerTrain(program);
   registerEval(program);
+  registerWeb(program);
   return program;
 }
 
