@@ -18,10 +18,10 @@ import { buildWebSite, startWebServer, webAssetsDir, webVoiceDir } from '../cli/
 import { readCheckpoint } from '../train/checkpoint.js';
 import { cliPath, repoRoot } from '../testing/paths.js';
 import { assertNoLeak } from '../testing/tensors.js';
+import { chromiumMissing, openChromium } from '../testing/chromium.js';
 import { fetchVoice, type Fetch } from './voice.js';
 
 const VOICE = join(repoRoot, 'pretrained', 'allison-enc128');
-const CHROMIUM = process.env.DIFFTTS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** A `fetch` over a directory, for the page's voice loader in Node (`mangle` edits a file's bytes). */
 function dirFetch(dir: string, mangle: (name: string, b: Uint8Array) => Uint8Array = (_n, b) => b): Fetch {
@@ -121,30 +121,17 @@ function nodeSynthesis(text: string, dir: string): Float32Array {
   return readWav(out).samples;
 }
 
-async function loadPuppeteer(): Promise<{ launch(o: object): Promise<any> } | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set DIFFTTS_CHROMIUM)`;
-  try {
-    return ((await import('puppeteer-core')) as { default: { launch(o: object): Promise<any> } }).default;
-  } catch (err) {
-    return `puppeteer-core is not installed (${err instanceof Error ? err.message.split('\n')[0] : err})`;
-  }
-}
+const missing = await chromiumMissing();
 
-const puppeteer = await loadPuppeteer();
-
-test('the page speaks in headless Chromium: the same audio as Node\'s synthesis of the same text', { skip: typeof puppeteer === 'string' ? puppeteer : false, timeout: 300_000 }, async () => {
-  if (typeof puppeteer === 'string') return;
+test('the page speaks in headless Chromium: the same audio as Node\'s synthesis of the same text', { skip: missing ?? false, timeout: 300_000 }, async () => {
   const text = 'The birch canoe slid on the smooth planks.';
   const other = 'Four hours of steady work faced us.';
   const dir = mkdtempSync(join(tmpdir(), 'difftts-web-'));
+  const chromium = await openChromium();
+  if ('reason' in chromium) throw new Error(chromium.reason);
   const { url, server } = await startWebServer({ voiceDir: webVoiceDir('allison-enc128'), port: 0, host: '127.0.0.1' });
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`],
-  });
   try {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e: Error) => errors.push(e.message));
     await page.goto(`${url}?backend=wasm`);
@@ -172,9 +159,22 @@ test('the page speaks in headless Chromium: the same audio as Node\'s synthesis 
     const apart = melDistance(logMel(samples), logMel(nodeSynthesis(other, dir)));
     assert.ok(same < 0.05 && apart > 10 * same, `log-mel distance to Node's synthesis ${same}, to another sentence's ${apart}`);
     assert.ok(got.timings.firstAudio > got.timings.voiceReady, JSON.stringify(got.timings));
+    // the page's own controls: Speak fills the player with a WAV and draws the spectrogram
+    await page.$eval('#text', (el: HTMLTextAreaElement, t: string) => (el.value = t), other);
+    await page.$eval('#steps', (el: HTMLInputElement) => (el.value = '0'));
+    await page.click('#speak');
+    await page.waitForFunction(() => (document.getElementById('player') as HTMLAudioElement).src.startsWith('blob:'), { timeout: 120_000 });
+    const drawn = await page.$eval('#spectrogram', (c: HTMLCanvasElement) => {
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let bright = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i]! > 128) bright++;
+      return { width: c.width, height: c.height, bright };
+    });
+    assert.equal(drawn.height, 160);
+    assert.ok(drawn.width > 100 && drawn.bright > 0.01 * drawn.width * drawn.height, JSON.stringify(drawn));
     if (process.env.DIFFTTS_WEB_REPORT) process.stderr.write(`web: ${JSON.stringify({ same, apart, seconds, pageSamples: samples.length, nodeSamples: node.length, timings: got.timings })}\n`);
   } finally {
-    await browser.close();
+    await chromium.close();
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
