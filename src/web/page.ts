@@ -15,7 +15,7 @@ import type { Mel } from '../audio/mel.js';
 import { renderSpectrogram } from '../util/spectrogram-pixels.js';
 import { initPageBackend, type PageBackend } from './backend.js';
 import { speakPieces } from './speak.js';
-import { fetchVoice, type WebVoice } from './voice.js';
+import { buildVoice, fetchVoiceFiles, type WebVoice } from './voice.js';
 
 interface SpeakOptions {
   steps?: number;
@@ -44,11 +44,14 @@ function status(text: string): void {
 
 async function load(): Promise<{ backend: string; notes: string[]; voice: WebVoice; timings: Timings }> {
   const want = (params.get('backend') ?? 'auto') as PageBackend | 'auto';
+  // the voice's 9 MB download and checksum overlap the backend's start
+  const voiceUrl = new URL(params.get('voice') ?? 'voice/', location.href).href;
+  const files = fetchVoiceFiles(voiceUrl);
+  files.catch(() => {}); // reported below, once the backend is up
   const choice = await initPageBackend(want, new URL('./', location.href).href);
   timings.backendReady = performance.now();
   status(`backend ${choice.name}; loading the voice…`);
-  const voiceUrl = new URL(params.get('voice') ?? 'voice/', location.href).href;
-  const voice = await fetchVoice(voiceUrl);
+  const voice = buildVoice(await files);
   timings.voiceReady = performance.now();
   const stepsBox = $<HTMLInputElement>('steps');
   if (stepsBox && stepsBox.value === '') stepsBox.value = String(voice.synth.steps);

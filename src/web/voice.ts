@@ -47,11 +47,15 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/**
- * `base` (a URL of a voice directory) → the voice, ready to speak. Needs an initialised tfjs
- * backend. Errors are UserErrors naming the URL.
- */
-export async function fetchVoice(base: string, fetchFn: Fetch = (u) => globalThis.fetch(u)): Promise<WebVoice> {
+/** A voice's files, fetched and verified (no tfjs needed yet: the page fetches while the backend starts). */
+export interface VoiceFiles {
+  base: string;
+  checkpoint: LoadedCheckpoint;
+  settings: VoiceSettings;
+}
+
+/** `base` (a URL of a voice directory) → its verified files. Errors are UserErrors naming the URL. */
+export async function fetchVoiceFiles(base: string, fetchFn: Fetch = (u) => globalThis.fetch(u)): Promise<VoiceFiles> {
   const statePath = pathIn(base, 'state.json');
   const indexPath = pathIn(base, 'weights.json');
   const binPath = pathIn(base, 'weights.bin');
@@ -66,13 +70,22 @@ export async function fetchVoice(base: string, fetchFn: Fetch = (u) => globalThi
   const weights = new Map<string, LoadedTensor>();
   for (const t of unpackTensors(bytes, await sha256Hex(bytes), index, binPath, indexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
   // A training checkpoint's moving average (ema.bin) is not fetched: ship voices with `difftts export`.
-  const checkpoint: LoadedCheckpoint = { dir: base, meta, weights, ema: null, optimizer: null };
-  const model = GradTTS.create(settings.config, settings.nSymbols, 0);
+  return { base, checkpoint: { dir: base, meta, weights, ema: null, optimizer: null }, settings };
+}
+
+/** Verified files → the voice, ready to speak (on the initialised tfjs backend). */
+export function buildVoice(f: VoiceFiles): WebVoice {
+  const model = GradTTS.create(f.settings.config, f.settings.nSymbols, 0);
   try {
-    assignWeights(model.variables, checkpoint, 'best');
+    assignWeights(model.variables, f.checkpoint, 'best');
   } catch (err) {
     model.dispose();
     throw err;
   }
-  return { model, textConfig: settings.textConfig, melConfig: settings.melConfig, synth: settings.synth, checkpoint };
+  return { model, textConfig: f.settings.textConfig, melConfig: f.settings.melConfig, synth: f.settings.synth, checkpoint: f.checkpoint };
+}
+
+/** `fetchVoiceFiles` then `buildVoice`. */
+export async function fetchVoice(base: string, fetchFn?: Fetch): Promise<WebVoice> {
+  return buildVoice(await fetchVoiceFiles(base, fetchFn));
 }
