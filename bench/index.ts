@@ -14,8 +14,8 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   quality: async () => (await import('./quality.js')).run(),
   web: async () => (await import('./web.js')).run(),
 };
-/** Suites that train or evaluate for many minutes: only when named (`npm run bench -- quality`). */
-const onRequest = new Set(['quality']);
+/** Suites that train or evaluate for many minutes, or need Chromium: only when named (`npm run bench -- quality`). */
+const onRequest = new Set(['quality', 'web']);
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
