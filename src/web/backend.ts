@@ -1,5 +1,5 @@
 /**
- * The page's tfjs backend: WebGPU when the browser offers an adapter (navigator.gpu), else wasm with
+ * The page's tfjs backend: WebGPU when the browser offers a hardware adapter (navigator.gpu), else wasm with
  * difftts's SIMD kernels (src/kernels/register.ts: the same GEMM convolutions as in Node), else cpu.
  * `want` forces one (the page's ?backend= parameter). The browser's counterpart of src/backend/
  * index.ts, which probes Node-only packages (tfjs-node, Dawn) and is not bundled.
@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastWasmKernels } from '../kernels/register.js';
+import { adapterFromInfo, describeAdapter, type AdapterLike } from '../backend/adapter.js';
 
 export type PageBackend = 'webgpu' | 'wasm' | 'cpu';
 
@@ -17,19 +18,23 @@ export interface PageBackendChoice {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<unknown>;
+  requestAdapter(opts?: { powerPreference?: string }): Promise<AdapterLike | null>;
 }
 
-async function tryWebGpu(): Promise<string | null> {
+/** `requested`: ?backend=webgpu, which also takes a software adapter (the automatic pick skips one, as in Node). */
+async function tryWebGpu(requested: boolean, notes: string[]): Promise<string | null> {
   const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
   if (!gpu) return 'this browser has no navigator.gpu';
-  let adapter: unknown;
+  let adapter: AdapterLike | null;
   try {
-    adapter = await gpu.requestAdapter();
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
     return `navigator.gpu.requestAdapter failed: ${err instanceof Error ? err.message : String(err)}`;
   }
   if (!adapter) return 'navigator.gpu offers no adapter';
+  const info = adapterFromInfo(adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : undefined), adapter.isFallbackAdapter === true);
+  if (info.software && !requested) return `the adapter is ${describeAdapter(info)}: wasm is faster (?backend=webgpu uses it anyway)`;
+  notes.push(`adapter: ${describeAdapter(info)}`);
   try {
     await import('@tensorflow/tfjs-backend-webgpu');
     const { registerWebGpuFixes } = await import('../kernels/webgpu.js');
@@ -61,7 +66,7 @@ export async function initPageBackend(want: PageBackend | 'auto', wasmDir: strin
   const notes: string[] = [];
   const order: PageBackend[] = want === 'auto' ? ['webgpu', 'wasm', 'cpu'] : [want];
   for (const name of order) {
-    const reason = name === 'webgpu' ? await tryWebGpu() : name === 'wasm' ? await tryWasm(wasmDir, notes) : (await tf.setBackend('cpu')) ? null : 'cpu backend failed';
+    const reason = name === 'webgpu' ? await tryWebGpu(want === 'webgpu', notes) : name === 'wasm' ? await tryWasm(wasmDir, notes) : (await tf.setBackend('cpu')) ? null : 'cpu backend failed';
     if (reason === null) return { name, notes };
     if (want !== 'auto') throw new Error(`backend ${name} was requested but is unavailable: ${reason}`);
     notes.push(`not ${name}: ${reason}`);
