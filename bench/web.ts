@@ -14,6 +14,7 @@ const FIRST = 'The quick brown fox jumps over the lazy dog.';
 const LONG = 'Please enter your password, followed by the pound key. All circuits are busy now, please try again later. Thank you for calling, goodbye.';
 
 interface Run {
+  scriptStart: number;
   backendReady: number;
   voiceReady: number;
   firstAudio: number;
@@ -71,7 +72,7 @@ export async function run(): Promise<BenchRow[]> {
       peer_s: null,
       ratio: null,
       gflops: null,
-      notes: `runs ${s(ttfa)} s; backend ready ${s(runs.map((r) => r.backendReady / 1000))} s, voice ready ${s(runs.map((r) => r.voiceReady / 1000))} s`,
+      notes: `runs ${s(ttfa)} s; bundle run ${s(runs.map((r) => r.scriptStart / 1000))} s, backend ready ${s(runs.map((r) => r.backendReady / 1000))} s, voice ready ${s(runs.map((r) => r.voiceReady / 1000))} s`,
     },
     row('web: 3 sentences, steps 0', 'long0'),
     row('web: 3 sentences, 10 ODE steps', 'long10'),

@@ -2,7 +2,7 @@
 // Bundles the `difftts web` page (src/web/page.ts) with esbuild into dist/web/: index.html,
 // difftts-web.js (+ chunks/, loaded on demand: the webgpu backend) and tfjs-backend-wasm's binaries.
 // `difftts web` copies or serves this folder with a voice in voice/. Run by `npm run build`.
-// Fails when a Node-only module (fs, path, worker_threads, …) would reach the browser bundle.
+// DIFFTTS_WEB_SOURCEMAP=1 adds source maps. Fails when a Node-only module (fs, path, worker_threads, …) would reach the browser bundle.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +25,8 @@ const result = await build({
   platform: 'browser',
   target: ['es2022'],
   minify: true,
-  sourcemap: true,
+  // source maps (12 MB) only on request: they would triple what `npm pack` ships for the page
+  sourcemap: process.env.DIFFTTS_WEB_SOURCEMAP === '1',
   chunkNames: 'chunks/[name]-[hash]',
   alias: { '@tensorflow/tfjs': './src/web/shims/tfjs.ts', 'node:v8': './src/web/shims/v8.ts' },
   // src/kernels/gemm.ts reads this Node setting; in a page it is simply unset.
@@ -41,4 +42,4 @@ const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDir, f), join(out, f));
 let bytes = 0;
 for (const o of Object.values(result.metafile.outputs)) bytes += o.bytes;
-console.log(`build-web: dist/web (${(bytes / 1e6).toFixed(1)} MB of JavaScript and source maps)`);
+console.log(`build-web: dist/web (${(bytes / 1e6).toFixed(1)} MB of JavaScript${process.env.DIFFTTS_WEB_SOURCEMAP === '1' ? ' and source maps' : ''})`);

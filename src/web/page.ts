@@ -26,7 +26,8 @@ interface SpeakOptions {
 }
 
 interface Timings {
-  /** ms since navigation start (performance.now()). */
+  /** ms since navigation start (performance.now()): the bundle downloaded, parsed and its modules run. */
+  scriptStart: number;
   backendReady?: number;
   voiceReady?: number;
   /** When the first speak() call had its first sentence's samples. */
@@ -34,7 +35,7 @@ interface Timings {
 }
 
 const params = new URLSearchParams(location.search);
-const timings: Timings = {};
+const timings: Timings = { scriptStart: performance.now() };
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
 
 function status(text: string): void {
@@ -81,7 +82,7 @@ async function speakNow(text: string, o: SpeakOptions, onMel?: (mel: Mel) => voi
     parts.push(piece.samples);
     mels.push(piece.mel);
     onMel?.(joinMels(mels));
-    status(`spoke sentence ${piece.index + 1} of ${piece.count}`);
+    status(`spoke sentence ${piece.index + 1} of ${piece.count}${piece.unknown.length ? ` (skipped characters with no symbol: ${piece.unknown.join(' ')})` : ''}`);
   }
   const samples = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
   let off = 0;
