@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- audio|train|synth]`: runs the chosen suites, prints a table and writes
+ * `npm run bench [-- audio|train|synth|web]`: runs the chosen suites, prints a table and writes
  * bench/results.json with {name, difftts_s, peer_s, ratio, gflops} per row.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,9 +12,10 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   train: async () => (await import('./train.js')).run(),
   synth: async () => (await import('./synth.js')).run(),
   quality: async () => (await import('./quality.js')).run(),
+  web: async () => (await import('./web.js')).run(),
 };
-/** Suites that train or evaluate for many minutes: only when named (`npm run bench -- quality`). */
-const onRequest = new Set(['quality']);
+/** Suites that train or evaluate for many minutes, or need Chromium: only when named (`npm run bench -- quality`). */
+const onRequest = new Set(['quality', 'web']);
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {

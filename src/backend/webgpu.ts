@@ -12,39 +12,12 @@
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { registerWebGpuFixes } from '../kernels/webgpu.js';
+import { adapterFromInfo, describeAdapter, type AdapterInfo, type AdapterLike } from './adapter.js';
 
-/** What the adapter says about itself (GPUAdapterInfo), plus our hardware/software verdict. */
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  software: boolean;
-}
+export { adapterFromInfo, describeAdapter, type AdapterInfo } from './adapter.js';
 
 interface GpuLike {
   requestAdapter(opts?: { powerPreference?: string }): Promise<AdapterLike | null>;
-}
-interface AdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> & { isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-  requestAdapterInfo?: () => Promise<AdapterLike['info']>;
-}
-
-const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|\bwarp\b/i;
-
-/** Classifies adapter info: software when it says so (architecture, fallback flag) or names a CPU rasteriser. */
-export function adapterFromInfo(info: AdapterLike['info'], fallbackFlag = false): AdapterInfo {
-  const s = (k: 'vendor' | 'architecture' | 'device' | 'description') => String(info?.[k] ?? '');
-  const a = { vendor: s('vendor'), architecture: s('architecture'), device: s('device'), description: s('description') };
-  const software = fallbackFlag || info?.isFallbackAdapter === true || SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
-  return { ...a, software };
-}
-
-/** One line: "mesa llvmpipe-… (llvmpipe: Mesa 25.0.7 …), software adapter". */
-export function describeAdapter(a: AdapterInfo): string {
-  const name = [a.vendor, a.device || a.architecture].filter((x) => x).join(' ') || 'unnamed adapter';
-  return `${name}${a.description ? ` (${a.description})` : ''}, ${a.software ? 'software adapter (runs on the CPU)' : 'hardware adapter'}`;
 }
 
 let gpu: GpuLike | null = null;

@@ -17,6 +17,7 @@ import { register as registerTrain } from './train.js';
 import { register as registerSynthesize } from './synthesize.js';
 import { register as registerEval } from './evaluate.js';
 import { register as registerQuickstart } from './quickstart.js';
+import { register as registerWeb } from './web.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerSynthesize(program);
   registerEval(program);
+  registerWeb(program);
   return program;
 }
 

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
-import { parseWith, readJsonFile } from '../util/schema.js';
+import { parseWith } from '../util/schema.js';
+import { readJsonFile } from '../util/json-file.js';
 import { mergeRecipe, parseRecipe, type Recipe } from '../train/recipe.js';
 import { SlurmOptionsSchema } from './executor/slurm.js';
 import { METRICS } from '../eval/resilience.js';

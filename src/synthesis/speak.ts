@@ -13,6 +13,9 @@ import { Rng } from '../util/rng.js';
 import { printable } from '../util/printable.js';
 import type { LoadedModel } from './model.js';
 
+/** What speaking needs of a loaded voice (the page's voice has no checkpoint on disk). */
+export type SpeakingModel = Pick<LoadedModel, 'model' | 'textConfig' | 'melConfig'>;
+
 export interface SynthesisParams {
   steps: number;
   temperature: number;
@@ -38,7 +41,7 @@ export function quoteText(text: string): string {
   return `"${printable(head)}${head.length < text.length ? '…' : ''}"`;
 }
 
-function speakableIds(lm: LoadedModel, text: string): { ids: Int32Array; unknown: string[] } {
+function speakableIds(lm: SpeakingModel, text: string): { ids: Int32Array; unknown: string[] } {
   const r = textToIds(text, lm.textConfig);
   if (r.ids.length === 0) throw new UserError(`text ${quoteText(text)}: nothing to speak after cleaning${r.unknown.length ? ` (no character has a symbol: ${printable(r.unknown.join(' '))})` : ''}`);
   return r;
@@ -49,7 +52,7 @@ function speakableIds(lm: LoadedModel, text: string): { ids: Int32Array; unknown
  * `steps` 0: the encoder's prior μ alone, no reverse diffusion (a small decoder can blur what the
  * encoder says; docs/quality/LEVERS.md measures when that wins). Long text: `speakPieces`.
  */
-export async function synthesizeMel(lm: LoadedModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
+export async function synthesizeMel(lm: SpeakingModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
   checkSteps(p.steps);
   const { ids, unknown } = speakableIds(lm, text);
   if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
@@ -77,7 +80,7 @@ export function vocode(mel: Mel, melConfig: MelConfig, iters: number, seed = 0):
  * its cleaned form. Pieces with nothing speakable (a lone emoji between sentences) are dropped;
  * none at all is a UserError.
  */
-export function textPieces(lm: LoadedModel, text: string, maxChars = MAX_PIECE_CHARS): TextPiece[] {
+export function textPieces(lm: SpeakingModel, text: string, maxChars = MAX_PIECE_CHARS): TextPiece[] {
   const pieces: TextPiece[] = [];
   for (const piece of splitPieces(text, maxChars)) {
     const parts = withinCleaned(piece.text, maxChars, 3);
@@ -119,7 +122,7 @@ export interface SpokenPiece {
  * comes). Piece k of a text seeded `seed` draws its noise from seed + k·1000003, so piece 0 of a
  * short text sounds as it always did and the pieces' noise differs.
  */
-export async function* speakPieces(lm: LoadedModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): AsyncGenerator<SpokenPiece> {
+export async function* speakPieces(lm: SpeakingModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): AsyncGenerator<SpokenPiece> {
   checkSteps(p.steps);
   const pieces = textPieces(lm, text, maxChars);
   const rate = lm.melConfig.sampleRate;
@@ -136,7 +139,7 @@ export async function* speakPieces(lm: LoadedModel, text: string, p: SynthesisPa
 }
 
 /** A whole text spoken: the pieces' samples and mels joined, the unknown characters (once each). */
-export async function speakText(lm: LoadedModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): Promise<{ samples: Float32Array; unknown: string[]; mel: Mel }> {
+export async function speakText(lm: SpeakingModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): Promise<{ samples: Float32Array; unknown: string[]; mel: Mel }> {
   const parts: Float32Array[] = [];
   const mels: Mel[] = [];
   const unknown = new Set<string>();

@@ -22,9 +22,9 @@ import { writeDirAtomicAsync, writeFileAtomic } from '../util/atomic.js';
 import type { Optimizer, OptimizerSnapshot } from './optimizer.js';
 import type { RngState } from '../util/rng.js';
 import type { DataOrderState } from '../trainable/trainable.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpointState, unpackTensors } from './checkpoint-format.js';
 
-export const CHECKPOINT_FORMAT = 'difftts-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export { assignWeights, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
 
 /** Counters of the training loop that must survive a resume for identical metrics. */
 export interface LoopState {
@@ -176,15 +176,8 @@ function readJson(path: string): any {
 }
 
 function readPacked(binPath: string, index: any, indexPath: string): { name: string; shape: number[]; data: Float32Array }[] {
-  if (!index || !Array.isArray(index.entries) || typeof index.bytes !== 'number') {
-    throw new UserError(`${indexPath}: expected {entries, bytes, sha256} (the checkpoint is damaged)`);
-  }
   const buf = readFileOf(binPath);
-  if (buf.length < index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (truncated)`);
-  if (buf.length > index.bytes) throw new UserError(`${binPath}: ${buf.length} bytes, expected ${index.bytes} (longer than its index says: the checkpoint is damaged)`);
-  if (sha256(buf) !== index.sha256) throw new UserError(`${binPath}: checksum mismatch (the file is corrupted)`);
-  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-  return index.entries.map((e: TensorEntry) => ({ name: e.name, shape: e.shape, data: all.slice(e.offset, e.offset + e.length) }));
+  return unpackTensors(buf, sha256(buf), index, binPath, indexPath);
 }
 
 /** Reads and verifies a checkpoint directory; any missing, truncated or corrupted file is a UserError naming it. */
@@ -196,14 +189,7 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     throw new UserError(`${dir}: cannot read the checkpoint folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const statePath = join(dir, 'state.json');
-  const state = readJson(statePath);
-  if (state?.format !== CHECKPOINT_FORMAT || typeof state.step !== 'number') {
-    throw new UserError(`${statePath}: not a difftts checkpoint (expected format "${CHECKPOINT_FORMAT}")`);
-  }
-  if (typeof state.version === 'number' && state.version > CHECKPOINT_VERSION) {
-    throw new UserError(`${statePath}: written by a newer difftts (checkpoint version ${state.version}; this difftts reads version ${CHECKPOINT_VERSION}: update difftts)`);
-  }
-  if (state.version !== CHECKPOINT_VERSION) throw new UserError(`${statePath}: checkpoint version ${JSON.stringify(state.version)}, this difftts reads ${CHECKPOINT_VERSION}`);
+  const { meta, weightsOnly } = parseCheckpointState(readJson(statePath), statePath);
   const wIndexPath = join(dir, 'weights.json');
   const weights = new Map<string, LoadedTensor>();
   for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
@@ -215,51 +201,17 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     const bad = [...weights].find(([name, w]) => ema!.get(name)?.shape.join('x') !== w.shape.join('x'));
     if (bad || ema.size !== weights.size) throw new UserError(`${eIndexPath}: the moving-average weights do not match weights.json${bad ? ` ('${bad[0]}')` : ''} (the checkpoint is damaged)`);
   }
-  const { format: _f, version: _v, weightsOnly, ...meta } = state;
-  if (meta.loop && meta.loop.emaUpdates === undefined) meta.loop.emaUpdates = 0;
-  if (weightsOnly === true) return { dir, meta: meta as CheckpointMeta, weights, ema, optimizer: null };
+  if (weightsOnly) return { dir, meta, weights, ema, optimizer: null };
   const oIndexPath = join(dir, 'optimizer.json');
   const oIndex = readJson(oIndexPath);
   const tensors = readPacked(join(dir, 'optimizer.bin'), oIndex, oIndexPath);
   return {
     dir,
-    meta: meta as CheckpointMeta,
+    meta,
     weights,
     ema,
     optimizer: { iterations: oIndex.iterations, accBeta1: oIndex.accBeta1, accBeta2: oIndex.accBeta2, tensors },
   };
-}
-
-/**
- * Copies checkpoint weights into live variables; names and shapes must match exactly. `source`
- * 'best' takes the moving average when the checkpoint has one (synthesis, --init).
- */
-export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'weights'): void {
-  const where = join(ckpt.dir, 'weights.json');
-  const weights = source === 'best' && ckpt.ema ? ckpt.ema : ckpt.weights;
-  for (const [name, v] of variables) {
-    const w = ckpt.weights.get(name);
-    if (!w) throw new UserError(`${where}: no weights for '${name}' (the checkpoint is from another model config)`);
-    if (w.shape.join('x') !== v.shape.join('x')) {
-      throw new UserError(`${where}: '${name}' has shape [${w.shape}], the model expects [${v.shape}] (the checkpoint is from another model config)`);
-    }
-  }
-  if (ckpt.weights.size !== variables.size) {
-    const extra = [...ckpt.weights.keys()].find((k) => !variables.has(k));
-    throw new UserError(`${where}: unexpected weights '${extra}' (the checkpoint is from another model config)`);
-  }
-  const opt = ckpt.optimizer?.tensors ?? [];
-  if (opt.length !== 0) {
-    const names = [...variables.keys()];
-    const ok = opt.length === 2 * names.length && opt.every((t, i) => t.shape.join('x') === variables.get(names[i % names.length]!)!.shape.join('x'));
-    if (!ok) throw new UserError(`${join(ckpt.dir, 'optimizer.json')}: the optimizer state does not match the model's variables (the checkpoint is from another model config)`);
-  }
-  tf.tidy(() => {
-    for (const [name, v] of variables) {
-      const w = weights.get(name)!;
-      v.assign(tf.tensor(w.data, w.shape, 'float32'));
-    }
-  });
 }
 
 /**

@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { LossConfigSchema } from '../loss/config.js';
 import { MODEL_CONFIGS } from '../model/configs.js';
-import { describeValue, mergeJson, parseWith, readJsonFile } from '../util/schema.js';
+import { describeValue, mergeJson, parseWith } from '../util/schema.js';
+import { readJsonFile } from '../util/json-file.js';
 
 /** Named model sizes (the model module owns their numbers); 'toy' is the debug model, see toy.ts. */
 export const MODEL_NAMES = ['tiny', 'small', 'full'] as const;

@@ -46,7 +46,7 @@ import type { Task } from './task.js';
 import { truncateMetrics } from './metrics.js';
 import { overriddenWhere, overridePatch, type Override } from './overrides.js';
 import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.js';
-import { readJsonFile } from '../util/schema.js';
+import { readJsonFile } from '../util/json-file.js';
 import { buildTask } from './task.js';
 import { DataOrder, splitBatch } from '../trainable/trainable.js';
 

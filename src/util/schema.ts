@@ -3,7 +3,6 @@
  * merging documents, and turning the first problem into ONE line `where: field.path: expected …, got …`.
  */
 import type { z } from 'zod';
-import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
 /** A short rendering of the offending value for error messages. */
@@ -102,25 +101,4 @@ export function mergeJson(a: unknown, b: unknown): unknown {
     return out;
   }
   return b === undefined ? a : structuredClone(b);
-}
-
-/**
- * Reads and parses a JSON file whose top level is an object, with one-line errors for a missing
- * file, bad JSON or another top-level type. `what` says what the file should be.
- */
-export function readJsonFile(path: string, what = 'a JSON file'): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`${path}: cannot read file (expected ${what})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${path}: expected a JSON object at the top level`);
-  return raw as Record<string, unknown>;
 }

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { readJsonFile } from '../../util/schema.js';
+import { readJsonFile } from '../../util/json-file.js';
 import type { Cell, Executor, Progress } from './index.js';
 
 export const SlurmOptionsSchema = z
