@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { backendFor, parseNumber } from './options.js';
 import { UserError } from '../errors.js';
+import { checkOutput } from '../util/atomic.js';
 import { parseWorkers } from '../parallel/workers.js';
 import { DEFAULT_VOICE, listVoices } from '../synthesis/voices.js';
 import { MAX_PIECE_CHARS } from '../synthesis/speak.js';
@@ -35,7 +36,7 @@ export function register(program: Command): void {
 }
 
 async function synthesizeCommand(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
-  const { checkOutputName, readTextFile, synthesizeToFiles, synthesizeJoined, unknownNotices } = await import('../synthesis/batch.js');
+  const { checkOutputName, isDirectoryName, readTextFile, synthesizeToFiles, synthesizeJoined, unknownNotices } = await import('../synthesis/batch.js');
   const { resolveVoice } = await import('../synthesis/voices.js');
   if (o.text !== undefined && o.textFile !== undefined) throw new UserError('synthesize: give one of --text or --text-file, not both');
   if (o.text === undefined && o.textFile === undefined) throw new UserError('synthesize: nothing to speak (give --text "…" or --text-file FILE, - for stdin)');
@@ -48,6 +49,9 @@ async function synthesizeCommand(o: Record<string, string | boolean | undefined>
   if (o.melOut !== undefined) checkOutputName(String(o.melOut), '.npy', '--mel-out', many);
   if (o.png !== undefined) checkOutputName(String(o.png), '.png', '--png', many);
   if (toStdout && (o.melOut !== undefined || o.png !== undefined)) throw new UserError('synthesize: --mel-out and --png need a file --out, not - (stdout)');
+  // every output path is checked before the model loads, so a bad --mel-out never follows a written WAV
+  const kindOf = (p: string) => (many && isDirectoryName(p) ? 'dir' : 'file');
+  for (const p of [toStdout ? undefined : out, o.melOut, o.png]) if (p !== undefined) checkOutput(String(p), kindOf(String(p)));
   const num = (k: string, flag: string) => (o[k] === undefined ? undefined : parseNumber(String(o[k]), flag, { min: Number.MIN_VALUE }));
   const settings = {
     steps: o.steps === undefined ? undefined : parseNumber(String(o.steps), '--steps', { integer: true, min: 0 }),

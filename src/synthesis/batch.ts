@@ -74,7 +74,8 @@ export function numberedPath(out: string, i: number, ext: string): string {
   return join(dirname(out), `${basename(out, e)}-${n}${e || ext}`);
 }
 
-function isDirectoryName(out: string): boolean {
+/** OUT names a directory for numbered outputs: it ends in / or is one. */
+export function isDirectoryName(out: string): boolean {
   return out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
 }
 
