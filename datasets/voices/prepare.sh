@@ -9,7 +9,7 @@
 #   kal awb rms slt   flite's voices
 # A prompt is kept only when all six renditions last 0.5–15 s (difftts's default bounds), so every
 # row is usable and every speaker has the same texts.
-# Usage: datasets/voices/prepare.sh OUT_DIR
+# Usage: [JOBS=4] datasets/voices/prepare.sh OUT_DIR
 # Needs Debian packages asterisk-core-sounds-en(-g722), ffmpeg, flite, festival, festvox-us-slt-hts
 # (installed with apt-get when missing and running as root) and node ≥ 20. Deterministic: flite,
 # festival's HTS engine and ffmpeg -bitexact give the same bytes on every run with the same packages.
@@ -39,10 +39,32 @@ TMP="$(mktemp -d "$(dirname "$OUT")/.$(basename "$OUT").tmp-XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/wavs" "$TMP/licences" "$TMP/src"
 
-# 1. Allison's recordings (full corpus), then every synthetic voice reading the same prompts.
+# 1. Allison's recordings (full corpus), then every synthetic voice reading the same prompts
+#    (the normalized column), JOBS files at a time (default 4: each file is a short, mostly waiting
+#    process; the bytes do not depend on the order). Festival's HTS voice is the slow one: first.
 "$ALLISON/prepare.sh" "$TMP/src/allison"
-"$ALLISON/make-donor.sh" "$TMP/src/allison" "$TMP/src/slt-hts" festival cmu_us_slt_arctic_hts
-for v in kal awb rms slt; do "$ALLISON/make-donor.sh" "$TMP/src/allison" "$TMP/src/$v" flite "$v"; done
+sed 's/\r$//' "$TMP/src/allison/metadata.csv" > "$TMP/src/prompts.csv"
+synth() { # SPEAKER LINE: one prompt of src/prompts.csv → src/SPEAKER/ID.wav, 22050 Hz mono 16-bit
+  local spk="$1" line id text norm
+  line="$(sed -n "${2}p" "$TMP/src/prompts.csv")"
+  IFS='|' read -r id text norm _ <<< "$line"
+  local raw="$TMP/src/$spk/$id.raw.wav"
+  if [[ "$spk" == slt-hts ]]; then
+    printf '%s\n' "${norm:-$text}" > "$TMP/src/$spk/$id.txt"
+    text2wave -eval "(voice_cmu_us_slt_arctic_hts)" "$TMP/src/$spk/$id.txt" -o "$raw"
+    rm "$TMP/src/$spk/$id.txt"
+  else
+    flite -voice "$spk" -t "${norm:-$text}" -o "$raw"
+  fi
+  ffmpeg -nostdin -loglevel error -y -i "$raw" -ar 22050 -ac 1 -c:a pcm_s16le -bitexact -map_metadata -1 "$TMP/src/$spk/wavs/$id.wav"
+  rm "$raw"
+}
+export -f synth
+export TMP
+n=$(wc -l < "$TMP/src/prompts.csv")
+for spk in "${SPEAKERS[@]:1}"; do mkdir -p "$TMP/src/$spk/wavs"; for ((i = 1; i <= n; i++)); do echo "$spk $i"; done; done |
+  xargs -P "${JOBS:-4}" -n 2 bash -c 'synth "$@"' _
+echo "prepare.sh: synthesized $((n * (${#SPEAKERS[@]} - 1))) files" >&2
 
 # 2. Keep the prompts whose six renditions are all 0.5–15 s; rename wavs to <speaker>_<id>.wav.
 node - "$TMP" "${SPEAKERS[@]}" <<'JS'

@@ -88,7 +88,7 @@ export function register(program: Command): void {
         ];
         if (!(s.speakers.length === 1 && s.speakers[0]!.speaker === null)) {
           const w = Math.max(...s.speakers.map((x) => (x.speaker ?? '(none)').length));
-          for (const x of s.speakers) lines.push(`  ${(x.speaker ?? '(none)').padEnd(w)}  ${String(x.utterances).padStart(6)} utterances  ${x.minutes.toFixed(1).padStart(7)} min`);
+          for (const x of s.speakers) lines.push(`  ${(x.speaker ?? '(none)').padEnd(w)}  ${String(x.utterances).padStart(6)} utterances  ${x.minutes.toFixed(2).padStart(8)} min`);
         }
         lines.push(`problems     ${s.problems.length ? '' : 'none'}`);
         for (const g of s.problems) {
