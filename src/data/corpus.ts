@@ -82,11 +82,10 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
   // A model gives each named speaker an embedding: a row without one among named rows has none.
   const named = rows.find((r) => r.speaker !== null);
 
-  for (const { where, textFile, expectedWav, ...r } of rows) {
-    const wav = r.wav;
+  for (const { where: at, textFile, expectedWav, ...r } of rows) {
+    const { wav } = r;
     const e: CorpusEntry = { ...r, durationSec: NaN, sampleRate: 0, channels: 0, wavSha256: '', ids: new Int32Array(0), unknown: [], usable: true };
     entries.push(e);
-    const at = where;
     const report = (kind: Problem['kind'], file: string, message: string, fatal: boolean) => {
       problems.push({ kind, file, row: r.row, id: r.id, message, fatal });
       if (fatal) e.usable = false;
