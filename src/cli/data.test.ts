@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
-import { makeCorpus } from '../data/testutil.js';
+import { makeCorpus, makeSpeakerCorpus } from '../data/testutil.js';
 import { loadFeatures } from '../data/features.js';
 import { acquireDirLock } from '../util/lock.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
@@ -147,4 +147,28 @@ test('a missing, unreadable or cut mel file stops training in one line naming it
   // the fix works
   assert.equal(run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters').status, 0);
   assertConsistent(out);
+});
+
+test('data check and prepare: speakers and minutes per speaker; --layout picks the reader', () => {
+  const vctk = makeSpeakerCorpus('vctk', ['p225', 'p226'], 3);
+  const r = run('check', vctk);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\(vctk layout\)/);
+  assert.match(r.stdout, /speakers {5}2\n {2}p225 +3 utterances +0\.03 min\n {2}p226 +3 utterances/);
+  const j = JSON.parse(run('check', vctk, '--json').stdout);
+  assert.deepEqual(j.speakers.map((s: { speaker: string; utterances: number }) => [s.speaker, s.utterances]), [['p225', 3], ['p226', 3]]);
+  assert.ok(Math.abs(j.speakers[0].minutes - (0.6 + 0.64 + 0.68) / 60) < 1e-4);
+  assert.match(run('check', corpus).stdout, /speakers {5}1 \(unnamed\)\n/);
+  const wrong = run('check', vctk, '--layout', 'libritts');
+  assert.equal(wrong.status, 0); // a LibriTTS reading finds no transcripts: every wav is reported as extra
+  assert.match(wrong.stdout, /rows {9}0 .*\n[^]*extra-wav: 12/);
+  const bad = run('check', vctk, '--layout', 'timit');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--layout: expected auto, ljspeech, vctk, libritts, got 'timit'/);
+  const out = join(work, 'vctk-features');
+  const prep = run('prepare', vctk, '--out', out, '--valid', '1', '--test', '1');
+  assert.equal(prep.status, 0, prep.stderr);
+  // 3 rows per speaker is below the per-speaker minimum (10): the sizes stay as asked.
+  assert.match(prep.stderr, /split train 4 \/ valid 1 \/ test 1; 2 speakers \(split per speaker\)/);
+  rmSync(vctk, { recursive: true });
 });

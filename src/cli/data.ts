@@ -1,7 +1,8 @@
 /**
  * `difftts data …`: corpora, the feature cache and corruption experiments.
- *   check CORPUS [--min-dur S] [--max-dur S] [--fix-list FILE] [--json]   validate; exit 2 when rows are unusable
- *   prepare CORPUS --out FEATURES [--seed S] [--valid N|F] [--test N|F] [--text-mode M] [--skip-bad]
+ *   check CORPUS [--layout L] [--min-dur S] [--max-dur S] [--fix-list FILE] [--json]   validate; exit 2 when rows are unusable
+ *   prepare CORPUS --out FEATURES [--layout L] [--seed S] [--valid N|F] [--test N|F] [--text-mode M] [--skip-bad]
+ * CORPUS is an LJSpeech, VCTK or LibriTTS folder (detected, or named by --layout).
  *   corrupt CORPUS --out DIR --mode MODE --fraction F --seed S [mode options]
  *   text "TEXT" [--text-mode M] [--no-blank]                                 show the tokens the model reads
  */
@@ -10,7 +11,8 @@ import { UserError } from '../errors.js';
 import { printable } from '../util/printable.js';
 import { checkOutput, writeFileAtomic } from '../util/atomic.js';
 import { cleanText, idsToSymbols, textToIds, symbolCount, type TextConfig } from '../text/index.js';
-import { readCorpus, fatalProblems, DEFAULT_MIN_DUR, DEFAULT_MAX_DUR, type CorpusReport } from '../data/corpus.js';
+import { readCorpus, fatalProblems, speakerSummary, DEFAULT_MIN_DUR, DEFAULT_MAX_DUR, type CorpusReport } from '../data/corpus.js';
+import { LAYOUTS, type Layout } from '../data/layouts.js';
 import { groupProblems } from '../data/problems.js';
 import { prepareFeatures } from '../data/features.js';
 import { corruptCorpus, CORRUPT_MODES, NOISE_TYPES } from '../data/corrupt.js';
@@ -25,6 +27,13 @@ function textConfigOf(o: { textMode?: string; blank?: boolean }): TextConfig {
   return { mode, addBlank: o.blank !== false };
 }
 
+function layoutOf(o: { layout?: string }): Layout | 'auto' {
+  const l = o.layout ?? 'auto';
+  if (l !== 'auto' && !(LAYOUTS as readonly string[]).includes(l)) throw new UserError(`--layout: expected auto, ${LAYOUTS.join(', ')}, got '${l}'`);
+  return l as Layout | 'auto';
+}
+const LAYOUT_HELP = `corpus layout: auto (default: detected), ${LAYOUTS.join(', ')}`;
+
 const num = (flag: string, opts: Parameters<typeof parseNumber>[2] = {}) => (v: string) => parseNumber(v, flag, opts);
 
 /** Rows of metadata.csv that cannot be used (a row can have several problems). */
@@ -38,12 +47,15 @@ function checkSummary(r: CorpusReport) {
   }));
   return {
     corpus: r.dir,
+    layout: r.layout,
     rows: r.entries.length + r.problems.filter((p) => ['bad-fields', 'bad-id', 'duplicate-id', 'empty-text'].includes(p.kind)).length,
     usable: r.usable.length,
     unusable: unusableRows(r),
     hours: r.usableSec / 3600,
     seconds: r.usableSec,
     sampleRates: Object.fromEntries(r.sampleRates),
+    /** Usable utterances and minutes per speaker (speaker null: the rows name none). */
+    speakers: speakerSummary(r.usable).map((s) => ({ speaker: s.speaker, utterances: s.utterances, minutes: s.seconds / 60 })),
     problems: groups,
   };
 }
@@ -53,28 +65,34 @@ export function register(program: Command): void {
 
   data
     .command('check')
-    .description('validate an LJSpeech-layout corpus and summarise it; exit code 2 when some rows are unusable')
-    .argument('<corpus>', 'corpus directory (metadata.csv + wavs/)')
+    .description('validate a corpus (LJSpeech, VCTK or LibriTTS layout) and summarise it, per speaker; exit code 2 when some rows are unusable')
+    .argument('<corpus>', 'corpus directory (metadata.csv + wavs/, VCTK or LibriTTS)')
+    .option('--layout <layout>', LAYOUT_HELP)
     .option('--min-dur <s>', `shortest usable utterance in seconds (default ${DEFAULT_MIN_DUR})`, num('--min-dur', { min: 0 }))
     .option('--max-dur <s>', `longest usable utterance in seconds (default ${DEFAULT_MAX_DUR})`, num('--max-dur', { min: 0 }))
     .option('--text-mode <mode>', 'phonemes or characters (default phonemes)')
     .option('--fix-list <file>', 'write the usable ids, one per line')
     .option('--json', 'print the summary as JSON')
-    .action((corpus: string, o: { minDur?: number; maxDur?: number; textMode?: string; fixList?: string; json?: boolean }) => {
+    .action((corpus: string, o: { layout?: string; minDur?: number; maxDur?: number; textMode?: string; fixList?: string; json?: boolean }) => {
       if (o.fixList) checkOutput(o.fixList);
-      const r = readCorpus(corpus, { minDur: o.minDur, maxDur: o.maxDur, textConfig: textConfigOf(o) });
+      const r = readCorpus(corpus, { minDur: o.minDur, maxDur: o.maxDur, textConfig: textConfigOf(o), layout: layoutOf(o) });
       const s = checkSummary(r);
       if (o.fixList) writeFileAtomic(o.fixList, r.usable.map((e) => `${e.id}\n`).join(''));
       if (o.json) process.stdout.write(`${JSON.stringify(s, null, 1)}\n`);
       else {
         const rates = Object.entries(s.sampleRates).map(([hz, n]) => `${hz} Hz ×${n}`).join(', ') || 'none readable';
         const lines = [
-          `corpus       ${r.dir}`,
+          `corpus       ${r.dir} (${r.layout} layout)`,
           `rows         ${s.rows} (${s.usable} usable, ${s.unusable} unusable)`,
           `audio        ${s.hours.toFixed(3)} h usable (${s.seconds.toFixed(1)} s)`,
           `sample rates ${rates}`,
-          `problems     ${s.problems.length ? '' : 'none'}`,
+          `speakers     ${s.speakers.length === 1 && s.speakers[0]!.speaker === null ? '1 (unnamed)' : s.speakers.length}`,
         ];
+        if (!(s.speakers.length === 1 && s.speakers[0]!.speaker === null)) {
+          const w = Math.max(...s.speakers.map((x) => (x.speaker ?? '(none)').length));
+          for (const x of s.speakers) lines.push(`  ${(x.speaker ?? '(none)').padEnd(w)}  ${String(x.utterances).padStart(6)} utterances  ${x.minutes.toFixed(2).padStart(8)} min`);
+        }
+        lines.push(`problems     ${s.problems.length ? '' : 'none'}`);
         for (const g of s.problems) {
           lines.push(`  ${g.kind}: ${g.count} ${g.unusable ? '(unusable)' : '(usable, warning)'}`);
           for (const ex of g.examples) lines.push(`    ${ex}`);
@@ -89,8 +107,9 @@ export function register(program: Command): void {
   data
     .command('prepare')
     .description('compute log-mels and token ids once into a feature cache with a seeded train/valid/test split')
-    .argument('<corpus>', 'corpus directory (metadata.csv + wavs/)')
+    .argument('<corpus>', 'corpus directory (metadata.csv + wavs/, VCTK or LibriTTS)')
     .requiredOption('--out <dir>', 'features directory (manifest.json + mels/); unchanged entries are reused')
+    .option('--layout <layout>', LAYOUT_HELP)
     .option('--seed <n>', `split seed (default ${DEFAULT_SPLIT_SEED})`, num('--seed', { integer: true }))
     .option('--valid <n|f>', 'validation size: a count, or a fraction below 1 (default max(4, 2%))', num('--valid', { min: 0 }))
     .option('--test <n|f>', 'test size: a count, or a fraction below 1 (default max(8, 4%))', num('--test', { min: 0 }))
@@ -99,16 +118,17 @@ export function register(program: Command): void {
     .option('--min-dur <s>', `shortest usable utterance in seconds (default ${DEFAULT_MIN_DUR})`, num('--min-dur', { min: 0 }))
     .option('--max-dur <s>', `longest usable utterance in seconds (default ${DEFAULT_MAX_DUR})`, num('--max-dur', { min: 0 }))
     .option('--skip-bad', 'skip unusable rows (and report them) instead of failing')
-    .action(async (corpus: string, o: { out: string; seed?: number; valid?: number; test?: number; textMode?: string; blank?: boolean; minDur?: number; maxDur?: number; skipBad?: boolean }) => {
+    .action(async (corpus: string, o: { out: string; layout?: string; seed?: number; valid?: number; test?: number; textMode?: string; blank?: boolean; minDur?: number; maxDur?: number; skipBad?: boolean }) => {
       const fs = await prepareFeatures(corpus, o.out, {
-        seed: o.seed, valid: o.valid, test: o.test, textConfig: textConfigOf(o), skipBad: o.skipBad,
+        seed: o.seed, valid: o.valid, test: o.test, textConfig: textConfigOf(o), skipBad: o.skipBad, layout: layoutOf(o),
         minDur: o.minDur, maxDur: o.maxDur, progress: true, warn: (line) => process.stderr.write(`difftts: ${line}\n`),
       });
       const rep = fs.report!;
       const { train, valid, test } = fs.splits;
       process.stderr.write(
         `difftts: wrote ${fs.utterances.size} utterances to ${printable(o.out)} (computed ${rep.computed.length}, reused ${rep.reused.length}` +
-          `${rep.skipped.length ? `, skipped ${new Set(rep.skipped.map((p) => p.row)).size} rows` : ''}); split train ${train.length} / valid ${valid.length} / test ${test.length}\n`,
+          `${rep.skipped.length ? `, skipped ${new Set(rep.skipped.map((p) => p.row)).size} rows` : ''}); split train ${train.length} / valid ${valid.length} / test ${test.length}` +
+          `${fs.speakers.length ? `; ${fs.speakers.length} speaker${fs.speakers.length > 1 ? 's (split per speaker)' : ''}` : ''}\n`,
       );
     });
 

@@ -1,15 +1,17 @@
 /**
- * Reading and validating an LJSpeech-layout corpus: `metadata.csv` + `wavs/<id>.wav`.
- * Every row is checked (fields, id, text, audio, duration, rate, channels) and every problem is
- * collected with its file and row, so `difftts data check` can list them all at once.
+ * Reading and validating a corpus — LJSpeech (`metadata.csv` + `wavs/<id>.wav`), VCTK or LibriTTS
+ * (layouts.ts lists the rows). Every row is checked (fields, id, text, audio, duration, rate,
+ * channels, speaker) and every problem is collected with its file and row, so `difftts data check`
+ * can list them all at once.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { decodeWav } from '../audio/wav.js';
 import { DEFAULT_TEXT, textToIds, type TextConfig } from '../text/index.js';
-import { parseMetadata, type MetadataRow } from './metadata.js';
+import type { MetadataRow } from './metadata.js';
+import { listCorpus, type Layout } from './layouts.js';
 import type { Problem } from './problems.js';
 
 export interface ReadCorpusOptions {
@@ -21,13 +23,15 @@ export interface ReadCorpusOptions {
   sampleRate?: number;
   /** Text front end used to check that every text has known symbols. Default DEFAULT_TEXT. */
   textConfig?: TextConfig;
+  /** Corpus layout; default 'auto' (detected, see layouts.ts). */
+  layout?: Layout | 'auto';
 }
 
 export const DEFAULT_MIN_DUR = 0.5;
 export const DEFAULT_MAX_DUR = 15;
 
 export interface CorpusEntry extends MetadataRow {
-  /** Path of wavs/<id>.wav. */
+  /** Path of the audio (wavs/<id>.wav in the LJSpeech layout). */
   wav: string;
   /** NaN when the audio is missing or unreadable. */
   durationSec: number;
@@ -43,6 +47,8 @@ export interface CorpusEntry extends MetadataRow {
 
 export interface CorpusReport {
   dir: string;
+  layout: Layout;
+  /** metadata.csv, or the folder of the transcripts (layouts.ts). */
   metadataPath: string;
   /** Every row that parsed (id and text present, id unique), usable or not, in file order. */
   entries: CorpusEntry[];
@@ -60,34 +66,26 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Throws a UserError unless `dir` looks like an LJSpeech corpus. Returns metadata.csv's path. */
-export function corpusMetadataPath(dir: string): string {
-  const meta = join(dir, 'metadata.csv');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory (expected a corpus with metadata.csv and wavs/)`);
-  if (!existsSync(meta)) throw new UserError(`${dir}: no metadata.csv (expected LJSpeech layout: metadata.csv with id|text|normalized rows and wavs/<id>.wav)`);
-  return meta;
-}
-
-/** Reads and validates a corpus. Only a missing directory or metadata.csv throws; all else is a Problem. */
 /** A recording whose peak stays below −80 dBFS holds no speech: its log-mel is the floor everywhere. */
 export const SILENCE_PEAK = 1e-4;
 
+/** Reads and validates a corpus. Only a missing directory or transcript source throws; all else is a Problem. */
 export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusReport {
   const minDur = opts.minDur ?? DEFAULT_MIN_DUR;
   const maxDur = opts.maxDur ?? DEFAULT_MAX_DUR;
   const rate = opts.sampleRate ?? 22050;
   const textConfig = opts.textConfig ?? DEFAULT_TEXT;
   if (!(minDur >= 0 && maxDur > minDur)) throw new UserError(`duration bounds: expected 0 ≤ min < max, got min ${minDur} s, max ${maxDur} s`);
-  const metadataPath = corpusMetadataPath(dir);
-  const { rows, problems, mentioned } = parseMetadata(readFileSync(metadataPath, 'utf8'), metadataPath);
+  const { layout, metadataPath, rows, problems } = listCorpus(dir, opts.layout);
   const entries: CorpusEntry[] = [];
   const sampleRates = new Map<number, number>();
+  // A model gives each named speaker an embedding: a row without one among named rows has none.
+  const named = rows.find((r) => r.speaker !== null);
 
-  for (const r of rows) {
-    const wav = join(dir, 'wavs', `${r.id}.wav`);
-    const e: CorpusEntry = { ...r, wav, durationSec: NaN, sampleRate: 0, channels: 0, wavSha256: '', ids: new Int32Array(0), unknown: [], usable: true };
+  for (const { where: at, textFile, expectedWav, ...r } of rows) {
+    const { wav } = r;
+    const e: CorpusEntry = { ...r, durationSec: NaN, sampleRate: 0, channels: 0, wavSha256: '', ids: new Int32Array(0), unknown: [], usable: true };
     entries.push(e);
-    const at = `${metadataPath} row ${r.row}`;
     const report = (kind: Problem['kind'], file: string, message: string, fatal: boolean) => {
       problems.push({ kind, file, row: r.row, id: r.id, message, fatal });
       if (fatal) e.usable = false;
@@ -96,11 +94,12 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
     const { ids, unknown } = textToIds(r.text, textConfig);
     e.ids = ids;
     e.unknown = unknown;
-    if (ids.length === 0) report('unknown-only', metadataPath, `${at}: text of '${r.id}' has no known symbol (unknown: ${unknown.map((c) => JSON.stringify(c)).join(' ')})`, true);
-    else if (unknown.length) report('unknown-symbols', metadataPath, `${at}: skipping unknown characters ${unknown.map((c) => JSON.stringify(c)).join(' ')} in '${r.id}'`, false);
+    if (named && r.speaker === null) report('missing-speaker', textFile, `${at}: no speaker for '${r.id}' while other rows name one (row ${named.row}: '${named.speaker}'; expected id|text|normalized text|speaker)`, true);
+    if (ids.length === 0) report('unknown-only', textFile, `${at}: text of '${r.id}' has no known symbol (unknown: ${unknown.map((c) => JSON.stringify(c)).join(' ')})`, true);
+    else if (unknown.length) report('unknown-symbols', textFile, `${at}: skipping unknown characters ${unknown.map((c) => JSON.stringify(c)).join(' ')} in '${r.id}'`, false);
 
     if (!existsSync(wav)) {
-      report('missing-wav', wav, `${at}: missing audio ${wav} (expected wavs/${r.id}.wav)`, true);
+      report('missing-wav', wav, `${at}: missing audio ${wav} (expected ${expectedWav})`, true);
       continue;
     }
     let bytes: Buffer;
@@ -129,23 +128,35 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
     }
   }
 
-  // Wavs that no row names: usually a deleted row or a misspelt id.
-  const named = new Set([...mentioned].map((id) => `${id}.wav`));
-  const wavDir = join(dir, 'wavs');
-  if (existsSync(wavDir)) {
-    for (const f of readdirSync(wavDir).sort()) {
-      if (f.toLowerCase().endsWith('.wav') && !named.has(f)) {
-        const file = join(wavDir, f);
-        problems.push({ kind: 'extra-wav', file, message: `${file}: no row in ${metadataPath} (expected a row '${f.slice(0, -4)}|text')`, fatal: false });
-      }
-    }
-  }
-
   const usable = entries.filter((e) => e.usable);
-  return { dir, metadataPath, entries, usable, problems, sampleRates, usableSec: usable.reduce((s, e) => s + e.durationSec, 0) };
+  return { dir, layout, metadataPath, entries, usable, problems, sampleRates, usableSec: usable.reduce((s, e) => s + e.durationSec, 0) };
 }
 
 /** Unusable rows' problems (what --skip-bad would skip), in metadata row order. */
 export function fatalProblems(report: CorpusReport): Problem[] {
   return report.problems.filter((p) => p.fatal).sort((a, b) => (a.row ?? Infinity) - (b.row ?? Infinity));
+}
+
+export interface SpeakerSummary {
+  /** null: the rows name no speaker. */
+  speaker: string | null;
+  utterances: number;
+  seconds: number;
+}
+
+/** Usable utterances and seconds per speaker, speakers sorted by name (an unnamed speaker first). */
+export function speakerSummary(entries: readonly CorpusEntry[]): SpeakerSummary[] {
+  const by = new Map<string | null, SpeakerSummary>();
+  for (const e of entries) {
+    const s = by.get(e.speaker) ?? { speaker: e.speaker, utterances: 0, seconds: 0 };
+    s.utterances++;
+    s.seconds += e.durationSec;
+    by.set(e.speaker, s);
+  }
+  return [...by.values()].sort((a, b) => (a.speaker === b.speaker ? 0 : a.speaker === null ? -1 : b.speaker === null ? 1 : a.speaker < b.speaker ? -1 : 1));
+}
+
+/** id → speaker of every row, for the speaker-stratified split. */
+export function speakersById(entries: readonly CorpusEntry[]): Map<string, string | null> {
+  return new Map(entries.map((e) => [e.id, e.speaker]));
 }

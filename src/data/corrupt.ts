@@ -17,7 +17,7 @@ import { writeDirAtomicAsync, checkOutput } from '../util/atomic.js';
 import { Rng } from '../util/rng.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
-import { readCorpus, sha256Hex, type CorpusEntry } from './corpus.js';
+import { readCorpus, sha256Hex, speakersById, type CorpusEntry } from './corpus.js';
 import { computeSplit, DEFAULT_SPLIT_SEED } from './split.js';
 import { addNoiseAtSnr, babbleNoise, clipAtLevel, lowpass, measureSnrDb, pinkNoise, whiteNoise } from './signal.js';
 
@@ -135,9 +135,10 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
     throw new UserError(`--out ${outDir}: exists and is not a corrupted corpus from an earlier run (expected a new or empty directory)`);
   }
   checkOutput(outDir, 'dir');
-  const corpus = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur });
+  // The copy is written in the LJSpeech layout (metadata.csv + wavs/), so the source must be one too.
+  const corpus = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, layout: 'ljspeech' });
   const splitSeed = opts.splitSeed ?? DEFAULT_SPLIT_SEED;
-  const split = computeSplit(corpus.entries.map((e) => e.id), { seed: splitSeed, valid: opts.valid, test: opts.test });
+  const split = computeSplit(corpus.entries.map((e) => e.id), { seed: splitSeed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) });
   const train = new Set(split.train);
   const eligible = corpus.usable.filter((e) => train.has(e.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
   const count = Math.round(opts.fraction * eligible.length);

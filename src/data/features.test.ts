@@ -9,7 +9,7 @@ import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { logMel, DEFAULT_MEL } from '../audio/mel.js';
 import { textToIds } from '../text/index.js';
-import { makeCorpus, tone } from './testutil.js';
+import { makeCorpus, makeSpeakerCorpus, tone } from './testutil.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'difftts-feat-'));
 
@@ -91,4 +91,31 @@ test('openDataset accepts a corpus (cached inside it) or a features dir; rejects
   assert.throws(() => loadFeatures(empty), /not a difftts features manifest/);
   rmSync(corpus, { recursive: true });
   rmSync(empty, { recursive: true });
+});
+
+test('speakers: a VCTK corpus prepares with each utterance\'s speaker, the speaker list and a per-speaker split; old caches load as one unnamed speaker', async () => {
+  const corpus = makeSpeakerCorpus('vctk', ['p225', 'p226', 'p227'], 12);
+  const out = join(tmp(), 'features');
+  const fs = await prepareFeatures(corpus, out, { valid: 3, test: 3 });
+  const loaded = loadFeatures(out);
+  for (const set of [fs, loaded]) {
+    assert.deepEqual(set.speakers, ['p225', 'p226', 'p227']);
+    assert.equal(set.utterances.get('p226_004')!.speaker, 'p226');
+    for (const split of Object.values(set.splits) as string[][]) assert.deepEqual([...new Set(split.map((id) => id.slice(0, 4)))], ['p225', 'p226', 'p227']);
+  }
+  // A cache written before speakers existed: no speakers list, no speaker fields.
+  const single = makeCorpus(6);
+  const old = join(tmp(), 'features');
+  await prepareFeatures(single, old);
+  const m = JSON.parse(readFileSync(join(old, 'manifest.json'), 'utf8'));
+  delete m.speakers;
+  for (const u of m.utterances) delete u.speaker;
+  writeFileSync(join(old, 'manifest.json'), JSON.stringify(m));
+  const back = loadFeatures(old);
+  assert.deepEqual(back.speakers, []);
+  assert.deepEqual([...back.utterances.values()].map((u) => u.speaker), Array(6).fill(null));
+  assert.deepEqual(back.splits, computeSplit(Array.from({ length: 6 }, (_, i) => `u0${i}`)));
+  // openDataset prepares a VCTK folder as it does an LJSpeech one.
+  assert.deepEqual((await openDataset(corpus, { valid: 3, test: 3 })).speakers, ['p225', 'p226', 'p227']);
+  for (const d of [corpus, out, single, old]) rmSync(d, { recursive: true });
 });

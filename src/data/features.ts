@@ -2,7 +2,7 @@
  * The feature cache: log-mels and token ids computed once per corpus, with the seeded split.
  *
  * Layout of a features directory:
- *   manifest.json        { format, version, corpus, melConfig, textConfig, split, splits, utterances[], skipped[] }
+ *   manifest.json        { format, version, corpus, melConfig, textConfig, split, splits, speakers[], utterances[], skipped[] }
  *   mels/<id>.<key>.f32  one float32 little-endian row-major [nMels, frames] log-mel per utterance
  * `key` is sha256(wav sha256 + mel config) (16 hex digits): a mel file is reused only when both
  * the wav bytes and the mel parameters are unchanged. Token ids are recomputed from the text
@@ -21,7 +21,8 @@ import { decodeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { checkMelConfig, DEFAULT_MEL, logMel, type Mel, type MelConfig } from '../audio/mel.js';
 import { DEFAULT_TEXT, isTextConfig, type TextConfig } from '../text/index.js';
-import { readCorpus, sha256Hex, fatalProblems, type CorpusReport } from './corpus.js';
+import { readCorpus, sha256Hex, fatalProblems, speakersById, type CorpusReport } from './corpus.js';
+import { corpusLayout, type Layout } from './layouts.js';
 import { computeSplit, restrictSplit, DEFAULT_SPLIT_SEED, type Splits } from './split.js';
 import type { Problem } from './problems.js';
 
@@ -39,6 +40,8 @@ export interface FeatureSet {
   textConfig: TextConfig;
   utterances: Map<string, Utterance>;
   splits: Splits;
+  /** Names of the utterances' speakers, sorted; [] when none is named (one unnamed speaker, as in caches made before speakers). */
+  speakers: string[];
   /** Only from prepareFeatures: what this call computed, reused and skipped. */
   report?: PrepareReport;
 }
@@ -61,6 +64,8 @@ export interface PrepareOptions {
   skipBad?: boolean;
   minDur?: number;
   maxDur?: number;
+  /** Corpus layout (default 'auto': detected). */
+  layout?: Layout | 'auto';
   /** Show a cli-progress bar on stderr. */
   progress?: boolean;
   /** Receives one-line warnings (resampled, downmixed, unknown characters, skipped rows). */
@@ -70,7 +75,8 @@ export interface PrepareOptions {
 interface ManifestUtterance {
   id: string;
   text: string;
-  speaker: string | null;
+  /** Absent in caches made before speakers: null. */
+  speaker?: string | null;
   frames: number;
   file: string;
   ids: number[];
@@ -88,6 +94,8 @@ interface Manifest {
   textConfig: TextConfig;
   split: { seed: number; valid: number | null; test: number | null };
   splits: Splits;
+  /** Absent in caches made before speakers: derived from the utterances. */
+  speakers?: string[];
   utterances: ManifestUtterance[];
   skipped: { id?: string; row?: number; kind: string; message: string }[];
 }
@@ -143,9 +151,14 @@ export function loadFeatures(featuresDir: string): FeatureSet {
   const utterances = new Map<string, Utterance>();
   for (const u of m.utterances) {
     const data = readF32(join(featuresDir, u.file), m.melConfig.nMels * u.frames);
-    utterances.set(u.id, { id: u.id, text: u.text, speaker: u.speaker, ids: Int32Array.from(u.ids), mel: { data, nMels: m.melConfig.nMels, frames: u.frames } });
+    utterances.set(u.id, { id: u.id, text: u.text, speaker: u.speaker ?? null, ids: Int32Array.from(u.ids), mel: { data, nMels: m.melConfig.nMels, frames: u.frames } });
   }
-  return { dir: featuresDir, melConfig: m.melConfig, textConfig: m.textConfig, utterances, splits: m.splits };
+  return { dir: featuresDir, melConfig: m.melConfig, textConfig: m.textConfig, utterances, splits: m.splits, speakers: m.speakers ?? speakerNames(utterances.values()) };
+}
+
+/** Sorted distinct speaker names. */
+function speakerNames(us: Iterable<{ speaker?: string | null }>): string[] {
+  return [...new Set([...us].map((u) => u.speaker).filter((s): s is string => typeof s === 'string'))].sort();
 }
 
 /** One line per kind: the first problem and how many more. */
@@ -182,7 +195,7 @@ export async function prepareFeatures(corpusDir: string, outDir: string, opts: P
 
 async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOptions & { melConfig: MelConfig; textConfig: TextConfig; seed: number }): Promise<FeatureSet> {
   const { melConfig, textConfig, seed } = opts;
-  const corpus: CorpusReport = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, sampleRate: melConfig.sampleRate, textConfig });
+  const corpus: CorpusReport = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, sampleRate: melConfig.sampleRate, textConfig, layout: opts.layout });
   const fatal = fatalProblems(corpus);
   if (fatal.length && !opts.skipBad) {
     throw new UserError(`${corpus.metadataPath}: ${unusableRowCount(fatal)} unusable rows; first: ${fatal[0]!.message} (run 'difftts data check' or pass --skip-bad)`);
@@ -193,7 +206,7 @@ async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOpt
   if (fatal.length) opts.warn?.(`skipping ${unusableRowCount(fatal)} unusable rows: ${summarise(fatal).join('; ')}`);
 
   const splits = restrictSplit(
-    computeSplit(corpus.entries.map((e) => e.id), { seed, valid: opts.valid, test: opts.test }),
+    computeSplit(corpus.entries.map((e) => e.id), { seed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) }),
     new Set(corpus.usable.map((e) => e.id)),
   );
 
@@ -245,22 +258,22 @@ async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOpt
 
   const manifest: Manifest = {
     format: 'difftts-features', version: 1, corpus: resolve(corpusDir), melConfig, textConfig,
-    split: { seed, valid: opts.valid ?? null, test: opts.test ?? null }, splits, utterances: records,
+    split: { seed, valid: opts.valid ?? null, test: opts.test ?? null }, splits, speakers: speakerNames(records), utterances: records,
     skipped: fatal.map((p) => ({ id: p.id, row: p.row, kind: p.kind, message: p.message })),
   };
   writeFileAtomic(join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   const live = new Set(records.map((r) => r.file.slice('mels/'.length)));
   for (const f of readdirSync(join(outDir, 'mels'))) if (f.endsWith('.f32') && !live.has(f)) rmSync(join(outDir, 'mels', f), { force: true });
 
-  return { dir: outDir, melConfig, textConfig, utterances, splits, report: { computed, reused, skipped: fatal, warnings } };
+  return { dir: outDir, melConfig, textConfig, utterances, splits, speakers: speakerNames(records), report: { computed, reused, skipped: fatal, warnings } };
 }
 
 /**
- * A feature dir (has manifest.json) or a corpus dir (has metadata.csv; prepared into cacheDir,
+ * A feature dir (has manifest.json) or a corpus dir (metadata.csv, VCTK or LibriTTS; prepared into cacheDir,
  * default `<corpus>/.difftts-features`, reusing every unchanged entry).
  */
 export async function openDataset(path: string, opts: PrepareOptions & { cacheDir?: string } = {}): Promise<FeatureSet> {
   if (existsSync(join(path, MANIFEST))) return loadFeatures(path);
-  if (existsSync(join(path, 'metadata.csv'))) return prepareFeatures(path, opts.cacheDir ?? join(path, '.difftts-features'), opts);
-  throw new UserError(`${path}: neither a features directory (manifest.json) nor a corpus (metadata.csv)`);
+  if (corpusLayout(path)) return prepareFeatures(path, opts.cacheDir ?? join(path, '.difftts-features'), opts);
+  throw new UserError(`${path}: neither a features directory (manifest.json) nor a corpus (metadata.csv, VCTK or LibriTTS layout)`);
 }

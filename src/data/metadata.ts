@@ -16,7 +16,7 @@ export interface MetadataRow {
 }
 
 /** Ids become file names (wavs/<id>.wav, cache files): no separators, no dot-dot, no control chars. */
-const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /**
  * Splits metadata text into rows. Rows with the wrong number of fields, unsafe or duplicate ids

@@ -13,13 +13,14 @@ export type ProblemKind =
   | 'multichannel' // downmixed to mono; usable
   | 'sample-rate' // resampled on prepare; usable
   | 'duration' // outside [minDur, maxDur]
-  | 'silent'; // peak below SILENCE_PEAK: nothing to learn from
+  | 'silent' // peak below SILENCE_PEAK: nothing to learn from
+  | 'missing-speaker'; // a row without a speaker where other rows name one
 
 export interface Problem {
   kind: ProblemKind;
-  /** The file at fault (metadata.csv or the wav). */
+  /** The file at fault (metadata.csv, a transcript or the audio). */
   file: string;
-  /** 1-based metadata.csv line, when the problem belongs to a row. */
+  /** 1-based metadata.csv line (other layouts: the row's ordinal), when the problem belongs to a row. */
   row?: number;
   id?: string;
   /** One line naming file (row) and what was expected. */

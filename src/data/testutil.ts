@@ -45,3 +45,43 @@ export function makeCorpus(n: number, opts: { rate?: number; texts?: string[] } 
   writeFileSync(join(dir, 'metadata.csv'), `${lines.join('\n')}\n`);
   return dir;
 }
+
+/**
+ * A tiny multi-speaker corpus in a temp dir: `perSpeaker` tones for each of `speakers`, in the
+ * LJSpeech layout (4th column), VCTK (wav48_silence_trimmed/<spk>/<id>_mic1.wav + _mic2.wav, txt/) or
+ * LibriTTS (<spk>/<chapter>/<id>.wav at 24 kHz + .normalized.txt + .original.txt). Ids: `<spk>_<nnn>`
+ * (VCTK), `<spk>_1_000<n>` (LibriTTS), `<spk>-u<nn>` (LJSpeech).
+ */
+export function makeSpeakerCorpus(layout: 'ljspeech' | 'vctk' | 'libritts', speakers: string[], perSpeaker: number): string {
+  const dir = mkdtempSync(join(tmpdir(), `difftts-${layout}-`));
+  const lines: string[] = [];
+  speakers.forEach((spk, s) => {
+    for (let i = 0; i < perSpeaker; i++) {
+      const text = SAMPLE_TEXTS[(i + s) % SAMPLE_TEXTS.length]!;
+      const rate = layout === 'libritts' ? 24000 : 22050;
+      const audio = tone(0.6 + 0.04 * i, 150 + 50 * s + 7 * i, rate, 0.5, 100 * s + i + 1);
+      if (layout === 'ljspeech') {
+        mkdirSync(join(dir, 'wavs'), { recursive: true });
+        const id = `${spk}-u${String(i).padStart(2, '0')}`;
+        writeWav(join(dir, 'wavs', `${id}.wav`), audio, rate);
+        lines.push(`${id}|${text}|${text}|${spk}`);
+      } else if (layout === 'vctk') {
+        const id = `${spk}_${String(i + 1).padStart(3, '0')}`;
+        mkdirSync(join(dir, 'wav48_silence_trimmed', spk), { recursive: true });
+        mkdirSync(join(dir, 'txt', spk), { recursive: true });
+        writeWav(join(dir, 'wav48_silence_trimmed', spk, `${id}_mic1.wav`), audio, rate);
+        writeWav(join(dir, 'wav48_silence_trimmed', spk, `${id}_mic2.wav`), tone(0.3, 100, rate), rate);
+        writeFileSync(join(dir, 'txt', spk, `${id}.txt`), `${text}\n`);
+      } else {
+        const at = join(dir, spk, '1');
+        const id = `${spk}_1_${String(i).padStart(6, '0')}`;
+        mkdirSync(at, { recursive: true });
+        writeWav(join(at, `${id}.wav`), audio, rate);
+        writeFileSync(join(at, `${id}.normalized.txt`), text);
+        writeFileSync(join(at, `${id}.original.txt`), `${text.toUpperCase()}`);
+      }
+    }
+  });
+  if (layout === 'ljspeech') writeFileSync(join(dir, 'metadata.csv'), `${lines.join('\n')}\n`);
+  return dir;
+}
