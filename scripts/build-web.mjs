@@ -29,8 +29,8 @@ const result = await build({
   sourcemap: process.env.DIFFTTS_WEB_SOURCEMAP === '1',
   chunkNames: 'chunks/[name]-[hash]',
   alias: { '@tensorflow/tfjs': './src/web/shims/tfjs.ts', 'node:v8': './src/web/shims/v8.ts' },
-  // src/kernels/gemm.ts reads this Node setting; in a page it is simply unset.
-  define: { 'process.env.DIFFTTS_WASM_FMA': 'undefined' },
+  // src/kernels reads these Node settings (gemm.ts, winograd.ts); in a page they are simply unset.
+  define: { 'process.env.DIFFTTS_WASM_FMA': 'undefined', 'process.env.DIFFTTS_WINOGRAD': 'undefined' },
   inject: ['./src/web/shims/buffer.ts'],
   metafile: true,
   logLevel: 'warning',
