@@ -98,6 +98,11 @@ const tiny: ModelConfig = {
   training: { batchSize: 4, lr: 1e-3, gradClip: 1 },
 };
 
+/** The model's parts (recipe train.freeze) and the prefix of their weights' names. */
+export const MODEL_PART_PREFIX = { encoder: 'encoder.', durationPredictor: 'dp.', decoder: 'decoder.' } as const;
+export type ModelPart = keyof typeof MODEL_PART_PREFIX;
+export const MODEL_PARTS = Object.keys(MODEL_PART_PREFIX) as [ModelPart, ...ModelPart[]];
+
 export const MODEL_CONFIGS: Record<'tiny' | 'small' | 'full', ModelConfig> = { tiny, small, full };
 
 /** Frames padded up so the U-Net can halve them len(mults) − 1 times (Grad-TTS fix_len_compatibility). */

@@ -15,7 +15,7 @@ import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { diffusionLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
-import { fixLen, validateModelConfig, type ModelConfig } from './configs.js';
+import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
@@ -151,6 +151,11 @@ export class GradTTS {
 
   private ctx(training: boolean, rng: ItemRngs | null): Ctx {
     return { ps: this.ps, training, rng };
+  }
+
+  /** Names of the weights of the given parts, in model order. */
+  variablesOf(parts: readonly ModelPart[]): string[] {
+    return [...this.variables.keys()].filter((name) => parts.some((p) => name.startsWith(MODEL_PART_PREFIX[p])));
   }
 
   /** Number of trainable weights. */

@@ -139,19 +139,20 @@ export async function restoreOptimizer(opt: tf.Optimizer | HostAdam, s: Optimize
 }
 
 /**
- * Writes checkpoint `dir` atomically from the live variables and optimizer. Returns once the
- * directory is in place.
+ * Writes checkpoint `dir` atomically from the live variables and optimizer (or its state, for
+ * a Trainer with frozen variables: Trainer.optimizerState). Returns once the directory is in place.
  */
 export async function saveCheckpoint(
   dir: string,
   variables: Map<string, tf.Variable>,
-  optimizer: tf.Optimizer | HostAdam,
+  optimizer: tf.Optimizer | HostAdam | OptimizerSnapshot,
   meta: CheckpointMeta,
   ema: Map<string, tf.Variable> | null = null,
 ): Promise<void> {
   const w = packTensors(await tensorItems(variables));
   const e = ema ? packTensors(await tensorItems(ema)) : null;
-  const snap = await snapshotOptimizer(optimizer);
+  // a Trainer's optimizerState() (frozen variables' slots included) or an optimizer to read
+  const snap = 'tensors' in optimizer ? optimizer : await snapshotOptimizer(optimizer);
   // tfjs names Adam's slots after its own variable ids, which differ between processes; store ours.
   const names = [...variables.keys()];
   if (snap.tensors.length === 2 * names.length) {

@@ -71,6 +71,12 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const nSymbols = symbolCount(fs.textConfig);
   const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
   inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
+  const freeze = inp.recipe.train.freeze;
+  const frozen = model.variablesOf(freeze);
+  if (freeze.length) {
+    const n = frozen.reduce((s, name) => s + model.variables.get(name)!.size, 0);
+    inp.log(`train.freeze ${freeze.join(', ')}: ${((model.paramCount() - n) / 1e6).toFixed(2)} M of ${(model.paramCount() / 1e6).toFixed(2)} M weights train`);
+  }
   const loss = inp.loss;
   if (loss.beta0 !== cfg.beta0 || loss.beta1 !== cfg.beta1) {
     inp.log(`${inp.recipeWhere}: loss.beta0/beta1 (${loss.beta0}, ${loss.beta1}) differ from the model's noise schedule (${cfg.beta0}, ${cfg.beta1}); δ schedules that read the SDE (snr) will use the loss's`);
@@ -81,6 +87,7 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   return {
     trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
+    frozen,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
     replica: { module: import.meta.url, args: { cfg, nSymbols, loss, seed: inp.recipe.train.seed, priorOnlySteps: inp.recipe.train.priorOnlySteps } satisfies ReplicaArgs },

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { syncReadsWork } from '../backend/webgpu.js';
-import type { LoopState } from './checkpoint.js';
+import { restoreOptimizer, snapshotOptimizer, type LoopState, type OptimizerSnapshot } from './checkpoint.js';
 import { WeightEma } from './ema.js';
 import { HostAdam } from './host-adam.js';
 import { assignData, concatData, readAsync, splitData } from '../util/tensor.js';
@@ -29,6 +29,12 @@ export interface TrainerOptions {
    * one buffer. Same arithmetic; wasm/cpu backends only (it reads and writes the weights each step).
    */
   host?: boolean;
+  /**
+   * Names of variables that are not trained (recipe train.freeze): no gradient is computed for
+   * them (tfjs prunes their backward), and Adam and the moving average leave them — and their
+   * Adam state — as they are.
+   */
+  frozen?: readonly string[];
 }
 
 /** How many recent losses the divergence check keeps, and how many it needs before judging. */
@@ -142,16 +148,66 @@ export class Trainer<B> {
   readonly optimizer: tf.AdamOptimizer | HostAdam;
   /** The weights' moving average, when opts.ema > 0. */
   readonly ema: WeightEma | null;
-  private readonly varList: tf.Variable[];
+  /** The trained variables (all but the frozen), in model order: what gradients and the optimizer cover. */
+  readonly varList: tf.Variable[];
+  /** Their names. */
+  readonly trained: string[];
   loop: LoopState = freshLoopState();
+  /** Adam's m and v of the frozen variables, as a restored checkpoint held them (kept unchanged). */
+  private frozenSlots = new Map<string, { m: Float32Array; v: Float32Array }>();
 
   constructor(
     readonly model: Trainable<B>,
     readonly opts: TrainerOptions,
   ) {
-    this.varList = [...model.variables.values()];
-    this.optimizer = opts.host ? new HostAdam([...model.variables].map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : tf.train.adam(opts.lr);
-    this.ema = opts.ema ? new WeightEma(model.variables, opts.ema) : null;
+    const frozen = new Set(opts.frozen ?? []);
+    for (const name of frozen) if (!model.variables.has(name)) throw new Error(`Trainer: frozen variable '${name}' is not in the model`);
+    const trained = [...model.variables].filter(([name]) => !frozen.has(name));
+    if (trained.length === 0) throw new UserError('train.freeze: every variable of the model is frozen (nothing to train)');
+    this.trained = trained.map(([name]) => name);
+    this.varList = trained.map(([, v]) => v);
+    this.optimizer = opts.host ? new HostAdam(trained.map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : tf.train.adam(opts.lr);
+    this.ema = opts.ema ? new WeightEma(model.variables, opts.ema, frozen.size ? this.trained : undefined) : null;
+  }
+
+  /**
+   * The optimizer's state in the checkpoint layout (m then v for every model variable, in model
+   * order): a frozen variable's slots are what a restored checkpoint held for it, else zeros.
+   */
+  async optimizerState(): Promise<OptimizerSnapshot> {
+    const s = await snapshotOptimizer(this.optimizer);
+    const all = [...this.model.variables];
+    if (s.tensors.length === 0 || this.trained.length === all.length) return s;
+    const k = this.trained.length;
+    const at = new Map(this.trained.map((name, i) => [name, i]));
+    const tensors: OptimizerSnapshot['tensors'] = [];
+    for (const tag of ['m', 'v'] as const) {
+      for (const [name, v] of all) {
+        const i = at.get(name);
+        const data = i !== undefined ? s.tensors[(tag === 'm' ? 0 : k) + i]!.data : (this.frozenSlots.get(name)?.[tag] ?? new Float32Array(v.size));
+        tensors.push({ name: `${name}/${tag}`, shape: v.shape, data });
+      }
+    }
+    return { ...s, tensors };
+  }
+
+  /** Restores a checkpoint's optimizer state (optimizerState's layout): the trained slots into Adam, the frozen ones kept aside. */
+  async restoreOptimizer(s: OptimizerSnapshot): Promise<void> {
+    const all = [...this.model.variables.keys()];
+    this.frozenSlots.clear();
+    if (s.tensors.length === 0 || this.trained.length === all.length) return restoreOptimizer(this.optimizer, s);
+    if (s.tensors.length !== 2 * all.length) throw new Error(`Trainer.restoreOptimizer: ${s.tensors.length} slots (expected ${2 * all.length})`);
+    const trained = new Set(this.trained);
+    const m: OptimizerSnapshot['tensors'] = [];
+    const v: OptimizerSnapshot['tensors'] = [];
+    all.forEach((name, i) => {
+      const [tm, tv] = [s.tensors[i]!, s.tensors[all.length + i]!];
+      if (trained.has(name)) {
+        m.push(tm);
+        v.push(tv);
+      } else this.frozenSlots.set(name, { m: tm.data, v: tv.data });
+    });
+    return restoreOptimizer(this.optimizer, { ...s, tensors: [...m, ...v] });
   }
 
   /** The rate of the next updates (the schedule's value for the coming step). */

@@ -130,3 +130,10 @@ test('overrides: values are typed by the field they set', async () => {
   assert.deepEqual(recipe.model, { base: 'tiny', decoder: { dim: 8 } });
   assert.throws(() => resolveRecipe(f, parseOverrideArgs(['--data.addBlank', 'yes'])), userError(/data\.addBlank: expected true or false, got "yes"/));
 });
+
+test('recipe: train.freeze takes a list of model parts (default none)', () => {
+  assert.deepEqual(parseRecipe({}, 'r.json').train.freeze, []);
+  assert.deepEqual(parseRecipe({ train: { freeze: ['encoder', 'durationPredictor'] } }, 'r.json').train.freeze, ['encoder', 'durationPredictor']);
+  assert.throws(() => parseRecipe({ train: { freeze: ['unet'] } }, 'r.json'), userError(/^r\.json: train\.freeze\.0: expected one of "encoder", "durationPredictor", "decoder", got "unet"$/));
+  assert.throws(() => parseRecipe({ train: { freeze: 'encoder' } }, 'r.json'), userError(/^r\.json: train\.freeze: expected a list of/));
+});

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { MODEL_PARTS } from '../model/configs.js';
 import { describeValue, formatZodIssue, readJsonFile } from '../util/schema.js';
 
 /** Named model sizes (the model module owns their numbers); 'toy' is the debug model, see toy.ts. */
@@ -85,6 +86,8 @@ export const RecipeSchema = z.strictObject({
       ema: num('a number in [0, 1)').min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
       /** Steps at the start that train only the encoder and duration predictor (no U-Net). */
       priorOnlySteps: intAtLeast(0).default(0),
+      /** Parts of the model that are not trained (no gradient, no Adam or moving-average update), e.g. ["encoder", "durationPredictor"]. */
+      freeze: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).default([]),
     })
     .prefault({}),
   synth: z

@@ -34,7 +34,6 @@ import {
   latestLoadable,
   listCheckpoints,
   openCheckpoint,
-  restoreOptimizer,
   rotateCheckpoints,
   saveCheckpoint,
   type CheckpointMeta,
@@ -244,7 +243,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
-  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1 });
+  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1, frozen: task.frozen });
   const schedule: LrSchedule = { lr: t.lr, warmupSteps: t.warmupSteps, decay: t.lrDecay, minLrFactor: t.minLrFactor, steps: t.steps };
   let order = DataOrder.create(task.nItems, t.batchSize, t.seed);
   let modelRng = new Rng((t.seed ^ 0x9e3779b9) >>> 0);
@@ -275,7 +274,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
         }
         if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
         assignWeights(task.trainable.variables, ckpt);
-        await restoreOptimizer(trainer.optimizer, ckpt.optimizer);
+        await trainer.restoreOptimizer(ckpt.optimizer);
         if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
         order = DataOrder.fromState(task.nItems, t.batchSize, ckpt.meta.data);
         modelRng = Rng.fromState(ckpt.meta.modelRng);
@@ -310,7 +309,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
         ...task.meta,
         recipe: stored,
       };
-      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta, trainer.ema?.shadow ?? null);
+      await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, await trainer.optimizerState(), meta, trainer.ema?.shadow ?? null);
       rotateCheckpoints(runDir, t.keepCheckpoints);
       lastSaved = step;
     };

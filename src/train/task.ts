@@ -2,6 +2,7 @@
  * A training task: a Trainable plus its items and what a checkpoint must record about it.
  * `buildTask` picks the toy task or the GradTTS task by the recipe's model name.
  */
+import { UserError } from '../errors.js';
 import type { LossConfig } from '../loss/index.js';
 import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
@@ -23,6 +24,8 @@ export interface Task<B> {
   nItems: number;
   batch(indices: number[]): B;
   meta: TaskMeta;
+  /** Names of the variables the recipe freezes (train.freeze); absent or empty = train all. */
+  frozen?: string[];
   /** How a training worker builds the same Trainable (src/parallel). */
   replica: ReplicaSpec;
   /** Writes the sample spectrogram PNG for `step` (fixed validation sentence), if the task has one. */
@@ -47,6 +50,7 @@ export async function buildTask(inp: TaskInputs): Promise<Task<unknown>> {
 }
 
 function toyTask(inp: TaskInputs): Task<ReturnType<typeof toyBatch>> {
+  if (inp.recipe.train.freeze.length) throw new UserError(`${inp.recipeWhere}: train.freeze: the toy model has no parts to freeze`);
   const cfg = mergeChecked<ToyConfig>(TOY_CONFIG, modelOverrides(inp.recipe), `${inp.recipeWhere}: model`);
   const model = ToyModel.create(cfg, inp.recipe.train.seed);
   const data = toyData(cfg, inp.recipe.train.seed);
