@@ -101,6 +101,15 @@ export class WeightEma {
     }
   }
 
+  /** Sets the average to the current weights (after --init put a voice's weights in them). */
+  reset(): void {
+    this.stale = false;
+    this.flat = null;
+    tf.tidy(() => {
+      for (const [name, e] of this.tensors) e.assign(this.source.get(name)!);
+    });
+  }
+
   /** Sets the average to the given tensors (a resumed run's saved average, an --init voice). */
   assign(values: Map<string, { shape: number[]; data: Float32Array }>): void {
     this.stale = false;

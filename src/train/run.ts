@@ -28,6 +28,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
+  assignMatchingWeights,
   assignWeights,
   checkpointName,
   cleanCheckpointLeftovers,
@@ -204,13 +205,23 @@ function prepareRunDir(runDir: string, stored: Record<string, unknown>, opts: Tr
   }
 }
 
-/** Puts an --init checkpoint's weights into the task's model; the configs must match. */
-function initWeights(task: Task<unknown>, init: LoadedCheckpoint): void {
+/**
+ * Puts an --init checkpoint's weights into the task's model: the configs must match, or with
+ * `partial` (train.initPartial) the tensors that match are loaded and the rest named in one line.
+ */
+function initWeights(task: Task<unknown>, init: LoadedCheckpoint, partial: boolean, log: (msg: string) => void): void {
   const statePath = join(init.dir, 'state.json');
   if (init.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${init.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
-  if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
-  // assignWeights names the first tensor whose name or shape differs.
-  assignWeights(task.trainable.variables, init, 'best');
+  if (!partial) {
+    if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
+    // assignWeights names the first tensor whose name or shape differs.
+    assignWeights(task.trainable.variables, init, 'best');
+    return;
+  }
+  const r = assignMatchingWeights(task.trainable.variables, init, 'best');
+  if (r.loaded.length === 0) throw new UserError(`${join(init.dir, 'weights.json')}: --init with train.initPartial: no tensor matches the model's names and shapes`);
+  const fresh = r.fresh.length ? `; ${r.fresh.length} freshly initialised: ${r.fresh.slice(0, 3).map(([n, why]) => `${n} (${why})`).join(', ')}${r.fresh.length > 3 ? `, … (${r.fresh.map(([n]) => n.split('.')[0]).filter((p, i, a) => a.indexOf(p) === i).join(', ')})` : ''}` : '';
+  log(`partial --init from ${init.dir}: ${r.loaded.length} of ${task.trainable.variables.size} tensors loaded${fresh}${r.unused.length ? `; ${r.unused.length} checkpoint tensors unused` : ''}`);
 }
 
 /** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
@@ -289,8 +300,8 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
     let initFrom: string | null = null;
     if (opts.init && resumedFrom === null) {
       const init = openCheckpoint(opts.init, log);
-      initWeights(task, init);
-      trainer.ema?.assign(init.ema ?? init.weights);
+      initWeights(task, init, t.initPartial, log);
+      trainer.ema?.reset(); // the average starts from the loaded weights (the voice's average when it has one)
       initFrom = init.dir;
       log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
     }
