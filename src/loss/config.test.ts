@@ -5,7 +5,7 @@ import { parseLossConfig, LossConfigSchema } from './config.js';
 
 test('defaults are filled in', () => {
   assert.deepEqual(parseLossConfig({ type: 'l2' }, 'r.json'), {
-    type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', beta0: 0.05, beta1: 20,
+    type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', beta0: 0.05, beta1: 20, tPer: 'item', scope: 'diffusion',
   });
   const k = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c: 0.1 }, 'r.json');
   assert.equal(k.schedule, 'exponential');
@@ -48,4 +48,7 @@ test('other mistakes: unknown key, not an object, bad deltaPer, β₁ < β₀', 
   rejects({ type: 'l2', deltaPer: 'step' }, 'loss.deltaPer', 'sample, batch');
   rejects({ type: 'l2', beta0: 30 }, 'loss.beta1');
   rejects({ type: 'l2', reversed: 'yes' }, 'loss.reversed');
+  rejects({ type: 'l2', tPer: 'sample' }, 'loss.tPer', 'item, batch');
+  rejects({ type: 'l2', scope: 'prior' }, 'loss.scope', 'diffusion, all');
+  rejects({ type: 'l2', delta: 3 }, 'expected type, schedule, c, scale, reversed, deltaPer, beta0, beta1, tPer, scope');
 });

@@ -2,7 +2,7 @@
  * The `loss` section of a recipe, checked by zod, e.g.
  * `{"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}`.
  * Defaults: schedule "constant", c 1, scale 1, reversed false, deltaPer "sample", β₀ 0.05, β₁ 20
- * (Grad-TTS's VP-SDE). Unknown keys are rejected so that a typo does not silently train with defaults.
+ * (Grad-TTS's VP-SDE), tPer "item", scope "diffusion". Unknown keys are rejected so that a typo does not silently train with defaults.
  */
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -22,6 +22,14 @@ export interface LossConfig {
   deltaPer: 'sample' | 'batch';
   beta0: number;
   beta1: number;
+  /** 'item': each batch item draws its own diffusion time t; 'batch': one t for the whole step (the paper's and diffusers' scripts). */
+  tPer: 'item' | 'batch';
+  /**
+   * Which terms use `type`: 'diffusion' (the diffusion term alone; prior and duration stay L2), or
+   * 'all': the prior term's squared error (y − μ)² becomes type's loss too, with δ = deltaAt(·, 0),
+   * the schedule at the data end (c for constant). The duration term stays L2.
+   */
+  scope: 'diffusion' | 'all';
 }
 
 const choice = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -38,6 +46,8 @@ export const LossConfigSchema = z
     deltaPer: choice(['sample', 'batch'] as const).default('sample'),
     beta0: positive.default(0.05),
     beta1: positive.default(20),
+    tPer: choice(['item', 'batch'] as const).default('item'),
+    scope: choice(['diffusion', 'all'] as const).default('diffusion'),
   })
   .refine((o) => o.beta1 >= o.beta0, { message: 'expected beta1 ≥ beta0', path: ['beta1'] });
 
@@ -58,7 +68,7 @@ export function parseLossConfig(obj: unknown, where: string): LossConfig {
   const field = ['loss', ...iss.path.map(String)].join('.');
   let msg = iss.message;
   if (iss.code === 'unrecognized_keys') {
-    msg = `unknown key(s) ${iss.keys.map((k) => `'${k}'`).join(', ')} (expected type, schedule, c, scale, reversed, deltaPer, beta0, beta1)`;
+    msg = `unknown key(s) ${iss.keys.map((k) => `'${k}'`).join(', ')} (expected ${Object.keys(LossConfigSchema.shape).join(', ')})`;
   } else if (iss.code === 'invalid_type' && iss.path.length === 0) {
     msg = `expected an object like {"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}`;
   } else if (iss.code === 'invalid_type' && iss.path[0] === 'type' && (obj as Record<string, unknown>)?.type === undefined) {

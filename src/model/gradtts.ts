@@ -3,7 +3,8 @@
  * alignment search, and a score-based U-Net decoder on a VP-SDE whose prior mean is the aligned
  * encoder output μ. The training loss splits into the terms Grad-TTS/Matcha log:
  *   duration  Σ (log ŵ − log(1e-8 + d_MAS))² / Σ text lengths
- *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)
+ *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)   (loss.scope "all": the loss
+ *             type's ρ(y − μ_aligned; δ(0)) instead of the square)
  *   diffusion diffusionLoss(loss cfg, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
  * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
  * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
@@ -13,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
-import { diffusionLoss, type LossConfig } from '../loss/index.js';
+import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
@@ -74,14 +75,18 @@ export interface LossOptions {
   diffusion?: boolean;
 }
 
-/** Per-item random streams of a batch: from ItemDraws, or seeded by one nextU32 of a bare Rng. */
+/** The ItemDraws of a batch: given, or seeded by one nextU32 of a bare Rng. */
+function itemDraws(draws: Rng | ItemDraws): ItemDraws {
+  return draws instanceof ItemDraws ? draws : new ItemDraws(draws.nextU32());
+}
+
+/** Per-item random streams of a batch (itemDraws' first b). */
 function itemRngs(draws: Rng | ItemDraws, b: number): Rng[] {
-  const items = draws instanceof ItemDraws ? draws : new ItemDraws(draws.nextU32());
+  const items = itemDraws(draws);
   return Array.from({ length: b }, (_, s) => items.rng(s));
 }
 
 const T_EPS = 1e-5;
-const LN_2PI = Math.log(2 * Math.PI);
 
 /** Per-token frame counts ⌈exp(log ŵ)·lengthScale⌉ (≥ 1 each) of one utterance. */
 function predictedDurations(logw: Float32Array, n: number, lengthScale: number): Int32Array {
@@ -261,7 +266,8 @@ export class GradTTS {
     const cfg = this.cfg;
     const f = cfg.nFeats;
     const { b, txLens, tyLens, ty } = this.checkBatch(batch);
-    const rngs = itemRngs(draws, b);
+    const items = itemDraws(draws);
+    const rngs = itemRngs(items, b);
     const den = opts.norm ?? this.lossNorm(batch);
 
     return tf.tidy(() => {
@@ -285,7 +291,7 @@ export class GradTTS {
       const zeros = new Array<number>(b).fill(0);
       const yMask = frameMask(tyLens, ty);
       const muY = alignMu(alignmentTensor(paths, zeros, tyLens, ty, tx), mu);
-      const prior = tf.div(tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)), den.prior) as tf.Scalar;
+      const prior = priorLoss(loss, y, muY, yMask, den.prior);
 
       if (opts.diffusion === false) {
         // Encoder warm-up: no segment, t or z is drawn and the U-Net is not run.
@@ -301,7 +307,10 @@ export class GradTTS {
       const y0 = melTensor(batch.mels, offsets, cutLens, w, f);
       const muCut = alignMu(alignmentTensor(paths, offsets, cutLens, w, tx), mu);
       const mask = frameMask(cutLens, w);
-      const ts = rngs.map((r) => T_EPS + (1 - 2 * T_EPS) * r.uniform());
+      // every item draws its t (so its z is the same either way); loss.tPer "batch" then uses the step's shared one
+      const own = rngs.map((r) => r.uniform());
+      const shared = loss.tPer === 'batch' ? items.shared().uniform() : null;
+      const ts = own.map((u) => T_EPS + (1 - 2 * T_EPS) * (shared ?? u));
       const tT = tf.tensor1d(ts);
       // z on each item's valid cells only (zero on padding), row by row from its own stream
       const zData = new Float32Array(b * f * w);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { GradTTS, MODEL_CONFIGS, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
-import type { LossConfig } from '../loss/index.js';
+import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
@@ -81,6 +81,7 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   if (loss.beta0 !== cfg.beta0 || loss.beta1 !== cfg.beta1) {
     inp.log(`${inp.recipeWhere}: loss.beta0/beta1 (${loss.beta0}, ${loss.beta1}) differ from the model's noise schedule (${cfg.beta0}, ${cfg.beta1}); δ schedules that read the SDE (snr) will use the loss's`);
   }
+  if (loss.scope === 'all') inp.log(`loss.scope all: the prior term uses ${loss.type} at δ ${priorDelta(loss)} (the schedule at t = 0) instead of the squared error`);
   const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
   const synth = inp.recipe.synth;
 
