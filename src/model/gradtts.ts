@@ -6,6 +6,7 @@
  *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)   (loss.scope "all": the loss
  *             type's ρ(y − μ_aligned; δ(0)) instead of the square)
  *   diffusion diffusionLoss(loss cfg, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
+ *             (decoder.objective "flow": of v_θ(x_t, μ, t) − u on the OT path, δ at 1 − t; flow.ts)
  * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
  * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
  * shards draws exactly what the whole batch draws, and the shards' terms, computed with the whole
@@ -18,6 +19,7 @@ import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
+import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
 import { batchMatMul } from './ops.js';
@@ -316,10 +318,19 @@ export class GradTTS {
       const zData = new Float32Array(b * f * w);
       for (let s = 0; s < b; s++) for (let r = 0; r < f; r++) zData.set(rngs[s]!.normals(cutLens[s]!), (s * f + r) * w);
       const z = tf.tensor3d(zData, [b, f, w]);
-      const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
-      const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
-      const residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
-      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, tT, den.diffusion);
+      let residual: tf.Tensor3D;
+      let scheduleT = tT;
+      if (cfg.decoder.objective === 'flow') {
+        // flow matching: z is the path's noise end x0, the segment its data end x1; δ is read at 1 − t
+        const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), muCut, mask, tT);
+        residual = tf.sub(v, flowTarget(z, y0, mask));
+        scheduleT = tf.tensor1d(ts.map(flowScheduleTime));
+      } else {
+        const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
+        const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
+        residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
+      }
+      const { loss: diffusion, delta } = diffusionLoss(loss, residual, mask, scheduleT, den.diffusion);
       const deltaMean = tf.div(tf.sum(delta), den.items) as tf.Scalar;
       const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
       return { duration, prior, diffusion, total, deltaMean };
@@ -391,6 +402,7 @@ export class GradTTS {
   async synthesize(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
+    if (this.cfg.decoder.objective === 'flow') return this.synthesizeFlow(ids, opts);
     const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
     const [, f, w] = muY.shape;
     const cfg = this.cfg;
@@ -417,6 +429,33 @@ export class GradTTS {
       return await this.toMel(x, frames);
     } finally {
       x?.dispose();
+      if (prior) disposeScorePrior(prior);
+      muY.dispose();
+      mask.dispose();
+    }
+  }
+
+  /**
+   * A flow-matching decoder's synthesis (model.decoder.objective "flow", src/model/flow.ts):
+   * `steps` Euler steps of the learned velocity from x0 = n/τ (n ~ N(0, I)) at t = 0 to the mel at
+   * t = 1; `stochastic` does not apply (the flow is an ODE).
+   */
+  private async synthesizeFlow(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
+    const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
+    const [, f, w] = muY.shape;
+    const ctx = this.ctx(false, null);
+    let prior: ScorePrior | null = null;
+    let x0: tf.Tensor3D | null = null;
+    let x: tf.Tensor3D | null = null;
+    try {
+      prior = keptScorePrior(ctx, this.cfg, muY, mask, true);
+      const pr: ScorePrior = prior;
+      x0 = tf.tidy(() => tf.mul(tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature), mask) as tf.Tensor3D);
+      x = eulerFlow(x0, mask, opts.steps, (xi, t) => scoreFromPrior(ctx, this.cfg, pr, xi, tf.tensor1d([t])));
+      return await this.toMel(x, frames);
+    } finally {
+      x?.dispose();
+      x0?.dispose();
       if (prior) disposeScorePrior(prior);
       muY.dispose();
       mask.dispose();

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import { GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
 import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
@@ -18,7 +18,16 @@ import type { Replica } from '../parallel/replica.js';
 /** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
-  return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
+  // decoder.objective is optional (absent = "score"), so the named configs leave it out and
+  // mergeChecked, which takes only their keys, does not see it; "score" is stored as absent.
+  const over = modelOverrides(recipe);
+  const dec = over.decoder;
+  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec)) return mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
+  const { objective, ...rest } = dec as Record<string, unknown>;
+  const cfg = mergeChecked(MODEL_CONFIGS[base], { ...over, decoder: rest }, `${where}: model`);
+  if (objective !== 'score') cfg.decoder.objective = objective as ModelConfig['decoder']['objective'];
+  validateModelConfig(cfg, `${where}: model`);
+  return cfg;
 }
 
 /** The Trainable view of a GradTTS model (the training task's, and every worker replica's). */
