@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { parseWith } from '../util/schema.js';
 import { readJsonFile } from '../util/json-file.js';
+import type { LossConfig } from '../loss/index.js';
 import { mergeRecipe, parseRecipe, type Recipe } from '../train/recipe.js';
 import { SlurmOptionsSchema } from './executor/slurm.js';
 import { METRICS } from '../eval/resilience.js';
@@ -121,6 +122,15 @@ export type ExperimentRecipe = z.infer<typeof ExperimentRecipeSchema>;
 export function runRecipeJson(recipe: ExperimentRecipe, loss: ExperimentRecipe['losses'][number], seed: number): Record<string, unknown> {
   const base = readJsonFile(recipe.train.recipe, 'a JSON training recipe, e.g. recipes/tiny.json');
   return mergeRecipe(mergeRecipe(mergeRecipe(base, recipe.train.overrides), { loss: loss.loss }), { train: { seed } });
+}
+
+/**
+ * The loss an arm trains with: its partial loss merged over the base training recipe's and the
+ * experiment's overrides, checked and with defaults filled (e.g. `scope` inherited from the base
+ * recipe). The seed does not enter the loss, so the first seed's recipe stands for all.
+ */
+export function runLossConfig(recipe: ExperimentRecipe, loss: ExperimentRecipe['losses'][number]): LossConfig {
+  return parseRecipe(runRecipeJson(recipe, loss, recipe.seeds[0]!), `losses "${loss.name}" over ${recipe.train.recipe}`).loss;
 }
 
 /**

@@ -8,6 +8,10 @@ import { makePlan } from './plan.js';
 import { readAggregate, renderReport, writeReport } from './report.js';
 import { analyse, readRunRows, type RunRows } from './results.js';
 
+// the base training recipe the arms' losses merge into (results.json reports each arm's resolved loss.scope)
+const base = join(mkdtempSync(join(tmpdir(), 'difftts-exp-base-')), 'r.json');
+writeFileSync(base, JSON.stringify({ model: 'tiny', loss: { type: 'l2' } }));
+
 function recipe(extra: object = {}) {
   return ExperimentRecipeSchema.parse({
     corpus: '/c',
@@ -18,7 +22,7 @@ function recipe(extra: object = {}) {
       { name: 'ph', loss: { type: 'pseudo-huber', c: 0.1 } },
     ],
     seeds: [0, 1],
-    train: { recipe: '/r.json' },
+    train: { recipe: base },
     ...extra,
   });
 }
@@ -91,6 +95,10 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   const rd = analyse(rel, makePlan(rel, out), rows).results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
   assert.ok(Math.abs(rd.margin! - 0.25) < 1e-12, `margin ${rd.margin}`);
   assert.equal(rd.verdict, 'cannot tell');
+
+  // the scope is the arm's resolved loss.scope: here set by the experiment's overrides, not by the arm's loss
+  const all = recipe({ train: { recipe: base, overrides: { loss: { scope: 'all' } } } });
+  assert.equal(analyse(all, makePlan(all, out), rows).results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!.scope, 'all');
 
   // one seed: the same clear difference gets no verdict
   const one = recipe({ seeds: [0] });

@@ -21,7 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRICS, similarity } from '../eval/resilience.js';
-import type { ExperimentRecipe } from './recipe.js';
+import { runLossConfig, type ExperimentRecipe } from './recipe.js';
 import type { Plan, RunJob } from './plan.js';
 import { bootstrapPlan, estimate, holm, seedInference, seedMeans, seedsForPower, seedUtteranceMean, seedVerdict, subtract, type Estimate, type Verdict } from './stats.js';
 
@@ -58,7 +58,7 @@ export interface CellResult {
 
 export interface DiffResult {
   loss: string;
-  /** The arm's loss scope: which loss terms use its loss ("diffusion" unless its loss config says `scope`). */
+  /** The arm's loss scope (`loss.scope` of the recipe it trained with): which loss terms use its loss, "diffusion" or "all". */
   scope: string;
   fraction: number;
   metric: string;
@@ -141,10 +141,6 @@ function marginFor(spec: MarginSpec | undefined, metric: string, primary: string
   return Number.isFinite(m) && m > 0 ? m : null;
 }
 
-/** The loss scope an arm's loss configuration names (issue 26's `loss.scope`); "diffusion" when it names none. */
-function scopeOf(loss: Record<string, unknown>): string {
-  return typeof loss.scope === 'string' ? loss.scope : 'diffusion';
-}
 
 /** Everything results.json and report.md need, from the per-utterance rows of the runs evaluated so far. */
 export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, RunRows>): Analysis {
@@ -154,6 +150,8 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
   const find = (loss: string, f: number, seed: number) => plan.runs.find((r) => r.loss.name === loss && r.fraction === f && r.seed === seed);
   const value = (loss: string, f: number, metric: string) => (seed: number, id: string) => rows.get(find(loss, f, seed)?.key ?? '')?.get(id)?.[metric];
   const reference = recipe.losses.find((l) => l.loss.type === 'l2')?.name ?? null;
+  // each arm's loss.scope as it trained: the arm's loss merged over the base recipe's and the overrides
+  const scopes = new Map(recipe.losses.map((l) => [l.name, runLossConfig(recipe, l).scope]));
   const primary = recipe.analysis.primaryMetric;
   const spec = recipe.analysis.equivalenceMargin as MarginSpec | undefined;
   const fractions = recipe.fractions.filter((f) => f > 0);
@@ -187,7 +185,7 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
         D.set(name, byF);
       }
       if (!reference) continue;
-      for (const { name, loss } of recipe.losses) {
+      for (const { name } of recipe.losses) {
         if (name === reference) continue;
         for (const f of fractions) {
           const a = D.get(name)?.get(f);
@@ -200,7 +198,7 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
           const inf = seedInference(seedMeans(d, seeds.length, ids.length), margin);
           diffs.push({
             loss: name,
-            scope: scopeOf(loss),
+            scope: scopes.get(name)!,
             fraction: f,
             metric,
             mean: inf.mean,

@@ -1,9 +1,10 @@
 /**
  * The `loss` section of a recipe, checked by zod, e.g.
  * `{"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}`.
- * Defaults: schedule "constant", c 1, scale 1, reversed false, deltaPer "sample". Unknown keys are
- * rejected so that a typo does not silently train with defaults. The VP-SDE (β₀, β₁) that the snr
- * schedule reads is not part of it: it belongs to the model config, which the loss receives.
+ * Defaults: schedule "constant", c 1, scale 1, reversed false, deltaPer "sample", tPer "item",
+ * scope "diffusion". Unknown keys are rejected so that a typo does not silently train with
+ * defaults. The VP-SDE (β₀, β₁) that the snr schedule reads is not part of it: it belongs to the
+ * model config, which the loss receives.
  *
  * This schema is the recipe's `loss` field (src/train/recipe.ts): a new loss option is one edit here.
  */
@@ -27,6 +28,14 @@ export const LossConfigSchema = z.strictObject(
     reversed: z.boolean({ error: 'expected true or false' }).default(false),
     /** 'sample': δ from each sample's t; 'batch': δ from the first sample's t for the whole batch (paper's code). */
     deltaPer: choice(['sample', 'batch'] as const).default('sample'),
+    /** 'item': each batch item draws its own diffusion time t; 'batch': one t for the whole step (the paper's and diffusers' scripts). */
+    tPer: choice(['item', 'batch'] as const).default('item'),
+    /**
+     * Which terms use `type`: 'diffusion' (the diffusion term alone; prior and duration stay L2), or
+     * 'all': the prior term's squared error (y − μ)² becomes type's loss too, with δ = deltaAt(·, sde, 0),
+     * the schedule at the data end (c for constant). The duration term stays L2.
+     */
+    scope: choice(['diffusion', 'all'] as const).default('diffusion'),
   },
   { error: 'expected an object like {"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}' },
 );

@@ -7,3 +7,4 @@ export { SCHEDULES, type ScheduleName, type VpSde, deltaAt, deltaTensor, integra
 export { type LossConfig, LossConfigSchema, parseLossConfig } from './config.js';
 export { maskedMean, perSampleMaskedMean } from './reduce.js';
 export { diffusionLoss } from './diffusion.js';
+export { priorDelta, priorLoss } from './prior.js';

@@ -42,6 +42,9 @@ export interface EncoderConfig {
   prenetDropout: number;
 }
 
+export const DECODER_OBJECTIVES = ['score', 'flow'] as const;
+export type DecoderObjective = (typeof DECODER_OBJECTIVES)[number];
+
 export interface ModelConfig {
   name: string;
   /** Mel bins (80). */
@@ -52,7 +55,20 @@ export interface ModelConfig {
    * U-Net base width, width multipliers per resolution, GroupNorm groups, time-embedding scale;
    * optional linear-attention size (default Grad-TTS's 4 heads × 32).
    */
-  decoder: { dim: number; mults: number[]; groups: number; peScale: number; attnHeads?: number; attnDimHead?: number };
+  decoder: {
+    dim: number;
+    mults: number[];
+    groups: number;
+    peScale: number;
+    attnHeads?: number;
+    attnDimHead?: number;
+    /**
+     * What the U-Net learns: "score" (Grad-TTS, the default when absent) or "flow" (Matcha-TTS's
+     * optimal-transport conditional flow matching, src/model/flow.ts). Absent from the named
+     * configs, so the configs stored by earlier runs compare equal.
+     */
+    objective?: DecoderObjective;
+  };
   /** Frames of the random training segment per utterance for the diffusion loss; null = whole. */
   segmentFrames: number | null;
   /** VP-SDE noise schedule β(t) = β0 + (β1 − β0)t. */
@@ -98,6 +114,11 @@ const tiny: ModelConfig = {
   training: { batchSize: 4, lr: 1e-3, gradClip: 1 },
 };
 
+/** The model's parts (recipe train.freeze) and the prefix of their weights' names. */
+export const MODEL_PART_PREFIX = { encoder: 'encoder.', durationPredictor: 'dp.', decoder: 'decoder.' } as const;
+export type ModelPart = keyof typeof MODEL_PART_PREFIX;
+export const MODEL_PARTS = Object.keys(MODEL_PART_PREFIX) as [ModelPart, ...ModelPart[]];
+
 export const MODEL_CONFIGS: Record<'tiny' | 'small' | 'full', ModelConfig> = { tiny, small, full };
 
 /** Frames padded up so the U-Net can halve them len(mults) − 1 times (Grad-TTS fix_len_compatibility). */
@@ -142,6 +163,9 @@ export function validateModelConfig(cfg: ModelConfig, where = `model config '${c
   if (d.dim % d.groups !== 0) throw new UserError(`${where}: decoder.groups ${d.groups} must divide decoder.dim ${d.dim}`);
   if (d.attnHeads !== undefined) posInt(d.attnHeads, 'decoder.attnHeads');
   if (d.attnDimHead !== undefined) posInt(d.attnDimHead, 'decoder.attnDimHead');
+  if (d.objective !== undefined && !DECODER_OBJECTIVES.includes(d.objective)) {
+    throw new UserError(`${where}: decoder.objective is ${JSON.stringify(d.objective)} (expected one of ${DECODER_OBJECTIVES.map((o) => JSON.stringify(o)).join(', ')})`);
+  }
   if (!(typeof d.peScale === 'number' && d.peScale > 0)) throw new UserError(`${where}: decoder.peScale must be a number > 0`);
   const f = 2 ** (d.mults.length - 1);
   if (cfg.nFeats % f !== 0) throw new UserError(`${where}: nFeats ${cfg.nFeats} must be divisible by ${f} (the U-Net halves it ${d.mults.length - 1} times)`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
-import { parseLossConfig } from '../loss/index.js';
+import { lossAt, parseLossConfig } from '../loss/index.js';
 import { assertGradsClose, assertNoLeak } from '../testing/tensors.js';
 import { ItemDraws, Rng } from '../util/rng.js';
 import type { Mel } from '../audio/mel.js';
@@ -204,15 +204,23 @@ test('… and on bare tfjs-backend-wasm, through src/model/ops.ts gradient repla
   }
 });
 
-test('loss terms equal their closed forms when the alignment and the score are pinned', async () => {
-  // T_text = T_mel forces the diagonal alignment; log ŵ ≡ ln 0.5 (so durations() gives 1 frame per
-  // token and prior() is μ per token); a zero final conv makes the score 0, so the residual is z.
+/**
+ * A model whose terms have closed forms: T_text = T_mel forces the diagonal alignment; log ŵ ≡
+ * ln 0.5 (so durations() gives 1 frame per token and prior() is μ per token); a zero final conv
+ * makes the score 0, so the residual is z.
+ */
+function pinnedModel(): GradTTS {
   const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 9);
   const zero = (n: string) => model.variables.get(n)!.assign(tf.zerosLike(model.variables.get(n)!));
   zero('dp.proj.w');
   model.variables.get('dp.proj.b')!.assign(tf.tensor1d([Math.log(0.5)]));
   zero('decoder.final.conv.w');
   zero('decoder.final.conv.b');
+  return model;
+}
+
+test('loss terms equal their closed forms when the alignment and the score are pinned', async () => {
+  const model = pinnedModel();
   const f = TEST_CFG.nFeats;
   const n = 7;
   const ids = Int32Array.from([1, 2, 3, 4, 5, 6, 7]);
@@ -233,5 +241,62 @@ test('loss terms equal their closed forms when the alignment and the score are p
   let zz = 0;
   for (let r = 0; r < f; r++) for (const v of item.normals(n)) zz += v ** 2;
   assert.ok(Math.abs(got.diffusion! - zz / (f * n)) < 1e-4, `diffusion ${got.diffusion} vs ${zz / (f * n)}`);
+  model.dispose();
+});
+
+test('loss.scope "all" and loss.tPer "batch" against the pinned closed forms; the defaults leave the terms as they were', async () => {
+  const model = pinnedModel();
+  const f = TEST_CFG.nFeats;
+  const n = 7;
+  const batch = { ids: [Int32Array.from([1, 2, 3, 4, 5, 6, 7])], mels: [{ data: Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3), nMels: f, frames: n }] };
+  const mu = (await model.prior(batch.ids[0]!)).data;
+  const y = batch.mels[0]!.data;
+  const c = 0.01;
+  const run = (cfg: object) => {
+    const t = model.losses(batch, parseLossConfig(cfg, 'test'), new Rng(5), false);
+    const v = numbers(t);
+    tf.dispose(Object.values(t));
+    return v;
+  };
+  const base = run({ type: 'pseudo-huber', schedule: 'exponential', c });
+  assert.deepEqual(run({ type: 'pseudo-huber', schedule: 'exponential', c, scope: 'diffusion', tPer: 'item' }), base);
+  // scope all: the prior's square becomes pseudo-Huber at δ(0) = c⁰ = 1; the other terms stay
+  const all = run({ type: 'pseudo-huber', schedule: 'exponential', c, scope: 'all' });
+  let rho = 0;
+  for (let i = 0; i < f * n; i++) rho += 0.5 * (lossAt('pseudo-huber', y[i]! - mu[i]!, 1) + Math.log(2 * Math.PI));
+  assert.ok(Math.abs(all.prior! - rho / (f * n)) < 1e-4 * (rho / (f * n)), `prior ${all.prior} vs ${rho / (f * n)}`);
+  assert.equal(all.diffusion, base.diffusion);
+  assert.equal(all.duration, base.duration);
+  // tPer batch: t is the step's shared draw; the item still draws its own first, so z is unchanged
+  const draws = new ItemDraws(new Rng(5).nextU32());
+  const t = 1e-5 + (1 - 2e-5) * draws.shared().uniform();
+  const item = draws.rng(0);
+  const tItem = 1e-5 + (1 - 2e-5) * item.uniform();
+  const z: number[] = [];
+  for (let r = 0; r < f; r++) z.push(...item.normals(n));
+  for (const [cfg, tt] of [[{ tPer: 'batch' }, t], [{}, tItem]] as const) {
+    const got = run({ type: 'pseudo-huber', schedule: 'exponential', c, ...cfg });
+    const delta = c ** tt;
+    assert.ok(Math.abs(got.deltaMean! - delta) < 1e-5 * delta, `δ ${got.deltaMean} vs c^t = ${delta}`);
+    const want = z.reduce((s, v) => s + lossAt('pseudo-huber', v, delta), 0) / (f * n);
+    assert.ok(Math.abs(got.diffusion! - want) < 1e-4 * want, `diffusion ${got.diffusion} vs ${want}`);
+  }
+  model.dispose();
+});
+
+test('loss.tPer "batch": shards of a batch draw the same t (terms sum to the whole batch’s)', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 1);
+  const batch = makeBatch(2, 3);
+  const loss = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c: 0.1, tPer: 'batch' }, 'test');
+  const draws = new ItemDraws(1234);
+  const norm = model.lossNorm(batch);
+  const whole = model.losses(batch, loss, draws, false);
+  const a = model.losses({ ids: batch.ids.slice(0, 2), mels: batch.mels.slice(0, 2) }, loss, draws.from(0), false, { norm });
+  const b = model.losses({ ids: batch.ids.slice(2), mels: batch.mels.slice(2) }, loss, draws.from(2), false, { norm });
+  const [w, x, y] = [numbers(whole), numbers(a), numbers(b)];
+  tf.dispose([...Object.values(whole), ...Object.values(a), ...Object.values(b)]);
+  for (const k of ['prior', 'diffusion', 'deltaMean']) assert.ok(Math.abs(x[k]! + y[k]! - w[k]!) < 1e-5 * Math.abs(w[k]!), `${k}: ${x[k]} + ${y[k]} vs ${w[k]}`);
+  // one δ for all: deltaMean of the whole is c^t, each shard's share is its item count / 3 of it
+  assert.ok(Math.abs(x.deltaMean! / y.deltaMean! - 2) < 1e-5);
   model.dispose();
 });

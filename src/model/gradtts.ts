@@ -3,8 +3,10 @@
  * alignment search, and a score-based U-Net decoder on a VP-SDE whose prior mean is the aligned
  * encoder output μ. The training loss splits into the terms Grad-TTS/Matcha log:
  *   duration  Σ (log ŵ − log(1e-8 + d_MAS))² / Σ text lengths
- *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)
+ *   prior     Σ ½((y − μ_aligned)² + ln 2π)·mask / (Σ mask · nFeats)   (loss.scope "all": the loss
+ *             type's ρ(y − μ_aligned; δ(0)) instead of the square, δ under the model's SDE)
  *   diffusion diffusionLoss(loss cfg, the model's SDE, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
+ *             (decoder.objective "flow": of v_θ(x_t, μ, t) − u on the OT path, δ at 1 − t; flow.ts)
  * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
  * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
  * shards draws exactly what the whole batch draws, and the shards' terms, computed with the whole
@@ -13,10 +15,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
-import { diffusionLoss, type LossConfig } from '../loss/index.js';
+import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
-import { fixLen, validateModelConfig, type ModelConfig } from './configs.js';
+import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, reverseStep } from './diffusion.js';
+import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
 import { batchMatMul } from './ops.js';
@@ -74,14 +77,18 @@ export interface LossOptions {
   diffusion?: boolean;
 }
 
-/** Per-item random streams of a batch: from ItemDraws, or seeded by one nextU32 of a bare Rng. */
+/** The ItemDraws of a batch: given, or seeded by one nextU32 of a bare Rng. */
+function itemDraws(draws: Rng | ItemDraws): ItemDraws {
+  return draws instanceof ItemDraws ? draws : new ItemDraws(draws.nextU32());
+}
+
+/** Per-item random streams of a batch (itemDraws' first b). */
 function itemRngs(draws: Rng | ItemDraws, b: number): Rng[] {
-  const items = draws instanceof ItemDraws ? draws : new ItemDraws(draws.nextU32());
+  const items = itemDraws(draws);
   return Array.from({ length: b }, (_, s) => items.rng(s));
 }
 
 const T_EPS = 1e-5;
-const LN_2PI = Math.log(2 * Math.PI);
 
 /** Per-token frame counts ⌈exp(log ŵ)·lengthScale⌉ (≥ 1 each) of one utterance. */
 function predictedDurations(logw: Float32Array, n: number, lengthScale: number): Int32Array {
@@ -151,6 +158,11 @@ export class GradTTS {
 
   private ctx(training: boolean, rng: ItemRngs | null): Ctx {
     return { ps: this.ps, training, rng };
+  }
+
+  /** Names of the weights of the given parts, in model order. */
+  variablesOf(parts: readonly ModelPart[]): string[] {
+    return [...this.variables.keys()].filter((name) => parts.some((p) => name.startsWith(MODEL_PART_PREFIX[p])));
   }
 
   /** Number of trainable weights. */
@@ -256,7 +268,8 @@ export class GradTTS {
     const cfg = this.cfg;
     const f = cfg.nFeats;
     const { b, txLens, tyLens, ty } = this.checkBatch(batch);
-    const rngs = itemRngs(draws, b);
+    const items = itemDraws(draws);
+    const rngs = itemRngs(items, b);
     const den = opts.norm ?? this.lossNorm(batch);
 
     return tf.tidy(() => {
@@ -280,7 +293,7 @@ export class GradTTS {
       const zeros = new Array<number>(b).fill(0);
       const yMask = frameMask(tyLens, ty);
       const muY = alignMu(alignmentTensor(paths, zeros, tyLens, ty, tx), mu);
-      const prior = tf.div(tf.sum(tf.mul(tf.mul(tf.add(tf.square(tf.sub(y, muY)), LN_2PI), 0.5), yMask)), den.prior) as tf.Scalar;
+      const prior = priorLoss(loss, cfg, y, muY, yMask, den.prior);
 
       if (opts.diffusion === false) {
         // Encoder warm-up: no segment, t or z is drawn and the U-Net is not run.
@@ -296,16 +309,28 @@ export class GradTTS {
       const y0 = melTensor(batch.mels, offsets, cutLens, w, f);
       const muCut = alignMu(alignmentTensor(paths, offsets, cutLens, w, tx), mu);
       const mask = frameMask(cutLens, w);
-      const ts = rngs.map((r) => T_EPS + (1 - 2 * T_EPS) * r.uniform());
+      // every item draws its t (so its z is the same either way); loss.tPer "batch" then uses the step's shared one
+      const own = rngs.map((r) => r.uniform());
+      const shared = loss.tPer === 'batch' ? items.shared().uniform() : null;
+      const ts = own.map((u) => T_EPS + (1 - 2 * T_EPS) * (shared ?? u));
       const tT = tf.tensor1d(ts);
       // z on each item's valid cells only (zero on padding), row by row from its own stream
       const zData = new Float32Array(b * f * w);
       for (let s = 0; s < b; s++) for (let r = 0; r < f; r++) zData.set(rngs[s]!.normals(cutLens[s]!), (s * f + r) * w);
       const z = tf.tensor3d(zData, [b, f, w]);
-      const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
-      const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
-      const residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
-      const { loss: diffusion, delta } = diffusionLoss(loss, cfg, residual, mask, tT, den.diffusion);
+      let residual: tf.Tensor3D;
+      let scheduleT = tT;
+      if (cfg.decoder.objective === 'flow') {
+        // flow matching: z is the path's noise end x0, the segment its data end x1; δ is read at 1 − t
+        const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), muCut, mask, tT);
+        residual = tf.sub(v, flowTarget(z, y0, mask));
+        scheduleT = tf.tensor1d(ts.map(flowScheduleTime));
+      } else {
+        const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
+        const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
+        residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
+      }
+      const { loss: diffusion, delta } = diffusionLoss(loss, cfg, residual, mask, scheduleT, den.diffusion);
       const deltaMean = tf.div(tf.sum(delta), den.items) as tf.Scalar;
       const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
       return { duration, prior, diffusion, total, deltaMean };
@@ -377,6 +402,7 @@ export class GradTTS {
   async synthesize(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
+    if (this.cfg.decoder.objective === 'flow') return this.synthesizeFlow(ids, opts);
     const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
     const [, f, w] = muY.shape;
     const cfg = this.cfg;
@@ -403,6 +429,33 @@ export class GradTTS {
       return await this.toMel(x, frames);
     } finally {
       x?.dispose();
+      if (prior) disposeScorePrior(prior);
+      muY.dispose();
+      mask.dispose();
+    }
+  }
+
+  /**
+   * A flow-matching decoder's synthesis (model.decoder.objective "flow", src/model/flow.ts):
+   * `steps` Euler steps of the learned velocity from x0 = n/τ (n ~ N(0, I)) at t = 0 to the mel at
+   * t = 1; `stochastic` does not apply (the flow is an ODE).
+   */
+  private async synthesizeFlow(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
+    const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
+    const [, f, w] = muY.shape;
+    const ctx = this.ctx(false, null);
+    let prior: ScorePrior | null = null;
+    let x0: tf.Tensor3D | null = null;
+    let x: tf.Tensor3D | null = null;
+    try {
+      prior = keptScorePrior(ctx, this.cfg, muY, mask, true);
+      const pr: ScorePrior = prior;
+      x0 = tf.tidy(() => tf.mul(tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature), mask) as tf.Tensor3D);
+      x = eulerFlow(x0, mask, opts.steps, (xi, t) => scoreFromPrior(ctx, this.cfg, pr, xi, tf.tensor1d([t])));
+      return await this.toMel(x, frames);
+    } finally {
+      x?.dispose();
+      x0?.dispose();
       if (prior) disposeScorePrior(prior);
       muY.dispose();
       mask.dispose();

@@ -89,6 +89,21 @@ test('toy: 2 workers, and 3 with 2 micro-batches, give the whole batch’s gradi
   task.dispose();
 });
 
+test('toy with a frozen weight: the pool returns the trained weights’ gradient only, equal to the whole batch’s', async () => {
+  const task = { ...toyTask(), frozen: ['linear/w'] };
+  const pool = await TrainPool.start(task, task.replica, 2, 'wasm');
+  try {
+    const idx = [3, 9, 1, 30, 12, 7];
+    const ref = await reference(task, idx, 1, new Rng(8));
+    const got = await pool.gradients(idx, 1, new Rng(8), 0);
+    assert.equal(got.grads.length, 1); // linear/b
+    assert.ok(relDiff(got.grads, [ref.grads[1]!]) < 1e-6);
+  } finally {
+    await pool.close();
+    task.dispose();
+  }
+});
+
 test('worker threads (the default) and worker processes give the same bits', async () => {
   const task = toyTask();
   const idx = [3, 9, 1, 30, 12, 7];

@@ -8,7 +8,8 @@
  * weights (Float32 [P]) and its shards of every micro-batch, with the micro-batch's whole
  * denominators (Trainable.lossNorm) and per-item draw seeds (ItemDraws), so each shard's gradient
  * is its exact share of the whole batch's; then it computes its own shard while they compute
- * theirs. The helpers reply with their gradients (Float32 [P]); the main thread sums all shards in
+ * theirs. The helpers reply with their gradients (Float32 [P] of the trained weights: the frozen
+ * ones, TrainingItems.frozen, get none); the main thread sums all shards in
  * worker order (float64, rounded once to float32), so a given worker count gives bitwise identical
  * results run after run, and hands the one buffer to Trainer.update (host mode: norm, clip, Adam
  * and the moving average as loops over it). Broadcasting the weights (instead of every replica
@@ -29,7 +30,9 @@ export class TrainPool<B> {
   private constructor(
     private readonly task: TrainingItems<B>,
     private readonly peers: Peer[],
+    /** Every weight (broadcast each step) and the trained ones (whose gradient comes back: all but task.frozen). */
     private readonly vars: tf.Variable[],
+    private readonly trained: tf.Variable[],
     private readonly p: number,
   ) {
     const arena = new FlatArena([p], [p]);
@@ -60,14 +63,16 @@ export class TrainPool<B> {
   static async start<B>(task: TrainingItems<B>, spec: ReplicaSpec, n: number, backend: string): Promise<TrainPool<B>> {
     if (!(Number.isInteger(n) && n >= 2)) throw new Error(`TrainPool.start: ${n} workers (expected an integer ≥ 2; 1 trains without a pool)`);
     const vars = [...task.trainable.variables.values()];
-    const p = vars.reduce((s, v) => s + v.size, 0);
+    const frozen = new Set(task.frozen ?? []);
+    const trained = [...task.trainable.variables].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
+    const p = trained.reduce((s, v) => s + v.size, 0);
     const entry = new URL('./train-worker.js', import.meta.url);
     // worker 1 is this process
     const peers = Array.from({ length: n - 1 }, (_, slot) => {
-      const wd: TrainWorkerData = { spec, backend };
+      const wd: TrainWorkerData = { spec, backend, frozen: [...frozen] };
       return new Peer(`training worker ${slot + 2} of ${n}`, entry, wd);
     });
-    const pool = new TrainPool(task, peers, vars, p);
+    const pool = new TrainPool(task, peers, vars, trained, p);
     try {
       const want = JSON.stringify(weightLayout(task.trainable.variables));
       const replies = await Promise.all(peers.map((q) => q.ready));
@@ -82,7 +87,7 @@ export class TrainPool<B> {
   }
 
   /**
-   * The gradient (model.variables concatenated, Float32 [P]) and logged terms of one step on items
+   * The gradient (the trained model.variables concatenated, Float32 [P]) and logged terms of one step on items
    * `indices`: the same function Trainer.stepMicro computes in-process (micro-batches averaged),
    * including one nextU32 of `rng` as the step's draw seed; `step` is the 0-based optimizer step.
    */
@@ -116,7 +121,7 @@ export class TrainPool<B> {
     try {
       own = await gradientsOf(
         this.task.trainable,
-        this.vars,
+        this.trained,
         perWorker[0]!.map((s) => ({ batch: s.batch, draws: new ItemDraws(s.seed, s.first), norm: s.norm })),
         micro.length,
         step,

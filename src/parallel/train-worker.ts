@@ -17,6 +17,8 @@ import { weightLayout, type ReplicaModule, type ReplicaSpec } from './replica.js
 export interface TrainWorkerData {
   spec: ReplicaSpec;
   backend: string;
+  /** Names of the frozen variables: no gradient for them (the reply holds the others'). */
+  frozen?: string[];
 }
 
 /** One shard of one micro-batch: items draw from ItemDraws(seed, first); norm = its micro-batch's. */
@@ -38,7 +40,7 @@ export interface StepMsg {
   divisor: number;
 }
 
-/** A worker's answer to a StepMsg: its shards' summed gradient Float32 [P] and loss terms. */
+/** A worker's answer to a StepMsg: its shards' summed gradient of the trained (not frozen) weights, Float32, and loss terms. */
 export interface StepReply {
   type: 'done';
   grads: Float32Array;
@@ -59,6 +61,8 @@ try {
   const mod = (await import(data.spec.module)) as ReplicaModule;
   const rep = await mod.replica(data.spec.args);
   const vars = [...rep.trainable.variables.values()];
+  const frozen = new Set(data.frozen ?? []);
+  const trained = [...rep.trainable.variables].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
 
   port.onMessage(async (m: StepMsg | { type: 'close' }) => {
     if (m.type === 'close') {
@@ -72,7 +76,7 @@ try {
       assignData(vars, m.weights);
       const parts = m.parts.map((s) => ({ batch: s.batch, draws: new ItemDraws(s.seed, s.first), norm: s.norm }));
       const t1 = performance.now();
-      const r = await gradientsOf(rep.trainable, vars, parts, m.divisor, m.step);
+      const r = await gradientsOf(rep.trainable, trained, parts, m.divisor, m.step);
       const t2 = performance.now();
       const grads = concatData(r.grads);
       tf.dispose(r.grads);

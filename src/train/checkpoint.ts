@@ -96,8 +96,8 @@ function packTensors(items: { name: string; shape: number[]; data: Float32Array 
 }
 
 /**
- * Writes checkpoint `dir` atomically from the live variables and optimizer. Returns once the
- * directory is in place.
+ * Writes checkpoint `dir` atomically from the live variables and optimizer (whose snapshot holds
+ * m and v for every variable, frozen ones included). Returns once the directory is in place.
  */
 export async function saveCheckpoint(
   dir: string,
@@ -212,6 +212,36 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     ema,
     optimizer: { iterations: oIndex.iterations, accBeta1: oIndex.accBeta1, accBeta2: oIndex.accBeta2, tensors },
   };
+}
+
+/** What assignMatchingWeights did: variables loaded, left as initialised, checkpoint tensors unused. */
+export interface PartialLoad {
+  loaded: string[];
+  /** Variables the checkpoint has no tensor of that name and shape for: [name, why]. */
+  fresh: [string, string][];
+  unused: string[];
+}
+
+/**
+ * A partial `--init` (recipe train.initPartial): copies every checkpoint tensor whose name and
+ * shape match a variable ('best': the moving average when there is one), leaves the others as
+ * initialised, and says which.
+ */
+export function assignMatchingWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'best'): PartialLoad {
+  const weights = source === 'best' && ckpt.ema ? ckpt.ema : ckpt.weights;
+  const out: PartialLoad = { loaded: [], fresh: [], unused: [...weights.keys()].filter((k) => !variables.has(k)) };
+  tf.tidy(() => {
+    for (const [name, v] of variables) {
+      const w = weights.get(name);
+      if (!w) out.fresh.push([name, 'not in the checkpoint']);
+      else if (w.shape.join('x') !== v.shape.join('x')) out.fresh.push([name, `[${w.shape}] in the checkpoint, [${v.shape}] here`]);
+      else {
+        v.assign(tf.tensor(w.data, w.shape, 'float32'));
+        out.loaded.push(name);
+      }
+    }
+  });
+  return out;
 }
 
 /**

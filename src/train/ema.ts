@@ -19,18 +19,29 @@ export class WeightEma {
   private flat: { arena: FlatArena; e: Float32Array; w: Float32Array } | null = null;
   private stale = false;
 
+  /** The names the average follows (the trained variables); the others' average stays as assigned. */
+  private readonly names: string[];
+
   constructor(
     private readonly source: Map<string, tf.Variable>,
     readonly decay: number,
+    /** The variables that change (default all): frozen ones keep their average bit for bit. */
+    updated?: readonly string[],
   ) {
     // Unnamed: tfjs names must be unique per process, and several trainers may coexist (tests, workers).
     this.tensors = new Map([...source].map(([name, v]) => [name, tf.variable(v, false)]));
+    this.names = updated ? [...source.keys()].filter((n) => updated.includes(n)) : [...source.keys()];
+  }
+
+  /** The average tensors of the followed variables, in model order (updateFlat's layout). */
+  private followed(): tf.Variable[] {
+    return this.names.map((n) => this.tensors.get(n)!);
   }
 
   /** The averaged weights, by the model's variable names (same order). */
   get shadow(): Map<string, tf.Variable> {
     if (this.stale) {
-      assignData([...this.tensors.values()], this.flat!.e);
+      assignData(this.followed(), this.flat!.e);
       this.stale = false;
     }
     return this.tensors;
@@ -47,21 +58,24 @@ export class WeightEma {
     const shadow = this.shadow;
     this.flat = null; // the tensors move on: a later updateFlat starts again from them
     tf.tidy(() => {
-      for (const [name, e] of shadow) e.assign(tf.add(tf.mul(e, d), tf.mul(this.source.get(name)!, 1 - d)));
+      for (const name of this.names) {
+        const e = shadow.get(name)!;
+        e.assign(tf.add(tf.mul(e, d), tf.mul(this.source.get(name)!, 1 - d)));
+      }
     });
   }
 
   /**
-   * `update` from the weights as one host buffer [P] (the variables concatenated in order, as
-   * HostAdam holds them): the same float32 arithmetic in one loop instead of 3 ops per variable.
+   * `update` from the weights as one host buffer [P] (the followed variables concatenated in
+   * order, as HostAdam holds them): the same float32 arithmetic in one loop instead of 3 ops per variable.
    */
   updateFlat(n: number, weights: Float32Array): void {
     const d = WeightEma.decayAt(this.decay, n);
     if (this.flat === null) {
-      const p = [...this.tensors.values()].reduce((s, t) => s + t.size, 0);
+      const p = this.followed().reduce((s, t) => s + t.size, 0);
       const arena = new FlatArena([p, p]);
       const e = arena.f32(p);
-      e.set(concatData(this.tensors.values()));
+      e.set(concatData(this.followed()));
       this.flat = { arena, e, w: arena.f32(p) };
     }
     const { arena, e, w } = this.flat;
@@ -85,6 +99,15 @@ export class WeightEma {
         t.dispose();
       }
     }
+  }
+
+  /** Sets the average to the current weights (after --init put a voice's weights in them). */
+  reset(): void {
+    this.stale = false;
+    this.flat = null;
+    tf.tidy(() => {
+      for (const [name, e] of this.tensors) e.assign(this.source.get(name)!);
+    });
   }
 
   /** Sets the average to the given tensors (a resumed run's saved average, an --init voice). */

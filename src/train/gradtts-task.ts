@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
-import type { LossConfig } from '../loss/index.js';
+import { GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../util/spectrogram.js';
 import { Rng } from '../util/rng.js';
@@ -18,7 +18,16 @@ import type { Replica } from '../parallel/replica.js';
 /** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
-  return mergeChecked(MODEL_CONFIGS[base], modelOverrides(recipe), `${where}: model`);
+  // decoder.objective is optional (absent = "score"), so the named configs leave it out and
+  // mergeChecked, which takes only their keys, does not see it; "score" is stored as absent.
+  const over = modelOverrides(recipe);
+  const dec = over.decoder;
+  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec)) return mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
+  const { objective, ...rest } = dec as Record<string, unknown>;
+  const cfg = mergeChecked(MODEL_CONFIGS[base], { ...over, decoder: rest }, `${where}: model`);
+  if (objective !== 'score') cfg.decoder.objective = objective as ModelConfig['decoder']['objective'];
+  validateModelConfig(cfg, `${where}: model`);
+  return cfg;
 }
 
 /** The Trainable view of a GradTTS model (the training task's, and every worker replica's). */
@@ -73,12 +82,21 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const nSymbols = symbolCount(fs.textConfig);
   const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
   inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
+  const freeze = inp.recipe.train.freeze;
+  const frozen = model.variablesOf(freeze);
+  if (freeze.length) {
+    const n = frozen.reduce((s, name) => s + model.variables.get(name)!.size, 0);
+    inp.log(`train.freeze ${freeze.join(', ')}: ${((model.paramCount() - n) / 1e6).toFixed(2)} M of ${(model.paramCount() / 1e6).toFixed(2)} M weights train`);
+  }
+  const loss = inp.recipe.loss;
+  if (loss.scope === 'all') inp.log(`loss.scope all: the prior term uses ${loss.type} at δ ${priorDelta(loss, cfg)} (the schedule at t = 0) instead of the squared error`);
   const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
   const synth = inp.recipe.synth;
 
   return {
-    trainable: gradTTSTrainable(model, inp.recipe.loss, inp.recipe.train.priorOnlySteps),
+    trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
+    frozen,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
     replica: { module: import.meta.url, args: { cfg, nSymbols, recipe: inp.recipe } satisfies ReplicaArgs },

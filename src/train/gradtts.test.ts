@@ -14,7 +14,7 @@ import { UserError } from '../errors.js';
 import { initBackend } from '../backend/index.js';
 import { readNpy } from '../util/npy.js';
 import { Rng } from '../util/rng.js';
-import { readCheckpoint } from './checkpoint.js';
+import { exportWeights, readCheckpoint } from './checkpoint.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { MICRO_MODEL } from '../testing/recipes.js';
 import { readMetrics } from './metrics.js';
@@ -111,6 +111,44 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   await assert.rejects(
     synthesizeToFiles({ checkpoint: run, texts: ['☃☃'], out: join(root, 'bad.wav'), iters: 4 }),
     (e: unknown) => e instanceof UserError && e.message === 'text "☃☃": nothing to speak after cleaning (no character has a symbol: ☃)',
+  );
+});
+
+test('gradtts flow decoder, decoder only: --init from a score run, encoder and duration predictor frozen; the checkpoint, export and synthesis carry the objective', async () => {
+  const flow = join(root, 'flow.json');
+  writeFileSync(
+    flow,
+    JSON.stringify({
+      model: { ...micro, decoder: { ...micro.decoder, objective: 'flow' } },
+      loss: { type: 'pseudo-huber', schedule: 'exponential', c: 0.1 },
+      data: { textMode: 'characters', addBlank: true },
+      train: { steps: 2, batchSize: 2, lr: 0.01, checkpointEvery: 2, logEvery: 1, pngEvery: 0, seed: 9, workers: 1, freeze: ['encoder', 'durationPredictor'] },
+      synth: { steps: 3 },
+    }),
+  );
+  const src = readCheckpoint(join(root, 'full', 'checkpoints', 'step-000004'));
+  const r = await runTraining({ ...quiet, recipePath: flow, dataPath: corpus, outDir: join(root, 'flow'), init: join(root, 'full') });
+  const ck = readCheckpoint(r.checkpoint);
+  assert.equal((ck.meta.model.config as { decoder: { objective?: string } }).decoder.objective, 'flow');
+  let moved = 0;
+  for (const [name, w] of ck.weights) {
+    if (name.startsWith('encoder.') || name.startsWith('dp.')) assert.deepEqual(w.data, src.weights.get(name)!.data, `${name} is frozen`);
+    else if (w.data.some((x, i) => x !== src.weights.get(name)!.data[i])) moved++;
+  }
+  assert.ok(moved > 10, `${moved} decoder weights changed`);
+  const voice = join(root, 'flow-voice');
+  exportWeights(r.runDir, voice);
+  const lm = loadModel(voice);
+  assert.equal(lm.model.cfg.decoder.objective, 'flow');
+  const [w] = await synthesizeToFiles({ checkpoint: voice, texts: ['Hello two.'], out: join(root, 'flow.wav'), iters: 4, loaded: lm });
+  assert.ok(w!.frames > 0);
+  lm.model.dispose();
+  // a score config stores no objective (runs from before it resume); a bad one is one line
+  assert.equal((src.meta.model.config as { decoder: { objective?: string } }).decoder.objective, undefined);
+  writeFileSync(join(root, 'bad-objective.json'), JSON.stringify({ model: { ...micro, decoder: { objective: 'ddim' } }, data: { textMode: 'characters' } }));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath: join(root, 'bad-objective.json'), dataPath: corpus, outDir: join(root, 'bad-objective') }),
+    (e: unknown) => e instanceof UserError && /bad-objective\.json: model: decoder\.objective is "ddim" \(expected one of "score", "flow"\)$/.test(e.message),
   );
 });
 

@@ -9,7 +9,7 @@ import { ItemDraws, type Rng } from '../util/rng.js';
 import type { LoopState } from './checkpoint.js';
 import { WeightEma } from './ema.js';
 import { HostAdam } from './host-adam.js';
-import { TfAdam, type Optimizer } from './optimizer.js';
+import { SubsetOptimizer, TfAdam, type Optimizer } from './optimizer.js';
 import { concatData, readAsync, splitData } from '../util/tensor.js';
 import type { Trainable } from '../trainable/trainable.js';
 import { gradientsOf } from '../trainable/gradients.js';
@@ -30,6 +30,12 @@ export interface TrainerOptions {
    * one buffer. Same arithmetic; wasm/cpu backends only (it reads and writes the weights each step).
    */
   host?: boolean;
+  /**
+   * Names of variables that are not trained (recipe train.freeze): no gradient is computed for
+   * them (tfjs prunes their backward), and Adam and the moving average leave them — and their
+   * Adam state — as they are.
+   */
+  frozen?: readonly string[];
 }
 
 /** How many recent losses the divergence check keeps, and how many it needs before judging. */
@@ -82,20 +88,32 @@ function median(xs: number[]): number {
 }
 
 export class Trainer<B> {
-  /** tfjs's Adam, or the same update over host buffers (opts.host). */
+  /**
+   * tfjs's Adam, or the same update over host buffers (opts.host); with frozen variables it covers
+   * the trained ones, its snapshot every variable's slots (SubsetOptimizer).
+   */
   readonly optimizer: Optimizer;
   /** The weights' moving average, when opts.ema > 0. */
   readonly ema: WeightEma | null;
-  private readonly varList: tf.Variable[];
+  /** The trained variables (all but the frozen), in model order: what gradients and the optimizer cover. */
+  readonly varList: tf.Variable[];
+  /** Their names. */
+  readonly trained: string[];
   loop: LoopState = freshLoopState();
 
   constructor(
     readonly model: Trainable<B>,
     readonly opts: TrainerOptions,
   ) {
-    this.varList = [...model.variables.values()];
-    this.optimizer = opts.host ? new HostAdam([...model.variables].map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : new TfAdam(opts.lr);
-    this.ema = opts.ema ? new WeightEma(model.variables, opts.ema) : null;
+    const frozen = new Set(opts.frozen ?? []);
+    for (const name of frozen) if (!model.variables.has(name)) throw new Error(`Trainer: frozen variable '${name}' is not in the model`);
+    const trained = [...model.variables].filter(([name]) => !frozen.has(name));
+    if (trained.length === 0) throw new UserError('train.freeze: every variable of the model is frozen (nothing to train)');
+    this.trained = trained.map(([name]) => name);
+    this.varList = trained.map(([, v]) => v);
+    const adam = opts.host ? new HostAdam(trained.map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : new TfAdam(opts.lr);
+    this.optimizer = frozen.size ? new SubsetOptimizer(adam, [...model.variables].map(([name, v]) => ({ name, shape: v.shape })), new Set(this.trained)) : adam;
+    this.ema = opts.ema ? new WeightEma(model.variables, opts.ema, frozen.size ? this.trained : undefined) : null;
   }
 
   /** The rate of the next updates (the schedule's value for the coming step). */
@@ -137,8 +155,9 @@ export class Trainer<B> {
   }
 
   /**
-   * The update of one step from its gradients — tensors in `model.variables` order (consumed) or
-   * one Float32 [P] buffer of them concatenated — and logged terms, wherever they were computed
+   * The update of one step from its gradients — of the trained variables (`varList`: all but the
+   * frozen), tensors in model order (consumed) or one Float32 [P] buffer of them concatenated —
+   * and logged terms, wherever they were computed
    * (here, or summed over worker shards by src/parallel): global norm → skip if non-finite →
    * divergence check → clip → Adam → moving average.
    */

@@ -95,3 +95,82 @@ export class TfAdam implements Optimizer {
     this.adam.dispose();
   }
 }
+
+/** A variable's name and shape, for the checkpoint layout. */
+export interface SlotShape {
+  name: string;
+  shape: number[];
+}
+
+/**
+ * An optimizer over some of a model's variables (recipe train.freeze): `apply` updates the trained
+ * ones through `inner` (which holds their state alone), while snapshot and restore use the layout
+ * of every variable — m then v, in model order — so a checkpoint's optimizer state does not depend
+ * on what was frozen and resume and --init read it as any other. A frozen variable's m and v are
+ * what the restored snapshot held for it (kept unchanged), else zeros.
+ */
+export class SubsetOptimizer implements Optimizer {
+  /** The frozen variables' slots as last restored. */
+  private readonly held = new Map<string, { m: Float32Array; v: Float32Array }>();
+
+  constructor(
+    readonly inner: Optimizer,
+    /** Every variable of the model, in model order. */
+    private readonly all: SlotShape[],
+    /** The names of those `inner` updates (in model order, as its slots are). */
+    private readonly trained: ReadonlySet<string>,
+  ) {}
+
+  get onHost(): boolean {
+    return this.inner.onHost;
+  }
+
+  get learningRate(): number {
+    return this.inner.learningRate;
+  }
+
+  set learningRate(lr: number) {
+    this.inner.learningRate = lr;
+  }
+
+  /** `variables` and `grads` are the trained variables' (frozen ones get no gradient). */
+  apply(variables: tf.Variable[], grads: tf.Tensor[] | Float32Array, scale: number): Float32Array | null {
+    return this.inner.apply(variables, grads, scale);
+  }
+
+  async snapshot(): Promise<OptimizerSnapshot> {
+    const s = await this.inner.snapshot();
+    if (s.tensors.length === 0) return s; // before the first update, as tfjs
+    const k = this.trained.size;
+    const tensors: OptimizerSnapshot['tensors'] = [];
+    for (const tag of ['m', 'v'] as const) {
+      let i = 0;
+      for (const { name, shape } of this.all) {
+        const data = this.trained.has(name) ? s.tensors[(tag === 'm' ? 0 : k) + i++]!.data : (this.held.get(name)?.[tag] ?? new Float32Array(shape.reduce((a, b) => a * b, 1)));
+        tensors.push({ name: `${name}/${tag}`, shape, data });
+      }
+    }
+    return { ...s, tensors };
+  }
+
+  async restore(s: OptimizerSnapshot): Promise<void> {
+    this.held.clear();
+    if (s.tensors.length === 0) return this.inner.restore(s);
+    const n = this.all.length;
+    if (s.tensors.length !== 2 * n) throw new Error(`SubsetOptimizer.restore: ${s.tensors.length} slots (expected ${2 * n})`);
+    const m: OptimizerSnapshot['tensors'] = [];
+    const v: OptimizerSnapshot['tensors'] = [];
+    this.all.forEach(({ name }, i) => {
+      const [tm, tv] = [s.tensors[i]!, s.tensors[n + i]!];
+      if (this.trained.has(name)) {
+        m.push(tm);
+        v.push(tv);
+      } else this.held.set(name, { m: tm.data, v: tv.data });
+    });
+    return this.inner.restore({ ...s, tensors: [...m, ...v] });
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}

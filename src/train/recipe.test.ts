@@ -61,15 +61,15 @@ test('recipe: every shipped recipe validates, loss included', () => {
 });
 
 test('recipe: the loss is typed inside the recipe, defaults filled, one-line errors naming loss.<field>', () => {
-  assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample' });
+  assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion' });
   assert.equal(parseRecipe({ loss: { type: 'pseudo-huber', c: 0.1 } }, 'x.json').loss.c, 0.1);
-  assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer\)$/));
+  assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/));
   assert.throws(() => parseRecipe({ loss: { c: 1 } }, 'x.json'), userError(/^x\.json: loss\.type: missing \(expected one of "l2", "l1"/));
 });
 
 test('recipe: an old recipe\'s loss.beta0/beta1 are dropped when they equal the model\'s SDE, refused in one line when they differ', () => {
   const old = { model: 'tiny', loss: { type: 'pseudo-huber', schedule: 'snr', c: 0.1, beta0: 0.05, beta1: 20 } };
-  assert.deepEqual(parseRecipe(old, 'old.json').loss, { type: 'pseudo-huber', schedule: 'snr', c: 0.1, scale: 1, reversed: false, deltaPer: 'sample' });
+  assert.deepEqual(parseRecipe(old, 'old.json').loss, { type: 'pseudo-huber', schedule: 'snr', c: 0.1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion' });
   // a model whose SDE was changed too
   assert.equal(parseRecipe({ model: { base: 'small', beta1: 10 }, loss: { type: 'l2', beta1: 10 } }, 'old.json').loss.type, 'l2');
   assert.throws(
@@ -88,7 +88,7 @@ test('overrides: --a.b value pairs become a typed partial recipe; unknown keys l
   writeFileSync(f, JSON.stringify({ model: 'tiny' }));
   const bad = (args: string[]) => () => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
   assert.throws(bad(['--train.lrr', '1']), userError(/^.*r\.json with --train\.lrr: train: unknown key 'lrr' \(valid: steps, batchSize, accumulate, workers, lr,/));
-  assert.throws(bad(['--loss.delta', '1']), userError(/r\.json with --loss\.delta: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer\)$/));
+  assert.throws(bad(['--loss.delta', '1']), userError(/r\.json with --loss\.delta: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/));
   assert.throws(bad(['--optim.lr', '1']), userError(/r\.json with --optim\.lr: unknown key 'optim' \(valid: model, loss, data, train, synth\)$/));
   assert.throws(() => parseOverrideArgs(['stray']), userError(/unexpected argument 'stray'/));
   assert.throws(() => parseOverrideArgs(['--train.lr']), userError(/--train\.lr: expected a value/));
@@ -159,4 +159,11 @@ test('resolveRecipe: --data, --steps and --skip-bad are merged over the recipe; 
   assert.throws(() => resolveRecipe({ outDir: join(dir, 'none'), resume: true }), userError(/none\/recipe\.json does not exist/));
   writeFileSync(join(dir, 'recipe.json'), JSON.stringify({ model: 'small' }));
   assert.equal(resolveRecipe({ outDir: dir, resume: true, steps: 3 }).recipe.model, 'small');
+});
+
+test('recipe: train.freeze takes a list of model parts (default none)', () => {
+  assert.deepEqual(parseRecipe({}, 'r.json').train.freeze, []);
+  assert.deepEqual(parseRecipe({ train: { freeze: ['encoder', 'durationPredictor'] } }, 'r.json').train.freeze, ['encoder', 'durationPredictor']);
+  assert.throws(() => parseRecipe({ train: { freeze: ['unet'] } }, 'r.json'), userError(/^r\.json: train\.freeze\.0: expected one of "encoder", "durationPredictor", "decoder", got "unet"$/));
+  assert.throws(() => parseRecipe({ train: { freeze: 'encoder' } }, 'r.json'), userError(/^r\.json: train\.freeze: expected a list of/));
 });

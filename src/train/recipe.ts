@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { LossConfigSchema } from '../loss/config.js';
-import { MODEL_CONFIGS } from '../model/configs.js';
+import { MODEL_CONFIGS, MODEL_PARTS } from '../model/configs.js';
 import { describeValue, mergeJson, parseWith } from '../util/schema.js';
 import { readJsonFile } from '../util/json-file.js';
 
@@ -91,6 +91,14 @@ export const RecipeSchema = z.strictObject({
       ema: num('a number in [0, 1)').min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
       /** Steps at the start that train only the encoder and duration predictor (no U-Net). */
       priorOnlySteps: intAtLeast(0).default(0),
+      /**
+       * With --init: load the tensors whose name and shape match and leave the others freshly
+       * initialised (e.g. a wider decoder under a trained encoder), saying which in one line;
+       * false: any difference is an error.
+       */
+      initPartial: bool().default(false),
+      /** Parts of the model that are not trained (no gradient, no Adam or moving-average update), e.g. ["encoder", "durationPredictor"]. */
+      freeze: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).default([]),
     })
     .prefault({}),
   synth: z

@@ -163,6 +163,20 @@ test('run: --init starts from another run\'s (EMA) weights with a fresh optimize
     (e: unknown) => e instanceof UserError && /weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[5,1\]/.test(e.message) && !e.message.includes('\n'),
   );
   await assert.rejects(runTraining({ ...quiet, recipePath: tiny, outDir: join(dir, 'init-missing'), init: join(dir, 'nope') }), (e: unknown) => e instanceof UserError && /nope: no such run or checkpoint directory/.test(e.message));
+  // train.initPartial: the tensors that match load, the others stay as initialised, one line says which
+  const partial = join(dir, 'init-partial.json');
+  writeFileSync(partial, JSON.stringify({ ...base, model: { base: 'toy', dim: 5 }, train: { ...base.train, steps: 1, lr: 1e-12, checkpointEvery: 1, ema: 0.5, initPartial: true } }));
+  const lines: string[] = [];
+  const fresh = await runTraining({ ...quiet, recipePath: partial, outDir: join(dir, 'init-partial-fresh') });
+  const r = await runTraining({ ...quiet, log: (m) => lines.push(m), recipePath: partial, outDir: join(dir, 'init-partial'), init: voice });
+  const said = lines.filter((l) => l.startsWith('partial --init'));
+  assert.equal(said.length, 1, lines.join('\n'));
+  assert.match(said[0]!, /^partial --init from .*voice: 1 of 2 tensors loaded; 1 freshly initialised: linear\/w \(\[4,1\] in the checkpoint, \[5,1\] here\)$/);
+  const ck = readCheckpoint(r.checkpoint);
+  const near = (a: Float32Array, b: Float32Array, what: string) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-9, `${what}[${i}]: ${x} vs ${b[i]}`));
+  near(ck.weights.get('linear/b')!.data, srcCk.ema!.get('linear/b')!.data, 'loaded bias');
+  near(ck.ema!.get('linear/b')!.data, srcCk.ema!.get('linear/b')!.data, 'its moving average');
+  near(ck.weights.get('linear/w')!.data, readCheckpoint(fresh.checkpoint).weights.get('linear/w')!.data, 'freshly initialised weight');
 });
 
 const workers = (n: number): Override[] => [{ flag: `--train.workers ${n}`, path: ['train', 'workers'], raw: String(n) }];

@@ -31,6 +31,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
+  assignMatchingWeights,
   assignWeights,
   checkpointName,
   cleanCheckpointLeftovers,
@@ -216,13 +217,23 @@ function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedC
   return ckpt;
 }
 
-/** Puts an --init checkpoint's weights into the task's model; the configs must match. */
-function initWeights(task: Task<unknown>, init: LoadedCheckpoint): void {
+/**
+ * Puts an --init checkpoint's weights into the task's model: the configs must match, or with
+ * `partial` (train.initPartial) the tensors that match are loaded and the rest named in one line.
+ */
+function initWeights(task: Task<unknown>, init: LoadedCheckpoint, partial: boolean, log: (msg: string) => void): void {
   const statePath = join(init.dir, 'state.json');
   if (init.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${init.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
-  if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
-  // assignWeights names the first tensor whose name or shape differs.
-  assignWeights(task.trainable.variables, init, 'best');
+  if (!partial) {
+    if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
+    // assignWeights names the first tensor whose name or shape differs.
+    assignWeights(task.trainable.variables, init, 'best');
+    return;
+  }
+  const r = assignMatchingWeights(task.trainable.variables, init, 'best');
+  if (r.loaded.length === 0) throw new UserError(`${join(init.dir, 'weights.json')}: --init with train.initPartial: no tensor matches the model's names and shapes`);
+  const fresh = r.fresh.length ? `; ${r.fresh.length} freshly initialised: ${r.fresh.slice(0, 3).map(([n, why]) => `${n} (${why})`).join(', ')}${r.fresh.length > 3 ? `, … (${r.fresh.map(([n]) => n.split('.')[0]).filter((p, i, a) => a.indexOf(p) === i).join(', ')})` : ''}` : '';
+  log(`partial --init from ${init.dir}: ${r.loaded.length} of ${task.trainable.variables.size} tensors loaded${fresh}${r.unused.length ? `; ${r.unused.length} checkpoint tensors unused` : ''}`);
 }
 
 /** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
@@ -285,8 +296,8 @@ async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unk
   if (opts.resume) log(`no checkpoint in ${run.runDir} yet; starting from step 0`);
   if (!opts.init) return { resumedFrom: null, initFrom: null };
   const init = openCheckpoint(opts.init, log);
-  initWeights(task, init);
-  trainer.ema?.assign(init.ema ?? init.weights);
+  initWeights(task, init, run.recipe.train.initPartial, log);
+  trainer.ema?.reset(); // the average starts from the loaded weights (the voice's average when it has one)
   log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
   return { resumedFrom: null, initFrom: init.dir };
 }
@@ -359,7 +370,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
-  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1 });
+  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1, frozen: task.frozen });
   const state: RunState = { step: 0, order: DataOrder.create(task.nItems, t.batchSize, t.seed), modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0) };
   const metricsPath = join(runDir, 'metrics.jsonl');
   const hooks: StepHook[] = [];

@@ -2,6 +2,7 @@
  * A training task: a Trainable plus its items and what a checkpoint must record about it.
  * `buildTask` picks the toy task or the GradTTS task by the recipe's model name.
  */
+import { UserError } from '../errors.js';
 import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
 import { modelBase } from './recipe.js';
@@ -43,6 +44,7 @@ export async function buildTask(inp: TaskInputs): Promise<Task<unknown>> {
 }
 
 function toyTask(inp: TaskInputs): Task<ReturnType<typeof toyBatch>> {
+  if (inp.recipe.train.freeze.length) throw new UserError(`${inp.recipeWhere}: train.freeze: the toy model has no parts to freeze`);
   const cfg = mergeChecked<ToyConfig>(TOY_CONFIG, modelOverrides(inp.recipe), `${inp.recipeWhere}: model`);
   const model = ToyModel.create(cfg, inp.recipe.train.seed);
   const data = toyData(cfg, inp.recipe.train.seed);

@@ -40,6 +40,8 @@ export interface TrainingItems<B> {
   trainable: Trainable<B>;
   /** The batch of the items at these indices. */
   batch(indices: number[]): B;
+  /** Names of the variables that are not trained (recipe train.freeze): no gradient is computed for them; absent or empty = train all. */
+  frozen?: readonly string[];
 }
 
 export interface DataOrderState {

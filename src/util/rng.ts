@@ -105,6 +105,13 @@ function rotl(x: number, k: number): number {
  * seeded by (seed, k). Splitting a batch into micro-batches or worker shards therefore changes
  * no item's draws, so a sharded step computes the same function as the whole batch.
  */
+/** murmur3's 32-bit finaliser: nearby inputs get unrelated outputs. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export class ItemDraws {
   constructor(
     /** uint32 drawn once per step from the run's model Rng. */
@@ -116,10 +123,15 @@ export class ItemDraws {
   /** The stream of item k of this (sub-)batch. */
   rng(k: number): Rng {
     // murmur3's finaliser over (seed, position): distinct positions get unrelated seeds.
-    let h = (Math.imul(this.seed ^ 0x2545f491, 0x9e3779b1) + this.first + k) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    return new Rng((h ^ (h >>> 16)) >>> 0);
+    return new Rng(mix32((Math.imul(this.seed ^ 0x2545f491, 0x9e3779b1) + this.first + k) >>> 0));
+  }
+
+  /**
+   * The stream the whole step shares, the same in every shard and micro-batch (e.g. one
+   * diffusion time per batch: loss.tPer "batch").
+   */
+  shared(): Rng {
+    return new Rng(mix32(Math.imul(this.seed ^ 0x68e31da4, 0x9e3779b1) >>> 0));
   }
 
   /** The draws of the sub-batch that starts at item k of this one. */
