@@ -3,7 +3,8 @@
 // is synthesized and vocoded with seed 7 + i). pocketsphinx must be installed (apt-get install
 // pocketsphinx pocketsphinx-en-us).
 // Usage: npm run build && node scripts/unseen-wer.mjs --checkpoint DIR [--steps 10] [--temperature 1.5]
-//          [--length-scale 1] [--iters 32] [--prior (= --steps 0)] [--sentences FILE] [--out DIR]
+//          [--length-scale 1] [--iters 32] [--prior (= --steps 0)] [--start-time 1] [--stochastic]
+//          [--sentences FILE] [--out DIR]
 // Prints one JSON line: the settings, corpus WER, and per-sentence errors/words (for paired comparisons).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ const num = (name, dflt) => {
 const checkpoint = arg('checkpoint');
 if (!checkpoint) fail('--checkpoint DIR is required');
 // --prior is --steps 0: the encoder's μ alone
-const settings = { steps: argv.includes('--prior') ? 0 : num('steps', 10), temperature: num('temperature', 1.5), lengthScale: num('length-scale', 1), iters: num('iters', 32) };
+const settings = { steps: argv.includes('--prior') ? 0 : num('steps', 10), temperature: num('temperature', 1.5), lengthScale: num('length-scale', 1), iters: num('iters', 32), startTime: num('start-time', 1), stochastic: argv.includes('--stochastic') };
 const outDir = arg('out', mkdtempSync(join(tmpdir(), 'difftts-unseen-wer-')));
 
 try {

@@ -37,6 +37,10 @@ export interface SpeakOptions {
   temperature?: number;
   /** Duration scale (default: the model's recipe). */
   lengthScale?: number;
+  /** Reverse SDE instead of the probability-flow ODE (default false). */
+  stochastic?: boolean;
+  /** Shallow diffusion's start time t₀ (default 1). */
+  startTime?: number;
   seed: number;
   /** Griffin-Lim iterations. */
   iters: number;
@@ -53,7 +57,7 @@ export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
     const lengthScale = o.lengthScale ?? lm.synth.lengthScale;
-    const { samples } = await speakText(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: false, seed: o.seed + i }, o.iters);
+    const { samples } = await speakText(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime, seed: o.seed + i }, o.iters);
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
     writeWav(wav, samples, lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);

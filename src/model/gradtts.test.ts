@@ -8,7 +8,8 @@ import { assertGradsClose, assertNoLeak } from '../testing/tensors.js';
 import { ItemDraws, Rng } from '../util/rng.js';
 import type { Mel } from '../audio/mel.js';
 import { GradTTS, type Batch, type LossTerms } from './gradtts.js';
-import { MODEL_CONFIGS } from './configs.js';
+import { fixLen, MODEL_CONFIGS } from './configs.js';
+import { betaAt, lambdaAt } from './diffusion.js';
 import { TEST_CFG } from './test-config.js';
 import { usesReplacementGrads } from './ops.js';
 import { registerFastWasmKernels, unregisterFastWasmKernels } from '../kernels/register.js';
@@ -157,6 +158,36 @@ test('synthesize: [F, Σ⌈durations⌉] mel, ODE reproducible, SDE differs; pri
   }
   await assert.rejects(() => model.synthesize(new Int32Array(0), { ...opts, rng: new Rng(1) }), UserError);
   await assert.rejects(() => model.prior(Int32Array.from([N_SYMBOLS])), UserError);
+  model.dispose();
+});
+
+test('synthesize with startTime (shallow diffusion): closed form with a zero score; t₀ = 1 is the default bit for bit', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 4);
+  const proj = model.variables.get('dp.proj.w')!;
+  proj.assign(tf.zerosLike(proj));
+  model.variables.get('dp.proj.b')!.assign(tf.tensor1d([Math.log(2.4)])); // 3 frames per token
+  const ids = Int32Array.from([3, 1, 4, 1, 5]);
+  const opts = { steps: 3, temperature: 1.5, lengthScale: 1, stochastic: false };
+  assert.deepEqual((await model.synthesize(ids, { ...opts, startTime: 1, rng: new Rng(1) })).data, (await model.synthesize(ids, { ...opts, rng: new Rng(1) })).data);
+  for (const n of ['decoder.final.conv.w', 'decoder.final.conv.b']) model.variables.get(n)!.assign(tf.zerosLike(model.variables.get(n)!));
+  // score 0: each ODE step x ← x + ½β(t)h (x − μ), from x = μ + √λ(t₀)·z/τ
+  const t0 = 0.4;
+  const { beta0, beta1 } = TEST_CFG;
+  const mel = await assertNoLeak(() => model.synthesize(ids, { ...opts, startTime: t0, rng: new Rng(1) }), 'synthesize');
+  const mu = await model.prior(ids);
+  const h = t0 / opts.steps;
+  let gain = Math.sqrt(lambdaAt(t0, beta0, beta1)) / opts.temperature;
+  for (let i = 0; i < opts.steps; i++) gain *= 1 + 0.5 * betaAt(t0 - (i + 0.5) * h, beta0, beta1) * h;
+  const w = fixLen(mel.frames, TEST_CFG);
+  const z = new Rng(1).normals(TEST_CFG.nFeats * w);
+  for (let r = 0; r < mel.nMels; r++) {
+    for (let c = 0; c < mel.frames; c++) {
+      const want = mu.data[r * mel.frames + c]! + gain * z[r * w + c]!;
+      assert.ok(Math.abs(mel.data[r * mel.frames + c]! - want) < 1e-4 * (1 + Math.abs(want)), `[${r}, ${c}]`);
+    }
+  }
+  await assert.rejects(() => model.synthesize(ids, { ...opts, startTime: 0, rng: new Rng(1) }), UserError);
+  await assert.rejects(() => model.synthesize(ids, { ...opts, startTime: 1.5, rng: new Rng(1) }), UserError);
   model.dispose();
 });
 

@@ -18,7 +18,7 @@ import { UserError } from '../errors.js';
 import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
 import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
-import { forwardDiffusion, reverseStep } from './diffusion.js';
+import { forwardDiffusion, lambdaAt, reverseStep } from './diffusion.js';
 import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
@@ -64,6 +64,13 @@ export interface SynthesisOptions {
   /** Reverse SDE (with noise) instead of the probability-flow ODE. */
   stochastic: boolean;
   rng: Rng;
+  /**
+   * Score decoder only: the diffusion time t₀ ∈ (0, 1] the sampler starts from (default 1, Grad-TTS).
+   * Below 1 it is shallow diffusion (DiffSinger's mechanism): x_{t₀} = μ + √λ_{t₀}·z/τ, the forward
+   * marginal of x₀ = μ, then `steps` steps over [0, t₀], so the decoder only refines μ in the
+   * low-noise range. Measured on allison-enc128 in docs/quality/LEVERS.md.
+   */
+  startTime?: number;
 }
 
 /** What `losses` computes. */
@@ -413,10 +420,17 @@ export class GradTTS {
     try {
       prior = keptScorePrior(ctx, cfg, muY, mask, true);
       const pr: ScorePrior = prior;
-      x = tf.tidy(() => tf.mul(tf.add(muY, tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature)), mask) as tf.Tensor3D);
-      const h = 1 / opts.steps;
+      // t₀ = 1 keeps Grad-TTS's N(μ, τ⁻¹ I) start bit for bit (λ₁ = 1 − e^{−∫β} ≈ 1 − 4.5e-5)
+      const t0 = opts.startTime ?? 1;
+      if (!(t0 > 0 && t0 <= 1)) throw new UserError(`synthesize: start time ${t0} (expected a number in (0, 1])`);
+      x = tf.tidy(() => {
+        const z = tf.tensor3d(opts.rng.normals(f * w), [1, f, w]);
+        const start = t0 === 1 ? tf.div(z, opts.temperature) : tf.mul(z, Math.sqrt(lambdaAt(t0, cfg.beta0, cfg.beta1)) / opts.temperature);
+        return tf.mul(tf.add(muY, start), mask) as tf.Tensor3D;
+      });
+      const h = t0 / opts.steps;
       for (let i = 0; i < opts.steps; i++) {
-        const t = 1 - (i + 0.5) * h;
+        const t = t0 - (i + 0.5) * h;
         const xi: tf.Tensor3D = x;
         const next = tf.tidy(() => {
           const score = scoreFromPrior(ctx, cfg, pr, xi, tf.tensor1d([t]));

@@ -22,6 +22,8 @@ export interface SynthesisParams {
   lengthScale: number;
   stochastic: boolean;
   seed: number;
+  /** Shallow diffusion: the diffusion time the score sampler starts from (default 1; GradTTS.synthesize). */
+  startTime?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function synthesizeMel(lm: SpeakingModel, text: string, p: Synthesi
   checkSteps(p.steps);
   const { ids, unknown } = speakableIds(lm, text);
   if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
-  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, rng: new Rng(p.seed) });
+  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, startTime: p.startTime, rng: new Rng(p.seed) });
   return { mel, unknown };
 }
 
