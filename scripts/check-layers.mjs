@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// Layer check: no cycle through VALUE imports among src/ modules, nor between src/ folders.
+//
+// `node scripts/check-layers.mjs [ROOT]` reads ROOT/src/**/*.ts (ROOT defaults to the repository), leaving out
+// *.test.ts and src/testing/ (test support may import anything). Edges come from static `import … from`,
+// `export … from` and bare `import '…'` statements with relative specifiers (`./x.js` → `./x.ts`, or `./x/index.ts`).
+// Type-only imports are erased by tsc and create no load order, so they are not edges: `import type …`,
+// `export type … from`, and `import { type A, type B }` where every name is marked `type`.
+// Dynamic `import()` is not counted: it runs after module evaluation and is how a lower layer may reach up lazily.
+// Folder graph: A → B when a module in src/A value-imports one in src/B (A ≠ B); a file directly in src/ is its own node.
+//
+// Exit 0 with a one-line summary; exit 1 listing each cycle as a chain `a → b → … → a`.
+// ROOT/scripts/layers-allow.json may list today's known cycles (strongly connected components) so that only NEW
+// ones fail: { "allow": [ { "graph": "module" | "folder", "members": [...], "why": "..." } ] }.
+// A component passes when its members are all inside one allowed entry's members.
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { join, dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(process.argv[2] ?? join(here, '..'));
+const srcDir = join(root, 'src');
+
+/** Paths relative to ROOT with forward slashes, e.g. `src/train/run.ts`. */
+function rel(p) {
+  return relative(root, p).split(sep).join('/');
+}
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (rel(p) !== 'src/testing') walk(p, out);
+    } else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+// Block comments are blanked (keeping newlines) so that a commented-out import is not read; line comments cannot
+// hold a statement that starts a line. Statements are matched at the start of a line, where this code base keeps them.
+function stripBlockComments(text) {
+  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+const NAMED = String.raw`\{[^}]*\}`;
+const IDENT = String.raw`[A-Za-z_$][\w$]*`;
+const CLAUSE = String.raw`(?:${IDENT}\s*,\s*)?(?:${NAMED}|\*\s*(?:as\s+${IDENT})?|${IDENT})`;
+const FROM_RE = new RegExp(String.raw`^[ \t]*(import|export)\s+(type\s+)?(${CLAUSE})\s*from\s*['"]([^'"\n]+)['"]`, 'gm');
+const BARE_RE = /^[ \t]*import\s*['"]([^'"\n]+)['"]/gm;
+
+/** True when every name in `{ … }` is marked `type` (tsc erases the statement). */
+function allNamesTypeOnly(clause) {
+  const m = /^\{([^}]*)\}$/.exec(clause.trim());
+  if (!m) return false;
+  const names = m[1].split(',').map((s) => s.trim()).filter(Boolean);
+  return names.length > 0 && names.every((n) => /^type\s/.test(n));
+}
+
+/** Value-import specifiers of one source text. */
+export function valueSpecifiers(text) {
+  const src = stripBlockComments(text);
+  const out = [];
+  for (const m of src.matchAll(FROM_RE)) {
+    const [, , typeKw, clause, spec] = m;
+    if (typeKw || allNamesTypeOnly(clause)) continue;
+    out.push(spec);
+  }
+  for (const m of src.matchAll(BARE_RE)) out.push(m[1]);
+  return out;
+}
+
+function resolveSpec(fromFile, spec) {
+  if (!spec.startsWith('.')) return null;
+  const base = resolve(dirname(fromFile), spec);
+  const candidates = [base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), base + '.ts', join(base, 'index.ts')];
+  for (const c of candidates) if (existsSync(c) && statSync(c).isFile()) return c;
+  return null;
+}
+
+function folderOf(module) {
+  const parts = module.split('/');
+  return parts.length > 2 ? `src/${parts[1]}` : module;
+}
+
+/** Tarjan's strongly connected components of graph (Map node → Set of nodes); only the cyclic ones. */
+function cyclicComponents(graph) {
+  let index = 0;
+  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], comps = [];
+  function visit(v) {
+    idx.set(v, index); low.set(v, index); index++;
+    stack.push(v); onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
+      else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const comp = [];
+      let w;
+      do { w = stack.pop(); onStack.delete(w); comp.push(w); } while (w !== v);
+      if (comp.length > 1 || graph.get(v)?.has(v)) comps.push(comp.sort());
+    }
+  }
+  for (const v of [...graph.keys()].sort()) if (!idx.has(v)) visit(v);
+  return comps;
+}
+
+/** Cycles covering every edge inside one component: for each uncovered edge u → v, the shortest way back v ⇝ u. */
+function cyclesOf(graph, comp) {
+  const inComp = new Set(comp);
+  const covered = new Set();
+  const cycles = [];
+  for (const u of comp) {
+    for (const v of [...(graph.get(u) ?? [])].sort()) {
+      if (!inComp.has(v) || covered.has(`${u}\0${v}`)) continue;
+      const prev = new Map([[v, null]]);
+      const queue = [v];
+      while (queue.length && !prev.has(u)) {
+        const x = queue.shift();
+        for (const y of [...(graph.get(x) ?? [])].sort()) {
+          if (inComp.has(y) && !prev.has(y)) { prev.set(y, x); queue.push(y); }
+        }
+      }
+      // Walk back from u to v along the BFS tree: u ← … ← v, so the cycle reads u → v → … → u.
+      const back = [];
+      if (u !== v) for (let x = u; x !== v; x = prev.get(x)) back.push(x);
+      const ordered = [u, v, ...back.slice(1).reverse(), ...(u === v ? [] : [u])];
+      for (let i = 0; i + 1 < ordered.length; i++) covered.add(`${ordered[i]}\0${ordered[i + 1]}`);
+      cycles.push(ordered);
+    }
+  }
+  return cycles;
+}
+
+function buildGraphs() {
+  const modules = new Map();
+  const folders = new Map();
+  for (const file of walk(srcDir, [])) {
+    const from = rel(file);
+    const deps = modules.get(from) ?? new Set();
+    modules.set(from, deps);
+    if (!folders.has(folderOf(from))) folders.set(folderOf(from), new Set());
+    for (const spec of valueSpecifiers(readFileSync(file, 'utf8'))) {
+      const target = resolveSpec(file, spec);
+      if (!target) continue;
+      const to = rel(target);
+      if (!to.startsWith('src/') || to.startsWith('src/testing/') || to.endsWith('.test.ts')) continue;
+      deps.add(to);
+      if (folderOf(from) !== folderOf(to)) folders.get(folderOf(from)).add(folderOf(to));
+    }
+  }
+  return { modules, folders };
+}
+
+function readAllow() {
+  const p = join(root, 'scripts', 'layers-allow.json');
+  if (!existsSync(p)) return [];
+  const json = JSON.parse(readFileSync(p, 'utf8'));
+  return Array.isArray(json.allow) ? json.allow : [];
+}
+
+/** Folders in an order where each imports only folders after it (the layer table, top to bottom). */
+function folderOrder(folders) {
+  const order = [];
+  const done = new Set();
+  const visit = (f, seen) => {
+    if (done.has(f) || seen.has(f)) return;
+    seen.add(f);
+    for (const g of [...folders.get(f)].sort()) visit(g, seen);
+    done.add(f);
+    order.push(f);
+  };
+  for (const f of [...folders.keys()].sort()) visit(f, new Set());
+  return order.reverse();
+}
+
+const { modules, folders } = buildGraphs();
+const allow = readAllow();
+const failures = [];
+const allowedHits = new Set();
+for (const [kind, graph] of [['module', modules], ['folder', folders]]) {
+  for (const comp of cyclicComponents(graph)) {
+    const i = allow.findIndex((a) => a.graph === kind && comp.every((m) => a.members.includes(m)));
+    if (i >= 0) { allowedHits.add(i); continue; }
+    failures.push({ kind, comp, cycles: cyclesOf(graph, comp) });
+  }
+}
+for (const [i, a] of allow.entries()) {
+  if (!allowedHits.has(i)) console.error(`check-layers: allowed ${a.graph} cycle among ${a.members.join(', ')} is gone: remove it from scripts/layers-allow.json`);
+}
+if (failures.length) {
+  for (const f of failures) {
+    console.error(`${f.kind} cycle among ${f.comp.length} ${f.kind === 'module' ? 'modules' : 'folders'} (${f.comp.join(', ')}):`);
+    for (const c of f.cycles) console.error(`  ${c.join(' → ')}`);
+  }
+  console.error(`check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`);
+  process.exit(1);
+}
+const edges = [...modules.values()].reduce((n, s) => n + s.size, 0);
+console.log(`check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
+  (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder order: ${folderOrder(folders).join(' > ')}`);
