@@ -15,7 +15,7 @@
 // A component passes when its members are all inside one allowed entry's members.
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, dirname, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(process.argv[2] ?? join(here, '..'));
@@ -158,43 +158,51 @@ function readAllow() {
   return Array.isArray(json.allow) ? json.allow : [];
 }
 
-/** Folders in an order where each imports only folders after it (the layer table, top to bottom). */
-function folderOrder(folders) {
-  const order = [];
-  const done = new Set();
-  const visit = (f, seen) => {
-    if (done.has(f) || seen.has(f)) return;
-    seen.add(f);
-    for (const g of [...folders.get(f)].sort()) visit(g, seen);
-    done.add(f);
-    order.push(f);
+/** Folders by layer, bottom first: a folder's layer is one above the highest folder it imports (0: imports none). */
+function folderLayers(folders) {
+  const level = new Map();
+  const visiting = new Set(); // an allowed folder cycle must not recurse forever: its back edge counts as nothing
+  const levelOf = (f) => {
+    if (visiting.has(f)) return -1;
+    if (!level.has(f)) {
+      visiting.add(f);
+      level.set(f, Math.max(-1, ...[...folders.get(f)].map(levelOf)) + 1);
+      visiting.delete(f);
+    }
+    return level.get(f);
   };
-  for (const f of [...folders.keys()].sort()) visit(f, new Set());
-  return order.reverse();
+  const layers = [];
+  for (const f of [...folders.keys()].sort()) (layers[levelOf(f)] ??= []).push(f.replace(/^src\//, ''));
+  return layers.map((l) => l.join(' ')).join(' < ');
 }
 
-const { modules, folders } = buildGraphs();
-const allow = readAllow();
-const failures = [];
-const allowedHits = new Set();
-for (const [kind, graph] of [['module', modules], ['folder', folders]]) {
-  for (const comp of cyclicComponents(graph)) {
-    const i = allow.findIndex((a) => a.graph === kind && comp.every((m) => a.members.includes(m)));
-    if (i >= 0) { allowedHits.add(i); continue; }
-    failures.push({ kind, comp, cycles: cyclesOf(graph, comp) });
+function main() {
+  const { modules, folders } = buildGraphs();
+  const allow = readAllow();
+  const failures = [];
+  const allowedHits = new Set();
+  for (const [kind, graph] of [['module', modules], ['folder', folders]]) {
+    for (const comp of cyclicComponents(graph)) {
+      const i = allow.findIndex((a) => a.graph === kind && comp.every((m) => a.members.includes(m)));
+      if (i >= 0) { allowedHits.add(i); continue; }
+      failures.push({ kind, comp, cycles: cyclesOf(graph, comp) });
+    }
   }
-}
-for (const [i, a] of allow.entries()) {
-  if (!allowedHits.has(i)) console.error(`check-layers: allowed ${a.graph} cycle among ${a.members.join(', ')} is gone: remove it from scripts/layers-allow.json`);
-}
-if (failures.length) {
-  for (const f of failures) {
-    console.error(`${f.kind} cycle among ${f.comp.length} ${f.kind === 'module' ? 'modules' : 'folders'} (${f.comp.join(', ')}):`);
-    for (const c of f.cycles) console.error(`  ${c.join(' → ')}`);
+  for (const [i, a] of allow.entries()) {
+    if (!allowedHits.has(i)) console.error(`check-layers: allowed ${a.graph} cycle among ${a.members.join(', ')} is gone: remove it from scripts/layers-allow.json`);
   }
-  console.error(`check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`);
-  process.exit(1);
+  if (failures.length) {
+    for (const f of failures) {
+      console.error(`${f.kind} cycle among ${f.comp.length} ${f.kind === 'module' ? 'modules' : 'folders'} (${f.comp.join(', ')}):`);
+      for (const c of f.cycles) console.error(`  ${c.join(' → ')}`);
+    }
+    console.error(`check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`);
+    process.exit(1);
+  }
+  const edges = [...modules.values()].reduce((n, s) => n + s.size, 0);
+  console.log(`check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
+    (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder layers, bottom first: ${folderLayers(folders)}`);
 }
-const edges = [...modules.values()].reduce((n, s) => n + s.size, 0);
-console.log(`check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
-  (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder order: ${folderOrder(folders).join(' > ')}`);
+
+// Run when invoked as a script; importing it (for valueSpecifiers) checks nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
