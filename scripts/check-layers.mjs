@@ -10,6 +10,8 @@
 // Folder graph: A → B when a module in src/A value-imports one in src/B (A ≠ B); a file directly in src/ is its own node.
 //
 // Exit 0 with a one-line summary; exit 1 listing each cycle as a chain `a → b → … → a`.
+// When ROOT/docs/DESIGN.md has a "## Layers" table (`| N | \`folder\`, … |`), it must be true: every folder in it
+// once, and each folder importing only folders in lower rows (exit 1 naming the module edge, with a true table).
 // ROOT/scripts/layers-allow.json may list today's known cycles (strongly connected components) so that only NEW
 // ones fail: { "allow": [ { "graph": "module" | "folder", "members": [...], "why": "..." } ] }.
 // A component passes when its members are all inside one allowed entry's members.
@@ -134,6 +136,7 @@ function cyclesOf(graph, comp) {
 function buildGraphs() {
   const modules = new Map();
   const folders = new Map();
+  const witness = new Map(); // 'A\0B' → one module edge behind the folder edge A → B, for the messages
   for (const file of walk(srcDir, [])) {
     const from = rel(file);
     const deps = modules.get(from) ?? new Set();
@@ -145,10 +148,12 @@ function buildGraphs() {
       const to = rel(target);
       if (!to.startsWith('src/') || to.startsWith('src/testing/') || to.endsWith('.test.ts')) continue;
       deps.add(to);
-      if (folderOf(from) !== folderOf(to)) folders.get(folderOf(from)).add(folderOf(to));
+      if (folderOf(from) === folderOf(to)) continue;
+      folders.get(folderOf(from)).add(folderOf(to));
+      if (!witness.has(`${folderOf(from)}\0${folderOf(to)}`)) witness.set(`${folderOf(from)}\0${folderOf(to)}`, `${from} → ${to}`);
     }
   }
-  return { modules, folders };
+  return { modules, folders, witness };
 }
 
 function readAllow() {
@@ -160,6 +165,12 @@ function readAllow() {
 
 /** Folders by layer, bottom first: a folder's layer is one above the highest folder it imports (0: imports none). */
 function folderLayers(folders) {
+  const layers = [];
+  for (const [f, l] of layerOf(folders)) (layers[l] ??= []).push(f.replace(/^src\//, ''));
+  return layers.map((l) => l.sort());
+}
+
+function layerOf(folders) {
   const level = new Map();
   const visiting = new Set(); // an allowed folder cycle must not recurse forever: its back edge counts as nothing
   const levelOf = (f) => {
@@ -171,13 +182,39 @@ function folderLayers(folders) {
     }
     return level.get(f);
   };
-  const layers = [];
-  for (const f of [...folders.keys()].sort()) (layers[levelOf(f)] ??= []).push(f.replace(/^src\//, ''));
-  return layers.map((l) => l.join(' ')).join(' < ');
+  for (const f of [...folders.keys()].sort()) levelOf(f);
+  return level;
+}
+
+/**
+ * docs/DESIGN.md's "## Layers" table (`| N | \`a\`, \`b\` |`) checked against the folder graph: every folder listed
+ * once, and every folder edge going to a strictly lower row. The table need not be the tightest layering, only true.
+ * Returns the problems (none when there is no such file or section).
+ */
+function checkDesignTable(folders, witness) {
+  const p = join(root, 'docs', 'DESIGN.md');
+  if (!existsSync(p)) return [];
+  const section = /^## Layers\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readFileSync(p, 'utf8'));
+  if (!section) return [];
+  const row = new Map();
+  for (const m of section[1].matchAll(/^\|\s*(\d+)\s*\|([^|\n]*)\|\s*$/gm)) {
+    for (const name of m[2].matchAll(/`([^`]+)`/g)) row.set(`src/${name[1]}`, Number(m[1]));
+  }
+  const problems = [];
+  for (const f of [...folders.keys()].sort()) if (!row.has(f)) problems.push(`${f} is not in the table`);
+  for (const f of row.keys()) if (!folders.has(f)) problems.push(`${f} is in the table but not in src/`);
+  for (const [a, deps] of folders) {
+    for (const b of deps) {
+      if (row.has(a) && row.has(b) && row.get(a) <= row.get(b)) {
+        problems.push(`${a} (layer ${row.get(a)}) imports ${b} (layer ${row.get(b)}): ${witness.get(`${a}\0${b}`)}`);
+      }
+    }
+  }
+  return problems.sort();
 }
 
 function main() {
-  const { modules, folders } = buildGraphs();
+  const { modules, folders, witness } = buildGraphs();
   const allow = readAllow();
   const failures = [];
   const allowedHits = new Set();
@@ -195,13 +232,26 @@ function main() {
     for (const f of failures) {
       console.error(`${f.kind} cycle among ${f.comp.length} ${f.kind === 'module' ? 'modules' : 'folders'} (${f.comp.join(', ')}):`);
       for (const c of f.cycles) console.error(`  ${c.join(' → ')}`);
+      if (f.kind === 'folder') {
+        for (const c of f.cycles) {
+          for (let i = 0; i + 1 < c.length; i++) console.error(`    ${c[i]} → ${c[i + 1]}: ${witness.get(`${c[i]}\0${c[i + 1]}`)}`);
+        }
+      }
     }
     console.error(`check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`);
     process.exit(1);
   }
+  const layers = folderLayers(folders);
+  const tableProblems = checkDesignTable(folders, witness);
+  if (tableProblems.length) {
+    for (const t of tableProblems) console.error(`docs/DESIGN.md Layers table: ${t}`);
+    console.error('check-layers: the Layers table of docs/DESIGN.md is not true of src/; one that is (each folder one above the highest it imports):');
+    for (const [i, l] of layers.entries()) console.error(`| ${i} | ${l.map((f) => `\`${f}\``).join(', ')} |`);
+    process.exit(1);
+  }
   const edges = [...modules.values()].reduce((n, s) => n + s.size, 0);
   console.log(`check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
-    (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder layers, bottom first: ${folderLayers(folders)}`);
+    (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder layers, bottom first: ${layers.map((l) => l.join(' ')).join(' < ')}`);
 }
 
 // Run when invoked as a script; importing it (for valueSpecifiers) checks nothing.

@@ -41,6 +41,7 @@ test('a module cycle through value imports is reported as a chain and fails', ()
   assert.match(out, /module cycle among 2 modules/);
   assert.match(out, /src\/a\/x\.ts → src\/b\/y\.ts → src\/a\/x\.ts/);
   assert.match(out, /src\/a → src\/b → src\/a/);
+  assert.match(out, /src\/b → src\/a: src\/b\/y\.ts → src\/a\/x\.ts/);
 });
 
 test('type-only imports, tests, src/testing and commented-out imports make no edge', () => {
@@ -88,4 +89,24 @@ test('scripts/layers-allow.json lets a known cycle pass, but not a new one', () 
     'src/a/u.ts': "import { v } from '../c/v.js';\nexport const u = v;\n" }));
   assert.equal(grown.status, 1, grown.out);
   assert.match(grown.out, /folder cycle among 3 folders/);
+});
+
+test("docs/DESIGN.md's Layers table must be true: folders in lower rows only, every folder listed", () => {
+  const src = {
+    'src/a/x.ts': "import { y } from '../b/y.js';\nexport const x = y;\n",
+    'src/b/y.ts': "import { e } from '../e.js';\nexport const y = e;\n",
+    'src/e.ts': 'export const e = 1;\n',
+  };
+  const design = (rows: string) => `# design\n\n## Layers\n| layer | folders |\n|---|---|\n${rows}\n## Next\n| 0 | \`a\` |\n`;
+  const good = check(tree({ ...src, 'docs/DESIGN.md': design('| 0 | `e.ts` |\n| 1 | `b` |\n| 5 | `a` |\n') }));
+  assert.equal(good.status, 0, good.out);
+  assert.match(good.out, /folder layers, bottom first: e\.ts < b < a$/m);
+  const upward = check(tree({ ...src, 'docs/DESIGN.md': design('| 0 | `e.ts` |\n| 1 | `a`, `b` |\n') }));
+  assert.equal(upward.status, 1, upward.out);
+  assert.match(upward.out, /src\/a \(layer 1\) imports src\/b \(layer 1\): src\/a\/x\.ts → src\/b\/y\.ts/);
+  assert.match(upward.out, /^\| 2 \| `a` \|$/m);
+  const missing = check(tree({ ...src, 'docs/DESIGN.md': design('| 0 | `e.ts` |\n| 1 | `b`, `gone` |\n') }));
+  assert.equal(missing.status, 1, missing.out);
+  assert.match(missing.out, /src\/a is not in the table/);
+  assert.match(missing.out, /src\/gone is in the table but not in src\//);
 });
