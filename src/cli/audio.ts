@@ -16,7 +16,7 @@ import { logMel, DEFAULT_MEL, type Mel } from '../audio/mel.js';
 import { griffinLim } from '../audio/griffinlim.js';
 import { readNpy, writeNpy } from '../util/npy.js';
 import { checkOutput } from '../util/atomic.js';
-import { writeSpectrogramPng } from '../util/spectrogram.js';
+import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { parseNumber } from './options.js';
 
 /** Loads a log-mel .npy [nMels, frames] and checks it fits DEFAULT_MEL; errors name the file. */

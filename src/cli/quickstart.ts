@@ -37,7 +37,7 @@ export function register(program: Command): void {
       const corpus = join(root, 'datasets', 'allison-mini');
       if (!existsSync(join(corpus, 'metadata.csv'))) throw new UserError(`${corpus}: the embedded corpus is missing (expected metadata.csv and wavs/; it comes with the git repository, not the npm package)`);
       const backend = await backendFor(this);
-      const { runQuickstart, quickstartSummary } = await import('../train/quickstart.js');
+      const { runQuickstart, quickstartSummary } = await import('../quickstart/quickstart.js');
       process.stderr.write(`difftts quickstart: training recipes/tiny.json on ${corpus} for up to ${minutes} min into ${o.out} (features are prepared first; run again to train further)\n`);
       const r = await runQuickstart({ corpus, recipePath: join(root, 'recipes', 'tiny.json'), out: o.out, minutes, steps, text: o.text, pretrained: join(root, 'pretrained', 'allison-enc128'), backend });
       process.stdout.write(quickstartSummary(r, o.out));

@@ -11,7 +11,7 @@ import type { Mel } from '../audio/mel.js';
 import { writeWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
 import { writeNpy } from '../util/npy.js';
-import { writeSpectrogramPng } from '../util/spectrogram.js';
+import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { appendWhole, writeFileAtomic } from '../util/atomic.js';
 import { parallelisesOps } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
 import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
-import { writeSpectrogramPng } from '../util/spectrogram.js';
+import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { Rng } from '../util/rng.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';

@@ -220,7 +220,7 @@ export function formatTick(v: number): string {
 // ---------------------------------------------------------------------------------------------
 // Raster drawing.
 
-/** An RGBA raster on a white background with the drawing primitives of the plots (also used by src/util/spectrogram.ts). */
+/** An RGBA raster on a white background with the drawing primitives of the plots (also used by src/plot/spectrogram.ts). */
 export class Canvas implements Raster {
   data: Uint8Array;
   constructor(

@@ -5,7 +5,7 @@
  * Spectrogram pixels: time runs left → right, low frequencies at the bottom, colours from a magma
  * approximation over a FIXED log-mel range (default ln(1e-5) .. 2.5, i.e. the HiFi-GAN floor to a
  * little above loud speech) so that two images are comparable by eye. Each mel cell becomes a
- * scale × scale block. src/util/spectrogram.ts puts these pixels into a figure with a title, axes
+ * scale × scale block. src/plot/spectrogram.ts puts these pixels into a figure with a title, axes
  * and a colour bar — what every spectrogram PNG difftts writes looks like.
  */
 import pngjs from 'pngjs';

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
-import type { Override } from './overrides.js';
-import { runTraining, type TrainRunResult } from './run.js';
+import type { Override } from '../train/overrides.js';
+import { runTraining, type TrainRunResult } from '../train/run.js';
 import { loadModel } from '../synthesis/model.js';
 import { synthesizeToFiles, type SynthesizedFile } from '../synthesis/batch.js';
 

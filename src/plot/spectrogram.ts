@@ -9,9 +9,9 @@
  * plots (src/util/plot.ts).
  */
 import { DEFAULT_MEL, hzToMel, type Mel, type MelConfig } from '../audio/mel.js';
-import { writeFileAtomic } from './atomic.js';
-import { magma, renderSpectrogram, SPECTROGRAM_RANGE } from './png.js';
-import { BLACK, Canvas, DARK, encodePng, formatTick, GLYPH_H, niceTicks, textWidth, type Raster } from './plot.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { magma, renderSpectrogram, SPECTROGRAM_RANGE } from '../util/png.js';
+import { BLACK, Canvas, DARK, encodePng, formatTick, GLYPH_H, niceTicks, textWidth, type Raster } from '../util/plot.js';
 
 export interface SpectrogramPanel {
   mel: Mel;

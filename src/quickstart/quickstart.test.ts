@@ -8,9 +8,9 @@ import { initBackend } from '../backend/index.js';
 import { readWav, writeWav } from '../audio/wav.js';
 import { repoRoot } from '../testing/paths.js';
 import { Rng } from '../util/rng.js';
-import { exportWeights, listCheckpoints } from './checkpoint.js';
-import { readMetrics } from './metrics.js';
-import { parseOverrideArgs } from './overrides.js';
+import { exportWeights, listCheckpoints } from '../train/checkpoint.js';
+import { readMetrics } from '../train/metrics.js';
+import { parseOverrideArgs } from '../train/overrides.js';
 import { quickstartSummary, runQuickstart } from './quickstart.js';
 
 before(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { DEFAULT_MEL, melFilterbank, type Mel } from '../audio/mel.js';
-import { magma, renderSpectrogram, SPECTROGRAM_RANGE } from './png.js';
+import { magma, renderSpectrogram, SPECTROGRAM_RANGE } from '../util/png.js';
 import { renderSpectrogramFigure, writeSpectrogramPng } from './spectrogram.js';
 
 const { PNG } = pngjs;
