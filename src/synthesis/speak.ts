@@ -150,7 +150,7 @@ export async function speakText(lm: SpeakingModel, text: string, p: SynthesisPar
     mels.push(piece.mel);
     piece.unknown.forEach((u) => unknown.add(u));
   }
-  return { samples: concat(parts), unknown: [...unknown], mel: mels.length === 1 ? mels[0]! : joinMels(mels) };
+  return { samples: concat(parts), unknown: [...unknown], mel: joinMels(mels) };
 }
 
 export function concat(parts: Float32Array[]): Float32Array {
@@ -170,7 +170,8 @@ function withPause(mel: Mel, frames: number, floor: number): Mel {
 }
 
 /** Row-major mels [nMels, frames_i] side by side in time. */
-function joinMels(mels: Mel[]): Mel {
+export function joinMels(mels: Mel[]): Mel {
+  if (mels.length === 1) return mels[0]!;
   const nMels = mels[0]!.nMels;
   const frames = mels.reduce((n, m) => n + m.frames, 0);
   const data = new Float32Array(nMels * frames);

@@ -110,6 +110,9 @@ export interface VoiceSettings {
   synth: { steps: number; temperature: number; lengthScale: number };
 }
 
+/** Synthesis defaults when a recipe has no synth section. */
+export const SYNTH_DEFAULTS = { steps: 10, temperature: 1.5, lengthScale: 1 } as const;
+
 /** A GradTTS checkpoint's meta → its voice settings; UserError naming `statePath` for another model kind. */
 export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettings {
   if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
@@ -121,7 +124,7 @@ export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettin
     nSymbols: m.nSymbols,
     textConfig: m.textConfig as TextConfig,
     melConfig: (m.melConfig as MelConfig | null) ?? DEFAULT_MEL,
-    synth: { steps: recipeSynth.steps ?? 10, temperature: recipeSynth.temperature ?? 1.5, lengthScale: recipeSynth.lengthScale ?? 1 },
+    synth: { steps: recipeSynth.steps ?? SYNTH_DEFAULTS.steps, temperature: recipeSynth.temperature ?? SYNTH_DEFAULTS.temperature, lengthScale: recipeSynth.lengthScale ?? SYNTH_DEFAULTS.lengthScale },
   };
 }
 

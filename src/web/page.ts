@@ -14,7 +14,7 @@
 import type { Mel } from '../audio/mel.js';
 import { renderSpectrogram } from '../util/spectrogram-pixels.js';
 import { initPageBackend, type PageBackend } from './backend.js';
-import { speakPieces } from '../synthesis/speak.js';
+import { joinMels, speakPieces } from '../synthesis/speak.js';
 import { buildVoice, fetchVoiceFiles, type WebVoice } from './voice.js';
 
 interface SpeakOptions {
@@ -97,20 +97,6 @@ function speak(text: string, o: SpeakOptions = {}, onMel?: (mel: Mel) => void): 
   const run = queue.then(() => speakNow(text, o, onMel));
   queue = run.catch(() => {});
   return run;
-}
-
-/** Row-major mels [nMels, frames_i] side by side in time (the sentences' pauses are not drawn). */
-function joinMels(mels: Mel[]): Mel {
-  if (mels.length === 1) return mels[0]!;
-  const nMels = mels[0]!.nMels;
-  const frames = mels.reduce((n, m) => n + m.frames, 0);
-  const data = new Float32Array(nMels * frames);
-  let off = 0;
-  for (const m of mels) {
-    for (let r = 0; r < nMels; r++) data.set(m.data.subarray(r * m.frames, (r + 1) * m.frames), r * frames + off);
-    off += m.frames;
-  }
-  return { data, nMels, frames };
 }
 
 function drawMel(mel: Mel): void {
