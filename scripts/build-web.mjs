@@ -31,7 +31,6 @@ const result = await build({
   alias: { '@tensorflow/tfjs': './src/web/shims/tfjs.ts', 'node:v8': './src/web/shims/v8.ts' },
   // src/kernels reads these Node settings (gemm.ts, winograd.ts); in a page they are simply unset.
   define: { 'process.env.DIFFTTS_WASM_FMA': 'undefined', 'process.env.DIFFTTS_WINOGRAD': 'undefined' },
-  inject: ['./src/web/shims/buffer.ts'],
   metafile: true,
   logLevel: 'warning',
 });

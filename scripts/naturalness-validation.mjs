@@ -31,7 +31,8 @@ const { logMel, DEFAULT_MEL } = await dist('audio/mel.js');
 const { griffinLim } = await dist('audio/griffinlim.js');
 const N = await dist('eval/naturalness.js');
 const { initBackend } = await dist('backend/index.js');
-const { loadModel, synthesizeMel, vocode } = await dist('train/synthesize.js');
+const { loadModel } = await dist('synthesis/model.js');
+const { synthesizeMel, vocode } = await dist('synthesis/speak.js');
 const { readSentences } = await dist('eval/sentences.js');
 const { Rng } = await dist('util/rng.js');
 

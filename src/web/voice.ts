@@ -10,7 +10,7 @@ import { GradTTS } from '../model/gradtts.js';
 import type { LoadedCheckpoint, LoadedTensor } from '../train/checkpoint.js';
 import { assignWeights, parseCheckpointState, pathIn, unpackTensors, voiceSettings, type VoiceSettings } from '../train/checkpoint-format.js';
 
-/** A loaded voice: the same fields as Node's LoadedModel (src/train/synthesize.ts), so synthesis code takes either. */
+/** A loaded voice: the same fields as Node's LoadedModel (src/synthesis/model.ts), so synthesis code takes either. */
 export interface WebVoice {
   model: GradTTS;
   textConfig: VoiceSettings['textConfig'];

@@ -32,7 +32,12 @@ export const sleb = (n: number): number[] => {
   }
 };
 
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+const utf8 = new TextEncoder();
+/** A wasm name: its UTF-8 byte length, then the bytes (TextEncoder works in Node and in the page alike). */
+const name = (s: string): number[] => {
+  const bytes = utf8.encode(s);
+  return [...uleb(bytes.length), ...bytes];
+};
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
