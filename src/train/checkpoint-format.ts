@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MEL, type MelConfig } from '../audio/mel.js';
 import { UserError } from '../errors.js';
+import { mergeJson } from '../util/schema.js';
 import { MODEL_CONFIGS, type ModelConfig } from '../model/configs.js';
 import type { TextConfig } from '../text/index.js';
 import type { CheckpointMeta, LoadedCheckpoint } from './checkpoint.js';
@@ -131,10 +132,5 @@ export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettin
 /** A stored model config with fields added since it was written filled from today's named config. */
 function withDefaults(stored: ModelConfig): ModelConfig {
   const base = (MODEL_CONFIGS as Record<string, ModelConfig>)[stored.name];
-  if (!base) return stored;
-  const merge = (d: any, v: any): any =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) && d !== null && typeof d === 'object' && !Array.isArray(d)
-      ? Object.fromEntries([...new Set([...Object.keys(d), ...Object.keys(v)])].map((k) => [k, k in v ? merge(d[k], v[k]) : d[k]]))
-      : v;
-  return merge(base, stored) as ModelConfig;
+  return base ? (mergeJson(base, stored) as ModelConfig) : stored;
 }
