@@ -2,7 +2,7 @@
  * The `loss` section of a recipe, checked by zod, e.g.
  * `{"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}`.
  * Defaults: schedule "constant", c 1, scale 1, reversed false, deltaPer "sample", tPer "item",
- * scope "diffusion". Unknown keys are rejected so that a typo does not silently train with
+ * scope "diffusion", tMax 1. Unknown keys are rejected so that a typo does not silently train with
  * defaults. The VP-SDE (β₀, β₁) that the snr schedule reads is not part of it: it belongs to the
  * model config, which the loss receives.
  *
@@ -36,6 +36,12 @@ export const LossConfigSchema = z.strictObject(
      * the schedule at the data end (c for constant). The duration term stays L2.
      */
     scope: choice(['diffusion', 'all'] as const).default('diffusion'),
+    /**
+     * The diffusion times trained: t ~ U(ε, tMax). Below 1 the score decoder learns only the data
+     * end of the reverse process — what shallow diffusion (synth.startTime ≤ tMax) runs — so every
+     * step trains the times that sampling uses (DiffSinger's shallow mechanism). Score decoders only.
+     */
+    tMax: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).lte(1, { error: 'expected a number in (0, 1]' }).default(1),
   },
   { error: 'expected an object like {"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}' },
 );

@@ -305,7 +305,9 @@ test('loss.scope "all" and loss.tPer "batch" against the pinned closed forms; th
   const tItem = 1e-5 + (1 - 2e-5) * item.uniform();
   const z: number[] = [];
   for (let r = 0; r < f; r++) z.push(...item.normals(n));
-  for (const [cfg, tt] of [[{ tPer: 'batch' }, t], [{}, tItem]] as const) {
+  // tMax: the same draw scaled into (ε, tMax − ε) — δ = c^t reads the t that was trained
+  const tShallow = 1e-5 + (0.3 - 2e-5) * new ItemDraws(new Rng(5).nextU32()).rng(0).uniform();
+  for (const [cfg, tt] of [[{ tPer: 'batch' }, t], [{}, tItem], [{ tMax: 0.3 }, tShallow]] as const) {
     const got = run({ type: 'pseudo-huber', schedule: 'exponential', c, ...cfg });
     const delta = c ** tt;
     assert.ok(Math.abs(got.deltaMean! - delta) < 1e-5 * delta, `δ ${got.deltaMean} vs c^t = ${delta}`);

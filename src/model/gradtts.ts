@@ -319,7 +319,9 @@ export class GradTTS {
       // every item draws its t (so its z is the same either way); loss.tPer "batch" then uses the step's shared one
       const own = rngs.map((r) => r.uniform());
       const shared = loss.tPer === 'batch' ? items.shared().uniform() : null;
-      const ts = own.map((u) => T_EPS + (1 - 2 * T_EPS) * (shared ?? u));
+      if (loss.tMax < 1 && cfg.decoder.objective === 'flow') throw new UserError('loss.tMax below 1 needs model.decoder.objective "score" (a flow starts from N(0, I), not from μ)');
+      // t ~ U(ε, tMax − ε); tMax 1 keeps the expression (and the bits) of every earlier run
+      const ts = own.map((u) => T_EPS + (loss.tMax - 2 * T_EPS) * (shared ?? u));
       const tT = tf.tensor1d(ts);
       // z on each item's valid cells only (zero on padding), row by row from its own stream
       const zData = new Float32Array(b * f * w);

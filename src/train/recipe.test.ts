@@ -61,7 +61,7 @@ test('recipe: every shipped recipe validates, loss included', () => {
 });
 
 test('recipe: the loss is typed inside the recipe, defaults filled, one-line errors naming loss.<field>', () => {
-  assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion' });
+  assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1 });
   assert.equal(parseRecipe({ loss: { type: 'pseudo-huber', c: 0.1 } }, 'x.json').loss.c, 0.1);
   assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/));
   assert.throws(() => parseRecipe({ loss: { c: 1 } }, 'x.json'), userError(/^x\.json: loss\.type: missing \(expected one of "l2", "l1"/));
@@ -69,7 +69,7 @@ test('recipe: the loss is typed inside the recipe, defaults filled, one-line err
 
 test('recipe: an old recipe\'s loss.beta0/beta1 are dropped when they equal the model\'s SDE, refused in one line when they differ', () => {
   const old = { model: 'tiny', loss: { type: 'pseudo-huber', schedule: 'snr', c: 0.1, beta0: 0.05, beta1: 20 } };
-  assert.deepEqual(parseRecipe(old, 'old.json').loss, { type: 'pseudo-huber', schedule: 'snr', c: 0.1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion' });
+  assert.deepEqual(parseRecipe(old, 'old.json').loss, { type: 'pseudo-huber', schedule: 'snr', c: 0.1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1 });
   // a model whose SDE was changed too
   assert.equal(parseRecipe({ model: { base: 'small', beta1: 10 }, loss: { type: 'l2', beta1: 10 } }, 'old.json').loss.type, 'l2');
   assert.throws(
