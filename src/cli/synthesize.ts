@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'reverse-diffusion steps, 0 = the encoder\'s prior alone (default: the voice\'s synth.steps)')
     .option('--temperature <t>', 'prior temperature (default: the voice\'s synth.temperature)')
     .option('--length-scale <s>', 'duration multiplier (default: the voice\'s synth.lengthScale)')
+    .option('--start-time <t0>', 'shallow diffusion: start the score sampler at diffusion time t0 in (0, 1] (default: the voice\'s synth.startTime; 1 = Grad-TTS)')
     .option('--stochastic', 'stochastic (SDE) sampler instead of the probability-flow ODE')
     .option('--seed <s>', 'noise seed', '1')
     .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
@@ -57,6 +58,7 @@ async function synthesizeCommand(o: Record<string, string | boolean | undefined>
     steps: o.steps === undefined ? undefined : parseNumber(String(o.steps), '--steps', { integer: true, min: 0 }),
     temperature: num('temperature', '--temperature'),
     lengthScale: num('lengthScale', '--length-scale'),
+    startTime: o.startTime === undefined ? undefined : parseNumber(String(o.startTime), '--start-time', { min: Number.MIN_VALUE, max: 1 }),
     stochastic: Boolean(o.stochastic),
     seed: parseNumber(String(o.seed), '--seed', { integer: true, min: 0 }),
     iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),

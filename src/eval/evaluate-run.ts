@@ -278,7 +278,7 @@ type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean; nat: Utteran
 async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
   const rate = lm.melConfig.sampleRate;
   const seed = o.seed + i;
-  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed }, o.iters);
+  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, startTime: lm.synth.startTime, stochastic: false, seed }, o.iters);
   const wavPath = join(o.out, 'wavs', `${id}.wav`);
   writeWav(wavPath, genWav, rate, 'pcm16');
   let wer: number | null = null;

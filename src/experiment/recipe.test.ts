@@ -61,7 +61,7 @@ test('difftts experiment: a typo in a loss exits 2 with one line naming the fiel
   assert.equal(r.status, 2, r.stderr);
   const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('difftts: using backend'));
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /exp\.json: losses\[1\] \("ph"\) over .*base\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/);
+  assert.match(lines[0]!, /exp\.json: losses\[1\] \("ph"\) over .*base\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/);
   assert.equal(existsSync(out), false, 'nothing written under --out');
   // the same for an unknown training override
   mkdirSync(join(dir, 'b'));

@@ -33,6 +33,8 @@ export interface SynthesizeToFilesOptions {
   steps?: number;
   temperature?: number;
   lengthScale?: number;
+  /** Shallow diffusion start time in (0, 1] (default: the voice's synth.startTime). */
+  startTime?: number;
   stochastic?: boolean;
   seed?: number;
   /** Also write the mel as .npy / .png (numbered like the WAVs with `many`). */
@@ -163,11 +165,12 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
 }
 
 /** The options' settings, each defaulting to the model's recipe (seed 1). */
-function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed'>): SynthesisParams {
+function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'startTime' | 'stochastic' | 'seed'>): SynthesisParams {
   return {
     steps: o.steps ?? lm.synth.steps,
     temperature: o.temperature ?? lm.synth.temperature,
     lengthScale: o.lengthScale ?? lm.synth.lengthScale,
+    startTime: o.startTime ?? lm.synth.startTime,
     stochastic: o.stochastic ?? false,
     seed: o.seed ?? 1,
   };

@@ -7,15 +7,15 @@ import type { MelConfig } from '../audio/mel.js';
 import { GradTTS } from '../model/index.js';
 import type { TextConfig } from '../text/index.js';
 import { assignWeights, openCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
-import { voiceSettings } from '../train/checkpoint-format.js';
+import { voiceSettings, type SynthDefaults } from '../train/checkpoint-format.js';
 
 
 export interface LoadedModel {
   model: GradTTS;
   textConfig: TextConfig;
   melConfig: MelConfig;
-  /** The recipe's synth defaults (steps, temperature, lengthScale). */
-  synth: { steps: number; temperature: number; lengthScale: number };
+  /** The recipe's synth defaults. */
+  synth: SynthDefaults;
   checkpoint: LoadedCheckpoint;
 }
 

@@ -8,6 +8,7 @@ import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from './model.js';
 import { concat, speakPieces, type SynthesisParams } from './speak.js';
+import type { SynthDefaults } from '../train/checkpoint-format.js';
 import { resolveVoice } from './voices.js';
 
 /** Mono audio: samples in [-1, 1] at `sampleRate` Hz. */
@@ -28,6 +29,8 @@ export interface SynthesizeOptions {
   seed?: number;
   /** Stochastic (SDE) sampler instead of the probability-flow ODE. */
   stochastic?: boolean;
+  /** Shallow diffusion: the diffusion time the score sampler starts from, in (0, 1]. */
+  startTime?: number;
   /** Griffin-Lim iterations (default 32). */
   iters?: number;
 }
@@ -51,7 +54,7 @@ export class Voice {
   readonly dir: string;
   readonly sampleRate: number;
   /** The voice's own synthesis settings (its recipe's synth section). */
-  readonly defaults: Readonly<{ steps: number; temperature: number; lengthScale: number }>;
+  readonly defaults: Readonly<SynthDefaults>;
   private lm: LoadedModel | null;
   /** Calls run one after another: the model's tensors are shared. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -101,7 +104,7 @@ export class Voice {
 
   private params(o: SynthesizeOptions): SynthesisParams {
     const d = this.defaults;
-    const p = { steps: o.steps ?? d.steps, temperature: o.temperature ?? d.temperature, lengthScale: o.lengthScale ?? d.lengthScale, stochastic: o.stochastic ?? false, seed: o.seed ?? 1 };
+    const p = { steps: o.steps ?? d.steps, temperature: o.temperature ?? d.temperature, lengthScale: o.lengthScale ?? d.lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime ?? d.startTime, seed: o.seed ?? 1 };
     if (!(p.temperature > 0)) throw new UserError(`synthesize: temperature ${p.temperature} (expected a number > 0)`);
     if (!(p.lengthScale > 0 && Number.isFinite(p.lengthScale))) throw new UserError(`synthesize: lengthScale ${p.lengthScale} (expected a number > 0)`);
     if (!(Number.isInteger(p.seed) && p.seed >= 0)) throw new UserError(`synthesize: seed ${p.seed} (expected an integer ≥ 0)`);

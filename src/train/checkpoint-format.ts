@@ -107,25 +107,39 @@ export interface VoiceSettings {
   nSymbols: number;
   textConfig: TextConfig;
   melConfig: MelConfig;
-  /** The recipe's synth defaults (steps, temperature, lengthScale). */
-  synth: { steps: number; temperature: number; lengthScale: number };
+  /** The recipe's synth defaults. */
+  synth: SynthDefaults;
 }
 
-/** Synthesis defaults when a recipe has no synth section. */
-export const SYNTH_DEFAULTS = { steps: 10, temperature: 1.5, lengthScale: 1 } as const;
+/** How a voice speaks unless told otherwise: the recipe's `synth` section (src/train/recipe.ts). */
+export interface SynthDefaults {
+  /** Reverse-diffusion (or flow) steps; 0 = the encoder's prior μ alone. */
+  steps: number;
+  /** Prior temperature τ (> 0). */
+  temperature: number;
+  /** Duration multiplier (> 1 slower). */
+  lengthScale: number;
+  /** Diffusion time the score sampler starts from, in (0, 1] (1 = Grad-TTS). */
+  startTime: number;
+}
+
+/** Synthesis defaults for the fields a recipe does not set (recipes older than a field included). */
+export const SYNTH_DEFAULTS: Readonly<SynthDefaults> = { steps: 10, temperature: 1.5, lengthScale: 1, startTime: 1 };
 
 /** A GradTTS checkpoint's meta → its voice settings; UserError naming `statePath` for another model kind. */
 export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettings {
   if (m.model?.kind !== 'gradtts' || typeof m.nSymbols !== 'number' || !m.textConfig) {
     throw new UserError(`${statePath}: not a GradTTS checkpoint (model kind '${m.model?.kind}')`);
   }
-  const recipeSynth = (m.recipe as { synth?: Partial<VoiceSettings['synth']> } | null)?.synth ?? {};
+  const recipeSynth = (m.recipe as { synth?: Partial<SynthDefaults> } | null)?.synth ?? {};
+  const synth = { ...SYNTH_DEFAULTS };
+  for (const k of Object.keys(SYNTH_DEFAULTS) as (keyof SynthDefaults)[]) if (typeof recipeSynth[k] === 'number') synth[k] = recipeSynth[k];
   return {
     config: withDefaults(m.model.config as ModelConfig),
     nSymbols: m.nSymbols,
     textConfig: m.textConfig as TextConfig,
     melConfig: (m.melConfig as MelConfig | null) ?? DEFAULT_MEL,
-    synth: { steps: recipeSynth.steps ?? SYNTH_DEFAULTS.steps, temperature: recipeSynth.temperature ?? SYNTH_DEFAULTS.temperature, lengthScale: recipeSynth.lengthScale ?? SYNTH_DEFAULTS.lengthScale },
+    synth,
   };
 }
 

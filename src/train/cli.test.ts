@@ -124,7 +124,7 @@ test('train CLI: a run written by the previous version (loss.beta0/beta1 in its 
   assert.match(r.stderr, /resuming .*old-run from .*step-000006 \(step 6\)/);
   assert.doesNotMatch(r.stderr, /differ/);
   const stored = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8'));
-  assert.deepEqual(stored.loss, { type: 'pseudo-huber', schedule: 'snr', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion' });
+  assert.deepEqual(stored.loss, { type: 'pseudo-huber', schedule: 'snr', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1 });
   // and with the recipe given again, as the old version needed
   const again = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '12', '--loss.type', 'pseudo-huber', '--loss.schedule', 'snr', '--train.keepCheckpoints', '1']);
   assert.equal(again.code, 0, again.stderr);

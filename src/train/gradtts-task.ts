@@ -102,7 +102,7 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
     replica: { module: import.meta.url, args: { cfg, nSymbols, recipe: inp.recipe } satisfies ReplicaArgs },
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run.
-      const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, stochastic: false, rng: new Rng(0) });
+      const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, startTime: synth.startTime, stochastic: false, rng: new Rng(0) });
       writeSpectrogramPng(png, {
         title: `Step ${step}: ${probe.id} "${probe.text}"`,
         panels: [

@@ -63,7 +63,7 @@ test('recipe: every shipped recipe validates, loss included', () => {
 test('recipe: the loss is typed inside the recipe, defaults filled, one-line errors naming loss.<field>', () => {
   assert.deepEqual(parseRecipe({}, 'x.json').loss, { type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1 });
   assert.equal(parseRecipe({ loss: { type: 'pseudo-huber', c: 0.1 } }, 'x.json').loss.c, 0.1);
-  assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/));
+  assert.throws(() => parseRecipe({ loss: { type: 'l2', shedule: 'snr' } }, 'x.json'), userError(/^x\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/));
   assert.throws(() => parseRecipe({ loss: { c: 1 } }, 'x.json'), userError(/^x\.json: loss\.type: missing \(expected one of "l2", "l1"/));
 });
 
@@ -88,7 +88,7 @@ test('overrides: --a.b value pairs become a typed partial recipe; unknown keys l
   writeFileSync(f, JSON.stringify({ model: 'tiny' }));
   const bad = (args: string[]) => () => resolveRecipe({ recipePath: f, overrides: parseOverrideArgs(args) });
   assert.throws(bad(['--train.lrr', '1']), userError(/^.*r\.json with --train\.lrr: train: unknown key 'lrr' \(valid: steps, batchSize, accumulate, workers, lr,/));
-  assert.throws(bad(['--loss.delta', '1']), userError(/r\.json with --loss\.delta: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope\)$/));
+  assert.throws(bad(['--loss.delta', '1']), userError(/r\.json with --loss\.delta: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/));
   assert.throws(bad(['--optim.lr', '1']), userError(/r\.json with --optim\.lr: unknown key 'optim' \(valid: model, loss, data, train, synth\)$/));
   assert.throws(() => parseOverrideArgs(['stray']), userError(/unexpected argument 'stray'/));
   assert.throws(() => parseOverrideArgs(['--train.lr']), userError(/--train\.lr: expected a value/));
@@ -166,4 +166,17 @@ test('recipe: train.freeze takes a list of model parts (default none)', () => {
   assert.deepEqual(parseRecipe({ train: { freeze: ['encoder', 'durationPredictor'] } }, 'r.json').train.freeze, ['encoder', 'durationPredictor']);
   assert.throws(() => parseRecipe({ train: { freeze: ['unet'] } }, 'r.json'), userError(/^r\.json: train\.freeze\.0: expected one of "encoder", "durationPredictor", "decoder", got "unet"$/));
   assert.throws(() => parseRecipe({ train: { freeze: 'encoder' } }, 'r.json'), userError(/^r\.json: train\.freeze: expected a list of/));
+});
+
+test('recipe: synth.startTime (shallow diffusion) defaults to 1, lives in (0, 1], and reaches a voice stored before it existed as 1', async () => {
+  assert.equal(parseRecipe({}, 'x.json').synth.startTime, 1);
+  assert.equal(parseRecipe({ synth: { startTime: 0.3 } }, 'x.json').synth.startTime, 0.3);
+  assert.throws(() => parseRecipe({ synth: { startTime: 0 } }, 'r.json'), userError(/^r\.json: synth\.startTime: expected a number in \(0, 1\], got 0$/));
+  assert.throws(() => parseRecipe({ synth: { startTime: 1.5 } }, 'r.json'), userError(/^r\.json: synth\.startTime: expected a number in \(0, 1\], got 1\.5$/));
+  assert.equal(parseRecipe({ loss: { type: 'l2', tMax: 0.4 } }, 'x.json').loss.tMax, 0.4);
+  assert.throws(() => parseRecipe({ loss: { type: 'l2', tMax: 2 } }, 'r.json'), userError(/^r\.json: loss\.tMax: expected a number in \(0, 1\], got 2$/));
+  const { voiceSettings } = await import('./checkpoint-format.js');
+  const meta = (synth: object) => ({ model: { kind: 'gradtts', config: { name: 'tiny' } }, nSymbols: 10, textConfig: {}, melConfig: null, recipe: { synth } }) as never;
+  assert.deepEqual(voiceSettings(meta({ steps: 0, temperature: 1, lengthScale: 1 }), 's.json').synth, { steps: 0, temperature: 1, lengthScale: 1, startTime: 1 });
+  assert.deepEqual(voiceSettings(meta({ steps: 10, startTime: 0.3 }), 's.json').synth, { steps: 10, temperature: 1.5, lengthScale: 1, startTime: 0.3 });
 });

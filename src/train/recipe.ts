@@ -107,6 +107,12 @@ export const RecipeSchema = z.strictObject({
       steps: intAtLeast(0).default(10),
       temperature: positive().default(1.5),
       lengthScale: positive().default(1),
+      /**
+       * Shallow diffusion: the diffusion time the score sampler starts from, at μ + √λ(t₀)·z/τ
+       * (1 = Grad-TTS's full reverse process). A decoder trained with loss.tMax < 1 is sampled
+       * from t₀ ≤ tMax. Ignored by flow decoders and by steps 0.
+       */
+      startTime: num('a number in (0, 1]').gt(0, { error: 'expected a number in (0, 1]' }).lte(1, { error: 'expected a number in (0, 1]' }).default(1),
     })
     .prefault({}),
 });

@@ -72,6 +72,7 @@ async function speakNow(text: string, o: SpeakOptions, onMel?: (mel: Mel) => voi
     steps: o.steps ?? voice.synth.steps,
     temperature: o.temperature ?? voice.synth.temperature,
     lengthScale: o.lengthScale ?? voice.synth.lengthScale,
+    startTime: voice.synth.startTime,
     stochastic: false,
     seed: o.seed ?? 1,
   };
