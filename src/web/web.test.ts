@@ -41,7 +41,7 @@ test('fetchVoice builds the voice from the same bytes as Node\'s checkpoint read
     const v = await fetchVoice('http://x/voice/', dirFetch(VOICE));
     try {
       assert.equal(v.checkpoint.meta.step, ref.meta.step);
-      assert.deepEqual(v.synth, { steps: 0, temperature: 1.5, lengthScale: 1 });
+      assert.deepEqual(v.synth, { steps: 0, temperature: 1.5, lengthScale: 1, startTime: 1 });
       assert.equal(v.model.variables.size, ref.weights.size);
       for (const [name, variable] of v.model.variables) {
         const want = ref.weights.get(name)!.data;
