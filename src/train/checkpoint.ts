@@ -227,13 +227,14 @@ export interface PartialLoad {
  * shape match a variable ('best': the moving average when there is one), leaves the others as
  * initialised, and says which.
  */
-export function assignMatchingWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'best'): PartialLoad {
+export function assignMatchingWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'best', wanted: (name: string) => boolean = () => true): PartialLoad {
   const weights = source === 'best' && ckpt.ema ? ckpt.ema : ckpt.weights;
   const out: PartialLoad = { loaded: [], fresh: [], unused: [...weights.keys()].filter((k) => !variables.has(k)) };
   tf.tidy(() => {
     for (const [name, v] of variables) {
       const w = weights.get(name);
-      if (!w) out.fresh.push([name, 'not in the checkpoint']);
+      if (!wanted(name)) out.fresh.push([name, 'not in train.initParts']);
+      else if (!w) out.fresh.push([name, 'not in the checkpoint']);
       else if (w.shape.join('x') !== v.shape.join('x')) out.fresh.push([name, `[${w.shape}] in the checkpoint, [${v.shape}] here`]);
       else {
         v.assign(tf.tensor(w.data, w.shape, 'float32'));

@@ -143,6 +143,17 @@ test('gradtts flow decoder, decoder only: --init from a score run, encoder and d
   const [w] = await synthesizeToFiles({ checkpoint: voice, texts: ['Hello two.'], out: join(root, 'flow.wav'), iters: 4, loaded: lm });
   assert.ok(w!.frames > 0);
   lm.model.dispose();
+  // train.initParts: the encoder and duration predictor come from --init, the decoder starts fresh (as without --init)
+  const parts = join(root, 'flow-parts.json');
+  writeFileSync(parts, JSON.stringify({ ...JSON.parse(readFileSync(flow, 'utf8')), train: { steps: 1, batchSize: 2, lr: 1e-12, checkpointEvery: 1, logEvery: 1, pngEvery: 0, seed: 9, workers: 1, freeze: ['encoder', 'durationPredictor'], initParts: ['encoder', 'durationPredictor'] } }));
+  const said: string[] = [];
+  const withParts = readCheckpoint((await runTraining({ ...quiet, log: (m) => said.push(m), recipePath: parts, dataPath: corpus, outDir: join(root, 'flow-parts'), init: join(root, 'full') })).checkpoint);
+  const fresh = readCheckpoint((await runTraining({ ...quiet, recipePath: parts, dataPath: corpus, outDir: join(root, 'flow-fresh') })).checkpoint);
+  assert.ok(said.some((l) => /^partial --init from .*: \d+ of \d+ tensors loaded; \d+ freshly initialised: decoder\..* \(not in train\.initParts\)/.test(l)), said.join('\n'));
+  for (const [name, w] of withParts.weights) {
+    const want = (name.startsWith('decoder.') ? fresh.weights : src.weights).get(name)!.data;
+    w.data.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-6, `${name}[${i}]: ${x} vs ${want[i]}`));
+  }
   // a score config stores no objective (runs from before it resume); a bad one is one line
   assert.equal((src.meta.model.config as { decoder: { objective?: string } }).decoder.objective, undefined);
   writeFileSync(join(root, 'bad-objective.json'), JSON.stringify({ model: { ...micro, decoder: { objective: 'ddim' } }, data: { textMode: 'characters' } }));

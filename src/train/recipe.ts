@@ -97,6 +97,12 @@ export const RecipeSchema = z.strictObject({
        * false: any difference is an error.
        */
       initPartial: bool().default(false),
+      /**
+       * With --init: load only these parts' weights (the others start freshly initialised), e.g.
+       * ["encoder", "durationPredictor"] to train a new decoder under a trained encoder. Implies a
+       * partial load of those parts. Default: every part.
+       */
+      initParts: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).optional(),
       /** Parts of the model that are not trained (no gradient, no Adam or moving-average update), e.g. ["encoder", "durationPredictor"]. */
       freeze: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).default([]),
     })

@@ -50,6 +50,7 @@ import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.j
 import { readJsonFile } from '../util/json-file.js';
 import { buildTask } from './task.js';
 import { DataOrder, splitBatch } from '../trainable/trainable.js';
+import { MODEL_PART_PREFIX, type ModelPart } from '../model/configs.js';
 
 export { splitBatch };
 
@@ -221,16 +222,17 @@ function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedC
  * Puts an --init checkpoint's weights into the task's model: the configs must match, or with
  * `partial` (train.initPartial) the tensors that match are loaded and the rest named in one line.
  */
-function initWeights(task: Task<unknown>, init: LoadedCheckpoint, partial: boolean, log: (msg: string) => void): void {
+function initWeights(task: Task<unknown>, init: LoadedCheckpoint, partial: boolean, parts: readonly ModelPart[] | undefined, log: (msg: string) => void): void {
   const statePath = join(init.dir, 'state.json');
   if (init.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${init.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
-  if (!partial) {
+  if (!partial && !parts) {
     if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
     // assignWeights names the first tensor whose name or shape differs.
     assignWeights(task.trainable.variables, init, 'best');
     return;
   }
-  const r = assignMatchingWeights(task.trainable.variables, init, 'best');
+  const prefixes = parts?.map((p) => MODEL_PART_PREFIX[p]);
+  const r = assignMatchingWeights(task.trainable.variables, init, 'best', (name) => !prefixes || prefixes.some((p) => name.startsWith(p)));
   if (r.loaded.length === 0) throw new UserError(`${join(init.dir, 'weights.json')}: --init with train.initPartial: no tensor matches the model's names and shapes`);
   const fresh = r.fresh.length ? `; ${r.fresh.length} freshly initialised: ${r.fresh.slice(0, 3).map(([n, why]) => `${n} (${why})`).join(', ')}${r.fresh.length > 3 ? `, … (${r.fresh.map(([n]) => n.split('.')[0]).filter((p, i, a) => a.indexOf(p) === i).join(', ')})` : ''}` : '';
   log(`partial --init from ${init.dir}: ${r.loaded.length} of ${task.trainable.variables.size} tensors loaded${fresh}${r.unused.length ? `; ${r.unused.length} checkpoint tensors unused` : ''}`);
@@ -296,7 +298,7 @@ async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unk
   if (opts.resume) log(`no checkpoint in ${run.runDir} yet; starting from step 0`);
   if (!opts.init) return { resumedFrom: null, initFrom: null };
   const init = openCheckpoint(opts.init, log);
-  initWeights(task, init, run.recipe.train.initPartial, log);
+  initWeights(task, init, run.recipe.train.initPartial, run.recipe.train.initParts, log);
   trainer.ema?.reset(); // the average starts from the loaded weights (the voice's average when it has one)
   log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
   return { resumedFrom: null, initFrom: init.dir };
