@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { backendFor, parseNumber } from './options.js';
-import { parseOverrideArgs } from '../train/overrides.js';
+import { overriddenWhere, overridePatch, parseOverrideArgs } from '../train/overrides.js';
 import { runTraining } from '../train/run.js';
 import { UserError } from '../errors.js';
 import { checkOutput } from '../util/atomic.js';
@@ -60,10 +60,20 @@ export function register(program: Command): void {
     .description('write a run\'s weights (its moving average when it kept one) as a weights-only checkpoint: a voice to synthesize with or fine-tune from (--init)')
     .requiredOption('--checkpoint <path>', 'run directory (newest checkpoint) or a checkpoint directory')
     .requiredOption('--out <dir>', 'the directory to write (weights.bin, weights.json, state.json)')
-    .action(async (o: { checkpoint: string; out: string }) => {
+    .addHelpText('after', '\nThe voice\'s synthesis defaults can be set as it is written: --synth.steps 10 --synth.temperature 10 --synth.startTime 0.3')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async function (this: Command) {
+      const o = this.opts() as { checkpoint: string; out: string };
+      const overrides = parseOverrideArgs(this.args);
+      const other = overrides.find((x) => x.path[0] !== 'synth');
+      if (other) throw new UserError(`export: ${other.flag}: only --synth.<field> applies to an exported voice (its synthesis defaults); training fields belong to difftts train`);
       checkOutput(o.out, 'dir');
       const { exportWeights } = await import('../train/checkpoint.js');
-      const r = exportWeights(o.checkpoint, o.out, (m) => process.stderr.write(`difftts: ${m}\n`));
+      const { mergeRecipe, parseRecipe } = await import('../train/recipe.js');
+      const where = overriddenWhere(`${o.checkpoint}: its recipe`, overrides);
+      const synth = overrides.length ? (recipe: Record<string, unknown>) => parseRecipe(mergeRecipe(recipe, overridePatch(overrides)), where).synth : undefined;
+      const r = exportWeights(o.checkpoint, o.out, (m) => process.stderr.write(`difftts: ${m}\n`), synth);
       process.stdout.write(`exported ${r.ema ? 'the moving-average weights' : 'the weights'} of ${r.source} (step ${r.step}, ${(r.bytes / 1e6).toFixed(1)} MB) to ${o.out}\n`);
     });
 }

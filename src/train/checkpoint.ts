@@ -249,10 +249,17 @@ export function assignMatchingWeights(variables: Map<string, tf.Variable>, ckpt:
  * `difftts export`: a run's (or checkpoint's) shipping weights — the moving average when it has
  * one — as a weights-only checkpoint in `outDir`. Returns what was exported.
  */
-export function exportWeights(from: string, outDir: string, warn: (msg: string) => void = () => {}): { source: string; step: number; ema: boolean; bytes: number } {
+export function exportWeights(
+  from: string,
+  outDir: string,
+  warn: (msg: string) => void = () => {},
+  synth?: (recipe: Record<string, unknown>) => object,
+): { source: string; step: number; ema: boolean; bytes: number } {
   const ckpt = openCheckpoint(from, warn);
   const weights = ckpt.ema ?? ckpt.weights;
-  saveWeightsOnly(outDir, weights, ckpt.meta);
+  // `synth`: the voice's synthesis defaults, set at export (difftts export --synth.temperature 10 …)
+  const recipe = (ckpt.meta.recipe ?? {}) as Record<string, unknown>;
+  saveWeightsOnly(outDir, weights, synth ? { ...ckpt.meta, recipe: { ...recipe, synth: synth(recipe) } } : ckpt.meta);
   let bytes = 0;
   for (const t of weights.values()) bytes += t.data.byteLength;
   return { source: ckpt.dir, step: ckpt.meta.step, ema: ckpt.ema !== null, bytes };

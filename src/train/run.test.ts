@@ -138,6 +138,12 @@ test('run: --init starts from another run\'s (EMA) weights with a fresh optimize
   const voice = join(dir, 'voice');
   const ex = exportWeights(src.runDir, voice);
   assert.equal(ex.ema, true);
+  // a voice's synthesis defaults can be set as it is exported; the rest of its recipe stays
+  const tuned = join(dir, 'voice-tuned');
+  exportWeights(src.runDir, tuned, () => {}, (r) => ({ ...(r.synth as object), startTime: 0.3 }));
+  const stored = JSON.parse(readFileSync(join(tuned, 'state.json'), 'utf8')).recipe;
+  assert.equal(stored.synth.startTime, 0.3);
+  assert.deepEqual({ ...stored, synth: null }, { ...JSON.parse(readFileSync(join(voice, 'state.json'), 'utf8')).recipe, synth: null });
   const v = readCheckpoint(voice);
   assert.equal(v.optimizer, null, 'no optimizer state in an exported voice');
   assert.deepEqual(v.weights, srcCk.ema);
