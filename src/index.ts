@@ -1,7 +1,7 @@
 /**
  * difftts as a library (package.json `exports`: `import { loadVoice } from 'difftts'`).
  *
- *   const voice = await loadVoice('allison-enc128');          // a shipped voice, or a run/checkpoint directory
+ *   const voice = await loadVoice('allison-enc128-shallow');  // a shipped voice, or a run/checkpoint directory
  *   const audio = await voice.synthesize('Hello there.', { seed: 1 });  // { sampleRate, samples: Float32Array }
  *   writeFileSync('hello.wav', encodeWav(audio));
  *

@@ -15,7 +15,7 @@ import { parseNumber } from './options.js';
 
 /** The package's root (this file is dist/src/cli/web.js there). */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const DEFAULT_WEB_VOICE = 'allison-enc128';
+export const DEFAULT_WEB_VOICE = 'allison-enc128-shallow';
 /** The files of a voice the page fetches (an exported, weights-only checkpoint). */
 const VOICE_FILES = ['state.json', 'weights.json', 'weights.bin'];
 

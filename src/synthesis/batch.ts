@@ -205,7 +205,7 @@ export function writeMelFiles(lm: LoadedModel, mel: Mel, text: string, p: Synthe
   if (pngPath) {
     writeSpectrogramPng(pngPath, {
       title: `Synthesized: "${printable(text.slice(0, 200))}"`,
-      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps, temperature ${p.temperature}, seed ${p.seed}`}` }],
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}` }],
       melConfig: lm.melConfig,
     });
   }

@@ -20,7 +20,7 @@ before(async () => {
 
 const out = mkdtempSync(join(tmpdir(), 'difftts-pretrained-'));
 
-for (const [name, steps] of [['allison-enc128', 0], ['allison-tiny', 10]] as const) {
+for (const [name, steps] of [['allison-enc128-shallow', 10], ['allison-enc128', 0], ['allison-tiny', 10]] as const) {
   test(`pretrained/${name}: ≤ 10 MB of weights, no optimizer state, licensed, speaks with synth.steps ${steps}`, async () => {
     const dir = join(repoRoot, 'pretrained', name);
     assert.ok(statSync(join(dir, 'weights.bin')).size <= 10e6);
@@ -36,3 +36,18 @@ for (const [name, steps] of [['allison-enc128', 0], ['allison-tiny', 10]] as con
     assert.ok(Math.sqrt(s.reduce((a, v) => a + v * v, 0) / s.length) > 0.01, 'silent');
   });
 }
+
+test('pretrained/allison-enc128-shallow: allison-enc128 with a retrained decoder (encoder and duration predictor bit for bit), shallow diffusion by default', () => {
+  const shallow = readCheckpoint(join(repoRoot, 'pretrained', 'allison-enc128-shallow'));
+  const base = readCheckpoint(join(repoRoot, 'pretrained', 'allison-enc128'));
+  let decoderMoved = 0;
+  for (const [name, w] of shallow.weights) {
+    const b = base.weights.get(name)!;
+    if (name.startsWith('decoder.')) decoderMoved += w.data.some((x, i) => x !== b.data[i]) ? 1 : 0;
+    else assert.deepEqual(w.data, b.data, `${name} is allison-enc128's`);
+  }
+  assert.ok(decoderMoved > 100, `${decoderMoved} decoder tensors retrained`);
+  const lm = loadModel(join(repoRoot, 'pretrained', 'allison-enc128-shallow'));
+  assert.deepEqual(lm.synth, { steps: 10, temperature: 3, lengthScale: 1, startTime: 0.4 });
+  lm.model.dispose();
+});

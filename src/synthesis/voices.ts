@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 
 /** The default voice's name (pretrained/NAME). */
-export const DEFAULT_VOICE = 'allison-enc128';
+export const DEFAULT_VOICE = 'allison-enc128-shallow';
 
 /** The package root (holds pretrained/, recipes/), from dist/src/synthesis or src/synthesis. */
 export function packageRoot(): string {

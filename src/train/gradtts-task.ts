@@ -107,7 +107,7 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
         title: `Step ${step}: ${probe.id} "${probe.text}"`,
         panels: [
           { mel: probe.mel, label: `target: recording ${probe.id}` },
-          { mel, label: `generated: model at step ${step} (${synth.steps} ODE steps)` },
+          { mel, label: `generated: model at step ${step} (${synth.steps} ODE steps${synth.startTime < 1 ? ` from t₀ ${synth.startTime}` : ''})` },
         ],
         melConfig: fs.melConfig,
       });
