@@ -1,14 +1,14 @@
 /**
  * Quick measurements for the model (not a test): parameter counts of each config and the time of
  * training steps of a config on the chosen backend with synthetic data.
- * Usage: node dist/src/model/measure.js [config=tiny] [backend=wasm] [steps=3] [frames=200]
+ * Usage: node dist/bench/model-measure.js [config=tiny] [backend=wasm] [steps=3] [frames=200]
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend/index.js';
-import { syncReadsWork } from '../backend/webgpu.js';
-import { parseLossConfig } from '../loss/index.js';
-import { Rng } from '../util/rng.js';
-import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from './index.js';
+import { initBackend } from '../src/backend/index.js';
+import { syncReadsWork } from '../src/backend/webgpu.js';
+import { parseLossConfig } from '../src/loss/index.js';
+import { Rng } from '../src/util/rng.js';
+import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from '../src/model/index.js';
 
 const [cfgName = 'tiny', backend = 'wasm', stepsArg = '3', framesArg = '200'] = process.argv.slice(2);
 await initBackend(backend);
