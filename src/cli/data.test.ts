@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
-import { makeCorpus, makeSpeakerCorpus } from '../data/testutil.js';
+import { makeCorpus, makeSpeakerCorpus } from '../testing/corpora.js';
 import { loadFeatures } from '../data/features.js';
 import { acquireDirLock } from '../util/lock.js';
 import { writeMicroRecipe } from '../testing/recipes.js';

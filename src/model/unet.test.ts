@@ -14,7 +14,7 @@ import { MODEL_CONFIGS, type ModelConfig } from './configs.js';
 import { GradTTS } from './gradtts.js';
 import type { Ctx } from './layers.js';
 import { ParamStore } from './params.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet } from './unet.js';
 
 before(async () => {
