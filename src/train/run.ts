@@ -20,14 +20,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { currentBackend, parallelisesOps, type BackendChoice } from '../backend/index.js';
 import { WorkerFailed } from '../parallel/peer.js';
 import { TrainPool } from '../parallel/train-pool.js';
 import { resolveTrainWorkers } from '../parallel/workers.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { packageRoot } from '../util/package-root.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -146,16 +146,6 @@ function sameRecipe(stored: unknown, current: Recipe, where: string): boolean {
   // The worker count changes only float rounding (src/parallel): resuming with another is allowed.
   const strip = (r: any) => canonical({ ...r, train: { ...r.train, steps: 0, workers: 0 } });
   return strip(old) === strip(current);
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** Package root: dist/src/train → ../../.. ; src/train → ../.. */
-function packageRoot(): string {
-  for (const up of ['../../..', '../..']) {
-    const p = resolve(here, up);
-    if (existsSync(join(p, 'package.json'))) return p;
-  }
-  return resolve(here, '../../..');
 }
 
 function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: number): Record<string, unknown> {
