@@ -17,7 +17,7 @@ import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from '../synthesis/model.js';
 import { speakText, vocode } from '../synthesis/speak.js';
-import { parallelisesOps } from '../backend/index.js';
+import { capabilities } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -191,7 +191,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   ];
   const steps = o.steps ?? lm.synth.steps;
   const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
-  const n = resolveJobWorkers(o.workers ?? 1, items.length, parallelisesOps());
+  const n = resolveJobWorkers(o.workers ?? 1, items.length, capabilities().parallelisesOps);
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
   try {

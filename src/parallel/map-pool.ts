@@ -6,8 +6,7 @@
  * whichever worker is free; results come back in item order. A failing item fails the whole map
  * (a user mistake such as an unspeakable line with its own one-line message).
  */
-import * as tf from '@tensorflow/tfjs';
-import { currentBackend } from '../backend/index.js';
+import { capabilities } from '../backend/index.js';
 import { Peer } from './peer.js';
 
 export interface JobSpec {
@@ -24,7 +23,7 @@ export interface JobModule {
 
 /** The backend the workers start: the one this thread runs. */
 export function workerBackend(): string {
-  return currentBackend()?.name ?? tf.getBackend();
+  return capabilities().name;
 }
 
 /**

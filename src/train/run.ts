@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { currentBackend, parallelisesOps, type BackendChoice } from '../backend/index.js';
+import { capabilities, type BackendChoice } from '../backend/index.js';
 import { WorkerFailed } from '../parallel/peer.js';
 import { TrainPool } from '../parallel/train-pool.js';
 import { resolveTrainWorkers } from '../parallel/workers.js';
@@ -162,7 +162,7 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: num
   return {
     backend: opts.backend
       ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why, ...(opts.backend.adapter ? { adapter: opts.backend.adapter } : {}) }
-      : { name: tf.getBackend(), why: 'set by the caller' },
+      : { name: capabilities().tfName, why: 'set by the caller' },
     versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
     gitCommit: top && commit && resolve(top) === resolve(root) ? commit : null,
     startTime: new Date().toISOString(),
@@ -298,7 +298,7 @@ async function startWorkers(task: Task<unknown>, n: number, note: string, log: (
     log(`training in the main thread, 1 worker (${note})`);
     return null;
   }
-  const pool = await TrainPool.start(task, task.replica, n, currentBackend()?.name ?? tf.getBackend());
+  const pool = await TrainPool.start(task, task.replica, n, capabilities().name);
   const helpers = n - 1;
   const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
   log(`training with ${n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${note})`);
@@ -358,7 +358,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
-  const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
+  const workers = resolveTrainWorkers(t.workers, perMicro, capabilities().parallelisesOps);
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
   const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1, frozen: task.frozen });
   const state: RunState = { step: 0, order: DataOrder.create(task.nItems, t.batchSize, t.seed), modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0) };
