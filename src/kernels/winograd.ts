@@ -16,7 +16,7 @@
  * turns Winograd off, =2 / =4 forces a variant wherever it applies). Results differ from the direct
  * kernels by float32 rounding only (F4 more than F2; see winograd.test.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { gemmOf } from './gemm.js';
 import { paddedCopy } from './conv-gemm.js';
 import type { ConvGeometry } from './conv.js';

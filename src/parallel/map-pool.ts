@@ -65,7 +65,14 @@ export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, w
     );
   }
   try {
-    await Promise.all(lanes.map((l) => l.catch((err: unknown) => ((failed = true), Promise.reject(err)))));
+    await Promise.all(
+      lanes.map((l) =>
+        l.catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
   } finally {
     failed = true; // no lane takes another item
     await Promise.all(peers.map((p) => p.close()));
