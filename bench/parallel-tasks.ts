@@ -107,8 +107,8 @@ async function taskOf(kind: Kind): Promise<Task<unknown>> {
 }
 
 /**
- * One Adam step of `kind` on the whole batch, with `n` workers (peer.ts's transport: processes
- * unless DIFFTTS_WORKERS_AS=thread; n = 1: Trainer.stepMicro in this thread, no pool). Returns the
+ * One Adam step of `kind` on the whole batch, with `n` workers (peer.ts's transport: threads
+ * unless DIFFTTS_WORKERS_AS=process; n = 1: Trainer.stepMicro in this thread, no pool). Returns the
  * step and a close.
  */
 export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][]; workerCpu: () => number; workerRss: () => number }> {

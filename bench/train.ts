@@ -33,8 +33,8 @@ import { ParamStore } from '../src/model/params.js';
 import { forwardDiffusion } from '../src/model/diffusion.js';
 import { registerFastWasmKernels } from '../src/kernels/register.js';
 import { setWinogradMode } from '../src/kernels/winograd.js';
-import { initBackend } from '../src/backend/index.js';
-import { describeAdapter, syncReadsWork } from '../src/backend/webgpu.js';
+import { capabilities, initBackend } from '../src/backend/index.js';
+import { describeAdapter } from '../src/backend/webgpu.js';
 import { Rng } from '../src/util/rng.js';
 import { BATCH, FRAMES, MELS, benchConfig, workerCounts, workerStep } from './parallel-tasks.js';
 import { cores } from '../src/parallel/workers.js';
@@ -165,7 +165,7 @@ async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }>
   let last = NaN;
   const times = await timeIt(async () => {
     // webgpu: the MAS alignment is read first, as the trainer does (Trainable.prepare)
-    const batch = syncReadsWork() ? { ids, mels } : { ids, mels, paths: await model.alignments({ ids, mels }, Rng.fromState(rng.state())) };
+    const batch = capabilities().syncReads ? { ids, mels } : { ids, mels, paths: await model.alignments({ ids, mels }, Rng.fromState(rng.state())) };
     last = await readScalar(tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
       opt.applyGradients(grads as tf.NamedTensorMap as never);

@@ -5,12 +5,12 @@
 #
 # Clips: two Allison prompts, the same texts by flite slt (datasets/allison-mini-donor), and a
 # Griffin-Lim resynthesis of each Allison clip (difftts audio mel → griffinlim, 32 iterations, seed 1,
-# committed as src/eval/testdata/<id>.gl.wav since Griffin-Lim code may change).
+# committed as test/fixtures/sptk/<id>.gl.wav since Griffin-Lim code may change).
 # Per clip: frame -l 1024 -p 256 | window -l 1024 -L 1024 -w 0 -n 1 | mcep -l 1024 -m 24 -a 0.455 -e 1e-10
-# (float32 [−1, 1] samples in) → src/eval/testdata/<clip>.mcep.npy, float32 [frames, 25].
+# (float32 [−1, 1] samples in) → test/fixtures/sptk/<clip>.mcep.npy, float32 [frames, 25].
 # Per pair (generated-like, reference): DTW with SPTK's dtw on c1…c24 (-l 24, default path -p 5,
 # L2 norm), then cdist -o 0 (dB) over the aligned pairs (a zero c0 prepended: cdist skips c0)
-# → src/eval/testdata/sptk-reference.json, with the path ([test frame, ref frame] flattened).
+# → test/fixtures/sptk/sptk-reference.json, with the path ([test frame, ref frame] flattened).
 # Usage: scripts/sptk-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ if [[ ! -x "$SPTK/mcep" ]]; then
 fi
 export PATH="$SPTK:$PATH"
 [[ -f dist/src/eval/mcep.js ]] || { echo "sptk-reference.sh: run npm run build first" >&2; exit 2; }
-OUT=src/eval/testdata
+OUT=test/fixtures/sptk
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 IDS=(agent-loginok call-fwd-on-busy)
@@ -71,7 +71,7 @@ cat > "$OUT/sptk-reference.json" <<JSON
   "tool": "$(dpkg-query -W -f='${Package} ${Version}' sptk)",
   "command": "frame -l 1024 -p 256 | window -l 1024 -L 1024 -w 0 -n 1 | mcep -l 1024 -m 24 -a 0.455 -e 1e-10; dtw -l 24 (c1…c24); cdist -m 24 -o 0",
   "clips": {
-$(for id in "${IDS[@]}"; do printf '    "allison-%s": "datasets/allison-mini/wavs/%s.wav",\n    "slt-%s": "datasets/allison-mini-donor/wavs/%s.wav",\n    "gl-%s": "src/eval/testdata/%s.gl.wav",\n' "$id" "$id" "$id" "$id" "$id" "$id"; done | sed '$ s/,$//')
+$(for id in "${IDS[@]}"; do printf '    "allison-%s": "datasets/allison-mini/wavs/%s.wav",\n    "slt-%s": "datasets/allison-mini-donor/wavs/%s.wav",\n    "gl-%s": "test/fixtures/sptk/%s.gl.wav",\n' "$id" "$id" "$id" "$id" "$id" "$id"; done | sed '$ s/,$//')
   },
   "pairs": [$pairs_json
   ]

@@ -25,6 +25,7 @@ export interface WavAudio {
   durationSec: number;
 }
 
+// biome-ignore-start lint/complexity/useSimpleNumberKeys: WAVE format tags in hex, as the format's registry lists them
 const FORMAT_NAMES: Record<number, string> = {
   0x0002: 'Microsoft ADPCM',
   0x0006: 'A-law',
@@ -34,6 +35,7 @@ const FORMAT_NAMES: Record<number, string> = {
   0x0050: 'MPEG',
   0x0055: 'MP3',
 };
+// biome-ignore-end lint/complexity/useSimpleNumberKeys: (see above)
 
 /**
  * data-chunk sizes that mean "to the end of the file": a writer streaming to a pipe cannot seek back
@@ -150,7 +152,7 @@ export function encodeWav(samples: Float32Array, sampleRate: number, encoding: '
     const ints = new Int16Array(samples.length);
     for (let i = 0; i < samples.length; i++) {
       const v = Math.round(samples[i]! * 32768);
-      ints[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v; // NaN rounds to NaN and becomes 0
+      ints[i] = Math.max(-32768, Math.min(32767, v)); // NaN rounds to NaN and becomes 0
     }
     wav.fromScratch(1, sampleRate, '16', ints);
   } else {

@@ -150,22 +150,35 @@ function withAdapter(c: BackendChoice): BackendChoice {
   return c.name === 'webgpu' && webgpuAdapter ? { ...c, adapter: webgpuAdapter } : c;
 }
 
-/** The backend chosen by initBackend, or null before it ran. */
-export function currentBackend(): BackendChoice | null {
-  return current;
-}
-
-/** True when the active backend is tfjs's native TensorFlow binding (which has every gradient kernel). */
-export function isNativeBackend(): boolean {
-  return tf.getBackend() === 'tensorflow';
+/** What the active backend can do: the one answer to every question callers ask of it (see `capabilities`). */
+export interface Capabilities {
+  /** The backend workers start: difftts's name of the one initBackend chose, else tfjs's id (a caller's tf.setBackend). */
+  name: string;
+  /** tfjs's own id of the active backend: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
+  tfName: string;
+  /** tfjs's native TensorFlow binding (tfjs-node or tfjs-node-gpu), which has every gradient kernel. */
+  native: boolean;
+  /**
+   * The backend spreads each op over the machine itself (tfjs-node's threads, a GPU through webgpu),
+   * so difftts's workers would only compete with it: "auto" workers = 1.
+   */
+  parallelisesOps: boolean;
+  /**
+   * `dataSync()` works. False on webgpu (it needs OffscreenCanvas, missing in Node): callers read with
+   * `await data()`, and training reads MAS's input before the gradient tape (`Trainable.prepare`).
+   */
+  syncReads: boolean;
 }
 
 /**
- * Whether the active backend spreads each op over the machine itself (tfjs-node's threads, a GPU
- * through webgpu), so difftts's workers would only compete with it: "auto" workers = 1.
+ * The active backend's capabilities, read now (tests and benchmarks switch backends with tf.setBackend).
+ * Two per-kernel checks stay with the code they switch, since the web page bundles it and this module
+ * is Node's: model/ops.ts (replacement gradients where a kernel is missing) and kernels/pointwise.ts.
  */
-export function parallelisesOps(): boolean {
-  return isNativeBackend() || tf.getBackend() === 'webgpu';
+export function capabilities(): Capabilities {
+  const tfName = tf.getBackend();
+  const native = tfName === 'tensorflow';
+  return { name: current?.name ?? tfName, tfName, native, parallelisesOps: native || tfName === 'webgpu', syncReads: tfName !== 'webgpu' };
 }
 
 /** One paragraph for humans: which backend runs and why the others did not. */

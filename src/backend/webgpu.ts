@@ -7,7 +7,7 @@
  * correct but slower than wasm, so the automatic pick skips it and only `--backend webgpu` uses it.
  *
  * Reading a tensor synchronously (dataSync) needs OffscreenCanvas on this backend, which Node lacks,
- * so every read on the training and synthesis paths is async (see `syncReadsWork`).
+ * so every read on the training and synthesis paths is async (see `capabilities().syncReads` in index.ts).
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -117,11 +117,6 @@ export async function initWebGpu(allowSoftware: boolean): Promise<{ adapter: Ada
   registerWebGpuFixes();
   // tfjs requests its adapter from the same navigator.gpu with the same preference: the one probed
   return p;
-}
-
-/** False on webgpu (dataSync needs OffscreenCanvas, missing in Node): callers must read with `await data()`. */
-export function syncReadsWork(): boolean {
-  return tf.getBackend() !== 'webgpu';
 }
 
 /** GPU memory the webgpu backend holds: bytes in live tensors and in its buffer pool (0 on other backends). */

@@ -32,7 +32,12 @@ function wavBytes(edit: (b: Buffer) => Buffer): Buffer {
 }
 
 test('cli audio: bad inputs exit 2 with one stderr line naming the file, and write no output', async () => {
-  const muLaw = wavBytes((b) => (b.writeUInt16LE(7, 20), b.writeUInt16LE(8, 34), b.writeUInt16LE(1, 32), b));
+  const muLaw = wavBytes((b) => {
+    b.writeUInt16LE(7, 20);
+    b.writeUInt16LE(8, 34);
+    b.writeUInt16LE(1, 32);
+    return b;
+  });
   const truncated = wavBytes((b) => b.subarray(0, b.length - 1000));
   const notWav = Buffer.from('just some text\n');
   const intNpy = (() => {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
-import { makeCorpus, makeSpeakerCorpus } from '../data/testutil.js';
+import { makeCorpus, makeSpeakerCorpus } from '../testing/corpora.js';
 import { loadFeatures } from '../data/features.js';
 import { acquireDirLock } from '../util/lock.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
@@ -161,7 +161,7 @@ test('data check and prepare: speakers and minutes per speaker; --layout picks t
   assert.match(run('check', corpus).stdout, /speakers {5}1 \(unnamed\)\n/);
   const wrong = run('check', vctk, '--layout', 'libritts');
   assert.equal(wrong.status, 0); // a LibriTTS reading finds no transcripts: every wav is reported as extra
-  assert.match(wrong.stdout, /rows {9}0 .*\n[^]*extra-wav: 12/);
+  assert.match(wrong.stdout, /rows {9}0 .*\n[\s\S]*extra-wav: 12/);
   const bad = run('check', vctk, '--layout', 'timit');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--layout: expected auto, ljspeech, vctk, libritts, got 'timit'/);

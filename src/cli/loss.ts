@@ -112,7 +112,7 @@ export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8
     width: 800, height: 420, title: `δ(t): ${name}`, xLabel: 'diffusion time t', yLabel: 'δ',
     series: [{ name: 'δ(t)', x: grid, y: grid.map((t) => deltaAt(cfg, t, sde)) }],
   });
-  const r = Array.from({ length: 161 }, (_, i) => Math.pow(10, -3 + (i * 5) / 160));
+  const r = Array.from({ length: 161 }, (_, i) => 10 ** (-3 + (i * 5) / 160));
   const picks = tPick.length <= 5 ? tPick : [0, 1, 2, 3, 4].map((k) => tPick[Math.round((k * (tPick.length - 1)) / 4)]!);
   const series = usesDelta(cfg.type)
     ? picks.map((t) => {

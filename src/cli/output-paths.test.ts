@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCorpus } from '../data/testutil.js';
+import { makeCorpus } from '../testing/corpora.js';
 import { repoRoot } from '../testing/paths.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
 import type { CaseResult } from '../testing/cli-cases.js';

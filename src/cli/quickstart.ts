@@ -5,21 +5,10 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 import { backendFor, parseNumber } from './options.js';
-
-
-/** The package root (holds recipes/ and datasets/), from dist/src/cli or src/cli. */
-function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../../..', '../..']) {
-    const p = resolve(here, up);
-    if (existsSync(join(p, 'recipes', 'tiny.json'))) return p;
-  }
-  throw new UserError('quickstart: cannot find recipes/tiny.json next to the difftts package');
-}
 
 export function register(program: Command): void {
   program
@@ -34,6 +23,7 @@ export function register(program: Command): void {
       const minutes = parseNumber(o.minutes, '--minutes', { min: 0 });
       const steps = o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 1 });
       const root = packageRoot();
+      if (!existsSync(join(root, 'recipes', 'tiny.json'))) throw new UserError(`${root}: recipes/tiny.json is missing from the difftts package`);
       const corpus = join(root, 'datasets', 'allison-mini');
       if (!existsSync(join(corpus, 'metadata.csv'))) throw new UserError(`${corpus}: the embedded corpus is missing (expected metadata.csv and wavs/; it comes with the git repository, not the npm package)`);
       const backend = await backendFor(this);

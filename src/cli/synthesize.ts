@@ -72,7 +72,10 @@ async function synthesizeCommand(o: Record<string, string | boolean | undefined>
   await backendFor(cmd);
   const bar = texts.length > 1 && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'synthesize |{bar}| {value}/{total} texts | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(texts.length, 0);
-  const onDone = (done: number, total: number) => (bar?.setTotal(total), bar?.update(done));
+  const onDone = (done: number, total: number) => {
+    bar?.setTotal(total);
+    bar?.update(done);
+  };
   if (toStdout) {
     const { encodeWav } = await import('../audio/wav.js');
     const r = await synthesizeJoined({ checkpoint, texts, source, ...settings, notice, onDone }).finally(() => bar?.stop());

@@ -7,21 +7,19 @@
 import type { Command } from 'commander';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { packageRoot } from '../util/package-root.js';
 import { parseNumber } from './options.js';
 
-/** The package's root (this file is dist/src/cli/web.js there). */
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DEFAULT_WEB_VOICE = 'allison-enc128-shallow';
 /** The files of a voice the page fetches (an exported, weights-only checkpoint). */
 const VOICE_FILES = ['state.json', 'weights.json', 'weights.bin'];
 
 /** The bundled page (dist/web), or a UserError saying how to build it. */
 export function webAssetsDir(): string {
-  const dir = join(PACKAGE_ROOT, 'dist', 'web');
+  const dir = join(packageRoot(), 'dist', 'web');
   if (!existsSync(join(dir, 'difftts-web.js'))) throw new UserError(`${dir}: the web page is not built (run npm run build)`);
   return dir;
 }
@@ -31,7 +29,7 @@ export function webAssetsDir(): string {
  * MERGE NOTE: wt-synth's src/synthesis/voices.ts (resolveVoice) is the one home for this; use it.
  */
 export function webVoiceDir(voice: string): string {
-  const dir = existsSync(join(voice, 'state.json')) ? voice : join(PACKAGE_ROOT, 'pretrained', voice);
+  const dir = existsSync(join(voice, 'state.json')) ? voice : join(packageRoot(), 'pretrained', voice);
   const missing = VOICE_FILES.find((f) => !existsSync(join(dir, f)));
   if (missing) {
     throw new UserError(`--voice ${voice}: ${existsSync(dir) ? `${join(dir, missing)} is missing (the page needs an exported voice: ${VOICE_FILES.join(', ')}; make one with difftts export)` : 'no such voice (expected a shipped voice name such as allison-enc128, or a voice directory)'}`);

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCorpus } from '../data/testutil.js';
+import { makeCorpus } from '../testing/corpora.js';
 import { cliPath } from '../testing/paths.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
 import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';

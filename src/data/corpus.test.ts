@@ -6,7 +6,7 @@ import { readCorpus } from './corpus.js';
 import { parseMetadata } from './metadata.js';
 import { computeSplit } from './split.js';
 import { writeWav } from '../audio/wav.js';
-import { makeCorpus, tone } from './testutil.js';
+import { makeCorpus, tone } from '../testing/corpora.js';
 import wavefile from 'wavefile';
 
 test('a clean corpus has no problems and the right durations', () => {

@@ -4,9 +4,8 @@
  * channels, speaker) and every problem is collected with its file and row, so `difftts data check`
  * can list them all at once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { decodeWav } from '../audio/wav.js';
 import { DEFAULT_TEXT, textToIds, type TextConfig } from '../text/index.js';

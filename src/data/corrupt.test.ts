@@ -8,7 +8,7 @@ import { computeSplit } from './split.js';
 import { prepareFeatures } from './features.js';
 import { measureSnrDb } from './signal.js';
 import { readWav, writeWav } from '../audio/wav.js';
-import { makeCorpus, tone } from './testutil.js';
+import { makeCorpus, tone } from '../testing/corpora.js';
 
 const N = 16; // split: valid 4, test 4, train 8
 const corpus = makeCorpus(N);

@@ -9,7 +9,7 @@ import { readWav, writeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { logMel, DEFAULT_MEL } from '../audio/mel.js';
 import { textToIds } from '../text/index.js';
-import { makeCorpus, makeSpeakerCorpus, tone } from './testutil.js';
+import { makeCorpus, makeSpeakerCorpus, tone } from '../testing/corpora.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'difftts-feat-'));
 

@@ -7,7 +7,7 @@ import { readCorpus, speakerSummary } from './corpus.js';
 import { detectLayout } from './layouts.js';
 import { writeWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
-import { makeCorpus, makeSpeakerCorpus, tone, SAMPLE_TEXTS } from './testutil.js';
+import { makeCorpus, makeSpeakerCorpus, tone, SAMPLE_TEXTS } from '../testing/corpora.js';
 
 test('VCTK layout: detected, one row per txt with its speaker, mic1 audio, orphans and gaps reported', () => {
   const dir = makeSpeakerCorpus('vctk', ['p225', 'p226'], 3);

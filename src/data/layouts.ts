@@ -107,11 +107,20 @@ class RowBuilder {
   add(id: string, speaker: string, textFile: string, rawText: string, text: string, wav: string, expectedWav: string): void {
     const row = this.rows.length + this.problems.filter((p) => p.fatal).length + 1;
     const bad = (kind: Problem['kind'], what: string): void => void this.problems.push({ kind, file: textFile, row, id, message: `${textFile}: ${what}`, fatal: true });
-    if (!SAFE_ID.test(id)) return bad('bad-id', `id '${id}' is not a safe file name (expected letters, digits, _ . -)`);
+    if (!SAFE_ID.test(id)) {
+      bad('bad-id', `id '${id}' is not a safe file name (expected letters, digits, _ . -)`);
+      return;
+    }
     const first = this.seen.get(id);
-    if (first !== undefined) return bad('duplicate-id', `duplicate id '${id}' (first in ${first})`);
+    if (first !== undefined) {
+      bad('duplicate-id', `duplicate id '${id}' (first in ${first})`);
+      return;
+    }
     this.seen.set(id, textFile);
-    if (!text) return bad('empty-text', `empty text for '${id}'`);
+    if (!text) {
+      bad('empty-text', `empty text for '${id}'`);
+      return;
+    }
     this.rows.push({ row, id, rawText, text, speaker, wav, where: textFile, textFile, expectedWav });
   }
 

@@ -67,7 +67,10 @@ test('lowpass kernel: unit DC gain, symmetric, −6 dB at the cutoff', () => {
   for (let i = 0; i < 250; i++) assert.ok(Math.abs(h[i]! - h[500 - i]!) < 1e-15);
   const gainAt = (f: number) => {
     let re = 0, im = 0;
-    h.forEach((v, n) => ((re += v * Math.cos((2 * Math.PI * f * n) / rate)), (im += v * Math.sin((2 * Math.PI * f * n) / rate))));
+    h.forEach((v, n) => {
+      re += v * Math.cos((2 * Math.PI * f * n) / rate);
+      im += v * Math.sin((2 * Math.PI * f * n) / rate);
+    });
     return 20 * Math.log10(Math.hypot(re, im));
   };
   assert.ok(Math.abs(gainAt(2000) + 6.02) < 0.1, `gain at cutoff ${gainAt(2000)}`);

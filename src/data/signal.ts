@@ -1,7 +1,7 @@
 /**
  * Signal operations for the corruption experiments (mono Float32Array in [-1, 1]; pure functions).
  */
-import { Rng } from '../util/rng.js';
+import type { Rng } from '../util/rng.js';
 import { getFft } from '../audio/stft.js';
 
 /** Mean power Σx²/N. */
@@ -92,9 +92,8 @@ export function clipAtLevel(x: Float32Array, level: number): { y: Float32Array; 
   let clipped = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    if (v > thr) (y[i] = thr), clipped++;
-    else if (v < -thr) (y[i] = -thr), clipped++;
-    else y[i] = v;
+    y[i] = Math.max(-thr, Math.min(thr, v));
+    if (v > thr || v < -thr) clipped++;
   }
   return { y, threshold: thr, clippedFraction: x.length ? clipped / x.length : 0 };
 }

@@ -17,7 +17,7 @@ import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from '../synthesis/model.js';
 import { speakText, vocode } from '../synthesis/speak.js';
-import { parallelisesOps } from '../backend/index.js';
+import { capabilities } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -171,7 +171,6 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     lm.model.dispose();
     throw err;
   }
-  const rate = lm.melConfig.sampleRate;
   const nSpeaker = o.speakerRefs ?? 40;
   let speaker: SpeakerStats | undefined;
   let naturalness: NaturalnessRef | null = null;
@@ -191,7 +190,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   ];
   const steps = o.steps ?? lm.synth.steps;
   const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
-  const n = resolveJobWorkers(o.workers ?? 1, items.length, parallelisesOps());
+  const n = resolveJobWorkers(o.workers ?? 1, items.length, capabilities().parallelisesOps);
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
   try {
@@ -210,7 +209,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   const werMissing = scored.some((r) => r.werMissing);
   const rows = scored.map((r) => r.row).filter((r): r is UtteranceRow => 'mcd' in r);
   const unseen = scored.map((r) => r.row).filter((r): r is UnseenRow => !('mcd' in r));
-  const natOf = (unseenItems: boolean | null) => scored.filter((r, k) => unseenItems === null || items[k]!.unseen === unseenItems).map((r) => r.nat).filter((u): u is UtteranceNaturalness => u !== null);
+  const natOf = (unseenItems: boolean | null) => scored.filter((_r, k) => unseenItems === null || items[k]!.unseen === unseenItems).map((r) => r.nat).filter((u): u is UtteranceNaturalness => u !== null);
   const sets = naturalness ? { split: scoreSet(natOf(false), naturalness), unseen: scoreSet(natOf(true), naturalness), all: scoreSet(natOf(null), naturalness) } : null;
   if (o.wer && werMissing) notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
   const spread = aggregate(rows);

@@ -70,7 +70,7 @@ export function utteranceMcep(u: Utterance, sampleRate: number, opts: EvaluateOp
  * 5.8 ms at 22.05 kHz, well inside a frame); path pairs beyond either sequence's length are dropped.
  *
  * Generated speech is Griffin-Lim audio; Griffin-Lim alone already costs (Allison clip vs its own GL
- * resynthesis, 32 iterations): MCD 4.3–5.1 dB (src/eval/testdata/sptk-reference.json); on the LibriVox
+ * resynthesis, 32 iterations): MCD 4.3–5.1 dB (test/fixtures/sptk/sptk-reference.json); on the LibriVox
  * fixtures LSD 1.1–1.2 dB, F0 RMSE 14–16 cents, VDE 0.17–0.33 (GL phase makes YIN call fewer frames
  * voiced). To measure the acoustic model rather than the vocoder, pass references resynthesised
  * through the same Griffin-Lim as `ref`.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWav } from '../audio/wav.js';
 import { readNpy } from '../util/npy.js';
-import { repoRoot } from '../testing/paths.js';
+import { fixturesDir, repoRoot } from '../testing/paths.js';
 import { MCD_DB, mcd } from './mcd.js';
 import { freqt, mcepAlpha, mcepFrame, melCepstrum, blackmanUnitPower } from './mcep.js';
 
@@ -13,7 +13,7 @@ interface SptkReference {
   clips: Record<string, string>;
   pairs: { test: string; ref: string; mcd: number; pathLength: number; path: number[] }[];
 }
-const dir = join(repoRoot, 'src', 'eval', 'testdata');
+const dir = join(fixturesDir, 'sptk');
 const reference = JSON.parse(readFileSync(join(dir, 'sptk-reference.json'), 'utf8')) as SptkReference;
 const ours = new Map(Object.entries(reference.clips).map(([name, path]) => [name, melCepstrum(readWav(join(repoRoot, path)).samples)]));
 

@@ -15,7 +15,7 @@ const track = (f0: number[]): PitchTrack => ({
 
 test('F0 comparison: cents, voicing error and gross errors on hand-made tracks', () => {
   const ref = track([100, 200, 0, 150, 0, 120]);
-  const semitone = Math.pow(2, 1 / 12);
+  const semitone = 2 ** (1 / 12);
   const gen = track([100 * semitone, 200 / semitone, 180, 0, 0, 120 * 1.5]);
   const r = compareF0(gen, ref);
   // voiced in both: frames 0, 1, 5 → errors +100, −100, 1200·log2(1.5) cents

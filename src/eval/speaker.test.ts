@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWav } from '../audio/wav.js';
-import { repoRoot } from '../testing/paths.js';
+import { fixturesDir, repoRoot } from '../testing/paths.js';
 import { MCD_DB } from './mcd.js';
 import { melCepstrum, type MelCepstra } from './mcep.js';
 import { auc, equalErrorRate, speakerDistance, speakerStats, speechFrames } from './speaker.js';
@@ -58,10 +58,10 @@ test('Allison vs flite slt on the committed corpora: same-voice utterances are n
   const other = ids.slice(12).map((id) => speakerDistance(speakerStats([slt(id)]), refs));
   const a = auc(same, other);
   assert.ok(a >= 0.9, `AUC ${a}: same ${same.map((v) => v.toFixed(1))} other ${other.map((v) => v.toFixed(1))}`);
-  // the committed Griffin-Lim resyntheses of two Allison clips (src/eval/testdata) stay nearer than flite slt's mean distance
+  // the committed Griffin-Lim resyntheses of two Allison clips (test/fixtures/sptk) stay nearer than flite slt's mean distance
   const mean = other.reduce((s, v) => s + v, 0) / other.length;
   for (const id of ['agent-loginok', 'call-fwd-on-busy']) {
-    const d = speakerDistance(speakerStats([cep(join(repoRoot, 'src', 'eval', 'testdata', `${id}.gl.wav`))]), refs);
+    const d = speakerDistance(speakerStats([cep(join(fixturesDir, 'sptk', `${id}.gl.wav`))]), refs);
     assert.ok(d < mean, `${id} through Griffin-Lim: ${d} vs other-voice mean ${mean}`);
   }
 });

@@ -119,7 +119,7 @@ export function yin(samples: Float32Array, sampleRate: number, opts: YinOptions 
   }
 
   const loudest = rms.reduce((m, v) => Math.max(m, v), 0);
-  const gate = Math.max(1e-4, loudest * Math.pow(10, -silenceDb / 20));
+  const gate = Math.max(1e-4, loudest * 10 ** (-silenceDb / 20));
   for (let f = 0; f < frames; f++) {
     if (dip[f]! > 0 && rms[f]! >= gate) {
       const hz = sampleRate / dip[f]!;

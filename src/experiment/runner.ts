@@ -9,19 +9,19 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { UserError, writeFailure } from '../errors.js';
 import { ensureDir, naming, writeFileAtomic } from '../util/atomic.js';
 import { parseWith } from '../util/schema.js';
 import { readJsonFile } from '../util/json-file.js';
+import { packageRoot } from '../util/package-root.js';
 import { checkRunRecipes, ExperimentRecipeSchema, runRecipeJson, type ExperimentRecipe } from './recipe.js';
 import { makePlan, type CorpusJob, type Plan, type RunJob } from './plan.js';
 import { commandLineClient, localExecutor, slurmExecutor, type Cell } from './executor/index.js';
 import { cores, jobsFor } from '../parallel/workers.js';
 
-/** bin/difftts.js, from dist/src/experiment/runner.js or src/experiment/runner.ts. */
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'difftts.js');
+/** The difftts command line every cell runs: this package's bin/difftts.js. */
+const cliPath = () => join(packageRoot(), 'bin', 'difftts.js');
 
 export interface RunnerOptions {
   out: string;
@@ -45,7 +45,7 @@ export interface RunnerOptions {
 function cli(args: string[], log: string, opts: RunnerOptions): Promise<void> {
   ensureDir(dirname(log));
   const fd = naming(log, () => openSync(log, 'a'));
-  const full = [CLI, ...(opts.backend ? ['--backend', opts.backend] : []), ...args];
+  const full = [cliPath(), ...(opts.backend ? ['--backend', opts.backend] : []), ...args];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, full, { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, ...opts.env } });
     let tail = '';
@@ -179,7 +179,7 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
           dir: join(out, 'slurm'),
           logs: join(out, 'logs'),
           name: `difftts-${recipe.name}`,
-          command: (cell) => [process.execPath, CLI, ...(opts.backend ? ['--backend', opts.backend] : []), 'experiment-cell', '--out', out, '--cell', cell.id],
+          command: (cell) => [process.execPath, cliPath(), ...(opts.backend ? ['--backend', opts.backend] : []), 'experiment-cell', '--out', out, '--cell', cell.id],
           options: recipe.slurm,
           wait: opts.wait ?? true,
           client: commandLineClient({ ...process.env, ...opts.env }),

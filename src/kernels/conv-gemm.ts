@@ -16,7 +16,7 @@
  *
  * All shapes NHWC / [kh, kw, cin, cout] float32 in the wasm heap; geometry as conv.ts's.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { gemmOf, gemmPacked, matmulInto, packB, releasePacked, type PackedB } from './gemm.js';
 import { is1x1, phaseAxis, type ConvGeometry } from './conv.js';
 import { byteOffset, scratch, type WasmBackend } from './wasm-backend.js';

@@ -18,7 +18,7 @@ interface WebGpuBackendLike {
 let originalAddN: tf.KernelFunc | null = null;
 
 /** AddN over inputs [n tensors of one shape] in groups of ≤ limit − 1, then over the partial sums. */
-function chunkedAddN(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function chunkedAddN(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as unknown as WebGpuBackendLike;
   const group = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
   let xs = Object.values(args.inputs) as tf.TensorInfo[];

@@ -13,8 +13,7 @@ import { Rng } from '../util/rng.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { convGeometry, type ConvPad } from './conv.js';
 import { registerFastWasmKernels } from './register.js';
-import { setWinogradMode, winogradApplies, winogradVariant, type WinogradMode } from './winograd.js';
-import { unetConvs } from './winograd-profile.js';
+import { setWinogradMode, unetConvs, winogradApplies, winogradVariant, type WinogradMode } from './winograd.js';
 
 before(async () => {
   await tf.setBackend('wasm');

@@ -16,7 +16,7 @@
  * turns Winograd off, =2 / =4 forces a variant wherever it applies). Results differ from the direct
  * kernels by float32 rounding only (F4 more than F2; see winograd.test.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { gemmOf } from './gemm.js';
 import { paddedCopy } from './conv-gemm.js';
 import type { ConvGeometry } from './conv.js';
@@ -60,9 +60,20 @@ export function winogradApplies(g: ConvGeometry): boolean {
 }
 
 /**
+ * The U-Net's 3×3 stride-1 convs with ≥ 4 input channels for base width d (src/model/unet.ts): [level, cin, cout]
+ * (Grad-TTS layout, mults 1/2/4: downs d→d, d→2d, 2d→4d; mid 4d; ups 8d→2d, 4d→d; each block's second conv cout→cout).
+ */
+export function unetConvs(d: number): [number, number, number][] {
+  return [
+    [0, d, d], [1, d, 2 * d], [1, 2 * d, 2 * d], [1, 4 * d, d], [1, d, d],
+    [2, 2 * d, 4 * d], [2, 4 * d, 4 * d], [2, 8 * d, 2 * d], [2, 2 * d, 2 * d],
+  ];
+}
+
+/**
  * The variant for one pass of a conv, or 0 for the direct kernel — from measurements on this
  * machine (Zen 4, 2 shared vCPUs, relaxed-SIMD FMA GEMM; process-CPU ms per call, fastest of 6
- * interleaved repetitions; `node dist/src/kernels/winograd-profile.js 128 4 16,32` and `… 460 1 16`):
+ * interleaved repetitions; `node dist/bench/winograd-profile.js 128 4 16,32` and `… 460 1 16`):
  *
  *   geometry (B, H, W, cin → cout)     direct   F2     F4    (forward; dx and dW alike)
  *   4, 80, 128, 16 → 16                 4.82    4.73   4.09

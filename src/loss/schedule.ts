@@ -43,7 +43,7 @@ export function deltaAt(cfg: ScheduleCfg, t: number, sde: VpSde): number {
       d = cfg.c;
       break;
     case 'exponential':
-      d = Math.pow(cfg.c, u);
+      d = cfg.c ** u;
       break;
     case 'snr': {
       const s = vpSigma(u, sde.beta0, sde.beta1);

@@ -3,7 +3,7 @@
  * official params.py); `tiny` and `small` are CPU sizes for a 2-core machine on tfjs-wasm.
  *
  * Weights (`GradTTS.paramCount()`, 109 symbols = symbolCount() of the default phoneme text config;
- * `node dist/src/model/measure.js`):
+ * `node dist/bench/model-measure.js`):
  *   tiny   0.77 M — encoder 64 ch × 2 layers (FFN 192), duration predictor 64, U-Net dim 16
  *                   (channels 16/32/64), linear attention 2 heads × 16, segment 64 frames, batch 4
  *   small  3.75 M — encoder 128 ch × 4 layers (FFN 384), duration predictor 128, U-Net dim 32,
@@ -13,12 +13,12 @@
  * Why these sizes: the U-Net runs at 80 × frames and dominates the cost; its linear attention at
  * Grad-TTS's 4 × 32 alone cost more than all convolutions of a dim-16 U-Net, so the small configs
  * shrink it. Measured CPU seconds per training step on wasm (1 thread, shared 2-core machine;
- * `node dist/src/model/measure.js tiny wasm 4 560`, src/kernels registered as initBackend does):
+ * `node dist/bench/model-measure.js tiny wasm 4 560`, src/kernels registered as initBackend does):
  * tiny ≈ 0.45 s at batch 4, small ≈ 1.5 s (2026-11-25; 0.9 s and 4.2 s before difftts's own wasm
  * GEMM) — i.e. ~7000 tiny steps per hour.
  * 150 tiny steps on the three LibriVox fixtures (batch 3) take the total loss from 20.0 to 2.4
  * (prior 18.0 → 1.66; its floor is ½ ln 2π ≈ 0.92) at 0.9 s CPU per step (before the GEMM)
- * (`node dist/src/model/overfit.js tiny 150`). Batch 4 × 870 frames fits the 4 GB wasm heap for
+ * (`node dist/bench/model-overfit.js tiny 150`). Batch 4 × 870 frames fits the 4 GB wasm heap for
  * small (the diffusion segment bounds the U-Net's memory; TFJS-NOTES.md saw dim 64 at batch 4 ×
  * 128 frames abort, so `full` is for native backends).
  * Learning rates: Grad-TTS's 1e-4 for full; the small models take a larger step (Adam 1e-3 tiny,

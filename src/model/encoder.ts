@@ -25,7 +25,7 @@ function rotaryTables(t: number, d: number): [tf.Tensor4D, tf.Tensor4D] {
   const s = new Float32Array(t * half);
   for (let p = 0; p < t; p++) {
     for (let i = 0; i < half; i++) {
-      const a = p * Math.pow(10000, (-2 * i) / d);
+      const a = p * 10000 ** ((-2 * i) / d);
       c[p * half + i] = Math.cos(a);
       s[p * half + i] = Math.sin(a);
     }

@@ -7,7 +7,7 @@ import { assertNoLeak } from '../testing/tensors.js';
 import { ItemDraws, Rng } from '../util/rng.js';
 import { GradTTS } from './gradtts.js';
 import { eulerFlow, flowPath, flowScheduleTime, flowTarget, SIGMA_MIN } from './flow.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 
 before(async () => {
   await initBackend('wasm');

@@ -10,7 +10,7 @@ import type { Mel } from '../audio/mel.js';
 import { GradTTS, type Batch, type LossTerms } from './gradtts.js';
 import { fixLen, MODEL_CONFIGS } from './configs.js';
 import { betaAt, lambdaAt } from './diffusion.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { usesReplacementGrads } from './ops.js';
 import { registerFastWasmKernels, unregisterFastWasmKernels } from '../kernels/register.js';
 

@@ -284,7 +284,7 @@ export class GradTTS {
       const { mu, logw, xMask, tx } = this.encode(batch.ids, ctx);
 
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
-      if (batch.paths && batch.paths.some((p, i) => p.length !== tyLens[i])) throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
+      if (batch.paths?.some((p, i) => p.length !== tyLens[i])) throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
       const paths =
         batch.paths ?? this.pathsFromScores(readSync(() => this.alignmentScores(mu, y)) as Float32Array, txLens, tyLens, tx, ty);
       const logwTarget = new Float32Array(b * tx);

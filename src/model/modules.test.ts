@@ -6,7 +6,7 @@ import { initBackend } from '../backend/index.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { Rng } from '../util/rng.js';
 import { fixLen } from './configs.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx } from './layers.js';
 import { ParamStore } from './params.js';

@@ -14,7 +14,7 @@ import { MODEL_CONFIGS, type ModelConfig } from './configs.js';
 import { GradTTS } from './gradtts.js';
 import type { Ctx } from './layers.js';
 import { ParamStore } from './params.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet } from './unet.js';
 
 before(async () => {
@@ -95,7 +95,7 @@ test('synthesize (tiny): fused kernel and unfused ops give the same mel; no tens
   assert.equal(tf.memory().numTensors, before.numTensors, 'tensors after a synthesis');
   assert.equal(tf.memory().numDataBuffers, before.numDataBuffers, 'wasm buffers after a synthesis');
   setFusedNormMish(false);
-  let unfused;
+  let unfused: Awaited<ReturnType<typeof model.synthesize>>;
   try {
     unfused = await model.synthesize(ids, opts());
   } finally {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
-import { makeCorpus } from '../data/testutil.js';
+import { makeCorpus } from '../testing/corpora.js';
 import { readMetrics } from '../train/metrics.js';
 import { runTraining } from '../train/run.js';
 import { synthesizeToFiles } from '../synthesis/batch.js';
@@ -24,7 +24,7 @@ import { Trainer } from '../train/loop.js';
 import { gradTTSTrainable } from '../train/gradtts-task.js';
 import { Rng } from '../util/rng.js';
 import { GradTTS, type Batch } from './gradtts.js';
-import { TEST_CFG } from './test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 
 const probe = await probeAdapter();
 const skip = 'reason' in probe ? `no WebGPU adapter: ${probe.reason}` : false;

@@ -1,6 +1,6 @@
 /**
  * The worker side of a Peer: the one place that knows whether this code runs in a worker thread
- * or in a child process (src/parallel/peer.ts starts either). Both get their start-up data and
+ * (the default) or in a child process (DIFFTTS_WORKERS_AS=process; src/parallel/peer.ts starts either). Both get their start-up data and
  * messages the same way. A child process ignores the terminal's SIGINT/SIGTERM/SIGHUP, which
  * reach its whole process group: its parent decides (Ctrl-C finishes the step and checkpoints,
  * which needs the workers alive) and ends it by closing the IPC channel, on which it exits — also

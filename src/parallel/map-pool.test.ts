@@ -22,7 +22,10 @@ test('map pool: this process and a helper share the items; results in item order
     if (k === 0) await helperFirst;
     return handle(args, k);
   };
-  const out = await mapInWorkers<number, MapJobResult>({ module, args }, items, 2, 'test', (d) => (done.push(d), helperDone()), local);
+  const out = await mapInWorkers<number, MapJobResult>({ module, args }, items, 2, 'test', (d) => {
+    done.push(d);
+    helperDone();
+  }, local);
   assert.deepEqual(out.map((r) => r.k), items);
   assert.deepEqual(out.map((r) => r.twice), items.map((k) => 2 * k));
   const here = `${process.pid}:${threadId}`;

@@ -6,8 +6,7 @@
  * whichever worker is free; results come back in item order. A failing item fails the whole map
  * (a user mistake such as an unspeakable line with its own one-line message).
  */
-import * as tf from '@tensorflow/tfjs';
-import { currentBackend } from '../backend/index.js';
+import { capabilities } from '../backend/index.js';
 import { Peer } from './peer.js';
 
 export interface JobSpec {
@@ -24,7 +23,7 @@ export interface JobModule {
 
 /** The backend the workers start: the one this thread runs. */
 export function workerBackend(): string {
-  return currentBackend()?.name ?? tf.getBackend();
+  return capabilities().name;
 }
 
 /**
@@ -66,7 +65,14 @@ export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, w
     );
   }
   try {
-    await Promise.all(lanes.map((l) => l.catch((err: unknown) => ((failed = true), Promise.reject(err)))));
+    await Promise.all(
+      lanes.map((l) =>
+        l.catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
   } finally {
     failed = true; // no lane takes another item
     await Promise.all(peers.map((p) => p.close()));

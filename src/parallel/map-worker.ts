@@ -1,4 +1,4 @@
-/** Entry of a map-pool worker, a child process or thread (see map-pool.ts, peer.ts). */
+/** Entry of a map-pool worker: a worker thread, or a child process with DIFFTTS_WORKERS_AS=process (see map-pool.ts, peer.ts). */
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import type { JobModule, JobSpec } from './map-pool.js';

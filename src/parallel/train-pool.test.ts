@@ -10,7 +10,7 @@ import { initBackend } from '../backend/index.js';
 import { parseLossConfig } from '../loss/index.js';
 import { parseRecipe } from '../train/recipe.js';
 import { GradTTS, type Batch } from '../model/index.js';
-import { TEST_CFG } from '../model/test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { gradientsOf } from '../trainable/gradients.js';
 import type { Task } from '../train/task.js';
 import { splitBatch, type Trainable } from '../trainable/trainable.js';

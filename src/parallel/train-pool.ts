@@ -49,7 +49,7 @@ export class TrainPool<B> {
   /** Σ peak RSS of the helper processes, MB (0 for threads: they count in this process). */
   lastWorkerRss = 0;
 
-  /** How the helpers run: child processes or threads (peer.ts). */
+  /** How the helpers run: threads (the default) or child processes (DIFFTTS_WORKERS_AS=process; peer.ts). */
   get transport(): Transport {
     return this.peers[0]!.transport;
   }

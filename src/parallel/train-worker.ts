@@ -1,8 +1,8 @@
 /**
- * Entry of a training worker (a child process or thread started by TrainPool): builds the
- * replica, then per step loads the weights it is sent, computes its shard's summed gradient with
- * the whole batch's denominators (loop.ts's gradientsOf, MAS included) and replies with it and
- * the shard's loss terms.
+ * Entry of a training worker (a worker thread started by TrainPool, or a child process with
+ * DIFFTTS_WORKERS_AS=process): builds the replica, then per step loads the weights it is sent,
+ * computes its shard's summed gradient with the whole batch's denominators (trainable/gradients.ts's
+ * gradientsOf, MAS included) and replies with it and the shard's loss terms.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';

@@ -13,7 +13,7 @@ import { UserError } from '../errors.js';
 import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { appendWhole, writeFileAtomic } from '../util/atomic.js';
-import { parallelisesOps } from '../backend/index.js';
+import { capabilities } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { loadModel, type LoadedModel } from './model.js';
@@ -144,7 +144,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       if (manifest) appendWhole(manifest, manifestLine(f, o));
       o.onDone?.(done.length, todo.length);
     };
-    const n = resolveJobWorkers(o.workers ?? 1, todo.length, parallelisesOps());
+    const n = resolveJobWorkers(o.workers ?? 1, todo.length, capabilities().parallelisesOps);
     if (n > 1) {
       const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
       const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);

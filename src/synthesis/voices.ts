@@ -4,22 +4,12 @@
  * otherwise; it is the one voice the npm package carries (package.json `files`).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 
 /** The default voice's name (pretrained/NAME). */
 export const DEFAULT_VOICE = 'allison-enc128-shallow';
-
-/** The package root (holds pretrained/, recipes/), from dist/src/synthesis or src/synthesis. */
-export function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../../..', '../..']) {
-    const p = resolve(here, up);
-    if (existsSync(join(p, 'package.json'))) return p;
-  }
-  return resolve(here, '../../..');
-}
 
 /** pretrained/ of this package. */
 export function voicesDir(): string {

@@ -1,10 +1,10 @@
 /** Paths used by tests: the repository root and its fixtures (everything a test reads lives in the repository). */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { packageRoot } from '../util/package-root.js';
 
-/** Repository root (this file is compiled to dist/src/testing/paths.js). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Repository root: the package root of this checkout (src/util/package-root.ts). */
+export const repoRoot = packageRoot();
 
 /** test/fixtures: public-domain speech and its reference log-mels (see test/fixtures/README.md). */
 export const fixturesDir = join(repoRoot, 'test', 'fixtures');

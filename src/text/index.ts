@@ -28,7 +28,7 @@ export function symbolCount(cfg: TextConfig = DEFAULT_TEXT): number {
 
 /** First CMUdict pronunciation of a lower-case word as ARPAbet symbols, or null. */
 export function lookupWord(word: string): string[] | null {
-  if (!Object.prototype.hasOwnProperty.call(dictionary, word)) return null;
+  if (!Object.hasOwn(dictionary, word)) return null;
   return dictionary[word]!.split(' ');
 }
 

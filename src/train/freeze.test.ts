@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
 import { parseLossConfig } from '../loss/index.js';
 import { GradTTS, type Batch } from '../model/index.js';
-import { TEST_CFG } from '../model/test-config.js';
+import { TEST_CFG } from '../testing/model-config.js';
 import { assertNoLeak } from '../testing/tensors.js';
 import { Rng } from '../util/rng.js';
 import { gradTTSTrainable } from './gradtts-task.js';

@@ -20,14 +20,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { currentBackend, parallelisesOps, type BackendChoice } from '../backend/index.js';
+import { join, resolve } from 'node:path';
+import { capabilities, type BackendChoice } from '../backend/index.js';
 import { WorkerFailed } from '../parallel/peer.js';
 import { TrainPool } from '../parallel/train-pool.js';
 import { resolveTrainWorkers } from '../parallel/workers.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { packageRoot } from '../util/package-root.js';
 import { acquireDirLock } from '../util/lock.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -149,16 +149,6 @@ function sameRecipe(stored: unknown, current: Recipe, where: string): boolean {
   return strip(old) === strip(current);
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** Package root: dist/src/train → ../../.. ; src/train → ../.. */
-function packageRoot(): string {
-  for (const up of ['../../..', '../..']) {
-    const p = resolve(here, up);
-    if (existsSync(join(p, 'package.json'))) return p;
-  }
-  return resolve(here, '../../..');
-}
-
 function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: number): Record<string, unknown> {
   const root = packageRoot();
   let version: string | null = null;
@@ -173,7 +163,7 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: num
   return {
     backend: opts.backend
       ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why, ...(opts.backend.adapter ? { adapter: opts.backend.adapter } : {}) }
-      : { name: tf.getBackend(), why: 'set by the caller' },
+      : { name: capabilities().tfName, why: 'set by the caller' },
     versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
     gitCommit: top && commit && resolve(top) === resolve(root) ? commit : null,
     startTime: new Date().toISOString(),
@@ -310,7 +300,7 @@ async function startWorkers(task: Task<unknown>, n: number, note: string, log: (
     log(`training in the main thread, 1 worker (${note})`);
     return null;
   }
-  const pool = await TrainPool.start(task, task.replica, n, currentBackend()?.name ?? tf.getBackend());
+  const pool = await TrainPool.start(task, task.replica, n, capabilities().name);
   const helpers = n - 1;
   const what = pool.transport === 'process' ? ['process', 'processes'] : ['thread', 'threads'];
   log(`training with ${n} workers: this process and ${helpers} worker ${what[helpers === 1 ? 0 : 1]} (${note})`);
@@ -370,7 +360,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
-  const workers = resolveTrainWorkers(t.workers, perMicro, parallelisesOps());
+  const workers = resolveTrainWorkers(t.workers, perMicro, capabilities().parallelisesOps);
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
   const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1, frozen: task.frozen });
   const state: RunState = { step: 0, order: DataOrder.create(task.nItems, t.batchSize, t.seed), modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0) };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
 import { writeMicroRecipe } from '../testing/recipes.js';
-import { makeCorpus } from '../data/testutil.js';
+import { makeCorpus } from '../testing/corpora.js';
 import { readCheckpoint, listCheckpoints } from './checkpoint.js';
 
 test('train: bad rows stop the run with one line (exit 2, nothing written); --skip-bad trains on the rest and reports them', { timeout: 300_000 }, () => {

@@ -3,7 +3,7 @@
  * (src/train) and the data-parallel workers (src/parallel) both compute, so it lives below both.
  */
 import * as tf from '@tensorflow/tfjs';
-import { syncReadsWork } from '../backend/webgpu.js';
+import { capabilities } from '../backend/index.js';
 import type { ItemDraws } from '../util/rng.js';
 import { readAsync } from '../util/tensor.js';
 import type { LossNorm, Trainable } from './trainable.js';
@@ -31,7 +31,7 @@ export async function gradientsOf<B>(
   const sums: Record<string, number> = {};
   for (const { batch: given, draws, norm } of parts) {
     // what losses() would read mid-step (webgpu cannot), read first with the same draws
-    const batch = model.prepare && !syncReadsWork() ? await model.prepare(given, draws) : given;
+    const batch = model.prepare && !capabilities().syncReads ? await model.prepare(given, draws) : given;
     const others: Record<string, tf.Scalar> = {};
     const r = tf.variableGrads(() => {
       const terms = model.losses(batch, draws, { step, norm });

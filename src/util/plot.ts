@@ -180,7 +180,7 @@ export function textWidth(text: string, scale = 1): number {
 export function niceTicks(lo: number, hi: number, target = 6): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / target;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
   const first = Math.ceil(lo / step - 1e-9);
@@ -198,7 +198,7 @@ export function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
   for (let e = a; e <= b; e += step) {
     for (const m of mults) {
-      const v = m * Math.pow(10, e);
+      const v = m * 10 ** e;
       if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(Number(v.toPrecision(12)));
     }
   }

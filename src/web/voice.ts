@@ -22,7 +22,7 @@ export interface WebVoice {
 export type Fetch = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 async function get(fetchFn: Fetch, url: string): Promise<{ json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }> {
-  let r;
+  let r: Awaited<ReturnType<Fetch>>;
   try {
     r = await fetchFn(url);
   } catch (err) {

@@ -5,26 +5,14 @@
  * interleaved per repetition (shared machine), the fastest repetition's CPU ms per call. The table in winograd.ts's
  * chooseMeasured comes from this output.
  *
- *   node dist/src/kernels/winograd-profile.js [W=128] [B=4] [dims=16,32,64]   (timing only, not a test)
+ *   node dist/bench/winograd-profile.js [W=128] [B=4] [dims=16,32,64]   (timing only, not a test)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { fileURLToPath } from 'node:url';
-import { registerFastWasmKernels } from './register.js';
-import { setWinogradMode, type WinogradMode } from './winograd.js';
+import { registerFastWasmKernels } from '../src/kernels/register.js';
+import { setWinogradMode, unetConvs, type WinogradMode } from '../src/kernels/winograd.js';
 
 const REPS = Number(process.env.DIFFTTS_PROFILE_REPS ?? 5);
-
-/**
- * The U-Net's 3×3 stride-1 convs with ≥ 4 input channels for base width d: [level, cin, cout]
- * (Grad-TTS layout, mults 1/2/4: downs d→d, d→2d, 2d→4d; mid 4d; ups 8d→2d, 4d→d; each block's second conv cout→cout).
- */
-export function unetConvs(d: number): [number, number, number][] {
-  return [
-    [0, d, d], [1, d, 2 * d], [1, 2 * d, 2 * d], [1, 4 * d, d], [1, d, d],
-    [2, 2 * d, 4 * d], [2, 4 * d, 4 * d], [2, 8 * d, 2 * d], [2, 2 * d, 2 * d],
-  ];
-}
 
 /**
  * Process CPU ms per call of fn, over enough calls to take ≥ 40 ms (Linux charges CPU time in
@@ -93,10 +81,8 @@ export function formatWinograd(rows: WinoRow[]): string {
   return out.join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const W = Number(process.argv[2] ?? 128), B = Number(process.argv[3] ?? 4);
-  const dims = (process.argv[4] ?? '16,32,64').split(',').map(Number);
-  await tf.setBackend('wasm');
-  registerFastWasmKernels();
-  console.log(formatWinograd(profileWinograd(W, B, dims)));
-}
+const W = Number(process.argv[2] ?? 128), B = Number(process.argv[3] ?? 4);
+const dims = (process.argv[4] ?? '16,32,64').split(',').map(Number);
+await tf.setBackend('wasm');
+registerFastWasmKernels();
+console.log(formatWinograd(profileWinograd(W, B, dims)));

@@ -4,14 +4,13 @@
  * through plain tf ops, each the median of REPS runs after a warm-up, before/after interleaved (the
  * kernels re-registered between them) so load from other processes hits both alike.
  *
- *   node dist/src/kernels/profile.js            (prints a markdown table; timing only, not a test)
+ *   node dist/bench/kernel-profile.js            (prints a markdown table; timing only, not a test)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { fileURLToPath } from 'node:url';
-import { convGeometry } from './conv.js';
-import { registerFastWasmKernels, unregisterFastWasmKernels } from './register.js';
-import { groupNorm, mish } from './activations.js';
+import { convGeometry } from '../src/kernels/conv.js';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from '../src/kernels/register.js';
+import { groupNorm, mish } from '../src/kernels/activations.js';
 
 const REPS = Number(process.env.DIFFTTS_PROFILE_REPS ?? 3);
 
@@ -139,7 +138,5 @@ export function formatProfile(rows: ProfileRow[]): string {
   return lines.join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await tf.setBackend('wasm');
-  console.log(formatProfile(profile()));
-}
+await tf.setBackend('wasm');
+console.log(formatProfile(profile()));

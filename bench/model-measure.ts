@@ -1,14 +1,13 @@
 /**
  * Quick measurements for the model (not a test): parameter counts of each config and the time of
  * training steps of a config on the chosen backend with synthetic data.
- * Usage: node dist/src/model/measure.js [config=tiny] [backend=wasm] [steps=3] [frames=200]
+ * Usage: node dist/bench/model-measure.js [config=tiny] [backend=wasm] [steps=3] [frames=200]
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend/index.js';
-import { syncReadsWork } from '../backend/webgpu.js';
-import { parseLossConfig } from '../loss/index.js';
-import { Rng } from '../util/rng.js';
-import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from './index.js';
+import { capabilities, initBackend } from '../src/backend/index.js';
+import { parseLossConfig } from '../src/loss/index.js';
+import { Rng } from '../src/util/rng.js';
+import { MODEL_CONFIGS, GradTTS, type Batch, type ModelConfig } from '../src/model/index.js';
 
 const [cfgName = 'tiny', backend = 'wasm', stepsArg = '3', framesArg = '200'] = process.argv.slice(2);
 await initBackend(backend);
@@ -37,7 +36,7 @@ for (let s = 0; s < Number(stepsArg); s++) {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   // webgpu reads only asynchronously: the MAS alignment first, as the trainer does
-  const b = syncReadsWork() ? batch : { ...batch, paths: await model.alignments(batch, Rng.fromState(rng.state())) };
+  const b = capabilities().syncReads ? batch : { ...batch, paths: await model.alignments(batch, Rng.fromState(rng.state())) };
   const { value, grads } = tf.variableGrads(() => model.losses(b, loss, rng).total, vars);
   opt.applyGradients(grads as Record<string, tf.Variable>);
   const total = (await value.data())[0];

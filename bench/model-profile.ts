@@ -1,12 +1,12 @@
 /**
  * Per-kernel profile of one training step (not a test): which tfjs kernels take the time.
- * Usage: node dist/src/model/profile.js [config=tiny] [backend=wasm] [frames=200]
+ * Usage: node dist/bench/model-profile.js [config=tiny] [backend=wasm] [frames=200]
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend/index.js';
-import { parseLossConfig } from '../loss/index.js';
-import { Rng } from '../util/rng.js';
-import { MODEL_CONFIGS, GradTTS, type Batch } from './index.js';
+import { initBackend } from '../src/backend/index.js';
+import { parseLossConfig } from '../src/loss/index.js';
+import { Rng } from '../src/util/rng.js';
+import { MODEL_CONFIGS, GradTTS, type Batch } from '../src/model/index.js';
 
 const [cfgName = 'tiny', backend = 'wasm', framesArg = '200'] = process.argv.slice(2);
 await initBackend(backend);

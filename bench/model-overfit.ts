@@ -1,16 +1,16 @@
 /**
  * Sanity run (not a test): trains a config on the three LibriVox fixtures (one batch of all three)
  * and prints the loss terms every few steps, then the prior/synthesis error against the reference
- * mel of the first fixture. Usage: node dist/src/model/overfit.js [config=tiny] [steps=60] [backend=wasm]
+ * mel of the first fixture. Usage: node dist/bench/model-overfit.js [config=tiny] [steps=60] [backend=wasm]
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend/index.js';
-import { parseLossConfig } from '../loss/index.js';
-import { textToIds, symbolCount } from '../text/index.js';
-import { readNpy } from '../util/npy.js';
-import { Rng } from '../util/rng.js';
-import { speechFixtures } from '../testing/paths.js';
-import { MODEL_CONFIGS, GradTTS, type Batch } from './index.js';
+import { initBackend } from '../src/backend/index.js';
+import { parseLossConfig } from '../src/loss/index.js';
+import { textToIds, symbolCount } from '../src/text/index.js';
+import { readNpy } from '../src/util/npy.js';
+import { Rng } from '../src/util/rng.js';
+import { speechFixtures } from '../src/testing/paths.js';
+import { MODEL_CONFIGS, GradTTS, type Batch } from '../src/model/index.js';
 
 const TEXTS: Record<string, string> = {
   librivox_0870: 'and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them',

@@ -1,5 +1,5 @@
 /** A very small model config for tests: 16 mel bins, 16-channel encoder, U-Net dim 8. */
-import { MODEL_CONFIGS, type ModelConfig } from './configs.js';
+import { MODEL_CONFIGS, type ModelConfig } from '../model/configs.js';
 
 export const TEST_CFG: ModelConfig = {
   ...MODEL_CONFIGS.tiny,
