@@ -194,3 +194,20 @@ test('single-speaker voices: an old state.json without speakers loads as one unn
     ["difftts: speaker 'zed' is not one of this voice's 3 speakers: ann, bob, cy"],
   ]);
 });
+
+test('recipes/voices-multi.json: allison-enc128’s model with speakers from the data (6 speakers: 3.30 M weights), μ alone by default', async () => {
+  const { resolveRecipe } = await import('./run.js');
+  const { recipeModelConfig, withSpeakerCount } = await import('./gradtts-task.js');
+  const { GradTTS } = await import('../model/index.js');
+  const { symbolCount } = await import('../text/index.js');
+  const multi = resolveRecipe({ recipePath: join(repoRoot, 'recipes', 'voices-multi.json') });
+  const single = resolveRecipe({ recipePath: join(repoRoot, 'recipes', 'allison-enc128.json') });
+  assert.deepEqual(multi.recipe.model, single.recipe.model, 'the proven voice’s model; nSpeakers follows the data');
+  assert.deepEqual(multi.recipe.synth, { steps: 0, temperature: 1.5, lengthScale: 1 });
+  assert.ok(multi.recipe.train.priorOnlySteps < multi.recipe.train.steps);
+  const cfg = withSpeakerCount(recipeModelConfig(multi.recipe, multi.where), 6);
+  const m = GradTTS.create(cfg, symbolCount({ mode: 'phonemes', addBlank: true }), 1);
+  assert.equal((m.paramCount() / 1e6).toFixed(2), '3.30');
+  m.dispose();
+  assert.deepEqual(withSpeakerCount(cfg, 1), recipeModelConfig(single.recipe, single.where), 'one speaker: the config as stored before speakers');
+});
