@@ -104,7 +104,7 @@ test('nSpeakers 3: the speaker table, spk_mlp and the third U-Net channel are th
   assert.doesNotThrow(() => validateModelConfig({ ...TEST_CFG, speakerEmbDim: 6 }), 'one speaker: no embedding, no constraint');
 });
 
-test('the embedding row is what changes μ, durations and the sample: swapping rows 0 and 1 swaps the speakers exactly', async () => {
+test('the embedding row is what changes μ, durations and the sample (score and flow): swapping rows 0 and 1 swaps the speakers exactly', async () => {
   const m = GradTTS.create(MULTI, N_SYMBOLS, 6);
   const ids = Int32Array.from([1, 5, 2, 7, 3]);
   const opts = { steps: 2, temperature: 1.5, lengthScale: 1, stochastic: false };
@@ -128,6 +128,18 @@ test('the embedding row is what changes μ, durations and the sample: swapping r
   await assert.rejects(m.synthesize(ids, { ...opts, rng: new Rng(1), speaker: 3 }), (err: unknown) => err instanceof UserError && err.message === "synthesize: speaker 3 outside the model's 3 speakers (expected 0..2)");
   assert.throws(() => m.losses(batch(), L2, new Rng(1)), (err: unknown) => err instanceof UserError && /batch\.speakers: the model has 3 speakers/.test(err.message));
   m.dispose();
+  // the flow decoder reads the speaker channel the same way
+  const flow = GradTTS.create({ ...MULTI, decoder: { ...MULTI.decoder, objective: 'flow' } }, N_SYMBOLS, 6);
+  const sample = (speaker: number) => flow.synthesize(ids, { ...opts, rng: new Rng(4), speaker });
+  const [f0, f1] = [await sample(0), await sample(1)];
+  const ft = flow.variables.get(SPEAKER_TABLE)!;
+  const fr = ft.arraySync() as number[][];
+  ft.assign(tf.tensor2d([fr[1]!, fr[0]!, fr[2]!]));
+  assert.deepEqual([await sample(0), await sample(1)], [f1, f0]);
+  const terms = flow.losses(batch([1, 0, 2]), L2, new Rng(1));
+  assert.ok(Number.isFinite(terms.total.dataSync()[0]!));
+  tf.dispose(Object.values(terms));
+  flow.dispose();
   const one = GradTTS.create(TEST_CFG, N_SYMBOLS, 6);
   await assert.rejects(one.prior(ids, 1, 1), (err: unknown) => err instanceof UserError && err.message === 'synthesize: speaker 1 given to a single-speaker model (expected none)');
   assert.deepEqual(await one.prior(ids, 1, 0), await one.prior(ids, 1), 'row 0 of a single-speaker model is the model itself');
