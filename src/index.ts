@@ -4,6 +4,7 @@
  *   const voice = await loadVoice('allison-enc128-shallow');  // a shipped voice, or a run/checkpoint directory
  *   const audio = await voice.synthesize('Hello there.', { seed: 1 });  // { sampleRate, samples: Float32Array }
  *   writeFileSync('hello.wav', encodeWav(audio));
+ *   // a multi-speaker voice: voice.speakers lists its names; voice.synthesize(text, { speaker: 'rms' })
  *
  * Training and evaluation load their modules on first use, so speaking does not pay for them.
  */

@@ -20,6 +20,8 @@ export function register(program: Command): void {
     .option('--features <dir>', 'feature cache of --refs (default: prepared into OUT/ref-features)')
     .option('--split <name>', 'test, valid or train', 'test')
     .option('--steps <n>', 'reverse-diffusion steps, 0 = the encoder\'s prior alone (default: the checkpoint\'s synth.steps)')
+    .option('--speaker <name>', "a multi-speaker voice's speaker (required there); when --refs names speakers, only this speaker's utterances are evaluated and define the references")
+    .option('--ref-speaker <name>', "with --refs naming several speakers: compare with this speaker's recordings instead of --speaker's")
     .option('--seed <n>', 'synthesis seed', '1234')
     .option('--max <n>', 'evaluate at most N utterances (0 = all)', '0')
     .option('--iters <n>', 'Griffin-Lim iterations', '32')
@@ -28,7 +30,7 @@ export function register(program: Command): void {
     .option('--speaker-refs <n>', 'train-split recordings of --refs that define the target speaker and its naturalness statistics (0 = neither)', '40')
     .option('--workers <n>', 'utterances scored in parallel by N workers (this process and N − 1 worker threads, each with its own model copy): N or auto (= the cores)', 'auto')
     .requiredOption('--out <dir>', 'where eval.json, eval.csv and the generated WAVs go')
-    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps?: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
+    .action(async (o: { checkpoint: string; refs: string; features?: string; split: string; steps?: string; speaker?: string; refSpeaker?: string; seed: string; max: string; iters: string; wer?: boolean; unseen?: string; speakerRefs: string; workers: string; out: string }, cmd: Command) => {
       if (!['test', 'valid', 'train'].includes(o.split)) throw new UserError(`--split: expected test, valid or train, got '${o.split}'`);
       checkOutput(o.out, 'dir');
       await backendFor(cmd);
@@ -39,6 +41,8 @@ export function register(program: Command): void {
         split: o.split as 'test' | 'valid' | 'train',
         steps: o.steps === undefined ? undefined : parseNumber(o.steps, '--steps', { integer: true, min: 0 }),
         seed: parseNumber(o.seed, '--seed', { integer: true, min: 0 }),
+        ...(o.speaker !== undefined ? { speaker: o.speaker } : {}),
+        ...(o.refSpeaker !== undefined ? { refSpeaker: o.refSpeaker } : {}),
         max: parseNumber(o.max, '--max', { integer: true, min: 0 }),
         iters: parseNumber(o.iters, '--iters', { integer: true, min: 1 }),
         wer: o.wer ?? false,
@@ -48,7 +52,7 @@ export function register(program: Command): void {
         out: o.out,
         progress: process.stderr.isTTY ?? false,
       });
-      const lines = [`evaluated ${r.n} ${r.split} utterances of ${r.refs} with ${r.checkpoint} (step ${r.step}):`];
+      const lines = [`evaluated ${r.n} ${r.split} utterances of ${r.refs} with ${r.checkpoint} (step ${r.step}${r.speaker !== null ? `, speaker ${r.speaker}` : ''}${r.refSpeaker !== null && r.refSpeaker !== r.speaker ? ` against ${r.refSpeaker}'s recordings` : ''}):`];
       for (const [k, v] of Object.entries(r.aggregate)) {
         if (v === null) continue;
         const m = METRICS[k as keyof typeof METRICS];

@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--length-scale <s>', 'duration multiplier (default: the voice\'s synth.lengthScale)')
     .option('--start-time <t0>', 'shallow diffusion: start the score sampler at diffusion time t0 in (0, 1] (default: the voice\'s synth.startTime; 1 = Grad-TTS)')
     .option('--stochastic', 'stochastic (SDE) sampler instead of the probability-flow ODE')
+    .option('--speaker <name>', "a multi-speaker voice's speaker (required there; an unknown name lists them)")
     .option('--seed <s>', 'noise seed', '1')
     .option('--mel-out <file.npy>', 'also write the mel [80, frames] as .npy')
     .option('--png <file.png>', 'also write the mel as a PNG')
@@ -61,6 +62,7 @@ async function synthesizeCommand(o: Record<string, string | boolean | undefined>
     startTime: o.startTime === undefined ? undefined : parseNumber(String(o.startTime), '--start-time', { min: Number.MIN_VALUE, max: 1 }),
     stochastic: Boolean(o.stochastic),
     seed: parseNumber(String(o.seed), '--seed', { integer: true, min: 0 }),
+    ...(o.speaker !== undefined ? { speaker: String(o.speaker) } : {}),
     iters: parseNumber(String(o.iters), '--iters', { integer: true, min: 1 }),
   };
   const workers = parseWorkers(String(o.workers), '--workers');

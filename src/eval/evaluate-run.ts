@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import cliProgress from 'cli-progress';
 import { logMel, type MelConfig } from '../audio/mel.js';
 import { readWav, writeWav } from '../audio/wav.js';
@@ -16,7 +17,7 @@ import { resample } from '../audio/resample.js';
 import { openDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from '../synthesis/model.js';
-import { speakText, vocode } from '../synthesis/speak.js';
+import { speakerRow, speakText, vocode } from '../synthesis/speak.js';
 import { capabilities } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
@@ -60,6 +61,13 @@ export interface EvaluateRunOptions {
   progress: boolean;
   /** Worker threads scoring utterances in parallel, each with its own model copy (default 1). */
   workers?: WorkersSetting;
+  /**
+   * The voice's speaker to synthesize with (required by a multi-speaker voice). When --refs names two
+   * or more speakers, only this speaker's utterances are evaluated and define the reference statistics.
+   */
+  speaker?: string;
+  /** With a multi-speaker --refs: whose recordings to compare with instead of `speaker`'s (a confusion matrix's off-diagonal cells). */
+  refSpeaker?: string;
 }
 
 /** A sentence with no recording: only reference-free metrics. */
@@ -89,6 +97,10 @@ export interface EvalResult {
   split: string;
   steps: number;
   seed: number;
+  /** The voice's speaker synthesized (null: a single-speaker voice). */
+  speaker: string | null;
+  /** Whose recordings of a multi-speaker --refs were compared with (null: all of --refs). */
+  refSpeaker: string | null;
   n: number;
   /** Mean of each oriented metric over utterances (null when no utterance had a value). */
   aggregate: Record<string, number | null>;
@@ -111,11 +123,11 @@ export interface EvalResult {
  * that the vocoder's own shift of the statistics (large for buzzy synthetic voices, see
  * scripts/speaker-validation.mjs) cancels; cached in the feature directory.
  */
-function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, iters: number, vocoded: boolean): SpeakerStats {
+function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, iters: number, vocoded: boolean, tag = ''): SpeakerStats {
   const rate = melConfig.sampleRate;
   const ids = trainIds.slice(0, n);
   if (ids.length === 0) throw new UserError(`${refs}: the train split is empty (no recordings for the speaker statistics)`);
-  const cache = join(featuresDir, `speaker-${rate}-a${mcepAlpha(rate)}-n${ids.length}${vocoded ? `-gl${iters}` : ''}.json`);
+  const cache = join(featuresDir, `speaker-${rate}-a${mcepAlpha(rate)}-n${ids.length}${vocoded ? `-gl${iters}` : ''}${tag}.json`);
   if (existsSync(cache)) return speakerStatsFromJson(JSON.parse(readFileSync(cache, 'utf8')));
   const cepstra = ids.map((id, i) => {
     const wav = refRecording(refs, id, 'train', rate);
@@ -131,10 +143,10 @@ function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[],
  * recorded (not vocoded: the measures ask how far generated speech is from the recordings, the
  * vocoder's share included; docs/METRICS.md gives Griffin-Lim's own), cached in the feature directory.
  */
-export function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig): NaturalnessRef {
+export function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, tag = ''): NaturalnessRef {
   const rate = melConfig.sampleRate;
   const ids = trainIds.slice(0, n);
-  const cache = join(featuresDir, `naturalness-${rate}-m${melConfig.nMels}-a${mcepAlpha(rate)}-n${ids.length}.json`);
+  const cache = join(featuresDir, `naturalness-${rate}-m${melConfig.nMels}-a${mcepAlpha(rate)}-n${ids.length}${tag}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as NaturalnessRef;
   const stats = ids.map((id) => wavNaturalness(refRecording(refs, id, 'train', rate), melConfig)).filter((u): u is UtteranceNaturalness => u !== null);
   if (stats.length === 0) throw new UserError(`${refs}: no speech in the first ${ids.length} train-split recordings (needed for the naturalness measures)`);
@@ -162,10 +174,24 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     throw err;
   }
   let ids = ds.splits[o.split];
-  if (o.max > 0) ids = ids.slice(0, o.max);
+  let trainIds = ds.splits.train;
   let sentences: string[] = [];
+  let tag = '';
   try {
-    if (ids.length === 0) throw new UserError(`${o.refs}: the ${o.split} split is empty (nothing to evaluate)`);
+    speakerRow(lm, o.speaker);
+    // a multi-speaker reference corpus: one speaker's recordings only (split and reference statistics)
+    const ref = o.refSpeaker ?? o.speaker;
+    if (ref !== undefined && ds.speakers.length >= 2) {
+      if (!ds.speakers.includes(ref)) throw new UserError(`${o.refs}: names ${ds.speakers.length} speakers (${ds.speakers.join(', ')}) but not '${ref}' (the recordings ${o.refSpeaker !== undefined ? '--ref-speaker' : '--speaker'} is compared with)`);
+      const own = (id: string) => ds.utterances.get(id)?.speaker === ref;
+      ids = ids.filter(own);
+      trainIds = trainIds.filter(own);
+      tag = `-s-${/^[A-Za-z0-9._-]{1,64}$/.test(ref) ? ref : createHash('sha256').update(ref).digest('hex').slice(0, 16)}`;
+    } else if (o.refSpeaker !== undefined) {
+      throw new UserError(`--ref-speaker: ${o.refs} names ${ds.speakers.length === 0 ? 'no speaker' : `one speaker (${ds.speakers[0]})`}; it is for references of several speakers`);
+    }
+    if (o.max > 0) ids = ids.slice(0, o.max);
+    if (ids.length === 0) throw new UserError(`${o.refs}: the ${o.split} split ${tag ? `has no utterance of '${ref}'` : 'is empty'} (nothing to evaluate)`);
     if (o.unseen !== undefined) sentences = readSentences(o.unseen);
   } catch (err) {
     lm.model.dispose();
@@ -175,8 +201,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   let speaker: SpeakerStats | undefined;
   let naturalness: NaturalnessRef | null = null;
   try {
-    speaker = nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, ds.splits.train, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true) : undefined;
-    naturalness = nSpeaker > 0 ? referenceNaturalness(o.refs, ds.dir, ds.splits.train, nSpeaker, lm.melConfig) : null;
+    speaker = nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, trainIds, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true, tag) : undefined;
+    naturalness = nSpeaker > 0 ? referenceNaturalness(o.refs, ds.dir, trainIds, nSpeaker, lm.melConfig, tag) : null;
   } catch (err) {
     lm.model.dispose();
     throw err;
@@ -189,7 +215,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     ...sentences.map((text, k) => ({ i: ids.length + k, id: `unseen-${String(k + 1).padStart(2, '0')}`, text, unseen: true })),
   ];
   const steps = o.steps ?? lm.synth.steps;
-  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness };
+  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness, ...(o.speaker !== undefined ? { speakerName: o.speaker } : {}) };
   const n = resolveJobWorkers(o.workers ?? 1, items.length, capabilities().parallelisesOps);
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
@@ -222,6 +248,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     split: o.split,
     steps,
     seed: o.seed,
+    speaker: o.speaker ?? null,
+    refSpeaker: tag ? (o.refSpeaker ?? o.speaker)! : null,
     n: rows.length,
     aggregate: agg,
     spread,
@@ -260,6 +288,8 @@ interface EvalJobArgs {
   speaker: ReturnType<typeof speakerStatsToJson> | null;
   /** The target's recordings' naturalness statistics, or null for none. */
   naturalness: NaturalnessRef | null;
+  /** The voice's speaker to synthesize with (multi-speaker voices). */
+  speakerName?: string;
 }
 
 /** Item i of the evaluation (its seeds are seed + i wherever it is scored): a split utterance, or an unseen sentence. */
@@ -277,7 +307,7 @@ type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean; nat: Utteran
 async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
   const rate = lm.melConfig.sampleRate;
   const seed = o.seed + i;
-  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, startTime: lm.synth.startTime, stochastic: false, seed }, o.iters);
+  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, startTime: lm.synth.startTime, stochastic: false, seed, ...(o.speakerName !== undefined ? { speaker: o.speakerName } : {}) }, o.iters);
   const wavPath = join(o.out, 'wavs', `${id}.wav`);
   writeWav(wavPath, genWav, rate, 'pcm16');
   let wer: number | null = null;

@@ -71,3 +71,13 @@ test('difftts experiment: a typo in a loss exits 2 with one line naming the fiel
   assert.match(r2.stderr, /exp\.json: train\.overrides over .*base\.json: train: unknown key 'stepz'/);
   assert.equal(existsSync(out), false);
 });
+
+test('evaluate.speaker: a multi-speaker experiment evaluates and samples as that speaker (--speaker); absent, no flag', async () => {
+  const { ExperimentRecipeSchema } = await import('./recipe.js');
+  const { speakerArgs } = await import('./runner.js');
+  const base = { corpus: 'c', corruption: { mode: 'noise' }, train: { recipe: 'r.json' } };
+  const multi = ExperimentRecipeSchema.parse({ ...base, evaluate: { speaker: 'rms' } });
+  assert.deepEqual(speakerArgs(multi), ['--speaker', 'rms']);
+  assert.deepEqual(speakerArgs(ExperimentRecipeSchema.parse(base)), []);
+  assert.equal(ExperimentRecipeSchema.safeParse({ ...base, evaluate: { speaker: '' } }).success, false);
+});

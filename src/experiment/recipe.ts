@@ -80,6 +80,11 @@ export const ExperimentRecipeSchema = z
         speakerRefs: z.number().int().min(0).default(40),
         /** Word error rate with pocketsphinx (skipped with a note when it is not installed). */
         wer: z.boolean().default(true),
+        /**
+         * The speaker of a multi-speaker model that evaluations and samples speak as (`--speaker`); with
+         * a corpus naming speakers, its utterances are the ones evaluated. Absent: single-speaker models.
+         */
+        speaker: z.string().min(1).optional(),
       })
       .strict()
       .default({ split: 'test', steps: 10, maxUtterances: 0, seed: 1234, speakerRefs: 40, wer: true }),

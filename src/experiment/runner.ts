@@ -136,14 +136,19 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
   const evalJson = join(run.evalDir, 'eval.json');
   if (!existsSync(evalJson)) {
     const e = recipe.evaluate;
-    const extra = [...(e.maxUtterances > 0 ? ['--max', String(e.maxUtterances)] : []), ...(e.unseen !== undefined ? ['--unseen', e.unseen] : []), '--speaker-refs', String(e.speakerRefs), ...(e.wer ? ['--wer'] : [])];
+    const extra = [...(e.maxUtterances > 0 ? ['--max', String(e.maxUtterances)] : []), ...(e.unseen !== undefined ? ['--unseen', e.unseen] : []), '--speaker-refs', String(e.speakerRefs), ...(e.wer ? ['--wer'] : []), ...speakerArgs(recipe)];
     await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', e.split, '--steps', String(e.steps), '--seed', String(e.seed), '--out', run.evalDir, ...extra], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
   }
   const name = run.key.replace('/', '-');
   const wav = samplePath(plan, run);
   if (!existsSync(wav)) {
-    await cli(['synthesize', '--checkpoint', run.runDir, '--text', recipe.sampleText, '--out', wav, '--png', join(plan.out, 'samples', `${name}.png`), '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed)], join(logs, `sample-${name}.log`), opts);
+    await cli(['synthesize', '--checkpoint', run.runDir, '--text', recipe.sampleText, '--out', wav, '--png', join(plan.out, 'samples', `${name}.png`), '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed), ...speakerArgs(recipe)], join(logs, `sample-${name}.log`), opts);
   }
+}
+
+/** `--speaker NAME` for the evaluations and samples of a multi-speaker experiment (recipe evaluate.speaker), else nothing. */
+export function speakerArgs(recipe: Pick<ExperimentRecipe, 'evaluate'>): string[] {
+  return recipe.evaluate.speaker !== undefined ? ['--speaker', recipe.evaluate.speaker] : [];
 }
 
 /** Does one cell's work in the experiment directory `out`, as recorded in its experiment.json (what a Slurm job runs). */

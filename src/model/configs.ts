@@ -76,6 +76,27 @@ export interface ModelConfig {
   beta1: number;
   /** Defaults for recipes: batch size, Adam learning rate, gradient-norm clip. */
   training: { batchSize: number; lr: number; gradClip: number };
+  /**
+   * Speakers with an embedding row (Grad-TTS's n_spks; absent = 1: no speaker embedding at all, the
+   * single-speaker model). Absent from the named configs and stored only when > 1, so single-speaker
+   * configs stored by earlier runs compare equal. Training sets it from the data (src/train/speakers.ts).
+   */
+  nSpeakers?: number;
+  /** Width of a speaker's embedding (Grad-TTS's spk_emb_dim; absent = 64). Used only when nSpeakers > 1. */
+  speakerEmbDim?: number;
+}
+
+/** Grad-TTS's speaker embedding width (params.py spk_emb_dim). */
+export const DEFAULT_SPEAKER_EMB_DIM = 64;
+
+/** Speaker embedding rows of a config: 1 means a single-speaker model (no embedding). */
+export function speakerCount(cfg: ModelConfig): number {
+  return cfg.nSpeakers ?? 1;
+}
+
+/** The speaker embedding width when the config has speakers, else 0 (nothing is concatenated). */
+export function speakerWidth(cfg: ModelConfig): number {
+  return speakerCount(cfg) > 1 ? (cfg.speakerEmbDim ?? DEFAULT_SPEAKER_EMB_DIM) : 0;
 }
 
 const full: ModelConfig = {
@@ -114,8 +135,11 @@ const tiny: ModelConfig = {
   training: { batchSize: 4, lr: 1e-3, gradClip: 1 },
 };
 
-/** The model's parts (recipe train.freeze) and the prefix of their weights' names. */
-export const MODEL_PART_PREFIX = { encoder: 'encoder.', durationPredictor: 'dp.', decoder: 'decoder.' } as const;
+/**
+ * The model's parts (recipe train.freeze) and the prefix of their weights' names. `speakers` is the
+ * speaker embedding table (multi-speaker models only; the decoder's speaker MLP is the decoder's).
+ */
+export const MODEL_PART_PREFIX = { encoder: 'encoder.', durationPredictor: 'dp.', decoder: 'decoder.', speakers: 'speaker.' } as const;
 export type ModelPart = keyof typeof MODEL_PART_PREFIX;
 export const MODEL_PARTS = Object.keys(MODEL_PART_PREFIX) as [ModelPart, ...ModelPart[]];
 
@@ -148,9 +172,14 @@ export function validateModelConfig(cfg: ModelConfig, where = `model config '${c
   posInt(cfg.durationPredictor.channels, 'durationPredictor.channels');
   posInt(cfg.durationPredictor.kernel, 'durationPredictor.kernel');
   frac(cfg.durationPredictor.dropout, 'durationPredictor.dropout');
-  const headDim = e.channels / e.heads;
+  if (cfg.nSpeakers !== undefined) posInt(cfg.nSpeakers, 'nSpeakers');
+  if (cfg.speakerEmbDim !== undefined) posInt(cfg.speakerEmbDim, 'speakerEmbDim');
+  // with speakers the transformer runs on the channels plus the speaker embedding (encoder.ts)
+  const width = e.channels + speakerWidth(cfg);
+  const headDim = width / e.heads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
-    throw new UserError(`${where}: encoder.channels ${e.channels} / encoder.heads ${e.heads} must be an even integer (rotary attention rotates pairs)`);
+    const what = width === e.channels ? `encoder.channels ${e.channels}` : `encoder.channels ${e.channels} + speakerEmbDim ${width - e.channels}`;
+    throw new UserError(`${where}: ${what} / encoder.heads ${e.heads} must be an even integer (rotary attention rotates pairs)`);
   }
   posInt(d.dim, 'decoder.dim');
   posInt(d.groups, 'decoder.groups');

@@ -6,6 +6,14 @@
  * Positions use rotary embeddings (Su et al. 2021, as Matcha-TTS) instead of Grad-TTS's windowed
  * relative attention: no extra weights, and only 4-D tensors (5-D transposes are slow on wasm).
  * Layout [B, T, C]; masks [B, T, 1] with 1 on real tokens.
+ *
+ * Speakers (multi-speaker Grad-TTS, official text_encoder.py TextEncoder.forward): the speaker's
+ * embedding [B, E] is concatenated, broadcast over tokens, to the pre-net's output, i.e. before the
+ * transformer, so the transformer runs at width C + E and the μ projection and the duration predictor
+ * (on the detached transformer output) read C + E channels. The official tts.py builds its
+ * TextEncoder without n_spks, so its released code never feeds the speaker to the encoder (their PR
+ * #29); the maintainers' account of their multi-speaker model conditions encoder and decoder, as the
+ * TextEncoder's own code does and as here.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './configs.js';
@@ -63,10 +71,11 @@ export interface EncoderOut {
 }
 
 /**
- * ids [B, Tx] int32 (padding id 0), mask [B, Tx, 1] float → μ and log-durations.
+ * ids [B, Tx] int32 (padding id 0), mask [B, Tx, 1] float, the speakers' embeddings spk [B, E]
+ * (null for a single-speaker model) → μ and log-durations.
  * Weight names: encoder.emb, encoder.prenet.*, encoder.layerN.*, encoder.proj_mu, dp.*.
  */
-export function textEncoder(ctx: Ctx, cfg: ModelConfig, nSymbols: number, ids: tf.Tensor2D, mask: tf.Tensor3D): EncoderOut {
+export function textEncoder(ctx: Ctx, cfg: ModelConfig, nSymbols: number, ids: tf.Tensor2D, mask: tf.Tensor3D, spk: tf.Tensor2D | null = null): EncoderOut {
   const e = cfg.encoder;
   const [b, t] = ids.shape;
   const c = e.channels;
@@ -80,17 +89,20 @@ export function textEncoder(ctx: Ctx, cfg: ModelConfig, nSymbols: number, ids: t
     x = dropout(ctx, tf.relu(layerNorm(ctx, `encoder.prenet.norm${i}`, x)) as tf.Tensor3D, e.prenetDropout);
   }
   x = tf.mul(tf.add(x0, conv1dLayer(ctx, 'encoder.prenet.proj', x, c, 1, true)), mask);
+  // the speaker joins here, as extra channels on every token (see the file comment); width C + E from now on
+  if (spk) x = tf.mul(tf.concat([x, tf.tile(tf.reshape(spk, [b, 1, spk.shape[1]]), [1, t, 1])], 2), mask) as tf.Tensor3D;
+  const width = x.shape[2];
 
   // transformer (post-norm, as Glow-TTS/Grad-TTS)
   const keyBias = tf.reshape(tf.mul(tf.sub(mask, 1), 1e4), [b, 1, 1, t]) as tf.Tensor4D;
-  const rot = rotaryTables(t, c / e.heads);
+  const rot = rotaryTables(t, width / e.heads);
   for (let i = 0; i < e.layers; i++) {
     const p = `encoder.layer${i}`;
     let y = dropout(ctx, selfAttention(ctx, `${p}.attn`, x, keyBias, e.heads, rot), e.dropout);
     x = layerNorm(ctx, `${p}.norm1`, tf.add(x, y)) as tf.Tensor3D;
     y = tf.relu(conv1dLayer(ctx, `${p}.ffn0`, tf.mul(x, mask), e.filterChannels, e.kernel));
     y = dropout(ctx, y, e.dropout);
-    y = tf.mul(conv1dLayer(ctx, `${p}.ffn1`, tf.mul(y, mask), c, e.kernel), mask);
+    y = tf.mul(conv1dLayer(ctx, `${p}.ffn1`, tf.mul(y, mask), width, e.kernel), mask);
     y = dropout(ctx, y, e.dropout);
     x = layerNorm(ctx, `${p}.norm2`, tf.add(x, y)) as tf.Tensor3D;
   }

@@ -7,6 +7,10 @@
  *             type's ρ(y − μ_aligned; δ(0)) instead of the square, δ under the model's SDE)
  *   diffusion diffusionLoss(loss cfg, the model's SDE, s_θ(x_t, μ, t)·√λ_t + z, mask, t) on a random segment
  *             (decoder.objective "flow": of v_θ(x_t, μ, t) − u on the OT path, δ at 1 − t; flow.ts)
+ * Multi-speaker (cfg.nSpeakers > 1, as the official multi-speaker Grad-TTS): a speaker embedding table
+ * `speaker.emb` [nSpeakers, E] (N(0, 1) init, as torch.nn.Embedding); item b's row feeds the text
+ * encoder (concatenated to the pre-net output, encoder.ts) and the decoder (a third U-Net input channel,
+ * unet.ts). Speakers are row indices here; names live in checkpoints (src/train/speakers.ts).
  * All randomness (dropout, segment offsets, t, z, sampling noise) comes from the caller's Rng; in
  * training each batch item draws from its own stream (ItemDraws), so a batch split into worker
  * shards draws exactly what the whole batch draws, and the shards' terms, computed with the whole
@@ -17,12 +21,12 @@ import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, type Rng } from '../util/rng.js';
-import { fixLen, MODEL_PART_PREFIX, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
+import { fixLen, MODEL_PART_PREFIX, speakerCount, speakerWidth, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, lambdaAt, reverseStep } from './diffusion.js';
 import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
-import { batchMatMul } from './ops.js';
+import { batchMatMul, embedding } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
 import { readAsync, readSync } from '../util/tensor.js';
@@ -37,6 +41,8 @@ export interface Batch {
    * asynchronously before the step; without them `losses` computes them with dataSync.
    */
   paths?: Int32Array[];
+  /** Speaker (embedding row) of each item; required when the model has several speakers, else absent (or all 0). */
+  speakers?: number[];
 }
 
 /** Scalar loss terms of one batch (the caller disposes them). deltaMean: mean δ of the loss schedule. */
@@ -71,6 +77,8 @@ export interface SynthesisOptions {
    * low-noise range. Measured on allison-enc128 in docs/quality/LEVERS.md.
    */
   startTime?: number;
+  /** The speaker's embedding row (required when the model has several speakers; a single-speaker model takes none or 0). */
+  speaker?: number;
 }
 
 /** What `losses` computes. */
@@ -103,6 +111,9 @@ function predictedDurations(logw: Float32Array, n: number, lengthScale: number):
   for (let i = 0; i < n; i++) d[i] = Math.max(1, Math.ceil(Math.exp(logw[i]!) * lengthScale));
   return d;
 }
+
+/** Name of the speaker embedding table [nSpeakers, speakerEmbDim] (multi-speaker models only). */
+export const SPEAKER_TABLE = 'speaker.emb';
 
 /** One-hot alignment [B, W, Tx]: frame j of sample b (offset off[b]) → token path_b[off + j]. */
 function alignmentTensor(paths: Int32Array[], offsets: number[], lens: number[], w: number, tx: number): tf.Tensor3D {
@@ -154,10 +165,12 @@ export class GradTTS {
     // One tiny forward creates every weight, in a fixed order.
     tf.tidy(() => {
       const ctx = m.ctx(false, null);
-      textEncoder(ctx, cfg, nSymbols, tf.tensor2d([[0]], [1, 1], 'int32'), tf.ones([1, 1, 1]));
+      // the speaker table first (the official model builds spk_emb before the encoder)
+      const spk = m.speakerVectors(ctx, speakerCount(cfg) > 1 ? [0] : null);
+      textEncoder(ctx, cfg, nSymbols, tf.tensor2d([[0]], [1, 1], 'int32'), tf.ones([1, 1, 1]), spk);
       const w = fixLen(1, cfg);
       const z = tf.zeros([1, cfg.nFeats, w]) as tf.Tensor3D;
-      scoreUNet(ctx, cfg, z, z, tf.ones([1, 1, w]), tf.tensor1d([0.5]));
+      scoreUNet(ctx, cfg, z, z, tf.ones([1, 1, w]), tf.tensor1d([0.5]), spk);
     });
     m.ps.freeze();
     return m;
@@ -177,6 +190,34 @@ export class GradTTS {
     return this.ps.count();
   }
 
+  /** Speakers with an embedding row (1: a single-speaker model, no embedding). */
+  get nSpeakers(): number {
+    return speakerCount(this.cfg);
+  }
+
+  /** The embedding rows of `speakers` [B, E], or null for a single-speaker model (or no speakers given). */
+  private speakerVectors(ctx: Ctx, speakers: readonly number[] | null): tf.Tensor2D | null {
+    if (speakers === null || this.nSpeakers === 1) return null;
+    const e = speakerWidth(this.cfg);
+    const table = ctx.ps.get<tf.Rank.R2>(SPEAKER_TABLE, [this.nSpeakers, e], { kind: 'normal', std: 1 });
+    return tf.reshape(embedding(tf.tensor2d(Int32Array.from(speakers), [speakers.length, 1], 'int32'), table), [speakers.length, e]) as tf.Tensor2D;
+  }
+
+  /**
+   * The rows of a batch's (or one sentence's) speakers, checked: null for a single-speaker model,
+   * which takes none or 0; with several speakers one row index per item in 0..nSpeakers − 1.
+   */
+  private checkSpeakers(speakers: readonly (number | undefined)[] | undefined, b: number, where: string): number[] | null {
+    const n = this.nSpeakers;
+    if (n === 1) {
+      if (speakers && speakers.some((s) => s !== undefined && s !== 0)) throw new UserError(`${where}: speaker ${speakers.find((s) => s !== undefined && s !== 0)} given to a single-speaker model (expected none)`);
+      return null;
+    }
+    if (!speakers || speakers.length !== b || speakers.some((s) => s === undefined)) throw new UserError(`${where}: the model has ${n} speakers: a speaker (embedding row 0..${n - 1}) is needed for every item`);
+    for (const s of speakers) if (!(Number.isInteger(s) && s! >= 0 && s! < n)) throw new UserError(`${where}: speaker ${s} outside the model's ${n} speakers (expected 0..${n - 1})`);
+    return speakers as number[];
+  }
+
   private checkIds(ids: Int32Array, where: string): void {
     if (ids.length === 0) throw new UserError(`${where}: empty token sequence (expected at least one symbol)`);
     for (const id of ids) {
@@ -184,8 +225,11 @@ export class GradTTS {
     }
   }
 
-  /** Runs the encoder on padded ids; returns μ [B, Tx, F], log ŵ [B, Tx, 1], mask [B, Tx, 1]. */
-  private encode(ids: Int32Array[], ctx: Ctx): { mu: tf.Tensor3D; logw: tf.Tensor3D; xMask: tf.Tensor3D; tx: number } {
+  /**
+   * Runs the encoder on padded ids with the items' speakers (rows, or null); returns μ [B, Tx, F],
+   * log ŵ [B, Tx, 1], mask [B, Tx, 1] and the speakers' embeddings [B, E] (null without speakers).
+   */
+  private encode(ids: Int32Array[], ctx: Ctx, speakers: number[] | null): { mu: tf.Tensor3D; logw: tf.Tensor3D; xMask: tf.Tensor3D; tx: number; spk: tf.Tensor2D | null } {
     const b = ids.length;
     const tx = Math.max(...ids.map((x) => x.length));
     const idp = new Int32Array(b * tx);
@@ -195,8 +239,9 @@ export class GradTTS {
       xm.fill(1, s * tx, s * tx + x.length);
     });
     const xMask = tf.tensor3d(xm, [b, tx, 1]);
-    const { mu, logw } = textEncoder(ctx, this.cfg, this.nSymbols, tf.tensor2d(idp, [b, tx], 'int32'), xMask);
-    return { mu, logw, xMask, tx };
+    const spk = this.speakerVectors(ctx, speakers);
+    const { mu, logw } = textEncoder(ctx, this.cfg, this.nSymbols, tf.tensor2d(idp, [b, tx], 'int32'), xMask, spk);
+    return { mu, logw, xMask, tx, spk };
   }
 
   /** Diffusion segment length of a batch whose longest mel has `ty` frames. */
@@ -221,7 +266,7 @@ export class GradTTS {
     };
   }
 
-  private checkBatch(batch: Batch): { b: number; txLens: number[]; tyLens: number[]; ty: number } {
+  private checkBatch(batch: Batch): { b: number; txLens: number[]; tyLens: number[]; ty: number; speakers: number[] | null } {
     const f = this.cfg.nFeats;
     const b = batch.ids.length;
     if (b === 0 || batch.mels.length !== b) throw new Error(`GradTTS.losses: ${b} id sequences but ${batch.mels.length} mels`);
@@ -230,7 +275,8 @@ export class GradTTS {
       if (m.nMels !== f || m.frames < 1 || m.data.length !== f * m.frames) throw new Error(`GradTTS.losses: batch item ${s}: mel is [${m.nMels}, ${m.frames}], expected [${f}, frames ≥ 1]`);
     });
     const tyLens = batch.mels.map((m) => m.frames);
-    return { b, txLens: batch.ids.map((x) => x.length), tyLens, ty: Math.max(...tyLens) };
+    const speakers = this.checkSpeakers(batch.speakers, b, 'GradTTS.losses: batch.speakers');
+    return { b, txLens: batch.ids.map((x) => x.length), tyLens, ty: Math.max(...tyLens), speakers };
   }
 
   /** MAS score log N(y_j; μ_i, I) up to terms constant along a path, μ_i·y_j − ½|μ_i|²: [B, Tx, Ty]. */
@@ -253,11 +299,11 @@ export class GradTTS {
    * the same dropout masks from it. One extra encoder forward.
    */
   async alignments(batch: Batch, draws: Rng | ItemDraws, training = true): Promise<Int32Array[]> {
-    const { b, txLens, tyLens, ty } = this.checkBatch(batch);
+    const { b, txLens, tyLens, ty, speakers } = this.checkBatch(batch);
     const rngs = itemRngs(draws, b);
     let tx = 0;
     const logp = await readAsync(() => {
-      const enc = this.encode(batch.ids, this.ctx(training, { rngs, lens: txLens }));
+      const enc = this.encode(batch.ids, this.ctx(training, { rngs, lens: txLens }), speakers);
       tx = enc.tx;
       return this.alignmentScores(enc.mu, melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, this.cfg.nFeats));
     });
@@ -274,14 +320,14 @@ export class GradTTS {
   losses(batch: Batch, loss: LossConfig, draws: Rng | ItemDraws, training = true, opts: LossOptions = {}): LossTerms {
     const cfg = this.cfg;
     const f = cfg.nFeats;
-    const { b, txLens, tyLens, ty } = this.checkBatch(batch);
+    const { b, txLens, tyLens, ty, speakers } = this.checkBatch(batch);
     const items = itemDraws(draws);
     const rngs = itemRngs(items, b);
     const den = opts.norm ?? this.lossNorm(batch);
 
     return tf.tidy(() => {
       const ctx = this.ctx(training, { rngs, lens: txLens });
-      const { mu, logw, xMask, tx } = this.encode(batch.ids, ctx);
+      const { mu, logw, xMask, tx, spk } = this.encode(batch.ids, ctx, speakers);
 
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
       if (batch.paths?.some((p, i) => p.length !== tyLens[i])) throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
@@ -331,12 +377,12 @@ export class GradTTS {
       let scheduleT = tT;
       if (cfg.decoder.objective === 'flow') {
         // flow matching: z is the path's noise end x0, the segment its data end x1; δ is read at 1 − t
-        const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), muCut, mask, tT);
+        const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), muCut, mask, tT, spk);
         residual = tf.sub(v, flowTarget(z, y0, mask));
         scheduleT = tf.tensor1d(ts.map(flowScheduleTime));
       } else {
         const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
-        const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT);
+        const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT, spk);
         residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
       }
       const { loss: diffusion, delta } = diffusionLoss(loss, cfg, residual, mask, scheduleT, den.diffusion);
@@ -346,42 +392,59 @@ export class GradTTS {
     });
   }
 
-  /** The encoder on one sequence (inference): μ [1, Tx, F] and the predicted durations, read back. */
-  private async encodeForSynthesis(ids: Int32Array, lengthScale: number): Promise<{ mu: tf.Tensor3D; durations: Int32Array }> {
+  /**
+   * The encoder on one sequence (inference) spoken by `speaker`: μ [1, Tx, F], the predicted
+   * durations (read back) and the speaker's embedding [1, E] (null without speakers).
+   */
+  private async encodeForSynthesis(ids: Int32Array, lengthScale: number, speaker: number | undefined): Promise<{ mu: tf.Tensor3D; durations: Int32Array; spk: tf.Tensor2D | null }> {
     this.checkIds(ids, 'synthesize');
     if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
-    const { mu, logw } = tf.tidy(() => {
-      const e = this.encode([ids], this.ctx(false, null));
-      return { mu: e.mu, logw: e.logw };
+    const speakers = this.checkSpeakers([speaker], 1, 'synthesize');
+    const enc: { mu: tf.Tensor3D; logw: tf.Tensor3D; spk?: tf.Tensor2D } = tf.tidy(() => {
+      const e = this.encode([ids], this.ctx(false, null), speakers);
+      return e.spk ? { mu: e.mu, logw: e.logw, spk: e.spk } : { mu: e.mu, logw: e.logw };
     });
+    const { mu, logw } = enc;
+    const spk = enc.spk ?? null;
     try {
-      return { mu, durations: predictedDurations((await logw.data()) as Float32Array, ids.length, lengthScale) };
+      return { mu, durations: predictedDurations((await logw.data()) as Float32Array, ids.length, lengthScale), spk };
     } catch (err) {
       mu.dispose();
+      spk?.dispose();
       throw err;
     } finally {
       logw.dispose();
     }
   }
 
-  /** Predicted frames per token, ⌈exp(log ŵ)·lengthScale⌉ (each ≥ 1): Int32Array [ids.length]. */
-  async durations(ids: Int32Array, lengthScale = 1): Promise<Int32Array> {
-    const { mu, durations } = await this.encodeForSynthesis(ids, lengthScale);
+  /** Predicted frames per token, ⌈exp(log ŵ)·lengthScale⌉ (each ≥ 1), for `speaker`: Int32Array [ids.length]. */
+  async durations(ids: Int32Array, lengthScale = 1, speaker?: number): Promise<Int32Array> {
+    const { mu, durations, spk } = await this.encodeForSynthesis(ids, lengthScale, speaker);
     mu.dispose();
+    spk?.dispose();
     return durations;
   }
 
-  /** μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]. */
-  private async alignedPrior(ids: Int32Array, lengthScale: number): Promise<{ muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number }> {
-    const { mu, durations } = await this.encodeForSynthesis(ids, lengthScale);
+  /**
+   * μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]; and the
+   * speaker's embedding [1, E] (null without speakers).
+   */
+  private async alignedPrior(ids: Int32Array, lengthScale: number, speaker: number | undefined): Promise<{ muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number; spk: tf.Tensor2D | null }> {
+    const { mu, durations, spk } = await this.encodeForSynthesis(ids, lengthScale, speaker);
     try {
-      return tf.tidy(() => {
-        const path = pathFromDurations(durations);
-        const frames = path.length;
-        const w = fixLen(frames, this.cfg);
-        const muY = alignMu(alignmentTensor([path], [0], [frames], w, ids.length), mu);
-        return { muY, mask: frameMask([frames], w), frames };
-      });
+      return {
+        ...tf.tidy(() => {
+          const path = pathFromDurations(durations);
+          const frames = path.length;
+          const w = fixLen(frames, this.cfg);
+          const muY = alignMu(alignmentTensor([path], [0], [frames], w, ids.length), mu);
+          return { muY, mask: frameMask([frames], w), frames };
+        }),
+        spk,
+      };
+    } catch (err) {
+      spk?.dispose();
+      throw err;
     } finally {
       mu.dispose();
     }
@@ -393,14 +456,15 @@ export class GradTTS {
     return { data: Float32Array.from(data as Float32Array), nMels: f, frames };
   }
 
-  /** Encoder-only: μ aligned by predicted durations × lengthScale → Mel [nFeats, frames]. */
-  async prior(ids: Int32Array, lengthScale = 1): Promise<Mel> {
-    const { muY, mask, frames } = await this.alignedPrior(ids, lengthScale);
+  /** Encoder-only: μ of `speaker` aligned by predicted durations × lengthScale → Mel [nFeats, frames]. */
+  async prior(ids: Int32Array, lengthScale = 1, speaker?: number): Promise<Mel> {
+    const { muY, mask, frames, spk } = await this.alignedPrior(ids, lengthScale, speaker);
     try {
       return await this.toMel(muY, frames);
     } finally {
       muY.dispose();
       mask.dispose();
+      spk?.dispose();
     }
   }
 
@@ -412,7 +476,7 @@ export class GradTTS {
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
     if (this.cfg.decoder.objective === 'flow') return this.synthesizeFlow(ids, opts);
-    const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
+    const { muY, mask, frames, spk } = await this.alignedPrior(ids, opts.lengthScale, opts.speaker);
     const [, f, w] = muY.shape;
     const cfg = this.cfg;
     const ctx = this.ctx(false, null);
@@ -420,7 +484,7 @@ export class GradTTS {
     let prior: ScorePrior | null = null;
     let x: tf.Tensor3D | null = null;
     try {
-      prior = keptScorePrior(ctx, cfg, muY, mask, true);
+      prior = keptScorePrior(ctx, cfg, muY, mask, true, spk);
       const pr: ScorePrior = prior;
       // t₀ = 1 keeps Grad-TTS's N(μ, τ⁻¹ I) start bit for bit (λ₁ = 1 − e^{−∫β} ≈ 1 − 4.5e-5)
       const t0 = opts.startTime ?? 1;
@@ -448,6 +512,7 @@ export class GradTTS {
       if (prior) disposeScorePrior(prior);
       muY.dispose();
       mask.dispose();
+      spk?.dispose();
     }
   }
 
@@ -457,14 +522,14 @@ export class GradTTS {
    * t = 1; `stochastic` does not apply (the flow is an ODE).
    */
   private async synthesizeFlow(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
-    const { muY, mask, frames } = await this.alignedPrior(ids, opts.lengthScale);
+    const { muY, mask, frames, spk } = await this.alignedPrior(ids, opts.lengthScale, opts.speaker);
     const [, f, w] = muY.shape;
     const ctx = this.ctx(false, null);
     let prior: ScorePrior | null = null;
     let x0: tf.Tensor3D | null = null;
     let x: tf.Tensor3D | null = null;
     try {
-      prior = keptScorePrior(ctx, this.cfg, muY, mask, true);
+      prior = keptScorePrior(ctx, this.cfg, muY, mask, true, spk);
       const pr: ScorePrior = prior;
       x0 = tf.tidy(() => tf.mul(tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature), mask) as tf.Tensor3D);
       x = eulerFlow(x0, mask, opts.steps, (xi, t) => scoreFromPrior(ctx, this.cfg, pr, xi, tf.tensor1d([t])));
@@ -475,6 +540,7 @@ export class GradTTS {
       if (prior) disposeScorePrior(prior);
       muY.dispose();
       mask.dispose();
+      spk?.dispose();
     }
   }
 

@@ -1,6 +1,9 @@
 /**
  * Grad-TTS score estimator s_θ(x_t, μ, t): a 2-D U-Net over the mel "image" (Popov et al. 2021,
- * §3.3; layout of the official GradLogPEstimator2d). x_t and μ are the two input channels.
+ * §3.3; layout of the official GradLogPEstimator2d). x_t and μ are the two input channels; a
+ * multi-speaker model adds a third, as the official estimator: its spk_mlp (Linear E → 4E, Mish,
+ * Linear 4E → nFeats) maps the speaker embedding to one value per mel bin, broadcast over frames,
+ * and the input is the stack [μ, x_t, s].
  *
  * Layout NHWC: [B, nFeats (H), frames (W), C]. Masks [B, 1, W, 1]. Differences from the official
  * code, all so that padded frames cannot change valid outputs: GroupNorm statistics count only
@@ -142,6 +145,8 @@ function halveMask(mask: tf.Tensor4D): tf.Tensor4D {
 export interface ScorePrior {
   /** μ [B, F, W], the first input channel. */
   mu: tf.Tensor3D;
+  /** The speaker channel [B, F, W] (spk_mlp of the embedding on every valid frame), the third input channel; null without speakers. */
+  spk: tf.Tensor3D | null;
   /** Frame mask per level: [B, 1, W/2^i, 1]. */
   masks: tf.Tensor4D[];
   /** Linear attention's key bias per level: [B, 1, (F/2^i)·(W/2^i)], 0 valid, −1e4 padded. */
@@ -149,21 +154,34 @@ export interface ScorePrior {
   /** Per-head block-diagonal ones [hidden, hidden] (see headMask). */
   heads: tf.Tensor2D;
   /**
-   * The first resnet's two convs split by input channel: μ's share with the conv biases
-   * (muConv, muRes: [B, F, W, dim]) and the x_t halves of their weights (wConv [3, 3, 1, dim],
-   * wRes [1, 1, 1, dim]); null to stack [μ, x_t] as one 2-channel input instead.
+   * The first resnet's two convs split by input channel: the share of μ (and of the speaker channel)
+   * with the conv biases (muConv, muRes: [B, F, W, dim]) and the x_t slices of their weights
+   * (wConv [3, 3, 1, dim], wRes [1, 1, 1, dim]); null to stack [μ, x_t(, s)] as one input instead.
    */
   input: { muConv: tf.Tensor4D; muRes: tf.Tensor4D; wConv: tf.Tensor4D; wRes: tf.Tensor4D } | null;
 }
 
 /**
- * The x_t-independent part of the score U-Net for μ [B, F, W] and mask [B, 1, W]. `splitInput`
- * precomputes μ's share of the first convs (worth it when the prior serves several steps; it
+ * The speaker channel: spk [B, E] → spk_mlp → [B, F], broadcast over the W frames and masked: [B, F, W].
+ * Weights decoder.spk_mlp.lin1 [E, 4E], decoder.spk_mlp.lin2 [4E, F] (Grad-TTS's sizes).
+ */
+function speakerChannel(ctx: Ctx, spk: tf.Tensor2D, f: number, mask: tf.Tensor3D): tf.Tensor3D {
+  const e = spk.shape[1];
+  const h = mish(linear(ctx, 'decoder.spk_mlp.lin1', spk, 4 * e));
+  const s = linear(ctx, 'decoder.spk_mlp.lin2', h, f); // [B, F]
+  return tf.mul(tf.reshape(s, [spk.shape[0], f, 1]), mask) as tf.Tensor3D; // × mask [B, 1, W] broadcasts over frames
+}
+
+/**
+ * The x_t-independent part of the score U-Net for μ [B, F, W], mask [B, 1, W] and the speakers'
+ * embeddings spk [B, E] (null: a single-speaker model). `splitInput` precomputes the share of μ
+ * (and of the speaker channel) in the first convs (worth it when the prior serves several steps; it
  * changes only the summation order of those convs).
  */
-export function scorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean): ScorePrior {
+export function scorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean, spk: tf.Tensor2D | null = null): ScorePrior {
   const { dim, mults } = cfg.decoder;
   const [b, f, w] = mu.shape;
+  const sp = spk ? speakerChannel(ctx, spk, f, mask) : null;
   const masks: tf.Tensor4D[] = [tf.reshape(mask, [b, 1, w, 1])];
   for (let i = 1; i < mults.length; i++) masks.push(halveMask(masks[i - 1]!));
   let rows = f;
@@ -177,31 +195,37 @@ export function scorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf
   if (splitInput && cout !== 2) {
     const mu4 = tf.mul(tf.reshape(mu, [b, f, w, 1]), masks[0]!) as tf.Tensor4D;
     const half = (wt: tf.Tensor4D, ch: number) => tf.slice(wt, [0, 0, ch, 0], [wt.shape[0], wt.shape[1], 1, cout]) as tf.Tensor4D;
-    const c1 = conv2dParams(ctx, 'decoder.down0.res1.block1.conv', 2, cout, 3);
-    const cr = conv2dParams(ctx, 'decoder.down0.res1.res', 2, cout, 1);
+    const cin = sp ? 3 : 2;
+    const c1 = conv2dParams(ctx, 'decoder.down0.res1.block1.conv', cin, cout, 3);
+    const cr = conv2dParams(ctx, 'decoder.down0.res1.res', cin, cout, 1);
+    // channel 0 is μ, 1 is x_t, 2 the speaker: what does not change over the sampler's steps is μ's and the speaker's share
+    const share = (wt: tf.Tensor4D) => {
+      const m = conv2d(mu4, half(wt, 0));
+      return sp ? tf.add(m, conv2d(tf.reshape(sp, [b, f, w, 1]) as tf.Tensor4D, half(wt, 2))) : m;
+    };
     input = {
-      muConv: tf.add(conv2d(mu4, half(c1.w, 0)), c1.b),
-      muRes: tf.add(conv2d(mu4, half(cr.w, 0)), cr.b),
+      muConv: tf.add(share(c1.w), c1.b),
+      muRes: tf.add(share(cr.w), cr.b),
       wConv: half(c1.w, 1),
       wRes: half(cr.w, 1),
     };
   }
-  return { mu, masks, keyBias, heads, input };
+  return { mu, spk: sp, masks, keyBias, heads, input };
 }
 
 /** The tensors a ScorePrior owns (not μ, which is the caller's). */
 function priorTensors(p: ScorePrior): tf.Tensor[] {
-  return [...p.masks, ...p.keyBias, p.heads, ...(p.input ? Object.values(p.input) : [])];
+  return [...p.masks, ...p.keyBias, p.heads, ...(p.spk ? [p.spk] : []), ...(p.input ? Object.values(p.input) : [])];
 }
 
 /**
  * scorePrior for use across several tidy scopes (the sampler's steps): its intermediates are freed,
  * its own tensors kept until disposeScorePrior.
  */
-export function keptScorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean): ScorePrior {
+export function keptScorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean, spk: tf.Tensor2D | null = null): ScorePrior {
   let prior: ScorePrior | null = null;
   tf.tidy(() => {
-    prior = scorePrior(ctx, cfg, mu, mask, splitInput);
+    prior = scorePrior(ctx, cfg, mu, mask, splitInput, spk);
     for (const t of priorTensors(prior)) tf.keep(t);
   });
   return prior!;
@@ -240,10 +264,10 @@ export function scoreFromPrior(ctx: Ctx, cfg: ModelConfig, prior: ScorePrior, xt
   const dims = [2, ...mults.map((m) => dim * m)];
   const { masks, keyBias, heads } = prior;
   const hiddens: tf.Tensor4D[] = [];
-  // input [μ, x_t] as two channels [B, F, W, 2], or with μ's share of the first convs precomputed
+  // input [μ, x_t(, s)] as channels [B, F, W, 2 or 3], or with the share of μ (and s) in the first convs precomputed
   let x = prior.input
     ? inputResnet(ctx, `${p}.down0.res1`, xt, prior.input, masks[0]!, tact, dims[1]!, groups)
-    : resnet(ctx, `${p}.down0.res1`, tf.stack([prior.mu, xt], 3) as tf.Tensor4D, masks[0]!, tact, dims[1]!, groups);
+    : resnet(ctx, `${p}.down0.res1`, tf.stack(prior.spk ? [prior.mu, xt, prior.spk] : [prior.mu, xt], 3) as tf.Tensor4D, masks[0]!, tact, dims[1]!, groups);
   for (let i = 0; i < mults.length; i++) {
     const m = masks[i]!;
     const q = `${p}.down${i}`;
@@ -279,10 +303,10 @@ export function scoreFromPrior(ctx: Ctx, cfg: ModelConfig, prior: ScorePrior, xt
 }
 
 /**
- * Score estimate. xt, mu [B, nFeats, W], mask [B, 1, W], t [B] → [B, nFeats, W] (masked).
- * W must be a multiple of 2^(len(mults) − 1) (callers pad with `fixLen`). One-shot form of
- * scorePrior + scoreFromPrior (training: one call per batch).
+ * Score estimate. xt, mu [B, nFeats, W], mask [B, 1, W], t [B], spk [B, E] (null without speakers)
+ * → [B, nFeats, W] (masked). W must be a multiple of 2^(len(mults) − 1) (callers pad with `fixLen`).
+ * One-shot form of scorePrior + scoreFromPrior (training: one call per batch).
  */
-export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
-  return scoreFromPrior(ctx, cfg, scorePrior(ctx, cfg, mu, mask, false), xt, t);
+export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, t: tf.Tensor1D, spk: tf.Tensor2D | null = null): tf.Tensor3D {
+  return scoreFromPrior(ctx, cfg, scorePrior(ctx, cfg, mu, mask, false, spk), xt, t);
 }

@@ -17,7 +17,7 @@ import { capabilities } from '../backend/index.js';
 import { mapInWorkers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { loadModel, type LoadedModel } from './model.js';
-import { concat, quoteText, SENTENCE_PAUSE_SEC, speakText, textPieces, type SynthesisParams } from './speak.js';
+import { concat, quoteText, SENTENCE_PAUSE_SEC, speakerRow, speakText, textPieces, type SynthesisParams } from './speak.js';
 import { printable } from '../util/printable.js';
 
 export interface SynthesizeToFilesOptions {
@@ -37,6 +37,8 @@ export interface SynthesizeToFilesOptions {
   startTime?: number;
   stochastic?: boolean;
   seed?: number;
+  /** The speaker's name (required by a multi-speaker voice; see speakerRow). */
+  speaker?: string;
   /** Also write the mel as .npy / .png (numbered like the WAVs with `many`). */
   melOut?: string;
   png?: string;
@@ -131,7 +133,13 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
   if (o.texts.length > 1 && !o.many) throw new UserError('synthesize: several texts need numbered outputs (many: true / --text-file)');
   const lm = o.loaded ?? loadModel(o.checkpoint);
-  const p = paramsFor(lm, o);
+  let p: SynthesisParams;
+  try {
+    p = paramsFor(lm, o);
+  } catch (err) {
+    if (!o.loaded) lm.model.dispose();
+    throw err;
+  }
   const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
   const manifest = files.many ? manifestPath(o.out) : null;
   const done: SynthesizedFile[] = [];
@@ -164,8 +172,9 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   return done;
 }
 
-/** The options' settings, each defaulting to the model's recipe (seed 1). */
-function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'startTime' | 'stochastic' | 'seed'>): SynthesisParams {
+/** The options' settings, each defaulting to the model's recipe (seed 1); the speaker checked before any text is spoken. */
+function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'>): SynthesisParams {
+  speakerRow(lm, o.speaker);
   return {
     steps: o.steps ?? lm.synth.steps,
     temperature: o.temperature ?? lm.synth.temperature,
@@ -173,6 +182,7 @@ function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 
     startTime: o.startTime ?? lm.synth.startTime,
     stochastic: o.stochastic ?? false,
     seed: o.seed ?? 1,
+    ...(o.speaker !== undefined ? { speaker: o.speaker } : {}),
   };
 }
 
@@ -205,7 +215,7 @@ export function writeMelFiles(lm: LoadedModel, mel: Mel, text: string, p: Synthe
   if (pngPath) {
     writeSpectrogramPng(pngPath, {
       title: `Synthesized: "${printable(text.slice(0, 200))}"`,
-      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}` }],
+      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}${p.speaker !== undefined ? `, speaker ${printable(p.speaker)}` : ''}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}` }],
       melConfig: lm.melConfig,
     });
   }

@@ -16,6 +16,8 @@ export interface LoadedModel {
   melConfig: MelConfig;
   /** The recipe's synth defaults. */
   synth: SynthDefaults;
+  /** The voice's speakers: one name per embedding row, or its single speaker's name, or [] (unnamed). */
+  speakers: string[];
   checkpoint: LoadedCheckpoint;
 }
 
@@ -33,6 +35,6 @@ export function loadModel(path: string, notice: (msg: string) => void = (m) => p
     model.dispose();
     throw err;
   }
-  return { model, textConfig: v.textConfig, melConfig: v.melConfig, synth: v.synth, checkpoint: ckpt };
+  return { model, textConfig: v.textConfig, melConfig: v.melConfig, synth: v.synth, speakers: v.speakers, checkpoint: ckpt };
 }
 

@@ -14,7 +14,7 @@ import { printable } from '../util/printable.js';
 import type { LoadedModel } from './model.js';
 
 /** What speaking needs of a loaded voice (the page's voice has no checkpoint on disk). */
-export type SpeakingModel = Pick<LoadedModel, 'model' | 'textConfig' | 'melConfig'>;
+export type SpeakingModel = Pick<LoadedModel, 'model' | 'textConfig' | 'melConfig' | 'speakers'>;
 
 export interface SynthesisParams {
   steps: number;
@@ -24,6 +24,26 @@ export interface SynthesisParams {
   seed: number;
   /** Shallow diffusion: the diffusion time the score sampler starts from (default 1; GradTTS.synthesize). */
   startTime?: number;
+  /** The speaker, by name: required by a multi-speaker voice; a single-speaker voice takes none or its own name. */
+  speaker?: string;
+}
+
+/**
+ * The embedding row of speaker `name` of a voice (undefined for a single-speaker voice). A missing
+ * or unknown name on a multi-speaker voice, or another name than its own on a single-speaker one, is
+ * one line listing the voice's speakers.
+ */
+export function speakerRow(lm: Pick<SpeakingModel, 'model' | 'speakers'>, name: string | undefined): number | undefined {
+  const names = lm.speakers;
+  const all = names.map(printable).join(', ');
+  if (lm.model.nSpeakers > 1) {
+    if (name === undefined) throw new UserError(`no speaker chosen: this voice has ${names.length} speakers (--speaker NAME): ${all}`);
+    const row = names.indexOf(name);
+    if (row < 0) throw new UserError(`speaker '${printable(name)}' is not one of this voice's ${names.length} speakers: ${all}`);
+    return row;
+  }
+  if (name !== undefined && name !== names[0]) throw new UserError(`speaker '${printable(name)}': this voice has one speaker${names.length ? ` (${all})` : ''} and takes no --speaker`);
+  return undefined;
 }
 
 /**
@@ -56,9 +76,10 @@ function speakableIds(lm: SpeakingModel, text: string): { ids: Int32Array; unkno
  */
 export async function synthesizeMel(lm: SpeakingModel, text: string, p: SynthesisParams): Promise<{ mel: Mel; unknown: string[] }> {
   checkSteps(p.steps);
+  const speaker = speakerRow(lm, p.speaker);
   const { ids, unknown } = speakableIds(lm, text);
-  if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale), unknown };
-  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, startTime: p.startTime, rng: new Rng(p.seed) });
+  if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale, speaker), unknown };
+  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, startTime: p.startTime, rng: new Rng(p.seed), speaker });
   return { mel, unknown };
 }
 
@@ -126,6 +147,7 @@ export interface SpokenPiece {
  */
 export async function* speakPieces(lm: SpeakingModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): AsyncGenerator<SpokenPiece> {
   checkSteps(p.steps);
+  speakerRow(lm, p.speaker);
   const pieces = textPieces(lm, text, maxChars);
   const rate = lm.melConfig.sampleRate;
   for (const [k, piece] of pieces.entries()) {

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from './model.js';
-import { concat, speakPieces, type SynthesisParams } from './speak.js';
+import { concat, speakerRow, speakPieces, type SynthesisParams } from './speak.js';
 import type { SynthDefaults } from '../train/checkpoint-format.js';
 import { resolveVoice } from './voices.js';
 
@@ -33,6 +33,8 @@ export interface SynthesizeOptions {
   startTime?: number;
   /** Griffin-Lim iterations (default 32). */
   iters?: number;
+  /** The speaker, one of `voice.speakers`: required by a multi-speaker voice, none (or its own name) for a single-speaker one. */
+  speaker?: string;
 }
 
 /** One piece of a streamed text: its audio (with the pause after it) and which piece it is. */
@@ -55,6 +57,11 @@ export class Voice {
   readonly sampleRate: number;
   /** The voice's own synthesis settings (its recipe's synth section). */
   readonly defaults: Readonly<SynthDefaults>;
+  /**
+   * The speakers it speaks as: several names for a multi-speaker voice (pass one as `speaker`), its one
+   * speaker's name, or [] (one unnamed speaker).
+   */
+  readonly speakers: readonly string[];
   private lm: LoadedModel | null;
   /** Calls run one after another: the model's tensors are shared. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -64,6 +71,7 @@ export class Voice {
     this.dir = lm.checkpoint.dir;
     this.sampleRate = lm.melConfig.sampleRate;
     this.defaults = { ...lm.synth };
+    this.speakers = [...lm.speakers];
   }
 
   /** Speaks `text` (any length: long text is spoken a sentence at a time, with pauses). */
@@ -104,7 +112,8 @@ export class Voice {
 
   private params(o: SynthesizeOptions): SynthesisParams {
     const d = this.defaults;
-    const p = { steps: o.steps ?? d.steps, temperature: o.temperature ?? d.temperature, lengthScale: o.lengthScale ?? d.lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime ?? d.startTime, seed: o.seed ?? 1 };
+    const p: SynthesisParams = { steps: o.steps ?? d.steps, temperature: o.temperature ?? d.temperature, lengthScale: o.lengthScale ?? d.lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime ?? d.startTime, seed: o.seed ?? 1, ...(o.speaker !== undefined ? { speaker: o.speaker } : {}) };
+    speakerRow(this.model(), p.speaker);
     if (!(p.temperature > 0)) throw new UserError(`synthesize: temperature ${p.temperature} (expected a number > 0)`);
     if (!(p.lengthScale > 0 && Number.isFinite(p.lengthScale))) throw new UserError(`synthesize: lengthScale ${p.lengthScale} (expected a number > 0)`);
     if (!(Number.isInteger(p.seed) && p.seed >= 0)) throw new UserError(`synthesize: seed ${p.seed} (expected an integer ≥ 0)`);

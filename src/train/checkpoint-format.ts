@@ -109,6 +109,8 @@ export interface VoiceSettings {
   melConfig: MelConfig;
   /** The recipe's synth defaults. */
   synth: SynthDefaults;
+  /** The name of each speaker embedding row, or the single speaker's name, or [] (unnamed; checkpoints from before speakers). */
+  speakers: string[];
 }
 
 /** How a voice speaks unless told otherwise: the recipe's `synth` section (src/train/recipe.ts). */
@@ -140,7 +142,20 @@ export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettin
     textConfig: m.textConfig as TextConfig,
     melConfig: (m.melConfig as MelConfig | null) ?? DEFAULT_MEL,
     synth,
+    speakers: checkedSpeakers(m, statePath),
   };
+}
+
+/**
+ * state.json's speaker names, checked against its model: one per embedding row (nSpeakers > 1), at
+ * most one for a single-speaker model; absent (checkpoints from before speakers) = [].
+ */
+function checkedSpeakers(m: CheckpointMeta, statePath: string): string[] {
+  const names = m.speakers ?? [];
+  const n = (m.model.config as ModelConfig).nSpeakers ?? 1;
+  const ok = Array.isArray(names) && names.every((s) => typeof s === 'string') && new Set(names).size === names.length && (n > 1 ? names.length === n : names.length <= 1);
+  if (!ok) throw new UserError(`${statePath}: speakers ${JSON.stringify(names)} do not fit the model's ${n} speaker${n === 1 ? '' : 's'} (expected ${n > 1 ? `${n} distinct names` : 'at most one name'}; the checkpoint is damaged)`);
+  return names;
 }
 
 /** A stored model config with fields added since it was written filled from today's named config. */

@@ -49,6 +49,11 @@ export interface CheckpointMeta {
   melConfig: unknown;
   /** The resolved recipe (for reference; the run directory's recipe.json is authoritative). */
   recipe: unknown;
+  /**
+   * GradTTS: the name of each speaker embedding row (model config nSpeakers > 1), or the single
+   * speaker's name, or [] for one unnamed speaker; absent in checkpoints from before speakers ([]).
+   */
+  speakers?: string[];
 }
 
 interface TensorEntry {

@@ -5,29 +5,49 @@
 import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import { DEFAULT_SPEAKER_EMB_DIM, GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
 import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { Rng } from '../util/rng.js';
+import { describeValue } from '../util/schema.js';
+import { planSpeakers } from './speakers.js';
 import { mergeChecked, modelBase, modelOverrides, type Recipe } from './recipe.js';
 import type { Task, TaskInputs } from './task.js';
 import type { Trainable } from '../trainable/trainable.js';
 import type { Replica } from '../parallel/replica.js';
 
-/** The model config a recipe asks for: a named size with the recipe's overrides merged in. */
+/**
+ * The model config a recipe asks for: a named size with the recipe's overrides merged in. Its
+ * nSpeakers, when the recipe sets one, is checked against the data by the task (planSpeakers).
+ */
 export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   const base = modelBase(recipe) as keyof typeof MODEL_CONFIGS;
-  // decoder.objective is optional (absent = "score"), so the named configs leave it out and
-  // mergeChecked, which takes only their keys, does not see it; "score" is stored as absent.
-  const over = modelOverrides(recipe);
+  // decoder.objective, nSpeakers and speakerEmbDim are optional (absent = "score", 1, 64), so the
+  // named configs leave them out and mergeChecked, which takes only their keys, does not see them;
+  // the defaults are stored as absent.
+  const { nSpeakers, speakerEmbDim, ...over } = modelOverrides(recipe);
+  for (const [k, v] of Object.entries({ nSpeakers, speakerEmbDim })) {
+    if (v !== undefined && typeof v !== 'number') throw new UserError(`${where}: model.${k}: expected a number, got ${describeValue(v)}`);
+  }
   const dec = over.decoder;
-  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec)) return mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
-  const { objective, ...rest } = dec as Record<string, unknown>;
-  const cfg = mergeChecked(MODEL_CONFIGS[base], { ...over, decoder: rest }, `${where}: model`);
-  if (objective !== 'score') cfg.decoder.objective = objective as ModelConfig['decoder']['objective'];
+  let cfg: ModelConfig;
+  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec)) cfg = mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
+  else {
+    const { objective, ...rest } = dec as Record<string, unknown>;
+    cfg = mergeChecked(MODEL_CONFIGS[base], { ...over, decoder: rest }, `${where}: model`);
+    if (objective !== 'score') cfg.decoder.objective = objective as ModelConfig['decoder']['objective'];
+  }
+  if (nSpeakers !== undefined) cfg.nSpeakers = nSpeakers as number;
+  if (speakerEmbDim !== undefined) cfg.speakerEmbDim = speakerEmbDim as number;
   validateModelConfig(cfg, `${where}: model`);
   return cfg;
+}
+
+/** `cfg` with `n` speaker rows: nSpeakers and speakerEmbDim stored when n > 1, both absent for one speaker (configs stored before speakers compare equal). */
+export function withSpeakerCount(cfg: ModelConfig, n: number): ModelConfig {
+  const { nSpeakers: _n, speakerEmbDim, ...rest } = cfg;
+  return n > 1 ? { ...rest, nSpeakers: n, speakerEmbDim: speakerEmbDim ?? DEFAULT_SPEAKER_EMB_DIM } : rest;
 }
 
 /** The Trainable view of a GradTTS model (the training task's, and every worker replica's). */
@@ -64,7 +84,7 @@ export async function replica(args: unknown): Promise<Replica<Batch>> {
 
 export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   if (!inp.dataPath) throw new UserError(`${inp.recipeWhere}: no training data (pass --data FEATURES_OR_CORPUS or set data.path)`);
-  const cfg = recipeModelConfig(inp.recipe, inp.recipeWhere);
+  const asked = recipeModelConfig(inp.recipe, inp.recipeWhere);
   const textConfig = { mode: inp.recipe.data.textMode, addBlank: inp.recipe.data.addBlank };
   const fs = await openDataset(inp.dataPath, {
     cacheDir: join(inp.runDir, 'features'),
@@ -78,10 +98,19 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   }
   const items: Utterance[] = fs.splits.train.map((id) => fs.utterances.get(id)).filter((u): u is Utterance => u !== undefined);
   if (items.length === 0) throw new UserError(`${inp.dataPath}: the train split is empty (expected at least one utterance)`);
-  if (fs.melConfig.nMels !== cfg.nFeats) throw new UserError(`${inp.dataPath}: mels have ${fs.melConfig.nMels} bins, model '${cfg.name}' expects ${cfg.nFeats}`);
+  if (fs.melConfig.nMels !== asked.nFeats) throw new UserError(`${inp.dataPath}: mels have ${fs.melConfig.nMels} bins, model '${asked.name}' expects ${asked.nFeats}`);
+  const plan = planSpeakers(fs.speakers, inp.base ?? null, asked.nSpeakers, inp.recipeWhere, inp.dataPath);
+  const cfg = withSpeakerCount(asked, plan.nSpeakers);
+  validateModelConfig(cfg, `${inp.recipeWhere}: model`);
+  // the embedding row of each training utterance (multi-speaker models only)
+  const rows = plan.nSpeakers > 1 ? items.map((u) => plan.speakers.indexOf(u.speaker ?? '')) : null;
   const nSymbols = symbolCount(fs.textConfig);
   const model = GradTTS.create(cfg, nSymbols, inp.recipe.train.seed);
   inp.log(`model ${cfg.name}: ${(model.paramCount() / 1e6).toFixed(2)} M parameters; ${items.length} training utterances`);
+  if (rows) {
+    const per = plan.speakers.map((_, r) => rows.filter((x) => x === r).length);
+    inp.log(`${plan.nSpeakers} speakers (training utterances): ${plan.speakers.map((s, r) => `${s} ${per[r]}`).join(', ')}`);
+  }
   const freeze = inp.recipe.train.freeze;
   const frozen = model.variablesOf(freeze);
   if (freeze.length) {
@@ -97,17 +126,21 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
     trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
     frozen,
-    batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
-    meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig },
+    batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel), ...(rows ? { speakers: idx.map((i) => rows[i]!) } : {}) }),
+    meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig, speakers: plan.speakers },
     replica: { module: import.meta.url, args: { cfg, nSymbols, recipe: inp.recipe } satisfies ReplicaArgs },
     sample: async (png, step) => {
-      // A fixed noise seed, separate from the training RNG, so samples do not change the run.
-      const mel = await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, startTime: synth.startTime, stochastic: false, rng: new Rng(0) });
+      // A fixed noise seed, separate from the training RNG, so samples do not change the run; synth.steps 0: the encoder's μ.
+      const speaker = rows ? plan.speakers.indexOf(probe.speaker ?? '') : undefined;
+      const mel =
+        synth.steps === 0
+          ? await model.prior(probe.ids, synth.lengthScale, speaker)
+          : await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, startTime: synth.startTime, stochastic: false, rng: new Rng(0), speaker });
       writeSpectrogramPng(png, {
-        title: `Step ${step}: ${probe.id} "${probe.text}"`,
+        title: `Step ${step}: ${probe.id} "${probe.text}"${rows ? ` (${probe.speaker})` : ''}`,
         panels: [
           { mel: probe.mel, label: `target: recording ${probe.id}` },
-          { mel, label: `generated: model at step ${step} (${synth.steps} ODE steps${synth.startTime < 1 ? ` from t₀ ${synth.startTime}` : ''})` },
+          { mel, label: `generated: model at step ${step} (${synth.steps === 0 ? "the encoder's prior μ" : `${synth.steps} ODE steps${synth.startTime < 1 ? ` from t₀ ${synth.startTime}` : ''}`})` },
         ],
         melConfig: fs.melConfig,
       });

@@ -164,7 +164,7 @@ test('resolveRecipe: --data, --steps and --skip-bad are merged over the recipe; 
 test('recipe: train.freeze takes a list of model parts (default none)', () => {
   assert.deepEqual(parseRecipe({}, 'r.json').train.freeze, []);
   assert.deepEqual(parseRecipe({ train: { freeze: ['encoder', 'durationPredictor'] } }, 'r.json').train.freeze, ['encoder', 'durationPredictor']);
-  assert.throws(() => parseRecipe({ train: { freeze: ['unet'] } }, 'r.json'), userError(/^r\.json: train\.freeze\.0: expected one of "encoder", "durationPredictor", "decoder", got "unet"$/));
+  assert.throws(() => parseRecipe({ train: { freeze: ['unet'] } }, 'r.json'), userError(/^r\.json: train\.freeze\.0: expected one of "encoder", "durationPredictor", "decoder", "speakers", got "unet"$/));
   assert.throws(() => parseRecipe({ train: { freeze: 'encoder' } }, 'r.json'), userError(/^r\.json: train\.freeze: expected a list of/));
 });
 

@@ -49,6 +49,7 @@ import { overriddenWhere, overridePatch, type Override } from './overrides.js';
 import { mergeRecipe, migrateRecipe, parseRecipe, type Recipe } from './recipe.js';
 import { readJsonFile } from '../util/json-file.js';
 import { buildTask } from './task.js';
+import { baseSpeakers, withAddedSpeakers } from './speakers.js';
 import { DataOrder, splitBatch } from '../trainable/trainable.js';
 import { MODEL_PART_PREFIX, type ModelPart } from '../model/configs.js';
 
@@ -212,9 +213,11 @@ function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedC
  * Puts an --init checkpoint's weights into the task's model: the configs must match, or with
  * `partial` (train.initPartial) the tensors that match are loaded and the rest named in one line.
  */
-function initWeights(task: Task<unknown>, init: LoadedCheckpoint, partial: boolean, parts: readonly ModelPart[] | undefined, log: (msg: string) => void): void {
-  const statePath = join(init.dir, 'state.json');
-  if (init.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${init.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
+function initWeights(task: Task<unknown>, from: LoadedCheckpoint, partial: boolean, parts: readonly ModelPart[] | undefined, log: (msg: string) => void): void {
+  const statePath = join(from.dir, 'state.json');
+  if (from.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${from.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
+  // a multi-speaker checkpoint with rows for the names the data adds (the task planned them: src/train/speakers.ts)
+  const init = withAddedSpeakers(from, task.meta.speakers ?? [], log);
   if (!partial && !parts) {
     if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
     // assignWeights names the first tensor whose name or shape differs.
@@ -260,15 +263,18 @@ function openRun(opts: TrainRunOptions, log: (msg: string) => void): OpenedRun {
 
 /**
  * Puts the run's checkpoint into the task, trainer and run state (weights, Adam, moving average,
- * data order, model RNG, loop counters) after checking it fits; or, starting fresh, an --init
- * checkpoint's weights. Returns the step resumed from (null when starting at 0) and the --init source.
+ * data order, model RNG, loop counters) after checking it fits; or, starting fresh, the --init
+ * checkpoint's weights (read before the task: its speakers shape the model). Returns the step resumed from (null when starting at 0) and the --init source.
  */
-async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unknown>, state: RunState, opts: TrainRunOptions, log: (msg: string) => void): Promise<{ resumedFrom: number | null; initFrom: string | null }> {
+async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unknown>, state: RunState, opts: TrainRunOptions, init: LoadedCheckpoint | null, log: (msg: string) => void): Promise<{ resumedFrom: number | null; initFrom: string | null }> {
   const ckpt = run.resumeFrom;
   if (ckpt) {
     const statePath = join(ckpt.dir, 'state.json');
     if (JSON.stringify(ckpt.meta.model) !== JSON.stringify(task.meta.model)) {
       throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
+    }
+    if (JSON.stringify(ckpt.meta.speakers ?? []) !== JSON.stringify(task.meta.speakers ?? [])) {
+      throw new UserError(`${statePath}: the checkpoint's speakers (${(ckpt.meta.speakers ?? []).join(', ') || 'one unnamed'}) are not the data's (${(task.meta.speakers ?? []).join(', ') || 'one unnamed'}; the training data changed: use another --out)`);
     }
     if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
     if (ckpt.meta.data.order.length !== task.nItems) {
@@ -286,8 +292,7 @@ async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unk
     return { resumedFrom: state.step, initFrom: null };
   }
   if (opts.resume) log(`no checkpoint in ${run.runDir} yet; starting from step 0`);
-  if (!opts.init) return { resumedFrom: null, initFrom: null };
-  const init = openCheckpoint(opts.init, log);
+  if (!init) return { resumedFrom: null, initFrom: null };
   initWeights(task, init, run.recipe.train.initPartial, run.recipe.train.initParts, log);
   trainer.ema?.reset(); // the average starts from the loaded weights (the voice's average when it has one)
   log(`starting from the weights of ${init.dir} (step ${init.meta.step}${init.ema ? ', moving average' : ''}) with a fresh optimizer`);
@@ -357,7 +362,11 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   mkdirSync(runDir, { recursive: true });
   cleanCheckpointLeftovers(runDir);
 
-  const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log });
+  // an --init checkpoint is read before the task is built: a multi-speaker one decides the speaker rows
+  const init = !run.resumeFrom && opts.init ? openCheckpoint(opts.init, log) : null;
+  const baseCkpt = run.resumeFrom ?? init;
+  const base = baseCkpt ? baseSpeakers(baseCkpt, run.resumeFrom ? 'resume' : 'init') : null;
+  const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log, base });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, capabilities().parallelisesOps);
@@ -369,7 +378,7 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   let pool: TrainPool<unknown> | null = null;
   try {
     pool = await startWorkers(task, workers.n, workers.note, log);
-    const { resumedFrom, initFrom } = await restore(run, task, trainer, state, opts, log);
+    const { resumedFrom, initFrom } = await restore(run, task, trainer, state, opts, init, log);
     truncateMetrics(metricsPath, state.step);
     writeFileAtomic(join(runDir, 'recipe.json'), JSON.stringify(recipe, null, 2) + '\n');
     writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom, pool?.size ?? 1), initFrom }, null, 2) + '\n');

@@ -7,6 +7,7 @@ import type { Replica, ReplicaSpec } from '../parallel/replica.js';
 import type { Recipe } from './recipe.js';
 import { modelBase } from './recipe.js';
 import type { TrainingItems } from '../trainable/trainable.js';
+import type { BaseSpeakers } from './speakers.js';
 import { TOY_CONFIG, ToyModel, toyBatch, toyData, type ToyConfig } from './toy.js';
 import { mergeChecked, modelOverrides } from './recipe.js';
 
@@ -15,6 +16,8 @@ export interface TaskMeta {
   nSymbols: number | null;
   textConfig: unknown;
   melConfig: unknown;
+  /** GradTTS: the name of each speaker embedding row, or the single speaker's name, or [] (src/train/speakers.ts). */
+  speakers?: string[];
 }
 
 export interface Task<B> extends TrainingItems<B> {
@@ -35,6 +38,8 @@ export interface TaskInputs {
   runDir: string;
   skipBad: boolean;
   log: (msg: string) => void;
+  /** The speakers of the checkpoint the run resumes or starts from (--init), null for none. */
+  base?: BaseSpeakers | null;
 }
 
 export async function buildTask(inp: TaskInputs): Promise<Task<unknown>> {

@@ -6,7 +6,8 @@
  * spectrogram. For automation it exposes
  *
  *   window.difftts.ready  → Promise<{ backend, voice, timings }>
- *   window.difftts.speak(text, { steps, temperature, lengthScale, seed, iters }?) → Promise<{ sampleRate, samples }>
+ *   window.difftts.speak(text, { steps, temperature, lengthScale, seed, iters, speaker }?) → Promise<{ sampleRate, samples }>
+ *     (speaker: one of ready's voice.speakers; default the speaker chosen in the page, the first one)
  *   window.difftts.timings: ms since navigation start when the backend, the voice and the first audio were ready
  *
  * Page parameters: ?backend=webgpu|wasm|cpu (default: webgpu where offered, else wasm), ?voice=URL.
@@ -23,6 +24,8 @@ interface SpeakOptions {
   lengthScale?: number;
   seed?: number;
   iters?: number;
+  /** A multi-speaker voice's speaker (default: the page's choice). */
+  speaker?: string;
 }
 
 interface Timings {
@@ -56,6 +59,12 @@ async function load(): Promise<{ backend: string; notes: string[]; voice: WebVoi
   timings.voiceReady = performance.now();
   const stepsBox = $<HTMLInputElement>('steps');
   if (stepsBox && stepsBox.value === '') stepsBox.value = String(voice.synth.steps);
+  // a multi-speaker voice: a choice of its speakers (the first chosen)
+  const choose = $<HTMLSelectElement>('speaker');
+  if (choose && voice.model.nSpeakers > 1) {
+    for (const name of voice.speakers) choose.append(new Option(name, name));
+    $('speaker-label')?.removeAttribute('hidden');
+  }
   status(`ready: backend ${choice.name}${choice.notes.length ? ` (${choice.notes.join('; ')})` : ''}; voice step ${voice.checkpoint.meta.step}, ${(timings.voiceReady / 1000).toFixed(2)} s after the page started loading`);
   return { backend: choice.name, notes: choice.notes, voice, timings };
 }
@@ -75,6 +84,7 @@ async function speakNow(text: string, o: SpeakOptions, onMel?: (mel: Mel) => voi
     startTime: voice.synth.startTime,
     stochastic: false,
     seed: o.seed ?? 1,
+    speaker: o.speaker ?? chosenSpeaker(voice),
   };
   const parts: Float32Array[] = [];
   const mels: Mel[] = [];
@@ -92,6 +102,12 @@ async function speakNow(text: string, o: SpeakOptions, onMel?: (mel: Mel) => voi
     off += x.length;
   }
   return { sampleRate: voice.melConfig.sampleRate, samples };
+}
+
+/** The page's chosen speaker of a multi-speaker voice (undefined for a single-speaker voice). */
+function chosenSpeaker(voice: WebVoice): string | undefined {
+  if (voice.model.nSpeakers === 1) return undefined;
+  return $<HTMLSelectElement>('speaker')?.value || voice.speakers[0];
 }
 
 function speak(text: string, o: SpeakOptions = {}, onMel?: (mel: Mel) => void): Promise<{ sampleRate: number; samples: Float32Array }> {
@@ -159,7 +175,7 @@ async function onSpeakClick(): Promise<void> {
 $('speak')?.addEventListener('click', () => void onSpeakClick());
 
 (window as unknown as { difftts: object }).difftts = {
-  ready: ready.then((r) => ({ backend: r.backend, notes: r.notes, voice: { step: r.voice.checkpoint.meta.step, sampleRate: r.voice.melConfig.sampleRate, synth: r.voice.synth }, timings: { ...timings } })),
+  ready: ready.then((r) => ({ backend: r.backend, notes: r.notes, voice: { step: r.voice.checkpoint.meta.step, sampleRate: r.voice.melConfig.sampleRate, synth: r.voice.synth, speakers: r.voice.speakers }, timings: { ...timings } })),
   speak: (text: string, o?: SpeakOptions) => speak(text, o, drawMel),
   timings,
 };

@@ -16,6 +16,7 @@ export interface WebVoice {
   textConfig: VoiceSettings['textConfig'];
   melConfig: VoiceSettings['melConfig'];
   synth: VoiceSettings['synth'];
+  speakers: VoiceSettings['speakers'];
   checkpoint: LoadedCheckpoint;
 }
 
@@ -82,7 +83,7 @@ export function buildVoice(f: VoiceFiles): WebVoice {
     model.dispose();
     throw err;
   }
-  return { model, textConfig: f.settings.textConfig, melConfig: f.settings.melConfig, synth: f.settings.synth, checkpoint: f.checkpoint };
+  return { model, textConfig: f.settings.textConfig, melConfig: f.settings.melConfig, synth: f.settings.synth, speakers: f.settings.speakers, checkpoint: f.checkpoint };
 }
 
 /** `fetchVoiceFiles` then `buildVoice`. */

@@ -137,6 +137,7 @@ test('the page speaks in headless Chromium: the same audio as Node\'s synthesis 
     await page.goto(`${url}?backend=wasm`);
     const info = await page.evaluate(() => (window as any).difftts.ready);
     assert.equal(info.backend, 'wasm');
+    assert.deepEqual(info.voice.speakers, [], 'a single-speaker voice from before speakers: one unnamed speaker');
     assert.ok(info.notes.includes('difftts SIMD kernels registered on wasm'), info.notes.join('; '));
     const got = await page.evaluate(async (t: string) => {
       const a = await (window as any).difftts.speak(t, { steps: 0, seed: 1 });
