@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { LOSS_TYPES, SCHEDULES, deltaAt, lossAt, parseLossConfig, usesDelta, type LossConfig, type VpSde } from '../loss/index.js';
 import { MODEL_CONFIGS } from '../model/configs.js';
-import { encodePng, renderLinePlot, type Raster } from '../util/plot.js';
+import { encodePng, renderLinePlot, stackRasters } from '../util/plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseNumber, parseNumberList } from './options.js';
 
@@ -91,19 +91,6 @@ export function formatLossTable(tab: LossTable): string {
   return [title, line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** Stacks rasters of equal width vertically. */
-function stack(parts: Raster[]): Raster {
-  const width = parts[0]!.width;
-  const height = parts.reduce((a, p) => a + p.height, 0);
-  const data = new Uint8Array(width * height * 4);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p.data, off);
-    off += p.data.length;
-  }
-  return { width, height, data };
-}
-
 /** Two plots in one PNG: δ(t) on a fine t grid; loss vs |r| (log-log) at up to 5 of the given t, plus l2. */
 export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8Array {
   const grid = Array.from({ length: 201 }, (_, i) => i / 200);
@@ -125,7 +112,7 @@ export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8
     width: 800, height: 480, title: `loss vs residual: ${cfg.type}`, xLabel: '|residual|', yLabel: 'loss',
     logX: true, logY: true, series,
   });
-  return encodePng(stack([top.raster, bottom.raster]), `difftts loss show: ${name}`);
+  return encodePng(stackRasters([top.raster, bottom.raster]), `difftts loss show: ${name}`);
 }
 
 /** Registers `difftts loss show`. */

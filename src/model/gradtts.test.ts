@@ -333,3 +333,46 @@ test('loss.tPer "batch": shards of a batch draw the same t (terms sum to the who
   assert.ok(Math.abs(x.deltaMean! / y.deltaMean! - 2) < 1e-5);
   model.dispose();
 });
+
+test('residuals: with the score pinned to 0 the diffusion residual is z at every t, the prior residual y − μ; no leaks', async () => {
+  const model = pinnedModel();
+  const f = TEST_CFG.nFeats;
+  const n = 7;
+  const ids = Int32Array.from([1, 2, 3, 4, 5, 6, 7]);
+  const y = Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3);
+  const z = Float32Array.from(new Rng(2).normals(f * n));
+  const ts = [0.1, 0.5, 0.9];
+  const r = await assertNoLeak(() => model.residuals(ids, { data: y, nMels: f, frames: n }, ts, z), 'residuals');
+  assert.deepEqual([...r.path], [0, 1, 2, 3, 4, 5, 6]);
+  assert.equal(r.diffusion.length, ts.length);
+  for (const d of r.diffusion) assert.deepEqual(d, z);
+  const mu = (await model.prior(ids)).data; // the diagonal alignment: μ of token j at frame j
+  for (let i = 0; i < f * n; i++) assert.ok(Math.abs(r.prior[i]! - (y[i]! - mu[i]!)) < 1e-5, `prior [${i}]`);
+  await assert.rejects(() => model.residuals(ids, { data: y, nMels: f, frames: n }, [1], z), UserError);
+  model.dispose();
+});
+
+test('residuals reproduce the training terms (L2, no dropout, whole utterance) of a model with a nonzero score', async () => {
+  const model = GradTTS.create(TEST_CFG, N_SYMBOLS, 3);
+  for (const [name, v] of model.variables) if (name.endsWith('.g') && v.size === 1) v.assign(tf.fill([1], 0.5)); // open the ReZero gates
+  const f = TEST_CFG.nFeats;
+  const n = 11; // ≤ segmentFrames: losses draws no segment offset
+  const ids = Int32Array.from([2, 5, 1, 7]);
+  const mel: Mel = { data: Float32Array.from(new Rng(4).normals(f * n), (v) => 0.5 * v - 2), nMels: f, frames: n };
+  const terms = model.losses({ ids: [ids], mels: [mel] }, L2, new Rng(6), false);
+  const got = numbers(terms);
+  tf.dispose(Object.values(terms));
+  // losses' draws: item 0's stream gives t, then z row by row (see the pinned closed-form test)
+  const item = new ItemDraws(new Rng(6).nextU32()).rng(0);
+  const t = 1e-5 + (1 - 2e-5) * item.uniform();
+  const z = new Float32Array(f * n);
+  for (let r = 0; r < f; r++) z.set(item.normals(n), r * n);
+  const r = await model.residuals(ids, mel, [t], z);
+  const meanSq = (x: Float32Array) => x.reduce((s, v) => s + v * v, 0) / x.length;
+  const d = meanSq(r.diffusion[0]!);
+  assert.ok(Math.abs(d - 1) > 0.01, `the score is not trivially 0 (mean square ${d})`);
+  assert.ok(Math.abs(got.diffusion! - d) < 1e-4 * d, `diffusion ${got.diffusion} vs ${d}`);
+  const prior = 0.5 * (meanSq(r.prior) + Math.log(2 * Math.PI));
+  assert.ok(Math.abs(got.prior! - prior) < 1e-4 * prior, `prior ${got.prior} vs ${prior}`);
+  model.dispose();
+});

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Mel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
-import { ItemDraws, type Rng } from '../util/rng.js';
+import { ItemDraws, Rng } from '../util/rng.js';
 import { fixLen, MODEL_PART_PREFIX, speakerCount, speakerWidth, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, lambdaAt, reverseStep } from './diffusion.js';
 import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
@@ -368,28 +368,77 @@ export class GradTTS {
       if (loss.tMax < 1 && cfg.decoder.objective === 'flow') throw new UserError('loss.tMax below 1 needs model.decoder.objective "score" (a flow starts from N(0, I), not from μ)');
       // t ~ U(ε, tMax − ε); tMax 1 keeps the expression (and the bits) of every earlier run
       const ts = own.map((u) => T_EPS + (loss.tMax - 2 * T_EPS) * (shared ?? u));
-      const tT = tf.tensor1d(ts);
       // z on each item's valid cells only (zero on padding), row by row from its own stream
       const zData = new Float32Array(b * f * w);
       for (let s = 0; s < b; s++) for (let r = 0; r < f; r++) zData.set(rngs[s]!.normals(cutLens[s]!), (s * f + r) * w);
       const z = tf.tensor3d(zData, [b, f, w]);
-      let residual: tf.Tensor3D;
-      let scheduleT = tT;
-      if (cfg.decoder.objective === 'flow') {
-        // flow matching: z is the path's noise end x0, the segment its data end x1; δ is read at 1 − t
-        const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), muCut, mask, tT, spk);
-        residual = tf.sub(v, flowTarget(z, y0, mask));
-        scheduleT = tf.tensor1d(ts.map(flowScheduleTime));
-      } else {
-        const { xt, sqrtLambda } = forwardDiffusion(y0, muCut, mask, ts, z, cfg.beta0, cfg.beta1);
-        const score = scoreUNet(ctx, cfg, xt, muCut, mask, tT, spk);
-        residual = tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D;
-      }
+      const { residual, scheduleT } = this.decoderResidual(ctx, y0, muCut, mask, ts, z, spk);
       const { loss: diffusion, delta } = diffusionLoss(loss, cfg, residual, mask, scheduleT, den.diffusion);
       const deltaMean = tf.div(tf.sum(delta), den.items) as tf.Scalar;
       const total = tf.addN([duration, prior, diffusion]) as tf.Scalar;
       return { duration, prior, diffusion, total, deltaMean };
     });
+  }
+
+  /**
+   * The decoder term's residual (inside the caller's tidy): y0, μ [B, F, W] (the same frames),
+   * mask [B, 1, W], one diffusion time per item, noise z [B, F, W] (zero on padding) →
+   * s_θ(x_t, μ, t[, speaker])·√λ_t + z for the score decoder, v_θ(x_t, μ, t) − u for a flow (flow.ts), and
+   * the times its δ is read at (t, or 1 − t for a flow).
+   */
+  private decoderResidual(ctx: Ctx, y0: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, ts: number[], z: tf.Tensor3D, spk: tf.Tensor2D | null = null): { residual: tf.Tensor3D; scheduleT: tf.Tensor1D } {
+    const cfg = this.cfg;
+    const tT = tf.tensor1d(ts);
+    if (cfg.decoder.objective === 'flow') {
+      // flow matching: z is the path's noise end x0, the segment its data end x1; δ is read at 1 − t
+      const v = scoreUNet(ctx, cfg, flowPath(z, y0, mask, ts), mu, mask, tT, spk);
+      return { residual: tf.sub(v, flowTarget(z, y0, mask)), scheduleT: tf.tensor1d(ts.map(flowScheduleTime)) };
+    }
+    const { xt, sqrtLambda } = forwardDiffusion(y0, mu, mask, ts, z, cfg.beta0, cfg.beta1);
+    const score = scoreUNet(ctx, cfg, xt, mu, mask, tT, spk);
+    return { residual: tf.add(tf.mul(score, sqrtLambda), z) as tf.Tensor3D, scheduleT: tT };
+  }
+
+  /**
+   * The two mel terms' residuals of one utterance as training computes them, without dropout (the
+   * diagnostic of docs/results/corruption-diagnostic): the prior's y − μ_aligned on the MAS
+   * alignment of this μ, and for each time in `ts` the decoder term's residual (decoderResidual)
+   * on the whole utterance (no random segment) with the given noise. mel [F, frames] natural-log
+   * mel; z row-major [F, frames] standard normal, the same for every t. Returns Float32Arrays
+   * [F, frames] (prior in ln-mel units, diffusion in units of z) and the alignment (token per frame).
+   */
+  async residuals(ids: Int32Array, mel: Mel, ts: number[], z: Float32Array): Promise<{ prior: Float32Array; diffusion: Float32Array[]; path: Int32Array }> {
+    const batch: Batch = { ids: [ids], mels: [mel] };
+    const { tyLens } = this.checkBatch(batch);
+    const f = this.cfg.nFeats;
+    const frames = tyLens[0]!;
+    if (z.length !== f * frames) throw new Error(`GradTTS.residuals: z has ${z.length} values, expected ${f} × ${frames}`);
+    for (const t of ts) if (!(t > 0 && t < 1)) throw new UserError(`residuals: diffusion time ${t} (expected a number in (0, 1))`);
+    // no dropout, so the draws are never used
+    const path = (await this.alignments(batch, new Rng(0), false))[0]!;
+    const w = fixLen(frames, this.cfg);
+    const zPad = new Float32Array(f * w);
+    for (let r = 0; r < f; r++) zPad.set(z.subarray(r * frames, (r + 1) * frames), r * w);
+    const valid = (x: Float32Array, width: number) => {
+      const out = new Float32Array(f * frames);
+      for (let r = 0; r < f; r++) out.set(x.subarray(r * width, r * width + frames), r * frames);
+      return out;
+    };
+    const ctx = this.ctx(false, null);
+    const prior = (await readAsync(() => {
+      const { mu, tx } = this.encode([ids], ctx, null);
+      return tf.sub(melTensor([mel], [0], [frames], frames, f), alignMu(alignmentTensor([path], [0], [frames], frames, tx), mu));
+    })) as Float32Array;
+    const diffusion: Float32Array[] = [];
+    for (const t of ts) {
+      const r = (await readAsync(() => {
+        const { mu, tx } = this.encode([ids], ctx, null);
+        const muY = alignMu(alignmentTensor([path], [0], [frames], w, tx), mu);
+        return this.decoderResidual(ctx, melTensor([mel], [0], [frames], w, f), muY, frameMask([frames], w), [t], tf.tensor3d(zPad, [1, f, w])).residual;
+      })) as Float32Array;
+      diffusion.push(valid(r, w));
+    }
+    return { prior: valid(prior, frames), diffusion, path };
   }
 
   /**

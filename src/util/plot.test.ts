@@ -104,6 +104,29 @@ test('error bars: capped whiskers from yLo to yHi at each point, included in the
   assert.throws(() => renderLinePlot({ series: [{ name: 'bad', x: [0, 1], y: [0, 1], yLo: [0], yHi: [0, 1] }] }), /error bars/);
 });
 
+test('point series: a dot at each point and no line between them; named x ticks span the frame', () => {
+  const { raster, layout } = renderLinePlot({
+    xTicks: [{ value: 0, label: 'clean' }, { value: 1, label: 'corrupted' }],
+    series: [
+      { name: 'items', x: [0, 1], y: [0, 2], points: true },
+      { name: 'median', x: [0, 1], y: [2, 0] },
+    ],
+  });
+  const dots = SERIES_COLOURS[0]!;
+  for (const [x, y] of [[0, 0], [1, 2]] as const) {
+    const [px, py] = layout.toPx(x, y);
+    assert.ok(colourNear(raster, px, py, dots, 1), `dot at (${x}, ${y})`);
+  }
+  // halfway between the two points the dots series left no ink (the line series crosses at (0.5, 1), so look off it)
+  const [mx, my] = layout.toPx(0.5, 1);
+  assert.ok(!colourNear(raster, mx, my + 30, dots, 3), 'no line between the dots');
+  assert.ok(colourNear(raster, mx, my, SERIES_COLOURS[1]!), 'the line series is drawn as a line');
+  // the categories sit half a gap inside the frame, with no numeric ticks
+  assert.deepEqual(layout.xRange, [-0.5, 1.5]);
+  const [tx] = layout.toPx(0, 0);
+  assert.ok(countColour(raster, [0, 0, 0], [Math.round(tx), layout.bottom + 1, Math.round(tx), layout.bottom + 5]) >= 3, 'tick mark at the first category');
+});
+
 test('log axes map decades evenly and skip non-positive and non-finite points', () => {
   const x = [0.001, 0.01, 0.1, 1, 10];
   const { raster, layout } = renderLinePlot({

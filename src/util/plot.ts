@@ -1,8 +1,9 @@
 /**
- * Line plots as PNG (pngjs only): axes with numeric tick labels, optional log axes, one colour per
- * series, a legend and a title. Text uses a built-in 5×7 bitmap font (upper-case letters, digits,
- * common punctuation and a few Greek letters).
- * Used for δ(t) plots, training curves and resilience-vs-fraction plots.
+ * Line plots as PNG (pngjs only): axes with numeric tick labels (or named categories), optional log
+ * axes, one colour per series (a line, or dots for strip and scatter plots), a legend and a title.
+ * Text uses a built-in 5×7 bitmap font (upper-case letters, digits, common punctuation and a few
+ * Greek letters).
+ * Used for δ(t) plots, training curves, resilience-vs-fraction plots and residual strip plots.
  */
 import { writeFileAtomic } from './atomic.js';
 import { encodePngRgba } from './png.js';
@@ -14,6 +15,8 @@ export interface LineSeries {
   /** Optional error bars: lower and upper ends per point (same length as y), drawn as capped vertical whiskers. */
   yLo?: number[];
   yHi?: number[];
+  /** Draw each point as a dot (radius 2 px) and no line between them: a strip or scatter plot. */
+  points?: boolean;
 }
 
 export interface LinePlot {
@@ -23,6 +26,8 @@ export interface LinePlot {
   logX?: boolean;
   logY?: boolean;
   series: LineSeries[];
+  /** Linear x axis only: these ticks and labels instead of numbers (categories, e.g. checkpoints of a strip plot). */
+  xTicks?: { value: number; label: string }[];
   /** Image size in pixels (default 800 × 520). */
   width?: number;
   height?: number;
@@ -144,6 +149,7 @@ const GLYPHS: Record<string, string> = {
   '#': '.#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.',
   '²': '.##.. ...#. ..#.. .###. ..... ..... .....',
   'δ': '.###. .#... ..#.. .###. #...# #...# .###.',
+  'μ': '..... ..... #...# #...# #...# #..## ###.# #.... #....',
   'σ': '..... ..... .#### #..#. #...# #...# .###.',
   'β': '.##.. #..#. #.#.. #..#. #...# ##.#. #....',
   'λ': '.#... ..#.. ..#.. .#.#. .#.#. #...# #...#',
@@ -331,7 +337,15 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   const logY = plot.logY ?? false;
   const xRange = dataRange(plot.series, 'x', logX);
   const yRange = dataRange(plot.series, 'y', logY);
-  const xTicks = axisTicks(xRange, logX);
+  const named = plot.xTicks && !logX ? plot.xTicks : null;
+  if (named && named.length) {
+    // categories: the frame spans the named ticks with half a gap either side
+    const vs = named.map((t) => t.value);
+    const pad = vs.length > 1 ? (Math.max(...vs) - Math.min(...vs)) / (vs.length - 1) / 2 : 0.5;
+    xRange[0] = Math.min(xRange[0], Math.min(...vs) - pad);
+    xRange[1] = Math.max(xRange[1], Math.max(...vs) + pad);
+  }
+  const xTicks = named ? [] : axisTicks(xRange, logX);
   const yTicks = axisTicks(yRange, logY);
   // widen linear ranges to whole ticks so the frame starts and ends on a labelled value
   if (!logX && xTicks.length > 1) {
@@ -344,7 +358,7 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
     yRange[0] = Math.min(yRange[0], Math.floor(yRange[0] / step + 1e-9) * step);
     yRange[1] = Math.max(yRange[1], Math.ceil(yRange[1] / step - 1e-9) * step);
   }
-  const xt = axisTicks(xRange, logX);
+  const xt = named ? named.map((t) => t.value) : axisTicks(xRange, logX);
   const yt = axisTicks(yRange, logY);
   const yLabels = yt.map(formatTick);
   const labelScale = 2;
@@ -370,7 +384,7 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
     const [px] = toPx(xt[i]!, yRange[0]);
     cv.vline(px, top, bottom, GREY);
     cv.vline(px, bottom, bottom + 5, BLACK);
-    const label = formatTick(xt[i]!);
+    const label = named ? named[i]!.label : formatTick(xt[i]!);
     cv.text(label, Math.round(px - textWidth(label, labelScale) / 2), bottom + 10, DARK, labelScale);
   }
   for (let i = 0; i < yt.length; i++) {
@@ -403,6 +417,13 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
         continue;
       }
       const p = toPx(x, y);
+      if (s.points) {
+        if (p[0] >= left && p[0] <= right && p[1] >= top && p[1] <= bottom) {
+          for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) if (dx * dx + dy * dy <= 5) cv.set(p[0] + dx, p[1] + dy, c);
+        }
+        if (inked.length < 200000) inked.push(p);
+        continue;
+      }
       const from = prev ?? p;
       cv.line(from[0], from[1], p[0], p[1], c, clip);
       const lo = s.yLo?.[i];
@@ -441,12 +462,27 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
     plot.series.forEach((s, k) => {
       const c = SERIES_COLOURS[k % SERIES_COLOURS.length]!;
       const ry = by + 6 + k * rowH;
-      cv.rect(bx + 8, ry + (GLYPH_H * ls) / 2 - 1, bx + 8 + 24, ry + (GLYPH_H * ls) / 2 + 1, c);
+      if (s.points) cv.rect(bx + 8 + 10, ry + (GLYPH_H * ls) / 2 - 2, bx + 8 + 14, ry + (GLYPH_H * ls) / 2 + 2, c);
+      else cv.rect(bx + 8, ry + (GLYPH_H * ls) / 2 - 1, bx + 8 + 24, ry + (GLYPH_H * ls) / 2 + 1, c);
       cv.text(s.name, bx + 8 + 24 + 8, ry, BLACK, ls);
     });
   }
 
   return { raster: cv, layout: { left, top, right, bottom, xRange, yRange, toPx } };
+}
+
+/** Rasters of one width stacked top to bottom (panels of one PNG). */
+export function stackRasters(parts: Raster[]): Raster {
+  const width = parts[0]?.width ?? 0;
+  if (parts.some((p) => p.width !== width)) throw new Error(`stackRasters: widths ${parts.map((p) => p.width).join(', ')} differ`);
+  const height = parts.reduce((a, p) => a + p.height, 0);
+  const data = new Uint8Array(width * height * 4);
+  let off = 0;
+  for (const p of parts) {
+    data.set(p.data, off);
+    off += p.data.length;
+  }
+  return { width, height, data };
 }
 
 /** Encodes an RGBA raster as PNG bytes (src/util/png.ts), the title as a tEXt chunk when given. */
