@@ -72,7 +72,15 @@ export async function run(): Promise<BenchRow[]> {
     const t = timeBoth(() => logMel(x), REPS * 4, 3);
     const name = basename(f.wav, '.wav');
     const diff = peerVal(`mel_maxdiff:${name}`);
-    rows.push(row(`audio log-mel ${name} (${frames} frames)`, t, peerVal(`mel:${name}`), peerVal(`mel_cpu:${name}`), `${peerNote}${diff === null ? '' : `; peer max |Δ| vs reference ${diff.toExponential(1)}`}`));
+    rows.push(
+      row(
+        `audio log-mel ${name} (${frames} frames)`,
+        t,
+        peerVal(`mel:${name}`),
+        peerVal(`mel_cpu:${name}`),
+        `${peerNote}${diff === null ? '' : `; peer max |Δ| vs reference ${diff.toExponential(1)}`}`,
+      ),
+    );
   }
 
   const f = fixtures[0]!;
@@ -80,14 +88,24 @@ export async function run(): Promise<BenchRow[]> {
   const x = readWav(f.wav).samples;
   const mel = logMel(x);
   const tFull = timeBoth(() => griffinLim(mel, { iters: 32, momentum: 0.99 }), REPS, 1);
-  rows.push(row(`audio griffin-lim 32 it ${name} (${mel.frames} frames), from log-mel`, tFull, peerVal(`gl:${name}`), peerVal(`gl_cpu:${name}`), `${peerNote}; peer starts from the linear magnitude`));
+  rows.push(
+    row(
+      `audio griffin-lim 32 it ${name} (${mel.frames} frames), from log-mel`,
+      tFull,
+      peerVal(`gl:${name}`),
+      peerVal(`gl_cpu:${name}`),
+      `${peerNote}; peer starts from the linear magnitude`,
+    ),
+  );
 
   // From a linear magnitude, like the peer: |STFT| of the padded signal.
   const pad = Math.floor((DEFAULT_MEL.nFft - DEFAULT_MEL.hop) / 2);
   const spec = stft(reflectPad(x, pad, pad), { nFft: DEFAULT_MEL.nFft, hop: DEFAULT_MEL.hop, window: melWindow(DEFAULT_MEL) });
   const mag = { data: Float64Array.from(spec.re, (re, i) => Math.hypot(re, spec.im[i]!)), frames: spec.frames, bins: spec.bins };
   const tMag = timeBoth(() => griffinLimMagnitude(mag, { iters: 32, momentum: 0.99 }), REPS, 1);
-  rows.push(row(`audio griffin-lim 32 it ${name}, from linear magnitude`, tMag, peerVal(`gl:${name}`), peerVal(`gl_cpu:${name}`), peerNote));
+  rows.push(
+    row(`audio griffin-lim 32 it ${name}, from linear magnitude`, tMag, peerVal(`gl:${name}`), peerVal(`gl_cpu:${name}`), peerNote),
+  );
   const tNnls = timeBoth(() => melToLinear(mel), REPS, 1);
   rows.push(row(`audio mel→linear NNLS (10 steps) ${name}`, tNnls, null, null, 'part of the from-log-mel Griffin-Lim row'));
   return rows;

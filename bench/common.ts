@@ -71,7 +71,11 @@ export function ensurePeer(modules: string[] = ['torch']): string | null {
 export function aptInstall(pkgs: string[]): boolean {
   if (process.env.DIFFTTS_BENCH_NO_INSTALL) return false;
   process.stderr.write(`bench: installing ${pkgs.join(' ')} with apt-get…\n`);
-  const r = spawnSync('bash', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs.join(' ')}) >/dev/null 2>&1`], { stdio: 'inherit' });
+  const r = spawnSync(
+    'bash',
+    ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkgs.join(' ')}) >/dev/null 2>&1`],
+    { stdio: 'inherit' },
+  );
   return r.status === 0;
 }
 

@@ -30,6 +30,7 @@ for (const name of wanted.length ? wanted : Object.keys(suites).filter((s) => !o
 }
 const fmt = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
 console.log('\n| benchmark | difftts s | peer s | ratio | GFLOP/s | notes |\n|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${fmt(r.difftts_s)} | ${fmt(r.peer_s)} | ${fmt(r.ratio, 2)} | ${fmt(r.gflops, 1)} | ${r.notes ?? ''} |`);
+for (const r of rows)
+  console.log(`| ${r.name} | ${fmt(r.difftts_s)} | ${fmt(r.peer_s)} | ${fmt(r.ratio, 2)} | ${fmt(r.gflops, 1)} | ${r.notes ?? ''} |`);
 writeFileSync(join(repoRoot, 'bench', 'results.json'), JSON.stringify(rows, null, 2) + '\n');
 console.log(`\nwrote bench/results.json`);

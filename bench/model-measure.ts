@@ -17,8 +17,11 @@ for (const [name, cfg] of Object.entries(MODEL_CONFIGS)) {
   console.log(`${name}: ${m.paramCount()} parameters (${N_SYMBOLS} symbols)`);
   m.dispose();
 }
-const cfg: ModelConfig = process.env.MODEL_CFG_JSON ? { ...MODEL_CONFIGS[cfgName as 'tiny'], ...JSON.parse(process.env.MODEL_CFG_JSON) } : MODEL_CONFIGS[cfgName as 'tiny'];
-if (process.env.MODEL_CFG_JSON) console.log(`variant: ${process.env.MODEL_CFG_JSON} → ${GradTTS.create(cfg, N_SYMBOLS, 1).paramCount()} parameters`);
+const cfg: ModelConfig = process.env.MODEL_CFG_JSON
+  ? { ...MODEL_CONFIGS[cfgName as 'tiny'], ...JSON.parse(process.env.MODEL_CFG_JSON) }
+  : MODEL_CONFIGS[cfgName as 'tiny'];
+if (process.env.MODEL_CFG_JSON)
+  console.log(`variant: ${process.env.MODEL_CFG_JSON} → ${GradTTS.create(cfg, N_SYMBOLS, 1).paramCount()} parameters`);
 const model = GradTTS.create(cfg, N_SYMBOLS, 1);
 const rng = new Rng(7);
 const frames = Number(framesArg);
@@ -43,13 +46,23 @@ for (let s = 0; s < Number(stepsArg); s++) {
   tf.dispose([value, grads]);
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(c0);
-  console.log(`${cfgName} step ${s}: total ${total?.toFixed(4)} ${sec.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (batch ${cfg.training.batchSize}, ~${frames} frames, backend ${tf.getBackend()}, tensors ${tf.memory().numTensors})`);
+  console.log(
+    `${cfgName} step ${s}: total ${total?.toFixed(4)} ${sec.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (batch ${cfg.training.batchSize}, ~${frames} frames, backend ${tf.getBackend()}, tensors ${tf.memory().numTensors})`,
+  );
 }
 if (process.env.SYNTH_STEPS) {
   const ids = batch.ids[0]!;
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const mel = await model.synthesize(ids, { steps: Number(process.env.SYNTH_STEPS), temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(1) });
+  const mel = await model.synthesize(ids, {
+    steps: Number(process.env.SYNTH_STEPS),
+    temperature: 1.5,
+    lengthScale: 1,
+    stochastic: false,
+    rng: new Rng(1),
+  });
   const cpu = process.cpuUsage(c0);
-  console.log(`${cfgName} synthesize ${process.env.SYNTH_STEPS} steps → ${mel.frames} frames: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`);
+  console.log(
+    `${cfgName} synthesize ${process.env.SYNTH_STEPS} steps → ${mel.frames} frames: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`,
+  );
 }

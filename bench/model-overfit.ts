@@ -46,7 +46,9 @@ for (let s = 1; s <= Number(stepsArg); s++) {
   opt.applyGradients(clipped as Record<string, tf.Variable>);
   if (s === 1 || s % 10 === 0) {
     const v = Object.fromEntries(Object.entries(kept).map(([n, t]) => [n, t.dataSync()[0]!.toFixed(3)]));
-    console.log(`step ${s}: total ${value.dataSync()[0]!.toFixed(3)} ${JSON.stringify(v)} |g| ${norm.toFixed(2)} cpu ${((process.cpuUsage(c0).user) / 1e6 / s).toFixed(2)} s/step`);
+    console.log(
+      `step ${s}: total ${value.dataSync()[0]!.toFixed(3)} ${JSON.stringify(v)} |g| ${norm.toFixed(2)} cpu ${(process.cpuUsage(c0).user / 1e6 / s).toFixed(2)} s/step`,
+    );
   }
   tf.dispose([value, grads, clipped, Object.values(kept)]);
 }
@@ -58,4 +60,6 @@ const stat = (m: { data: Float32Array }) => {
   for (const v of m.data) s += v;
   return (s / m.data.length).toFixed(2);
 };
-console.log(`fixture 0930: ${ref.frames} frames (mean ${stat(ref)}); prior ${prior.frames} frames (mean ${stat(prior)}); synthesized ${mel.frames} frames (mean ${stat(mel)}); tensors ${tf.memory().numTensors}`);
+console.log(
+  `fixture 0930: ${ref.frames} frames (mean ${stat(ref)}); prior ${prior.frames} frames (mean ${stat(prior)}); synthesized ${mel.frames} frames (mean ${stat(mel)}); tensors ${tf.memory().numTensors}`,
+);

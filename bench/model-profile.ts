@@ -41,8 +41,14 @@ for (const k of info.kernels) {
 const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((s, r) => s + r[1].ms, 0);
 console.log(`step cpu ${(c1.user / 1e6).toFixed(2)} s user; kernels ${total.toFixed(0)} ms in ${info.kernels.length} calls`);
-for (const [name, e] of rows.slice(0, 25)) console.log(`${name.padEnd(24)} ${e.ms.toFixed(0).padStart(7)} ms ${String(e.n).padStart(5)} calls`);
+for (const [name, e] of rows.slice(0, 25))
+  console.log(`${name.padEnd(24)} ${e.ms.toFixed(0).padStart(7)} ms ${String(e.n).padStart(5)} calls`);
 if (process.env.PROFILE_DETAIL) {
-  const mm = info.kernels.filter((k) => k.name === process.env.PROFILE_DETAIL).sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
-  for (const k of mm.slice(0, 30)) console.log(`${Number(k.kernelTimeMs).toFixed(0).padStart(6)} ms in ${JSON.stringify(k.inputShapes)} → ${JSON.stringify(k.outputShapes)}`);
+  const mm = info.kernels
+    .filter((k) => k.name === process.env.PROFILE_DETAIL)
+    .sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
+  for (const k of mm.slice(0, 30))
+    console.log(
+      `${Number(k.kernelTimeMs).toFixed(0).padStart(6)} ms in ${JSON.stringify(k.inputShapes)} → ${JSON.stringify(k.outputShapes)}`,
+    );
 }

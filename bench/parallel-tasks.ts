@@ -80,7 +80,10 @@ function tinyItems(): { ids: Int32Array; mel: { data: Float32Array; nMels: numbe
   const rng = new Rng(21);
   const cfg = MODEL_CONFIGS.tiny;
   const ids = [40, 47, 51, 55].map((n) => Int32Array.from({ length: n }, () => rng.int(148)));
-  return [150, 170, 190, 210].map((frames, i) => ({ ids: ids[i]!, mel: { data: rng.normals(cfg.nFeats * frames), nMels: cfg.nFeats, frames } }));
+  return [150, 170, 190, 210].map((frames, i) => ({
+    ids: ids[i]!,
+    mel: { data: rng.normals(cfg.nFeats * frames), nMels: cfg.nFeats, frames },
+  }));
 }
 
 type Kind = 'decoder' | 'tiny';
@@ -90,7 +93,10 @@ export async function replica(args: unknown): Promise<Replica<unknown>> {
   const kind = (args as { kind: Kind }).kind;
   if (kind === 'decoder') return decoderTrainable(benchConfig()) as Replica<unknown>;
   const model = GradTTS.create(MODEL_CONFIGS.tiny, 148, 3);
-  return { trainable: gradTTSTrainable(model, parseLossConfig({ type: 'l2' }, 'bench'), 0), dispose: () => model.dispose() } as Replica<unknown>;
+  return {
+    trainable: gradTTSTrainable(model, parseLossConfig({ type: 'l2' }, 'bench'), 0),
+    dispose: () => model.dispose(),
+  } as Replica<unknown>;
 }
 
 async function taskOf(kind: Kind): Promise<Task<unknown>> {
@@ -111,9 +117,23 @@ async function taskOf(kind: Kind): Promise<Task<unknown>> {
  * unless DIFFTTS_WORKERS_AS=process; n = 1: Trainer.stepMicro in this thread, no pool). Returns the
  * step and a close.
  */
-export async function workerStep(kind: Kind, n: number): Promise<{ step: () => Promise<number>; close: () => Promise<void>; workerMs: () => number[][]; workerCpu: () => number; workerRss: () => number }> {
+export async function workerStep(
+  kind: Kind,
+  n: number,
+): Promise<{
+  step: () => Promise<number>;
+  close: () => Promise<void>;
+  workerMs: () => number[][];
+  workerCpu: () => number;
+  workerRss: () => number;
+}> {
   const task = await taskOf(kind);
-  const trainer = new Trainer(task.trainable, { lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4, gradClip: 0, maxBadSteps: 5, host: n > 1 });
+  const trainer = new Trainer(task.trainable, {
+    lr: kind === 'tiny' ? MODEL_CONFIGS.tiny.training.lr : 1e-4,
+    gradClip: 0,
+    maxBadSteps: 5,
+    host: n > 1,
+  });
   const pool = n > 1 ? await TrainPool.start(task, task.replica, n, 'wasm') : null;
   const rng = new Rng(5);
   const idx = [0, 1, 2, 3];
@@ -122,7 +142,17 @@ export async function workerStep(kind: Kind, n: number): Promise<{ step: () => P
     const g = await pool.gradients(idx, 1, rng, 0);
     return (await trainer.update(g.grads, g.terms)).terms.total!;
   };
-  return { step, close: async () => { await pool?.close(); trainer.dispose(); task.dispose(); }, workerMs: () => pool?.lastTimes ?? [], workerCpu: () => pool?.lastWorkerCpu ?? 0, workerRss: () => pool?.lastWorkerRss ?? 0 };
+  return {
+    step,
+    close: async () => {
+      await pool?.close();
+      trainer.dispose();
+      task.dispose();
+    },
+    workerMs: () => pool?.lastTimes ?? [],
+    workerCpu: () => pool?.lastWorkerCpu ?? 0,
+    workerRss: () => pool?.lastWorkerRss ?? 0,
+  };
 }
 
 /** Worker counts of the scaling table: 1, 2, … up to the cores, at most the batch of 4. */

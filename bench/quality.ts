@@ -57,7 +57,10 @@ export interface QualityPoint {
 
 /** The set measures of WAV files against the recordings' statistics, without the per-band curve (kept short in the JSON). */
 function naturalnessOf(wavs: Float32Array[], ref: Parameters<typeof scoreSet>[1]): SetNaturalness | null {
-  return scoreSet(wavs.map((w) => wavNaturalness(w)).filter((u): u is UtteranceNaturalness => u !== null), ref);
+  return scoreSet(
+    wavs.map((w) => wavNaturalness(w)).filter((u): u is UtteranceNaturalness => u !== null),
+    ref,
+  );
 }
 
 /** Training minutes at each step of a run, from metrics.jsonl (logged steps stand for logEvery steps). */
@@ -143,32 +146,75 @@ export async function run(): Promise<BenchRow[]> {
       recordingsNaturalness: naturalnessOf(recWavs, natRef),
       griffinLimNaturalness: naturalnessOf(glWavs, natRef),
     };
-    console.error(`bench quality: ${testIds.length} test utterances; recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim WER ${refs.griffinLimWer?.toFixed(3)}, MCD ${refs.griffinLimMcd.toFixed(2)} dB`);
+    console.error(
+      `bench quality: ${testIds.length} test utterances; recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim WER ${refs.griffinLimWer?.toFixed(3)}, MCD ${refs.griffinLimMcd.toFixed(2)} dB`,
+    );
 
     const minutesAt = minutesByStep(runDir);
     const points: QualityPoint[] = [];
     const ckpts = pick(listCheckpoints(runDir), Number(env.DIFFTTS_QUALITY_POINTS ?? 6));
     for (const c of ckpts) {
-      const ev = await evaluateRun({ checkpoint: c.dir, refs: corpus, features: existsSync(features) ? features : undefined, split: 'test', steps: synthSteps, seed: 1234, max: 0, out: join(work, `eval-${c.step}`), iters: 32, wer: true, progress: false });
+      const ev = await evaluateRun({
+        checkpoint: c.dir,
+        refs: corpus,
+        features: existsSync(features) ? features : undefined,
+        split: 'test',
+        steps: synthSteps,
+        seed: 1234,
+        max: 0,
+        out: join(work, `eval-${c.step}`),
+        iters: 32,
+        wer: true,
+        progress: false,
+      });
       const testRows = ev.utterances.map((u) => wordErrorRate(u.text, u.hypothesis ?? ''));
       const lm = loadModel(c.dir);
       let unseenWer: number | null = null;
       let unseenNaturalness: SetNaturalness | null = null;
       try {
-        const spoken = await speakAndScore(lm, unseen, { steps: synthSteps, seed: 1234, iters: 32, outDir: join(work, `unseen-${c.step}`) });
+        const spoken = await speakAndScore(lm, unseen, {
+          steps: synthSteps,
+          seed: 1234,
+          iters: 32,
+          outDir: join(work, `unseen-${c.step}`),
+        });
         unseenWer = spoken?.corpusWer ?? null;
-        unseenNaturalness = spoken ? naturalnessOf(spoken.rows.map((r) => readWav(r.wav).samples), natRef) : null;
+        unseenNaturalness = spoken
+          ? naturalnessOf(
+              spoken.rows.map((r) => readWav(r.wav).samples),
+              natRef,
+            )
+          : null;
       } finally {
         lm.model.dispose();
       }
-      const p: QualityPoint = { step: c.step, minutes: minutesAt(c.step), testWer: corpusWer(testRows), testMcd: ev.aggregate.mcd ?? null, unseenWer, testNaturalness: ev.naturalness?.split ?? null, unseenNaturalness };
+      const p: QualityPoint = {
+        step: c.step,
+        minutes: minutesAt(c.step),
+        testWer: corpusWer(testRows),
+        testMcd: ev.aggregate.mcd ?? null,
+        unseenWer,
+        testNaturalness: ev.naturalness?.split ?? null,
+        unseenNaturalness,
+      };
       points.push(p);
-      console.error(`bench quality: step ${p.step} (${p.minutes.toFixed(1)} min): test WER ${p.testWer?.toFixed(3)}, MCD ${p.testMcd?.toFixed(2)} dB, unseen WER ${p.unseenWer?.toFixed(3)}, unseen GV ${p.unseenNaturalness?.gvDb.toFixed(2)} dB, FD ${p.unseenNaturalness?.setFd.toFixed(3)}`);
+      console.error(
+        `bench quality: step ${p.step} (${p.minutes.toFixed(1)} min): test WER ${p.testWer?.toFixed(3)}, MCD ${p.testMcd?.toFixed(2)} dB, unseen WER ${p.unseenWer?.toFixed(3)}, unseen GV ${p.unseenNaturalness?.gvDb.toFixed(2)} dB, FD ${p.unseenNaturalness?.setFd.toFixed(3)}`,
+      );
     }
 
     const outDir = join(repoRoot, 'docs', 'quality');
     mkdirSync(outDir, { recursive: true });
-    const result = { name, run: runDir, recipe, testUtterances: testIds.length, unseenSentences: unseen.length, synthSteps, references: refs, points };
+    const result = {
+      name,
+      run: runDir,
+      recipe,
+      testUtterances: testIds.length,
+      unseenSentences: unseen.length,
+      synthSteps,
+      references: refs,
+      points,
+    };
     writeFileAtomic(join(outDir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
     const xs = points.map((p) => p.minutes);
     const flat = (v: number | null) => xs.map(() => v ?? NaN);
@@ -205,7 +251,18 @@ export async function run(): Promise<BenchRow[]> {
     });
     console.error(`bench quality: wrote docs/quality/${name}.json, ${name}-wer.png, ${name}-mcd.png, ${name}-gv.png`);
     const last = points.at(-1);
-    return last ? [{ name: `quality ${name} step ${last.step}: test WER / unseen WER`, difftts_s: last.minutes * 60, peer_s: null, ratio: null, gflops: null, notes: `test WER ${last.testWer?.toFixed(3)}, unseen WER ${last.unseenWer?.toFixed(3)}, MCD ${last.testMcd?.toFixed(2)} dB, unseen GV ${last.unseenNaturalness?.gvDb.toFixed(2)} dB (recordings ${refs.recordingsNaturalness?.gvDb.toFixed(2)}); recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim ${refs.griffinLimWer?.toFixed(3)}` }] : [];
+    return last
+      ? [
+          {
+            name: `quality ${name} step ${last.step}: test WER / unseen WER`,
+            difftts_s: last.minutes * 60,
+            peer_s: null,
+            ratio: null,
+            gflops: null,
+            notes: `test WER ${last.testWer?.toFixed(3)}, unseen WER ${last.unseenWer?.toFixed(3)}, MCD ${last.testMcd?.toFixed(2)} dB, unseen GV ${last.unseenNaturalness?.gvDb.toFixed(2)} dB (recordings ${refs.recordingsNaturalness?.gvDb.toFixed(2)}); recordings WER ${refs.recordingsWer?.toFixed(3)}, Griffin-Lim ${refs.griffinLimWer?.toFixed(3)}`,
+          },
+        ]
+      : [];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -58,7 +58,13 @@ export async function run(): Promise<BenchRow[]> {
   const ab = process.env.DIFFTTS_BENCH_AB === '1';
   let audioTotal = 0;
   // warm-up (kernel compilation, first allocations)
-  await model.synthesize(textToIds(SENTENCES[0]!, textCfg).ids, { steps: 2, temperature: 1.5, lengthScale, stochastic: false, rng: new Rng(0) });
+  await model.synthesize(textToIds(SENTENCES[0]!, textCfg).ids, {
+    steps: 2,
+    temperature: 1.5,
+    lengthScale,
+    stochastic: false,
+    rng: new Rng(0),
+  });
   for (const s of SENTENCES) {
     const ids = textToIds(s, textCfg).ids;
     const t0 = process.hrtime.bigint();
@@ -83,8 +89,19 @@ export async function run(): Promise<BenchRow[]> {
         undo();
       }
     };
-    winoRatios.push(await ratioWith(() => { const prev = setWinogradMode('off'); return () => setWinogradMode(prev); }));
-    if (ab) abRatios.push(await ratioWith(() => { setFusedNormMish(false); return () => setFusedNormMish(null); }));
+    winoRatios.push(
+      await ratioWith(() => {
+        const prev = setWinogradMode('off');
+        return () => setWinogradMode(prev);
+      }),
+    );
+    if (ab)
+      abRatios.push(
+        await ratioWith(() => {
+          setFusedNormMish(false);
+          return () => setFusedNormMish(null);
+        }),
+      );
   }
   model.dispose();
   const r = median(rtfs);
@@ -139,7 +156,16 @@ async function fileRows(ckpt: string | undefined): Promise<BenchRow[]> {
     const n = Math.min(cores(), FILE_SENTENCES.length);
     const timeFile = async (workers: number) => {
       const t0 = process.hrtime.bigint();
-      const files = await synthesizeToFiles({ checkpoint, texts: FILE_SENTENCES, out: join(dir, `w${workers}.wav`), many: true, steps: 10, lengthScale, iters: 32, workers });
+      const files = await synthesizeToFiles({
+        checkpoint,
+        texts: FILE_SENTENCES,
+        out: join(dir, `w${workers}.wav`),
+        many: true,
+        steps: 10,
+        lengthScale,
+        iters: 32,
+        workers,
+      });
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       return { s, audio: files.reduce((a, f) => a + f.seconds, 0) };
     };
@@ -152,7 +178,10 @@ async function fileRows(ckpt: string | undefined): Promise<BenchRow[]> {
       const b = best(w);
       rows.push({
         name: `synth tiny 10-sentence file RTF (10 steps + Griffin-Lim 32) — ${w === 1 ? '1 worker (this thread)' : `${w} workers (src/parallel)`}`,
-        difftts_s: b.s / b.audio, peer_s: null, ratio: w === 1 ? null : b.s / one.s, gflops: null,
+        difftts_s: b.s / b.audio,
+        peer_s: null,
+        ratio: w === 1 ? null : b.s / one.s,
+        gflops: null,
         notes: `wall ${runs[w]!.map((r) => r.s.toFixed(1)).join('/')} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? `; ratio = wall vs 1 worker; worker start-up and checkpoint loads included` : ''}; goal RTF ≤ 0.2${ckpt ? '' : '; untrained weights, lengthScale 4'}`,
       });
     }

@@ -60,7 +60,9 @@ const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-serial';
 export function decoderForwardFlops(dim: number, mults: number[], b: number, f: number, w: number): number {
   const hidden = 4 * 32;
   let total = 0;
-  const conv = (px: number, k: number, cin: number, cout: number) => { total += 2 * px * k * k * cin * cout; };
+  const conv = (px: number, k: number, cin: number, cout: number) => {
+    total += 2 * px * k * k * cin * cout;
+  };
   const resnet = (px: number, cin: number, cout: number) => {
     conv(px, 3, cin, cout);
     conv(px, 3, cout, cout);
@@ -81,10 +83,15 @@ export function decoderForwardFlops(dim: number, mults: number[], b: number, f: 
     resnet(px, dims[i + 1]!, dims[i + 1]!);
     attn(px, dims[i + 1]!);
     pxs.push(px);
-    if (i < mults.length - 1) { px /= 4; conv(px, 3, dims[i + 1]!, dims[i + 1]!); }
+    if (i < mults.length - 1) {
+      px /= 4;
+      conv(px, 3, dims[i + 1]!, dims[i + 1]!);
+    }
   }
   const mid = dims[dims.length - 1]!;
-  resnet(px, mid, mid); attn(px, mid); resnet(px, mid, mid);
+  resnet(px, mid, mid);
+  attn(px, mid);
+  resnet(px, mid, mid);
   for (let i = mults.length - 2; i >= 0; i--) {
     const c = dims[i + 1]!;
     resnet(px, 2 * dims[i + 2]!, c);
@@ -109,7 +116,9 @@ export function decoderStep(cfg: ModelConfig): { step: () => Promise<number>; di
   const mask = tf.tensor3d(m, [BATCH, 1, FRAMES]);
   const ctx = { ps, training: true, rng: null };
   // create the weights
-  tf.tidy(() => { scoreUNet(ctx, cfg, x0, mu, mask, tf.tensor1d([0.5, 0.5, 0.5, 0.5])); });
+  tf.tidy(() => {
+    scoreUNet(ctx, cfg, x0, mu, mask, tf.tensor1d([0.5, 0.5, 0.5, 0.5]));
+  });
   ps.freeze();
   const opt = tf.train.adam(1e-4);
   const vars = [...ps.variables.values()];
@@ -128,7 +137,14 @@ export function decoderStep(cfg: ModelConfig): { step: () => Promise<number>; di
     });
     return readScalar(lossVal);
   };
-  return { step, dispose: () => { opt.dispose(); ps.dispose(); tf.dispose([x0, mu, mask]); } };
+  return {
+    step,
+    dispose: () => {
+      opt.dispose();
+      ps.dispose();
+      tf.dispose([x0, mu, mask]);
+    },
+  };
 }
 
 /** The value of a scalar (async: webgpu cannot read synchronously), then disposes it. */
@@ -141,7 +157,13 @@ async function readScalar(t: tf.Tensor): Promise<number> {
 async function timeDecoder(cfg: ModelConfig, reps = REPS): Promise<{ times: number[]; loss: number }> {
   const { step, dispose } = decoderStep(cfg);
   let loss = NaN;
-  const times = await timeIt(async () => { loss = await step(); }, reps, WARMUP);
+  const times = await timeIt(
+    async () => {
+      loss = await step();
+    },
+    reps,
+    WARMUP,
+  );
   dispose();
   return { times, loss };
 }
@@ -163,19 +185,26 @@ async function timeTiny(reps = REPS): Promise<{ times: number[]; loss: number }>
   const vars = [...model.variables.values()];
   const opt = tf.train.adam(cfg.training.lr);
   let last = NaN;
-  const times = await timeIt(async () => {
-    // webgpu: the MAS alignment is read first, as the trainer does (Trainable.prepare)
-    const batch = capabilities().syncReads ? { ids, mels } : { ids, mels, paths: await model.alignments({ ids, mels }, Rng.fromState(rng.state())) };
-    last = await readScalar(tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
-      opt.applyGradients(grads as tf.NamedTensorMap as never);
-      return value;
-    }));
-  }, reps, WARMUP);
+  const times = await timeIt(
+    async () => {
+      // webgpu: the MAS alignment is read first, as the trainer does (Trainable.prepare)
+      const batch = capabilities().syncReads
+        ? { ids, mels }
+        : { ids, mels, paths: await model.alignments({ ids, mels }, Rng.fromState(rng.state())) };
+      last = await readScalar(
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => model.losses(batch, loss, rng).total, vars);
+          opt.applyGradients(grads as tf.NamedTensorMap as never);
+          return value;
+        }),
+      );
+    },
+    reps,
+    WARMUP,
+  );
   opt.dispose();
   return { times, loss: last };
 }
-
 
 const VARIANTS = {
   fast: 'wasm + src/kernels (registerFastWasmKernels)',
@@ -220,12 +249,16 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
     let cpu = 0;
     let calls = 0;
     r = {
-      times: await timeIt(async () => {
-        const c0 = process.cpuUsage();
-        loss = await step();
-        const c = process.cpuUsage(c0);
-        if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6 + workerCpu();
-      }, REPS, WARMUP_WORKERS),
+      times: await timeIt(
+        async () => {
+          const c0 = process.cpuUsage();
+          loss = await step();
+          const c = process.cpuUsage(c0);
+          if (calls++ >= WARMUP_WORKERS) cpu += (c.user + c.system) / 1e6 + workerCpu();
+        },
+        REPS,
+        WARMUP_WORKERS,
+      ),
       loss,
     };
     r.loss = loss;
@@ -233,15 +266,32 @@ async function child(variant: Variant | WorkerVariant): Promise<void> {
     workerRssMb = workerRss();
     await close();
   } else r = variant.startsWith('tiny') ? await timeTiny(reps) : await timeDecoder(benchConfig(), reps);
-  console.log(JSON.stringify({ seconds_per_step: median(r.times), times: r.times, loss: r.loss, adapter, rss_mb: process.resourceUsage().maxRSS / 1024 + workerRssMb, cpu_per_step: cpuPerStep }));
+  console.log(
+    JSON.stringify({
+      seconds_per_step: median(r.times),
+      times: r.times,
+      loss: r.loss,
+      adapter,
+      rss_mb: process.resourceUsage().maxRSS / 1024 + workerRssMb,
+      cpu_per_step: cpuPerStep,
+    }),
+  );
 }
 
 /** Runs `variant` in its own node process (a fresh 4 GB wasm heap each; heaps never shrink). */
-function runChild(variant: Variant | WorkerVariant): { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string {
+function runChild(
+  variant: Variant | WorkerVariant,
+): { s: number; times: number[]; adapter?: string; rss: number; cpu: number | null } | string {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    const j = JSON.parse(last) as { seconds_per_step: number; times: number[]; adapter?: string; rss_mb: number; cpu_per_step: number | null };
+    const j = JSON.parse(last) as {
+      seconds_per_step: number;
+      times: number[];
+      adapter?: string;
+      rss_mb: number;
+      cpu_per_step: number | null;
+    };
     return { s: j.seconds_per_step, times: j.times, adapter: j.adapter, rss: j.rss_mb, cpu: j.cpu_per_step };
   } catch {
     return `${variant} failed: ${(r.stderr || last).trim().split('\n').slice(-3).join(' | ').slice(0, 200)}`;
@@ -276,24 +326,43 @@ export async function run(): Promise<BenchRow[]> {
   const peer = (threads: number, useOpenblas: boolean): PeerResult => {
     const label = `torch ${threads} thr ${useOpenblas ? 'OpenBLAS' : 'reference BLAS'}`;
     if (peerWhy) return { s: null, min: null, note: peerWhy, label };
-    if (useOpenblas && !openblas) return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)`, label };
+    if (useOpenblas && !openblas)
+      return { s: null, min: null, note: `no OpenBLAS at ${OPENBLAS_DIR} (apt-get install libopenblas0-serial)`, label };
     const saved = process.env.LD_LIBRARY_PATH;
     if (useOpenblas) process.env.LD_LIBRARY_PATH = openblas! + (saved ? `:${saved}` : '');
     try {
-      const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'),
-        ['--dim', String(dim), '--batch', String(BATCH), '--frames', String(FRAMES), '--threads', String(threads), '--reps', String(REPS), '--warmup', String(WARMUP)]);
+      const r = runPeer(join(repoRoot, 'bench', 'peer', 'train_step.py'), [
+        '--dim',
+        String(dim),
+        '--batch',
+        String(BATCH),
+        '--frames',
+        String(FRAMES),
+        '--threads',
+        String(threads),
+        '--reps',
+        String(REPS),
+        '--warmup',
+        String(WARMUP),
+      ]);
       if (typeof r === 'string') return { s: null, min: null, note: r, label };
       const pf = r.flops_per_step!;
       const times = (r as unknown as { times: number[] }).times;
       if (Math.abs(pf - flops) > 1e-6 * flops) process.stderr.write(`bench train: FLOP counts differ: ours ${flops}, peer's hooks ${pf}\n`);
       return { s: r.seconds_per_step!, min: Math.min(...times), note: `${label} ${r.seconds_per_step!.toFixed(2)} s`, label };
     } finally {
-      if (useOpenblas) { if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved; }
+      if (useOpenblas) {
+        if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+        else process.env.LD_LIBRARY_PATH = saved;
+      }
     }
   };
   const fmtTimes = (t: number[]) => t.map((x) => x.toFixed(2)).join('/');
   // Peer and difftts alternate so that load from other processes hits both alike.
-  const bar = new cliProgress.SingleBar({ format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: 'bench train [{bar}] {value}/{total} {what}', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   type PeerKey = 'torch1-openblas' | 'torch1-ref' | 'torch2-openblas' | 'torchN-openblas';
   const noWebgpu = await webgpuPlan();
   // N = the cores, at most the batch: the decoder at N workers next to torch with N threads, then the tiny scaling table
@@ -301,7 +370,17 @@ export async function run(): Promise<BenchRow[]> {
   const tinyPlan: WorkerVariant[] = workerCounts().map((n) => `tiny-w${n}` as WorkerVariant);
   // the same all-core step with worker processes (the default until 2026-12-02): the reason for threads
   const procPlan: WorkerVariant[] = nAll > 1 ? [`tiny-w${nAll}-process`, `decoder-w${nAll}-process`] : [];
-  const once: (Variant | PeerKey)[] = ['torch1-openblas', 'fast', 'fast-direct', 'torch1-ref', 'model', 'torch2-openblas', 'tiny-fast', 'tiny-model', ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const))];
+  const once: (Variant | PeerKey)[] = [
+    'torch1-openblas',
+    'fast',
+    'fast-direct',
+    'torch1-ref',
+    'model',
+    'torch2-openblas',
+    'tiny-fast',
+    'tiny-model',
+    ...(noWebgpu ? [] : (['webgpu', 'tiny-webgpu'] as const)),
+  ];
   const perRound: (PeerKey | WorkerVariant)[] = ['torchN-openblas', `decoder-w${nAll}`, ...tinyPlan, ...procPlan];
   const plan = [...once, ...Array.from({ length: ROUNDS }, () => perRound).flat()];
   bar.start(plan.length, 0, { what: '' });
@@ -322,23 +401,37 @@ export async function run(): Promise<BenchRow[]> {
   const peers: Partial<Record<PeerKey, PeerResult>> = {};
   for (const [k, rs] of Object.entries(peerRuns) as [PeerKey, PeerResult[]][]) {
     const ok = rs.every((r) => r.s !== null);
-    peers[k] = !ok || rs.length === 1 ? rs.find((r) => r.s === null) ?? rs[0]! : {
-      s: median(rs.map((r) => r.s!)), min: Math.min(...rs.map((r) => r.min!)), rounds: rs.map((r) => r.s!),
-      label: rs[0]!.label,
-      note: `${rs[0]!.label} ${median(rs.map((r) => r.s!)).toFixed(2)} s (round medians ${rs.map((r) => r.s!.toFixed(2)).join('/')})`,
-    };
+    peers[k] =
+      !ok || rs.length === 1
+        ? (rs.find((r) => r.s === null) ?? rs[0]!)
+        : {
+            s: median(rs.map((r) => r.s!)),
+            min: Math.min(...rs.map((r) => r.min!)),
+            rounds: rs.map((r) => r.s!),
+            label: rs[0]!.label,
+            note: `${rs[0]!.label} ${median(rs.map((r) => r.s!)).toFixed(2)} s (round medians ${rs.map((r) => r.s!.toFixed(2)).join('/')})`,
+          };
   }
   const ours: Partial<Record<Variant | WorkerVariant, OurResult | string>> = {};
   for (const [k, rs] of Object.entries(ourRuns) as [Variant | WorkerVariant, (OurResult | string)[]][]) {
     const bad = rs.find((r): r is string => typeof r === 'string');
     const good = rs as OurResult[];
-    ours[k] = bad ?? (good.length === 1 ? good[0]! : {
-      s: median(good.map((r) => r.s)), times: good.flatMap((r) => r.times).sort((a, b) => a - b), rss: Math.max(...good.map((r) => r.rss)),
-      cpu: good.every((r) => r.cpu !== null) ? good.reduce((a, r) => a + r.cpu!, 0) / good.length : null, rounds: good.map((r) => r.s),
-    });
+    ours[k] =
+      bad ??
+      (good.length === 1
+        ? good[0]!
+        : {
+            s: median(good.map((r) => r.s)),
+            times: good.flatMap((r) => r.times).sort((a, b) => a - b),
+            rss: Math.max(...good.map((r) => r.rss)),
+            cpu: good.every((r) => r.cpu !== null) ? good.reduce((a, r) => a + r.cpu!, 0) / good.length : null,
+            rounds: good.map((r) => r.s),
+          });
   }
   const roundsNote = (o: OurResult) => (o.rounds ? `; round medians ${fmtTimes(o.rounds)} s` : '');
-  const p1 = peers['torch1-openblas']!, pr = peers['torch1-ref']!, p2 = peers['torch2-openblas']!;
+  const p1 = peers['torch1-openblas']!,
+    pr = peers['torch1-ref']!,
+    p2 = peers['torch2-openblas']!;
   const ratioTo = (s: number, p: { s: number | null }) => (p.s ? (s / p.s).toFixed(2) : '—');
   for (const v of ['fast', 'fast-direct', 'model'] as const) {
     const o = ours[v]!;
@@ -348,69 +441,122 @@ export async function run(): Promise<BenchRow[]> {
     }
     rows.push({
       name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${VARIANTS[v]} vs torch 1 thread + OpenBLAS`,
-      difftts_s: o.s, peer_s: p1.s, ratio: p1.s ? o.s / p1.s : null, gflops: flops / o.s / 1e9,
-      notes: `wasm steps ${fmtTimes(o.times)} s; torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ` +
+      difftts_s: o.s,
+      peer_s: p1.s,
+      ratio: p1.s ? o.s / p1.s : null,
+      gflops: flops / o.s / 1e9,
+      notes:
+        `wasm steps ${fmtTimes(o.times)} s; torch ${p1.s ? (flops / p1.s / 1e9).toFixed(1) : '—'} GFLOP/s; ` +
         `ratio of fastest steps (least load-affected) ${p1.min ? (o.times[0]! / p1.min).toFixed(2) : '—'}; ` +
         `vs ${pr.note}: ratio ${ratioTo(o.s, pr)}; vs ${p2.note}: ratio ${ratioTo(o.s, p2)}; ${(flops / 1e9).toFixed(1)} GFLOP/step (3 × 2·MACs fwd)`,
     });
   }
-  const fd = ours['fast-direct'], ff = ours.fast;
+  const fd = ours['fast-direct'],
+    ff = ours.fast;
   if (typeof fd === 'object' && typeof ff === 'object') {
     rows.push({
       name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — Winograd 3×3 convs (default) vs direct (DIFFTTS_WINOGRAD=0)`,
-      difftts_s: ff.s, peer_s: fd.s, ratio: ff.s / fd.s, gflops: flops / ff.s / 1e9,
+      difftts_s: ff.s,
+      peer_s: fd.s,
+      ratio: ff.s / fd.s,
+      gflops: flops / ff.s / 1e9,
       notes: `"peer" column = the direct kernels; effective GFLOP/s = direct-convolution FLOPs ÷ time (Winograd does fewer); direct ${(flops / fd.s / 1e9).toFixed(1)} GFLOP/s; fastest steps ${(ff.times[0]! / fd.times[0]!).toFixed(2)}`,
     });
   }
-  const tf1 = ours['tiny-fast']!, tm = ours['tiny-model']!;
+  const tf1 = ours['tiny-fast']!,
+    tm = ours['tiny-model']!;
   if (typeof tf1 !== 'string' && typeof tm !== 'string') {
     rows.push({
       name: 'GradTTS tiny full training step B4 (encoder+MAS+decoder seg 64, Adam) — wasm + src/kernels vs wasm + model ops only',
-      difftts_s: tf1.s, peer_s: tm.s, ratio: tf1.s / tm.s, gflops: null,
+      difftts_s: tf1.s,
+      peer_s: tm.s,
+      ratio: tf1.s / tm.s,
+      gflops: null,
       notes: `"peer" column here = the same step without src/kernels; steps ${fmtTimes(tf1.times)} vs ${fmtTimes(tm.times)} s`,
     });
   } else {
-    rows.push({ name: 'GradTTS tiny full training step', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: [tf1, tm].filter((x) => typeof x === 'string').join('; ') });
+    rows.push({
+      name: 'GradTTS tiny full training step',
+      difftts_s: NaN,
+      peer_s: null,
+      ratio: null,
+      gflops: null,
+      notes: [tf1, tm].filter((x) => typeof x === 'string').join('; '),
+    });
   }
   if (noWebgpu) process.stderr.write(`bench train: no webgpu rows (${noWebgpu})\n`);
-  const wd = ours.webgpu, wt = ours['tiny-webgpu'];
+  const wd = ours.webgpu,
+    wt = ours['tiny-webgpu'];
   if (wd) {
-    rows.push(typeof wd === 'string'
-      ? { name: 'decoder train step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wd }
-      : { name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — webgpu vs wasm + src/kernels`, difftts_s: wd.s, peer_s: typeof ours.fast === 'object' ? ours.fast.s : null,
-        ratio: typeof ours.fast === 'object' ? wd.s / ours.fast.s : null, gflops: flops / wd.s / 1e9, notes: `"peer" column = wasm + src/kernels; adapter ${wd.adapter}; steps ${fmtTimes(wd.times)} s` });
+    rows.push(
+      typeof wd === 'string'
+        ? { name: 'decoder train step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wd }
+        : {
+            name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — webgpu vs wasm + src/kernels`,
+            difftts_s: wd.s,
+            peer_s: typeof ours.fast === 'object' ? ours.fast.s : null,
+            ratio: typeof ours.fast === 'object' ? wd.s / ours.fast.s : null,
+            gflops: flops / wd.s / 1e9,
+            notes: `"peer" column = wasm + src/kernels; adapter ${wd.adapter}; steps ${fmtTimes(wd.times)} s`,
+          },
+    );
   }
   if (wt) {
-    rows.push(typeof wt === 'string'
-      ? { name: 'GradTTS tiny full training step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wt }
-      : { name: 'GradTTS tiny full training step B4 — webgpu vs wasm + src/kernels', difftts_s: wt.s, peer_s: typeof tf1 === 'object' ? tf1.s : null,
-        ratio: typeof tf1 === 'object' ? wt.s / tf1.s : null, gflops: null, notes: `"peer" column = wasm + src/kernels; adapter ${wt.adapter}; steps ${fmtTimes(wt.times)} s` });
+    rows.push(
+      typeof wt === 'string'
+        ? { name: 'GradTTS tiny full training step — webgpu', difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: wt }
+        : {
+            name: 'GradTTS tiny full training step B4 — webgpu vs wasm + src/kernels',
+            difftts_s: wt.s,
+            peer_s: typeof tf1 === 'object' ? tf1.s : null,
+            ratio: typeof tf1 === 'object' ? wt.s / tf1.s : null,
+            gflops: null,
+            notes: `"peer" column = wasm + src/kernels; adapter ${wt.adapter}; steps ${fmtTimes(wt.times)} s`,
+          },
+    );
   }
   const pN = peers['torchN-openblas']!;
   const dw = ours[`decoder-w${nAll}`]!;
   const one = ours.fast;
-  rows.push(typeof dw === 'string'
-    ? { name: `decoder train step with ${nAll} workers`, difftts_s: NaN, peer_s: pN.s, ratio: null, gflops: null, notes: dw }
-    : {
-        name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
-        difftts_s: dw.s, peer_s: pN.s, ratio: pN.s ? dw.s / pN.s : null, gflops: flops / dw.s / 1e9,
-        notes: `steps ${fmtTimes(dw.times)} s${roundsNote(dw)}; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
-          `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all processes; peak RSS ${dw.rss.toFixed(0)} MB (all processes)`,
-      });
+  rows.push(
+    typeof dw === 'string'
+      ? { name: `decoder train step with ${nAll} workers`, difftts_s: NaN, peer_s: pN.s, ratio: null, gflops: null, notes: dw }
+      : {
+          name: `decoder train step dim ${dim} B${BATCH} ${MELS}×${FRAMES} Adam — ${nAll} workers (src/parallel, all cores) vs torch ${nAll} threads + OpenBLAS`,
+          difftts_s: dw.s,
+          peer_s: pN.s,
+          ratio: pN.s ? dw.s / pN.s : null,
+          gflops: flops / dw.s / 1e9,
+          notes:
+            `steps ${fmtTimes(dw.times)} s${roundsNote(dw)}; ${pN.note}; ratio of fastest steps ${pN.min ? (dw.times[0]! / pN.min).toFixed(2) : '—'}; ` +
+            `speed-up over 1 thread ${typeof one === 'object' ? (one.s / dw.s).toFixed(2) : '—'}×; CPU ${dw.cpu?.toFixed(2)} s/step over all processes; peak RSS ${dw.rss.toFixed(0)} MB (all processes)`,
+        },
+  );
   // scaling table: the whole tiny step at 1…N workers
   const base = ours[tinyPlan[0]!];
   for (const v of tinyPlan) {
     const o = ours[v]!;
     const n = Number(v.split('-w')[1]);
     if (typeof o === 'string') {
-      rows.push({ name: `GradTTS tiny step, ${n} worker${n > 1 ? 's' : ''}`, difftts_s: NaN, peer_s: null, ratio: null, gflops: null, notes: o });
+      rows.push({
+        name: `GradTTS tiny step, ${n} worker${n > 1 ? 's' : ''}`,
+        difftts_s: NaN,
+        peer_s: null,
+        ratio: null,
+        gflops: null,
+        notes: o,
+      });
       continue;
     }
     const b = typeof base === 'object' ? base : null;
     rows.push({
       name: `GradTTS tiny full training step B4 — ${n} worker${n > 1 ? 's' : ' (main thread)'} (src/parallel) vs 1`,
-      difftts_s: o.s, peer_s: b?.s ?? null, ratio: b ? o.s / b.s : null, gflops: null,
-      notes: `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×${b?.rounds && o.rounds ? `; per round ${o.rounds.map((x, i) => (b.rounds![i]! / x).toFixed(2)).join('/')}×` : ''}); steps ${fmtTimes(o.times)} s${roundsNote(o)}; ` +
+      difftts_s: o.s,
+      peer_s: b?.s ?? null,
+      ratio: b ? o.s / b.s : null,
+      gflops: null,
+      notes:
+        `"peer" column = the same step in the main thread; speed-up ${b ? (b.s / o.s).toFixed(2) : '—'}× (fastest steps ${b ? (b.times[0]! / o.times[0]!).toFixed(2) : '—'}×${b?.rounds && o.rounds ? `; per round ${o.rounds.map((x, i) => (b.rounds![i]! / x).toFixed(2)).join('/')}×` : ''}); steps ${fmtTimes(o.times)} s${roundsNote(o)}; ` +
         `CPU ${o.cpu?.toFixed(2)} s/step over all processes (${o.cpu ? (o.cpu / o.s).toFixed(2) : '—'} cores busy on average); peak RSS ${o.rss.toFixed(0)} MB (all processes)`,
     });
   }
@@ -426,7 +572,10 @@ export async function run(): Promise<BenchRow[]> {
     const t = typeof thr === 'object' ? thr : null;
     rows.push({
       name: `${what} — ${nAll} workers as threads (src/parallel, the default) vs as processes`,
-      difftts_s: t?.s ?? NaN, peer_s: o.s, ratio: t ? t.s / o.s : null, gflops: null,
+      difftts_s: t?.s ?? NaN,
+      peer_s: o.s,
+      ratio: t ? t.s / o.s : null,
+      gflops: null,
       notes: `"peer" column = the same ${nAll} workers as child processes (DIFFTTS_WORKERS_AS=process); process steps ${fmtTimes(o.times)} s${roundsNote(o)}, CPU ${o.cpu?.toFixed(2)} s/step; peak RSS ${o.rss.toFixed(0)} MB`,
     });
   }
@@ -435,6 +584,9 @@ export async function run(): Promise<BenchRow[]> {
 
 if (process.argv[2] === '--child' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const v = process.argv[3] as Variant;
-  if (!(v in VARIANTS) && !isWorkerVariant(v)) { console.error(`bench/train: unknown variant '${v}'`); process.exit(2); }
+  if (!(v in VARIANTS) && !isWorkerVariant(v)) {
+    console.error(`bench/train: unknown variant '${v}'`);
+    process.exit(2);
+  }
   await child(v);
 }

@@ -11,7 +11,8 @@ import type { BenchRow } from './common.js';
 import { envInt, median } from './common.js';
 
 const FIRST = 'The quick brown fox jumps over the lazy dog.';
-const LONG = 'Please enter your password, followed by the pound key. All circuits are busy now, please try again later. Thank you for calling, goodbye.';
+const LONG =
+  'Please enter your password, followed by the pound key. All circuits are busy now, please try again later. Thank you for calling, goodbye.';
 
 interface Run {
   scriptStart: number;
@@ -29,16 +30,20 @@ async function oneRun(url: string): Promise<Run | string> {
   try {
     const page = await c.browser.newPage();
     await page.goto(`${url}?backend=wasm`);
-    return await page.evaluate(async (first: string, long: string) => {
-      const d = (window as any).difftts;
-      await d.speak(first, { steps: 0 });
-      const timed = async (steps: number): Promise<[number, number]> => {
-        const t0 = performance.now();
-        const a = await d.speak(long, { steps });
-        return [(performance.now() - t0) / 1000, a.samples.length / a.sampleRate];
-      };
-      return { ...d.timings, long0: await timed(0), long10: await timed(10) };
-    }, FIRST, LONG);
+    return await page.evaluate(
+      async (first: string, long: string) => {
+        const d = (window as any).difftts;
+        await d.speak(first, { steps: 0 });
+        const timed = async (steps: number): Promise<[number, number]> => {
+          const t0 = performance.now();
+          const a = await d.speak(long, { steps });
+          return [(performance.now() - t0) / 1000, a.samples.length / a.sampleRate];
+        };
+        return { ...d.timings, long0: await timed(0), long10: await timed(10) };
+      },
+      FIRST,
+      LONG,
+    );
   } finally {
     await c.close();
   }
@@ -63,7 +68,14 @@ export async function run(): Promise<BenchRow[]> {
   const ttfa = runs.map((r) => r.firstAudio / 1000);
   const row = (name: string, k: 'long0' | 'long10'): BenchRow => {
     const rtf = runs.map((r) => r[k][0] / r[k][1]);
-    return { name, difftts_s: median(runs.map((r) => r[k][0])), peer_s: null, ratio: null, gflops: null, notes: `RTF ${median(rtf).toFixed(3)} (runs ${s(rtf)}), ${runs[0]![k][1].toFixed(2)} s of audio` };
+    return {
+      name,
+      difftts_s: median(runs.map((r) => r[k][0])),
+      peer_s: null,
+      ratio: null,
+      gflops: null,
+      notes: `RTF ${median(rtf).toFixed(3)} (runs ${s(rtf)}), ${runs[0]![k][1].toFixed(2)} s of audio`,
+    };
   };
   return [
     {

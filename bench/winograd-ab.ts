@@ -28,13 +28,16 @@ await tf.setBackend('wasm');
 registerFastWasmKernels();
 
 async function ab(label: string, fn: () => Promise<unknown>): Promise<void> {
-  const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+  const wall: Record<string, number[]> = {},
+    cpu: Record<string, number[]> = {};
   for (let i = 0; i <= reps; i++) {
     for (const m of modes) {
       setWinogradMode(m);
-      const c0 = process.cpuUsage(), t0 = performance.now();
+      const c0 = process.cpuUsage(),
+        t0 = performance.now();
       await fn();
-      const c = process.cpuUsage(c0), dt = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0),
+        dt = (performance.now() - t0) / 1000;
       if (i === 0) continue; // warm-up
       (wall[m] ??= []).push(dt);
       (cpu[m] ??= []).push((c.user + c.system) / 1e6);
@@ -43,7 +46,9 @@ async function ab(label: string, fn: () => Promise<unknown>): Promise<void> {
   const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
   for (const m of modes) {
     const k = String(m);
-    console.log(`${label} | winograd ${k} | fma ${gemmUsesFma()} | wall median ${med(wall[k]!).toFixed(3)} s, fastest ${Math.min(...wall[k]!).toFixed(3)} | CPU median ${med(cpu[k]!).toFixed(3)} s, fastest ${Math.min(...cpu[k]!).toFixed(3)}`);
+    console.log(
+      `${label} | winograd ${k} | fma ${gemmUsesFma()} | wall median ${med(wall[k]!).toFixed(3)} s, fastest ${Math.min(...wall[k]!).toFixed(3)} | CPU median ${med(cpu[k]!).toFixed(3)} s, fastest ${Math.min(...cpu[k]!).toFixed(3)}`,
+    );
   }
   setWinogradMode('auto');
 }
@@ -59,14 +64,19 @@ if (what.includes('profile')) {
   for (let i = 0; i < reps; i++) {
     for (const m of modes) {
       setWinogradMode(m);
-      const p = await tf.profile(async () => { await step(); });
+      const p = await tf.profile(async () => {
+        await step();
+      });
       const byName = new Map<string, [number, number]>();
       for (const k of p.kernels) {
         const e = byName.get(k.name) ?? [0, 0];
         byName.set(k.name, [e[0] + 1, e[1] + (k.kernelTimeMs as number)]);
       }
       const total = [...byName.values()].reduce((a, [, ms]) => a + ms, 0);
-      const top = [...byName].sort((a, b) => b[1][1] - a[1][1]).slice(0, 8).map(([n, [c, ms]]) => `${n} ${c}× ${ms.toFixed(0)} ms`);
+      const top = [...byName]
+        .sort((a, b) => b[1][1] - a[1][1])
+        .slice(0, 8)
+        .map(([n, [c, ms]]) => `${n} ${c}× ${ms.toFixed(0)} ms`);
       console.log(`profile | winograd ${String(m)} | kernels ${total.toFixed(0)} ms | ${top.join('; ')}`);
     }
   }
@@ -76,6 +86,8 @@ if (what.includes('profile')) {
 if (what.includes('synth')) {
   const model = GradTTS.create(MODEL_CONFIGS.tiny, symbolCount(DEFAULT_TEXT), 1);
   const ids = textToIds('Please enter your password, followed by the pound key.', DEFAULT_TEXT).ids;
-  await ab('tiny synthesis mel, 10 steps, lengthScale 4', () => model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale: 4, stochastic: false, rng: new Rng(1) }));
+  await ab('tiny synthesis mel, 10 steps, lengthScale 4', () =>
+    model.synthesize(ids, { steps: 10, temperature: 1.5, lengthScale: 4, stochastic: false, rng: new Rng(1) }),
+  );
   model.dispose();
 }

@@ -33,14 +33,21 @@ function callsFor(fn: () => void): number {
   return Math.max(1, Math.ceil(40 / Math.max(0.05, performance.now() - t0)));
 }
 
-export interface WinoRow { d: number; shape: string; pass: string; mflop: number; ms: Record<string, number> }
+export interface WinoRow {
+  d: number;
+  shape: string;
+  pass: string;
+  mflop: number;
+  ms: Record<string, number>;
+}
 
 export function profileWinograd(W: number, B: number, dims: number[]): WinoRow[] {
   const modes: WinogradMode[] = ['off', 2, 4];
   const rows: WinoRow[] = [];
   for (const d of dims) {
     for (const [lv, ci, co] of unetConvs(d)) {
-      const h = 80 >> lv, w = W >> lv;
+      const h = 80 >> lv,
+        w = W >> lv;
       const x = tf.randomNormal([B, h, w, ci]) as tf.Tensor4D;
       const f = tf.randomNormal([3, 3, ci, co]) as tf.Tensor4D;
       const dy = tf.randomNormal([B, h, w, co]) as tf.Tensor4D;
@@ -53,17 +60,27 @@ export function profileWinograd(W: number, B: number, dims: number[]): WinoRow[]
       for (const [pass, fn] of passes) {
         const t: Record<string, number[]> = { off: [], 2: [], 4: [] };
         setWinogradMode('off');
-        const calls = callsFor(() => { fn(); });
+        const calls = callsFor(() => {
+          fn();
+        });
         for (let i = 0; i <= REPS; i++) {
           for (const m of modes) {
             setWinogradMode(m);
-            const ms = timeMs(() => { fn(); }, calls);
+            const ms = timeMs(() => {
+              fn();
+            }, calls);
             if (i > 0) t[String(m)]!.push(ms);
           }
         }
         // the fastest repetition: the one least slowed by the other sessions (cache, the SMT sibling)
         const best = (a: number[]) => Math.min(...a);
-        rows.push({ d, shape: `[${B},${h},${w},${ci}]→${co}`, pass, mflop: (2 * B * h * w * 9 * ci * co) / 1e6, ms: { off: best(t.off!), 2: best(t[2]!), 4: best(t[4]!) } });
+        rows.push({
+          d,
+          shape: `[${B},${h},${w},${ci}]→${co}`,
+          pass,
+          mflop: (2 * B * h * w * 9 * ci * co) / 1e6,
+          ms: { off: best(t.off!), 2: best(t[2]!), 4: best(t[4]!) },
+        });
       }
       tf.dispose([x, f, dy]);
     }
@@ -73,15 +90,21 @@ export function profileWinograd(W: number, B: number, dims: number[]): WinoRow[]
 }
 
 export function formatWinograd(rows: WinoRow[]): string {
-  const out = ['| dim | shape | pass | MFLOP | direct ms | F2 ms | F4 ms | best | F4 eff. GFLOP/s |', '|---|---|---|---|---|---|---|---|---|'];
+  const out = [
+    '| dim | shape | pass | MFLOP | direct ms | F2 ms | F4 ms | best | F4 eff. GFLOP/s |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
     const best = (['off', '2', '4'] as const).reduce((a, b) => (r.ms[b]! < r.ms[a]! ? b : a));
-    out.push(`| ${r.d} | ${r.shape} | ${r.pass} | ${r.mflop.toFixed(0)} | ${r.ms.off!.toFixed(2)} | ${r.ms[2]!.toFixed(2)} | ${r.ms[4]!.toFixed(2)} | ${best === 'off' ? 'direct' : 'F' + best} | ${(r.mflop / r.ms[4]!).toFixed(1)} |`);
+    out.push(
+      `| ${r.d} | ${r.shape} | ${r.pass} | ${r.mflop.toFixed(0)} | ${r.ms.off!.toFixed(2)} | ${r.ms[2]!.toFixed(2)} | ${r.ms[4]!.toFixed(2)} | ${best === 'off' ? 'direct' : 'F' + best} | ${(r.mflop / r.ms[4]!).toFixed(1)} |`,
+    );
   }
   return out.join('\n');
 }
 
-const W = Number(process.argv[2] ?? 128), B = Number(process.argv[3] ?? 4);
+const W = Number(process.argv[2] ?? 128),
+  B = Number(process.argv[3] ?? 4);
 const dims = (process.argv[4] ?? '16,32,64').split(',').map(Number);
 await tf.setBackend('wasm');
 registerFastWasmKernels();

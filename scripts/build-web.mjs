@@ -34,11 +34,15 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-const nodeOnly = Object.keys(result.metafile.inputs).filter((f) => /^node:|^(fs|path|worker_threads|child_process|os|crypto|zlib|stream)$/.test(f));
+const nodeOnly = Object.keys(result.metafile.inputs).filter((f) =>
+  /^node:|^(fs|path|worker_threads|child_process|os|crypto|zlib|stream)$/.test(f),
+);
 if (nodeOnly.length) throw new Error(`build-web: Node-only modules in the page bundle: ${nodeOnly.join(', ')}`);
 copyFileSync(join(root, 'src', 'web', 'index.html'), join(out, 'index.html'));
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDir, f), join(out, f));
 let bytes = 0;
 for (const o of Object.values(result.metafile.outputs)) bytes += o.bytes;
-console.log(`build-web: dist/web (${(bytes / 1e6).toFixed(1)} MB of JavaScript${process.env.DIFFTTS_WEB_SOURCEMAP === '1' ? ' and source maps' : ''})`);
+console.log(
+  `build-web: dist/web (${(bytes / 1e6).toFixed(1)} MB of JavaScript${process.env.DIFFTTS_WEB_SOURCEMAP === '1' ? ' and source maps' : ''})`,
+);

@@ -54,7 +54,10 @@ const BARE_RE = /^[ \t]*import\s*['"]([^'"\n]+)['"]/gm;
 function allNamesTypeOnly(clause) {
   const m = /^\{([^}]*)\}$/.exec(clause.trim());
   if (!m) return false;
-  const names = m[1].split(',').map((s) => s.trim()).filter(Boolean);
+  const names = m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return names.length > 0 && names.every((n) => /^type\s/.test(n));
 }
 
@@ -87,18 +90,31 @@ function folderOf(module) {
 /** Tarjan's strongly connected components of graph (Map node → Set of nodes); only the cyclic ones. */
 function cyclicComponents(graph) {
   let index = 0;
-  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], comps = [];
+  const idx = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = [],
+    comps = [];
   function visit(v) {
-    idx.set(v, index); low.set(v, index); index++;
-    stack.push(v); onStack.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
     }
     if (low.get(v) === idx.get(v)) {
       const comp = [];
       let w;
-      do { w = stack.pop(); onStack.delete(w); comp.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
       if (comp.length > 1 || graph.get(v)?.has(v)) comps.push(comp.sort());
     }
   }
@@ -119,7 +135,10 @@ function cyclesOf(graph, comp) {
       while (queue.length && !prev.has(u)) {
         const x = queue.shift();
         for (const y of [...(graph.get(x) ?? [])].sort()) {
-          if (inComp.has(y) && !prev.has(y)) { prev.set(y, x); queue.push(y); }
+          if (inComp.has(y) && !prev.has(y)) {
+            prev.set(y, x);
+            queue.push(y);
+          }
         }
       }
       // Walk back from u to v along the BFS tree: u ← … ← v, so the cycle reads u → v → … → u.
@@ -218,15 +237,24 @@ function main() {
   const allow = readAllow();
   const failures = [];
   const allowedHits = new Set();
-  for (const [kind, graph] of [['module', modules], ['folder', folders]]) {
+  for (const [kind, graph] of [
+    ['module', modules],
+    ['folder', folders],
+  ]) {
     for (const comp of cyclicComponents(graph)) {
       const i = allow.findIndex((a) => a.graph === kind && comp.every((m) => a.members.includes(m)));
-      if (i >= 0) { allowedHits.add(i); continue; }
+      if (i >= 0) {
+        allowedHits.add(i);
+        continue;
+      }
       failures.push({ kind, comp, cycles: cyclesOf(graph, comp) });
     }
   }
   for (const [i, a] of allow.entries()) {
-    if (!allowedHits.has(i)) console.error(`check-layers: allowed ${a.graph} cycle among ${a.members.join(', ')} is gone: remove it from scripts/layers-allow.json`);
+    if (!allowedHits.has(i))
+      console.error(
+        `check-layers: allowed ${a.graph} cycle among ${a.members.join(', ')} is gone: remove it from scripts/layers-allow.json`,
+      );
   }
   if (failures.length) {
     for (const f of failures) {
@@ -238,20 +266,27 @@ function main() {
         }
       }
     }
-    console.error(`check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`);
+    console.error(
+      `check-layers: ${failures.length} value-import cycle(s); make an import \`import type\`, or move the shared part below both`,
+    );
     process.exit(1);
   }
   const layers = folderLayers(folders);
   const tableProblems = checkDesignTable(folders, witness);
   if (tableProblems.length) {
     for (const t of tableProblems) console.error(`docs/DESIGN.md Layers table: ${t}`);
-    console.error('check-layers: the Layers table of docs/DESIGN.md is not true of src/; one that is (each folder one above the highest it imports):');
+    console.error(
+      'check-layers: the Layers table of docs/DESIGN.md is not true of src/; one that is (each folder one above the highest it imports):',
+    );
     for (const [i, l] of layers.entries()) console.error(`| ${i} | ${l.map((f) => `\`${f}\``).join(', ')} |`);
     process.exit(1);
   }
   const edges = [...modules.values()].reduce((n, s) => n + s.size, 0);
-  console.log(`check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
-    (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') + `; folder layers, bottom first: ${layers.map((l) => l.join(' ')).join(' < ')}`);
+  console.log(
+    `check-layers: ${modules.size} modules, ${edges} value imports, ${folders.size} folders, no cycle` +
+      (allowedHits.size ? ` outside ${allowedHits.size} allowed` : '') +
+      `; folder layers, bottom first: ${layers.map((l) => l.join(' ')).join(' < ')}`,
+  );
 }
 
 // Run when invoked as a script; importing it (for valueSpecifiers) checks nothing.

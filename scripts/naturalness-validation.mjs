@@ -46,7 +46,8 @@ const fail = (msg) => {
   process.exit(2);
 };
 const corpus = arg('corpus');
-if (!corpus || !existsSync(join(corpus, 'metadata.csv'))) fail('--corpus DIR: the full Allison corpus (datasets/allison/prepare.sh DIR builds it)');
+if (!corpus || !existsSync(join(corpus, 'metadata.csv')))
+  fail('--corpus DIR: the full Allison corpus (datasets/allison/prepare.sh DIR builds it)');
 const R = Number(arg('refs', 40));
 const P = Number(arg('probes', 30));
 const out = resolve(arg('out', join(root, 'docs', 'naturalness')));
@@ -54,7 +55,10 @@ const model = arg('model', join(root, 'pretrained', 'allison-enc128'));
 const cfg = DEFAULT_MEL;
 const log = (m) => process.stderr.write(`naturalness-validation: ${m}\n`);
 
-const rows = readFileSync(join(corpus, 'metadata.csv'), 'utf8').trim().split('\n').map((l) => l.split('|'));
+const rows = readFileSync(join(corpus, 'metadata.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => l.split('|'));
 const long = rows.filter((r) => r[2].split(/\s+/).length >= 5).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 const refRows = long.filter((_, i) => i % 2 === 0).slice(0, R);
 const probeRows = long.filter((_, i) => i % 2 === 1).slice(0, P);
@@ -69,18 +73,20 @@ const measure = (wavs) => wavs.map((w) => N.wavNaturalness(w, cfg)).filter((x) =
 function blur(mel, ft, fb) {
   const { nMels: B, frames: T, data } = mel;
   const outData = new Float32Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    let s = 0;
-    let n = 0;
-    for (let db = -(fb >> 1); db <= fb >> 1; db++) for (let dt = -(ft >> 1); dt <= ft >> 1; dt++) {
-      const bb = b + db;
-      const tt = t + dt;
-      if (bb < 0 || bb >= B || tt < 0 || tt >= T) continue;
-      s += data[bb * T + tt];
-      n++;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      let n = 0;
+      for (let db = -(fb >> 1); db <= fb >> 1; db++)
+        for (let dt = -(ft >> 1); dt <= ft >> 1; dt++) {
+          const bb = b + db;
+          const tt = t + dt;
+          if (bb < 0 || bb >= B || tt < 0 || tt >= T) continue;
+          s += data[bb * T + tt];
+          n++;
+        }
+      outData[b * T + t] = s / n;
     }
-    outData[b * T + t] = s / n;
-  }
   return { ...mel, data: outData };
 }
 function noise(mel, sd, rng) {
@@ -105,16 +111,35 @@ try {
   };
   add('recordings', `${P} other Allison recordings (the floor)`, probes);
   add('Griffin-Lim', 'the same recordings → ln-mel → Griffin-Lim 32', mels.map(gl));
-  add('blurred mel', 'their ln-mel, 5-frame × 3-band box → Griffin-Lim 32', mels.map((m, i) => gl(blur(m, 5, 3), i)));
-  add('noised mel', 'their ln-mel + N(0, 0.5²) → Griffin-Lim 32', mels.map((m, i) => gl(noise(m, 0.5, rng), i)));
+  add(
+    'blurred mel',
+    'their ln-mel, 5-frame × 3-band box → Griffin-Lim 32',
+    mels.map((m, i) => gl(blur(m, 5, 3), i)),
+  );
+  add(
+    'noised mel',
+    'their ln-mel + N(0, 0.5²) → Griffin-Lim 32',
+    mels.map((m, i) => gl(noise(m, 0.5, rng), i)),
+  );
   // festival's HTS voice reads the probes' prompts
   mkdirSync(join(tmp, 'texts'));
   writeFileSync(join(tmp, 'texts', 'metadata.csv'), probeRows.map((r) => r.join('|')).join('\n') + '\n');
   try {
-    execFileSync(join(root, 'datasets', 'allison', 'make-donor.sh'), [join(tmp, 'texts'), join(tmp, 'hts'), 'festival'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    add('festival slt HTS', 'the same prompts, festival cmu_us_slt_arctic_hts (a clean synthetic voice)', probeRows.map((r) => wavOf(join(tmp, 'hts', 'wavs'), r[0])));
+    execFileSync(join(root, 'datasets', 'allison', 'make-donor.sh'), [join(tmp, 'texts'), join(tmp, 'hts'), 'festival'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    add(
+      'festival slt HTS',
+      'the same prompts, festival cmu_us_slt_arctic_hts (a clean synthetic voice)',
+      probeRows.map((r) => wavOf(join(tmp, 'hts', 'wavs'), r[0])),
+    );
   } catch (err) {
-    log(`festival skipped: ${String(err.stderr ?? err).trim().split('\n').pop()}`);
+    log(
+      `festival skipped: ${String(err.stderr ?? err)
+        .trim()
+        .split('\n')
+        .pop()}`,
+    );
   }
   await initBackend('wasm');
   const lm = loadModel(model);
@@ -122,18 +147,46 @@ try {
   for (const steps of [0, 10]) {
     const wavs = [];
     for (const [i, text] of texts.entries()) {
-      const { mel } = await synthesizeMel(lm, text, { steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, stochastic: false, seed: 7 + i });
+      const { mel } = await synthesizeMel(lm, text, {
+        steps,
+        temperature: lm.synth.temperature,
+        lengthScale: lm.synth.lengthScale,
+        stochastic: false,
+        seed: 7 + i,
+      });
       wavs.push(vocode(mel, lm.melConfig, 32, 7 + i));
     }
-    add(steps === 0 ? 'enc128 μ alone' : 'enc128 10 steps', `${model.replace(root + '/', '')}, ${texts.length} unseen sentences, ${steps === 0 ? 'prior μ alone (--steps 0)' : `10 reverse-diffusion steps, τ ${lm.synth.temperature}`} → Griffin-Lim 32`, wavs);
+    add(
+      steps === 0 ? 'enc128 μ alone' : 'enc128 10 steps',
+      `${model.replace(root + '/', '')}, ${texts.length} unseen sentences, ${steps === 0 ? 'prior μ alone (--steps 0)' : `10 reverse-diffusion steps, τ ${lm.synth.temperature}`} → Griffin-Lim 32`,
+      wavs,
+    );
   }
   lm.model.dispose();
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'naturalness-validation.json'), JSON.stringify({ corpus: 'Allison (datasets/allison/prepare.sh)', refs: refRows.map((r) => r[0]), probes: probeRows.map((r) => r[0]), sets }, null, 2) + '\n');
+  writeFileSync(
+    join(out, 'naturalness-validation.json'),
+    JSON.stringify(
+      { corpus: 'Allison (datasets/allison/prepare.sh)', refs: refRows.map((r) => r[0]), probes: probeRows.map((r) => r[0]), sets },
+      null,
+      2,
+    ) + '\n',
+  );
   // the plot's font has no μ
-  N.writeGvPng(join(out, 'naturalness-gv.png'), sets.map((s) => ({ name: s.name.replace('μ', 'mu'), perBand: s.gvPerBand })), cfg, `GV of ln-mel per band vs ${R} Allison recordings`);
-  const lines = ['| set | what | GV (dB) | mean log-mel distance | Fréchet distance (set) | Fréchet distance (mean per utterance) |', '|---|---|---|---|---|---|'];
-  for (const s of sets) lines.push(`| ${s.name} | ${s.what} | ${s.gvDb.toFixed(2)} | ${s.melDist.toFixed(3)} | ${s.setFd.toFixed(3)} | ${s.meanUtteranceFd.toFixed(3)} |`);
+  N.writeGvPng(
+    join(out, 'naturalness-gv.png'),
+    sets.map((s) => ({ name: s.name.replace('μ', 'mu'), perBand: s.gvPerBand })),
+    cfg,
+    `GV of ln-mel per band vs ${R} Allison recordings`,
+  );
+  const lines = [
+    '| set | what | GV (dB) | mean log-mel distance | Fréchet distance (set) | Fréchet distance (mean per utterance) |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const s of sets)
+    lines.push(
+      `| ${s.name} | ${s.what} | ${s.gvDb.toFixed(2)} | ${s.melDist.toFixed(3)} | ${s.setFd.toFixed(3)} | ${s.meanUtteranceFd.toFixed(3)} |`,
+    );
   console.log(lines.join('\n'));
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -58,9 +58,17 @@ const banner = [
   `> **Re-analysis** of the committed per-utterance evals of this experiment with the seed-level statistics of issue 26`,
   `> (\`node scripts/reanalyse-experiment.mjs ${argv.join(' ')}\`): t-intervals over per-seed paired differences, TOST, Holm.`,
   `> Nothing was retrained or re-evaluated; [report.md](report.md) is the original analysis and stays as it was.`,
-  m && !preRegistered ? `> The equivalence margin (${JSON.stringify(m)}) was chosen AFTER the experiment ran (it is the example of issue 26), not pre-registered: read "equivalent" as what such a margin would allow, not as a pre-registered finding.` : '',
+  m && !preRegistered
+    ? `> The equivalence margin (${JSON.stringify(m)}) was chosen AFTER the experiment ran (it is the example of issue 26), not pre-registered: read "equivalent" as what such a margin would allow, not as a pre-registered finding.`
+    : '',
   '',
 ].filter((l, i, a) => l !== '' || i === a.length - 1);
-writeFileSync(join(out, `reanalysis-${name}.md`), banner.join('\n') + '\n' + report.replace(/^# (.*)$/m, '# $1 — re-analysis at the seed level'));
-writeFileSync(join(out, `reanalysis-${name}.json`), JSON.stringify({ ...analysis.results, marginPreRegistered: preRegistered }, null, 2) + '\n');
+writeFileSync(
+  join(out, `reanalysis-${name}.md`),
+  banner.join('\n') + '\n' + report.replace(/^# (.*)$/m, '# $1 — re-analysis at the seed level'),
+);
+writeFileSync(
+  join(out, `reanalysis-${name}.json`),
+  JSON.stringify({ ...analysis.results, marginPreRegistered: preRegistered }, null, 2) + '\n',
+);
 console.log(analysis.results.verdict);

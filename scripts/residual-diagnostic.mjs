@@ -32,7 +32,8 @@ const { writeFileAtomic } = await dist('util/atomic.js');
 /** --name VALUE (all of them when repeated). */
 function args(name) {
   const out = [];
-  for (let i = 2; i < process.argv.length; i++) if (process.argv[i] === `--${name}` && i + 1 < process.argv.length) out.push(process.argv[++i]);
+  for (let i = 2; i < process.argv.length; i++)
+    if (process.argv[i] === `--${name}` && i + 1 < process.argv.length) out.push(process.argv[++i]);
   return out;
 }
 const one = (name, dflt) => args(name).at(-1) ?? dflt;
@@ -42,7 +43,9 @@ try {
   const manifestPath = one('manifest');
   const out = one('out');
   if (!featuresDir || !manifestPath || !out || args('checkpoint').length === 0) {
-    throw new UserError('usage: residual-diagnostic.mjs --features DIR --manifest corruption.json --checkpoint NAME=DIR [--checkpoint ...] [--t LIST] [--seed N] [--loss JSON] --out DIR');
+    throw new UserError(
+      'usage: residual-diagnostic.mjs --features DIR --manifest corruption.json --checkpoint NAME=DIR [--checkpoint ...] [--t LIST] [--seed N] [--loss JSON] --out DIR',
+    );
   }
   const ts = one('t', '0.1,0.3,0.5,0.7,0.9').split(',').map(Number);
   if (ts.some((t) => !(t > 0 && t < 1))) throw new UserError(`--t ${one('t')}: expected comma-separated times in (0, 1)`);
@@ -55,17 +58,23 @@ try {
     throw new UserError(`--loss: expected a JSON loss configuration, e.g. {"type":"pseudo-huber","schedule":"exponential","c":0.1}`);
   }
   const robust = parseLossConfig(lossJson, '--loss');
-  if (robust.type !== 'pseudo-huber') throw new UserError(`--loss: type ${robust.type}: the kept-gradient share is pseudo-Huber's (expected type "pseudo-huber")`);
-  if (!existsSync(manifestPath)) throw new UserError(`--manifest ${manifestPath}: not found (expected the corruption.json of a corrupted corpus)`);
+  if (robust.type !== 'pseudo-huber')
+    throw new UserError(`--loss: type ${robust.type}: the kept-gradient share is pseudo-Huber's (expected type "pseudo-huber")`);
+  if (!existsSync(manifestPath))
+    throw new UserError(`--manifest ${manifestPath}: not found (expected the corruption.json of a corrupted corpus)`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  if (manifest.format !== 'difftts-corruption') throw new UserError(`${manifestPath}: not a difftts corruption manifest (format 'difftts-corruption' expected)`);
+  if (manifest.format !== 'difftts-corruption')
+    throw new UserError(`${manifestPath}: not a difftts corruption manifest (format 'difftts-corruption' expected)`);
   const donors = new Set(manifest.corrupted.map((r) => r.id));
 
   await initBackend('wasm');
   const fs = loadFeatures(featuresDir);
   const items = fs.splits.train.map((id) => fs.utterances.get(id)).filter((u) => u !== undefined);
   const missing = [...donors].filter((id) => !fs.splits.train.includes(id));
-  if (missing.length) throw new UserError(`${manifestPath}: corrupted id ${missing[0]} is not in the train split of ${featuresDir} (expected the features of this corrupted corpus)`);
+  if (missing.length)
+    throw new UserError(
+      `${manifestPath}: corrupted id ${missing[0]} is not in the train split of ${featuresDir} (expected the features of this corrupted corpus)`,
+    );
 
   const results = [];
   const started = Date.now();
@@ -75,14 +84,29 @@ try {
     const [name, path] = [spec.slice(0, eq), spec.slice(eq + 1)];
     const m = loadModel(path);
     try {
-      if (JSON.stringify(m.textConfig) !== JSON.stringify(fs.textConfig)) throw new UserError(`${path}: text config ${JSON.stringify(m.textConfig)} differs from ${featuresDir}'s ${JSON.stringify(fs.textConfig)}`);
+      if (JSON.stringify(m.textConfig) !== JSON.stringify(fs.textConfig))
+        throw new UserError(
+          `${path}: text config ${JSON.stringify(m.textConfig)} differs from ${featuresDir}'s ${JSON.stringify(fs.textConfig)}`,
+        );
       const cfg = m.model.cfg;
       const t0 = Date.now();
       const per = await itemResiduals(m.model, items, donors, {
-        ts, seed, robust, sde: { beta0: cfg.beta0, beta1: cfg.beta1 },
-        onItem: (done, total) => { if (done % 20 === 0 || done === total) process.stderr.write(`${name}: ${done}/${total} utterances (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`); },
+        ts,
+        seed,
+        robust,
+        sde: { beta0: cfg.beta0, beta1: cfg.beta1 },
+        onItem: (done, total) => {
+          if (done % 20 === 0 || done === total)
+            process.stderr.write(`${name}: ${done}/${total} utterances (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        },
       });
-      results.push({ name, checkpoint: relative(root, resolve(m.checkpoint.dir)), step: m.checkpoint.meta.step, comparisons: compareResiduals(per), items: per });
+      results.push({
+        name,
+        checkpoint: relative(root, resolve(m.checkpoint.dir)),
+        step: m.checkpoint.meta.step,
+        comparisons: compareResiduals(per),
+        items: per,
+      });
     } finally {
       m.model.dispose();
     }
@@ -91,11 +115,17 @@ try {
   const fmt = (v) => (Number.isFinite(v) ? Number(v.toPrecision(4)) : v);
   const lines = [];
   for (const r of results) {
-    lines.push(`${r.name} (${r.checkpoint}, step ${r.step}): ${r.items.filter((x) => !x.donor).length} target, ${r.items.filter((x) => x.donor).length} donor utterances`);
-    lines.push('  term              δ       rms target med [Q1, Q3]   rms donor med [Q1, Q3]   ratio   AUC    >fence  kept target  kept donor  ratio');
+    lines.push(
+      `${r.name} (${r.checkpoint}, step ${r.step}): ${r.items.filter((x) => !x.donor).length} target, ${r.items.filter((x) => x.donor).length} donor utterances`,
+    );
+    lines.push(
+      '  term              δ       rms target med [Q1, Q3]   rms donor med [Q1, Q3]   ratio   AUC    >fence  kept target  kept donor  ratio',
+    );
     for (const c of r.comparisons) {
       const g = (s) => `${fmt(s.median)} [${fmt(s.q1)}, ${fmt(s.q3)}]`;
-      lines.push(`  ${c.term.padEnd(16)} ${String(fmt(c.delta)).padEnd(7)} ${g(c.rms.target).padEnd(25)} ${g(c.rms.donor).padEnd(24)} ${String(fmt(c.rms.ratio)).padEnd(7)} ${String(fmt(c.rms.auc)).padEnd(6)} ${String(fmt(c.rms.beyondFence)).padEnd(7)} ${String(fmt(c.kept.target.median)).padEnd(12)} ${String(fmt(c.kept.donor.median)).padEnd(11)} ${fmt(c.kept.ratio)}`);
+      lines.push(
+        `  ${c.term.padEnd(16)} ${String(fmt(c.delta)).padEnd(7)} ${g(c.rms.target).padEnd(25)} ${g(c.rms.donor).padEnd(24)} ${String(fmt(c.rms.ratio)).padEnd(7)} ${String(fmt(c.rms.auc)).padEnd(6)} ${String(fmt(c.rms.beyondFence)).padEnd(7)} ${String(fmt(c.kept.target.median)).padEnd(12)} ${String(fmt(c.kept.donor.median)).padEnd(11)} ${fmt(c.kept.ratio)}`,
+      );
     }
   }
   const json = {
@@ -107,11 +137,19 @@ try {
     seed,
     robust,
     seconds: Math.round((Date.now() - started) / 1000),
-    units: { prior: 'RMS of y − μ_aligned over an utterance’s cells, ln mel', diffusion: 'RMS of s·√λ_t + z, units of z (standard normal)', kept: 'Σ w·r² / Σ r², w = δ/√(r² + δ²): the share of the L2 gradient pseudo-Huber keeps' },
+    units: {
+      prior: 'RMS of y − μ_aligned over an utterance’s cells, ln mel',
+      diffusion: 'RMS of s·√λ_t + z, units of z (standard normal)',
+      kept: 'Σ w·r² / Σ r², w = δ/√(r² + δ²): the share of the L2 gradient pseudo-Huber keeps',
+    },
     checkpoints: results,
   };
   writeFileAtomic(join(out, 'residuals.json'), JSON.stringify(json, null, 1) + '\n');
-  writeResidualPng(join(out, 'residuals.png'), results.map((r) => ({ name: r.name, items: r.items })), `${manifest.mode} ${Math.round(manifest.fraction * 100)} %`);
+  writeResidualPng(
+    join(out, 'residuals.png'),
+    results.map((r) => ({ name: r.name, items: r.items })),
+    `${manifest.mode} ${Math.round(manifest.fraction * 100)} %`,
+  );
   process.stdout.write(lines.join('\n') + `\nwrote ${join(out, 'residuals.json')} and residuals.png\n`);
 } catch (err) {
   if (err instanceof UserError) {

@@ -49,14 +49,28 @@ try {
   mkdirSync(join(tmp, 'texts'));
   writeFileSync(join(tmp, 'texts', 'metadata.csv'), chosen.join('\n') + '\n');
   const voices = { allison: join(corpus, 'wavs') };
-  const synth = [['flite', 'slt'], ['flite', 'kal'], ['flite', 'awb'], ['flite', 'rms'], ['espeak-ng', 'en-us'], ['festival', 'cmu_us_slt_arctic_hts']];
+  const synth = [
+    ['flite', 'slt'],
+    ['flite', 'kal'],
+    ['flite', 'awb'],
+    ['flite', 'rms'],
+    ['espeak-ng', 'en-us'],
+    ['festival', 'cmu_us_slt_arctic_hts'],
+  ];
   for (const [engine, voice] of synth) {
     const name = engine === 'flite' ? `flite-${voice}` : engine === 'festival' ? 'festival-slt-hts' : 'espeak-ng';
     try {
-      execFileSync(join(root, 'datasets', 'allison', 'make-donor.sh'), [join(tmp, 'texts'), join(tmp, name), engine, voice], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(join(root, 'datasets', 'allison', 'make-donor.sh'), [join(tmp, 'texts'), join(tmp, name), engine, voice], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       voices[name] = join(tmp, name, 'wavs');
     } catch (err) {
-      notes.push(`${name} skipped: ${String(err.stderr ?? err).trim().split('\n').pop()}`);
+      notes.push(
+        `${name} skipped: ${String(err.stderr ?? err)
+          .trim()
+          .split('\n')
+          .pop()}`,
+      );
     }
   }
   const cep = (samples) => melCepstrum(samples);
@@ -65,7 +79,9 @@ try {
     const wavs = ids.map((id) => readWav(join(dir, `${id}.wav`)).samples);
     const refs = speakerStats(wavs.slice(0, R).map(cep));
     const refsGl = speakerStats(wavs.slice(0, R).map((w) => cep(griffinLim(logMel(w), { iters: 32, seed: 1 }))));
-    const probes = wavs.slice(R).map((w) => ({ raw: speakerStats([cep(w)]), gl: speakerStats([cep(griffinLim(logMel(w), { iters: 32, seed: 1 }))]) }));
+    const probes = wavs
+      .slice(R)
+      .map((w) => ({ raw: speakerStats([cep(w)]), gl: speakerStats([cep(griffinLim(logMel(w), { iters: 32, seed: 1 }))]) }));
     data[name] = { refs, refsGl, probes };
     process.stderr.write(`speaker-validation: ${name} done\n`);
   }
@@ -85,17 +101,26 @@ try {
       }
     }
     const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
-    result.targets[t] = Object.fromEntries(kinds.map((k) => [k, { auc: auc(per[k].same, per[k].other), sameMean: mean(per[k].same), otherMean: mean(per[k].other) }]));
+    result.targets[t] = Object.fromEntries(
+      kinds.map((k) => [k, { auc: auc(per[k].same, per[k].other), sameMean: mean(per[k].same), otherMean: mean(per[k].other) }]),
+    );
   }
   for (const k of kinds) result.pooled[k] = { auc: auc(all[k].same, all[k].other), eer: equalErrorRate(all[k].same, all[k].other) };
   const f = (x) => x.toFixed(3);
-  const lines = [`Speaker distance validation: ${R} reference and ${P} probe utterances per voice (Allison texts), probes as is and through Griffin-Lim.`, '',
-    '| target voice | AUC | same (dB) | other (dB) | AUC, GL probes | same (dB) | other (dB) | AUC, GL probes vs GL refs | same (dB) | other (dB) |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    `Speaker distance validation: ${R} reference and ${P} probe utterances per voice (Allison texts), probes as is and through Griffin-Lim.`,
+    '',
+    '| target voice | AUC | same (dB) | other (dB) | AUC, GL probes | same (dB) | other (dB) | AUC, GL probes vs GL refs | same (dB) | other (dB) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const t of names) {
     const r = result.targets[t];
     lines.push(`| ${t} | ${kinds.map((k) => `${f(r[k].auc)} | ${r[k].sameMean.toFixed(2)} | ${r[k].otherMean.toFixed(2)}`).join(' | ')} |`);
   }
-  lines.push('', `Pooled over targets: AUC ${f(result.pooled.raw.auc)} (EER ${f(result.pooled.raw.eer)}); Griffin-Lim probes: AUC ${f(result.pooled.gl.auc)} (EER ${f(result.pooled.gl.eer)}); Griffin-Lim probes against Griffin-Lim references: AUC ${f(result.pooled.glgl.auc)} (EER ${f(result.pooled.glgl.eer)}).`);
+  lines.push(
+    '',
+    `Pooled over targets: AUC ${f(result.pooled.raw.auc)} (EER ${f(result.pooled.raw.eer)}); Griffin-Lim probes: AUC ${f(result.pooled.gl.auc)} (EER ${f(result.pooled.gl.eer)}); Griffin-Lim probes against Griffin-Lim references: AUC ${f(result.pooled.glgl.auc)} (EER ${f(result.pooled.glgl.eer)}).`,
+  );
   for (const n of notes) lines.push('', `Note: ${n}`);
   console.log(lines.join('\n'));
   if (outFile) writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');

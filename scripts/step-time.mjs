@@ -11,7 +11,15 @@
 import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-const { values: a } = parseArgs({ options: { recipe: { type: 'string', default: 'recipes/allison-enc128.json' }, data: { type: 'string', default: 'datasets/allison-mini' }, rounds: { type: 'string', default: '4' }, steps: { type: 'string', default: '3' }, objective: { type: 'string', default: 'score' } } });
+const { values: a } = parseArgs({
+  options: {
+    recipe: { type: 'string', default: 'recipes/allison-enc128.json' },
+    data: { type: 'string', default: 'datasets/allison-mini' },
+    rounds: { type: 'string', default: '4' },
+    steps: { type: 'string', default: '3' },
+    objective: { type: 'string', default: 'score' },
+  },
+});
 const dist = new URL('../dist/src/', import.meta.url);
 const imp = (p) => import(new URL(p, dist).href);
 const { initBackend } = await imp('backend/index.js');
@@ -39,10 +47,18 @@ const variants = [
   ['decoder only (encoder, durationPredictor frozen)', ['encoder', 'durationPredictor']],
 ].map(([label, freeze]) => {
   const model = GradTTS.create(cfg, nSymbols, t.seed);
-  const trainer = new Trainer(gradTTSTrainable(model, loss, 0), { lr: t.lr, gradClip: t.gradClip, maxBadSteps: 5, ema: t.ema, frozen: model.variablesOf(freeze) });
+  const trainer = new Trainer(gradTTSTrainable(model, loss, 0), {
+    lr: t.lr,
+    gradClip: t.gradClip,
+    maxBadSteps: 5,
+    ema: t.ema,
+    frozen: model.variablesOf(freeze),
+  });
   return { label, trainer, order: DataOrder.create(items.length, t.batchSize, t.seed), rng: new Rng(1), times: [] };
 });
-console.log(`${cfg.name} (${where}), ${cfg.decoder.objective ?? 'score'} decoder, batch ${t.batchSize}, ${a.data}: ${a.rounds} rounds × ${a.steps} steps per variant, after 1 warm-up step each`);
+console.log(
+  `${cfg.name} (${where}), ${cfg.decoder.objective ?? 'score'} decoder, batch ${t.batchSize}, ${a.data}: ${a.rounds} rounds × ${a.steps} steps per variant, after 1 warm-up step each`,
+);
 const stepOnce = async (v, step) => {
   const idx = v.order.next();
   const t0 = performance.now();

@@ -36,7 +36,14 @@ const num = (name, dflt) => {
 const checkpoint = arg('checkpoint');
 if (!checkpoint) fail('--checkpoint DIR is required');
 // --prior is --steps 0: the encoder's μ alone
-const settings = { steps: argv.includes('--prior') ? 0 : num('steps', 10), temperature: num('temperature', 1.5), lengthScale: num('length-scale', 1), iters: num('iters', 32), startTime: num('start-time', 1), stochastic: argv.includes('--stochastic') };
+const settings = {
+  steps: argv.includes('--prior') ? 0 : num('steps', 10),
+  temperature: num('temperature', 1.5),
+  lengthScale: num('length-scale', 1),
+  iters: num('iters', 32),
+  startTime: num('start-time', 1),
+  stochastic: argv.includes('--stochastic'),
+};
 const outDir = arg('out', mkdtempSync(join(tmpdir(), 'difftts-unseen-wer-')));
 
 try {
@@ -46,7 +53,17 @@ try {
   const r = await speakAndScore(lm, texts, { ...settings, seed: 7, outDir });
   if (r === null) fail('pocketsphinx is not installed (apt-get install pocketsphinx pocketsphinx-en-us)', 1);
   const perSentence = r.rows.map((s) => [s.substitutions + s.deletions + s.insertions, s.refWords]);
-  console.log(JSON.stringify({ checkpoint, mode: settings.steps === 0 ? 'prior' : 'diffusion', ...settings, sentences: r.rows.length, wer: r.corpusWer, perSentence, wavs: outDir }));
+  console.log(
+    JSON.stringify({
+      checkpoint,
+      mode: settings.steps === 0 ? 'prior' : 'diffusion',
+      ...settings,
+      sentences: r.rows.length,
+      wer: r.corpusWer,
+      perSentence,
+      wavs: outDir,
+    }),
+  );
 } catch (err) {
   // bad checkpoints, sentence files and settings are UserErrors with their own one-line message
   fail(err instanceof Error ? err.message.split('\n')[0] : String(err), 1);

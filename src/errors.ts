@@ -97,4 +97,3 @@ export function writeFailure(err: unknown, path?: string): WriteError | null {
   const verb = path === undefined ? (SYSCALL_VERBS[e!.syscall ?? ''] ?? 'write') : 'write';
   return new WriteError(path ?? e!.path ?? '(unknown file)', e!.code!, why, verb);
 }
-

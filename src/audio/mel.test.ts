@@ -44,7 +44,7 @@ test('mel: Slaney scale and filterbank match librosa closed forms', () => {
       if (w > 0) assert.ok(f > lo && f < hi, `filter ${m} nonzero outside its band`);
       sum += w;
     }
-    if (hi - lo > 6 * binHz) assert.ok(Math.abs((sum * binHz) - 1) < 0.05, `filter ${m} area ${sum * binHz}`);
+    if (hi - lo > 6 * binHz) assert.ok(Math.abs(sum * binHz - 1) < 0.05, `filter ${m} area ${sum * binHz}`);
   }
   // nothing above fMax
   assert.ok(fb.edgesHz[fb.nMels + 1]! === 8000 || Math.abs(fb.edgesHz[fb.nMels + 1]! - 8000) < 1e-6);
@@ -63,8 +63,12 @@ test('mel: frame count is ⌊len/hop⌋ for the defaults; closed-form DC input; 
     let v = 0;
     for (let k = 0; k < fb.nBins; k++) v += dense[m * fb.nBins + k]! * (k === 0 ? 128 : k === 1 ? 64 : Math.sqrt(1e-9));
     const expected = Math.log(Math.max(v, 1e-5));
-    for (const t of [4, 7, 11]) assert.ok(Math.abs(mel.data[m * mel.frames + t]! - expected) < 1e-4, `mel ${m}: ${mel.data[m * mel.frames + t]} vs ${expected}`);
+    for (const t of [4, 7, 11])
+      assert.ok(Math.abs(mel.data[m * mel.frames + t]! - expected) < 1e-4, `mel ${m}: ${mel.data[m * mel.frames + t]} vs ${expected}`);
   }
-  assert.throws(() => logMel(new Float32Array(100), { ...DEFAULT_MEL, nFft: 1000 }), (e: unknown) => e instanceof UserError && /nFft 1000/.test(e.message));
+  assert.throws(
+    () => logMel(new Float32Array(100), { ...DEFAULT_MEL, nFft: 1000 }),
+    (e: unknown) => e instanceof UserError && /nFft 1000/.test(e.message),
+  );
   assert.throws(() => logMel(new Float32Array(100), { ...DEFAULT_MEL, fMax: 20000 }), UserError);
 });

@@ -27,7 +27,16 @@ export interface MelConfig {
   logFloor: number;
 }
 
-export const DEFAULT_MEL: MelConfig = { sampleRate: 22050, nFft: 1024, hop: 256, win: 1024, nMels: 80, fMin: 0, fMax: 8000, logFloor: 1e-5 };
+export const DEFAULT_MEL: MelConfig = {
+  sampleRate: 22050,
+  nFft: 1024,
+  hop: 256,
+  win: 1024,
+  nMels: 80,
+  fMin: 0,
+  fMax: 8000,
+  logFloor: 1e-5,
+};
 
 /** Added to re² + im² before the square root (HiFi-GAN's 1e-9), so the magnitude is never 0. */
 export const MAGNITUDE_EPS = 1e-9;
@@ -61,7 +70,8 @@ export function checkMelConfig(cfg: MelConfig, where = 'mel config'): void {
   const bad = (what: string): never => {
     throw new UserError(`${where}: ${what}`);
   };
-  if (!(Number.isInteger(cfg.nFft) && cfg.nFft >= 4 && (cfg.nFft & (cfg.nFft - 1)) === 0)) bad(`nFft ${cfg.nFft} (expected a power of two ≥ 4)`);
+  if (!(Number.isInteger(cfg.nFft) && cfg.nFft >= 4 && (cfg.nFft & (cfg.nFft - 1)) === 0))
+    bad(`nFft ${cfg.nFft} (expected a power of two ≥ 4)`);
   if (!(Number.isInteger(cfg.hop) && cfg.hop >= 1 && cfg.hop <= cfg.nFft)) bad(`hop ${cfg.hop} (expected an integer in 1..nFft)`);
   if (!(Number.isInteger(cfg.win) && cfg.win >= 2 && cfg.win <= cfg.nFft)) bad(`win ${cfg.win} (expected an integer in 2..nFft)`);
   if (!(Number.isInteger(cfg.nMels) && cfg.nMels >= 1)) bad(`nMels ${cfg.nMels} (expected a positive integer)`);
@@ -165,20 +175,25 @@ export function logMel(samples: Float32Array, cfg: MelConfig = DEFAULT_MEL): Mel
   // bins above the last filter's band never reach the output: skip their magnitudes
   let usedBins = 0;
   for (let m = 0; m < nMels; m++) usedBins = Math.max(usedBins, start[m]! + len[m]!);
-  forEachFrame(x, { nFft: cfg.nFft, hop: cfg.hop, window: melWindow(cfg) }, (t, s) => {
-    for (let k = 0; k < usedBins; k++) {
-      const re = s[2 * k]!;
-      const im = s[2 * k + 1]!;
-      mag[k] = Math.sqrt(re * re + im * im + MAGNITUDE_EPS);
-    }
-    for (let m = 0; m < nMels; m++) {
-      const k0 = start[m]!;
-      const o = offset[m]!;
-      const l = len[m]!;
-      let v = 0;
-      for (let j = 0; j < l; j++) v += weights[o + j]! * mag[k0 + j]!;
-      data[m * frames + t] = v > floor ? Math.log(v) : logFloor;
-    }
-  }, frames);
+  forEachFrame(
+    x,
+    { nFft: cfg.nFft, hop: cfg.hop, window: melWindow(cfg) },
+    (t, s) => {
+      for (let k = 0; k < usedBins; k++) {
+        const re = s[2 * k]!;
+        const im = s[2 * k + 1]!;
+        mag[k] = Math.sqrt(re * re + im * im + MAGNITUDE_EPS);
+      }
+      for (let m = 0; m < nMels; m++) {
+        const k0 = start[m]!;
+        const o = offset[m]!;
+        const l = len[m]!;
+        let v = 0;
+        for (let j = 0; j < l; j++) v += weights[o + j]! * mag[k0 + j]!;
+        data[m * frames + t] = v > floor ? Math.log(v) : logFloor;
+      }
+    },
+    frames,
+  );
   return { data, nMels, frames };
 }

@@ -85,7 +85,7 @@ function designKernel(r: number, opts: ResampleOptions): Kernel {
   const A = opts.attenuationDb ?? 100;
   const pass = opts.passband ?? 0.85;
   const scale = Math.min(1, r); // the lower Nyquist, as a fraction of the input Nyquist
-  const fc = 0.5 * scale * (pass + 1) / 2; // cutoff, cycles per input sample
+  const fc = (0.5 * scale * (pass + 1)) / 2; // cutoff, cycles per input sample
   const dw = 2 * Math.PI * 0.5 * scale * (1 - pass); // transition width, rad per input sample
   const length = (A - 7.95) / (2.285 * dw);
   const T = length / 2;

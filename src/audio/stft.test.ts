@@ -12,9 +12,15 @@ test('stft: reflectPad follows numpy/torch "reflect" (edge sample not repeated),
 
 test('stft: hann window closed forms; frame count', () => {
   const w = hannWindow(8);
-  assert.deepEqual(Array.from(w, (v) => +v.toFixed(12)), [0, 0.146446609407, 0.5, 0.853553390593, 1, 0.853553390593, 0.5, 0.146446609407]);
+  assert.deepEqual(
+    Array.from(w, (v) => +v.toFixed(12)),
+    [0, 0.146446609407, 0.5, 0.853553390593, 1, 0.853553390593, 0.5, 0.146446609407],
+  );
   const s = hannWindow(5, false);
-  assert.deepEqual(Array.from(s, (v) => +v.toFixed(12)), [0, 0.5, 1, 0.5, 0]);
+  assert.deepEqual(
+    Array.from(s, (v) => +v.toFixed(12)),
+    [0, 0.5, 1, 0.5, 0],
+  );
   assert.deepEqual(Array.from(padWindow(Float64Array.from([1, 1]), 6)), [0, 0, 1, 1, 0, 0]);
   assert.equal(frameCount(1024, 1024, 256), 1);
   assert.equal(frameCount(1023, 1024, 256), 0);

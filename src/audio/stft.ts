@@ -141,13 +141,18 @@ export function stft(samples: ArrayLike<number>, cfg: StftConfig): Spectrum {
   const frames = frameCount(x.length, cfg.nFft, cfg.hop);
   const re = new Float32Array(frames * bins);
   const im = new Float32Array(frames * bins);
-  forEachFrame(x, cfg, (t, s) => {
-    const o = t * bins;
-    for (let k = 0; k < bins; k++) {
-      re[o + k] = s[2 * k]!;
-      im[o + k] = s[2 * k + 1]!;
-    }
-  }, frames);
+  forEachFrame(
+    x,
+    cfg,
+    (t, s) => {
+      const o = t * bins;
+      for (let k = 0; k < bins; k++) {
+        re[o + k] = s[2 * k]!;
+        im[o + k] = s[2 * k + 1]!;
+      }
+    },
+    frames,
+  );
   return { re, im, frames, bins };
 }
 

@@ -82,7 +82,10 @@ test('wav: writes PCM16 losslessly for int16-derived audio and float32 exactly; 
   // PCM16 clips instead of wrapping
   writeWav(p16, Float32Array.from([1.5, -1.5]), 8000, 'pcm16');
   assert.deepEqual(Array.from(readWav(p16).samples), [32767 / 32768, -1]);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });
 
 test('wav: skips unknown chunks (LIST) and handles odd-sized chunk padding', () => {
@@ -92,7 +95,10 @@ test('wav: skips unknown chunks (LIST) and handles odd-sized chunk padding', () 
   const bytes = Buffer.concat([Buffer.from(base.subarray(0, 12)), junk, Buffer.from(base.subarray(12))]);
   bytes.writeUInt32LE(bytes.length - 8, 4);
   const a = decodeWav(bytes, 'junk.wav');
-  assert.deepEqual(Array.from(a.samples, (v) => v * 32768), [1, 2, 3, 4]);
+  assert.deepEqual(
+    Array.from(a.samples, (v) => v * 32768),
+    [1, 2, 3, 4],
+  );
 });
 
 /** A WAVE_FORMAT_EXTENSIBLE file by hand: fmt size 40, code 0xFFFE, SubFormat GUID starting with `sub`. */
@@ -172,7 +178,10 @@ test('wav: bad files are one-line UserErrors naming the file and what was expect
       `expected ${re}`,
     );
   }
-  assert.throws(() => readWav(join(dir, 'nope.wav')), (e: unknown) => e instanceof UserError && /nope\.wav: cannot read \(ENOENT\)/.test(e.message));
+  assert.throws(
+    () => readWav(join(dir, 'nope.wav')),
+    (e: unknown) => e instanceof UserError && /nope\.wav: cannot read \(ENOENT\)/.test(e.message),
+  );
 });
 
 /**
@@ -208,10 +217,14 @@ function pipedWav(samples: number[], sizes: { riff: number; data: number } = { r
   return Buffer.concat([head, fmt, list, data]);
 }
 
-test('wav: streamed WAVs (sizes 0xFFFFFFFF, 0 or sox\'s 0x7FFFF000) are read to the end of the file; truncated ones still fail', () => {
+test("wav: streamed WAVs (sizes 0xFFFFFFFF, 0 or sox's 0x7FFFF000) are read to the end of the file; truncated ones still fail", () => {
   const ints = [0, 1000, -1000, 32767, -32768, 12345, -1, 7];
   const want = ints.map((v) => v / 32768);
-  for (const sizes of [{ riff: 0xffffffff, data: 0xffffffff }, { riff: 0, data: 0 }, { riff: 0x7ffff024, data: 0x7ffff000 }]) {
+  for (const sizes of [
+    { riff: 0xffffffff, data: 0xffffffff },
+    { riff: 0, data: 0 },
+    { riff: 0x7ffff024, data: 0x7ffff000 },
+  ]) {
     const a = decodeWav(pipedWav(ints, sizes), 'pipe.wav');
     assert.deepEqual(Array.from(a.samples), want, `sizes ${JSON.stringify(sizes)}`);
     assert.equal(a.durationSec, ints.length / 8000);
@@ -231,7 +244,9 @@ test('wav: what ffmpeg writes to a pipe decodes to the same samples as its sourc
   const src = join(dir, 'for-ffmpeg.wav');
   const x = Float32Array.from({ length: 4000 }, (_, i) => Math.round(16000 * Math.sin(i / 7)) / 32768);
   writeWav(src, x, 16000, 'pcm16');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', src, '-c:a', 'pcm_s16le', '-f', 'wav', '-'], { maxBuffer: 1 << 24 });
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', src, '-c:a', 'pcm_s16le', '-f', 'wav', '-'], {
+    maxBuffer: 1 << 24,
+  });
   assert.equal(r.status, 0, String(r.stderr));
   const piped = r.stdout as Buffer;
   assert.equal(piped.readUInt32LE(4), 0xffffffff, 'ffmpeg leaves the RIFF size unset on a pipe');

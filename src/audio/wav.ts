@@ -118,7 +118,8 @@ export function decodeWav(buf: Uint8Array, name: string): WavAudio {
   const okBits = format === 'pcm' ? [8, 16, 24, 32] : [32, 64];
   if (!okBits.includes(bits)) fail(`unsupported ${format === 'pcm' ? 'PCM' : 'float'} bit depth ${bits} (expected ${okBits.join('/')})`);
   const bytes = bits / 8;
-  if (blockAlign !== bytes * channels) fail(`fmt block align ${blockAlign} does not match ${channels} × ${bits}-bit (expected ${bytes * channels})`);
+  if (blockAlign !== bytes * channels)
+    fail(`fmt block align ${blockAlign} does not match ${channels} × ${bits}-bit (expected ${bytes * channels})`);
   const frames = Math.floor(dataLen / blockAlign);
   if (frames === 0) fail('no audio samples (expected a non-empty data chunk)');
 
@@ -133,7 +134,7 @@ export function decodeWav(buf: Uint8Array, name: string): WavAudio {
         if (!Number.isFinite(v)) fail(`sample ${i} of channel ${c} is ${v} (expected finite float samples)`);
       } else if (bytes === 2) v = dv.getInt16(p, true) / 32768;
       else if (bytes === 1) v = (buf[p]! - 128) / 128;
-      else if (bytes === 3) v = ((buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 24 >> 8))) / 8388608;
+      else if (bytes === 3) v = (buf[p]! | (buf[p + 1]! << 8) | ((buf[p + 2]! << 24) >> 8)) / 8388608;
       else v = dv.getInt32(p, true) / 2147483648;
       samples[i] += channels === 1 ? v : v * inv;
     }
@@ -146,7 +147,8 @@ export function decodeWav(buf: Uint8Array, name: string): WavAudio {
  * (every sample must be finite).
  */
 export function encodeWav(samples: Float32Array, sampleRate: number, encoding: 'pcm16' | 'float32' = 'pcm16'): Uint8Array {
-  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new Error(`encodeWav: sample rate must be a positive integer, got ${sampleRate}`);
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0))
+    throw new Error(`encodeWav: sample rate must be a positive integer, got ${sampleRate}`);
   const wav = new WaveFile();
   if (encoding === 'pcm16') {
     const ints = new Int16Array(samples.length);

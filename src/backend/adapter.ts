@@ -25,7 +25,8 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|
 export function adapterFromInfo(info: AdapterLike['info'], fallbackFlag = false): AdapterInfo {
   const s = (k: 'vendor' | 'architecture' | 'device' | 'description') => String(info?.[k] ?? '');
   const a = { vendor: s('vendor'), architecture: s('architecture'), device: s('device'), description: s('description') };
-  const software = fallbackFlag || info?.isFallbackAdapter === true || SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+  const software =
+    fallbackFlag || info?.isFallbackAdapter === true || SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
   return { ...a, software };
 }
 

@@ -32,7 +32,9 @@ test('initBackend("wasm") makes conv weight gradients available (the kernel wasm
   // one thread, synchronous reads: difftts's workers pay off and MAS may read inside the tape
   assert.deepEqual(capabilities(), { name: 'wasm', tfName: 'wasm', native: false, parallelisesOps: false, syncReads: true });
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Conv2DBackpropFilter registered');
-  const g = tf.grad((w) => tf.conv2d(tf.ones([1, 4, 4, 1]) as import('@tensorflow/tfjs').Tensor4D, w as import('@tensorflow/tfjs').Tensor4D, 1, 'valid').sum())(tf.ones([3, 3, 1, 1]));
+  const g = tf.grad((w) =>
+    tf.conv2d(tf.ones([1, 4, 4, 1]) as import('@tensorflow/tfjs').Tensor4D, w as import('@tensorflow/tfjs').Tensor4D, 1, 'valid').sum(),
+  )(tf.ones([3, 3, 1, 1]));
   // each filter tap sees the 2×2 valid output positions of an all-ones input
   assert.deepEqual(Array.from(g.dataSync()), new Array(9).fill(4));
 });

@@ -65,7 +65,8 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
 let kernelsOnWasm = false;
 
 function wasmNote(): string {
-  if (!kernelsOnWasm) return 'difftts wasm kernels not registered (no WebAssembly SIMD in this runtime, or DIFFTTS_WASM_KERNELS=off): tfjs\'s own kernels run, training is several times slower';
+  if (!kernelsOnWasm)
+    return "difftts wasm kernels not registered (no WebAssembly SIMD in this runtime, or DIFFTTS_WASM_KERNELS=off): tfjs's own kernels run, training is several times slower";
   return `difftts kernels registered on wasm: Conv2D, Conv2DBackpropFilter (missing in tfjs-backend-wasm), Conv2DBackpropInput, BatchMatMul on difftts's SIMD GEMM (${gemmUsesFma() ? 'relaxed-SIMD FMA' : 'mul+add: relaxed SIMD unavailable or DIFFTTS_WASM_FMA=off'}), Mish, GroupNorm, leading-axes Sum, shared Identity (src/kernels)`;
 }
 
@@ -123,14 +124,28 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   const skipped: BackendChoice['skipped'] = [];
   if (req) {
     const reason = await probes[req](true);
-    if (reason) throw new UserError(`backend '${req}' was requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}) but is unavailable: ${reason}`);
-    for (const n of BACKEND_NAMES) if (n !== req) skipped.push({ name: n, reason: `not requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}=${req})` });
-    current = withAdapter({ name: req, tfName: tf.getBackend(), why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`, skipped, notes: notesFor(req) });
+    if (reason)
+      throw new UserError(`backend '${req}' was requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}) but is unavailable: ${reason}`);
+    for (const n of BACKEND_NAMES)
+      if (n !== req) skipped.push({ name: n, reason: `not requested (${requested ? '--backend' : 'DIFFTTS_BACKEND'}=${req})` });
+    current = withAdapter({
+      name: req,
+      tfName: tf.getBackend(),
+      why: `requested by ${requested ? '--backend' : 'DIFFTTS_BACKEND'}`,
+      skipped,
+      notes: notesFor(req),
+    });
   } else {
     for (const n of BACKEND_NAMES) {
       const reason = await probes[n](false);
       if (reason === null) {
-        current = withAdapter({ name: n, tfName: tf.getBackend(), why: `first available in the order ${BACKEND_NAMES.join(' → ')} (webgpu: hardware adapters only)`, skipped, notes: notesFor(n) });
+        current = withAdapter({
+          name: n,
+          tfName: tf.getBackend(),
+          why: `first available in the order ${BACKEND_NAMES.join(' → ')} (webgpu: hardware adapters only)`,
+          skipped,
+          notes: notesFor(n),
+        });
         break;
       }
       skipped.push({ name: n, reason });
@@ -142,7 +157,10 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
 
 function notesFor(name: BackendName): string[] {
   if (name === 'wasm') return [wasmNote()];
-  if (name === 'webgpu') return [`tfjs-backend-webgpu's kernels (all the model needs, gradients included), with difftts's fix for ${registerWebGpuFixes().join(', ')} (src/kernels/webgpu.ts); tensors are read asynchronously`];
+  if (name === 'webgpu')
+    return [
+      `tfjs-backend-webgpu's kernels (all the model needs, gradients included), with difftts's fix for ${registerWebGpuFixes().join(', ')} (src/kernels/webgpu.ts); tensors are read asynchronously`,
+    ];
   return [];
 }
 

@@ -10,9 +10,17 @@ const noAdapter = 'reason' in probe ? `no WebGPU adapter: ${probe.reason}` : fal
 
 test('adapter classification: CPU rasterisers are software, GPUs hardware', () => {
   // what Mesa 25 lavapipe reports through Dawn
-  const lavapipe = adapterFromInfo({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' });
+  const lavapipe = adapterFromInfo({
+    vendor: 'mesa',
+    architecture: 'software',
+    device: 'llvmpipe-llvm-15-0-6-256-bits-',
+    description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)',
+  });
   assert.equal(lavapipe.software, true);
-  assert.equal(adapterFromInfo({ vendor: 'google', device: 'swiftshader-device', description: 'SwiftShader Device (Subzero)' }).software, true);
+  assert.equal(
+    adapterFromInfo({ vendor: 'google', device: 'swiftshader-device', description: 'SwiftShader Device (Subzero)' }).software,
+    true,
+  );
   assert.equal(adapterFromInfo({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' }).software, true);
   assert.equal(adapterFromInfo({ vendor: 'nvidia' }, true).software, true, 'the fallback flag alone');
   const nv = adapterFromInfo({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100 80GB HBM3' });
@@ -22,7 +30,9 @@ test('adapter classification: CPU rasterisers are software, GPUs hardware', () =
   assert.match(describeAdapter(lavapipe), /software adapter/);
 });
 
-test('auto pick: a software adapter is skipped with its name and the way to ask for it', { skip: noAdapter || ('adapter' in probe && !probe.adapter.software ? 'a hardware adapter is present' : false) }, () => {
+test('auto pick: a software adapter is skipped with its name and the way to ask for it', {
+  skip: noAdapter || ('adapter' in probe && !probe.adapter.software ? 'a hardware adapter is present' : false),
+}, () => {
   const r = spawnSync(process.execPath, [cliPath, 'backend'], { encoding: 'utf8', env: { ...process.env, DIFFTTS_BACKEND: '' } });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /^backend: webgpu/);
@@ -32,12 +42,17 @@ test('auto pick: a software adapter is skipped with its name and the way to ask 
 test('--backend webgpu names the adapter, hardware or software, and why the others are not used', { skip: noAdapter }, () => {
   const r = spawnSync(process.execPath, [cliPath, '--backend', 'webgpu', 'backend'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^backend: webgpu \(tfjs 'webgpu'\) — requested by --backend\n\s+adapter: .+, (software adapter \(runs on the CPU\)|hardware adapter)\n/);
+  assert.match(
+    r.stdout,
+    /^backend: webgpu \(tfjs 'webgpu'\) — requested by --backend\n\s+adapter: .+, (software adapter \(runs on the CPU\)|hardware adapter)\n/,
+  );
   for (const n of ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']) assert.match(r.stdout, new RegExp(`not ${n}: not requested`));
   assert.match(r.stdout, /AddN/);
 });
 
-test('without the webgpu package or an adapter, --backend webgpu is a one-line error', { skip: noAdapter ? false : 'an adapter is present' }, () => {
+test('without the webgpu package or an adapter, --backend webgpu is a one-line error', {
+  skip: noAdapter ? false : 'an adapter is present',
+}, () => {
   const r = spawnSync(process.execPath, [cliPath, '--backend', 'webgpu', 'backend'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);

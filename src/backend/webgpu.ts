@@ -55,7 +55,9 @@ export async function probeAdapter(): Promise<{ adapter: AdapterInfo } | { reaso
   try {
     g = await installDawn();
   } catch (err) {
-    return { reason: missing(err) ? 'the webgpu package (Dawn) is not installed' : `the webgpu package (Dawn) failed to load: ${firstLine(err)}` };
+    return {
+      reason: missing(err) ? 'the webgpu package (Dawn) is not installed' : `the webgpu package (Dawn) failed to load: ${firstLine(err)}`,
+    };
   }
   let a: AdapterLike | null;
   try {
@@ -84,7 +86,11 @@ export function probeAdapterQuietly(): { adapter: AdapterInfo } | { reason: stri
 const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
 const i = a && (a.info ?? (a.requestAdapterInfo ? await a.requestAdapterInfo() : {}));
 process.stdout.write(JSON.stringify(a ? { info: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description }, fallback: a.isFallbackAdapter === true } : null));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 60_000,
+  });
   if (r.status !== 0) return { reason: `probing Dawn for an adapter failed (exit ${r.status ?? r.signal})` };
   const out = JSON.parse(r.stdout || 'null') as { info: AdapterLike['info']; fallback: boolean } | null;
   if (!out) return { reason: NO_ADAPTER };
@@ -93,7 +99,8 @@ process.stdout.write(JSON.stringify(a ? { info: { vendor: i.vendor, architecture
 
 const softwareOnly = (a: AdapterInfo) => `only a software adapter: ${describeAdapter(a)}; used only when asked for (--backend webgpu)`;
 
-const NO_ADAPTER = 'Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver; on Debian bookworm, Mesa ≥ 25 from bookworm-backports gives the lavapipe software adapter)';
+const NO_ADAPTER =
+  'Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 driver; on Debian bookworm, Mesa ≥ 25 from bookworm-backports gives the lavapipe software adapter)';
 
 /**
  * Initialises tfjs's webgpu backend. `allowSoftware` false (the automatic pick) refuses a software
@@ -111,7 +118,11 @@ export async function initWebGpu(allowSoftware: boolean): Promise<{ adapter: Ada
   try {
     await import(TFJS_WEBGPU_PKG);
   } catch (err) {
-    return { reason: missing(err) ? '@tensorflow/tfjs-backend-webgpu is not installed' : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}` };
+    return {
+      reason: missing(err)
+        ? '@tensorflow/tfjs-backend-webgpu is not installed'
+        : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}`,
+    };
   }
   if (!(await tf.setBackend('webgpu'))) return { reason: 'tfjs webgpu backend failed to initialise (requestDevice failed?)' };
   registerWebGpuFixes();
@@ -124,5 +135,9 @@ export function gpuBufferStats(): { bytesInTensors: number; bytesAllocated: numb
   if (tf.getBackend() !== 'webgpu') return { bytesInTensors: 0, bytesAllocated: 0, buffers: 0 };
   const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
   const bm = (tf.backend() as unknown as { bufferManager?: { numUsedBuffers: number; numFreeBuffers: number } }).bufferManager;
-  return { bytesInTensors: m.numBytesInGPU ?? 0, bytesAllocated: m.numBytesAllocatedInGPU ?? 0, buffers: bm ? bm.numUsedBuffers + bm.numFreeBuffers : 0 };
+  return {
+    bytesInTensors: m.numBytesInGPU ?? 0,
+    bytesAllocated: m.numBytesAllocatedInGPU ?? 0,
+    buffers: bm ? bm.numUsedBuffers + bm.numFreeBuffers : 0,
+  };
 }

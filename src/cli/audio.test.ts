@@ -27,7 +27,12 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 /** A valid 16-bit mono WAV, then corrupted by `edit`. */
 function wavBytes(edit: (b: Buffer) => Buffer): Buffer {
   const p = join(dir, 'base.wav');
-  writeWav(p, Float32Array.from({ length: 2000 }, (_, i) => 0.3 * Math.sin(i / 5)), 22050, 'pcm16');
+  writeWav(
+    p,
+    Float32Array.from({ length: 2000 }, (_, i) => 0.3 * Math.sin(i / 5)),
+    22050,
+    'pcm16',
+  );
   return edit(readFileSync(p));
 }
 
@@ -47,8 +52,12 @@ test('cli audio: bad inputs exit 2 with one stderr line naming the file, and wri
   const rank3 = encodeNpy(new Float32Array(80 * 3), [1, 80, 3]);
   const wrongMels = encodeNpy(new Float32Array(64 * 3), [64, 3]);
   const files: Record<string, Uint8Array> = {
-    'mulaw.wav': muLaw, 'trunc.wav': truncated, 'text.wav': notWav,
-    'int.npy': intNpy, 'rank3.npy': rank3, 'mels64.npy': wrongMels,
+    'mulaw.wav': muLaw,
+    'trunc.wav': truncated,
+    'text.wav': notWav,
+    'int.npy': intNpy,
+    'rank3.npy': rank3,
+    'mels64.npy': wrongMels,
   };
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
   const out = (n: string) => join(dir, 'out', n);
@@ -113,9 +122,15 @@ test('cli audio: readMelNpy rejects non-finite values and empty mels, naming the
   data[2 * 4 + 3] = NaN;
   const p = join(dir, 'nan.npy');
   writeFileSync(p, encodeNpy(data, [80, 4]));
-  assert.throws(() => readMelNpy(p), (e: unknown) => e instanceof UserError && e.message === `${p}: value at [2, 3] is NaN (expected finite log-mel values)`);
+  assert.throws(
+    () => readMelNpy(p),
+    (e: unknown) => e instanceof UserError && e.message === `${p}: value at [2, 3] is NaN (expected finite log-mel values)`,
+  );
   writeFileSync(p, encodeNpy(new Float32Array(0), [80, 0]));
-  assert.throws(() => readMelNpy(p), (e: unknown) => e instanceof UserError && /0 frames/.test(e.message));
+  assert.throws(
+    () => readMelNpy(p),
+    (e: unknown) => e instanceof UserError && /0 frames/.test(e.message),
+  );
   writeFileSync(p, encodeNpy(new Float32Array(80 * 2).fill(-1), [80, 2]));
   assert.equal(readMelNpy(p).frames, 2);
 });

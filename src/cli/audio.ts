@@ -27,7 +27,9 @@ export function readMelNpy(path: string): Mel {
   if (frames < 1) throw new UserError(`${path}: 0 frames (expected shape [${DEFAULT_MEL.nMels}, frames ≥ 1])`);
   const bad = data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    throw new UserError(`${path}: value at [${Math.floor(bad / frames)}, ${bad % frames}] is ${data[bad]} (expected finite log-mel values)`);
+    throw new UserError(
+      `${path}: value at [${Math.floor(bad / frames)}, ${bad % frames}] is ${data[bad]} (expected finite log-mel values)`,
+    );
   }
   return { data, nMels, frames };
 }
@@ -49,7 +51,14 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .action((file: string, o: { json?: boolean }) => {
       const a = readWav(file);
-      const info = { file, sampleRate: a.sampleRate, channels: a.channels, format: describeFormat(a), samples: a.samples.length, durationSec: a.durationSec };
+      const info = {
+        file,
+        sampleRate: a.sampleRate,
+        channels: a.channels,
+        format: describeFormat(a),
+        samples: a.samples.length,
+        durationSec: a.durationSec,
+      };
       if (o.json) {
         process.stdout.write(JSON.stringify(info) + '\n');
         return;
@@ -62,7 +71,9 @@ export function register(program: Command): void {
 
   audio
     .command('mel')
-    .description(`HiFi-GAN/Grad-TTS log-mel (${DEFAULT_MEL.nMels} mels, ${DEFAULT_MEL.sampleRate} Hz, hop ${DEFAULT_MEL.hop}) as .npy [nMels, frames] float32`)
+    .description(
+      `HiFi-GAN/Grad-TTS log-mel (${DEFAULT_MEL.nMels} mels, ${DEFAULT_MEL.sampleRate} Hz, hop ${DEFAULT_MEL.hop}) as .npy [nMels, frames] float32`,
+    )
     .argument('<file>', 'WAV file')
     .requiredOption('--out <npy>', 'output .npy')
     .option('--png <png>', 'also write a spectrogram image')
@@ -76,7 +87,8 @@ export function register(program: Command): void {
         x = resample(x, a.sampleRate, DEFAULT_MEL.sampleRate);
       }
       const mel = logMel(x);
-      if (mel.frames === 0) throw new UserError(`${file}: too short for one mel frame (expected ≥ ${DEFAULT_MEL.hop} samples at ${DEFAULT_MEL.sampleRate} Hz)`);
+      if (mel.frames === 0)
+        throw new UserError(`${file}: too short for one mel frame (expected ≥ ${DEFAULT_MEL.hop} samples at ${DEFAULT_MEL.sampleRate} Hz)`);
       writeNpy(o.out, mel.data, [mel.nMels, mel.frames]);
       if (o.png) writeSpectrogramPng(o.png, { title: `Log-mel spectrogram of ${file}`, panels: [{ mel }] });
       process.stderr.write(`difftts: wrote ${printable(o.out)} [${mel.nMels}, ${mel.frames}]${o.png ? ` and ${printable(o.png)}` : ''}\n`);
@@ -102,7 +114,9 @@ export function register(program: Command): void {
       const y = griffinLim(mel, { iters, momentum, seed, onIter: (i) => bar.update(i) });
       bar.stop();
       writeWav(o.out, y, DEFAULT_MEL.sampleRate, o.float ? 'float32' : 'pcm16');
-      process.stderr.write(`difftts: wrote ${printable(o.out)} (${(y.length / DEFAULT_MEL.sampleRate).toFixed(3)} s at ${DEFAULT_MEL.sampleRate} Hz)\n`);
+      process.stderr.write(
+        `difftts: wrote ${printable(o.out)} (${(y.length / DEFAULT_MEL.sampleRate).toFixed(3)} s at ${DEFAULT_MEL.sampleRate} Hz)\n`,
+      );
     });
 
   audio

@@ -50,7 +50,11 @@ test('data prepare fails in one line without --skip-bad, succeeds with it', () =
 
 test('data corrupt: bad options exit 2 before writing; a good run writes corruption.json', () => {
   const out = join(work, 'corrupted');
-  for (const args of [['--mode', 'noise', '--fraction', '2', '--snr', '5'], ['--mode', 'echo', '--fraction', '0.5'], ['--mode', 'replace-voice', '--fraction', '0.5', '--donor', join(work, 'nowhere')]]) {
+  for (const args of [
+    ['--mode', 'noise', '--fraction', '2', '--snr', '5'],
+    ['--mode', 'echo', '--fraction', '0.5'],
+    ['--mode', 'replace-voice', '--fraction', '0.5', '--donor', join(work, 'nowhere')],
+  ]) {
     const r = run('corrupt', corpus, '--out', out, ...args);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -113,7 +117,10 @@ test('data prepare: a directory another prepare holds is refused in one line nam
   try {
     const r = run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`^difftts: ${out}: in use by another data prepare \\(pid ${process.pid} on .*; wait for it to finish or stop it\\n$`));
+    assert.match(
+      r.stderr,
+      new RegExp(`^difftts: ${out}: in use by another data prepare \\(pid ${process.pid} on .*; wait for it to finish or stop it\\n$`),
+    );
   } finally {
     lock.release();
   }
@@ -124,11 +131,27 @@ test('a missing, unreadable or cut mel file stops training in one line naming it
   const out = join(work, 'mel-features');
   const p = run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters');
   assert.equal(p.status, 0, p.stderr);
-  const recipe = writeMicroRecipe(join(work, 'micro.json'), { steps: 1, batchSize: 2, checkpointEvery: 1, logEvery: 1, pngEvery: 0, seed: 1 });
+  const recipe = writeMicroRecipe(join(work, 'micro.json'), {
+    steps: 1,
+    batchSize: 2,
+    checkpointEvery: 1,
+    logEvery: 1,
+    pngEvery: 0,
+    seed: 1,
+  });
   const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   const mel = join(out, m.utterances[3].file);
-  const train = () => spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--data', out, '--out', join(work, 'mel-run'), '--force'], { encoding: 'utf8' });
-  const lastLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !/using backend|looks like you are running|^=+$/.test(l));
+  const train = () =>
+    spawnSync(
+      process.execPath,
+      [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--data', out, '--out', join(work, 'mel-run'), '--force'],
+      { encoding: 'utf8' },
+    );
+  const lastLine = (stderr: string) =>
+    stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/using backend|looks like you are running|^=+$/.test(l));
 
   rmSync(mel);
   let r = train();
@@ -143,7 +166,9 @@ test('a missing, unreadable or cut mel file stops training in one line naming it
   truncateSync(mel, 100);
   r = train();
   assert.equal(r.status, 2, r.stderr);
-  assert.deepEqual(lastLine(r.stderr), [`difftts: ${mel}: 100 bytes (expected ${80 * m.utterances[3].frames * 4} for the frames in manifest.json; run difftts data prepare again)`]);
+  assert.deepEqual(lastLine(r.stderr), [
+    `difftts: ${mel}: 100 bytes (expected ${80 * m.utterances[3].frames * 4} for the frames in manifest.json; run difftts data prepare again)`,
+  ]);
   // the fix works
   assert.equal(run('prepare', corpus, '--out', out, '--skip-bad', '--text-mode', 'characters').status, 0);
   assertConsistent(out);
@@ -156,7 +181,13 @@ test('data check and prepare: speakers and minutes per speaker; --layout picks t
   assert.match(r.stdout, /\(vctk layout\)/);
   assert.match(r.stdout, /speakers {5}2\n {2}p225 +3 utterances +0\.03 min\n {2}p226 +3 utterances/);
   const j = JSON.parse(run('check', vctk, '--json').stdout);
-  assert.deepEqual(j.speakers.map((s: { speaker: string; utterances: number }) => [s.speaker, s.utterances]), [['p225', 3], ['p226', 3]]);
+  assert.deepEqual(
+    j.speakers.map((s: { speaker: string; utterances: number }) => [s.speaker, s.utterances]),
+    [
+      ['p225', 3],
+      ['p226', 3],
+    ],
+  );
   assert.ok(Math.abs(j.speakers[0].minutes - (0.6 + 0.64 + 0.68) / 60) < 1e-4);
   assert.match(run('check', corpus).stdout, /speakers {5}1 \(unnamed\)\n/);
   const wrong = run('check', vctk, '--layout', 'libritts');

@@ -9,7 +9,16 @@ import { UserError } from '../errors.js';
 import { cliPath } from '../testing/paths.js';
 import { runLossShow, type ShowOptions } from './loss.js';
 
-const DEFAULTS: ShowOptions = { type: 'huber', schedule: 'constant', c: '1', scale: '1', beta0: '0.05', beta1: '20', t: '0,0.25,0.5,0.75,1', residual: '0.01,0.1,1,10' };
+const DEFAULTS: ShowOptions = {
+  type: 'huber',
+  schedule: 'constant',
+  c: '1',
+  scale: '1',
+  beta0: '0.05',
+  beta1: '20',
+  t: '0,0.25,0.5,0.75,1',
+  residual: '0.01,0.1,1,10',
+};
 
 function difftts(...args: string[]) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
@@ -21,7 +30,21 @@ function close(actual: number, expected: number, tol: number, what: string): voi
 }
 
 test('loss show --json gives δ(t) and losses equal to the closed forms', () => {
-  const r = difftts('loss', 'show', '--type', 'pseudo-huber', '--schedule', 'exponential', '--c', '0.1', '--t', '0,0.5,1', '--residual', '0.1,2', '--json');
+  const r = difftts(
+    'loss',
+    'show',
+    '--type',
+    'pseudo-huber',
+    '--schedule',
+    'exponential',
+    '--c',
+    '0.1',
+    '--t',
+    '0,0.5,1',
+    '--residual',
+    '0.1,2',
+    '--json',
+  );
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.type, 'pseudo-huber');
@@ -36,13 +59,32 @@ test('loss show --json gives δ(t) and losses equal to the closed forms', () => 
 });
 
 test('loss show: snr with scale and reversed; the table is aligned', () => {
-  const r = difftts('loss', 'show', '--type', 'huber', '--schedule', 'snr', '--c', '0.2', '--scale', '2', '--reversed', '--t', '1', '--residual', '0.5,5', '--json');
+  const r = difftts(
+    'loss',
+    'show',
+    '--type',
+    'huber',
+    '--schedule',
+    'snr',
+    '--c',
+    '0.2',
+    '--scale',
+    '2',
+    '--reversed',
+    '--t',
+    '1',
+    '--residual',
+    '0.5,5',
+    '--json',
+  );
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   close(j.delta[0], 2, 1e-12, 'reversed snr at t=1 is scale·δ(0) = 2');
   close(j.loss[0][0], 0.125, 1e-12, 'huber inside');
   close(j.loss[0][1], 2 * (5 - 1), 1e-12, 'huber outside');
-  const lines = runLossShow({ ...DEFAULTS, type: 'l2' }).trimEnd().split('\n');
+  const lines = runLossShow({ ...DEFAULTS, type: 'l2' })
+    .trimEnd()
+    .split('\n');
   assert.equal(lines.length, 2 + 5, 'title, header and one row per default t');
   assert.match(lines[0]!, /not used by l2/);
   const widths = new Set(lines.slice(1).map((l) => l.length));
@@ -70,7 +112,10 @@ test('loss show: bad values are one-line UserErrors naming the flag', () => {
 });
 
 test('loss show: the CLI turns a bad value into exit code 2 and one line on stderr', () => {
-  for (const args of [['--type', 'pseudo-hubr'], ['--type', 'huber', '--c', '0']]) {
+  for (const args of [
+    ['--type', 'pseudo-hubr'],
+    ['--type', 'huber', '--c', '0'],
+  ]) {
     const r = difftts('loss', 'show', ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);

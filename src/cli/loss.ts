@@ -40,7 +40,10 @@ export interface LossTable {
 }
 
 const FLAG_OF: Record<string, string> = {
-  'loss.type': '--type', 'loss.schedule': '--schedule', 'loss.c': '--c', 'loss.scale': '--scale',
+  'loss.type': '--type',
+  'loss.schedule': '--schedule',
+  'loss.c': '--c',
+  'loss.scale': '--scale',
 };
 
 /** The VP-SDE the snr schedule is shown against (a model's beta0/beta1); errors name the flag. */
@@ -68,8 +71,14 @@ function configFromFlags(o: ShowOptions): LossConfig {
 export function lossTable(cfg: LossConfig, sde: VpSde, t: number[], residual: number[]): LossTable {
   const delta = t.map((ti) => deltaAt(cfg, ti, sde));
   return {
-    type: cfg.type, schedule: cfg.schedule, c: cfg.c, scale: cfg.scale, reversed: cfg.reversed,
-    t, residual, delta,
+    type: cfg.type,
+    schedule: cfg.schedule,
+    c: cfg.c,
+    scale: cfg.scale,
+    reversed: cfg.reversed,
+    t,
+    residual,
+    delta,
     loss: delta.map((d) => residual.map((r) => lossAt(cfg.type, r, d))),
   };
 }
@@ -96,7 +105,11 @@ export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8
   const grid = Array.from({ length: 201 }, (_, i) => i / 200);
   const name = `${cfg.type}, ${cfg.schedule} c=${fmt(cfg.c)}${cfg.scale !== 1 ? ` scale=${fmt(cfg.scale)}` : ''}${cfg.reversed ? ' reversed' : ''}`;
   const top = renderLinePlot({
-    width: 800, height: 420, title: `δ(t): ${name}`, xLabel: 'diffusion time t', yLabel: 'δ',
+    width: 800,
+    height: 420,
+    title: `δ(t): ${name}`,
+    xLabel: 'diffusion time t',
+    yLabel: 'δ',
     series: [{ name: 'δ(t)', x: grid, y: grid.map((t) => deltaAt(cfg, t, sde)) }],
   });
   const r = Array.from({ length: 161 }, (_, i) => 10 ** (-3 + (i * 5) / 160));
@@ -109,8 +122,14 @@ export function lossShowPng(cfg: LossConfig, sde: VpSde, tPick: number[]): Uint8
     : [{ name: cfg.type, x: r, y: r.map((x) => lossAt(cfg.type, x, 1)) }];
   if (cfg.type !== 'l2') series.push({ name: 'l2 (reference)', x: r, y: r.map((x) => x * x) });
   const bottom = renderLinePlot({
-    width: 800, height: 480, title: `loss vs residual: ${cfg.type}`, xLabel: '|residual|', yLabel: 'loss',
-    logX: true, logY: true, series,
+    width: 800,
+    height: 480,
+    title: `loss vs residual: ${cfg.type}`,
+    xLabel: '|residual|',
+    yLabel: 'loss',
+    logX: true,
+    logY: true,
+    series,
   });
   return encodePng(stackRasters([top.raster, bottom.raster]), `difftts loss show: ${name}`);
 }
@@ -126,8 +145,8 @@ export function register(program: Command): void {
     .option('--c <number>', 'schedule constant (> 0): δ for constant, δ(1) for exponential, floor for snr', '1')
     .option('--scale <number>', 'multiplies δ (kohya huber_scale)', '1')
     .option('--reversed', 'read the schedule at 1 − t')
-    .option('--beta0 <number>', 'the model\'s VP-SDE β₀ (model.beta0), read by the snr schedule', String(MODEL_CONFIGS.full.beta0))
-    .option('--beta1 <number>', 'the model\'s VP-SDE β₁ (model.beta1)', String(MODEL_CONFIGS.full.beta1))
+    .option('--beta0 <number>', "the model's VP-SDE β₀ (model.beta0), read by the snr schedule", String(MODEL_CONFIGS.full.beta0))
+    .option('--beta1 <number>', "the model's VP-SDE β₁ (model.beta1)", String(MODEL_CONFIGS.full.beta1))
     .option('--t <list>', 'diffusion times in [0, 1], comma-separated', '0,0.25,0.5,0.75,1')
     .option('--residual <list>', 'residual values, comma-separated', '0.01,0.1,1,10')
     .option('--json', 'print one JSON object instead of a table')

@@ -25,7 +25,10 @@ export function buildProgram(): Command {
     .name('difftts')
     .description('Diffusion text-to-speech (Grad-TTS) with L2 or scheduled pseudo-Huber loss, in TypeScript')
     .version('0.1.0')
-    .option('--backend <name>', `tfjs backend: ${BACKEND_NAMES.slice(0, -1).join(', ')} or ${BACKEND_NAMES.at(-1)} (default: the first available in that order, webgpu with a hardware adapter only; env DIFFTTS_BACKEND)`)
+    .option(
+      '--backend <name>',
+      `tfjs backend: ${BACKEND_NAMES.slice(0, -1).join(', ')} or ${BACKEND_NAMES.at(-1)} (default: the first available in that order, webgpu with a hardware adapter only; env DIFFTTS_BACKEND)`,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerQuickstart(program);

@@ -26,7 +26,10 @@ export function parseNumber(value: string, flag: string, opts: { min?: number; m
 
 /** Parses a comma-separated list of numbers ("0,0.25,1"). */
 export function parseNumberList(value: string, flag: string): number[] {
-  const parts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (parts.length === 0) throw new UserError(`${flag}: expected a comma-separated list of numbers, got '${value}'`);
   return parts.map((p) => parseNumber(p, flag));
 }

@@ -62,7 +62,11 @@ test('output paths: every command that writes ends in exit 0/1/2, no stack trace
     mkdirSync(join(work, 'adir'));
     symlinkSync('loop', join(work, 'loop'));
     const wav = join(corpus, 'wavs', 'u00.wav');
-    const recipe = writeMicroRecipe(join(work, 'micro.json'), { steps: 1, batchSize: 2, checkpointEvery: 1, keepCheckpoints: 1, logEvery: 1, pngEvery: 0, seed: 1, workers: 1 }, { synth: { steps: 1, temperature: 1.5, lengthScale: 1 } });
+    const recipe = writeMicroRecipe(
+      join(work, 'micro.json'),
+      { steps: 1, batchSize: 2, checkpointEvery: 1, keepCheckpoints: 1, logEvery: 1, pngEvery: 0, seed: 1, workers: 1 },
+      { synth: { steps: 1, temperature: 1.5, lengthScale: 1 } },
+    );
     const features = join(work, 'features');
     const run = join(work, 'run');
     const cpu = ['--backend', 'cpu'];
@@ -80,17 +84,47 @@ test('output paths: every command that writes ends in exit 0/1/2, no stack trace
     ] as [string[], string][]) {
       for (const [p, code] of filePaths(ext)) cases.push([[...cmd, p], p, code]);
     }
-    const refusedOnly = (ext: string) => filePaths(ext).filter(([, c]) => c !== 0).slice(0, 5);
+    const refusedOnly = (ext: string) =>
+      filePaths(ext)
+        .filter(([, c]) => c !== 0)
+        .slice(0, 5);
     for (const [p, code] of refusedOnly('.png')) cases.push([['audio', 'mel', wav, '--out', join(work, 'ok.npy'), '--png', p], p, code]);
     for (const [p, code] of refusedOnly('.npy')) {
-      cases.push([[...cpu, 'synthesize', '--checkpoint', run, '--text', 'Hi.', '--out', join(work, 'ok.wav'), '--mel-out', p, '--iters', '1'], p, code]);
+      cases.push([
+        [...cpu, 'synthesize', '--checkpoint', run, '--text', 'Hi.', '--out', join(work, 'ok.wav'), '--mel-out', p, '--iters', '1'],
+        p,
+        code,
+      ]);
     }
     for (const [p, code] of refusedOnly('.txt')) cases.push([['data', 'check', corpus, '--fix-list', p], p, code]);
     for (const [p, code] of [...DIR_PATHS, ...DIR_OK]) cases.push([['export', '--checkpoint', run, '--out', p], p, code]);
     for (const [p, code] of DIR_PATHS) {
       cases.push([['data', 'prepare', corpus, '--out', p], p, code]);
       cases.push([[...cpu, 'train', '--recipe', recipe, '--data', features, '--out', p], p, code]);
-      cases.push([[...cpu, 'evaluate', '--checkpoint', run, '--refs', corpus, '--features', features, '--max', '1', '--steps', '1', '--iters', '1', '--workers', '1', '--out', p], p, code]);
+      cases.push([
+        [
+          ...cpu,
+          'evaluate',
+          '--checkpoint',
+          run,
+          '--refs',
+          corpus,
+          '--features',
+          features,
+          '--max',
+          '1',
+          '--steps',
+          '1',
+          '--iters',
+          '1',
+          '--workers',
+          '1',
+          '--out',
+          p,
+        ],
+        p,
+        code,
+      ]);
     }
 
     const casesFile = join(work, 'cases.json');
@@ -112,14 +146,21 @@ test('output paths: every command that writes ends in exit 0/1/2, no stack trace
       else if (/[\u0000-\u001f\u007f-\u009f]/.test(lines.join(''))) problems.push(`${what}: raw control characters on stderr`);
       else if (expected !== 0) {
         const named = path === '' ? '(empty path)' : printable(path);
-        if (lines.length !== 1 || !lines[0]!.startsWith(`difftts: `) || !lines[0]!.includes(named)) problems.push(`${what}: expected one line naming ${named}`);
+        if (lines.length !== 1 || !lines[0]!.startsWith(`difftts: `) || !lines[0]!.includes(named))
+          problems.push(`${what}: expected one line naming ${named}`);
       }
     });
     assert.deepEqual(problems, []);
     const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 3);
-    t.diagnostic(`${results.length} command lines in ${(results.reduce((s, x) => s + x.ms, 0) / 1000).toFixed(1)} s; slowest: ${slowest.map((x) => `${x.args.slice(0, 3).join(' ')} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
+    t.diagnostic(
+      `${results.length} command lines in ${(results.reduce((s, x) => s + x.ms, 0) / 1000).toFixed(1)} s; slowest: ${slowest.map((x) => `${x.args.slice(0, 3).join(' ')} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`,
+    );
     // what succeeded is where it was asked to be; the refusals created nothing
-    assert.ok(statSync(join(work, '-')).isFile() && statSync(join(work, `${CONTROL}.wav`)).isFile() && existsSync(join(work, 'new', 'nested', 'dirs', 'x.npy')));
+    assert.ok(
+      statSync(join(work, '-')).isFile() &&
+        statSync(join(work, `${CONTROL}.wav`)).isFile() &&
+        existsSync(join(work, 'new', 'nested', 'dirs', 'x.npy')),
+    );
     assert.ok(existsSync(join(work, `${CONTROL}-dir`, 'weights.bin')) && existsSync(join(work, 'new', 'nested', 'run', 'weights.bin')));
     assert.ok(!existsSync(join(work, LONG)) && !existsSync(join(work, 'adir', LONG)));
   } finally {

@@ -32,7 +32,9 @@ export function webVoiceDir(voice: string): string {
   const dir = existsSync(join(voice, 'state.json')) ? voice : join(packageRoot(), 'pretrained', voice);
   const missing = VOICE_FILES.find((f) => !existsSync(join(dir, f)));
   if (missing) {
-    throw new UserError(`--voice ${voice}: ${existsSync(dir) ? `${join(dir, missing)} is missing (the page needs an exported voice: ${VOICE_FILES.join(', ')}; make one with difftts export)` : 'no such voice (expected a shipped voice name such as allison-enc128, or a voice directory)'}`);
+    throw new UserError(
+      `--voice ${voice}: ${existsSync(dir) ? `${join(dir, missing)} is missing (the page needs an exported voice: ${VOICE_FILES.join(', ')}; make one with difftts export)` : 'no such voice (expected a shipped voice name such as allison-enc128, or a voice directory)'}`,
+    );
   }
   return dir;
 }
@@ -43,7 +45,9 @@ export function buildWebSite(out: string, voiceDir: string): string[] {
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new UserError(`--build ${out}: exists and is not a directory`);
     if (readdirSync(out).length > 0 && !existsSync(join(out, 'difftts-web.js'))) {
-      throw new UserError(`--build ${out}: the directory is not empty and is not an earlier difftts web build (choose a new or empty directory)`);
+      throw new UserError(
+        `--build ${out}: the directory is not empty and is not an earlier difftts web build (choose a new or empty directory)`,
+      );
     }
   }
   const written: string[] = [];
@@ -108,12 +112,22 @@ export async function startWebServer(o: { voiceDir: string; port: number; host: 
       return;
     }
     const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(err.code === 'EADDRINUSE' ? new UserError(`--port ${o.port}: already in use (choose another, or 0 for any free port)`) : err.code === 'EACCES' ? new UserError(`--port ${o.port}: not permitted (ports below 1024 need privileges)`) : err),
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new UserError(`--port ${o.port}: already in use (choose another, or 0 for any free port)`)
+          : err.code === 'EACCES'
+            ? new UserError(`--port ${o.port}: not permitted (ports below 1024 need privileges)`)
+            : err,
+      ),
     );
     server.listen(o.port, o.host, () => ok());
   });
@@ -126,8 +140,14 @@ export async function startWebServer(o: { voiceDir: string; port: number; host: 
 export function register(program: Command): void {
   program
     .command('web')
-    .description('a web page that synthesizes speech in the browser itself (tfjs wasm, or WebGPU where offered): serve it, or write it as a static site')
-    .option('--voice <name|dir>', `shipped voice name or an exported voice directory (state.json, weights.json, weights.bin)`, DEFAULT_WEB_VOICE)
+    .description(
+      'a web page that synthesizes speech in the browser itself (tfjs wasm, or WebGPU where offered): serve it, or write it as a static site',
+    )
+    .option(
+      '--voice <name|dir>',
+      `shipped voice name or an exported voice directory (state.json, weights.json, weights.bin)`,
+      DEFAULT_WEB_VOICE,
+    )
     .option('--port <n>', 'port to serve on (0 = any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--build <dir>', 'write the page and the voice to DIR as a static site instead of serving')
@@ -136,7 +156,9 @@ export function register(program: Command): void {
       const voiceDir = webVoiceDir(o.voice);
       if (o.build) {
         const files = buildWebSite(o.build, voiceDir);
-        process.stdout.write(`wrote ${files.length} files to ${o.build} (voice ${o.voice}); serve that folder over HTTP and open index.html\n`);
+        process.stdout.write(
+          `wrote ${files.length} files to ${o.build} (voice ${o.voice}); serve that folder over HTTP and open index.html\n`,
+        );
         return;
       }
       const port = parseNumber(o.port, '--port', { integer: true, min: 0, max: 65535 });

@@ -25,15 +25,31 @@ interface Ran {
 }
 
 function difftts(args: string[], env: Record<string, string> = {}): Ran {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, DIFFTTS_DEBUG_TOY: '1', ...env }, timeout: 300_000 });
-  return { code: r.status, lines: r.stderr.split('\n').filter((l) => l && !/using backend|training (with \d+ workers: |in the main thread)|^=+$|looks like you are running TensorFlow\.js/.test(l)) };
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DIFFTTS_DEBUG_TOY: '1', ...env },
+    timeout: 300_000,
+  });
+  return {
+    code: r.status,
+    lines: r.stderr
+      .split('\n')
+      .filter(
+        (l) =>
+          l && !/using backend|training (with \d+ workers: |in the main thread)|^=+$|looks like you are running TensorFlow\.js/.test(l),
+      ),
+  };
 }
 
 /** Exit 1; the error is one stderr line, `difftts: PATH: cannot write (WHY, CODE)`, after any progress notes; no stack trace. */
 function assertOneLine(r: Ran, path: string, code: string, why: string): void {
   assert.equal(r.code, 1, r.lines.join('\n'));
   assert.equal(r.lines[r.lines.length - 1], `difftts: ${path}: cannot write (${why}, ${code})`);
-  assert.deepEqual(r.lines.filter((l) => !l.startsWith('difftts: ') || /Error|cannot write/.test(l)), [r.lines[r.lines.length - 1]], r.lines.join('\n'));
+  assert.deepEqual(
+    r.lines.filter((l) => !l.startsWith('difftts: ') || /Error|cannot write/.test(l)),
+    [r.lines[r.lines.length - 1]],
+    r.lines.join('\n'),
+  );
 }
 
 /** Every file and directory below `dir` whose name marks a temporary (dot-prefixed or .tmp). */
@@ -54,8 +70,14 @@ function leftovers(dir: string): string[] {
 function wholeMetrics(run: string): number {
   const text = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
   assert.ok(text === '' || text.endsWith('\n'), 'no torn last line');
-  const steps = text.split('\n').filter(Boolean).map((l) => JSON.parse(l).step as number);
-  assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i + 1));
+  const steps = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).step as number);
+  assert.deepEqual(
+    steps,
+    Array.from({ length: steps.length }, (_, i) => i + 1),
+  );
   return steps.length;
 }
 
@@ -93,7 +115,12 @@ test('write failures (injected): a refused checkpoint stops train in one line, e
 
 test('write failures (injected): a half-written metrics line is cut back; a read-only run.json stops train too', () => {
   const run = join(root, 'metrics');
-  assertOneLine(train(run, [], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:metrics.jsonl:60' }), join(run, 'metrics.jsonl'), 'ENOSPC', 'no space left on device');
+  assertOneLine(
+    train(run, [], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:metrics.jsonl:60' }),
+    join(run, 'metrics.jsonl'),
+    'ENOSPC',
+    'no space left on device',
+  );
   assert.equal(wholeMetrics(run), 60);
   assertRecovers(run, 50);
   const ro = join(root, 'runjson');
@@ -109,7 +136,11 @@ const features = join(root, 'features');
 const micro = join(root, 'micro.json');
 const gradRun = join(root, 'gradtts');
 before(() => {
-  writeMicroRecipe(micro, { steps: 1, batchSize: 2, checkpointEvery: 1, keepCheckpoints: 1, logEvery: 1, pngEvery: 0, seed: 1 }, { synth: { steps: 2, temperature: 1.5, lengthScale: 1 } });
+  writeMicroRecipe(
+    micro,
+    { steps: 1, batchSize: 2, checkpointEvery: 1, keepCheckpoints: 1, logEvery: 1, pngEvery: 0, seed: 1 },
+    { synth: { steps: 2, temperature: 1.5, lengthScale: 1 } },
+  );
   const p = difftts(['data', 'prepare', corpus, '--out', features, '--text-mode', 'characters']);
   assert.equal(p.code, 0, p.lines.join('\n'));
   const t = difftts(['--backend', 'wasm', 'train', '--recipe', micro, '--data', features, '--out', gradRun]);
@@ -118,28 +149,64 @@ before(() => {
 
 test('write failures (injected): sample images, data prepare, data corrupt, synthesize, evaluate and experiment stop in one line, exit 1, nothing half-written', () => {
   const f2 = join(root, 'features2');
-  assertOneLine(difftts(['data', 'prepare', corpus, '--out', f2], { DIFFTTS_DEBUG_WRITE_FAIL: 'EROFS:manifest.json' }), join(f2, 'manifest.json'), 'EROFS', 'read-only file system');
+  assertOneLine(
+    difftts(['data', 'prepare', corpus, '--out', f2], { DIFFTTS_DEBUG_WRITE_FAIL: 'EROFS:manifest.json' }),
+    join(f2, 'manifest.json'),
+    'EROFS',
+    'read-only file system',
+  );
   assert.ok(!existsSync(join(f2, 'manifest.json')));
   assert.deepEqual(leftovers(f2), []);
 
   const bad = join(root, 'corrupted');
-  const c = difftts(['data', 'corrupt', corpus, '--out', bad, '--mode', 'noise', '--snr', '0', '--fraction', '0.5', '--seed', '1'], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:corrupted' });
+  const c = difftts(['data', 'corrupt', corpus, '--out', bad, '--mode', 'noise', '--snr', '0', '--fraction', '0.5', '--seed', '1'], {
+    DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:corrupted',
+  });
   assertOneLine(c, bad, 'ENOSPC', 'no space left on device');
   assert.ok(!existsSync(bad));
-  assert.deepEqual(leftovers(root).filter((p) => p.includes('corrupted')), []);
+  assert.deepEqual(
+    leftovers(root).filter((p) => p.includes('corrupted')),
+    [],
+  );
 
   const png = join(root, 'png');
-  const t = difftts(['--backend', 'wasm', 'train', '--recipe', micro, '--data', features, '--out', png, '--train.pngEvery', '1'], { DIFFTTS_DEBUG_WRITE_FAIL: 'EACCES:step-000001.png' });
+  const t = difftts(['--backend', 'wasm', 'train', '--recipe', micro, '--data', features, '--out', png, '--train.pngEvery', '1'], {
+    DIFFTTS_DEBUG_WRITE_FAIL: 'EACCES:step-000001.png',
+  });
   assertOneLine(t, join(png, 'samples', 'step-000001.png'), 'EACCES', 'permission denied');
   assert.deepEqual(leftovers(png), []);
 
   const wav = join(root, 'say', 'hello.wav');
-  const s = difftts(['--backend', 'wasm', 'synthesize', '--checkpoint', gradRun, '--text', 'Hello.', '--out', wav, '--steps', '2', '--iters', '2'], { DIFFTTS_DEBUG_WRITE_FAIL: 'EACCES:hello.wav' });
+  const s = difftts(
+    ['--backend', 'wasm', 'synthesize', '--checkpoint', gradRun, '--text', 'Hello.', '--out', wav, '--steps', '2', '--iters', '2'],
+    { DIFFTTS_DEBUG_WRITE_FAIL: 'EACCES:hello.wav' },
+  );
   assertOneLine(s, wav, 'EACCES', 'permission denied');
   assert.deepEqual(readdirSync(join(root, 'say')), []);
 
   const ev = join(root, 'eval');
-  const e = difftts(['--backend', 'wasm', 'evaluate', '--checkpoint', gradRun, '--refs', corpus, '--features', features, '--max', '1', '--steps', '2', '--iters', '2', '--out', ev], { DIFFTTS_DEBUG_WRITE_FAIL: 'EPERM:eval.csv' });
+  const e = difftts(
+    [
+      '--backend',
+      'wasm',
+      'evaluate',
+      '--checkpoint',
+      gradRun,
+      '--refs',
+      corpus,
+      '--features',
+      features,
+      '--max',
+      '1',
+      '--steps',
+      '2',
+      '--iters',
+      '2',
+      '--out',
+      ev,
+    ],
+    { DIFFTTS_DEBUG_WRITE_FAIL: 'EPERM:eval.csv' },
+  );
   assertOneLine(e, join(ev, 'eval.csv'), 'EPERM', 'operation not permitted');
   assert.deepEqual(leftovers(ev), []);
 
@@ -151,17 +218,32 @@ test('write failures (injected): sample images, data prepare, data corrupt, synt
   writeFileSync(
     expRecipe,
     JSON.stringify({
-      name: 'wf', corpus, corruption: { mode: 'noise', options: { snr: 0, noise: 'white' } }, fractions: [0],
-      losses: [{ name: 'l2', loss: { type: 'l2' } }], seeds: [0], train: { recipe: 'base.json' },
-      evaluate: { split: 'test', steps: 2, maxUtterances: 1 }, sampleText: 'Hello.', jobs: 1,
+      name: 'wf',
+      corpus,
+      corruption: { mode: 'noise', options: { snr: 0, noise: 'white' } },
+      fractions: [0],
+      losses: [{ name: 'l2', loss: { type: 'l2' } }],
+      seeds: [0],
+      train: { recipe: 'base.json' },
+      evaluate: { split: 'test', steps: 2, maxUtterances: 1 },
+      sampleText: 'Hello.',
+      jobs: 1,
     }),
   );
   const out = join(expDir, 'out');
-  assertOneLine(difftts(['experiment', '--recipe', expRecipe, '--out', out], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:experiment.json' }), join(out, 'experiment.json'), 'ENOSPC', 'no space left on device');
+  assertOneLine(
+    difftts(['experiment', '--recipe', expRecipe, '--out', out], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:experiment.json' }),
+    join(out, 'experiment.json'),
+    'ENOSPC',
+    'no space left on device',
+  );
   const x = difftts(['experiment', '--recipe', expRecipe, '--out', out], { DIFFTTS_DEBUG_WRITE_FAIL: 'ENOSPC:manifest.json' });
   assert.equal(x.code, 1, x.lines.join('\n'));
   assert.equal(x.lines.length, 1, x.lines.join('\n'));
-  assert.match(x.lines[0]!, /^difftts: difftts data prepare failed \(exit 1\); see .*prepare-clean\.log: .*manifest\.json: cannot write \(no space left on device, ENOSPC\)/);
+  assert.match(
+    x.lines[0]!,
+    /^difftts: difftts data prepare failed \(exit 1\); see .*prepare-clean\.log: .*manifest\.json: cannot write \(no space left on device, ENOSPC\)/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,14 @@ test('a clean corpus has no problems and the right durations', () => {
 test('metadata parsing: BOM, CRLF, optional columns, speaker, blank lines', () => {
   const { rows, problems } = parseMetadata('\uFEFFa|Hello there.|Hello there.\r\nb|Two fields\r\n\r\nc|raw 5|raw five|spk1\r\n', 'm.csv');
   assert.deepEqual(problems, []);
-  assert.deepEqual(rows.map((r) => [r.row, r.id, r.text, r.speaker]), [[1, 'a', 'Hello there.', null], [2, 'b', 'Two fields', null], [4, 'c', 'raw five', 'spk1']]);
+  assert.deepEqual(
+    rows.map((r) => [r.row, r.id, r.text, r.speaker]),
+    [
+      [1, 'a', 'Hello there.', null],
+      [2, 'b', 'Two fields', null],
+      [4, 'c', 'raw five', 'spk1'],
+    ],
+  );
 });
 
 test('validation catches every problem kind, with file and row', () => {
@@ -48,18 +55,51 @@ test('validation catches every problem kind, with file and row', () => {
   copyFileSync(join(dir, 'wavs', 'u00.wav'), join(dir, 'wavs', 'orphan.wav')); // extra file
   const r = readCorpus(dir);
   const kinds = (k: string) => r.problems.filter((p) => p.kind === k);
-  assert.deepEqual(kinds('empty-text').map((p) => p.row), [2]);
-  assert.deepEqual(kinds('unknown-only').map((p) => p.row), [3]);
-  assert.deepEqual(kinds('duplicate-id').map((p) => p.row), [4]);
-  assert.deepEqual(kinds('bad-fields').map((p) => p.row), [5, 6]);
-  assert.deepEqual(kinds('missing-wav').map((p) => p.id), ['ghost']);
-  assert.deepEqual(kinds('bad-id').map((p) => p.row), [12]);
-  assert.deepEqual(kinds('unreadable-audio').map((p) => p.id), ['u06']);
-  assert.deepEqual(kinds('duration').map((p) => p.id), ['u07']);
-  assert.deepEqual(kinds('sample-rate').map((p) => [p.id, p.fatal]), [['u08', false]]);
-  assert.deepEqual(kinds('multichannel').map((p) => [p.id, p.fatal]), [['u09', false]]);
+  assert.deepEqual(
+    kinds('empty-text').map((p) => p.row),
+    [2],
+  );
+  assert.deepEqual(
+    kinds('unknown-only').map((p) => p.row),
+    [3],
+  );
+  assert.deepEqual(
+    kinds('duplicate-id').map((p) => p.row),
+    [4],
+  );
+  assert.deepEqual(
+    kinds('bad-fields').map((p) => p.row),
+    [5, 6],
+  );
+  assert.deepEqual(
+    kinds('missing-wav').map((p) => p.id),
+    ['ghost'],
+  );
+  assert.deepEqual(
+    kinds('bad-id').map((p) => p.row),
+    [12],
+  );
+  assert.deepEqual(
+    kinds('unreadable-audio').map((p) => p.id),
+    ['u06'],
+  );
+  assert.deepEqual(
+    kinds('duration').map((p) => p.id),
+    ['u07'],
+  );
+  assert.deepEqual(
+    kinds('sample-rate').map((p) => [p.id, p.fatal]),
+    [['u08', false]],
+  );
+  assert.deepEqual(
+    kinds('multichannel').map((p) => [p.id, p.fatal]),
+    [['u09', false]],
+  );
   // u03's row was overwritten by the duplicate, so its wav has no row any more.
-  assert.deepEqual(kinds('extra-wav').map((p) => p.file), [join(dir, 'wavs', 'orphan.wav'), join(dir, 'wavs', 'u03.wav')]);
+  assert.deepEqual(
+    kinds('extra-wav').map((p) => p.file),
+    [join(dir, 'wavs', 'orphan.wav'), join(dir, 'wavs', 'u03.wav')],
+  );
   // Messages are one line and name the file (and row).
   for (const p of r.problems) {
     assert.ok(!p.message.includes('\n'), p.message);
@@ -68,7 +108,10 @@ test('validation catches every problem kind, with file and row', () => {
   assert.match(kinds('empty-text')[0]!.message, /metadata\.csv row 2: /);
   assert.match(kinds('unreadable-audio')[0]!.message, /u06\.wav/);
   // u00, u08 (resampled), u09 (downmixed) stay usable.
-  assert.deepEqual(r.usable.map((e) => e.id), ['u00', 'u08', 'u09']);
+  assert.deepEqual(
+    r.usable.map((e) => e.id),
+    ['u00', 'u08', 'u09'],
+  );
   assert.equal(r.entries.find((e) => e.id === 'u09')!.channels, 2);
   rmSync(dir, { recursive: true });
 });
@@ -76,7 +119,10 @@ test('validation catches every problem kind, with file and row', () => {
 test('duration bounds are configurable', () => {
   const dir = makeCorpus(4); // 0.6, 0.88, 0.76, 0.64 s
   const r = readCorpus(dir, { minDur: 0.7, maxDur: 0.8 });
-  assert.deepEqual(r.usable.map((e) => e.id), ['u02']);
+  assert.deepEqual(
+    r.usable.map((e) => e.id),
+    ['u02'],
+  );
   rmSync(dir, { recursive: true });
 });
 
@@ -107,9 +153,15 @@ test('a silent recording (all zeros, or below −80 dBFS) is an unusable row; qu
   writeWav(join(dir, 'wavs', 'u02.wav'), sine(1e-3), 22050, 'float32'); // −60 dBFS: quiet, usable
   const r = readCorpus(dir);
   const silent = r.problems.filter((p) => p.kind === 'silent');
-  assert.deepEqual(silent.map((p) => p.id), ['u00', 'u01']);
+  assert.deepEqual(
+    silent.map((p) => p.id),
+    ['u00', 'u01'],
+  );
   assert.ok(silent.every((p) => p.fatal && p.row !== undefined && p.message.includes('silent')));
   assert.match(silent[0]!.message, /u00\.wav: silent \(peak 0; expected speech above -80 dBFS\)/);
-  assert.deepEqual(r.usable.map((e) => e.id), ['u02']);
+  assert.deepEqual(
+    r.usable.map((e) => e.id),
+    ['u02'],
+  );
   rmSync(dir, { recursive: true });
 });

@@ -74,7 +74,8 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
   const maxDur = opts.maxDur ?? DEFAULT_MAX_DUR;
   const rate = opts.sampleRate ?? 22050;
   const textConfig = opts.textConfig ?? DEFAULT_TEXT;
-  if (!(minDur >= 0 && maxDur > minDur)) throw new UserError(`duration bounds: expected 0 ≤ min < max, got min ${minDur} s, max ${maxDur} s`);
+  if (!(minDur >= 0 && maxDur > minDur))
+    throw new UserError(`duration bounds: expected 0 ≤ min < max, got min ${minDur} s, max ${maxDur} s`);
   const { layout, metadataPath, rows, problems } = listCorpus(dir, opts.layout);
   const entries: CorpusEntry[] = [];
   const sampleRates = new Map<number, number>();
@@ -83,7 +84,16 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
 
   for (const { where: at, textFile, expectedWav, ...r } of rows) {
     const { wav } = r;
-    const e: CorpusEntry = { ...r, durationSec: NaN, sampleRate: 0, channels: 0, wavSha256: '', ids: new Int32Array(0), unknown: [], usable: true };
+    const e: CorpusEntry = {
+      ...r,
+      durationSec: NaN,
+      sampleRate: 0,
+      channels: 0,
+      wavSha256: '',
+      ids: new Int32Array(0),
+      unknown: [],
+      usable: true,
+    };
     entries.push(e);
     const report = (kind: Problem['kind'], file: string, message: string, fatal: boolean) => {
       problems.push({ kind, file, row: r.row, id: r.id, message, fatal });
@@ -93,9 +103,27 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
     const { ids, unknown } = textToIds(r.text, textConfig);
     e.ids = ids;
     e.unknown = unknown;
-    if (named && r.speaker === null) report('missing-speaker', textFile, `${at}: no speaker for '${r.id}' while other rows name one (row ${named.row}: '${named.speaker}'; expected id|text|normalized text|speaker)`, true);
-    if (ids.length === 0) report('unknown-only', textFile, `${at}: text of '${r.id}' has no known symbol (unknown: ${unknown.map((c) => JSON.stringify(c)).join(' ')})`, true);
-    else if (unknown.length) report('unknown-symbols', textFile, `${at}: skipping unknown characters ${unknown.map((c) => JSON.stringify(c)).join(' ')} in '${r.id}'`, false);
+    if (named && r.speaker === null)
+      report(
+        'missing-speaker',
+        textFile,
+        `${at}: no speaker for '${r.id}' while other rows name one (row ${named.row}: '${named.speaker}'; expected id|text|normalized text|speaker)`,
+        true,
+      );
+    if (ids.length === 0)
+      report(
+        'unknown-only',
+        textFile,
+        `${at}: text of '${r.id}' has no known symbol (unknown: ${unknown.map((c) => JSON.stringify(c)).join(' ')})`,
+        true,
+      );
+    else if (unknown.length)
+      report(
+        'unknown-symbols',
+        textFile,
+        `${at}: skipping unknown characters ${unknown.map((c) => JSON.stringify(c)).join(' ')} in '${r.id}'`,
+        false,
+      );
 
     if (!existsSync(wav)) {
       report('missing-wav', wav, `${at}: missing audio ${wav} (expected ${expectedWav})`, true);
@@ -118,12 +146,18 @@ export function readCorpus(dir: string, opts: ReadCorpusOptions = {}): CorpusRep
     }
     sampleRates.set(e.sampleRate, (sampleRates.get(e.sampleRate) ?? 0) + 1);
     if (e.channels > 1) report('multichannel', wav, `${wav}: ${e.channels} channels, downmixed to mono (expected mono)`, false);
-    if (e.sampleRate !== rate) report('sample-rate', wav, `${wav}: ${e.sampleRate} Hz, resampled to ${rate} Hz on prepare (expected ${rate} Hz)`, false);
+    if (e.sampleRate !== rate)
+      report('sample-rate', wav, `${wav}: ${e.sampleRate} Hz, resampled to ${rate} Hz on prepare (expected ${rate} Hz)`, false);
     if (e.durationSec < minDur || e.durationSec > maxDur) {
       report('duration', wav, `${wav}: ${e.durationSec.toFixed(2)} s long (expected ${minDur}–${maxDur} s)`, true);
     }
     if (peak < SILENCE_PEAK) {
-      report('silent', wav, `${wav}: silent (peak ${peak === 0 ? '0' : (20 * Math.log10(peak)).toFixed(0) + ' dBFS'}; expected speech above ${20 * Math.log10(SILENCE_PEAK)} dBFS)`, true);
+      report(
+        'silent',
+        wav,
+        `${wav}: silent (peak ${peak === 0 ? '0' : (20 * Math.log10(peak)).toFixed(0) + ' dBFS'}; expected speech above ${20 * Math.log10(SILENCE_PEAK)} dBFS)`,
+        true,
+      );
     }
   }
 
@@ -152,7 +186,9 @@ export function speakerSummary(entries: readonly CorpusEntry[]): SpeakerSummary[
     s.seconds += e.durationSec;
     by.set(e.speaker, s);
   }
-  return [...by.values()].sort((a, b) => (a.speaker === b.speaker ? 0 : a.speaker === null ? -1 : b.speaker === null ? 1 : a.speaker < b.speaker ? -1 : 1));
+  return [...by.values()].sort((a, b) =>
+    a.speaker === b.speaker ? 0 : a.speaker === null ? -1 : b.speaker === null ? 1 : a.speaker < b.speaker ? -1 : 1,
+  );
 }
 
 /** id → speaker of every row, for the speaker-stratified split. */

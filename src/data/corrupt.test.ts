@@ -39,9 +39,15 @@ test('exact count from the training split only; untouched files byte-identical; 
   assert.deepEqual(bytes(join(out1, 'metadata.csv')), bytes(join(corpus, 'metadata.csv')));
   assert.deepEqual(bytes(join(out1, 'corruption.json')), bytes(join(out2, 'corruption.json')));
   const other = await corruptCorpus(corpus, join(work, 'c3'), { mode: 'clip', fraction: 0.5, seed: 4, level: 0.3 });
-  assert.notDeepEqual(other.corrupted.map((r) => r.id), hit);
+  assert.notDeepEqual(
+    other.corrupted.map((r) => r.id),
+    hit,
+  );
   const all = await corruptCorpus(corpus, join(work, 'c4'), { mode: 'clip', fraction: 1, seed: 4, level: 0.3 });
-  assert.deepEqual(all.corrupted.map((r) => r.id), split.train);
+  assert.deepEqual(
+    all.corrupted.map((r) => r.id),
+    split.train,
+  );
   const none = await corruptCorpus(corpus, join(work, 'c4'), { mode: 'clip', fraction: 0, seed: 4, level: 0.3 });
   assert.equal(none.count, 0);
 });
@@ -85,7 +91,10 @@ for (const noise of ['white', 'pink', 'babble']) {
       // A loud mix is scaled down (signal and noise together) to stay within ±1.
       const gain = r.gain as number;
       assert.ok(gain > 0 && gain <= 1);
-      const snr = measureSnrDb(x.map((v) => v * gain), y);
+      const snr = measureSnrDb(
+        x.map((v) => v * gain),
+        y,
+      );
       assert.ok(Math.abs(snr - 5) < 0.5, `${r.id}: measured ${snr} dB`);
       if (noise === 'babble') assert.equal((r.talkers as string[]).length, 4);
     }
@@ -101,14 +110,20 @@ test('bandlimit: a tone above the cutoff is attenuated > 60 dB, one below kept w
   for (const id of ids) {
     const a = tone(1, lowHz, rate, 0.3, 1);
     const b = tone(1, highHz, rate, 0.3, 2);
-    writeWav(join(dir, 'wavs', `${id}.wav`), a.map((v, i) => v + b[i]!), rate);
+    writeWav(
+      join(dir, 'wavs', `${id}.wav`),
+      a.map((v, i) => v + b[i]!),
+      rate,
+    );
   }
   const out = join(work, 'bl');
   const log = await corruptCorpus(dir, out, { mode: 'bandlimit', fraction: 0.25, seed: 5, cutoff: 2000 });
   // Amplitude of a sinusoid at f over the middle half (away from the filter's edge effects).
   const amp = (x: Float32Array, f: number) => {
-    let re = 0, im = 0;
-    const lo = Math.floor(x.length / 4), hi = Math.floor((3 * x.length) / 4);
+    let re = 0,
+      im = 0;
+    const lo = Math.floor(x.length / 4),
+      hi = Math.floor((3 * x.length) / 4);
     for (let i = lo; i < hi; i++) {
       re += x[i]! * Math.cos((2 * Math.PI * f * i) / rate);
       im += x[i]! * Math.sin((2 * Math.PI * f * i) / rate);
@@ -123,7 +138,7 @@ test('bandlimit: a tone above the cutoff is attenuated > 60 dB, one below kept w
   }
 });
 
-test('swap-text: chosen rows get another row\'s text, other rows stay byte-identical', async () => {
+test("swap-text: chosen rows get another row's text, other rows stay byte-identical", async () => {
   const out = join(work, 'swap');
   const log = await corruptCorpus(corpus, out, { mode: 'swap-text', fraction: 0.5, seed: 9 });
   const src = readFileSync(join(corpus, 'metadata.csv'), 'utf8').split('\n');
@@ -155,7 +170,10 @@ test('mistakes are UserErrors raised before anything is written', async () => {
   const bad = async (opts: Parameters<typeof corruptCorpus>[2], re: RegExp) => {
     await assert.rejects(corruptCorpus(corpus, out, opts), (e: Error) => e.name === 'UserError' && re.test(e.message));
     assert.ok(!existsSync(out));
-    assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.never')), []);
+    assert.deepEqual(
+      readdirSync(work).filter((f) => f.startsWith('.never')),
+      [],
+    );
   };
   await bad({ mode: 'clip', fraction: 1.5, seed: 1, level: 0.5 }, /--fraction: expected a number in \[0, 1\]/);
   await bad({ mode: 'clip', fraction: -0.1, seed: 1, level: 0.5 }, /--fraction/);
@@ -165,5 +183,8 @@ test('mistakes are UserErrors raised before anything is written', async () => {
   const donor = mkdtempSync(join(work, 'partial-donor-'));
   writeWav(join(donor, 'wavs', `${split.train[0]}.wav`), tone(0.7, 300), 22050);
   await bad({ mode: 'replace-voice', fraction: 1, seed: 1, donor }, /no wavs\/u\d\d\.wav \(and \d+ more/);
-  await assert.rejects(corruptCorpus(corpus, join(corpus, 'inside'), { mode: 'swap-text', fraction: 0.5, seed: 1 }), /outside the source corpus/);
+  await assert.rejects(
+    corruptCorpus(corpus, join(corpus, 'inside'), { mode: 'swap-text', fraction: 0.5, seed: 1 }),
+    /outside the source corpus/,
+  );
 });

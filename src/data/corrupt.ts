@@ -77,23 +77,28 @@ export interface CorruptionLog {
 
 /** Checks the mode and its options; returns the params recorded in corruption.json. Throws UserError. */
 export function checkCorruptOptions(o: CorruptOptions): { mode: CorruptMode; params: Record<string, unknown> } {
-  if (!(CORRUPT_MODES as readonly string[]).includes(o.mode)) throw new UserError(`--mode: unknown mode '${o.mode}' (expected one of ${CORRUPT_MODES.join(', ')})`);
+  if (!(CORRUPT_MODES as readonly string[]).includes(o.mode))
+    throw new UserError(`--mode: unknown mode '${o.mode}' (expected one of ${CORRUPT_MODES.join(', ')})`);
   const mode = o.mode as CorruptMode;
-  if (!(Number.isFinite(o.fraction) && o.fraction >= 0 && o.fraction <= 1)) throw new UserError(`--fraction: expected a number in [0, 1], got ${o.fraction}`);
+  if (!(Number.isFinite(o.fraction) && o.fraction >= 0 && o.fraction <= 1))
+    throw new UserError(`--fraction: expected a number in [0, 1], got ${o.fraction}`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed: expected an integer, got ${o.seed}`);
   switch (mode) {
     case 'replace-voice':
       if (!o.donor) throw new UserError(`--mode replace-voice needs --donor DIR (a corpus with wavs/<id>.wav for the same ids)`);
-      if (!existsSync(join(o.donor, 'wavs'))) throw new UserError(`--donor ${o.donor}: no wavs/ folder (expected an LJSpeech-layout corpus with the same ids)`);
+      if (!existsSync(join(o.donor, 'wavs')))
+        throw new UserError(`--donor ${o.donor}: no wavs/ folder (expected an LJSpeech-layout corpus with the same ids)`);
       return { mode, params: { donor: resolve(o.donor) } };
     case 'noise': {
       if (o.snr === undefined || !Number.isFinite(o.snr)) throw new UserError(`--mode noise needs --snr DB (a number), got ${o.snr}`);
       const noise = o.noise ?? 'white';
-      if (!(NOISE_TYPES as readonly string[]).includes(noise)) throw new UserError(`--noise: unknown noise '${noise}' (expected ${NOISE_TYPES.join(', ')})`);
+      if (!(NOISE_TYPES as readonly string[]).includes(noise))
+        throw new UserError(`--noise: unknown noise '${noise}' (expected ${NOISE_TYPES.join(', ')})`);
       return { mode, params: { snrDb: o.snr, noise, ...(noise === 'babble' ? { talkers: BABBLE_TALKERS } : {}) } };
     }
     case 'clip':
-      if (o.level === undefined || !(o.level > 0 && o.level <= 1)) throw new UserError(`--mode clip needs --level in (0, 1] (fraction of each utterance's peak), got ${o.level}`);
+      if (o.level === undefined || !(o.level > 0 && o.level <= 1))
+        throw new UserError(`--mode clip needs --level in (0, 1] (fraction of each utterance's peak), got ${o.level}`);
       return { mode, params: { level: o.level } };
     case 'bandlimit':
       if (o.cutoff === undefined || !(o.cutoff > 0)) throw new UserError(`--mode bandlimit needs --cutoff HZ > 0, got ${o.cutoff}`);
@@ -130,7 +135,8 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
   const { mode, params } = checkCorruptOptions(opts);
   const src = resolve(corpusDir);
   const out = resolve(outDir);
-  if (out === src || out.startsWith(`${src}/`) || src.startsWith(`${out}/`)) throw new UserError(`--out ${outDir}: must be outside the source corpus ${corpusDir}`);
+  if (out === src || out.startsWith(`${src}/`) || src.startsWith(`${out}/`))
+    throw new UserError(`--out ${outDir}: must be outside the source corpus ${corpusDir}`);
   if (existsSync(out) && (!statSync(out).isDirectory() || (readdirSync(out).length > 0 && !existsSync(join(out, 'corruption.json'))))) {
     throw new UserError(`--out ${outDir}: exists and is not a corrupted corpus from an earlier run (expected a new or empty directory)`);
   }
@@ -138,20 +144,30 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
   // The copy is written in the LJSpeech layout (metadata.csv + wavs/), so the source must be one too.
   const corpus = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, layout: 'ljspeech' });
   const splitSeed = opts.splitSeed ?? DEFAULT_SPLIT_SEED;
-  const split = computeSplit(corpus.entries.map((e) => e.id), { seed: splitSeed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) });
+  const split = computeSplit(
+    corpus.entries.map((e) => e.id),
+    { seed: splitSeed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) },
+  );
   const train = new Set(split.train);
   const eligible = corpus.usable.filter((e) => train.has(e.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
   const count = Math.round(opts.fraction * eligible.length);
-  const chosen = new Rng(opts.seed).shuffle([...eligible]).slice(0, count).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const chosen = new Rng(opts.seed)
+    .shuffle([...eligible])
+    .slice(0, count)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   const chosenIds = new Set(chosen.map((e) => e.id));
 
   if (mode === 'replace-voice') {
     const missing = chosen.filter((e) => !existsSync(join(opts.donor!, 'wavs', `${e.id}.wav`)));
-    if (missing.length) throw new UserError(`--donor ${opts.donor}: no wavs/${missing[0]!.id}.wav${missing.length > 1 ? ` (and ${missing.length - 1} more of the ${count} chosen ids)` : ''} (expected the same ids as ${corpusDir})`);
+    if (missing.length)
+      throw new UserError(
+        `--donor ${opts.donor}: no wavs/${missing[0]!.id}.wav${missing.length > 1 ? ` (and ${missing.length - 1} more of the ${count} chosen ids)` : ''} (expected the same ids as ${corpusDir})`,
+      );
   }
   if (mode === 'bandlimit') {
     const lowest = Math.min(...chosen.map((e) => e.sampleRate));
-    if (chosen.length && !(opts.cutoff! < lowest / 2)) throw new UserError(`--cutoff ${opts.cutoff}: expected below the Nyquist frequency ${lowest / 2} Hz`);
+    if (chosen.length && !(opts.cutoff! < lowest / 2))
+      throw new UserError(`--cutoff ${opts.cutoff}: expected below the Nyquist frequency ${lowest / 2} Hz`);
   }
   if (mode === 'swap-text' && count > 0 && new Set(eligible.map((e) => e.text)).size < 2) {
     throw new UserError(`${corpus.metadataPath}: swap-text needs at least two different training texts`);
@@ -159,7 +175,12 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
 
   const records: CorruptionRecord[] = [];
   const metaLines = readFileSync(corpus.metadataPath, 'utf8').split('\n');
-  const bar = opts.progress ? new cliProgress.SingleBar({ stream: process.stderr, format: `corrupt ${mode} [{bar}] {value}/{total} utterances`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = opts.progress
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: `corrupt ${mode} [{bar}] {value}/{total} utterances`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
 
   await writeDirAtomicAsync(out, async (tmp) => {
     for (const f of readdirSync(src)) {
@@ -187,7 +208,11 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
         const donorWav = join(opts.donor!, 'wavs', `${e.id}.wav`);
         const y = readAt(donorWav, e.sampleRate);
         writeWav(dst, y, e.sampleRate);
-        Object.assign(rec, { donorFile: relative(resolve(opts.donor!), resolve(donorWav)), sourceSec: e.durationSec, donorSec: y.length / e.sampleRate });
+        Object.assign(rec, {
+          donorFile: relative(resolve(opts.donor!), resolve(donorWav)),
+          sourceSec: e.durationSec,
+          donorSec: y.length / e.sampleRate,
+        });
       } else {
         const x = readWav(e.wav).samples;
         if (mode === 'noise') {
@@ -198,17 +223,34 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
           else if (kind === 'pink') noise = pinkNoise(x.length, rng);
           else {
             const others = eligible.filter((o) => o.id !== e.id);
-            talkers = rng.shuffle(others.map((o) => o.id)).slice(0, BABBLE_TALKERS).sort();
-            noise = babbleNoise(x.length, talkers.map((t) => readAt(join(src, 'wavs', `${t}.wav`), e.sampleRate)), rng);
+            talkers = rng
+              .shuffle(others.map((o) => o.id))
+              .slice(0, BABBLE_TALKERS)
+              .sort();
+            noise = babbleNoise(
+              x.length,
+              talkers.map((t) => readAt(join(src, 'wavs', `${t}.wav`), e.sampleRate)),
+              rng,
+            );
           }
           const { y, gain } = addNoiseAtSnr(x, noise, params.snrDb as number);
           writeWav(dst, y, e.sampleRate);
           const clean = gain === 1 ? x : x.map((v) => v * gain);
-          Object.assign(rec, { noise: kind, snrDb: params.snrDb, measuredSnrDb: Number(measureSnrDb(clean, y).toFixed(3)), gain, ...(talkers ? { talkers } : {}) });
+          Object.assign(rec, {
+            noise: kind,
+            snrDb: params.snrDb,
+            measuredSnrDb: Number(measureSnrDb(clean, y).toFixed(3)),
+            gain,
+            ...(talkers ? { talkers } : {}),
+          });
         } else if (mode === 'clip') {
           const { y, threshold, clippedFraction } = clipAtLevel(x, opts.level!);
           writeWav(dst, y, e.sampleRate);
-          Object.assign(rec, { level: opts.level, threshold: Number(threshold.toFixed(6)), clippedFraction: Number(clippedFraction.toFixed(6)) });
+          Object.assign(rec, {
+            level: opts.level,
+            threshold: Number(threshold.toFixed(6)),
+            clippedFraction: Number(clippedFraction.toFixed(6)),
+          });
         } else {
           writeWav(dst, lowpass(x, opts.cutoff!, e.sampleRate, BANDLIMIT_TAPS), e.sampleRate);
           Object.assign(rec, { cutoffHz: opts.cutoff });
@@ -222,9 +264,17 @@ export async function corruptCorpus(corpusDir: string, outDir: string, opts: Cor
     if (mode === 'swap-text') writeFileSync(join(tmp, 'metadata.csv'), metaLines.join('\n'));
     else copyFileSync(corpus.metadataPath, join(tmp, 'metadata.csv'));
     const log: CorruptionLog = {
-      format: 'difftts-corruption', version: 1, source: src, mode, fraction: opts.fraction, seed: opts.seed,
-      split: { seed: splitSeed, valid: opts.valid ?? null, test: opts.test ?? null }, params,
-      eligible: eligible.length, count, corrupted: records,
+      format: 'difftts-corruption',
+      version: 1,
+      source: src,
+      mode,
+      fraction: opts.fraction,
+      seed: opts.seed,
+      split: { seed: splitSeed, valid: opts.valid ?? null, test: opts.test ?? null },
+      params,
+      eligible: eligible.length,
+      count,
+      corrupted: records,
     };
     writeFileSync(join(tmp, 'corruption.json'), `${JSON.stringify(log, null, 1)}\n`);
   });

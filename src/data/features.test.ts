@@ -27,7 +27,10 @@ test('prepare caches exactly logMel and textToIds, and loadFeatures reads them b
       assert.equal(u.mel.nMels, 80);
       assert.deepEqual(u.mel.data, ref.data);
     }
-    const text = readFileSync(join(corpus, 'metadata.csv'), 'utf8').split('\n').find((l) => l.startsWith(`${id}|`))!.split('|')[2]!;
+    const text = readFileSync(join(corpus, 'metadata.csv'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${id}|`))!
+      .split('|')[2]!;
     assert.deepEqual(loaded.utterances.get(id)!.ids, textToIds(text).ids);
   }
   // The split is the shared seeded split over the corpus ids.
@@ -64,7 +67,10 @@ test('other sample rates are resampled before the mel; unusable rows fail or are
   writeWav(join(corpus, 'wavs', 'u01.wav'), tone(0.8, 300, 16000), 16000);
   writeFileSync(join(corpus, 'wavs', 'u03.wav'), 'garbage');
   const out = join(tmp(), 'features');
-  await assert.rejects(prepareFeatures(corpus, out), (e: Error) => e.name === 'UserError' && /1 unusable rows; first: .*u03\.wav/.test(e.message) && !e.message.includes('\n'));
+  await assert.rejects(
+    prepareFeatures(corpus, out),
+    (e: Error) => e.name === 'UserError' && /1 unusable rows; first: .*u03\.wav/.test(e.message) && !e.message.includes('\n'),
+  );
   assert.ok(!existsSync(join(out, 'manifest.json')));
   const warnings: string[] = [];
   const fs = await prepareFeatures(corpus, out, { skipBad: true, warn: (l) => warnings.push(l) });
@@ -93,7 +99,7 @@ test('openDataset accepts a corpus (cached inside it) or a features dir; rejects
   rmSync(empty, { recursive: true });
 });
 
-test('speakers: a VCTK corpus prepares with each utterance\'s speaker, the speaker list and a per-speaker split; old caches load as one unnamed speaker', async () => {
+test("speakers: a VCTK corpus prepares with each utterance's speaker, the speaker list and a per-speaker split; old caches load as one unnamed speaker", async () => {
   const corpus = makeSpeakerCorpus('vctk', ['p225', 'p226', 'p227'], 12);
   const out = join(tmp(), 'features');
   const fs = await prepareFeatures(corpus, out, { valid: 3, test: 3 });
@@ -101,7 +107,8 @@ test('speakers: a VCTK corpus prepares with each utterance\'s speaker, the speak
   for (const set of [fs, loaded]) {
     assert.deepEqual(set.speakers, ['p225', 'p226', 'p227']);
     assert.equal(set.utterances.get('p226_004')!.speaker, 'p226');
-    for (const split of Object.values(set.splits) as string[][]) assert.deepEqual([...new Set(split.map((id) => id.slice(0, 4)))], ['p225', 'p226', 'p227']);
+    for (const split of Object.values(set.splits) as string[][])
+      assert.deepEqual([...new Set(split.map((id) => id.slice(0, 4)))], ['p225', 'p226', 'p227']);
   }
   // A cache written before speakers existed: no speakers list, no speaker fields.
   const single = makeCorpus(6);
@@ -113,7 +120,10 @@ test('speakers: a VCTK corpus prepares with each utterance\'s speaker, the speak
   writeFileSync(join(old, 'manifest.json'), JSON.stringify(m));
   const back = loadFeatures(old);
   assert.deepEqual(back.speakers, []);
-  assert.deepEqual([...back.utterances.values()].map((u) => u.speaker), Array(6).fill(null));
+  assert.deepEqual(
+    [...back.utterances.values()].map((u) => u.speaker),
+    Array(6).fill(null),
+  );
   assert.deepEqual(back.splits, computeSplit(Array.from({ length: 6 }, (_, i) => `u0${i}`)));
   // openDataset prepares a VCTK folder as it does an LJSpeech one.
   assert.deepEqual((await openDataset(corpus, { valid: 3, test: 3 })).speakers, ['p225', 'p226', 'p227']);

@@ -118,7 +118,8 @@ function readF32(path: string, expected: number): Float32Array {
     if (e.code === 'ENOENT') throw new UserError(`${path}: missing (manifest.json lists it; ${PREPARE_AGAIN})`);
     throw new UserError(`${path}: cannot read (${e.code ?? e.message.split('\n')[0]}; ${PREPARE_AGAIN})`);
   }
-  if (buf.length !== expected * 4) throw new UserError(`${path}: ${buf.length} bytes (expected ${expected * 4} for the frames in manifest.json; ${PREPARE_AGAIN})`);
+  if (buf.length !== expected * 4)
+    throw new UserError(`${path}: ${buf.length} bytes (expected ${expected * 4} for the frames in manifest.json; ${PREPARE_AGAIN})`);
   // Copy into a fresh, aligned buffer (Buffers can share an unaligned pool).
   const out = new Float32Array(expected);
   new Uint8Array(out.buffer).set(buf);
@@ -138,7 +139,14 @@ function readManifest(dir: string): Manifest {
   } catch (err) {
     throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
-  if (m?.format !== 'difftts-features' || m.version !== 1 || !Array.isArray(m.utterances) || !isTextConfig(m.textConfig) || !m.melConfig || !m.splits) {
+  if (
+    m?.format !== 'difftts-features' ||
+    m.version !== 1 ||
+    !Array.isArray(m.utterances) ||
+    !isTextConfig(m.textConfig) ||
+    !m.melConfig ||
+    !m.splits
+  ) {
     throw new UserError(`${path}: not a difftts features manifest (expected format 'difftts-features', version 1)`);
   }
   checkMelConfig(m.melConfig, `${path} melConfig`);
@@ -151,9 +159,22 @@ export function loadFeatures(featuresDir: string): FeatureSet {
   const utterances = new Map<string, Utterance>();
   for (const u of m.utterances) {
     const data = readF32(join(featuresDir, u.file), m.melConfig.nMels * u.frames);
-    utterances.set(u.id, { id: u.id, text: u.text, speaker: u.speaker ?? null, ids: Int32Array.from(u.ids), mel: { data, nMels: m.melConfig.nMels, frames: u.frames } });
+    utterances.set(u.id, {
+      id: u.id,
+      text: u.text,
+      speaker: u.speaker ?? null,
+      ids: Int32Array.from(u.ids),
+      mel: { data, nMels: m.melConfig.nMels, frames: u.frames },
+    });
   }
-  return { dir: featuresDir, melConfig: m.melConfig, textConfig: m.textConfig, utterances, splits: m.splits, speakers: m.speakers ?? speakerNames(utterances.values()) };
+  return {
+    dir: featuresDir,
+    melConfig: m.melConfig,
+    textConfig: m.textConfig,
+    utterances,
+    splits: m.splits,
+    speakers: m.speakers ?? speakerNames(utterances.values()),
+  };
 }
 
 /** Sorted distinct speaker names. */
@@ -193,20 +214,36 @@ export async function prepareFeatures(corpusDir: string, outDir: string, opts: P
   }
 }
 
-async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOptions & { melConfig: MelConfig; textConfig: TextConfig; seed: number }): Promise<FeatureSet> {
+async function prepareLocked(
+  corpusDir: string,
+  outDir: string,
+  opts: PrepareOptions & { melConfig: MelConfig; textConfig: TextConfig; seed: number },
+): Promise<FeatureSet> {
   const { melConfig, textConfig, seed } = opts;
-  const corpus: CorpusReport = readCorpus(corpusDir, { minDur: opts.minDur, maxDur: opts.maxDur, sampleRate: melConfig.sampleRate, textConfig, layout: opts.layout });
+  const corpus: CorpusReport = readCorpus(corpusDir, {
+    minDur: opts.minDur,
+    maxDur: opts.maxDur,
+    sampleRate: melConfig.sampleRate,
+    textConfig,
+    layout: opts.layout,
+  });
   const fatal = fatalProblems(corpus);
   if (fatal.length && !opts.skipBad) {
-    throw new UserError(`${corpus.metadataPath}: ${unusableRowCount(fatal)} unusable rows; first: ${fatal[0]!.message} (run 'difftts data check' or pass --skip-bad)`);
+    throw new UserError(
+      `${corpus.metadataPath}: ${unusableRowCount(fatal)} unusable rows; first: ${fatal[0]!.message} (run 'difftts data check' or pass --skip-bad)`,
+    );
   }
-  if (corpus.usable.length === 0) throw new UserError(`${corpus.metadataPath}: no usable utterances (run 'difftts data check ${corpusDir}')`);
+  if (corpus.usable.length === 0)
+    throw new UserError(`${corpus.metadataPath}: no usable utterances (run 'difftts data check ${corpusDir}')`);
   const warnings = corpus.problems.filter((p) => !p.fatal);
   for (const line of summarise(warnings)) opts.warn?.(`warning: ${line}`);
   if (fatal.length) opts.warn?.(`skipping ${unusableRowCount(fatal)} unusable rows: ${summarise(fatal).join('; ')}`);
 
   const splits = restrictSplit(
-    computeSplit(corpus.entries.map((e) => e.id), { seed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) }),
+    computeSplit(
+      corpus.entries.map((e) => e.id),
+      { seed, valid: opts.valid, test: opts.test, speakers: speakersById(corpus.entries) },
+    ),
     new Set(corpus.usable.map((e) => e.id)),
   );
 
@@ -220,7 +257,12 @@ async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOpt
   }
 
   ensureDir(join(outDir, 'mels'));
-  const bar = opts.progress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'prepare [{bar}] {value}/{total} utterances | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = opts.progress
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'prepare [{bar}] {value}/{total} utterances | {eta_formatted} left', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   bar?.start(corpus.usable.length, 0);
   const utterances = new Map<string, Utterance>();
   const records: ManifestUtterance[] = [];
@@ -233,20 +275,34 @@ async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOpt
       const file = `mels/${e.id}.${key}.f32`;
       const prev = old.get(e.id);
       let mel: Mel | null = null;
-      if (prev && prev.melKey === key && prev.file === file && existsSync(join(outDir, file)) && statSync(join(outDir, file)).size === nMels * prev.frames * 4) {
+      if (
+        prev &&
+        prev.melKey === key &&
+        prev.file === file &&
+        existsSync(join(outDir, file)) &&
+        statSync(join(outDir, file)).size === nMels * prev.frames * 4
+      ) {
         mel = { data: readF32(join(outDir, file), nMels * prev.frames), nMels, frames: prev.frames };
         reused.push(e.id);
       } else {
         const audio = decodeWav(readFileSync(e.wav), e.wav);
-        const x = audio.sampleRate === melConfig.sampleRate ? audio.samples : resample(audio.samples, audio.sampleRate, melConfig.sampleRate);
+        const x =
+          audio.sampleRate === melConfig.sampleRate ? audio.samples : resample(audio.samples, audio.sampleRate, melConfig.sampleRate);
         mel = logMel(x, melConfig);
         writeFileAtomic(join(outDir, file), f32Bytes(mel.data));
         computed.push(e.id);
       }
       utterances.set(e.id, { id: e.id, text: e.text, speaker: e.speaker, ids: e.ids, mel });
       records.push({
-        id: e.id, text: e.text, speaker: e.speaker, frames: mel.frames, file, ids: Array.from(e.ids),
-        sha256: sha256Hex(`${e.wavSha256}\n${e.text}`), wavSha256: e.wavSha256, melKey: key,
+        id: e.id,
+        text: e.text,
+        speaker: e.speaker,
+        frames: mel.frames,
+        file,
+        ids: Array.from(e.ids),
+        sha256: sha256Hex(`${e.wavSha256}\n${e.text}`),
+        wavSha256: e.wavSha256,
+        melKey: key,
       });
       bar?.increment();
       // Let the event loop breathe (progress redraws, signals) on long corpora.
@@ -257,15 +313,31 @@ async function prepareLocked(corpusDir: string, outDir: string, opts: PrepareOpt
   }
 
   const manifest: Manifest = {
-    format: 'difftts-features', version: 1, corpus: resolve(corpusDir), melConfig, textConfig,
-    split: { seed, valid: opts.valid ?? null, test: opts.test ?? null }, splits, speakers: speakerNames(records), utterances: records,
+    format: 'difftts-features',
+    version: 1,
+    corpus: resolve(corpusDir),
+    melConfig,
+    textConfig,
+    split: { seed, valid: opts.valid ?? null, test: opts.test ?? null },
+    splits,
+    speakers: speakerNames(records),
+    utterances: records,
     skipped: fatal.map((p) => ({ id: p.id, row: p.row, kind: p.kind, message: p.message })),
   };
   writeFileAtomic(join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   const live = new Set(records.map((r) => r.file.slice('mels/'.length)));
-  for (const f of readdirSync(join(outDir, 'mels'))) if (f.endsWith('.f32') && !live.has(f)) rmSync(join(outDir, 'mels', f), { force: true });
+  for (const f of readdirSync(join(outDir, 'mels')))
+    if (f.endsWith('.f32') && !live.has(f)) rmSync(join(outDir, 'mels', f), { force: true });
 
-  return { dir: outDir, melConfig, textConfig, utterances, splits, speakers: speakerNames(records), report: { computed, reused, skipped: fatal, warnings } };
+  return {
+    dir: outDir,
+    melConfig,
+    textConfig,
+    utterances,
+    splits,
+    speakers: speakerNames(records),
+    report: { computed, reused, skipped: fatal, warnings },
+  };
 }
 
 /**

@@ -34,8 +34,16 @@ export interface CorpusListing {
   problems: Problem[];
 }
 
-const dirs = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-const files = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+const dirs = (d: string) =>
+  readdirSync(d, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+const files = (d: string) =>
+  readdirSync(d, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
 
 /** The VCTK audio folder (wav48, wav48_silence_trimmed, …), or null. */
 function vctkAudioDir(dir: string): string | null {
@@ -45,13 +53,15 @@ function vctkAudioDir(dir: string): string | null {
 
 /** True when some <speaker>/<chapter>/ folder holds *.normalized.txt. */
 function looksLibriTTS(dir: string): boolean {
-  for (const s of dirs(dir)) for (const c of dirs(join(dir, s))) if (files(join(dir, s, c)).some((f) => f.endsWith('.normalized.txt'))) return true;
+  for (const s of dirs(dir))
+    for (const c of dirs(join(dir, s))) if (files(join(dir, s, c)).some((f) => f.endsWith('.normalized.txt'))) return true;
   return false;
 }
 
 /** The layout of `dir`; throws one line when it is none of them. */
 export function detectLayout(dir: string): Layout {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory (expected a corpus with metadata.csv and wavs/)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`${dir}: not a directory (expected a corpus with metadata.csv and wavs/)`);
   if (existsSync(join(dir, 'metadata.csv'))) return 'ljspeech';
   if (vctkAudioDir(dir)) return 'vctk';
   if (looksLibriTTS(dir)) return 'libritts';
@@ -82,16 +92,28 @@ export function listCorpus(dir: string, layout: Layout | 'auto' = 'auto'): Corpu
 
 function listLJSpeech(dir: string): CorpusListing {
   const metadataPath = join(dir, 'metadata.csv');
-  if (!existsSync(metadataPath)) throw new UserError(`${dir}: no metadata.csv (expected LJSpeech layout: metadata.csv with id|text|normalized rows and wavs/<id>.wav)`);
+  if (!existsSync(metadataPath))
+    throw new UserError(`${dir}: no metadata.csv (expected LJSpeech layout: metadata.csv with id|text|normalized rows and wavs/<id>.wav)`);
   const { rows, problems, mentioned } = parseMetadata(readFileSync(metadataPath, 'utf8'), metadataPath);
-  const out = rows.map((r) => ({ ...r, wav: join(dir, 'wavs', `${r.id}.wav`), where: `${metadataPath} row ${r.row}`, textFile: metadataPath, expectedWav: `wavs/${r.id}.wav` }));
+  const out = rows.map((r) => ({
+    ...r,
+    wav: join(dir, 'wavs', `${r.id}.wav`),
+    where: `${metadataPath} row ${r.row}`,
+    textFile: metadataPath,
+    expectedWav: `wavs/${r.id}.wav`,
+  }));
   // Wavs that no row names: usually a deleted row or a misspelt id.
   const wavDir = join(dir, 'wavs');
   if (existsSync(wavDir)) {
     for (const f of readdirSync(wavDir).sort()) {
       if (f.toLowerCase().endsWith('.wav') && !mentioned.has(f.slice(0, -4))) {
         const file = join(wavDir, f);
-        problems.push({ kind: 'extra-wav', file, message: `${file}: no row in ${metadataPath} (expected a row '${f.slice(0, -4)}|text')`, fatal: false });
+        problems.push({
+          kind: 'extra-wav',
+          file,
+          message: `${file}: no row in ${metadataPath} (expected a row '${f.slice(0, -4)}|text')`,
+          fatal: false,
+        });
       }
     }
   }
@@ -106,7 +128,8 @@ class RowBuilder {
 
   add(id: string, speaker: string, textFile: string, rawText: string, text: string, wav: string, expectedWav: string): void {
     const row = this.rows.length + this.problems.filter((p) => p.fatal).length + 1;
-    const bad = (kind: Problem['kind'], what: string): void => void this.problems.push({ kind, file: textFile, row, id, message: `${textFile}: ${what}`, fatal: true });
+    const bad = (kind: Problem['kind'], what: string): void =>
+      void this.problems.push({ kind, file: textFile, row, id, message: `${textFile}: ${what}`, fatal: true });
     if (!SAFE_ID.test(id)) {
       bad('bad-id', `id '${id}' is not a safe file name (expected letters, digits, _ . -)`);
       return;
@@ -129,7 +152,11 @@ class RowBuilder {
   }
 }
 
-const readText = (f: string) => readFileSync(f, 'utf8').replace(/^\uFEFF/, '').replace(/\s+/g, ' ').trim();
+const readText = (f: string) =>
+  readFileSync(f, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** One line for audio difftts cannot decode yet, naming the fix. */
 function flacError(dir: string, flac: string[]): UserError {
@@ -155,7 +182,15 @@ function listVctk(dir: string): CorpusListing {
       const flacName = ['', '_mic1', '_mic2'].map((m) => `${id}${m}.flac`).find((n) => audio.has(n));
       if (!name && flacName) flac.push(join(audioDir, spk, flacName));
       const text = readText(join(txtDir, spk, f));
-      b.add(id, spk, join(txtDir, spk, f), text, text, join(audioDir, spk, name ?? `${id}.wav`), `${audioDir}/${spk}/${id}.wav or ${id}_mic1.wav`);
+      b.add(
+        id,
+        spk,
+        join(txtDir, spk, f),
+        text,
+        text,
+        join(audioDir, spk, name ?? `${id}.wav`),
+        `${audioDir}/${spk}/${id}.wav or ${id}_mic1.wav`,
+      );
       used.add(`${spk}/${id}`);
     }
   }

@@ -38,7 +38,8 @@ export function parseMetadata(content: string, file: string): { rows: MetadataRo
     const bad = (kind: Problem['kind'], what: string, id?: string) =>
       problems.push({ kind, file, row, id, message: `${file} row ${row}: ${what}`, fatal: true });
     if (fields.length < 2) return bad('bad-fields', `missing fields, got ${fields.length} (expected id|text[|normalized text[|speaker]])`);
-    if (fields.length > 4) return bad('bad-fields', `${fields.length - 1} '|' separators (expected at most 3: id|text|normalized text|speaker)`);
+    if (fields.length > 4)
+      return bad('bad-fields', `${fields.length - 1} '|' separators (expected at most 3: id|text|normalized text|speaker)`);
     const id = fields[0]!.trim();
     if (!SAFE_ID.test(id)) return bad('bad-id', `id '${id}' is not a safe file name (expected letters, digits, _ . -)`, id || undefined);
     const first = seen.get(id);

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addNoiseAtSnr, clipAtLevel, lowpass, lowpassDirect, lowpassKernel, measureSnrDb, pinkNoise, power, whiteNoise, babbleNoise } from './signal.js';
+import {
+  addNoiseAtSnr,
+  clipAtLevel,
+  lowpass,
+  lowpassDirect,
+  lowpassKernel,
+  measureSnrDb,
+  pinkNoise,
+  power,
+  whiteNoise,
+  babbleNoise,
+} from './signal.js';
 import { Rng } from '../util/rng.js';
 
 /** Mean power of x in the band [lo, hi) Hz, by a direct DFT over 4096-sample blocks. */
@@ -9,7 +20,8 @@ function bandPower(x: Float32Array, rate: number, lo: number, hi: number): numbe
   let total = 0;
   for (let start = 0; start + n <= x.length; start += n) {
     for (let k = Math.ceil((lo * n) / rate); k < (hi * n) / rate; k++) {
-      let re = 0, im = 0;
+      let re = 0,
+        im = 0;
       for (let i = 0; i < n; i++) {
         re += x[start + i]! * Math.cos((2 * Math.PI * k * i) / n);
         im -= x[start + i]! * Math.sin((2 * Math.PI * k * i) / n);
@@ -25,7 +37,15 @@ test('addNoiseAtSnr hits the SNR exactly (closed form) and keeps it when rescali
   const x = Float32Array.from({ length: 8000 }, (_, i) => 0.2 * Math.sin(i / 7));
   for (const snr of [-5, 0, 12.5, 30]) {
     const { y, gain } = addNoiseAtSnr(x, whiteNoise(x.length, rng), snr);
-    assert.ok(Math.abs(measureSnrDb(x.map((v) => v * gain), y) - snr) < 1e-3, `snr ${snr}`);
+    assert.ok(
+      Math.abs(
+        measureSnrDb(
+          x.map((v) => v * gain),
+          y,
+        ) - snr,
+      ) < 1e-3,
+      `snr ${snr}`,
+    );
     assert.ok(y.every((v) => Math.abs(v) <= 0.999 + 1e-6));
   }
   assert.ok(addNoiseAtSnr(x, whiteNoise(x.length, rng), -20).gain < 1);
@@ -56,7 +76,10 @@ test('clipAtLevel: threshold, count and untouched samples', () => {
   const x = Float32Array.from([0.1, -0.5, 1, -1, 0.3, 0.6]);
   const { y, threshold, clippedFraction } = clipAtLevel(x, 0.5);
   assert.equal(threshold, 0.5);
-  assert.deepEqual(Array.from(y), [0.1, -0.5, 0.5, -0.5, 0.3, 0.5].map((v) => Math.fround(v)));
+  assert.deepEqual(
+    Array.from(y),
+    [0.1, -0.5, 0.5, -0.5, 0.3, 0.5].map((v) => Math.fround(v)),
+  );
   assert.equal(clippedFraction, 3 / 6);
 });
 
@@ -66,7 +89,8 @@ test('lowpass kernel: unit DC gain, symmetric, −6 dB at the cutoff', () => {
   assert.ok(Math.abs(h.reduce((s, v) => s + v, 0) - 1) < 1e-12);
   for (let i = 0; i < 250; i++) assert.ok(Math.abs(h[i]! - h[500 - i]!) < 1e-15);
   const gainAt = (f: number) => {
-    let re = 0, im = 0;
+    let re = 0,
+      im = 0;
     h.forEach((v, n) => {
       re += v * Math.cos((2 * Math.PI * f * n) / rate);
       im += v * Math.sin((2 * Math.PI * f * n) / rate);

@@ -33,7 +33,13 @@ export function whiteNoise(n: number, rng: Rng): Float32Array {
  */
 export function pinkNoise(n: number, rng: Rng): Float32Array {
   const out = new Float32Array(n);
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0,
+    b3 = 0,
+    b4 = 0,
+    b5 = 0,
+    b6 = 0;
   for (let i = 0; i < n; i++) {
     const w = rng.normal();
     b0 = 0.99886 * b0 + w * 0.0555179;

@@ -17,7 +17,10 @@ test('identical sequences align on the diagonal at zero cost', () => {
   const a = [1, 5, 2, 8, 3];
   const r = dtw(a.length, a.length, (i, j) => Math.abs(a[i]! - a[j]!));
   assert.equal(r.cost, 0);
-  assert.deepEqual(r.path, a.map((_, i) => [i, i]));
+  assert.deepEqual(
+    r.path,
+    a.map((_, i) => [i, i]),
+  );
 });
 
 test('a time-stretched copy (each element repeated twice) is found at zero cost', () => {

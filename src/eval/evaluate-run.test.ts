@@ -19,17 +19,38 @@ test('difftts evaluate: a missing checkpoint or refs corpus is one line, exit 2,
     const out = join(dir, 'out');
     const r = spawnSync(process.execPath, [cliPath, 'evaluate', ...args, '--out', out], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('difftts: using backend'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('difftts: using backend'));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, re);
     assert.equal(existsSync(out), false, `${args.join(' ')} left ${out}`);
   }
 });
 
-test("difftts evaluate: without --steps a voice is scored at its own synthesis defaults (allison-enc128: steps 0, μ alone)", () => {
+test('difftts evaluate: without --steps a voice is scored at its own synthesis defaults (allison-enc128: steps 0, μ alone)', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'difftts-eval-voice-')), 'out');
   const voice = join(repoRoot, 'pretrained', 'allison-enc128');
-  const args = ['--backend', 'wasm', 'evaluate', '--checkpoint', voice, '--refs', makeCorpus(12), '--max', '1', '--iters', '2', '--speaker-refs', '0', '--workers', '1', '--out', out];
+  const args = [
+    '--backend',
+    'wasm',
+    'evaluate',
+    '--checkpoint',
+    voice,
+    '--refs',
+    makeCorpus(12),
+    '--max',
+    '1',
+    '--iters',
+    '2',
+    '--speaker-refs',
+    '0',
+    '--workers',
+    '1',
+    '--out',
+    out,
+  ];
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const ev = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));

@@ -28,7 +28,17 @@ import { speakerDistance, speakerStats, speakerStatsFromJson, speakerStatsToJson
 import { METRICS, type Spread } from './resilience.js';
 import { readSentences } from './sentences.js';
 import { scoreWav } from './intelligibility.js';
-import { naturalnessRef, scoreSet, scoreUtterance, utteranceNaturalness, wavNaturalness, writeGvPng, type NaturalnessRef, type SetNaturalness, type UtteranceNaturalness } from './naturalness.js';
+import {
+  naturalnessRef,
+  scoreSet,
+  scoreUtterance,
+  utteranceNaturalness,
+  wavNaturalness,
+  writeGvPng,
+  type NaturalnessRef,
+  type SetNaturalness,
+  type UtteranceNaturalness,
+} from './naturalness.js';
 
 export interface EvaluateRunOptions {
   /** Run directory or checkpoint directory. */
@@ -123,7 +133,16 @@ export interface EvalResult {
  * that the vocoder's own shift of the statistics (large for buzzy synthetic voices, see
  * scripts/speaker-validation.mjs) cancels; cached in the feature directory.
  */
-function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, iters: number, vocoded: boolean, tag = ''): SpeakerStats {
+function referenceSpeaker(
+  refs: string,
+  featuresDir: string,
+  trainIds: string[],
+  n: number,
+  melConfig: MelConfig,
+  iters: number,
+  vocoded: boolean,
+  tag = '',
+): SpeakerStats {
   const rate = melConfig.sampleRate;
   const ids = trainIds.slice(0, n);
   if (ids.length === 0) throw new UserError(`${refs}: the train split is empty (no recordings for the speaker statistics)`);
@@ -143,13 +162,23 @@ function referenceSpeaker(refs: string, featuresDir: string, trainIds: string[],
  * recorded (not vocoded: the measures ask how far generated speech is from the recordings, the
  * vocoder's share included; docs/METRICS.md gives Griffin-Lim's own), cached in the feature directory.
  */
-export function referenceNaturalness(refs: string, featuresDir: string, trainIds: string[], n: number, melConfig: MelConfig, tag = ''): NaturalnessRef {
+export function referenceNaturalness(
+  refs: string,
+  featuresDir: string,
+  trainIds: string[],
+  n: number,
+  melConfig: MelConfig,
+  tag = '',
+): NaturalnessRef {
   const rate = melConfig.sampleRate;
   const ids = trainIds.slice(0, n);
   const cache = join(featuresDir, `naturalness-${rate}-m${melConfig.nMels}-a${mcepAlpha(rate)}-n${ids.length}${tag}.json`);
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as NaturalnessRef;
-  const stats = ids.map((id) => wavNaturalness(refRecording(refs, id, 'train', rate), melConfig)).filter((u): u is UtteranceNaturalness => u !== null);
-  if (stats.length === 0) throw new UserError(`${refs}: no speech in the first ${ids.length} train-split recordings (needed for the naturalness measures)`);
+  const stats = ids
+    .map((id) => wavNaturalness(refRecording(refs, id, 'train', rate), melConfig))
+    .filter((u): u is UtteranceNaturalness => u !== null);
+  if (stats.length === 0)
+    throw new UserError(`${refs}: no speech in the first ${ids.length} train-split recordings (needed for the naturalness measures)`);
   const ref = naturalnessRef(stats);
   writeFileAtomic(cache, JSON.stringify({ ...ref, ids }) + '\n');
   return ref;
@@ -182,16 +211,22 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
     // a multi-speaker reference corpus: one speaker's recordings only (split and reference statistics)
     const ref = o.refSpeaker ?? o.speaker;
     if (ref !== undefined && ds.speakers.length >= 2) {
-      if (!ds.speakers.includes(ref)) throw new UserError(`${o.refs}: names ${ds.speakers.length} speakers (${ds.speakers.join(', ')}) but not '${ref}' (the recordings ${o.refSpeaker !== undefined ? '--ref-speaker' : '--speaker'} is compared with)`);
+      if (!ds.speakers.includes(ref))
+        throw new UserError(
+          `${o.refs}: names ${ds.speakers.length} speakers (${ds.speakers.join(', ')}) but not '${ref}' (the recordings ${o.refSpeaker !== undefined ? '--ref-speaker' : '--speaker'} is compared with)`,
+        );
       const own = (id: string) => ds.utterances.get(id)?.speaker === ref;
       ids = ids.filter(own);
       trainIds = trainIds.filter(own);
       tag = `-s-${/^[A-Za-z0-9._-]{1,64}$/.test(ref) ? ref : createHash('sha256').update(ref).digest('hex').slice(0, 16)}`;
     } else if (o.refSpeaker !== undefined) {
-      throw new UserError(`--ref-speaker: ${o.refs} names ${ds.speakers.length === 0 ? 'no speaker' : `one speaker (${ds.speakers[0]})`}; it is for references of several speakers`);
+      throw new UserError(
+        `--ref-speaker: ${o.refs} names ${ds.speakers.length === 0 ? 'no speaker' : `one speaker (${ds.speakers[0]})`}; it is for references of several speakers`,
+      );
     }
     if (o.max > 0) ids = ids.slice(0, o.max);
-    if (ids.length === 0) throw new UserError(`${o.refs}: the ${o.split} split ${tag ? `has no utterance of '${ref}'` : 'is empty'} (nothing to evaluate)`);
+    if (ids.length === 0)
+      throw new UserError(`${o.refs}: the ${o.split} split ${tag ? `has no utterance of '${ref}'` : 'is empty'} (nothing to evaluate)`);
     if (o.unseen !== undefined) sentences = readSentences(o.unseen);
   } catch (err) {
     lm.model.dispose();
@@ -201,26 +236,52 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   let speaker: SpeakerStats | undefined;
   let naturalness: NaturalnessRef | null = null;
   try {
-    speaker = nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, trainIds, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true, tag) : undefined;
+    speaker =
+      nSpeaker > 0 ? referenceSpeaker(o.refs, ds.dir, trainIds, nSpeaker, lm.melConfig, o.iters, o.speakerVocoded ?? true, tag) : undefined;
     naturalness = nSpeaker > 0 ? referenceNaturalness(o.refs, ds.dir, trainIds, nSpeaker, lm.melConfig, tag) : null;
   } catch (err) {
     lm.model.dispose();
     throw err;
   }
   const notes: string[] = [];
-  const bar = o.progress ? new cliProgress.SingleBar({ format: 'evaluate |{bar}| {value}/{total} utterances | {id}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = o.progress
+    ? new cliProgress.SingleBar(
+        { format: 'evaluate |{bar}| {value}/{total} utterances | {id}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   // unseen sentences: synthesis seeds continue after the split's, so every run draws the same ones
   const items: EvalItem[] = [
     ...ids.map((id, i) => ({ i, id, text: ds.utterances.get(id)!.text, unseen: false })),
     ...sentences.map((text, k) => ({ i: ids.length + k, id: `unseen-${String(k + 1).padStart(2, '0')}`, text, unseen: true })),
   ];
   const steps = o.steps ?? lm.synth.steps;
-  const job: EvalJobArgs = { checkpoint: lm.checkpoint.dir, refs: o.refs, split: o.split, steps, seed: o.seed, out: o.out, iters: o.iters, wer: o.wer, speaker: speaker ? speakerStatsToJson(speaker) : null, naturalness, ...(o.speaker !== undefined ? { speakerName: o.speaker } : {}) };
+  const job: EvalJobArgs = {
+    checkpoint: lm.checkpoint.dir,
+    refs: o.refs,
+    split: o.split,
+    steps,
+    seed: o.seed,
+    out: o.out,
+    iters: o.iters,
+    wer: o.wer,
+    speaker: speaker ? speakerStatsToJson(speaker) : null,
+    naturalness,
+    ...(o.speaker !== undefined ? { speakerName: o.speaker } : {}),
+  };
   const n = resolveJobWorkers(o.workers ?? 1, items.length, capabilities().parallelisesOps);
   bar?.start(items.length, 0, { id: '' });
   let scored: Scored[];
   try {
-    if (n > 1) scored = await mapInWorkers<EvalItem, Scored>({ module: import.meta.url, args: job }, items, n, 'evaluation', (d) => bar?.update(d, { id: items[d - 1]!.id }), (it) => scoreItem(lm, job, speaker, it));
+    if (n > 1)
+      scored = await mapInWorkers<EvalItem, Scored>(
+        { module: import.meta.url, args: job },
+        items,
+        n,
+        'evaluation',
+        (d) => bar?.update(d, { id: items[d - 1]!.id }),
+        (it) => scoreItem(lm, job, speaker, it),
+      );
     else {
       scored = [];
       for (const it of items) {
@@ -235,9 +296,16 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   const werMissing = scored.some((r) => r.werMissing);
   const rows = scored.map((r) => r.row).filter((r): r is UtteranceRow => 'mcd' in r);
   const unseen = scored.map((r) => r.row).filter((r): r is UnseenRow => !('mcd' in r));
-  const natOf = (unseenItems: boolean | null) => scored.filter((_r, k) => unseenItems === null || items[k]!.unseen === unseenItems).map((r) => r.nat).filter((u): u is UtteranceNaturalness => u !== null);
-  const sets = naturalness ? { split: scoreSet(natOf(false), naturalness), unseen: scoreSet(natOf(true), naturalness), all: scoreSet(natOf(null), naturalness) } : null;
-  if (o.wer && werMissing) notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
+  const natOf = (unseenItems: boolean | null) =>
+    scored
+      .filter((_r, k) => unseenItems === null || items[k]!.unseen === unseenItems)
+      .map((r) => r.nat)
+      .filter((u): u is UtteranceNaturalness => u !== null);
+  const sets = naturalness
+    ? { split: scoreSet(natOf(false), naturalness), unseen: scoreSet(natOf(true), naturalness), all: scoreSet(natOf(null), naturalness) }
+    : null;
+  if (o.wer && werMissing)
+    notes.push('WER skipped: pocketsphinx_continuous is not installed (apt-get install pocketsphinx pocketsphinx-en-us)');
   const spread = aggregate(rows);
   const agg: Record<string, number | null> = {};
   for (const k of Object.keys(METRICS)) agg[k] = spread[k] && spread[k].n > 0 ? spread[k].mean : null;
@@ -268,8 +336,18 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvalResult> {
   writeFileAtomic(join(o.out, 'eval.csv'), toCsv(rows));
   writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   if (sets) {
-    const curves = ([['split', `${o.split} split`], ['unseen', 'unseen sentences']] as const).flatMap(([k, name]) => (sets[k] ? [{ name: `${name} (${sets[k]!.gvDb.toFixed(2)} dB)`, perBand: sets[k]!.gvPerBand }] : []));
-    writeGvPng(join(o.out, 'gv.png'), curves, lm.melConfig, `GV of ln-mel per band vs ${nSpeaker} recordings (step ${lm.checkpoint.meta.step}, ${o.steps} steps)`);
+    const curves = (
+      [
+        ['split', `${o.split} split`],
+        ['unseen', 'unseen sentences'],
+      ] as const
+    ).flatMap(([k, name]) => (sets[k] ? [{ name: `${name} (${sets[k]!.gvDb.toFixed(2)} dB)`, perBand: sets[k]!.gvPerBand }] : []));
+    writeGvPng(
+      join(o.out, 'gv.png'),
+      curves,
+      lm.melConfig,
+      `GV of ln-mel per band vs ${nSpeaker} recordings (step ${lm.checkpoint.meta.step}, ${o.steps} steps)`,
+    );
   }
   return result;
 }
@@ -304,10 +382,28 @@ interface EvalItem {
 type Scored = { row: UtteranceRow | UnseenRow; werMissing: boolean; nat: UtteranceNaturalness | null };
 
 /** Synthesizes one item, writes its WAV and scores it (against its recording, or reference-free for an unseen sentence). */
-async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats | undefined, { i, id, text, unseen }: EvalItem): Promise<Scored> {
+async function scoreItem(
+  lm: LoadedModel,
+  o: EvalJobArgs,
+  speaker: SpeakerStats | undefined,
+  { i, id, text, unseen }: EvalItem,
+): Promise<Scored> {
   const rate = lm.melConfig.sampleRate;
   const seed = o.seed + i;
-  const { samples: genWav, mel } = await speakText(lm, text, { steps: o.steps, temperature: lm.synth.temperature, lengthScale: lm.synth.lengthScale, startTime: lm.synth.startTime, stochastic: false, seed, ...(o.speakerName !== undefined ? { speaker: o.speakerName } : {}) }, o.iters);
+  const { samples: genWav, mel } = await speakText(
+    lm,
+    text,
+    {
+      steps: o.steps,
+      temperature: lm.synth.temperature,
+      lengthScale: lm.synth.lengthScale,
+      startTime: lm.synth.startTime,
+      stochastic: false,
+      seed,
+      ...(o.speakerName !== undefined ? { speaker: o.speakerName } : {}),
+    },
+    o.iters,
+  );
   const wavPath = join(o.out, 'wavs', `${id}.wav`);
   writeWav(wavPath, genWav, rate, 'pcm16');
   let wer: number | null = null;
@@ -326,10 +422,17 @@ async function scoreItem(lm: LoadedModel, o: EvalJobArgs, speaker: SpeakerStats 
     const d = speaker ? speakerDistance(speakerStats([gen.mcep]), speaker) : NaN;
     const n = nat && o.naturalness ? scoreUtterance(nat, o.naturalness) : null;
     const fin = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
-    return { row: { id, text, speakerDist: fin(d), gvDb: fin(n?.gvDb), melDist: fin(n?.melDist), mcepFd: fin(n?.mcepFd), wer, hypothesis }, werMissing, nat };
+    return {
+      row: { id, text, speakerDist: fin(d), gvDb: fin(n?.gvDb), melDist: fin(n?.melDist), mcepFd: fin(n?.mcepFd), wer, hypothesis },
+      werMissing,
+      nat,
+    };
   }
   const refWav = refRecording(o.refs, id, o.split, rate);
-  const m = evaluatePair(gen, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, { speaker, ...(o.naturalness ? { naturalness: o.naturalness } : {}) });
+  const m = evaluatePair(gen, { wav: refWav, mel: logMel(refWav, lm.melConfig) }, rate, {
+    speaker,
+    ...(o.naturalness ? { naturalness: o.naturalness } : {}),
+  });
   return { row: { id, text, ...m, wer, hypothesis }, werMissing, nat };
 }
 
@@ -350,7 +453,8 @@ function toCsv(rows: UtteranceRow[]): string {
   if (rows.length === 0) return '';
   const keys = Object.keys(rows[0]!) as (keyof UtteranceRow)[];
   const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(+v.toPrecision(6)) : '') : String(v);
+    const s =
+      v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(+v.toPrecision(6)) : '') : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [keys.join(','), ...rows.map((r) => keys.map((k) => cell(r[k])).join(','))].join('\n') + '\n';

@@ -9,7 +9,10 @@ import { METRICS } from './resilience.js';
 const SR = 22050;
 
 function tone(f0: number, seconds: number): Float32Array {
-  return Float32Array.from({ length: Math.round(seconds * SR) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f0 * i) / SR) + 0.15 * Math.sin((4 * Math.PI * f0 * i) / SR));
+  return Float32Array.from(
+    { length: Math.round(seconds * SR) },
+    (_, i) => 0.3 * Math.sin((2 * Math.PI * f0 * i) / SR) + 0.15 * Math.sin((4 * Math.PI * f0 * i) / SR),
+  );
 }
 
 test('an utterance against itself: zero distances, perfect similarities', () => {
@@ -24,7 +27,7 @@ test('an utterance against itself: zero distances, perfect similarities', () => 
   assert.ok(Math.abs(m.melCosine - 1) < 1e-12);
   assert.ok(Math.abs(m.melStatsCosine - 1) < 1e-12);
   assert.equal(m.pathLength, Math.ceil(w.samples.length / 256)); // mel-cepstrum frames (SPTK framing)
-  assert.ok(Number.isNaN(m.speakerDist), "no speaker reference given");
+  assert.ok(Number.isNaN(m.speakerDist), 'no speaker reference given');
   for (const k of Object.keys(METRICS)) if (k !== 'wer') assert.ok(k in m, `reports ${k}`);
 });
 

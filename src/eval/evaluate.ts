@@ -113,6 +113,7 @@ export function aggregate<T extends object>(rows: readonly T[]): Record<string, 
   const keys = new Set<string>();
   for (const r of rows) for (const [k, v] of Object.entries(r)) if (typeof v === 'number') keys.add(k);
   const out: Record<string, Spread> = {};
-  for (const k of keys) out[k] = spread(rows.map((r) => (r as Record<string, unknown>)[k]).filter((v): v is number => typeof v === 'number'));
+  for (const k of keys)
+    out[k] = spread(rows.map((r) => (r as Record<string, unknown>)[k]).filter((v): v is number => typeof v === 'number'));
   return out;
 }

@@ -14,6 +14,33 @@ export { yin, yinFrameCount, medianF0, voicedFraction, type YinOptions, type Pit
 export { compareF0, type F0Comparison } from './f0compare.js';
 export { LN_TO_DB, cosineSimilarity, lsdAligned, meanLogMel, meanMelCosine, melStatsCosine, stdLogMel } from './spectral.js';
 export { findOnPath, normalizeWords, recognize, wordErrorRate, type RecognizeOptions, type WerResult } from './wer.js';
-export { METRICS, metricResilience, resilience, similarity, spread, type MetricInfo, type MetricName, type Orientation, type Resilience, type Spread } from './resilience.js';
-export { frechetDistance, gaussianOf, melSpeechFrames, naturalnessRef, scoreSet, scoreUtterance, sqrtmPsd, symmetricEigen, utteranceNaturalness, wavNaturalness, writeGvPng, type Gaussian, type NaturalnessRef, type SetNaturalness, type UtteranceNaturalness } from './naturalness.js';
+export {
+  METRICS,
+  metricResilience,
+  resilience,
+  similarity,
+  spread,
+  type MetricInfo,
+  type MetricName,
+  type Orientation,
+  type Resilience,
+  type Spread,
+} from './resilience.js';
+export {
+  frechetDistance,
+  gaussianOf,
+  melSpeechFrames,
+  naturalnessRef,
+  scoreSet,
+  scoreUtterance,
+  sqrtmPsd,
+  symmetricEigen,
+  utteranceNaturalness,
+  wavNaturalness,
+  writeGvPng,
+  type Gaussian,
+  type NaturalnessRef,
+  type SetNaturalness,
+  type UtteranceNaturalness,
+} from './naturalness.js';
 export { aggregate, evaluatePair, type EvaluateOptions, type PairMetrics, type Utterance } from './evaluate.js';

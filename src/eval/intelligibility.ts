@@ -52,12 +52,28 @@ export interface SpeakOptions {
  * Speaks every text with `lm` (the sentence's seed is seed + index), writes OUT/NNN.wav and
  * scores it. Returns null when pocketsphinx is not installed.
  */
-export async function speakAndScore(lm: LoadedModel, texts: readonly string[], o: SpeakOptions): Promise<{ corpusWer: number | null; rows: SentenceWer[] } | null> {
+export async function speakAndScore(
+  lm: LoadedModel,
+  texts: readonly string[],
+  o: SpeakOptions,
+): Promise<{ corpusWer: number | null; rows: SentenceWer[] } | null> {
   mkdirSync(o.outDir, { recursive: true });
   const rows: SentenceWer[] = [];
   for (const [i, text] of texts.entries()) {
     const lengthScale = o.lengthScale ?? lm.synth.lengthScale;
-    const { samples } = await speakText(lm, text, { steps: o.steps, temperature: o.temperature ?? lm.synth.temperature, lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime ?? lm.synth.startTime, seed: o.seed + i }, o.iters);
+    const { samples } = await speakText(
+      lm,
+      text,
+      {
+        steps: o.steps,
+        temperature: o.temperature ?? lm.synth.temperature,
+        lengthScale,
+        stochastic: o.stochastic ?? false,
+        startTime: o.startTime ?? lm.synth.startTime,
+        seed: o.seed + i,
+      },
+      o.iters,
+    );
     const wav = join(o.outDir, `${String(i + 1).padStart(3, '0')}.wav`);
     writeWav(wav, samples, lm.melConfig.sampleRate, 'pcm16');
     const r = await scoreWav(text, wav);

@@ -26,7 +26,12 @@ test('MCD of cepstra with themselves is 0 on the diagonal path', () => {
 
 test('MCD of a time-stretched copy (frames repeated) is 0 and the path follows the stretch', () => {
   const c = randomCepstra(40, 2);
-  const stretched = map(c, (_t, _k, v) => v, 80, (t) => t >> 1);
+  const stretched = map(
+    c,
+    (_t, _k, v) => v,
+    80,
+    (t) => t >> 1,
+  );
   const { mcd: d, alignment } = mcd(stretched, c);
   assert.equal(d, 0);
   assert.equal(alignment.path.length, 80);
@@ -35,7 +40,13 @@ test('MCD of a time-stretched copy (frames repeated) is 0 and the path follows t
 
 test('MCD ignores c0 (loudness) and equals (10/ln 10)·√(2·Σ Δc²) for a constant shift', () => {
   const c = randomCepstra(50, 3);
-  assert.equal(mcd(map(c, (_t, k, v) => (k === 0 ? v + 5 : v)), c).mcd, 0);
+  assert.equal(
+    mcd(
+      map(c, (_t, k, v) => (k === 0 ? v + 5 : v)),
+      c,
+    ).mcd,
+    0,
+  );
   // Δc1 = 0.3, Δc7 = −0.4 in every frame → √(Σ Δc²) = 0.5
   const shifted = map(c, (_t, k, v) => v + (k === 1 ? 0.3 : k === 7 ? -0.4 : 0));
   const { mcd: d, alignment } = mcd(shifted, c);

@@ -28,7 +28,7 @@ test('mel-cepstra match SPTK mcep (α 0.455, order 24, frame 1024/256) frame by 
   }
 });
 
-test('MCD on SPTK\'s own DTW path equals SPTK cdist; difftts\'s DTW finds a path at most as costly', () => {
+test("MCD on SPTK's own DTW path equals SPTK cdist; difftts's DTW finds a path at most as costly", () => {
   for (const p of reference.pairs) {
     const a = ours.get(p.test)!;
     const b = ours.get(p.ref)!;
@@ -57,7 +57,7 @@ test('freqt with −α undoes freqt with α (long target order)', () => {
   for (let i = 0; i <= 24; i++) assert.ok(Math.abs(back[i]! - c[i]!) < 1e-6, `c${i}`);
 });
 
-test('α = 0: mcep is the cepstrum of the periodogram\'s minimum-phase envelope (a one-pole spectrum has c_k = ρ^k/k)', () => {
+test("α = 0: mcep is the cepstrum of the periodogram's minimum-phase envelope (a one-pole spectrum has c_k = ρ^k/k)", () => {
   // x[n] = ρⁿ: |X(ω)|² = 1/|1 − ρe^{−jω}|², whose ln-amplitude cepstrum is c_k = ρ^k / k (k ≥ 1)
   const rho = 0.6;
   const x = Float64Array.from({ length: 1024 }, (_, n) => rho ** n);

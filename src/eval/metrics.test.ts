@@ -25,7 +25,11 @@ test('F0 comparison: cents, voicing error and gross errors on hand-made tracks',
   assert.equal(r.vde, 2 / 6); // frames 2 and 3 differ
   assert.equal(r.gpe, 1 / 3); // only frame 5 deviates by > 20 %
   // along a path: frame 0 of gen matched to ref frames 0 and 1
-  const p = compareF0(track([100, 0]), ref, [[0, 0], [0, 1], [1, 2]]);
+  const p = compareF0(track([100, 0]), ref, [
+    [0, 0],
+    [0, 1],
+    [1, 2],
+  ]);
   assert.ok(Math.abs(p.f0RmseCents - Math.sqrt((0 + 1200 ** 2) / 2)) < 1e-3);
   assert.equal(p.vde, 0);
   assert.ok(Number.isNaN(compareF0(track([0, 0]), track([0, 0])).f0RmseCents));
@@ -38,21 +42,46 @@ function mel(rows: number[][]): Mel {
 test('mel similarity: cosine basics, gain invariance, inverted shape', () => {
   assert.ok(Math.abs(cosineSimilarity([1, 2, 3], [2, 4, 6]) - 1) < 1e-12);
   assert.equal(cosineSimilarity([1, 0], [0, 1]), 0);
-  const a = mel([[-5, -4], [-2, -3], [-8, -9]]);
-  const louder = mel([[-3, -2], [0, -1], [-6, -7]]); // +2 in every cell
+  const a = mel([
+    [-5, -4],
+    [-2, -3],
+    [-8, -9],
+  ]);
+  const louder = mel([
+    [-3, -2],
+    [0, -1],
+    [-6, -7],
+  ]); // +2 in every cell
   assert.ok(Math.abs(meanMelCosine(a, louder) - 1) < 1e-12);
   assert.ok(Math.abs(melStatsCosine(a, louder) - 1) < 1e-12);
   // centred mean of a is [−4.5, −2.5, −8.5] − (−31/6) = [2/3, 8/3, −10/3]; its negation scores −1
-  const inv = mel([[-2 / 3, -2 / 3], [-8 / 3, -8 / 3], [10 / 3, 10 / 3]]);
+  const inv = mel([
+    [-2 / 3, -2 / 3],
+    [-8 / 3, -8 / 3],
+    [10 / 3, 10 / 3],
+  ]);
   assert.ok(Math.abs(meanMelCosine(a, inv) + 1) < 1e-6);
 });
 
 test('LSD of a constant ln-gain g is (20/ln10)·|g| dB, along a path too', () => {
-  const a = mel([[-5, -4, -3], [-2, -3, -1]]);
+  const a = mel([
+    [-5, -4, -3],
+    [-2, -3, -1],
+  ]);
   const g = 0.5;
-  const b = mel([[-5 + g, -4 + g, -3 + g], [-2 + g, -3 + g, -1 + g]]);
+  const b = mel([
+    [-5 + g, -4 + g, -3 + g],
+    [-2 + g, -3 + g, -1 + g],
+  ]);
   assert.ok(Math.abs(lsdAligned(a, b) - LN_TO_DB * g) < 1e-5);
-  assert.equal(lsdAligned(a, a, [[0, 0], [1, 1], [2, 2]]), 0);
+  assert.equal(
+    lsdAligned(a, a, [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]),
+    0,
+  );
   // frame 0 of a against frame 1 of a: bins differ by +1 and −1 → 20/ln10 dB
   assert.ok(Math.abs(lsdAligned(a, a, [[0, 1]]) - LN_TO_DB) < 1e-5);
 });

@@ -176,11 +176,12 @@ export function sqrtmPsd(a: ArrayLike<number>, n: number): Float64Array {
 
 function matmul(a: Float64Array, b: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
-    const aik = a[i * n + k]!;
-    if (aik === 0) continue;
-    for (let j = 0; j < n; j++) out[i * n + j]! += aik * b[k * n + j]!;
-  }
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k]!;
+      if (aik === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j]! += aik * b[k * n + j]!;
+    }
   return out;
 }
 
@@ -272,10 +273,19 @@ export function naturalnessRef(utts: readonly UtteranceNaturalness[]): Naturalne
     addSums(sums, x.mcep);
   }
   const g = gaussianOf(sums)!;
-  return { gv, mean: mean.map((v) => v / frames), mcep: { mean: Array.from(g.mean), cov: Array.from(g.cov), n: g.n }, utterances: u.length };
+  return {
+    gv,
+    mean: mean.map((v) => v / frames),
+    mcep: { mean: Array.from(g.mean), cov: Array.from(g.cov), n: g.n },
+    utterances: u.length,
+  };
 }
 
-const refGaussian = (r: NaturalnessRef): Gaussian => ({ mean: Float64Array.from(r.mcep.mean), cov: Float64Array.from(r.mcep.cov), n: r.mcep.n });
+const refGaussian = (r: NaturalnessRef): Gaussian => ({
+  mean: Float64Array.from(r.mcep.mean),
+  cov: Float64Array.from(r.mcep.cov),
+  n: r.mcep.n,
+});
 
 /** The per-utterance measures against the recordings' statistics. */
 export interface UtteranceScores {
@@ -338,7 +348,12 @@ export function melBandCentres(cfg: MelConfig): number[] {
 }
 
 /** PNG of GV per band against the recordings: one line per set, 0 dB = the recordings' own. */
-export function writeGvPng(path: string, sets: readonly { name: string; perBand: readonly number[] }[], cfg: MelConfig, title = 'Global variance of ln-mel per band vs the recordings'): void {
+export function writeGvPng(
+  path: string,
+  sets: readonly { name: string; perBand: readonly number[] }[],
+  cfg: MelConfig,
+  title = 'Global variance of ln-mel per band vs the recordings',
+): void {
   const x = melBandCentres(cfg).map((f) => f / 1000);
   writeLinePlotPng(path, {
     title,

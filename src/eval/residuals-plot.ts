@@ -48,10 +48,24 @@ export function writeResidualPng(path: string, checkpoints: readonly ResidualChe
       // the residual shrinks by decades from t = 0.1 to 0.9: a log axis shows donor/target ratios alike at every t
       logY: true,
       series: [
-        merged(`target utterances (${nt})`, ts.map((t, j) => strip('', t - off, of(false, j), 0.012, 10 * k + j))),
-        merged(`donor utterances (${c.items.length - nt})`, ts.map((t, j) => strip('', t + off, of(true, j), 0.012, 1000 + 10 * k + j))),
-        medians('target median, quartiles', ts.map((t) => t - off), ts.map((_, j) => of(false, j))),
-        medians('donor median, quartiles', ts.map((t) => t + off), ts.map((_, j) => of(true, j))),
+        merged(
+          `target utterances (${nt})`,
+          ts.map((t, j) => strip('', t - off, of(false, j), 0.012, 10 * k + j)),
+        ),
+        merged(
+          `donor utterances (${c.items.length - nt})`,
+          ts.map((t, j) => strip('', t + off, of(true, j), 0.012, 1000 + 10 * k + j)),
+        ),
+        medians(
+          'target median, quartiles',
+          ts.map((t) => t - off),
+          ts.map((_, j) => of(false, j)),
+        ),
+        medians(
+          'donor median, quartiles',
+          ts.map((t) => t + off),
+          ts.map((_, j) => of(true, j)),
+        ),
       ],
     }).raster;
   });
@@ -66,10 +80,24 @@ export function writeResidualPng(path: string, checkpoints: readonly ResidualChe
       yLabel: 'RMS of y − μ (ln mel)',
       xTicks: checkpoints.map((c, k) => ({ value: k, label: c.name })),
       series: [
-        merged('target utterances', checkpoints.map((c, k) => strip('', k - 0.12, prior(false, c), 0.06, 2000 + k))),
-        merged('donor utterances', checkpoints.map((c, k) => strip('', k + 0.12, prior(true, c), 0.06, 3000 + k))),
-        medians('target median, quartiles', xs.map((k) => k - 0.12), checkpoints.map((c) => prior(false, c))),
-        medians('donor median, quartiles', xs.map((k) => k + 0.12), checkpoints.map((c) => prior(true, c))),
+        merged(
+          'target utterances',
+          checkpoints.map((c, k) => strip('', k - 0.12, prior(false, c), 0.06, 2000 + k)),
+        ),
+        merged(
+          'donor utterances',
+          checkpoints.map((c, k) => strip('', k + 0.12, prior(true, c), 0.06, 3000 + k)),
+        ),
+        medians(
+          'target median, quartiles',
+          xs.map((k) => k - 0.12),
+          checkpoints.map((c) => prior(false, c)),
+        ),
+        medians(
+          'donor median, quartiles',
+          xs.map((k) => k + 0.12),
+          checkpoints.map((c) => prior(true, c)),
+        ),
       ],
     }).raster,
   );

@@ -70,7 +70,7 @@ test('compareResiduals: AUC, median ratio and the share beyond the target fence'
   assert.equal(diff!.rms.auc, 1);
   assert.equal(diff!.rms.ratio, 8 / 3);
   assert.ok(Math.abs(diff!.rms.beyondFence - 2 / 3) < 1e-12);
-  assert.equal(diff!.kept.ratio, (1 / 8) / (1 / 3));
+  assert.equal(diff!.kept.ratio, 1 / 8 / (1 / 3));
   assert.equal(prior!.term, 'prior');
   assert.equal(prior!.rms.auc, 1);
   // the same values in both groups: AUC ½ (ties count half), ratio 1, nobody beyond the fence
@@ -95,10 +95,19 @@ test('itemResiduals with the score pinned to 0: the diffusion rms is the rms of 
   const ts = [0.2, 0.8];
   const sde = { beta0: TEST_CFG.beta0, beta1: TEST_CFG.beta1 };
   const got = await assertNoLeak(() => itemResiduals(model, items, new Set(['u1']), { ts, seed: 7, robust: ROBUST, sde }), 'itemResiduals');
-  assert.deepEqual(got.map((x) => [x.id, x.donor, x.frames]), [['u0', false, 5], ['u1', true, 9]]);
+  assert.deepEqual(
+    got.map((x) => [x.id, x.donor, x.frames]),
+    [
+      ['u0', false, 5],
+      ['u1', true, 9],
+    ],
+  );
   for (const [k, it] of got.entries()) {
     const z = reduceResidual(residualNoise(7, items[k]!.id, f * items[k]!.mel.frames), 1);
-    assert.deepEqual(it.diffusion.map((d) => d.t), ts);
+    assert.deepEqual(
+      it.diffusion.map((d) => d.t),
+      ts,
+    );
     for (const d of it.diffusion) {
       assert.ok(Math.abs(d.rms - z.rms) < 1e-6, `${it.id} t=${d.t}: rms ${d.rms} vs z's ${z.rms}`);
       assert.ok(Math.abs(d.delta - 0.1 ** d.t) < 1e-12, 'δ(t) = c^t');
@@ -114,7 +123,14 @@ test('writeResidualPng: one diffusion panel per checkpoint and the prior panel',
   try {
     const items = fakeItems([1, 2, 3, 4, 5], [6, 8, 10]);
     const path = join(dir, 'r.png');
-    writeResidualPng(path, [{ name: 'clean-trained', items }, { name: 'corrupted', items }], 'residuals');
+    writeResidualPng(
+      path,
+      [
+        { name: 'clean-trained', items },
+        { name: 'corrupted', items },
+      ],
+      'residuals',
+    );
     const png = pngjs.PNG.sync.read(readFileSync(path));
     assert.equal(png.width, 1000);
     assert.equal(png.height, 3 * 440);

@@ -69,7 +69,12 @@ export interface ResidualOptions {
 }
 
 /** Per-utterance residual statistics of `model` on `items`; `donors` holds the ids of the corrupted ones. */
-export async function itemResiduals(model: GradTTS, items: readonly Utterance[], donors: ReadonlySet<string>, o: ResidualOptions): Promise<ItemResiduals[]> {
+export async function itemResiduals(
+  model: GradTTS,
+  items: readonly Utterance[],
+  donors: ReadonlySet<string>,
+  o: ResidualOptions,
+): Promise<ItemResiduals[]> {
   const out: ItemResiduals[] = [];
   const priorD = priorDelta(o.robust, o.sde);
   const deltas = o.ts.map((t) => deltaAt(o.robust, t, o.sde));
@@ -140,7 +145,10 @@ function compare(term: string, t: number | null, target: TermResidual[], donor: 
       target: tr,
       donor: dr,
       ratio: dr.median / tr.median,
-      auc: auc(target.map((x) => x.rms), donor.map((x) => x.rms)),
+      auc: auc(
+        target.map((x) => x.rms),
+        donor.map((x) => x.rms),
+      ),
       beyondFence: donor.length ? donor.filter((x) => x.rms > fence).length / donor.length : NaN,
     },
     kept: { target: tk, donor: dk, ratio: dk.median / tk.median },
@@ -153,7 +161,19 @@ export function compareResiduals(items: readonly ItemResiduals[]): TermCompariso
   const donor = items.filter((x) => x.donor);
   const ts = items[0]?.diffusion.map((d) => d.t) ?? [];
   return [
-    compare('prior', null, target.map((x) => x.prior), donor.map((x) => x.prior)),
-    ...ts.map((t, k) => compare(`diffusion t=${t}`, t, target.map((x) => x.diffusion[k]!), donor.map((x) => x.diffusion[k]!))),
+    compare(
+      'prior',
+      null,
+      target.map((x) => x.prior),
+      donor.map((x) => x.prior),
+    ),
+    ...ts.map((t, k) =>
+      compare(
+        `diffusion t=${t}`,
+        t,
+        target.map((x) => x.diffusion[k]!),
+        donor.map((x) => x.diffusion[k]!),
+      ),
+    ),
   ];
 }

@@ -25,7 +25,11 @@ export interface MetricInfo {
 /** Every metric `evaluatePair` reports. */
 export const METRICS = {
   mcd: { orientation: 'lower', unit: 'dB', description: 'mel-cepstral distortion (SPTK mel-cepstra c1…c24, α 0.455) on the DTW path' },
-  speakerDist: { orientation: 'lower', unit: 'dB', description: "speaker distance: W2 of mel-cepstral mean/std to the target speaker's references" },
+  speakerDist: {
+    orientation: 'lower',
+    unit: 'dB',
+    description: "speaker distance: W2 of mel-cepstral mean/std to the target speaker's references",
+  },
   lsd: { orientation: 'lower', unit: 'dB', description: 'log-spectral distance of ln-mel frames on the DTW path' },
   f0Rmse: { orientation: 'lower', unit: 'cents', description: 'log-F0 RMSE over DTW pairs voiced in both (YIN)' },
   vde: { orientation: 'lower', unit: 'fraction', description: 'voicing decision error on the DTW path' },
@@ -33,9 +37,17 @@ export const METRICS = {
   melCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of centred mean ln-mel vectors' },
   melStatsCosine: { orientation: 'higher', unit: 'cosine', description: 'cosine similarity of [centred mean, std] ln-mel statistics' },
   wer: { orientation: 'lower', unit: 'fraction', description: 'word error rate of pocketsphinx output against the text' },
-  gvDb: { orientation: 'zero', unit: 'dB', description: "global variance of ln-mel over speech frames vs the target's recordings, mean over bands (< 0 over-smoothed)" },
+  gvDb: {
+    orientation: 'zero',
+    unit: 'dB',
+    description: "global variance of ln-mel over speech frames vs the target's recordings, mean over bands (< 0 over-smoothed)",
+  },
   melDist: { orientation: 'lower', unit: 'ln', description: "RMS over bands of mean ln-mel over speech frames − the target's recordings'" },
-  mcepFd: { orientation: 'lower', unit: 'ln²', description: "Fréchet distance of mel-cepstral speech frames (c̃1…c̃24, full covariance) to the target's recordings'" },
+  mcepFd: {
+    orientation: 'lower',
+    unit: 'ln²',
+    description: "Fréchet distance of mel-cepstral speech frames (c̃1…c̃24, full covariance) to the target's recordings'",
+  },
 } as const satisfies Record<string, MetricInfo>;
 
 export type MetricName = keyof typeof METRICS;

@@ -27,7 +27,12 @@ test('speaker statistics: identical sets are 0 apart; a mean shift Δ gives MCD_
   assert.ok(Math.abs(speakerDistance(shifted, a) - MCD_DB * 0.5) < 1e-9);
   // scaling dimension 5 about its mean by 2 doubles its std: Δσ = σ₅
   const m5 = a.mean[4]!;
-  const scaled = speakerStats([mk((t, d) => { const v = Math.sin(t * 0.7 + d) + (t % 2 ? 0.5 : -0.5); return d === 5 ? m5 + 2 * (v - m5) : v; })]);
+  const scaled = speakerStats([
+    mk((t, d) => {
+      const v = Math.sin(t * 0.7 + d) + (t % 2 ? 0.5 : -0.5);
+      return d === 5 ? m5 + 2 * (v - m5) : v;
+    }),
+  ]);
   assert.ok(Math.abs(speakerDistance(scaled, a) - MCD_DB * a.std[4]!) < 1e-9);
 });
 
@@ -47,9 +52,14 @@ test('auc and equalErrorRate: perfect, inverted, tied and half-overlapping score
   assert.equal(equalErrorRate([1, 3], [2, 4]), 0.5);
 });
 
-test('Allison vs flite slt on the committed corpora: same-voice utterances are nearer Allison\'s references (AUC ≥ 0.9), also through Griffin-Lim', () => {
-  const rows = readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8').trim().split('\n');
-  const ids = rows.filter((_, i) => i % 6 === 0).map((r) => r.split('|')[0]!).slice(0, 22);
+test("Allison vs flite slt on the committed corpora: same-voice utterances are nearer Allison's references (AUC ≥ 0.9), also through Griffin-Lim", () => {
+  const rows = readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  const ids = rows
+    .filter((_, i) => i % 6 === 0)
+    .map((r) => r.split('|')[0]!)
+    .slice(0, 22);
   const cep = (path: string) => melCepstrum(readWav(path).samples);
   const allison = (id: string) => cep(join(repoRoot, 'datasets', 'allison-mini', 'wavs', `${id}.wav`));
   const slt = (id: string) => cep(join(repoRoot, 'datasets', 'allison-mini-donor', 'wavs', `${id}.wav`));

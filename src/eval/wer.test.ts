@@ -8,7 +8,14 @@ test('words are normalised: case, punctuation, apostrophes kept', () => {
 });
 
 test('WER counts substitutions, deletions and insertions', () => {
-  assert.deepEqual(wordErrorRate('the cat sat on the mat', 'the cat sat on the mat'), { wer: 0, substitutions: 0, deletions: 0, insertions: 0, refWords: 6, hypWords: 6 });
+  assert.deepEqual(wordErrorRate('the cat sat on the mat', 'the cat sat on the mat'), {
+    wer: 0,
+    substitutions: 0,
+    deletions: 0,
+    insertions: 0,
+    refWords: 6,
+    hypWords: 6,
+  });
   const del = wordErrorRate('the cat sat on the mat', 'the cat sat on mat');
   assert.deepEqual([del.deletions, del.substitutions, del.insertions], [1, 0, 0]);
   assert.equal(del.wer, 1 / 6);
@@ -28,7 +35,9 @@ test('recognize returns null when the recogniser is not installed', async () => 
   assert.equal(await recognize(speechFixtures()[1]!.wav, { binary: 'no-such-recogniser-xyz', quiet: true }), null);
 });
 
-test('recognize transcribes a fixture when pocketsphinx is installed', { skip: findOnPath('pocketsphinx_continuous') ? false : 'pocketsphinx_continuous not installed' }, async () => {
+test('recognize transcribes a fixture when pocketsphinx is installed', {
+  skip: findOnPath('pocketsphinx_continuous') ? false : 'pocketsphinx_continuous not installed',
+}, async () => {
   const hyp = await recognize(speechFixtures()[1]!.wav);
   assert.ok(hyp !== null);
   const w = wordErrorRate('unless to be rather cold hearted and rather selfish is to be ill disposed', hyp);

@@ -139,7 +139,12 @@ export async function recognize(wavPath: string, opts: RecognizeOptions = {}): P
         err ? reject(new Error(`${bin} failed on ${wavPath}: ${err.message.split('\n')[0]}`)) : resolve(out),
       );
     });
-    return stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).join(' ').toLowerCase();
+    return stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+      .join(' ')
+      .toLowerCase();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

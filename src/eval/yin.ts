@@ -135,7 +135,9 @@ export function yin(samples: Float32Array, sampleRate: number, opts: YinOptions 
 
 /** Median F0 (Hz) over voiced frames, NaN when none are voiced. */
 export function medianF0(track: PitchTrack): number {
-  const v = Array.from(track.f0).filter((_, i) => track.voiced[i]).sort((a, b) => a - b);
+  const v = Array.from(track.f0)
+    .filter((_, i) => track.voiced[i])
+    .sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const m = v.length >> 1;
   return v.length % 2 ? v[m]! : 0.5 * (v[m - 1]! + v[m]!);

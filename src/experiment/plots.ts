@@ -28,7 +28,12 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Result
     }
     const m = METRICS[metric as keyof typeof METRICS];
     const path = join(plan.out, `resilience-${metric}.png`);
-    writeLinePlotPng(path, { title: `Resilience: ${metric} (${m.unit}), 95% CI`, xLabel: 'corrupted fraction', yLabel: 'sim(f) - sim(0)', series });
+    writeLinePlotPng(path, {
+      title: `Resilience: ${metric} (${m.unit}), 95% CI`,
+      xLabel: 'corrupted fraction',
+      yLabel: 'sim(f) - sim(0)',
+      series,
+    });
     resiliencePlots.set(metric, path);
   }
   // R − R_L2 per pseudo-Huber variant: above 0 = more resilient than L2
@@ -38,11 +43,22 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Result
     if (!rows.length) continue;
     const series: LineSeries[] = [...new Set(rows.map((d) => d.loss))].map((loss) => {
       const mine = rows.filter((d) => d.loss === loss).sort((a, b) => a.fraction - b.fraction);
-      return { name: loss, x: mine.map((d) => d.fraction), y: mine.map((d) => d.mean), yLo: mine.map((d) => d.ci95[0]), yHi: mine.map((d) => d.ci95[1]) };
+      return {
+        name: loss,
+        x: mine.map((d) => d.fraction),
+        y: mine.map((d) => d.mean),
+        yLo: mine.map((d) => d.ci95[0]),
+        yHi: mine.map((d) => d.ci95[1]),
+      };
     });
     series.push({ name: '0', x: [0, Math.max(...recipe.fractions)], y: [0, 0] });
     const path = join(plan.out, `vs-l2-${metric}.png`);
-    writeLinePlotPng(path, { title: `R - R_L2: ${metric} (${METRICS[metric as keyof typeof METRICS].unit}), 95% CI`, xLabel: 'corrupted fraction', yLabel: '> 0: more resilient than L2', series });
+    writeLinePlotPng(path, {
+      title: `R - R_L2: ${metric} (${METRICS[metric as keyof typeof METRICS].unit}), 95% CI`,
+      xLabel: 'corrupted fraction',
+      yLabel: '> 0: more resilient than L2',
+      series,
+    });
     diffPlots.set(metric, path);
   }
   const curvePlots: string[] = [];
@@ -50,7 +66,8 @@ export function writePlots(recipe: ExperimentRecipe, plan: Plan, results: Result
     const series: LineSeries[] = [];
     for (const run of plan.runs.filter((r) => r.loss.name === name)) {
       const lines = readMetrics(join(run.runDir, 'metrics.jsonl')).filter((l) => typeof l.diffusion === 'number');
-      if (lines.length) series.push({ name: `f=${run.fraction} s${run.seed}`, x: lines.map((l) => l.step), y: lines.map((l) => l.diffusion as number) });
+      if (lines.length)
+        series.push({ name: `f=${run.fraction} s${run.seed}`, x: lines.map((l) => l.step), y: lines.map((l) => l.diffusion as number) });
     }
     if (!series.length) continue;
     const path = join(plan.out, `curves-${name}.png`);

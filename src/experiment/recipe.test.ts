@@ -22,7 +22,11 @@ test('shipped experiment recipes load, and every run recipe they produce is a va
     const path = join(repoRoot, 'recipes', name);
     const r = loadExperimentRecipe(path);
     assert.deepEqual(r.fractions, grid.fractions, name);
-    assert.deepEqual(r.losses.map((l) => l.name), grid.losses, name);
+    assert.deepEqual(
+      r.losses.map((l) => l.name),
+      grid.losses,
+      name,
+    );
     // loadExperimentRecipe checked every run recipe; they all train a shipped model size
     for (const l of r.losses) assert.ok(['tiny', 'small', 'full'].includes(modelBase(parseRecipe(runRecipeJson(r, l, 0), path))), name);
   }
@@ -36,7 +40,8 @@ test('the fine-tuning protocol: a base checkpoint, a target corpus, a donor voic
   assert.equal(r.init, join(repoRoot, 'pretrained', 'allison-tiny'));
   assert.equal(r.corpus, join(repoRoot, 'datasets', 'allison-mini-slthts'));
   assert.equal(r.corruption.options.donor, join(repoRoot, 'datasets', 'allison-mini-rms'));
-  for (const dir of [r.corpus, String(r.corruption.options.donor)]) assert.ok(existsSync(join(dir, 'metadata.csv')), `${dir} ships with the repo`);
+  for (const dir of [r.corpus, String(r.corruption.options.donor)])
+    assert.ok(existsSync(join(dir, 'metadata.csv')), `${dir} ships with the repo`);
   assert.ok(r.evaluate.unseen && existsSync(r.evaluate.unseen));
   assert.ok(r.seeds.length >= 3);
   assert.equal(r.analysis.primaryMetric, 'speakerDist');
@@ -48,20 +53,42 @@ test('the fine-tuning protocol: a base checkpoint, a target corpus, a donor voic
 test('unseen sentences are new: none is an Allison transcript', () => {
   const unseen = readSentences(join(repoRoot, 'datasets', 'sentences', 'unseen.txt'));
   assert.ok(unseen.length >= 30);
-  const norm = (t: string) => t.toLowerCase().replace(/[^a-z0-9 ]/g, '').trim();
-  const known = new Set(readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8').trim().split('\n').map((l) => norm(l.split('|')[1]!)));
+  const norm = (t: string) =>
+    t
+      .toLowerCase()
+      .replace(/[^a-z0-9 ]/g, '')
+      .trim();
+  const known = new Set(
+    readFileSync(join(repoRoot, 'datasets', 'allison-mini', 'metadata.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => norm(l.split('|')[1]!)),
+  );
   for (const s of unseen) assert.ok(!known.has(norm(s)), s);
 });
 
 test('difftts experiment: a typo in a loss exits 2 with one line naming the field, before anything is written under --out', () => {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-typo-'));
-  const recipe = writeToyExperiment(dir, { losses: [{ name: 'l2', loss: { type: 'l2' } }, { name: 'ph', loss: { type: 'pseudo-huber', shedule: 'snr' } }] });
+  const recipe = writeToyExperiment(dir, {
+    losses: [
+      { name: 'l2', loss: { type: 'l2' } },
+      { name: 'ph', loss: { type: 'pseudo-huber', shedule: 'snr' } },
+    ],
+  });
   const out = join(dir, 'out');
-  const r = spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'experiment', '--recipe', recipe, '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cliPath, '--backend', 'cpu', 'experiment', '--recipe', recipe, '--out', out], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 2, r.stderr);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('difftts: using backend'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('difftts: using backend'));
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /exp\.json: losses\[1\] \("ph"\) over .*base\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/);
+  assert.match(
+    lines[0]!,
+    /exp\.json: losses\[1\] \("ph"\) over .*base\.json: loss: unknown key 'shedule' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/,
+  );
   assert.equal(existsSync(out), false, 'nothing written under --out');
   // the same for an unknown training override
   mkdirSync(join(dir, 'b'));

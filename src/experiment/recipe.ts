@@ -100,7 +100,9 @@ export const ExperimentRecipeSchema = z
          * on the same metric and fraction (e.g. 0.1 = within 10 % of the damage L2 takes; every metric),
          * or {"absolute": a} in the primary metric's unit (primary metric only). Absent: no "equivalent" verdict.
          */
-        equivalenceMargin: z.union([z.object({ relative: z.number().positive() }).strict(), z.object({ absolute: z.number().positive() }).strict()]).optional(),
+        equivalenceMargin: z
+          .union([z.object({ relative: z.number().positive() }).strict(), z.object({ absolute: z.number().positive() }).strict()])
+          .optional(),
       })
       .strict()
       .default({ primaryMetric: 'mcd', replicates: 2000, seed: 1 }),

@@ -30,14 +30,17 @@ function recipe(extra: object = {}) {
 test('plan: fraction 0 trains on the clean corpus; one corrupted corpus per (fraction, seed); every loss × fraction × seed run', () => {
   const r = recipe();
   const plan = makePlan(r, '/out');
-  assert.deepEqual(plan.corpora.map((c) => c.key), ['clean', 'noise-f0.3-s0', 'noise-f0.3-s1']);
+  assert.deepEqual(
+    plan.corpora.map((c) => c.key),
+    ['clean', 'noise-f0.3-s0', 'noise-f0.3-s1'],
+  );
   assert.equal(plan.corpora[0]!.dir, '/c');
   assert.equal(plan.runs.length, 2 * 2 * 2);
   assert.ok(plan.runs.every((x) => (x.fraction === 0 ? x.corpus.key === 'clean' : x.corpus.key === `noise-f0.3-s${x.seed}`)));
   assert.equal(new Set(plan.runs.map((x) => x.runDir)).size, plan.runs.length);
 });
 
-test('results: resilience per utterance pair, R_ph − R_l2 with paired intervals, verdicts, results.json with the issue\'s schema', () => {
+test("results: resilience per utterance pair, R_ph − R_l2 with paired intervals, verdicts, results.json with the issue's schema", () => {
   const r = recipe();
   const out = mkdtempSync(join(tmpdir(), 'difftts-exp-'));
   const plan = makePlan(r, out);
@@ -54,24 +57,38 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
       f0Rmse: i === 1 ? null : 20,
       wer: run.fraction === 0 ? 0.25 : 0.5,
     }));
-    writeFileSync(join(run.evalDir, 'eval.json'), JSON.stringify({ aggregate: { mcd: 9 + (worse[run.key] ?? 0) }, utterances, unseen: [{ id: 'unseen-01', wer: run.fraction === 0 ? 0.75 : 1, speakerDist: null }] }));
+    writeFileSync(
+      join(run.evalDir, 'eval.json'),
+      JSON.stringify({
+        aggregate: { mcd: 9 + (worse[run.key] ?? 0) },
+        utterances,
+        unseen: [{ id: 'unseen-01', wer: run.fraction === 0 ? 0.75 : 1, speakerDist: null }],
+      }),
+    );
   }
   const rows = new Map<string, RunRows>(plan.runs.map((x) => [x.key, readRunRows(x)!]));
   assert.deepEqual(rows.get('l2/f0-s0')!.get('u1'), { mcd: 9, melCosine: 0.9, wer: 0.25 }, 'null and missing metrics are left out');
   const analysis = analyse(r, plan, rows);
-  const cell = (loss: string, metric: string) => analysis.results.cells.find((c) => c.loss === loss && c.metric === metric && c.fraction === 0.3)!;
+  const cell = (loss: string, metric: string) =>
+    analysis.results.cells.find((c) => c.loss === loss && c.metric === metric && c.fraction === 0.3)!;
   assert.equal(cell('l2', 'mcd').mean, -2.5); // −(2 + 3)/2
   assert.equal(cell('l2', 'mcd').n, 6);
   const [lo, hi] = cell('l2', 'mcd').ci95;
   assert.ok(lo >= -3 && lo <= -2.9 && hi >= -2.1 && hi <= -2, `seed-level bootstrap of {−2, −3}: ${lo}, ${hi}`);
   assert.ok(Math.abs(cell('l2', 'melCosine').mean + 0.1) < 1e-12);
-  assert.deepEqual(cell('l2', 'melCosine').ci95.map((v) => Math.round(v * 1e9) / 1e9), [-0.1, -0.1]);
+  assert.deepEqual(
+    cell('l2', 'melCosine').ci95.map((v) => Math.round(v * 1e9) / 1e9),
+    [-0.1, -0.1],
+  );
   const d = analysis.results.sphlMinusL2.find((x) => x.loss === 'ph' && x.metric === 'mcd')!;
   assert.equal(d.mean, 1.75); // −0.75 − (−2.5)
   // per-seed differences 1.5 and 2: t-interval 1.75 ± t(0.975, 1 df) · 0.25 = 1.75 ± 12.706 · 0.25
   assert.equal(d.interval, 't');
   assert.equal(d.seeds, 2);
-  assert.ok(Math.abs(d.ci95[0] - (1.75 - 12.7062047 * 0.25)) < 1e-6 && Math.abs(d.ci95[1] - (1.75 + 12.7062047 * 0.25)) < 1e-6, `${d.ci95}`);
+  assert.ok(
+    Math.abs(d.ci95[0] - (1.75 - 12.7062047 * 0.25)) < 1e-6 && Math.abs(d.ci95[1] - (1.75 + 12.7062047 * 0.25)) < 1e-6,
+    `${d.ci95}`,
+  );
   assert.ok(d.bootstrapCi95[0] >= 1.5 && d.bootstrapCi95[1] <= 2, `the bootstrap only reshuffles the 2 seeds: ${d.bootstrapCi95}`);
   assert.equal(d.scope, 'diffusion');
   assert.equal(d.margin, null);
@@ -109,9 +126,36 @@ test('results: resilience per utterance pair, R_ph − R_l2 with paired interval
   const aggregates = new Map(plan.runs.map((x) => [x.key, readAggregate(x)!]));
   writeReport(r, plan, aggregates, analysis, { resiliencePlots: new Map(), curvePlots: [] });
   const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.deepEqual(Object.keys(json), ['recipe', 'primaryMetric', 'equivalenceMargin', 'seeds', 'cells', 'sphlMinusL2', 'cleanBaselineWer', 'verdict']);
+  assert.deepEqual(Object.keys(json), [
+    'recipe',
+    'primaryMetric',
+    'equivalenceMargin',
+    'seeds',
+    'cells',
+    'sphlMinusL2',
+    'cleanBaselineWer',
+    'verdict',
+  ]);
   assert.deepEqual(Object.keys(json.cells[0]), ['loss', 'fraction', 'metric', 'n', 'mean', 'ci95']);
-  assert.deepEqual(Object.keys(json.sphlMinusL2[0]), ['loss', 'scope', 'fraction', 'metric', 'mean', 'ci95', 'interval', 'ci90', 'bootstrapCi95', 'seeds', 'seedSd', 'p', 'pAdjusted', 'margin', 'tostP', 'verdict', 'seedsFor80']);
+  assert.deepEqual(Object.keys(json.sphlMinusL2[0]), [
+    'loss',
+    'scope',
+    'fraction',
+    'metric',
+    'mean',
+    'ci95',
+    'interval',
+    'ci90',
+    'bootstrapCi95',
+    'seeds',
+    'seedSd',
+    'p',
+    'pAdjusted',
+    'margin',
+    'tostP',
+    'verdict',
+    'seedsFor80',
+  ]);
   assert.deepEqual(json.seeds, [0, 1]);
   const md = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(md, /\| l2 \| -2\.500 \[-\d\.\d+, -2\.\d+\] \|/);

@@ -44,7 +44,13 @@ export interface ReportAssets {
 }
 
 /** Markdown for the whole report; paths are made relative to `out`. */
-export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, analysis: Analysis, assets: ReportAssets): string {
+export function renderReport(
+  recipe: ExperimentRecipe,
+  plan: Plan,
+  aggregates: Map<string, Record<string, number>>,
+  analysis: Analysis,
+  assets: ReportAssets,
+): string {
   const out = plan.out;
   const rel = (p: string) => relative(out, p);
   const fr = recipe.fractions.filter((f) => f > 0);
@@ -52,25 +58,53 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
   const unit = (m: string) => METRICS[m as keyof typeof METRICS]?.unit ?? '';
   const lines: string[] = [];
   lines.push(`# ${recipe.name}: resilience to corrupted training data`, '');
-  const options = Object.fromEntries(Object.entries(recipe.corruption.options).map(([k, v]) => [k, typeof v === 'string' && isAbsolute(v) ? shownPath(v) : v]));
-  lines.push(`Corpus \`${shownPath(recipe.corpus)}\`, corruption \`${recipe.corruption.mode}\` ${JSON.stringify(options)}, fractions ${recipe.fractions.join(', ')}, seeds ${recipe.seeds.join(', ')}.`);
-  lines.push(`${recipe.init ? `Fine-tuning from \`${shownPath(recipe.init)}\`` : 'Training from scratch'} with recipe \`${shownPath(recipe.train.recipe)}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${shownPath(recipe.evaluate.unseen)}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`, '');
+  const options = Object.fromEntries(
+    Object.entries(recipe.corruption.options).map(([k, v]) => [k, typeof v === 'string' && isAbsolute(v) ? shownPath(v) : v]),
+  );
+  lines.push(
+    `Corpus \`${shownPath(recipe.corpus)}\`, corruption \`${recipe.corruption.mode}\` ${JSON.stringify(options)}, fractions ${recipe.fractions.join(', ')}, seeds ${recipe.seeds.join(', ')}.`,
+  );
+  lines.push(
+    `${recipe.init ? `Fine-tuning from \`${shownPath(recipe.init)}\`` : 'Training from scratch'} with recipe \`${shownPath(recipe.train.recipe)}\` and overrides \`${JSON.stringify(recipe.train.overrides)}\`; evaluation against the clean corpus's ${recipe.evaluate.split} split${recipe.evaluate.unseen ? ` plus the unseen sentences of \`${shownPath(recipe.evaluate.unseen)}\` (WER and speaker distance only)` : ''}, ${recipe.evaluate.steps} reverse-diffusion steps, synthesis seed ${recipe.evaluate.seed}.`,
+    '',
+  );
   lines.push(`**Verdict.** ${results.verdict}.`, '');
-  lines.push(`Clean-data baselines: WER ${results.cleanBaselineWer === null ? '— (pocketsphinx not run)' : results.cleanBaselineWer.toFixed(3)} (mean over losses, seeds and utterances).`, '');
-  lines.push('resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances. Resilience intervals are 95 % percentile intervals of a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' + `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}): a description of the spread, too narrow with few seeds. The comparisons with the reference loss are decided at the seed level (t-intervals over per-seed paired differences, below). Results in machine-readable form: [results.json](results.json).`, '');
+  lines.push(
+    `Clean-data baselines: WER ${results.cleanBaselineWer === null ? '— (pocketsphinx not run)' : results.cleanBaselineWer.toFixed(3)} (mean over losses, seeds and utterances).`,
+    '',
+  );
+  lines.push(
+    'resilience R = similarity(samples of the model trained on the corrupted corpus, clean references) − similarity(samples of the model trained on the clean corpus, clean references), with similarity oriented so that higher is better (−MCD, −speaker distance, −LSD, −F0 RMSE, −VDE, −WER, cosine as is). 0 = unaffected; more negative = hurt more. Every number is the mean over training seeds of the mean over utterances. Resilience intervals are 95 % percentile intervals of a paired two-stage bootstrap (seeds, then utterances within seeds; corrupted and clean runs paired by seed, utterance and synthesis seed; ' +
+      `${recipe.analysis.replicates} replicates, seed ${recipe.analysis.seed}): a description of the spread, too narrow with few seeds. The comparisons with the reference loss are decided at the seed level (t-intervals over per-seed paired differences, below). Results in machine-readable form: [results.json](results.json).`,
+    '',
+  );
   if (reference && results.sphlMinusL2.length) {
     lines.push(`## R − R_${reference}: each pseudo-Huber variant against ${reference}`, '');
     const spec = results.equivalenceMargin;
-    const marginText = spec === null ? 'No equivalence margin was pre-registered (recipe `analysis.equivalenceMargin`), so no "equivalent" verdict' : 'absolute' in spec ? `Equivalence margin ±${spec.absolute} ${unit(results.primaryMetric)} on ${results.primaryMetric} (the recipe's \`analysis.equivalenceMargin\`; other metrics have none)` : `Equivalence margin ±${spec.relative * 100} % of |R_${reference}| on the same metric and fraction (the recipe's \`analysis.equivalenceMargin\`)`;
-    lines.push(`> 0 = more resilient than ${reference}. Each entry: mean over training seeds of the per-seed paired difference [95 % t-interval, k − 1 df] and the verdict: better / worse (the 95 % interval excludes 0), equivalent (two one-sided tests at 5 %: the 90 % interval lies inside ±margin), cannot tell. ${marginText}. The secondary metrics' tests are Holm-corrected within each arm and fraction; ${results.primaryMetric} is the primary metric and is not.`, '');
+    const marginText =
+      spec === null
+        ? 'No equivalence margin was pre-registered (recipe `analysis.equivalenceMargin`), so no "equivalent" verdict'
+        : 'absolute' in spec
+          ? `Equivalence margin ±${spec.absolute} ${unit(results.primaryMetric)} on ${results.primaryMetric} (the recipe's \`analysis.equivalenceMargin\`; other metrics have none)`
+          : `Equivalence margin ±${spec.relative * 100} % of |R_${reference}| on the same metric and fraction (the recipe's \`analysis.equivalenceMargin\`)`;
+    lines.push(
+      `> 0 = more resilient than ${reference}. Each entry: mean over training seeds of the per-seed paired difference [95 % t-interval, k − 1 df] and the verdict: better / worse (the 95 % interval excludes 0), equivalent (two one-sided tests at 5 %: the 90 % interval lies inside ±margin), cannot tell. ${marginText}. The secondary metrics' tests are Holm-corrected within each arm and fraction; ${results.primaryMetric} is the primary metric and is not.`,
+      '',
+    );
     const prim = results.sphlMinusL2.filter((d) => d.metric === results.primaryMetric);
     if (prim.length) {
       lines.push(`### Primary metric: ${results.primaryMetric} (${unit(results.primaryMetric)}), seed-level statistics`, '');
-      lines.push('| loss | scope | f | seeds | mean | 95 % t-interval | 90 % t-interval | margin | p (≠ 0) | TOST p | verdict | seeds for 80 % power: detect this mean / show equivalence | bootstrap 95 % (description) |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-      const n = (v: number | null, digits = 3) => (v === null ? '—' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(digits));
+      lines.push(
+        '| loss | scope | f | seeds | mean | 95 % t-interval | 90 % t-interval | margin | p (≠ 0) | TOST p | verdict | seeds for 80 % power: detect this mean / show equivalence | bootstrap 95 % (description) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      );
+      const n = (v: number | null, digits = 3) =>
+        v === null ? '—' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(digits);
       const iv = (c: readonly [number, number]) => (Number.isFinite(c[0]) ? `[${n(c[0])}, ${n(c[1])}]` : '—');
       for (const d of prim) {
-        lines.push(`| ${d.loss} | ${d.scope} | ${fracKey(d.fraction)} | ${d.seeds} | ${n(d.mean)} | ${iv(d.ci95)} | ${iv(d.ci90)} | ${d.margin === null ? '—' : `±${n(d.margin)}`} | ${n(d.p)} | ${n(d.tostP)} | **${d.verdict}** | ${d.seedsFor80.detectObserved ?? '—'} / ${d.seedsFor80.showEquivalence ?? '—'} | ${iv(d.bootstrapCi95)} |`);
+        lines.push(
+          `| ${d.loss} | ${d.scope} | ${fracKey(d.fraction)} | ${d.seeds} | ${n(d.mean)} | ${iv(d.ci95)} | ${iv(d.ci90)} | ${d.margin === null ? '—' : `±${n(d.margin)}`} | ${n(d.p)} | ${n(d.tostP)} | **${d.verdict}** | ${d.seedsFor80.detectObserved ?? '—'} / ${d.seedsFor80.showEquivalence ?? '—'} | ${iv(d.bootstrapCi95)} |`,
+        );
       }
       lines.push('');
     }
@@ -82,7 +116,9 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
       for (const loss of [...new Set(rows.map((d) => d.loss))]) {
         const cells = fr.map((f) => {
           const d = rows.find((x) => x.loss === loss && x.fraction === f);
-          return d ? `${fmtInterval(d.mean, d.ci95)} ${d.verdict}${d.metric !== results.primaryMetric && d.pAdjusted !== null ? ` (Holm p ${d.pAdjusted < 1e-3 ? d.pAdjusted.toExponential(1) : d.pAdjusted.toFixed(3)})` : ''}` : '—';
+          return d
+            ? `${fmtInterval(d.mean, d.ci95)} ${d.verdict}${d.metric !== results.primaryMetric && d.pAdjusted !== null ? ` (Holm p ${d.pAdjusted < 1e-3 ? d.pAdjusted.toExponential(1) : d.pAdjusted.toFixed(3)})` : ''}`
+            : '—';
         });
         lines.push(`| ${loss} | ${cells.join(' | ')} |`);
       }
@@ -100,10 +136,14 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
     lines.push(`| loss | ${fr.map((f) => `f = ${fracKey(f)}`).join(' | ')} |`);
     lines.push(`|---|${fr.map(() => '---').join('|')}|`);
     for (const { name } of recipe.losses) {
-      lines.push(`| ${name} | ${fr.map((f) => {
-        const c = rows.find((x) => x.loss === name && x.fraction === f);
-        return c ? fmtInterval(c.mean, c.ci95) : '—';
-      }).join(' | ')} |`);
+      lines.push(
+        `| ${name} | ${fr
+          .map((f) => {
+            const c = rows.find((x) => x.loss === name && x.fraction === f);
+            return c ? fmtInterval(c.mean, c.ci95) : '—';
+          })
+          .join(' | ')} |`,
+      );
     }
     const plot = assets.resiliencePlots.get(metric);
     if (plot) lines.push('', `![resilience ${metric}](${rel(plot)})`);
@@ -114,10 +154,14 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
     const metrics = [...analysis.baselines.keys()];
     lines.push(`| loss | ${metrics.map((k) => `${k} (${unit(k)})`).join(' | ')} |`, `|---|${metrics.map(() => '---').join('|')}|`);
     for (const { name } of recipe.losses) {
-      lines.push(`| ${name} | ${metrics.map((k) => {
-        const e = analysis.baselines.get(k)?.get(name);
-        return e ? fmtInterval(e.mean, e.ci95) : '—';
-      }).join(' | ')} |`);
+      lines.push(
+        `| ${name} | ${metrics
+          .map((k) => {
+            const e = analysis.baselines.get(k)?.get(name);
+            return e ? fmtInterval(e.mean, e.ci95) : '—';
+          })
+          .join(' | ')} |`,
+      );
     }
     lines.push('');
   }
@@ -141,7 +185,13 @@ export function renderReport(recipe: ExperimentRecipe, plan: Plan, aggregates: M
 }
 
 /** Writes results.json and report.md beside it; returns the report's path. */
-export function writeReport(recipe: ExperimentRecipe, plan: Plan, aggregates: Map<string, Record<string, number>>, analysis: Analysis, assets: ReportAssets): string {
+export function writeReport(
+  recipe: ExperimentRecipe,
+  plan: Plan,
+  aggregates: Map<string, Record<string, number>>,
+  analysis: Analysis,
+  assets: ReportAssets,
+): string {
   writeFileAtomic(join(plan.out, 'results.json'), JSON.stringify(analysis.results, null, 2) + '\n');
   const path = join(plan.out, 'report.md');
   writeFileAtomic(path, renderReport(recipe, plan, aggregates, analysis, assets));

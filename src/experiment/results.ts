@@ -23,7 +23,19 @@ import { join } from 'node:path';
 import { METRICS, similarity } from '../eval/resilience.js';
 import { runLossConfig, type ExperimentRecipe } from './recipe.js';
 import type { Plan, RunJob } from './plan.js';
-import { bootstrapPlan, estimate, holm, seedInference, seedMeans, seedsForPower, seedUtteranceMean, seedVerdict, subtract, type Estimate, type Verdict } from './stats.js';
+import {
+  bootstrapPlan,
+  estimate,
+  holm,
+  seedInference,
+  seedMeans,
+  seedsForPower,
+  seedUtteranceMean,
+  seedVerdict,
+  subtract,
+  type Estimate,
+  type Verdict,
+} from './stats.js';
 
 /** utterance id → metric → value, for one run. */
 export type RunRows = Map<string, Record<string, number>>;
@@ -141,14 +153,15 @@ function marginFor(spec: MarginSpec | undefined, metric: string, primary: string
   return Number.isFinite(m) && m > 0 ? m : null;
 }
 
-
 /** Everything results.json and report.md need, from the per-utterance rows of the runs evaluated so far. */
 export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, RunRows>): Analysis {
   const { seeds } = recipe;
   const ids = utteranceIds(rows);
   const bp = bootstrapPlan(seeds.length, Math.max(1, ids.length), recipe.analysis.replicates, recipe.analysis.seed);
-  const find = (loss: string, f: number, seed: number) => plan.runs.find((r) => r.loss.name === loss && r.fraction === f && r.seed === seed);
-  const value = (loss: string, f: number, metric: string) => (seed: number, id: string) => rows.get(find(loss, f, seed)?.key ?? '')?.get(id)?.[metric];
+  const find = (loss: string, f: number, seed: number) =>
+    plan.runs.find((r) => r.loss.name === loss && r.fraction === f && r.seed === seed);
+  const value = (loss: string, f: number, metric: string) => (seed: number, id: string) =>
+    rows.get(find(loss, f, seed)?.key ?? '')?.get(id)?.[metric];
   const reference = recipe.losses.find((l) => l.loss.type === 'l2')?.name ?? null;
   // each arm's loss.scope as it trained: the arm's loss merged over the base recipe's and the overrides
   const scopes = new Map(recipe.losses.map((l) => [l.name, runLossConfig(recipe, l).scope]));
@@ -161,10 +174,11 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
   const baselines = new Map<string, Map<string, Estimate>>();
   if (ids.length > 0) {
     for (const metric of Object.keys(METRICS)) {
-      const sim = (loss: string, f: number) => matrix(seeds, ids, (s, id) => {
-        const v = value(loss, f, metric)(s, id);
-        return v === undefined ? undefined : similarity(metric, v);
-      });
+      const sim = (loss: string, f: number) =>
+        matrix(seeds, ids, (s, id) => {
+          const v = value(loss, f, metric)(s, id);
+          return v === undefined ? undefined : similarity(metric, v);
+        });
       const D = new Map<string, Map<number, Float64Array>>();
       for (const { name } of recipe.losses) {
         const clean = sim(name, 0);
@@ -244,7 +258,11 @@ export function analyse(recipe: ExperimentRecipe, plan: Plan, rows: Map<string, 
   // clean baselines' WER: every fraction-0 run as one "seed" row of the bootstrap's seed level
   const cleanRuns = plan.runs.filter((r) => r.fraction === 0);
   const wer = seedUtteranceMean(
-    matrix(cleanRuns.map((_, i) => i), ids, (i, id) => rows.get(cleanRuns[i]!.key)?.get(id)?.wer),
+    matrix(
+      cleanRuns.map((_, i) => i),
+      ids,
+      (i, id) => rows.get(cleanRuns[i]!.key)?.get(id)?.wer,
+    ),
     cleanRuns.length,
     ids.length,
   );
@@ -279,13 +297,25 @@ function summary(recipe: ExperimentRecipe, reference: string | null, diffs: Diff
   const at = diffs.filter((d) => d.metric === metric && d.fraction === fmax);
   if (at.length === 0) return `${metric} at f = ${fmax}: no finished runs to compare yet`;
   const unit = (METRICS as Record<string, { unit: string }>)[metric]?.unit ?? '';
-  const words: Record<Verdict, string> = { better: 'more resilient than', worse: 'less resilient than', equivalent: 'equivalent to', 'cannot tell': 'cannot be told apart from' };
+  const words: Record<Verdict, string> = {
+    better: 'more resilient than',
+    worse: 'less resilient than',
+    equivalent: 'equivalent to',
+    'cannot tell': 'cannot be told apart from',
+  };
   const parts = at.map((d) => {
     const margin = d.margin === null ? '' : `, margin ±${fmtNum(d.margin)}`;
-    const power = d.verdict !== 'cannot tell' ? '' : [
-      d.seedsFor80.detectObserved !== null ? `≈ ${d.seedsFor80.detectObserved} seeds for 80 % power to detect a difference of this size` : '',
-      d.seedsFor80.showEquivalence !== null ? `≈ ${d.seedsFor80.showEquivalence} to show equivalence if there were none` : '',
-    ].filter(Boolean).join(', ');
+    const power =
+      d.verdict !== 'cannot tell'
+        ? ''
+        : [
+            d.seedsFor80.detectObserved !== null
+              ? `≈ ${d.seedsFor80.detectObserved} seeds for 80 % power to detect a difference of this size`
+              : '',
+            d.seedsFor80.showEquivalence !== null ? `≈ ${d.seedsFor80.showEquivalence} to show equivalence if there were none` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
     return `${d.loss} (scope ${d.scope}) ${words[d.verdict]} ${reference} (R − R_${reference} = ${fmtInterval(d.mean, d.ci95)} ${unit}${margin}${power ? `; ${power}` : ''})`;
   });
   const caveat = recipe.seeds.length < 2 ? ' (one training seed: run-to-run variation unseen, no verdict possible)' : '';

@@ -66,7 +66,12 @@ function cli(args: string[], log: string, opts: RunnerOptions): Promise<void> {
       closeSync(fd);
       if (code === 0) return logFailure === null ? resolvePromise() : reject(logFailure);
       const last = tail.trim().split('\n').slice(-3).join(' | ');
-      reject(new UserError(`difftts ${args[0]}${args[1] && !args[1].startsWith('-') ? ' ' + args[1] : ''} failed (${signal ?? 'exit ' + code}); see ${log}: ${last}`, code === 1 ? 1 : 2));
+      reject(
+        new UserError(
+          `difftts ${args[0]}${args[1] && !args[1].startsWith('-') ? ' ' + args[1] : ''} failed (${signal ?? 'exit ' + code}); see ${log}: ${last}`,
+          code === 1 ? 1 : 2,
+        ),
+      );
     });
   });
 }
@@ -115,7 +120,24 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
   if (c) {
     if (c.corrupt && !existsSync(join(c.dir, 'corruption.json'))) {
       const optArgs = Object.entries(recipe.corruption.options).flatMap(([k, v]) => [`--${k}`, String(v)]);
-      await cli(['data', 'corrupt', recipe.corpus, '--out', c.dir, '--mode', recipe.corruption.mode, '--fraction', String(c.fraction), '--seed', String(c.seed), ...optArgs], join(logs, `corrupt-${c.key}.log`), opts);
+      await cli(
+        [
+          'data',
+          'corrupt',
+          recipe.corpus,
+          '--out',
+          c.dir,
+          '--mode',
+          recipe.corruption.mode,
+          '--fraction',
+          String(c.fraction),
+          '--seed',
+          String(c.seed),
+          ...optArgs,
+        ],
+        join(logs, `corrupt-${c.key}.log`),
+        opts,
+      );
     }
     await cli(['data', 'prepare', c.dir, '--out', c.features], join(logs, `prepare-${c.key}.log`), opts);
     return;
@@ -128,7 +150,11 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
     const resume = existsSync(join(run.runDir, 'checkpoints')) ? ['--resume'] : [];
     // fine-tuning: start from the base checkpoint (a resumed run continues from its own)
     const init = recipe.init !== undefined && resume.length === 0 ? ['--init', recipe.init] : [];
-    await cli(['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume, ...init], join(logs, `train-${run.key.replace('/', '-')}.log`), opts);
+    await cli(
+      ['train', '--recipe', run.recipePath, '--data', run.corpus.features, '--out', run.runDir, ...resume, ...init],
+      join(logs, `train-${run.key.replace('/', '-')}.log`),
+      opts,
+    );
     writeFileAtomic(done, new Date().toISOString() + '\n');
   }
 
@@ -136,13 +162,60 @@ export async function runCell(recipe: ExperimentRecipe, plan: Plan, cellId: stri
   const evalJson = join(run.evalDir, 'eval.json');
   if (!existsSync(evalJson)) {
     const e = recipe.evaluate;
-    const extra = [...(e.maxUtterances > 0 ? ['--max', String(e.maxUtterances)] : []), ...(e.unseen !== undefined ? ['--unseen', e.unseen] : []), '--speaker-refs', String(e.speakerRefs), ...(e.wer ? ['--wer'] : []), ...speakerArgs(recipe)];
-    await cli(['evaluate', '--checkpoint', run.runDir, '--refs', recipe.corpus, '--features', plan.cleanFeatures, '--split', e.split, '--steps', String(e.steps), '--seed', String(e.seed), '--out', run.evalDir, ...extra], join(logs, `eval-${run.key.replace('/', '-')}.log`), opts);
+    const extra = [
+      ...(e.maxUtterances > 0 ? ['--max', String(e.maxUtterances)] : []),
+      ...(e.unseen !== undefined ? ['--unseen', e.unseen] : []),
+      '--speaker-refs',
+      String(e.speakerRefs),
+      ...(e.wer ? ['--wer'] : []),
+      ...speakerArgs(recipe),
+    ];
+    await cli(
+      [
+        'evaluate',
+        '--checkpoint',
+        run.runDir,
+        '--refs',
+        recipe.corpus,
+        '--features',
+        plan.cleanFeatures,
+        '--split',
+        e.split,
+        '--steps',
+        String(e.steps),
+        '--seed',
+        String(e.seed),
+        '--out',
+        run.evalDir,
+        ...extra,
+      ],
+      join(logs, `eval-${run.key.replace('/', '-')}.log`),
+      opts,
+    );
   }
   const name = run.key.replace('/', '-');
   const wav = samplePath(plan, run);
   if (!existsSync(wav)) {
-    await cli(['synthesize', '--checkpoint', run.runDir, '--text', recipe.sampleText, '--out', wav, '--png', join(plan.out, 'samples', `${name}.png`), '--steps', String(recipe.evaluate.steps), '--seed', String(recipe.evaluate.seed), ...speakerArgs(recipe)], join(logs, `sample-${name}.log`), opts);
+    await cli(
+      [
+        'synthesize',
+        '--checkpoint',
+        run.runDir,
+        '--text',
+        recipe.sampleText,
+        '--out',
+        wav,
+        '--png',
+        join(plan.out, 'samples', `${name}.png`),
+        '--steps',
+        String(recipe.evaluate.steps),
+        '--seed',
+        String(recipe.evaluate.seed),
+        ...speakerArgs(recipe),
+      ],
+      join(logs, `sample-${name}.log`),
+      opts,
+    );
   }
 }
 
@@ -173,7 +246,10 @@ export function jobsOf(recipe: ExperimentRecipe, plan: Plan): number {
  */
 export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOptions): Promise<Plan | null> {
   const out = resolve(opts.out);
-  if (recipe.init !== undefined && !existsSync(recipe.init)) throw new UserError(`${recipe.init}: init checkpoint not found (the recipe's "init" names the pretrained base run or checkpoint directory)`);
+  if (recipe.init !== undefined && !existsSync(recipe.init))
+    throw new UserError(
+      `${recipe.init}: init checkpoint not found (the recipe's "init" names the pretrained base run or checkpoint directory)`,
+    );
   ensureDir(out);
   guardOutDir(recipe, out, opts.force ?? false);
   const plan = makePlan(recipe, out);
@@ -184,16 +260,29 @@ export async function runExperiment(recipe: ExperimentRecipe, opts: RunnerOption
           dir: join(out, 'slurm'),
           logs: join(out, 'logs'),
           name: `difftts-${recipe.name}`,
-          command: (cell) => [process.execPath, cliPath(), ...(opts.backend ? ['--backend', opts.backend] : []), 'experiment-cell', '--out', out, '--cell', cell.id],
+          command: (cell) => [
+            process.execPath,
+            cliPath(),
+            ...(opts.backend ? ['--backend', opts.backend] : []),
+            'experiment-cell',
+            '--out',
+            out,
+            '--cell',
+            cell.id,
+          ],
           options: recipe.slurm,
           wait: opts.wait ?? true,
           client: commandLineClient({ ...process.env, ...opts.env }),
         })
       : localExecutor(jobsOf(recipe, plan), (cell) => runCell(recipe, plan, cell.id, opts));
   // The Slurm executor reports progress as lines (it waits for hours, often in a log file).
-  const bar = opts.progress && recipe.executor === 'local'
-    ? new cliProgress.SingleBar({ format: 'experiment |{bar}| {value}/{total} cells | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)
-    : null;
+  const bar =
+    opts.progress && recipe.executor === 'local'
+      ? new cliProgress.SingleBar(
+          { format: 'experiment |{bar}| {value}/{total} cells | {stage}', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
   bar?.start(cells.length, 0, { stage: 'starting' });
   try {
     const finished = await executor.run(cells, (p) => bar?.update(p.done, { stage: p.note }));

@@ -1,7 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
-import { bootstrapMeans, bootstrapPlan, estimate, holm, incompleteBeta, percentileInterval, seedInference, seedMeans, seedsForPower, seedUtteranceMean, seedVerdict, studentTCdf, studentTQuantile, subtract, verdict } from './stats.js';
+import {
+  bootstrapMeans,
+  bootstrapPlan,
+  estimate,
+  holm,
+  incompleteBeta,
+  percentileInterval,
+  seedInference,
+  seedMeans,
+  seedsForPower,
+  seedUtteranceMean,
+  seedVerdict,
+  studentTCdf,
+  studentTQuantile,
+  subtract,
+  verdict,
+} from './stats.js';
 
 test('percentileInterval interpolates order statistics (numpy "linear" quantiles)', () => {
   const v = Array.from({ length: 101 }, (_, i) => 100 - i); // 100…0: input order does not matter
@@ -73,7 +89,7 @@ test('one seed, normal utterances: the 95 % interval covers the true mean ≈ 95
   // binomial sd of the coverage estimate at 400 reps ≈ 0.011; the percentile bootstrap of a mean at
   // n = 60 slightly undercovers (≈ 0.94), so accept [0.90, 0.985]
   assert.ok(coverage >= 0.9 && coverage <= 0.985, `coverage ${coverage}`);
-  const expected = 2 * 1.96 * sigma * Math.sqrt((n - 1) / n) / Math.sqrt(n); // the bootstrap uses the plug-in variance
+  const expected = (2 * 1.96 * sigma * Math.sqrt((n - 1) / n)) / Math.sqrt(n); // the bootstrap uses the plug-in variance
   assert.ok(Math.abs(width / expected - 1) < 0.05, `width ${width} vs ${expected}`);
 });
 
@@ -97,7 +113,7 @@ test('seeds × utterances: the interval width follows √(τ²/S + σ²/(S·U)) 
     width += (e.ci95[1] - e.ci95[0]) / reps;
     if (e.ci95[0] <= 0.8 && 0.8 <= e.ci95[1]) covered++;
   }
-  const se = Math.sqrt(tau * tau / S + (sigma * sigma) / (S * U));
+  const se = Math.sqrt((tau * tau) / S + (sigma * sigma) / (S * U));
   // two-stage resampling adds the within-seed variance once more (σ²/(S·U)): allow +15 %, −10 %
   const ratio = width / (2 * 1.96 * se);
   assert.ok(ratio > 0.9 && ratio < 1.15, `width ratio ${ratio}`);
@@ -120,7 +136,13 @@ test('Student t: closed forms for 1 and 2 df, tabulated quantiles, and the incom
     close(studentTQuantile(p, 2), (2 * p - 1) / Math.sqrt(2 * p * (1 - p)), 1e-9, `2 df ${p}`);
   }
   // t(0.975) at 3, 5, 10, 30 df (any statistics table), and the normal limit 1.95996
-  const table: [number, number][] = [[3, 3.182446], [5, 2.570582], [10, 2.228139], [30, 2.042272], [1e5, 1.959988]];
+  const table: [number, number][] = [
+    [3, 3.182446],
+    [5, 2.570582],
+    [10, 2.228139],
+    [30, 2.042272],
+    [1e5, 1.959988],
+  ];
   for (const [df, q] of table) close(studentTQuantile(0.975, df), q, 2e-6, `${df} df`);
   close(studentTQuantile(0.025, 4), -studentTQuantile(0.975, 4), 1e-12, 'symmetry');
   close(studentTCdf(studentTQuantile(0.9, 7), 7), 0.9, 1e-10, 'CDF ∘ quantile');
@@ -155,8 +177,12 @@ test('seedVerdict reads p-values as the intervals read: excludes 0 → better/wo
     const k = 3 + (r % 8);
     const shift = 0.6 * rng.normal();
     const margin = 0.2 + rng.uniform();
-    const e = seedInference(Array.from({ length: k }, () => shift + 0.5 * rng.normal()), margin);
-    const byInterval = verdict(e.ci95) !== 'cannot tell' ? verdict(e.ci95) : e.ci90[0] > -margin && e.ci90[1] < margin ? 'equivalent' : 'cannot tell';
+    const e = seedInference(
+      Array.from({ length: k }, () => shift + 0.5 * rng.normal()),
+      margin,
+    );
+    const byInterval =
+      verdict(e.ci95) !== 'cannot tell' ? verdict(e.ci95) : e.ci90[0] > -margin && e.ci90[1] < margin ? 'equivalent' : 'cannot tell';
     assert.equal(seedVerdict(e.mean, e.p, e.tostP), byInterval, `k ${k}: ${JSON.stringify(e)}`);
   }
 });
@@ -180,7 +206,10 @@ test('seedsForPower: the t-corrected sample size, and its power checked by simul
     let hits = 0;
     const reps = 3000;
     for (let r = 0; r < reps; r++) {
-      const e = seedInference(Array.from({ length: k }, () => d + rng.normal()), equivalence ? margin : null);
+      const e = seedInference(
+        Array.from({ length: k }, () => d + rng.normal()),
+        equivalence ? margin : null,
+      );
       if (equivalence ? e.tostP < 0.05 : e.p < 0.05) hits++;
     }
     return hits / reps;

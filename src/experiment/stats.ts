@@ -29,7 +29,8 @@ export interface BootstrapPlan {
 
 /** Draws B replicates for an S × U design from a seeded RNG (same seed → same intervals). */
 export function bootstrapPlan(seeds: number, utterances: number, replicates = 2000, seed = 20240325): BootstrapPlan {
-  if (seeds < 1 || utterances < 1 || replicates < 1) throw new Error(`bootstrapPlan: need ≥ 1 seed, utterance and replicate (got ${seeds}, ${utterances}, ${replicates})`);
+  if (seeds < 1 || utterances < 1 || replicates < 1)
+    throw new Error(`bootstrapPlan: need ≥ 1 seed, utterance and replicate (got ${seeds}, ${utterances}, ${replicates})`);
   const rng = new Rng(seed);
   const seedDraws = new Int32Array(replicates * seeds);
   const uttDraws = new Int32Array(replicates * seeds * utterances);
@@ -91,7 +92,9 @@ export function bootstrapMeans(x: ArrayLike<number>, plan: BootstrapPlan): Float
  * (linear interpolation between order statistics), NaNs ignored; [NaN, NaN] when none is finite.
  */
 export function percentileInterval(dist: ArrayLike<number>, level = 0.95): [number, number] {
-  const v = Array.from(dist).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const v = Array.from(dist)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
   if (v.length === 0) return [NaN, NaN];
   const q = (p: number) => {
     const h = (v.length - 1) * p;
@@ -160,7 +163,10 @@ function checkShape(x: ArrayLike<number>, seeds: number, utterances: number): vo
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; ~1e-15 relative). */
 export function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
   const z = x - 1;
   let a = c[0]!;
@@ -182,7 +188,12 @@ export function incompleteBeta(x: number, a: number, b: number): number {
   let D = 0;
   for (let i = 0; i <= 400; i++) {
     const m = Math.floor(i / 2);
-    const num = i === 0 ? 1 : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)) : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    const num =
+      i === 0
+        ? 1
+        : i % 2 === 0
+          ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+          : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
     D = 1 + num * D;
     if (Math.abs(D) < tiny) D = tiny;
     D = 1 / D;
@@ -283,9 +294,10 @@ export function seedInference(perSeed: ArrayLike<number>, margin?: number | null
   const ci = (level: number): [number, number] => [mean - half(level), mean + half(level)];
   const pOf = (t: number) => (Number.isNaN(t) ? 1 : 2 * (1 - studentTCdf(Math.abs(t), df)));
   const upper = (t: number) => (Number.isNaN(t) ? 0.5 : 1 - studentTCdf(t, df)); // P(T ≥ t)
-  const tostP = margin !== undefined && margin !== null && margin > 0
-    ? Math.max(upper((mean + margin) / se), upper((margin - mean) / se)) // H0: mean ≤ −margin, H0: mean ≥ +margin
-    : NaN;
+  const tostP =
+    margin !== undefined && margin !== null && margin > 0
+      ? Math.max(upper((mean + margin) / se), upper((margin - mean) / se)) // H0: mean ≤ −margin, H0: mean ≥ +margin
+      : NaN;
   return { k, mean, sd, ci95: ci(0.95), ci90: ci(0.9), p: Math.min(1, pOf(mean / se)), tostP };
 }
 
@@ -295,7 +307,10 @@ export function seedInference(perSeed: ArrayLike<number>, margin?: number | null
  * NaN p-values stay NaN and do not count towards m.
  */
 export function holm(p: readonly number[]): number[] {
-  const idx = p.map((v, i) => [v, i] as const).filter(([v]) => Number.isFinite(v)).sort((a, b) => a[0] - b[0]);
+  const idx = p
+    .map((v, i) => [v, i] as const)
+    .filter(([v]) => Number.isFinite(v))
+    .sort((a, b) => a[0] - b[0]);
   const m = idx.length;
   const out = p.map(() => NaN);
   let run = 0;
@@ -332,7 +347,7 @@ export function seedsForPower(sd: number, d: number, opts: { power?: number; alp
   if (!(Number.isFinite(sd) && Number.isFinite(d)) || d === 0) return Infinity;
   if (sd === 0) return 2;
   const [qa, qb] = opts.equivalence ? [1 - alpha, 1 - (1 - power) / 2] : [1 - alpha / 2, power];
-  const enough = (k: number) => k >= ((studentTQuantile(qa, k - 1) + studentTQuantile(qb, k - 1)) * sd / Math.abs(d)) ** 2;
+  const enough = (k: number) => k >= (((studentTQuantile(qa, k - 1) + studentTQuantile(qb, k - 1)) * sd) / Math.abs(d)) ** 2;
   let hi = 2;
   while (!enough(hi)) {
     if (hi > 1e7) return Infinity;

@@ -20,7 +20,9 @@ async function on<T>(backend: string, f: () => T): Promise<T> {
   const kernels = backend === 'wasm+kernels';
   await tf.setBackend(kernels ? 'wasm' : backend);
   if (kernels) registerPointwiseKernels();
-  try { return f(); } finally {
+  try {
+    return f();
+  } finally {
     if (kernels) unregisterPointwiseKernels();
     await tf.setBackend(prev);
   }
@@ -39,12 +41,13 @@ test('mish: value and gradient equal x·tanh(softplus(x)) autodiff, including la
   // 213 values: the SIMD kernel's last partial vector goes through its scalar tail
   const xs = Float32Array.from([...rng.normals(200).map((v) => v * 4), -100, -60, -30, -5, 0, 5, 19, 21, 30, 60, 95, 1e-3, -1e-3]);
   const ref = (x: tf.Tensor) => tf.mul(x, tf.tanh(tf.softplus(x)));
-  const vg = (f: (x: tf.Tensor) => tf.Tensor) => () => tf.tidy(() => {
-    const x = tf.tensor1d(xs);
-    const r = tf.tensor1d(xs.map((_, i) => Math.cos(i)));
-    const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.sum(tf.mul(f(t), r)))(x);
-    return [f(x).dataSync() as Float32Array, grad.dataSync() as Float32Array, value.dataSync()[0]!] as const;
-  });
+  const vg = (f: (x: tf.Tensor) => tf.Tensor) => () =>
+    tf.tidy(() => {
+      const x = tf.tensor1d(xs);
+      const r = tf.tensor1d(xs.map((_, i) => Math.cos(i)));
+      const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.sum(tf.mul(f(t), r)))(x);
+      return [f(x).dataSync() as Float32Array, grad.dataSync() as Float32Array, value.dataSync()[0]!] as const;
+    });
   const want = await on('cpu', vg(ref));
   for (const be of BACKENDS) {
     const got = await assertNoLeak(() => on(be, vg(mish)), `mish on ${be}`);
@@ -52,7 +55,12 @@ test('mish: value and gradient equal x·tanh(softplus(x)) autodiff, including la
     close(got[1], want[1], 1e-5, `${be} mish'`);
   }
   // closed forms: Mish(0) = 0, Mish'(0) = tanh(ln 2) = 0.6
-  const at0 = tf.tidy(() => tf.grad((t: tf.Tensor) => mish(t))(tf.scalar(0)).dataSync()[0]!);
+  const at0 = tf.tidy(
+    () =>
+      tf
+        .grad((t: tf.Tensor) => mish(t))(tf.scalar(0))
+        .dataSync()[0]!,
+  );
   assert.ok(Math.abs(at0 - 0.6) < 1e-6);
 });
 
@@ -78,16 +86,23 @@ for (const [name, shape, groups, lens] of [
   test(`groupNorm ${name}: value and grads (x, γ, β) equal autodiff of the textbook formula`, async () => {
     const [bs, h, w, c] = shape;
     const xd = rng.normals(bs * h * w * c).map((v, i) => v * 2 + (i % 3));
-    const gd = rng.normals(c), bd = rng.normals(c), rd = rng.normals(bs * h * w * c);
+    const gd = rng.normals(c),
+      bd = rng.normals(c),
+      rd = rng.normals(bs * h * w * c);
     const md = new Float32Array(bs * w);
     lens.forEach((l, s) => md.fill(1, s * w, s * w + l));
-    const run = (f: typeof groupNorm) => () => tf.tidy(() => {
-      const x = tf.tensor4d(xd, [bs, h, w, c]), m = tf.tensor4d(md, [bs, 1, w, 1]);
-      const g = tf.tensor1d(gd), b = tf.tensor1d(bd), r = tf.tensor4d(rd, [bs, h, w, c]);
-      const grads = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(f(a as tf.Tensor4D, m, gg as tf.Tensor1D, bb as tf.Tensor1D, groups), r)))([x, g, b]);
-      return [f(x, m, g, b, groups), ...grads].map((t) => t.dataSync() as Float32Array);
-    });
+    const run = (f: typeof groupNorm) => () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xd, [bs, h, w, c]),
+          m = tf.tensor4d(md, [bs, 1, w, 1]);
+        const g = tf.tensor1d(gd),
+          b = tf.tensor1d(bd),
+          r = tf.tensor4d(rd, [bs, h, w, c]);
+        const grads = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(f(a as tf.Tensor4D, m, gg as tf.Tensor1D, bb as tf.Tensor1D, groups), r)),
+        )([x, g, b]);
+        return [f(x, m, g, b, groups), ...grads].map((t) => t.dataSync() as Float32Array);
+      });
     const want = await on('cpu', run(refGroupNorm));
     for (const be of BACKENDS) {
       const got = await assertNoLeak(() => on(be, run(groupNorm)), `groupNorm on ${be}`);

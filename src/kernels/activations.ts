@@ -26,7 +26,8 @@ export function mish<T extends tf.Tensor>(x: T): T {
       (save as unknown as SaveFn)([xx as tf.Tensor]);
       return {
         value: tf.engine().runKernel('DiffttsMish', { x: xx as tf.Tensor }) as tf.Tensor,
-        gradFunc: (dy, saved) => tf.engine().runKernel('DiffttsMishGrad', { x: (saved as tf.Tensor[])[0]!, dy: dy as tf.Tensor }) as tf.Tensor,
+        gradFunc: (dy, saved) =>
+          tf.engine().runKernel('DiffttsMishGrad', { x: (saved as tf.Tensor[])[0]!, dy: dy as tf.Tensor }) as tf.Tensor,
       };
     });
     return fast(x) as T;
@@ -73,12 +74,22 @@ function groupTotals(s: tf.Tensor2D, groups: number): tf.Tensor4D {
  * Backward (N = valid count, x̂ the normalised input, g = dy·γ, sums over ALL positions of the
  * group, since padded outputs also depend on μ and σ): dx = r·(g − m·(Σg + x̂·Σ(g·x̂))/N).
  */
-export function groupNorm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
+export function groupNorm(
+  x: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  groups: number,
+  eps = 1e-5,
+): tf.Tensor4D {
   const [b, h, , c] = x.shape;
   if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
   if (pointwiseActive() && groupNormFits(x, mask)) return groupNormWasm(x, mask, gamma, beta, groups, eps);
   const op = tf.customGrad((xx, mm, gg, bb, save) => {
-    const xt = xx as tf.Tensor4D, mt = mm as tf.Tensor4D, gt = gg as tf.Tensor1D, bt = bb as tf.Tensor1D;
+    const xt = xx as tf.Tensor4D,
+      mt = mm as tf.Tensor4D,
+      gt = gg as tf.Tensor1D,
+      bt = bb as tf.Tensor1D;
     const count = tf.reshape(tf.mul(tf.sum(mt, [1, 2, 3]), h * (c / groups)), [b, 1, 1, 1]); // N per sample
     const mean = tf.div(groupTotals(channelSums(tf.mul(xt, mt) as tf.Tensor4D), groups), count);
     const d = tf.sub(xt, mean) as tf.Tensor4D;
@@ -119,8 +130,13 @@ function groupNormWasm(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D, be
       value: y!,
       gradFunc: (dy, saved) => {
         const [sx, sm, sg, smean, srstd] = saved as tf.Tensor[];
-        const [dx, dgamma, dbeta] = tf.engine().runKernel('DiffttsGroupNormGrad',
-          { dy: dy as tf.Tensor, x: sx!, mask: sm!, mean: smean!, rstd: srstd!, gamma: sg! }, { groups }) as tf.Tensor[];
+        const [dx, dgamma, dbeta] = tf
+          .engine()
+          .runKernel(
+            'DiffttsGroupNormGrad',
+            { dy: dy as tf.Tensor, x: sx!, mask: sm!, mean: smean!, rstd: srstd!, gamma: sg! },
+            { groups },
+          ) as tf.Tensor[];
         return [dx!, tf.zerosLike(sm!), dgamma!, dbeta!];
       },
     };

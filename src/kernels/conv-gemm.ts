@@ -33,12 +33,25 @@ interface Rows {
  * A zero-filled scratch copy of x [b, h, w, c] as [b, hp, wp, c] with x's pixel (y, x) at
  * (y + top, x + left); rows and columns that land outside are dropped (negative offsets crop).
  */
-export function paddedCopy(be: WasmBackend, x: tf.TensorInfo, b: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number): tf.TensorInfo {
+export function paddedCopy(
+  be: WasmBackend,
+  x: tf.TensorInfo,
+  b: number,
+  h: number,
+  w: number,
+  c: number,
+  top: number,
+  left: number,
+  hp: number,
+  wp: number,
+): tf.TensorInfo {
   const buf = scratch(be, b * hp * wp * c);
   const heap = be.wasm.HEAPF32; // after the allocation, which may grow the heap
-  const d0 = byteOffset(be, buf) >>> 2, s0 = byteOffset(be, x) >>> 2;
+  const d0 = byteOffset(be, buf) >>> 2,
+    s0 = byteOffset(be, x) >>> 2;
   heap.fill(0, d0, d0 + b * hp * wp * c);
-  const xLo = Math.max(0, -left), xHi = Math.min(w, wp - left); // input columns that land inside
+  const xLo = Math.max(0, -left),
+    xHi = Math.min(w, wp - left); // input columns that land inside
   for (let bi = 0; bi < b && xHi > xLo; bi++) {
     for (let y = Math.max(0, -top); y < Math.min(h, hp - top); y++) {
       const s = s0 + ((bi * h + y) * w + xLo) * c;
@@ -51,7 +64,8 @@ export function paddedCopy(be: WasmBackend, x: tf.TensorInfo, b: number, h: numb
 /** The input region the taps of geometry g touch, zero-padded into a scratch copy when padding (or a partial 'valid' window) requires it. */
 function tapRows(be: WasmBackend, x: tf.TensorInfo, g: ConvGeometry): Rows {
   const { b, h, w, cin, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, outH, outW } = g;
-  const hp = (outH - 1) * sh + kh, wp = (outW - 1) * sw + kw;
+  const hp = (outH - 1) * sh + kh,
+    wp = (outW - 1) * sw + kw;
   if (padTop === 0 && padLeft === 0 && hp <= h && wp <= w) return { off: byteOffset(be, x), rows: h, rowsW: w };
   const buf = paddedCopy(be, x, b, h, w, cin, padTop, padLeft, hp, wp);
   return { off: byteOffset(be, buf), rows: hp, rowsW: wp, buf };
@@ -66,7 +80,9 @@ function convRows(be: WasmBackend, x: tf.TensorInfo, bp: PackedB, g: ConvGeometr
   }
   const src = tapRows(be, x, g);
   const gemm = gemmOf(be).gemm;
-  const pix = cin * 4, rowBytes = src.rowsW * pix, panel = kh * kw * cin * 64;
+  const pix = cin * 4,
+    rowBytes = src.rowsW * pix,
+    panel = kh * kw * cin * 64;
   for (let bi = 0; bi < b; bi++) {
     for (let oy = 0; oy < outH; oy++) {
       const a = src.off + (bi * src.rows + oy * sh) * rowBytes;
@@ -98,22 +114,38 @@ export function conv2dHeap(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorInfo, 
 export function convBackpropInputHeap(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | null {
   if (g.strideH !== g.strideW) return null;
   if (g.strideH > 1) return stridedBackpropInput(be, dy, f, g);
-  const top = g.kh - 1 - g.padTop, left = g.kw - 1 - g.padLeft;
+  const top = g.kh - 1 - g.padTop,
+    left = g.kw - 1 - g.padLeft;
   if (top < 0 || left < 0) return null;
   const gT: ConvGeometry = {
-    b: g.b, h: g.outH, w: g.outW, cin: g.cout, cout: g.cin, kh: g.kh, kw: g.kw, strideH: 1, strideW: 1,
-    padTop: top, padLeft: left, padBottom: g.h + g.kh - 1 - g.outH - top, padRight: g.w + g.kw - 1 - g.outW - left,
-    outH: g.h, outW: g.w,
+    b: g.b,
+    h: g.outH,
+    w: g.outW,
+    cin: g.cout,
+    cout: g.cin,
+    kh: g.kh,
+    kw: g.kw,
+    strideH: 1,
+    strideW: 1,
+    padTop: top,
+    padLeft: left,
+    padBottom: g.h + g.kh - 1 - g.outH - top,
+    padRight: g.w + g.kw - 1 - g.outW - left,
+    outH: g.h,
+    outW: g.w,
   };
   const out = be.makeOutput([g.b, g.h, g.w, g.cin], 'float32');
   if (out.shape.some((d) => d === 0)) return out;
   // Flipped, in/out-swapped filter F[ty, tx, co, ci] = f[kh−1−ty, kw−1−tx, ci, co], packed tap by tap.
-  const taps = g.kh * g.kw, tapBytes = g.cin * g.cout * 4;
+  const taps = g.kh * g.kw,
+    tapBytes = g.cin * g.cout * 4;
   const flipped = scratch(be, taps * g.cin * g.cout);
-  const fo = byteOffset(be, flipped) >>> 2, so = byteOffset(be, f) >>> 2;
+  const fo = byteOffset(be, flipped) >>> 2,
+    so = byteOffset(be, f) >>> 2;
   const heap = be.wasm.HEAPF32;
   for (let t = 0; t < taps; t++) {
-    const src = so + (taps - 1 - t) * (tapBytes >>> 2), dst = fo + t * (tapBytes >>> 2);
+    const src = so + (taps - 1 - t) * (tapBytes >>> 2),
+      dst = fo + t * (tapBytes >>> 2);
     for (let ci = 0; ci < g.cin; ci++) for (let co = 0; co < g.cout; co++) heap[dst + co * g.cin + ci] = heap[src + ci * g.cout + co]!;
   }
   const bp = packB(be, { off: fo * 4, s0: g.cin * 4, s1: 4 }, taps * g.cout, g.cin);
@@ -131,8 +163,10 @@ export function convBackpropInputHeap(be: WasmBackend, dy: tf.TensorInfo, f: tf.
 function stridedBackpropInput(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   const { b, h, w, cin, cout, kh, kw } = g;
   const s = g.strideH;
-  const ah = phaseAxis(kh, s, g.padTop), aw = phaseAxis(kw, s, g.padLeft);
-  const aH = Math.ceil(h / s), aW = Math.ceil(w / s);
+  const ah = phaseAxis(kh, s, g.padTop),
+    aw = phaseAxis(kw, s, g.padLeft);
+  const aH = Math.ceil(h / s),
+    aW = Math.ceil(w / s);
   const out = be.makeOutput([b, h, w, cin], 'float32');
   if (out.shape.some((d) => d === 0)) return out;
   const o = byteOffset(be, out);
@@ -141,27 +175,46 @@ function stridedBackpropInput(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorIn
     return js.length ? [js[0]!, js[js.length - 1]! - js[0]! + 1] : [0, 0];
   };
   // A phase without taps leaves zeros.
-  if ([...Array(s)].some((_, r) => taps(ah, r)[1] === 0 || taps(aw, r)[1] === 0)) be.wasm.HEAPF32.fill(0, o >>> 2, (o >>> 2) + b * h * w * cin);
+  if ([...Array(s)].some((_, r) => taps(ah, r)[1] === 0 || taps(aw, r)[1] === 0))
+    be.wasm.HEAPF32.fill(0, o >>> 2, (o >>> 2) + b * h * w * cin);
   // dy padded so that padded row a + jh holds dy row a + dMinH + jh (and the same for columns).
   const src = tapRows(be, dy, {
-    b, h: g.outH, w: g.outW, cin: cout, cout: cin, kh: ah.len, kw: aw.len, strideH: 1, strideW: 1,
-    padTop: -ah.dMin, padLeft: -aw.dMin, padBottom: 0, padRight: 0, outH: aH, outW: aW,
+    b,
+    h: g.outH,
+    w: g.outW,
+    cin: cout,
+    cout: cin,
+    kh: ah.len,
+    kw: aw.len,
+    strideH: 1,
+    strideW: 1,
+    padTop: -ah.dMin,
+    padLeft: -aw.dMin,
+    padBottom: 0,
+    padRight: 0,
+    outH: aH,
+    outW: aW,
   });
   const gemm = gemmOf(be).gemm;
-  const pix = cout * 4, rowBytes = src.rowsW * pix;
-  const fd = be.wasm.HEAPF32, fo = byteOffset(be, f) >>> 2;
+  const pix = cout * 4,
+    rowBytes = src.rowsW * pix;
+  const fd = be.wasm.HEAPF32,
+    fo = byteOffset(be, f) >>> 2;
   for (let rh = 0; rh < s; rh++) {
     const [jh0, nh] = taps(ah, rh);
     for (let rw = 0; rw < s; rw++) {
       const [jw0, nw] = taps(aw, rw);
-      const rows = Math.ceil((h - rh) / s), cols = Math.ceil((w - rw) / s);
+      const rows = Math.ceil((h - rh) / s),
+        cols = Math.ceil((w - rw) / s);
       if (nh === 0 || nw === 0 || rows <= 0 || cols <= 0) continue;
       // this phase's filter, rows (jh, jw, co) × columns ci
       const ph = new Float32Array(nh * nw * cout * cin);
-      for (let jh = 0; jh < nh; jh++) for (let jw = 0; jw < nw; jw++) {
-        const t = (ah.kIndex[rh]![jh0 + jh]! * kw + aw.kIndex[rw]![jw0 + jw]!) * cin * cout;
-        for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) ph[((jh * nw + jw) * cout + co) * cin + ci] = fd[fo + t + ci * cout + co]!;
-      }
+      for (let jh = 0; jh < nh; jh++)
+        for (let jw = 0; jw < nw; jw++) {
+          const t = (ah.kIndex[rh]![jh0 + jh]! * kw + aw.kIndex[rw]![jw0 + jw]!) * cin * cout;
+          for (let ci = 0; ci < cin; ci++)
+            for (let co = 0; co < cout; co++) ph[((jh * nw + jw) * cout + co) * cin + ci] = fd[fo + t + ci * cout + co]!;
+        }
       const tmp = scratch(be, ph.length);
       be.wasm.HEAPF32.set(ph, byteOffset(be, tmp) >>> 2);
       const bp = packB(be, { off: byteOffset(be, tmp), s0: cin * 4, s1: 4 }, nh * nw * cout, cin);
@@ -193,13 +246,22 @@ export function convBackpropFilterHeap(be: WasmBackend, x: tf.TensorInfo, dy: tf
   if (pixels === 0 || out.shape.some((d) => d === 0)) return out;
   if (is1x1(g)) {
     // dW [cin, cout] = xᵀ·dy over all pixels: one product
-    matmulInto(be, { off: byteOffset(be, x), s0: 4, s1: cin * 4 }, { off: byteOffset(be, dy), s0: cout * 4, s1: 4 }, cin, pixels, cout, oOff);
+    matmulInto(
+      be,
+      { off: byteOffset(be, x), s0: 4, s1: cin * 4 },
+      { off: byteOffset(be, dy), s0: cout * 4, s1: 4 },
+      cin,
+      pixels,
+      cout,
+      oOff,
+    );
     return out;
   }
   const bp = packB(be, { off: byteOffset(be, dy), s0: cout * 4, s1: 4 }, pixels, cout);
   const src = tapRows(be, x, g);
   const gemm = gemmOf(be).gemm;
-  const pix = cin * 4, rowBytes = src.rowsW * pix;
+  const pix = cin * 4,
+    rowBytes = src.rowsW * pix;
   // Output rows per call: the A rows they read (≈ rowsW·cin floats each) stay within ~128 KB.
   const chunk = Math.max(1, Math.min(outH, Math.floor(32768 / (src.rowsW * cin))));
   for (let bi = 0; bi < b; bi++) {
@@ -210,7 +272,23 @@ export function convBackpropFilterHeap(be: WasmBackend, x: tf.TensorInfo, dy: tf
         // M = kw·cin (tx, ci) contiguous at the row's first tap; K = outW pixels; the kernel's tap
         // loop walks the `rows` output rows (A down sh input rows, B on through the packed dy rows).
         const a = src.off + (bi * src.rows + oy * sh + ty) * rowBytes;
-        gemm(a, 4, sw * pix, sh * rowBytes, 0, rows, 1, bOff, pixels * 64, oOff + ty * kw * cin * cout * 4, cout * 4, kw * cin, cout, outW, 1);
+        gemm(
+          a,
+          4,
+          sw * pix,
+          sh * rowBytes,
+          0,
+          rows,
+          1,
+          bOff,
+          pixels * 64,
+          oOff + ty * kw * cin * cout * 4,
+          cout * 4,
+          kw * cin,
+          cout,
+          outW,
+          1,
+        );
       }
     }
   }

@@ -15,7 +15,16 @@ import { registerFastWasmKernels } from './register.js';
 
 /** tfjs's spelling of a ConvPad (explicit [t, b, l, r] → [[0,0],[t,b],[l,r],[0,0]]). */
 function tfPad(p: ConvPad): 'same' {
-  return (Array.isArray(p) ? [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]] : p) as 'same';
+  return (
+    Array.isArray(p)
+      ? [
+          [0, 0],
+          [p[0], p[1]],
+          [p[2], p[3]],
+          [0, 0],
+        ]
+      : p
+  ) as 'same';
 }
 
 before(async () => {
@@ -29,7 +38,11 @@ const rand = (shape: number[]): Arr => ({ data: rng.normals(shape.reduce((a, b) 
 
 /** Runs fn on `backend` with fresh tensors of the given arrays; returns [y, dx, dw] as arrays. */
 async function valueAndGrads(
-  backend: string, fn: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D, x: Arr, w: Arr, r: Arr,
+  backend: string,
+  fn: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D,
+  x: Arr,
+  w: Arr,
+  r: Arr,
 ): Promise<Float32Array[]> {
   const prev = tf.getBackend();
   await tf.setBackend(backend);
@@ -52,10 +65,14 @@ function assertClose(got: Float32Array, want: Float32Array, what: string): void 
   assert.equal(got.length, want.length, `${what}: length`);
   let scale = 0;
   for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < got.length; i++) {
     const e = Math.abs(got[i]! - want[i]!);
-    if (!(e <= worst)) { worst = e; at = i; }
+    if (!(e <= worst)) {
+      worst = e;
+      at = i;
+    }
   }
   // float32 sums of up to a few hundred products: relative to the largest entry.
   assert.ok(worst <= 1e-4 * Math.max(1, scale), `${what}: max |error| ${worst} at ${at} (scale ${scale})`);
@@ -65,7 +82,14 @@ const convCases: { name: string; x: number[]; k: number; cout: number; stride: 1
   { name: '3×3 s1 same, odd sizes', x: [2, 7, 9, 3], k: 3, cout: 5, stride: 1, pad: 'same' },
   { name: '3×3 s1 pad 1 (torch padding=1)', x: [3, 6, 5, 4], k: 3, cout: 2, stride: 1, pad: 1 },
   { name: '3×3 s1 valid', x: [2, 8, 7, 3], k: 3, cout: 4, stride: 1, pad: 'valid' },
-  { name: '3×3 s1 same, 20 → 37 channels (two full 16-column panels + a partial one)', x: [2, 5, 11, 20], k: 3, cout: 37, stride: 1, pad: 'same' },
+  {
+    name: '3×3 s1 same, 20 → 37 channels (two full 16-column panels + a partial one)',
+    x: [2, 5, 11, 20],
+    k: 3,
+    cout: 37,
+    stride: 1,
+    pad: 'same',
+  },
   { name: '3×3 s2 pad 1 (Grad-TTS Downsample), even', x: [2, 8, 10, 4], k: 3, cout: 4, stride: 2, pad: 1 },
   { name: '3×3 s2 pad 1, odd', x: [2, 7, 9, 3], k: 3, cout: 5, stride: 2, pad: 1 },
   { name: '3×3 s2 same (tf pads bottom/right)', x: [2, 8, 9, 3], k: 3, cout: 2, stride: 2, pad: 'same' },
@@ -106,7 +130,10 @@ for (const c of tCases) {
     const x = rand([g.b, g.outH, g.outW, c.cin]);
     const r = rand(c.out);
     const want = await valueAndGrads('cpu', (a, b) => tf.conv2dTranspose(a, b, c.out, c.stride, tfPad(c.pad)), x, w, r);
-    const got = await assertNoLeak(() => valueAndGrads('wasm', (a, b) => tf.conv2dTranspose(a, b, c.out, c.stride, tfPad(c.pad)), x, w, r), c.name);
+    const got = await assertNoLeak(
+      () => valueAndGrads('wasm', (a, b) => tf.conv2dTranspose(a, b, c.out, c.stride, tfPad(c.pad)), x, w, r),
+      c.name,
+    );
     ['y', 'dx', 'dw'].forEach((n, i) => assertClose(got[i]!, want[i]!, `${c.name} ${n}`));
   });
 }

@@ -14,7 +14,12 @@
 import { flatModuleBytes } from './wasm/flat-module.js';
 
 type Fn = (...args: number[]) => void;
-interface FlatKernels { adam: Fn; ema: Fn; accAdd: Fn; accRound: Fn }
+interface FlatKernels {
+  adam: Fn;
+  ema: Fn;
+  accAdd: Fn;
+  accRound: Fn;
+}
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -32,7 +37,8 @@ export class FlatArena {
     const bytes = 64 + f32Regions.reduce((s, n) => s + regionBytes(n, false), 0) + f64Regions.reduce((s, n) => s + regionBytes(n, true), 0);
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     // wasm32: one memory holds at most 4 GiB (a model of ~250 M weights for HostAdam's four regions)
-    if (pages > 65536) throw new Error(`FlatArena: ${bytes} bytes exceed one WebAssembly memory's 4 GiB (a model this large needs train.workers 1)`);
+    if (pages > 65536)
+      throw new Error(`FlatArena: ${bytes} bytes exceed one WebAssembly memory's 4 GiB (a model this large needs train.workers 1)`);
     this.memory = new WebAssembly.Memory({ initial: pages });
     compiled ??= new WebAssembly.Module(flatModuleBytes());
     this.k = new WebAssembly.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as FlatKernels;
@@ -53,7 +59,8 @@ export class FlatArena {
 
   private take(bytes: number): number {
     const at = this.next;
-    if (at + bytes > this.memory.buffer.byteLength) throw new Error(`FlatArena: ${bytes} bytes do not fit (allocate every region the constructor was sized for)`);
+    if (at + bytes > this.memory.buffer.byteLength)
+      throw new Error(`FlatArena: ${bytes} bytes do not fit (allocate every region the constructor was sized for)`);
     this.next += bytes;
     return at;
   }
@@ -67,8 +74,25 @@ export class FlatArena {
    * One Adam update of `w` from `g` in place (all four this arena's regions of equal length):
    * tfjs's float32 op sequence (HostAdam's doc), with the gradient first multiplied by `scale`.
    */
-  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: { scale: number; beta1: number; oneMinusBeta1: number; beta2: number; oneMinusBeta2: number; bc1: number; bc2: number; eps: number; negLr: number }): void {
-    if (g.length !== w.length || m.length !== w.length || v.length !== w.length) throw new Error('FlatArena.adam: regions of different lengths');
+  adam(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    c: {
+      scale: number;
+      beta1: number;
+      oneMinusBeta1: number;
+      beta2: number;
+      oneMinusBeta2: number;
+      bc1: number;
+      bc2: number;
+      eps: number;
+      negLr: number;
+    },
+  ): void {
+    if (g.length !== w.length || m.length !== w.length || v.length !== w.length)
+      throw new Error('FlatArena.adam: regions of different lengths');
     this.consts.set([c.scale, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.bc1, c.bc2, c.eps, c.negLr]);
     this.k.adam(this.own(w, 'w'), this.own(g, 'g'), this.own(m, 'm'), this.own(v, 'v'), Math.ceil(w.length / 4), 0);
   }

@@ -130,7 +130,9 @@ export function matmulInto(be: WasmBackend, a: Strided, b: Strided, m: number, k
     const ap = packB(be, { off: a.off, s0: a.s1, s1: a.s0 }, k, m);
     gemmPacked(be, { off: b.off, s0: b.s1, s1: b.s0 }, ap, n, tOff, m * 4);
     releasePacked(be, ap);
-    const heap = be.wasm.HEAPF32, src = tOff >>> 2, dst = c >>> 2;
+    const heap = be.wasm.HEAPF32,
+      src = tOff >>> 2,
+      dst = c >>> 2;
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) heap[dst + i * n + j] = heap[src + j * m + i]!;
     be.disposeData(t.dataId);
     return;

@@ -19,7 +19,10 @@ async function on(backend: string, f: () => tf.Tensor): Promise<{ data: Float32A
   const prev = tf.getBackend();
   await tf.setBackend(backend);
   try {
-    return tf.tidy(() => { const y = f(); return { data: y.dataSync() as Float32Array, shape: y.shape }; });
+    return tf.tidy(() => {
+      const y = f();
+      return { data: y.dataSync() as Float32Array, shape: y.shape };
+    });
   } finally {
     await tf.setBackend(prev);
   }
@@ -35,26 +38,38 @@ const shapes: { name: string; a: number[]; b: number[] }[] = [
 ];
 
 for (const s of shapes) {
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     test(`matMul ${s.name}, transposeA=${tA} transposeB=${tB} equals cpu`, async () => {
       const sa = tA ? [...s.a.slice(0, -2), s.a[s.a.length - 1]!, s.a[s.a.length - 2]!] : s.a;
       const sb = tB ? [...s.b.slice(0, -2), s.b[s.b.length - 1]!, s.b[s.b.length - 2]!] : s.b;
-      const a = rng.normals(size(sa)), b = rng.normals(size(sb));
+      const a = rng.normals(size(sa)),
+        b = rng.normals(size(sb));
       const f = () => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), tA, tB);
       const want = await on('cpu', f);
       const got = await assertNoLeak(() => on('wasm', f));
       assert.deepEqual(got.shape, want.shape);
-      for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4, `${i}: ${got.data[i]} vs ${want.data[i]}`);
+      for (let i = 0; i < want.data.length; i++)
+        assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4, `${i}: ${got.data[i]} vs ${want.data[i]}`);
     });
   }
 }
 
 test('gradients of a batched attention-like product equal cpu', async () => {
-  const q = rng.normals(2 * 9 * 4), k = rng.normals(2 * 9 * 4), v = rng.normals(2 * 9 * 4);
+  const q = rng.normals(2 * 9 * 4),
+    k = rng.normals(2 * 9 * 4),
+    v = rng.normals(2 * 9 * 4);
   const f = () => {
     const [tq, tk, tv] = [q, k, v].map((d) => tf.tensor3d(d, [2, 9, 4]));
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(tf.sin(tf.matMul(a, tf.matMul(b, c, true, false)))))([tq!, tk!, tv!]);
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.sin(tf.matMul(a, tf.matMul(b, c, true, false)))))([
+      tq!,
+      tk!,
+      tv!,
+    ]);
     return tf.concat(grads.map((g) => tf.reshape(g, [-1])));
   };
   const want = await on('cpu', f);
@@ -64,29 +79,40 @@ test('gradients of a batched attention-like product equal cpu', async () => {
 
 test('unregister restores the original kernel (still correct)', async () => {
   unregisterFastMatMul();
-  const a = rng.normals(12), b = rng.normals(12);
+  const a = rng.normals(12),
+    b = rng.normals(12);
   const f = () => tf.matMul(tf.tensor2d(a, [4, 3]), tf.tensor2d(b, [4, 3]), true, false);
-  const want = await on('cpu', f), got = await on('wasm', f);
+  const want = await on('cpu', f),
+    got = await on('wasm', f);
   for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4);
   registerFastMatMul();
 });
 
 test('Aᵀ·B with a long inner dimension (cut into L2-sized blocks) equals cpu', async () => {
-  const k = 3000, m = 5, n = 300; // kBlock(300) = 131072 / 304 = 431 → 7 blocks, the last one short
-  const a = rng.normals(k * m), b = rng.normals(k * n);
+  const k = 3000,
+    m = 5,
+    n = 300; // kBlock(300) = 131072 / 304 = 431 → 7 blocks, the last one short
+  const a = rng.normals(k * m),
+    b = rng.normals(k * n);
   const f = () => tf.matMul(tf.tensor2d(a, [k, m]), tf.tensor2d(b, [k, n]), true, false);
   const want = await on('cpu', f);
   const got = await assertNoLeak(() => on('wasm', f));
   assert.deepEqual(got.shape, [m, n]);
-  for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
+  for (let i = 0; i < want.data.length; i++)
+    assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
 });
 
 test('A·B with a long inner dimension, batched, odd m, n not a multiple of 16, equals cpu', async () => {
-  const b = 2, m = 7, k = 5000, n = 100; // kBlock(100) = 1170 → 5 blocks per batch entry
-  const a = rng.normals(b * m * k), bb = rng.normals(b * k * n);
+  const b = 2,
+    m = 7,
+    k = 5000,
+    n = 100; // kBlock(100) = 1170 → 5 blocks per batch entry
+  const a = rng.normals(b * m * k),
+    bb = rng.normals(b * k * n);
   const f = () => tf.matMul(tf.tensor3d(a, [b, m, k]), tf.tensor3d(bb, [b, k, n]));
   const want = await on('cpu', f);
   const got = await assertNoLeak(() => on('wasm', f));
   assert.deepEqual(got.shape, [b, m, n]);
-  for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
+  for (let i = 0; i < want.data.length; i++)
+    assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-3, `${i}: ${got.data[i]} vs ${want.data[i]}`);
 });

@@ -23,7 +23,15 @@ interface Case {
   residual: boolean;
 }
 
-interface Data { x: Float32Array; m: Float32Array; g: Float32Array; b: Float32Array; cb: Float32Array | null; bias: Float32Array | null; res: Float32Array | null }
+interface Data {
+  x: Float32Array;
+  m: Float32Array;
+  g: Float32Array;
+  b: Float32Array;
+  cb: Float32Array | null;
+  bias: Float32Array | null;
+  res: Float32Array | null;
+}
 
 function makeData(k: Case): Data {
   const [bs, h, w, c] = k.shape;
@@ -48,17 +56,25 @@ function reference(k: Case, d: Data): Float64Array {
   const at = (s: number, y: number, x: number, ch: number) => ((s * h + y) * w + x) * c + ch;
   for (let s = 0; s < bs; s++) {
     for (let g = 0; g < k.groups; g++) {
-      let n = 0, sum = 0;
+      let n = 0,
+        sum = 0;
       const each = (f: (v: number, i: number, mk: number) => void) => {
-        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
-          const i = at(s, y, x, ch);
-          f(d.x[i]! + (d.cb ? d.cb[ch]! : 0), i, d.m[s * w + x]!);
-        }
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++)
+            for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+              const i = at(s, y, x, ch);
+              f(d.x[i]! + (d.cb ? d.cb[ch]! : 0), i, d.m[s * w + x]!);
+            }
       };
-      each((v, _i, mk) => { sum += v * mk; n += mk; });
+      each((v, _i, mk) => {
+        sum += v * mk;
+        n += mk;
+      });
       const mean = sum / n;
       let sq = 0;
-      each((v, _i, mk) => { sq += mk * (v - mean) ** 2; });
+      each((v, _i, mk) => {
+        sq += mk * (v - mean) ** 2;
+      });
       const r = 1 / Math.sqrt(sq / n + 1e-5);
       each((v, i, mk) => {
         const ch = i % c;
@@ -73,14 +89,22 @@ function reference(k: Case, d: Data): Float64Array {
 
 function run(k: Case, d: Data): Float32Array {
   const [bs, , , c] = k.shape;
-  return tf.tidy(() => groupNormMishMask(
-    tf.tensor4d(d.x, k.shape), tf.tensor4d(d.m, [bs, 1, k.shape[2], 1]), tf.tensor1d(d.g), tf.tensor1d(d.b), k.groups, 1e-5,
-    {
-      convBias: d.cb ? tf.tensor1d(d.cb) : null,
-      bias: d.bias ? tf.tensor2d(d.bias, [bs, c]) : null,
-      residual: d.res ? tf.tensor4d(d.res, k.shape) : null,
-    },
-  ).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      groupNormMishMask(
+        tf.tensor4d(d.x, k.shape),
+        tf.tensor4d(d.m, [bs, 1, k.shape[2], 1]),
+        tf.tensor1d(d.g),
+        tf.tensor1d(d.b),
+        k.groups,
+        1e-5,
+        {
+          convBias: d.cb ? tf.tensor1d(d.cb) : null,
+          bias: d.bias ? tf.tensor2d(d.bias, [bs, c]) : null,
+          residual: d.res ? tf.tensor4d(d.res, k.shape) : null,
+        },
+      ).dataSync() as Float32Array,
+  );
 }
 
 function maxErr(got: Float32Array, want: Float64Array): number {
@@ -92,13 +116,23 @@ function maxErr(got: Float32Array, want: Float64Array): number {
 async function on<T>(backend: string, f: () => T): Promise<T> {
   const prev = tf.getBackend();
   await tf.setBackend(backend);
-  try { return f(); } finally { await tf.setBackend(prev); }
+  try {
+    return f();
+  } finally {
+    await tf.setBackend(prev);
+  }
 }
 
 const CASES: [string, Case][] = [
-  ['synthesis level 0 [1, 80, 460, 16], 3 padded frames, all terms', { shape: [1, 80, 460, 16], groups: 8, lens: [457], convBias: true, bias: true, residual: true }],
+  [
+    'synthesis level 0 [1, 80, 460, 16], 3 padded frames, all terms',
+    { shape: [1, 80, 460, 16], groups: 8, lens: [457], convBias: true, bias: true, residual: true },
+  ],
   ['[1, 20, 115, 64] G8, plain', { shape: [1, 20, 115, 64], groups: 8, lens: [113], convBias: false, bias: false, residual: false }],
-  ['batch 3 with different masks [3, 6, 9, 8] G2, conv bias + time bias', { shape: [3, 6, 9, 8], groups: 2, lens: [9, 4, 1], convBias: true, bias: true, residual: false }],
+  [
+    'batch 3 with different masks [3, 6, 9, 8] G2, conv bias + time bias',
+    { shape: [3, 6, 9, 8], groups: 2, lens: [9, 4, 1], convBias: true, bias: true, residual: false },
+  ],
   ['[2, 5, 7, 12] G3, residual only', { shape: [2, 5, 7, 12], groups: 3, lens: [7, 5], convBias: false, bias: false, residual: true }],
 ];
 
@@ -106,7 +140,8 @@ for (const [name, k] of CASES) {
   test(`groupNormMishMask ${name}: fused kernel within 1e-5 of float64, unfused ops (wasm, cpu) within 1e-4`, async () => {
     const d = makeData(k);
     const want = reference(k, d);
-    const probe = tf.zeros(k.shape) as tf.Tensor4D, probeMask = tf.ones([k.shape[0], 1, k.shape[2], 1]) as tf.Tensor4D;
+    const probe = tf.zeros(k.shape) as tf.Tensor4D,
+      probeMask = tf.ones([k.shape[0], 1, k.shape[2], 1]) as tf.Tensor4D;
     assert.equal(fusedNormMishActive(probe, probeMask), true);
     const buffers = tf.memory().numDataBuffers;
     const fused = await assertNoLeak(() => run(k, d), 'fused');
@@ -145,7 +180,10 @@ test('groupNormMishMask under a gradient tape: the unfused ops, gradients of act
   let sawTape = false;
   const fused = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, cb: tf.Tensor, bias: tf.Tensor) => {
     sawTape = !fusedNormMishActive(x as tf.Tensor4D, m);
-    const y = groupNormMishMask(x as tf.Tensor4D, m, g as tf.Tensor1D, b as tf.Tensor1D, k.groups, 1e-5, { convBias: cb as tf.Tensor1D, bias: bias as tf.Tensor2D });
+    const y = groupNormMishMask(x as tf.Tensor4D, m, g as tf.Tensor1D, b as tf.Tensor1D, k.groups, 1e-5, {
+      convBias: cb as tf.Tensor1D,
+      bias: bias as tf.Tensor2D,
+    });
     return tf.sum(tf.mul(y, r));
   })([...args]);
   const composed = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, cb: tf.Tensor, bias: tf.Tensor) => {
@@ -170,18 +208,28 @@ test('groupNormMishMask: large |GroupNorm output| (exp overflow and underflow) s
   assert.ok(maxErr(got, want) < 1e-5, `${maxErr(got, want)}: ${got} vs ${want}`);
 });
 
-
 test('huge values at padded frames (x² overflows) give no NaN: pointwise GroupNorm and the fused op, as the tfjs ops', () => {
   const [bs, h, w, c] = [1, 3, 6, 8];
   const xd = rng.normals(bs * h * w * c);
   for (let i = 0; i < xd.length; i++) if (Math.floor(i / c) % w >= 4) xd[i] = 7e24; // frames 4, 5 padded
   const md = Float32Array.from([1, 1, 1, 1, 0, 0]);
-  const run = () => tf.tidy(() => {
-    const x = tf.tensor4d(xd, [bs, h, w, c]), m = tf.tensor4d(md, [bs, 1, w, 1]), g = tf.ones([c]) as tf.Tensor1D, b = tf.zeros([c]) as tf.Tensor1D;
-    return [groupNorm(x, m, g, b, 2), groupNormMishMask(x, m, g, b, 2, 1e-5)].map((t) => Array.from(t.dataSync()));
-  });
+  const run = () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(xd, [bs, h, w, c]),
+        m = tf.tensor4d(md, [bs, 1, w, 1]),
+        g = tf.ones([c]) as tf.Tensor1D,
+        b = tf.zeros([c]) as tf.Tensor1D;
+      return [groupNorm(x, m, g, b, 2), groupNormMishMask(x, m, g, b, 2, 1e-5)].map((t) => Array.from(t.dataSync()));
+    });
   const [gn, fused] = run();
-  for (const [name, v] of [['groupNorm', gn!], ['groupNormMishMask', fused!]] as const) assert.ok(v.every((e) => !Number.isNaN(e)), `${name} gave NaN`);
+  for (const [name, v] of [
+    ['groupNorm', gn!],
+    ['groupNormMishMask', fused!],
+  ] as const)
+    assert.ok(
+      v.every((e) => !Number.isNaN(e)),
+      `${name} gave NaN`,
+    );
   // valid frames: the statistics ignore the padded ones entirely
   for (let i = 0; i < fused!.length; i++) if (Math.floor(i / c) % w < 4) assert.ok(Math.abs(fused![i]!) < 10, `${fused![i]}`);
 });

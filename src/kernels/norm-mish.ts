@@ -45,14 +45,24 @@ export interface NormMishExtras {
  * @param gamma, beta [C] GroupNorm gain and bias; eps as activations.ts's groupNorm;
  * @returns [B, H, W, C] (zero where mask is 0, unless residual is not).
  */
-export function groupNormMishMask(x: tf.Tensor4D, mask: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps: number, extras: NormMishExtras = {}): tf.Tensor4D {
+export function groupNormMishMask(
+  x: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  groups: number,
+  eps: number,
+  extras: NormMishExtras = {},
+): tf.Tensor4D {
   const [b, , w, c] = x.shape;
   const { convBias = null, bias = null, residual = null } = extras;
   if (c % groups !== 0) throw new Error(`groupNormMishMask: ${c} channels do not split into ${groups} groups`);
   if (mask.size !== b * w) throw new Error(`groupNormMishMask: mask [${mask.shape}] for x [${x.shape}] (expected [${b}, 1, ${w}, 1])`);
   if (convBias && convBias.size !== c) throw new Error(`groupNormMishMask: convBias [${convBias.shape}] (expected [${c}])`);
-  if (bias && (bias.shape[0] !== b || bias.shape[1] !== c)) throw new Error(`groupNormMishMask: bias [${bias.shape}] (expected [${b}, ${c}])`);
-  if (residual && residual.shape.join(',') !== x.shape.join(',')) throw new Error(`groupNormMishMask: residual [${residual.shape}] (expected [${x.shape}])`);
+  if (bias && (bias.shape[0] !== b || bias.shape[1] !== c))
+    throw new Error(`groupNormMishMask: bias [${bias.shape}] (expected [${b}, ${c}])`);
+  if (residual && residual.shape.join(',') !== x.shape.join(','))
+    throw new Error(`groupNormMishMask: residual [${residual.shape}] (expected [${x.shape}])`);
   if (fusedNormMishActive(x, mask)) {
     const inputs: tf.NamedTensorMap = { x, mask, gamma, beta };
     if (convBias) inputs.convBias = convBias;

@@ -23,7 +23,16 @@ import { pointwiseModuleBytes } from './wasm/pointwise-module.js';
 import { byteOffset, instanceOnHeap, scratch, type WasmBackend } from './wasm-backend.js';
 
 type Fn = (...args: number[]) => void;
-interface Pointwise { mish: Fn; mishGrad: Fn; rowSum: Fn; rowSums2: Fn; colSum: Fn; affine: Fn; affineMasked: Fn; normMish: Fn }
+interface Pointwise {
+  mish: Fn;
+  mishGrad: Fn;
+  rowSum: Fn;
+  rowSums2: Fn;
+  colSum: Fn;
+  affine: Fn;
+  affineMasked: Fn;
+  normMish: Fn;
+}
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -38,7 +47,8 @@ const mishScalar = (x: number): number => {
 };
 const mishGradScalar = (x: number): number => {
   const n = Math.exp(Math.min(88, Math.max(-87, x)));
-  const q = 2 / (n * (n + 2) + 2), p = 2 / (n + 2 + 2 / n);
+  const q = 2 / (n * (n + 2) + 2),
+    p = 2 / (n + 2 + 2 / n);
   return 1 - q + x * p * (p + q);
 };
 
@@ -46,8 +56,10 @@ function mishKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tenso
   const be = backend as unknown as WasmBackend;
   const x = inputs.x!;
   const out = be.makeOutput(x.shape, 'float32');
-  const n = x.shape.reduce((a, b) => a * b, 1), v = n >> 2;
-  const xo = byteOffset(be, x), yo = byteOffset(be, out);
+  const n = x.shape.reduce((a, b) => a * b, 1),
+    v = n >> 2;
+  const xo = byteOffset(be, x),
+    yo = byteOffset(be, out);
   if (v > 0) kernelsOf(be).mish(xo, yo, v);
   const heap = be.wasm.HEAPF32;
   for (let i = 4 * v; i < n; i++) heap[(yo >>> 2) + i] = mishScalar(heap[(xo >>> 2) + i]!);
@@ -56,10 +68,14 @@ function mishKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tenso
 
 function mishGradKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const be = backend as unknown as WasmBackend;
-  const x = inputs.x!, dy = inputs.dy!;
+  const x = inputs.x!,
+    dy = inputs.dy!;
   const out = be.makeOutput(x.shape, 'float32');
-  const n = x.shape.reduce((a, b) => a * b, 1), v = n >> 2;
-  const xo = byteOffset(be, x), dyo = byteOffset(be, dy), o = byteOffset(be, out);
+  const n = x.shape.reduce((a, b) => a * b, 1),
+    v = n >> 2;
+  const xo = byteOffset(be, x),
+    dyo = byteOffset(be, dy),
+    o = byteOffset(be, out);
   if (v > 0) kernelsOf(be).mishGrad(xo, dyo, o, v);
   const heap = be.wasm.HEAPF32;
   for (let i = 4 * v; i < n; i++) heap[(o >>> 2) + i] = heap[(dyo >>> 2) + i]! * mishGradScalar(heap[(xo >>> 2) + i]!);
@@ -67,7 +83,15 @@ function mishGradKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
 }
 
 /** Per-(sample, channel) totals over all rows of `pass(row byte offset, mask byte offset, acc…)`, in float64. */
-function rowTotals(be: WasmBackend, b: number, h: number, w: number, c: number, accs: number, pass: (bi: number, row: number, accOff: number[]) => void): Float64Array[] {
+function rowTotals(
+  be: WasmBackend,
+  b: number,
+  h: number,
+  w: number,
+  c: number,
+  accs: number,
+  pass: (bi: number, row: number, accOff: number[]) => void,
+): Float64Array[] {
   const tmp = scratch(be, accs * c);
   const t0 = byteOffset(be, tmp);
   const offs = [...Array(accs)].map((_, i) => t0 + i * c * 4);
@@ -86,7 +110,8 @@ function rowTotals(be: WasmBackend, b: number, h: number, w: number, c: number, 
 
 /** Sums per (sample, group), repeated for each channel of the group, divided by `count[sample]`. */
 function groupMean(s: Float64Array, b: number, c: number, groups: number, count: Float64Array): Float64Array {
-  const cg = c / groups, out = new Float64Array(b * c);
+  const cg = c / groups,
+    out = new Float64Array(b * c);
   for (let bi = 0; bi < b; bi++) {
     for (let g = 0; g < groups; g++) {
       let t = 0;
@@ -121,23 +146,47 @@ function read(be: WasmBackend, t: tf.TensorInfo | undefined, n: number): Float64
  * affine that normalises x itself: y = x·scale + shift with scale = r·γ, shift = β + (cb − μ)·scale.
  * Two passes over x (mean, then squared deviations: no cancellation), sums as rowTotals.
  */
-function groupStats(be: WasmBackend, x: tf.TensorInfo, mask: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, convBias: tf.TensorInfo | undefined, groups: number, eps: number): { mu: Float64Array; r: Float64Array; scale: Float64Array; shift: Float64Array } {
+function groupStats(
+  be: WasmBackend,
+  x: tf.TensorInfo,
+  mask: tf.TensorInfo,
+  gamma: tf.TensorInfo,
+  beta: tf.TensorInfo,
+  convBias: tf.TensorInfo | undefined,
+  groups: number,
+  eps: number,
+): { mu: Float64Array; r: Float64Array; scale: Float64Array; shift: Float64Array } {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   const cg = c / groups;
   const k = kernelsOf(be);
-  const cb = read(be, convBias, c), g = read(be, gamma, c), bt = read(be, beta, c);
+  const cb = read(be, convBias, c),
+    g = read(be, gamma, c),
+    bt = read(be, beta, c);
   const centre = scratch(be, b * c);
-  const xo = byteOffset(be, x), mo = byteOffset(be, mask), co = byteOffset(be, centre);
+  const xo = byteOffset(be, x),
+    mo = byteOffset(be, mask),
+    co = byteOffset(be, centre);
   const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, cg);
   // group means of x + cb: Σ m·(x + cb) = Σ m·x + cb·(valid pixels)
   const [sx] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, 0, acc!, w, c, 0));
-  const mu = groupMean(sx!.map((v, i) => v + (cb[i % c]! * count[Math.floor(i / c)]!) / cg), b, c, groups, count);
+  const mu = groupMean(
+    sx!.map((v, i) => v + (cb[i % c]! * count[Math.floor(i / c)]!) / cg),
+    b,
+    c,
+    groups,
+    count,
+  );
   // centred sums of squares: x − (μ − cb) = (x + cb) − μ
-  fill(be, centre, mu.map((v, i) => v - cb[i % c]!));
+  fill(
+    be,
+    centre,
+    mu.map((v, i) => v - cb[i % c]!),
+  );
   const [sd] = rowTotals(be, b, h, w, c, 1, (bi, row, [acc]) => k.rowSum(xo + row, mo + bi * w * 4, co + bi * c * 4, acc!, w, c, 1));
   be.disposeData(centre.dataId);
   const r = groupMean(sd!, b, c, groups, count).map((v) => 1 / Math.sqrt(v + eps));
-  const scale = new Float64Array(b * c), shift = new Float64Array(b * c);
+  const scale = new Float64Array(b * c),
+    shift = new Float64Array(b * c);
   for (let i = 0; i < b * c; i++) {
     scale[i] = r[i]! * g[i % c]!;
     shift[i] = bt[i % c]! + (cb[i % c]! - mu[i]!) * scale[i]!;
@@ -157,14 +206,17 @@ function groupNormKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
   const [b, h, w, c] = x!.shape as [number, number, number, number];
   const k = kernelsOf(be);
   const y = be.makeOutput(x!.shape, 'float32');
-  const mean = be.makeOutput([b, c], 'float32'), rstd = be.makeOutput([b, c], 'float32');
+  const mean = be.makeOutput([b, c], 'float32'),
+    rstd = be.makeOutput([b, c], 'float32');
   const st = scratch(be, 2 * b * c); // per-sample scale and shift rows
   const { mu, r, scale, shift } = groupStats(be, x!, mask!, gamma!, beta!, undefined, groups, eps);
   fill(be, mean, mu);
   fill(be, rstd, r);
   fill(be, st, scale);
   fill(be, st, shift, b * c);
-  const xo = byteOffset(be, x!), so = byteOffset(be, st), yo = byteOffset(be, y);
+  const xo = byteOffset(be, x!),
+    so = byteOffset(be, st),
+    yo = byteOffset(be, y);
   for (let bi = 0; bi < b; bi++) {
     k.affine(xo + bi * h * w * c * 4, so + bi * c * 4, so + (b + bi) * c * 4, yo + bi * h * w * c * 4, h * w, c);
   }
@@ -179,26 +231,40 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const [b, h, w, c] = x!.shape as [number, number, number, number];
   const k = kernelsOf(be);
   const dx = be.makeOutput(x!.shape, 'float32');
-  const dgamma = be.makeOutput([c], 'float32'), dbeta = be.makeOutput([c], 'float32');
+  const dgamma = be.makeOutput([c], 'float32'),
+    dbeta = be.makeOutput([c], 'float32');
   const uvt = scratch(be, 3 * b * c);
-  const dyo = byteOffset(be, dy!), xo = byteOffset(be, x!), mo = byteOffset(be, mask!);
+  const dyo = byteOffset(be, dy!),
+    xo = byteOffset(be, x!),
+    mo = byteOffset(be, mask!);
   const count = validCounts(be.wasm.HEAPF32, mo, b, h, w, c / groups);
   const [sDy, sDyX] = rowTotals(be, b, h, w, c, 2, (_bi, row, [a1, a2]) => k.rowSums2(dyo + row, xo + row, a1!, a2!, w, c));
-  const rs = read(be, rstd, b * c), mus = read(be, mean, b * c), gs = read(be, gamma, c);
-  const db = new Float64Array(c), dg = new Float64Array(c);
-  const gDy = new Float64Array(b * c), gDyXh = new Float64Array(b * c);
+  const rs = read(be, rstd, b * c),
+    mus = read(be, mean, b * c),
+    gs = read(be, gamma, c);
+  const db = new Float64Array(c),
+    dg = new Float64Array(c);
+  const gDy = new Float64Array(b * c),
+    gDyXh = new Float64Array(b * c);
   for (let i = 0; i < b * c; i++) {
-    const r = rs[i]!, mu = mus[i]!, gm = gs[i % c]!;
+    const r = rs[i]!,
+      mu = mus[i]!,
+      gm = gs[i % c]!;
     const sxh = r * (sDyX![i]! - mu * sDy![i]!); // Σ dy·x̂
     db[i % c] += sDy![i]!;
     dg[i % c] += sxh;
     gDy[i] = sDy![i]! * gm;
     gDyXh[i] = sxh * gm;
   }
-  const s1 = groupMean(gDy, b, c, groups, count), s2 = groupMean(gDyXh, b, c, groups, count);
-  const u = new Float64Array(b * c), v = new Float64Array(b * c), t = new Float64Array(b * c);
+  const s1 = groupMean(gDy, b, c, groups, count),
+    s2 = groupMean(gDyXh, b, c, groups, count);
+  const u = new Float64Array(b * c),
+    v = new Float64Array(b * c),
+    t = new Float64Array(b * c);
   for (let i = 0; i < b * c; i++) {
-    const r = rs[i]!, mu = mus[i]!, gm = gs[i % c]!;
+    const r = rs[i]!,
+      mu = mus[i]!,
+      gm = gs[i % c]!;
     u[i] = r * gm;
     v[i] = -r * r * s2[i]!;
     t[i] = -(r * s1[i]! - mu * r * r * s2[i]!);
@@ -208,11 +274,22 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   fill(be, uvt, t, 2 * b * c);
   fill(be, dgamma, dg);
   fill(be, dbeta, db);
-  const po = byteOffset(be, uvt), o = byteOffset(be, dx);
+  const po = byteOffset(be, uvt),
+    o = byteOffset(be, dx);
   for (let bi = 0; bi < b; bi++) {
     for (let y = 0; y < h; y++) {
       const row = (bi * h + y) * w * c * 4;
-      k.affineMasked(dyo + row, xo + row, mo + bi * w * 4, po + bi * c * 4, po + (b + bi) * c * 4, po + (2 * b + bi) * c * 4, o + row, w, c);
+      k.affineMasked(
+        dyo + row,
+        xo + row,
+        mo + bi * w * 4,
+        po + bi * c * 4,
+        po + (b + bi) * c * 4,
+        po + (2 * b + bi) * c * 4,
+        o + row,
+        w,
+        c,
+      );
     }
   }
   be.disposeData(uvt.dataId);
@@ -226,7 +303,8 @@ function groupNormGradKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
 export function sumLeadingRows(be: WasmBackend, x: tf.TensorInfo, rows: number, c: number, out: tf.TensorInfo): void {
   const k = kernelsOf(be);
   const acc = scratch(be, c);
-  const a0 = byteOffset(be, acc), x0 = byteOffset(be, x);
+  const a0 = byteOffset(be, acc),
+    x0 = byteOffset(be, x);
   const total = new Float64Array(c);
   for (let r = 0; r < rows; r += 256) {
     be.wasm.HEAPF32.fill(0, a0 >>> 2, (a0 >>> 2) + c);
@@ -246,12 +324,16 @@ function groupNormMishKernel({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const k = kernelsOf(be);
   const y = be.makeOutput(x!.shape, 'float32');
   const st = scratch(be, 2 * b * c + c); // scale rows, shift rows, a zero bias row
-  const xo = byteOffset(be, x!), mo = byteOffset(be, mask!), so = byteOffset(be, st);
+  const xo = byteOffset(be, x!),
+    mo = byteOffset(be, mask!),
+    so = byteOffset(be, st);
   const { scale, shift } = groupStats(be, x!, mask!, gamma!, beta!, convBias, groups, eps);
   fill(be, st, scale);
   fill(be, st, shift, b * c);
   fill(be, st, new Float64Array(c), 2 * b * c);
-  const yo = byteOffset(be, y), bo = bias ? byteOffset(be, bias) : 0, ro = residual ? byteOffset(be, residual) : 0;
+  const yo = byteOffset(be, y),
+    bo = bias ? byteOffset(be, bias) : 0,
+    ro = residual ? byteOffset(be, residual) : 0;
   for (let bi = 0; bi < b; bi++) {
     const biasRow = bias ? bo + bi * c * 4 : so + 2 * b * c * 4;
     for (let yy = 0; yy < h; yy++) {
@@ -272,7 +354,8 @@ const KERNELS: [string, (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | 
 ];
 
 export function registerPointwiseKernels(): void {
-  for (const [name, kernelFunc] of KERNELS) if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  for (const [name, kernelFunc] of KERNELS)
+    if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
 }
 
 export function unregisterPointwiseKernels(): void {
@@ -288,5 +371,14 @@ export function pointwiseActive(): boolean {
 export function groupNormFits(x: tf.Tensor4D, mask: tf.Tensor): boolean {
   const [b, , w, c] = x.shape;
   const m = mask.shape;
-  return x.dtype === 'float32' && mask.dtype === 'float32' && c % 4 === 0 && m.length === 4 && m[0] === b && m[1] === 1 && m[2] === w && m[3] === 1;
+  return (
+    x.dtype === 'float32' &&
+    mask.dtype === 'float32' &&
+    c % 4 === 0 &&
+    m.length === 4 &&
+    m[0] === b &&
+    m[1] === 1 &&
+    m[2] === w &&
+    m[3] === 1
+  );
 }

@@ -18,12 +18,21 @@ const rng = new Rng(99);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** value and grads of ⟨fn(x, w), r⟩ on `backend`, as arrays. */
-async function run(backend: string, fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor, x: Float32Array, xs: number[], w: Float32Array, ws: number[], r: Float32Array): Promise<Float32Array[]> {
+async function run(
+  backend: string,
+  fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor,
+  x: Float32Array,
+  xs: number[],
+  w: Float32Array,
+  ws: number[],
+  r: Float32Array,
+): Promise<Float32Array[]> {
   const prev = tf.getBackend();
   await tf.setBackend(backend);
   try {
     return tf.tidy(() => {
-      const xt = tf.tensor(x, xs), wt = tf.tensor(w, ws);
+      const xt = tf.tensor(x, xs),
+        wt = tf.tensor(w, ws);
       const y = fn(xt, wt);
       const rt = tf.tensor(r, y.shape);
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fn(a, b), rt)))([xt, wt]);
@@ -36,19 +45,48 @@ async function run(backend: string, fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tenso
 
 function close(got: Float32Array[], want: Float32Array[], what: string): void {
   ['y', 'dx', 'dw'].forEach((n, k) => {
-    const g = got[k]!, w = want[k]!;
+    const g = got[k]!,
+      w = want[k]!;
     assert.equal(g.length, w.length, `${what} ${n} length`);
-    let worst = 0, scale = 1;
-    for (let i = 0; i < g.length; i++) { worst = Math.max(worst, Math.abs(g[i]! - w[i]!)); scale = Math.max(scale, Math.abs(w[i]!)); }
+    let worst = 0,
+      scale = 1;
+    for (let i = 0; i < g.length; i++) {
+      worst = Math.max(worst, Math.abs(g[i]! - w[i]!));
+      scale = Math.max(scale, Math.abs(w[i]!));
+    }
     assert.ok(worst <= 1e-4 * scale, `${what} ${n}: max error ${worst}`);
   });
 }
 
 const cases: { name: string; xs: number[]; ws: number[]; ys: number[]; fn: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor }[] = [
-  { name: 'tf.conv2d 3×3 s1 same', xs: [2, 6, 7, 3], ws: [3, 3, 3, 4], ys: [2, 6, 7, 4], fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
-  { name: 'tf.conv2d 3×3 s2 pad 1', xs: [2, 8, 6, 2], ws: [3, 3, 2, 3], ys: [2, 4, 3, 3], fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 1) },
-  { name: 'tf.conv2dTranspose 4×4 s2 same', xs: [3, 3, 4, 2], ws: [4, 4, 3, 2], ys: [3, 6, 8, 3], fn: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [3, 6, 8, 3], 2, 'same') },
-  { name: 'tf.conv1d k5 same (encoder convs)', xs: [2, 11, 4], ws: [5, 4, 3], ys: [2, 11, 3], fn: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same') },
+  {
+    name: 'tf.conv2d 3×3 s1 same',
+    xs: [2, 6, 7, 3],
+    ws: [3, 3, 3, 4],
+    ys: [2, 6, 7, 4],
+    fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+  },
+  {
+    name: 'tf.conv2d 3×3 s2 pad 1',
+    xs: [2, 8, 6, 2],
+    ws: [3, 3, 2, 3],
+    ys: [2, 4, 3, 3],
+    fn: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 1),
+  },
+  {
+    name: 'tf.conv2dTranspose 4×4 s2 same',
+    xs: [3, 3, 4, 2],
+    ws: [4, 4, 3, 2],
+    ys: [3, 6, 8, 3],
+    fn: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [3, 6, 8, 3], 2, 'same'),
+  },
+  {
+    name: 'tf.conv1d k5 same (encoder convs)',
+    xs: [2, 11, 4],
+    ws: [5, 4, 3],
+    ys: [2, 11, 3],
+    fn: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same'),
+  },
 ];
 
 for (const c of cases) {
@@ -56,7 +94,9 @@ for (const c of cases) {
     registerFastWasmKernels();
     assert.ok(fastWasmKernelsInstalled());
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'wasm now has Conv2DBackpropFilter');
-    const x = rng.normals(size(c.xs)), w = rng.normals(size(c.ws)), r = rng.normals(size(c.ys));
+    const x = rng.normals(size(c.xs)),
+      w = rng.normals(size(c.ws)),
+      r = rng.normals(size(c.ys));
     const want = await run('cpu', c.fn, x, c.xs, w, c.ws, r);
     const got = await assertNoLeak(() => run('wasm', c.fn, x, c.xs, w, c.ws, r), c.name);
     close(got, want, c.name);
@@ -67,11 +107,18 @@ test('unregister restores tfjs: no Conv2DBackpropFilter on wasm, original Conv2D
   registerFastWasmKernels();
   unregisterFastWasmKernels();
   assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
-  const xs = [1, 4, 4, 2], ws = [3, 3, 3, 2];
-  const x = rng.normals(size(xs)), w = rng.normals(size(ws));
-  const f = (t: tf.Tensor) => tf.conv2dTranspose(t as tf.Tensor4D, tf.tensor4d(w, ws as [number, number, number, number]), [1, 4, 4, 3], 1, 'same');
-  const on = async (b: string) => { await tf.setBackend(b); return tf.tidy(() => f(tf.tensor(x, xs)).dataSync() as Float32Array); };
-  const want = await on('cpu'), got = await on('wasm');
+  const xs = [1, 4, 4, 2],
+    ws = [3, 3, 3, 2];
+  const x = rng.normals(size(xs)),
+    w = rng.normals(size(ws));
+  const f = (t: tf.Tensor) =>
+    tf.conv2dTranspose(t as tf.Tensor4D, tf.tensor4d(w, ws as [number, number, number, number]), [1, 4, 4, 3], 1, 'same');
+  const on = async (b: string) => {
+    await tf.setBackend(b);
+    return tf.tidy(() => f(tf.tensor(x, xs)).dataSync() as Float32Array);
+  };
+  const want = await on('cpu'),
+    got = await on('wasm');
   for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
 });
 
@@ -131,19 +178,21 @@ test('Sum over leading axes (bias gradients) equals the cpu backend; other reduc
     [[3 * 5 * 7, 8], 0, false], // linear bias gradient
     [[3 * 5, 7 * 8], [-2], false], // negative axis; 56 columns
     [[3, 5, 7, 8], [1, 2], false], // not leading: tfjs's own
-    [[3 * 5 * 7 * 8 / 6, 6], 0, false], // 6 columns (not a multiple of 4): tfjs's own
+    [[(3 * 5 * 7 * 8) / 6, 6], 0, false], // 6 columns (not a multiple of 4): tfjs's own
   ];
   for (const [shape, axis, keep] of cases) {
-    const f = () => tf.tidy(() => {
-      const y = tf.sum(tf.tensor(x, shape), axis, keep);
-      return { data: y.dataSync() as Float32Array, shape: y.shape };
-    });
+    const f = () =>
+      tf.tidy(() => {
+        const y = tf.sum(tf.tensor(x, shape), axis, keep);
+        return { data: y.dataSync() as Float32Array, shape: y.shape };
+      });
     const want = await runOn('cpu', f);
     registerFastWasmKernels();
     try {
       const got = await assertNoLeak(() => runOn('wasm', f));
       assert.deepEqual(got.shape, want.shape, `${shape} ${axis}`);
-      for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4, `${shape} ${axis} [${i}]: ${got.data[i]} vs ${want.data[i]}`);
+      for (let i = 0; i < want.data.length; i++)
+        assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-4, `${shape} ${axis} [${i}]: ${got.data[i]} vs ${want.data[i]}`);
     } finally {
       unregisterFastWasmKernels();
     }
@@ -153,7 +202,11 @@ test('Sum over leading axes (bias gradients) equals the cpu backend; other reduc
 async function runOn<T>(backend: string, f: () => T): Promise<T> {
   const prev = tf.getBackend();
   await tf.setBackend(backend);
-  try { return f(); } finally { await tf.setBackend(prev); }
+  try {
+    return f();
+  } finally {
+    await tf.setBackend(prev);
+  }
 }
 
 test('without WebAssembly SIMD nothing is registered (tfjs keeps its own kernels)', () => {

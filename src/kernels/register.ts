@@ -47,9 +47,7 @@ const originals = new Map<string, tf.KernelConfig | undefined>();
 let installed = false;
 
 function geometryOf(xShape: number[], filterShape: number[], a: BackpropAttrs): ConvGeometry {
-  const pad = Array.isArray(a.pad)
-    ? ([a.pad[1]![0]!, a.pad[1]![1]!, a.pad[2]![0]!, a.pad[2]![1]!] as const)
-    : a.pad;
+  const pad = Array.isArray(a.pad) ? ([a.pad[1]![0]!, a.pad[1]![1]!, a.pad[2]![0]!, a.pad[2]![1]!] as const) : a.pad;
   return convGeometry(xShape, filterShape, a.strides, pad, a.dimRoundingMode);
 }
 
@@ -72,60 +70,86 @@ export function registerFastWasmKernels(): boolean {
   registerFastMatMul(); // throws when @tensorflow/tfjs-backend-wasm was never imported
   registerPointwiseKernels();
   installed = true;
-  originals.set('Conv2D', replaceWasmKernel('Conv2D', (args, original) => {
-    const a = args.attrs as unknown as ConvAttrs;
-    const x = args.inputs.x!, filter = args.inputs.filter!;
-    const dilated = Array.isArray(a.dilations) ? a.dilations[0] !== 1 || a.dilations[1] !== 1 : a.dilations !== 1;
-    if ((a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') && original) return original.kernelFunc(args);
-    const be = args.backend as unknown as WasmBackend, g = geometryOf(x.shape, filter.shape, a);
-    const w = winogradVariant(g, 'forward');
-    return w ? conv2dWinograd(be, x, filter, g, w) : conv2dHeap(be, x, filter, g);
-  }));
-  originals.set('Conv2DBackpropInput', replaceWasmKernel('Conv2DBackpropInput', (args, original) => {
-    const a = args.attrs as unknown as BackpropAttrs;
-    const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
-    if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
-    const dy = asTensor4D(args.inputs.dy!);
-    const filter = asTensor4D(args.inputs.filter!);
-    const g = geometryOf(a.inputShape!, filter.shape, a);
-    const be = args.backend as unknown as WasmBackend, w = winogradVariant(g, 'dx');
-    if (w) return convBackpropInputWinograd(be, dy, filter, g, w);
-    return convBackpropInputHeap(be, dy, filter, g) ?? convBackpropInputCropped(dy, filter, g);
-  }));
+  originals.set(
+    'Conv2D',
+    replaceWasmKernel('Conv2D', (args, original) => {
+      const a = args.attrs as unknown as ConvAttrs;
+      const x = args.inputs.x!,
+        filter = args.inputs.filter!;
+      const dilated = Array.isArray(a.dilations) ? a.dilations[0] !== 1 || a.dilations[1] !== 1 : a.dilations !== 1;
+      if ((a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') && original) return original.kernelFunc(args);
+      const be = args.backend as unknown as WasmBackend,
+        g = geometryOf(x.shape, filter.shape, a);
+      const w = winogradVariant(g, 'forward');
+      return w ? conv2dWinograd(be, x, filter, g, w) : conv2dHeap(be, x, filter, g);
+    }),
+  );
+  originals.set(
+    'Conv2DBackpropInput',
+    replaceWasmKernel('Conv2DBackpropInput', (args, original) => {
+      const a = args.attrs as unknown as BackpropAttrs;
+      const unequal = Array.isArray(a.strides) && a.strides[0] !== a.strides[1];
+      if ((a.dataFormat === 'NCHW' || unequal) && original) return original.kernelFunc(args);
+      const dy = asTensor4D(args.inputs.dy!);
+      const filter = asTensor4D(args.inputs.filter!);
+      const g = geometryOf(a.inputShape!, filter.shape, a);
+      const be = args.backend as unknown as WasmBackend,
+        w = winogradVariant(g, 'dx');
+      if (w) return convBackpropInputWinograd(be, dy, filter, g, w);
+      return convBackpropInputHeap(be, dy, filter, g) ?? convBackpropInputCropped(dy, filter, g);
+    }),
+  );
   // tfjs-core clones every tensor it saves for a gradient through Identity, which wasm implements
   // as a copy (~1 ms per 1.3 M floats; ~860 copies per decoder training step). tfjs tensors are
   // immutable and wasm's dataIds are reference-counted (its Reshape already shares data), so a
   // shared reference is a correct clone — what the cpu backend's Identity does.
-  originals.set('Identity', replaceWasmKernel('Identity', (args, original) => {
-    const x = args.inputs.x!;
-    if (x.dtype === 'string' && original) return original.kernelFunc(args);
-    (args.backend as unknown as WasmBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }));
+  originals.set(
+    'Identity',
+    replaceWasmKernel('Identity', (args, original) => {
+      const x = args.inputs.x!;
+      if (x.dtype === 'string' && original) return original.kernelFunc(args);
+      (args.backend as unknown as WasmBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    }),
+  );
   // Sums over leading axes (every bias gradient: Σ over [B, H, W] of an NHWC tensor): wasm's Sum
   // transposes the reduced axes innermost first (3–7 ms per 1.3 M floats); a column sum is one pass.
-  originals.set('Sum', replaceWasmKernel('Sum', (args, original) => {
-    const x = args.inputs.x!;
-    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    const r = x.shape.length;
-    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < r && axes.every((a, i) => a === i);
-    const c = x.shape.slice(axes.length).reduce((p, q) => p * q, 1);
-    if (!leading || x.dtype !== 'float32' || c % 4 !== 0) return original!.kernelFunc(args);
-    const be = args.backend as unknown as WasmBackend;
-    const rest = x.shape.slice(axes.length);
-    const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
-    sumLeadingRows(be, x, x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1), c, out);
-    return out;
-  }));
-  originals.set('Conv2DBackpropFilter', replaceWasmKernel('Conv2DBackpropFilter', (args) => {
-    const a = args.attrs as unknown as BackpropAttrs;
-    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
-    const x = args.inputs.x!, dy = args.inputs.dy!;
-    const be = args.backend as unknown as WasmBackend, g = geometryOf(x.shape, a.filterShape!, a);
-    const w = winogradVariant(g, 'dw');
-    return w ? convBackpropFilterWinograd(be, x, dy, g, w) : convBackpropFilterHeap(be, x, dy, g);
-  }));
+  originals.set(
+    'Sum',
+    replaceWasmKernel('Sum', (args, original) => {
+      const x = args.inputs.x!;
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const r = x.shape.length;
+      const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)).sort((p, q) => p - q);
+      const leading = axes.length > 0 && axes.length < r && axes.every((a, i) => a === i);
+      const c = x.shape.slice(axes.length).reduce((p, q) => p * q, 1);
+      if (!leading || x.dtype !== 'float32' || c % 4 !== 0) return original!.kernelFunc(args);
+      const be = args.backend as unknown as WasmBackend;
+      const rest = x.shape.slice(axes.length);
+      const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+      sumLeadingRows(
+        be,
+        x,
+        x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1),
+        c,
+        out,
+      );
+      return out;
+    }),
+  );
+  originals.set(
+    'Conv2DBackpropFilter',
+    replaceWasmKernel('Conv2DBackpropFilter', (args) => {
+      const a = args.attrs as unknown as BackpropAttrs;
+      if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (difftts wasm kernel): only NHWC is supported');
+      const x = args.inputs.x!,
+        dy = args.inputs.dy!;
+      const be = args.backend as unknown as WasmBackend,
+        g = geometryOf(x.shape, a.filterShape!, a);
+      const w = winogradVariant(g, 'dw');
+      return w ? convBackpropFilterWinograd(be, x, dy, g, w) : convBackpropFilterHeap(be, x, dy, g);
+    }),
+  );
   return true;
 }
 

@@ -46,11 +46,17 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  * @returns the original, for `restoreWasmKernel`.
  */
 export function replaceWasmKernel(
-  name: string, kernelFunc: (args: KernelArgs, original: tf.KernelConfig | undefined) => tf.TensorInfo | tf.TensorInfo[],
+  name: string,
+  kernelFunc: (args: KernelArgs, original: tf.KernelConfig | undefined) => tf.TensorInfo | tf.TensorInfo[],
 ): tf.KernelConfig | undefined {
   const original = tf.getKernel(name, 'wasm');
   if (original) tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: original?.setupFunc, kernelFunc: (args) => kernelFunc(args, original) });
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: original?.setupFunc,
+    kernelFunc: (args) => kernelFunc(args, original),
+  });
   return original;
 }
 

@@ -29,14 +29,22 @@ function chunkedAddN(args: { inputs: tf.NamedTensorInfoMap; backend: object; att
       const part = xs.slice(i, i + group);
       if (part.length === 1) next.push(part[0]!);
       else {
-        const s = originalAddN!({ inputs: part as unknown as tf.NamedTensorInfoMap, backend: args.backend, attrs: args.attrs ?? {} }) as tf.TensorInfo;
+        const s = originalAddN!({
+          inputs: part as unknown as tf.NamedTensorInfoMap,
+          backend: args.backend,
+          attrs: args.attrs ?? {},
+        }) as tf.TensorInfo;
         partial.push(s);
         next.push(s);
       }
     }
     xs = next;
   }
-  const out = originalAddN!({ inputs: xs as unknown as tf.NamedTensorInfoMap, backend: args.backend, attrs: args.attrs ?? {} }) as tf.TensorInfo;
+  const out = originalAddN!({
+    inputs: xs as unknown as tf.NamedTensorInfoMap,
+    backend: args.backend,
+    attrs: args.attrs ?? {},
+  }) as tf.TensorInfo;
   for (const p of partial) backend.disposeData(p.dataId);
   return out;
 }

@@ -19,13 +19,31 @@ before(async () => {
   await tf.setBackend('wasm');
   registerFastWasmKernels();
 });
-after(() => { setWinogradMode('auto'); });
+after(() => {
+  setWinogradMode('auto');
+});
 
 const rng = new Rng(4321);
-const tfPad = (p: ConvPad) => (Array.isArray(p) ? [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]] : p) as 'same';
+const tfPad = (p: ConvPad) =>
+  (Array.isArray(p)
+    ? [
+        [0, 0],
+        [p[0], p[1]],
+        [p[2], p[3]],
+        [0, 0],
+      ]
+    : p) as 'same';
 
 /** [y, dx, dw] of tf.conv2d with the kernels `mode` picks, for ⟨conv(x, w), r⟩. */
-function valueAndGrads(mode: WinogradMode, x: Float32Array, xs: number[], w: Float32Array, ws: number[], r: Float32Array, pad: ConvPad): Float32Array[] {
+function valueAndGrads(
+  mode: WinogradMode,
+  x: Float32Array,
+  xs: number[],
+  w: Float32Array,
+  ws: number[],
+  r: Float32Array,
+  pad: ConvPad,
+): Float32Array[] {
   setWinogradMode(mode);
   try {
     return tf.tidy(() => {
@@ -45,7 +63,8 @@ function valueAndGrads(mode: WinogradMode, x: Float32Array, xs: number[], w: Flo
 /** max |got − want| / max |want|. */
 function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   assert.equal(got.length, want.length);
-  let scale = 0, worst = 0;
+  let scale = 0,
+    worst = 0;
   for (let i = 0; i < want.length; i++) {
     scale = Math.max(scale, Math.abs(want[i]!));
     const e = Math.abs(got[i]! - want[i]!);
@@ -103,29 +122,37 @@ const odd: { name: string; x: number[]; cout: number; pad: ConvPad }[] = [
 function reference(x: Float32Array, xs: number[], w: Float32Array, cout: number, r: Float32Array, pad: ConvPad): Float64Array[] {
   const [b, h, wd, ci] = xs as [number, number, number, number];
   const g = convGeometry(xs, [3, 3, ci, cout], 1, pad);
-  const y = new Float64Array(b * g.outH * g.outW * cout), dx = new Float64Array(x.length), dw = new Float64Array(w.length);
-  for (let n = 0; n < b; n++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
-    for (let ty = 0; ty < 3; ty++) for (let tx = 0; tx < 3; tx++) {
-      const iy = oy + ty - g.padTop, ix = ox + tx - g.padLeft;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-      for (let c = 0; c < ci; c++) {
-        const xi = ((n * h + iy) * wd + ix) * ci + c;
-        for (let o = 0; o < cout; o++) {
-          const yi = ((n * g.outH + oy) * g.outW + ox) * cout + o, wi = ((ty * 3 + tx) * ci + c) * cout + o;
-          y[yi] += x[xi]! * w[wi]!;
-          dx[xi] += r[yi]! * w[wi]!;
-          dw[wi] += r[yi]! * x[xi]!;
-        }
+  const y = new Float64Array(b * g.outH * g.outW * cout),
+    dx = new Float64Array(x.length),
+    dw = new Float64Array(w.length);
+  for (let n = 0; n < b; n++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++) {
+        for (let ty = 0; ty < 3; ty++)
+          for (let tx = 0; tx < 3; tx++) {
+            const iy = oy + ty - g.padTop,
+              ix = ox + tx - g.padLeft;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+            for (let c = 0; c < ci; c++) {
+              const xi = ((n * h + iy) * wd + ix) * ci + c;
+              for (let o = 0; o < cout; o++) {
+                const yi = ((n * g.outH + oy) * g.outW + ox) * cout + o,
+                  wi = ((ty * 3 + tx) * ci + c) * cout + o;
+                y[yi] += x[xi]! * w[wi]!;
+                dx[xi] += r[yi]! * w[wi]!;
+                dw[wi] += r[yi]! * x[xi]!;
+              }
+            }
+          }
       }
-    }
-  }
   return [y, dx, dw];
 }
 
 for (const c of odd) {
   test(`Winograd ${c.name}: F2 and F4 equal the direct kernels and float64 sums`, async () => {
     check(c.name, c.x, c.cout, c.pad);
-    const x = rng.normals(c.x.reduce((a, b) => a * b, 1)), w = rng.normals(9 * c.x[3]! * c.cout);
+    const x = rng.normals(c.x.reduce((a, b) => a * b, 1)),
+      w = rng.normals(9 * c.x[3]! * c.cout);
     const g = convGeometry(c.x, [3, 3, c.x[3]!, c.cout], 1, c.pad);
     const r = rng.normals(g.b * g.outH * g.outW * c.cout);
     const want = reference(x, c.x, w, c.cout, r, c.pad);

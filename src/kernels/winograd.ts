@@ -55,8 +55,23 @@ export function setWinogradMode(m: WinogradMode): WinogradMode {
 
 /** Whether the Winograd kernels can compute this conv: 3×3, stride 1, padding ≤ 2, channels multiples of 4. */
 export function winogradApplies(g: ConvGeometry): boolean {
-  return g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.cin % 4 === 0 && g.cout % 4 === 0 &&
-    g.padTop >= 0 && g.padTop <= 2 && g.padLeft >= 0 && g.padLeft <= 2 && g.outH > 0 && g.outW > 0 && g.b > 0 && g.cin > 0 && g.cout > 0;
+  return (
+    g.kh === 3 &&
+    g.kw === 3 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.cin % 4 === 0 &&
+    g.cout % 4 === 0 &&
+    g.padTop >= 0 &&
+    g.padTop <= 2 &&
+    g.padLeft >= 0 &&
+    g.padLeft <= 2 &&
+    g.outH > 0 &&
+    g.outW > 0 &&
+    g.b > 0 &&
+    g.cin > 0 &&
+    g.cout > 0
+  );
 }
 
 /**
@@ -65,8 +80,15 @@ export function winogradApplies(g: ConvGeometry): boolean {
  */
 export function unetConvs(d: number): [number, number, number][] {
   return [
-    [0, d, d], [1, d, 2 * d], [1, 2 * d, 2 * d], [1, 4 * d, d], [1, d, d],
-    [2, 2 * d, 4 * d], [2, 4 * d, 4 * d], [2, 8 * d, 2 * d], [2, 2 * d, 2 * d],
+    [0, d, d],
+    [1, d, 2 * d],
+    [1, 2 * d, 2 * d],
+    [1, 4 * d, d],
+    [1, d, d],
+    [2, 2 * d, 4 * d],
+    [2, 4 * d, 4 * d],
+    [2, 8 * d, 2 * d],
+    [2, 2 * d, 2 * d],
   ];
 }
 
@@ -117,18 +139,29 @@ const sizes = (w: Variant) => ({ m: w, n: w + 2, nn: (w + 2) * (w + 2) });
  * gradient the flipped filter with in/out swapped, [cout, cin] (k = co).
  * @returns the packed buffer and the byte stride between the ξ.
  */
-function packedFilter(be: WasmBackend, f: tf.TensorInfo, cin: number, cout: number, w: Variant, flipped: boolean): { buf: tf.TensorInfo; xi: number } {
+function packedFilter(
+  be: WasmBackend,
+  f: tf.TensorInfo,
+  cin: number,
+  cout: number,
+  w: Variant,
+  flipped: boolean,
+): { buf: tf.TensorInfo; xi: number } {
   const { n, nn } = sizes(w);
   const S = cin * cout * 4;
   const u = scratch(be, nn * cin * cout);
-  const uOff = byteOffset(be, u), fOff = byteOffset(be, f);
+  const uOff = byteOffset(be, u),
+    fOff = byteOffset(be, f);
   // Ũ[ξ][ci][co] (vectors over co; tiles = ci); the flip walks the taps backwards
-  const src = flipped ? fOff + 8 * S : fOff, sRow = flipped ? -3 * S : 3 * S, sCol = flipped ? -S : S;
+  const src = flipped ? fOff + 8 * S : fOff,
+    sRow = flipped ? -3 * S : 3 * S,
+    sCol = flipped ? -S : S;
   transforms(be)[`filter${w}`](src, sRow, sCol, cout * 4, uOff, n * S, S, cout * 4, 64, cin, cout, n, n);
   const [k, nCols] = flipped ? [cout, cin] : [cin, cout];
   const xi = Math.ceil(nCols / 16) * 16 * k * 4;
-  const out = scratch(be, nn * xi / 4);
-  const oOff = byteOffset(be, out), g = gemmOf(be);
+  const out = scratch(be, (nn * xi) / 4);
+  const oOff = byteOffset(be, out),
+    g = gemmOf(be);
   for (let x = 0; x < nn; x++) {
     if (flipped) g.packB(uOff + x * S, 4, cout * 4, k, nCols, oOff + x * xi);
     else g.packB(uOff + x * S, cout * 4, 4, k, nCols, oOff + x * xi);
@@ -142,31 +175,59 @@ function packedFilter(be: WasmBackend, f: tf.TensorInfo, cin: number, cout: numb
  * input (b images of `rows` × `cols` pixels × cin at `src`, output pixel (oy, ox)'s window at row
  * oy, column ox) and the packed transformed filter.
  */
-function convTiles(be: WasmBackend, src: number, rows: number, cols: number, b: number, cin: number, cout: number,
-  outH: number, outW: number, u: { buf: tf.TensorInfo; xi: number }, y: number, w: Variant): void {
+function convTiles(
+  be: WasmBackend,
+  src: number,
+  rows: number,
+  cols: number,
+  b: number,
+  cin: number,
+  cout: number,
+  outH: number,
+  outW: number,
+  u: { buf: tf.TensorInfo; xi: number },
+  y: number,
+  w: Variant,
+): void {
   const { m, n, nn } = sizes(w);
-  const tH = Math.ceil(outH / m), tW = Math.ceil(outW / m);
+  const tH = Math.ceil(outH / m),
+    tW = Math.ceil(outW / m);
   const perRow = Math.max(1, Math.floor(BLOCK_BYTES / (nn * tW * (cin + cout) * 4)));
   const blockRows = Math.min(perRow, b * tH);
-  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)), mBuf = scratch(be, nn * (blockRows * tW * cout + PLANE_PAD / 4));
-  const V = byteOffset(be, vBuf), M = byteOffset(be, mBuf), U = byteOffset(be, u.buf);
-  const tr = transforms(be), tin = tr[`in${w}`], tout = tr[`out${w}`], gemm = gemmOf(be).gemm;
-  const pix = cin * 4, rowBytes = cols * pix, yRow = outW * cout * 4;
-  const fullW = outW % m === 0 ? tW : tW - 1, edgeW = outW - (tW - 1) * m;
+  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)),
+    mBuf = scratch(be, nn * (blockRows * tW * cout + PLANE_PAD / 4));
+  const V = byteOffset(be, vBuf),
+    M = byteOffset(be, mBuf),
+    U = byteOffset(be, u.buf);
+  const tr = transforms(be),
+    tin = tr[`in${w}`],
+    tout = tr[`out${w}`],
+    gemm = gemmOf(be).gemm;
+  const pix = cin * 4,
+    rowBytes = cols * pix,
+    yRow = outW * cout * 4;
+  const fullW = outW % m === 0 ? tW : tW - 1,
+    edgeW = outW - (tW - 1) * m;
   for (let g0 = 0; g0 < b * tH; g0 += blockRows) {
-    const nr = Math.min(blockRows, b * tH - g0), nt = nr * tW;
-    const vXi = nt * cin * 4 + PLANE_PAD, mXi = nt * cout * 4 + PLANE_PAD;
+    const nr = Math.min(blockRows, b * tH - g0),
+      nt = nr * tW;
+    const vXi = nt * cin * 4 + PLANE_PAD,
+      mXi = nt * cout * 4 + PLANE_PAD;
     for (let r = 0; r < nr; r++) {
-      const bi = Math.floor((g0 + r) / tH), ty = (g0 + r) % tH;
+      const bi = Math.floor((g0 + r) / tH),
+        ty = (g0 + r) % tH;
       tin(src + (bi * rows + ty * m) * rowBytes, rowBytes, pix, m * pix, V + r * tW * cin * 4, n * vXi, vXi, cin * 4, 64, tW, cin, n, n);
     }
     for (let x = 0; x < nn; x++) gemm(V + x * vXi, cin * 4, 4, 0, 0, 1, 1, U + x * u.xi, cin * 64, M + x * mXi, cout * 4, nt, cout, cin, 0);
     for (let r = 0; r < nr; r++) {
-      const bi = Math.floor((g0 + r) / tH), ty = (g0 + r) % tH;
+      const bi = Math.floor((g0 + r) / tH),
+        ty = (g0 + r) % tH;
       const wr = Math.min(m, outH - ty * m);
-      const s = M + r * tW * cout * 4, d = y + (bi * outH + ty * m) * yRow;
+      const s = M + r * tW * cout * 4,
+        d = y + (bi * outH + ty * m) * yRow;
       if (fullW > 0) tout(s, n * mXi, mXi, cout * 4, d, yRow, cout * 4, m * cout * 4, 64, fullW, cout, wr, m);
-      if (fullW < tW) tout(s + fullW * cout * 4, n * mXi, mXi, cout * 4, d + fullW * m * cout * 4, yRow, cout * 4, 0, 64, 1, cout, wr, edgeW);
+      if (fullW < tW)
+        tout(s + fullW * cout * 4, n * mXi, mXi, cout * 4, d + fullW * m * cout * 4, yRow, cout * 4, 0, 64, 1, cout, wr, edgeW);
     }
   }
   be.disposeData(vBuf.dataId);
@@ -175,7 +236,8 @@ function convTiles(be: WasmBackend, src: number, rows: number, cols: number, b: 
 
 /** x padded for a tile grid over geometry g's output: (tH·m + 2) × (tW·m + 2) pixels, x at (padTop, padLeft). */
 function paddedInput(be: WasmBackend, x: tf.TensorInfo, g: ConvGeometry, m: number): { buf: tf.TensorInfo; rows: number; cols: number } {
-  const rows = Math.ceil(g.outH / m) * m + 2, cols = Math.ceil(g.outW / m) * m + 2;
+  const rows = Math.ceil(g.outH / m) * m + 2,
+    cols = Math.ceil(g.outW / m) * m + 2;
   return { buf: paddedCopy(be, x, g.b, g.h, g.w, g.cin, g.padTop, g.padLeft, rows, cols), rows, cols };
 }
 
@@ -194,10 +256,17 @@ export function conv2dWinograd(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorIn
  * Conv2DBackpropInput (stride 1) by Winograd: a stride-1 3×3 conv of dy with the flipped filter,
  * in/out swapped, padded by 2 − pad. dy [b, outH, outW, cout] → dx [b, h, w, cin].
  */
-export function convBackpropInputWinograd(be: WasmBackend, dy: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry, w: Variant): tf.TensorInfo {
+export function convBackpropInputWinograd(
+  be: WasmBackend,
+  dy: tf.TensorInfo,
+  f: tf.TensorInfo,
+  g: ConvGeometry,
+  w: Variant,
+): tf.TensorInfo {
   const out = be.makeOutput([g.b, g.h, g.w, g.cin], 'float32');
   const u = packedFilter(be, f, g.cin, g.cout, w, true);
-  const rows = Math.ceil(g.h / w) * w + 2, cols = Math.ceil(g.w / w) * w + 2;
+  const rows = Math.ceil(g.h / w) * w + 2,
+    cols = Math.ceil(g.w / w) * w + 2;
   const dyp = paddedCopy(be, dy, g.b, g.outH, g.outW, g.cout, 2 - g.padTop, 2 - g.padLeft, rows, cols);
   convTiles(be, byteOffset(be, dyp), rows, cols, g.b, g.cout, g.cin, g.h, g.w, u, byteOffset(be, out), w);
   be.disposeData(dyp.dataId);
@@ -206,35 +275,55 @@ export function convBackpropInputWinograd(be: WasmBackend, dy: tf.TensorInfo, f:
 }
 
 /** Conv2DBackpropFilter by Winograd: x [b, h, w, cin], dy [b, outH, outW, cout] → dW [3, 3, cin, cout]. */
-export function convBackpropFilterWinograd(be: WasmBackend, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry, w: Variant): tf.TensorInfo {
+export function convBackpropFilterWinograd(
+  be: WasmBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: ConvGeometry,
+  w: Variant,
+): tf.TensorInfo {
   const { m, n, nn } = sizes(w);
   const { b, cin, cout, outH, outW } = g;
   const out = be.makeOutput([3, 3, cin, cout], 'float32');
-  const tH = Math.ceil(outH / m), tW = Math.ceil(outW / m);
+  const tH = Math.ceil(outH / m),
+    tW = Math.ceil(outW / m);
   const xp = paddedInput(be, x, g, m);
   const dyp = paddedCopy(be, dy, b, outH, outW, cout, 0, 0, tH * m, tW * m);
   const panels = Math.ceil(cout / 16);
   const perRow = Math.max(1, Math.floor(BLOCK_BYTES / (nn * tW * (cin + panels * 16) * 4)));
   const blockRows = Math.min(perRow, b * tH);
   const dFloats = nn * (blockRows * tW * panels * 16 + PLANE_PAD / 4);
-  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)), dBuf = scratch(be, dFloats);
+  const vBuf = scratch(be, nn * (blockRows * tW * cin + PLANE_PAD / 4)),
+    dBuf = scratch(be, dFloats);
   const duBuf = scratch(be, nn * cin * cout);
   const heap = be.wasm.HEAPF32;
-  const V = byteOffset(be, vBuf), D = byteOffset(be, dBuf), dU = byteOffset(be, duBuf);
+  const V = byteOffset(be, vBuf),
+    D = byteOffset(be, dBuf),
+    dU = byteOffset(be, duBuf);
   // packed columns past cout are read by the GEMM (never stored): keep them finite
   if (cout % 16 !== 0) heap.fill(0, D >>> 2, (D >>> 2) + dFloats);
-  const tr = transforms(be), tin = tr[`in${w}`], tdy = tr[`dy${w}`], gemm = gemmOf(be).gemm;
-  const X = byteOffset(be, xp.buf), DY = byteOffset(be, dyp);
-  const pix = cin * 4, rowBytes = xp.cols * pix, dyRow = tW * m * cout * 4;
+  const tr = transforms(be),
+    tin = tr[`in${w}`],
+    tdy = tr[`dy${w}`],
+    gemm = gemmOf(be).gemm;
+  const X = byteOffset(be, xp.buf),
+    DY = byteOffset(be, dyp);
+  const pix = cin * 4,
+    rowBytes = xp.cols * pix,
+    dyRow = tW * m * cout * 4;
   for (let g0 = 0; g0 < b * tH; g0 += blockRows) {
-    const nr = Math.min(blockRows, b * tH - g0), nt = nr * tW;
-    const vXi = nt * cin * 4 + PLANE_PAD, dXi = panels * nt * 64 + PLANE_PAD;
+    const nr = Math.min(blockRows, b * tH - g0),
+      nt = nr * tW;
+    const vXi = nt * cin * 4 + PLANE_PAD,
+      dXi = panels * nt * 64 + PLANE_PAD;
     for (let r = 0; r < nr; r++) {
-      const bi = Math.floor((g0 + r) / tH), ty = (g0 + r) % tH;
+      const bi = Math.floor((g0 + r) / tH),
+        ty = (g0 + r) % tH;
       tin(X + (bi * xp.rows + ty * m) * rowBytes, rowBytes, pix, m * pix, V + r * tW * cin * 4, n * vXi, vXi, cin * 4, 64, tW, cin, n, n);
       tdy(DY + (bi * tH + ty) * m * dyRow, dyRow, cout * 4, m * cout * 4, D + r * tW * 64, n * dXi, dXi, 64, nt * 64, tW, cout, n, n);
     }
-    for (let x = 0; x < nn; x++) gemm(V + x * vXi, 4, cin * 4, 0, 0, 1, 1, D + x * dXi, nt * 64, dU + x * cin * cout * 4, cout * 4, cin, cout, nt, g0 > 0 ? 1 : 0);
+    for (let x = 0; x < nn; x++)
+      gemm(V + x * vXi, 4, cin * 4, 0, 0, 1, 1, D + x * dXi, nt * 64, dU + x * cin * cout * 4, cout * 4, cin, cout, nt, g0 > 0 ? 1 : 0);
   }
   const S = cin * cout * 4;
   tr[`back${w}`](dU, n * S, S, cout * 4, byteOffset(be, out), 3 * S, S, cout * 4, 64, cin, cout, 3, 3);

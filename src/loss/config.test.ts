@@ -5,7 +5,15 @@ import { parseLossConfig, LossConfigSchema } from './config.js';
 
 test('defaults are filled in', () => {
   assert.deepEqual(parseLossConfig({ type: 'l2' }, 'r.json'), {
-    type: 'l2', schedule: 'constant', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1,
+    type: 'l2',
+    schedule: 'constant',
+    c: 1,
+    scale: 1,
+    reversed: false,
+    deltaPer: 'sample',
+    tPer: 'item',
+    scope: 'diffusion',
+    tMax: 1,
   });
   const k = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c: 0.1 }, 'r.json');
   assert.equal(k.schedule, 'exponential');
@@ -42,8 +50,11 @@ test('c ≤ 0 or not a number is rejected naming loss.c', () => {
   rejects({ type: 'pseudo-huber', scale: 0 }, 'loss.scale');
 });
 
-test('other mistakes: unknown key (the valid ones listed), not an object, bad deltaPer; the SDE is not the loss\'s', () => {
-  rejects({ type: 'l2', delta: 3 }, /^recipes\/x\.json: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/);
+test("other mistakes: unknown key (the valid ones listed), not an object, bad deltaPer; the SDE is not the loss's", () => {
+  rejects(
+    { type: 'l2', delta: 3 },
+    /^recipes\/x\.json: loss: unknown key 'delta' \(valid: type, schedule, c, scale, reversed, deltaPer, tPer, scope, tMax\)$/,
+  );
   rejects({ type: 'l2', shedule: 'snr' }, "loss: unknown key 'shedule'");
   rejects(5, /^recipes\/x\.json: loss: expected an object like/);
   rejects({ type: 'l2', deltaPer: 'step' }, 'loss.deltaPer', '"sample", "batch"');

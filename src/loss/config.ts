@@ -14,7 +14,10 @@ import { LOSS_TYPES } from './elementwise.js';
 import { SCHEDULES } from './schedule.js';
 
 const choice = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join(', ')}` });
-const positive = z.number({ error: 'expected a number > 0' }).finite({ error: 'expected a number > 0' }).gt(0, { error: 'expected a number > 0' });
+const positive = z
+  .number({ error: 'expected a number > 0' })
+  .finite({ error: 'expected a number > 0' })
+  .gt(0, { error: 'expected a number > 0' });
 
 export const LossConfigSchema = z.strictObject(
   {
@@ -41,7 +44,11 @@ export const LossConfigSchema = z.strictObject(
      * end of the reverse process — what shallow diffusion (synth.startTime ≤ tMax) runs — so every
      * step trains the times that sampling uses (DiffSinger's shallow mechanism). Score decoders only.
      */
-    tMax: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).lte(1, { error: 'expected a number in (0, 1]' }).default(1),
+    tMax: z
+      .number({ error: 'expected a number in (0, 1]' })
+      .gt(0, { error: 'expected a number in (0, 1]' })
+      .lte(1, { error: 'expected a number in (0, 1]' })
+      .default(1),
   },
   { error: 'expected an object like {"type": "pseudo-huber", "schedule": "exponential", "c": 0.1}' },
 );

@@ -83,7 +83,13 @@ for (const backend of BACKENDS) {
     };
     await assertNoLeak(() => {
       for (const type of LOSS_TYPES) {
-        const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(elementwiseLoss(type, x, d)))(tf.tensor1d(r)).dataSync()));
+        const g = tf.tidy(() =>
+          Array.from(
+            tf
+              .grad((x: tf.Tensor) => tf.sum(elementwiseLoss(type, x, d)))(tf.tensor1d(r))
+              .dataSync(),
+          ),
+        );
         r.forEach((x, i) => {
           close(g[i]!, analytic[type]!(x), 2e-5, `∂${type}/∂r at r=${x}`);
           const h = 1e-6;
@@ -98,7 +104,13 @@ for (const backend of BACKENDS) {
     await tf.setBackend(backend);
     const r = Array.from({ length: 401 }, (_, i) => -1000 + 5 * i);
     for (const d of [0.01, 0.5, 3]) {
-      const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(elementwiseLoss('pseudo-huber', x, d)))(tf.tensor1d(r)).dataSync()));
+      const g = tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((x: tf.Tensor) => tf.sum(elementwiseLoss('pseudo-huber', x, d)))(tf.tensor1d(r))
+            .dataSync(),
+        ),
+      );
       for (const gi of g) assert.ok(Math.abs(gi) <= 2 * d * (1 + 1e-6), `|grad| ${gi} > 2δ = ${2 * d}`);
       assert.ok(Math.abs(g[g.length - 1]!) > 2 * d * 0.999, 'far from 0 the gradient approaches 2δ');
     }

@@ -12,8 +12,26 @@ before(async () => {
 });
 
 // B = 2, F = 2, T = 3; item 1 has 2 valid frames. Residuals y − μ include outliers (±6).
-const Y = [[[0.5, -1, 6], [2, 0, -0.25]], [[1, -6, 9], [0.1, 3, 9]]];
-const MU = [[[0, 0, 0], [1, 0.5, 0]], [[0, 0, 0], [0, 0, 0]]];
+const Y = [
+  [
+    [0.5, -1, 6],
+    [2, 0, -0.25],
+  ],
+  [
+    [1, -6, 9],
+    [0.1, 3, 9],
+  ],
+];
+const MU = [
+  [
+    [0, 0, 0],
+    [1, 0.5, 0],
+  ],
+  [
+    [0, 0, 0],
+    [0, 0, 0],
+  ],
+];
 const MASK = [[[1, 1, 1]], [[1, 1, 0]]];
 const LN_2PI = Math.log(2 * Math.PI);
 /** The model config's VP-SDE (Grad-TTS's β₀, β₁). */
@@ -22,7 +40,8 @@ const SDE = { beta0: 0.05, beta1: 20 };
 /** Σ ½(ρ(r) + ln 2π) over valid cells / den, in float64. */
 function expected(rho: (r: number) => number, den: number): number {
   let s = 0;
-  for (let b = 0; b < 2; b++) for (let f = 0; f < 2; f++) for (let t = 0; t < 3; t++) if (MASK[b]![0]![t]) s += 0.5 * (rho(Y[b]![f]![t]! - MU[b]![f]![t]!) + LN_2PI);
+  for (let b = 0; b < 2; b++)
+    for (let f = 0; f < 2; f++) for (let t = 0; t < 3; t++) if (MASK[b]![0]![t]) s += 0.5 * (rho(Y[b]![f]![t]! - MU[b]![f]![t]!) + LN_2PI);
   return s / den;
 }
 
@@ -57,7 +76,11 @@ test('prior term, scope "all": ρ(y − μ; δ(0)) for every type and schedule, 
   for (const [cfg, delta] of cases) {
     const loss = parseLossConfig({ ...cfg, scope: 'all' }, 'test');
     assert.equal(priorDelta(loss, SDE), delta, JSON.stringify(cfg));
-    close(prior({ ...cfg, scope: 'all' }, 7), expected((r) => lossAt(loss.type, r, delta), 7), JSON.stringify(cfg));
+    close(
+      prior({ ...cfg, scope: 'all' }, 7),
+      expected((r) => lossAt(loss.type, r, delta), 7),
+      JSON.stringify(cfg),
+    );
   }
   // a reversed snr schedule reads the model's SDE at t = 1: δ = (1 − c)/(1 + σ(1))² + c, σ(1) = √(e^{β₀ + ½(β₁ − β₀)} − 1)
   const snrRev = parseLossConfig({ type: 'pseudo-huber', schedule: 'snr', c: 0.1, reversed: true, scope: 'all' }, 'test');

@@ -17,8 +17,14 @@ before(async () => {
 
 // B = 2, F = 2, T = 3; sample 0 has 3 valid frames, sample 1 has 1.
 const L = [
-  [[1, 2, 3], [4, 5, 6]],
-  [[10, 99, 99], [20, 99, 99]],
+  [
+    [1, 2, 3],
+    [4, 5, 6],
+  ],
+  [
+    [10, 99, 99],
+    [20, 99, 99],
+  ],
 ];
 const M = [[[1, 1, 1]], [[1, 0, 0]]];
 
@@ -59,14 +65,23 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const den = tf.tidy(() => tf.sum(tf.tensor3d(M)).dataSync()[0]! * L[0]!.length);
     const parts = [0, 1].map((b) => tf.tidy(() => maskedMean(tf.tensor3d([L[b]!]), tf.tensor3d([M[b]!]), den).dataSync()[0]!));
     assert.ok(Math.abs(parts[0]! + parts[1]! - whole) < 1e-6 * Math.abs(whole), `${parts} vs ${whole}`);
-    assert.ok(parts.every((p) => p !== whole), 'each part is a share, not a mean of its own');
+    assert.ok(
+      parts.every((p) => p !== whole),
+      'each part is a share, not a mean of its own',
+    );
   });
 
   test(`[${backend}] diffusionLoss: l2 equals Grad-TTS's formula; pseudo-Huber uses δ(t) per sample; gradient flows`, async () => {
     await tf.setBackend(backend);
     const r = [
-      [[0.5, -1, 2], [0.1, 3, -0.2]],
-      [[-2, 7, 7], [1, 7, 7]],
+      [
+        [0.5, -1, 2],
+        [0.1, 3, -0.2],
+      ],
+      [
+        [-2, 7, 7],
+        [1, 7, 7],
+      ],
     ];
     const t = [0.2, 0.8];
     await assertNoLeak(() => {
@@ -103,7 +118,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
       assert.equal(g[1]![0]![1], 0);
       assert.equal(g[1]![1]![2], 0);
-      close(g[0]![0]![0]!, ((2 * d0 * 0.5) / Math.hypot(0.5, d0)) / 8, 1e-6, 'gradient at a valid cell');
+      close(g[0]![0]![0]!, (2 * d0 * 0.5) / Math.hypot(0.5, d0) / 8, 1e-6, 'gradient at a valid cell');
     }, 'diffusionLoss');
   });
 }

@@ -54,11 +54,17 @@ test('snr schedule: δ(0) = 1 since σ(0) = 0, δ(1) ≈ c, monotone', () => {
     const s1 = Math.sqrt(Math.exp(10.025) - 1);
     close(deltaAt(k, 1, SDE), (1 - c) / (1 + s1) ** 2 + c, 1e-12, 'δ(1) closed form');
     close(deltaAt(k, 1, SDE), c, 1e-4, 'δ(1) ≈ c');
-    for (let i = 1; i < grid.length; i++) assert.ok(deltaAt(k, grid[i]!, SDE) < deltaAt(k, grid[i - 1]!, SDE), `decreasing at t=${grid[i]}`);
+    for (let i = 1; i < grid.length; i++)
+      assert.ok(deltaAt(k, grid[i]!, SDE) < deltaAt(k, grid[i - 1]!, SDE), `decreasing at t=${grid[i]}`);
   }
   // β₀, β₁ are honoured
   const k = cfg({ schedule: 'snr', c: 0.1 });
-  close(deltaAt(k, 0.3, { beta0: 0.1, beta1: 40 }), 0.9 / (1 + Math.sqrt(Math.expm1(0.03 + 0.5 * 39.9 * 0.09))) ** 2 + 0.1, 1e-12, 'custom β');
+  close(
+    deltaAt(k, 0.3, { beta0: 0.1, beta1: 40 }),
+    0.9 / (1 + Math.sqrt(Math.expm1(0.03 + 0.5 * 39.9 * 0.09))) ** 2 + 0.1,
+    1e-12,
+    'custom β',
+  );
 });
 
 test('reversed reads the schedule at 1 − t', () => {
@@ -72,7 +78,12 @@ test('reversed reads the schedule at 1 − t', () => {
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`[${backend}] deltaTensor equals deltaAt per sample (float32) without leaks`, async () => {
     await tf.setBackend(backend);
-    for (const o of [{ c: 0.2 }, { schedule: 'exponential', c: 0.1, scale: 3 }, { schedule: 'snr', c: 0.05 }, { schedule: 'snr', c: 0.05, reversed: true }]) {
+    for (const o of [
+      { c: 0.2 },
+      { schedule: 'exponential', c: 0.1, scale: 3 },
+      { schedule: 'snr', c: 0.05 },
+      { schedule: 'snr', c: 0.05, reversed: true },
+    ]) {
       const k = cfg(o);
       const got = await assertNoLeak(() => tf.tidy(() => Array.from(deltaTensor(k, tf.tensor1d(grid), SDE).dataSync())), 'deltaTensor');
       grid.forEach((t, i) => close(got[i]!, deltaAt(k, t, SDE), 2e-6 * Math.max(1, deltaAt(k, t, SDE)), `${JSON.stringify(o)} at t=${t}`));

@@ -102,7 +102,17 @@ export function speakerWidth(cfg: ModelConfig): number {
 const full: ModelConfig = {
   name: 'full',
   nFeats: 80,
-  encoder: { channels: 192, filterChannels: 768, layers: 6, heads: 2, kernel: 3, dropout: 0.1, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.5 },
+  encoder: {
+    channels: 192,
+    filterChannels: 768,
+    layers: 6,
+    heads: 2,
+    kernel: 3,
+    dropout: 0.1,
+    prenetKernel: 5,
+    prenetLayers: 3,
+    prenetDropout: 0.5,
+  },
   durationPredictor: { channels: 256, kernel: 3, dropout: 0.1 },
   decoder: { dim: 64, mults: [1, 2, 4], groups: 8, peScale: 1000, attnHeads: 4, attnDimHead: 32 },
   segmentFrames: 172, // 2 s at 22.05 kHz / hop 256
@@ -114,7 +124,17 @@ const full: ModelConfig = {
 const small: ModelConfig = {
   name: 'small',
   nFeats: 80,
-  encoder: { channels: 128, filterChannels: 384, layers: 4, heads: 2, kernel: 3, dropout: 0.1, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.3 },
+  encoder: {
+    channels: 128,
+    filterChannels: 384,
+    layers: 4,
+    heads: 2,
+    kernel: 3,
+    dropout: 0.1,
+    prenetKernel: 5,
+    prenetLayers: 3,
+    prenetDropout: 0.3,
+  },
   durationPredictor: { channels: 128, kernel: 3, dropout: 0.1 },
   decoder: { dim: 32, mults: [1, 2, 4], groups: 8, peScale: 1000, attnHeads: 4, attnDimHead: 16 },
   segmentFrames: 96,
@@ -126,7 +146,17 @@ const small: ModelConfig = {
 const tiny: ModelConfig = {
   name: 'tiny',
   nFeats: 80,
-  encoder: { channels: 64, filterChannels: 192, layers: 2, heads: 2, kernel: 3, dropout: 0.05, prenetKernel: 5, prenetLayers: 3, prenetDropout: 0.1 },
+  encoder: {
+    channels: 64,
+    filterChannels: 192,
+    layers: 2,
+    heads: 2,
+    kernel: 3,
+    dropout: 0.05,
+    prenetKernel: 5,
+    prenetLayers: 3,
+    prenetDropout: 0.1,
+  },
   durationPredictor: { channels: 64, kernel: 3, dropout: 0.05 },
   decoder: { dim: 16, mults: [1, 2, 4], groups: 4, peScale: 1000, attnHeads: 2, attnDimHead: 16 },
   segmentFrames: 64,
@@ -160,13 +190,16 @@ export function validateModelConfig(cfg: ModelConfig, where = `model config '${c
   const e = cfg.encoder;
   const d = cfg.decoder;
   const posInt = (v: unknown, field: string) => {
-    if (!(Number.isInteger(v) && (v as number) >= 1)) throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected an integer ≥ 1)`);
+    if (!(Number.isInteger(v) && (v as number) >= 1))
+      throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected an integer ≥ 1)`);
   };
   const frac = (v: unknown, field: string) => {
-    if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected a number in [0, 1))`);
+    if (!(typeof v === 'number' && v >= 0 && v < 1))
+      throw new UserError(`${where}: ${field} is ${JSON.stringify(v)} (expected a number in [0, 1))`);
   };
   posInt(cfg.nFeats, 'nFeats');
-  for (const k of ['channels', 'filterChannels', 'layers', 'heads', 'kernel', 'prenetKernel', 'prenetLayers'] as const) posInt(e[k], `encoder.${k}`);
+  for (const k of ['channels', 'filterChannels', 'layers', 'heads', 'kernel', 'prenetKernel', 'prenetLayers'] as const)
+    posInt(e[k], `encoder.${k}`);
   frac(e.dropout, 'encoder.dropout');
   frac(e.prenetDropout, 'encoder.prenetDropout');
   posInt(cfg.durationPredictor.channels, 'durationPredictor.channels');
@@ -178,7 +211,8 @@ export function validateModelConfig(cfg: ModelConfig, where = `model config '${c
   const width = e.channels + speakerWidth(cfg);
   const headDim = width / e.heads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
-    const what = width === e.channels ? `encoder.channels ${e.channels}` : `encoder.channels ${e.channels} + speakerEmbDim ${width - e.channels}`;
+    const what =
+      width === e.channels ? `encoder.channels ${e.channels}` : `encoder.channels ${e.channels} + speakerEmbDim ${width - e.channels}`;
     throw new UserError(`${where}: ${what} / encoder.heads ${e.heads} must be an even integer (rotary attention rotates pairs)`);
   }
   posInt(d.dim, 'decoder.dim');
@@ -187,17 +221,24 @@ export function validateModelConfig(cfg: ModelConfig, where = `model config '${c
   d.mults.forEach((m, i) => posInt(m, `decoder.mults[${i}]`));
   if (d.dim % 2 !== 0) throw new UserError(`${where}: decoder.dim ${d.dim} must be even (sinusoidal time embedding)`);
   for (const m of d.mults) {
-    if ((d.dim * m) % d.groups !== 0) throw new UserError(`${where}: decoder.groups ${d.groups} must divide every U-Net width (decoder.dim × mults = ${d.mults.map((x) => x * d.dim).join(', ')})`);
+    if ((d.dim * m) % d.groups !== 0)
+      throw new UserError(
+        `${where}: decoder.groups ${d.groups} must divide every U-Net width (decoder.dim × mults = ${d.mults.map((x) => x * d.dim).join(', ')})`,
+      );
   }
   if (d.dim % d.groups !== 0) throw new UserError(`${where}: decoder.groups ${d.groups} must divide decoder.dim ${d.dim}`);
   if (d.attnHeads !== undefined) posInt(d.attnHeads, 'decoder.attnHeads');
   if (d.attnDimHead !== undefined) posInt(d.attnDimHead, 'decoder.attnDimHead');
   if (d.objective !== undefined && !DECODER_OBJECTIVES.includes(d.objective)) {
-    throw new UserError(`${where}: decoder.objective is ${JSON.stringify(d.objective)} (expected one of ${DECODER_OBJECTIVES.map((o) => JSON.stringify(o)).join(', ')})`);
+    throw new UserError(
+      `${where}: decoder.objective is ${JSON.stringify(d.objective)} (expected one of ${DECODER_OBJECTIVES.map((o) => JSON.stringify(o)).join(', ')})`,
+    );
   }
   if (!(typeof d.peScale === 'number' && d.peScale > 0)) throw new UserError(`${where}: decoder.peScale must be a number > 0`);
   const f = 2 ** (d.mults.length - 1);
-  if (cfg.nFeats % f !== 0) throw new UserError(`${where}: nFeats ${cfg.nFeats} must be divisible by ${f} (the U-Net halves it ${d.mults.length - 1} times)`);
+  if (cfg.nFeats % f !== 0)
+    throw new UserError(`${where}: nFeats ${cfg.nFeats} must be divisible by ${f} (the U-Net halves it ${d.mults.length - 1} times)`);
   if (cfg.segmentFrames !== null) posInt(cfg.segmentFrames, 'segmentFrames');
-  if (!(cfg.beta0 > 0 && cfg.beta1 > cfg.beta0)) throw new UserError(`${where}: noise schedule beta0 ${cfg.beta0}, beta1 ${cfg.beta1} (expected 0 < beta0 < beta1)`);
+  if (!(cfg.beta0 > 0 && cfg.beta1 > cfg.beta0))
+    throw new UserError(`${where}: noise schedule beta0 ${cfg.beta0}, beta1 ${cfg.beta1} (expected 0 < beta0 < beta1)`);
 }

@@ -37,14 +37,18 @@ test('forward diffusion: per-sample mean and variance at t match the closed form
   const n = 4000;
   const ts = [0.02, 0.3, 0.9];
   const rng = new Rng(3);
-  const out = await assertNoLeak(() => tf.tidy(() => {
-    const x0 = tf.fill([3, 1, n], 2) as tf.Tensor3D;
-    const mu = tf.fill([3, 1, n], -1) as tf.Tensor3D;
-    const mask = tf.ones([3, 1, n]) as tf.Tensor3D;
-    const z = tf.tensor3d(rng.normals(3 * n), [3, 1, n]);
-    const { xt, sqrtLambda } = forwardDiffusion(x0, mu, mask, ts, z, B0, B1);
-    return { xt: xt.dataSync(), sl: sqrtLambda.dataSync() };
-  }), 'forwardDiffusion');
+  const out = await assertNoLeak(
+    () =>
+      tf.tidy(() => {
+        const x0 = tf.fill([3, 1, n], 2) as tf.Tensor3D;
+        const mu = tf.fill([3, 1, n], -1) as tf.Tensor3D;
+        const mask = tf.ones([3, 1, n]) as tf.Tensor3D;
+        const z = tf.tensor3d(rng.normals(3 * n), [3, 1, n]);
+        const { xt, sqrtLambda } = forwardDiffusion(x0, mu, mask, ts, z, B0, B1);
+        return { xt: xt.dataSync(), sl: sqrtLambda.dataSync() };
+      }),
+    'forwardDiffusion',
+  );
   ts.forEach((t, s) => {
     const decay = Math.exp(-0.5 * betaIntegral(t, B0, B1));
     const wantMean = 2 * decay - (1 - decay);
@@ -61,7 +65,13 @@ test('forward diffusion keeps masked frames at zero', () => {
     const mask = tf.tensor3d([1, 1, 0, 0], [1, 1, 4]);
     return forwardDiffusion(tf.ones([1, 2, 4]), tf.ones([1, 2, 4]), mask, [0.5], tf.ones([1, 2, 4]), B0, B1).xt.arraySync();
   });
-  assert.deepEqual(xt[0]!.map((r) => r.slice(2)), [[0, 0], [0, 0]]);
+  assert.deepEqual(
+    xt[0]!.map((r) => r.slice(2)),
+    [
+      [0, 0],
+      [0, 0],
+    ],
+  );
 });
 
 /**

@@ -25,7 +25,15 @@ export function lambdaAt(t: number, beta0: number, beta1: number): number {
  * Samples x_t from the forward process. x0, mu [B, F, W], mask [B, 1, W], t (one per sample),
  * z [B, F, W] standard normal → x_t (masked). Also returns √λ_t per sample as [B, 1, 1].
  */
-export function forwardDiffusion(x0: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, t: number[], z: tf.Tensor3D, beta0: number, beta1: number): { xt: tf.Tensor3D; sqrtLambda: tf.Tensor3D } {
+export function forwardDiffusion(
+  x0: tf.Tensor3D,
+  mu: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  t: number[],
+  z: tf.Tensor3D,
+  beta0: number,
+  beta1: number,
+): { xt: tf.Tensor3D; sqrtLambda: tf.Tensor3D } {
   const b = t.length;
   const decay = Float32Array.from(t, (ti) => Math.exp(-0.5 * betaIntegral(ti, beta0, beta1)));
   const sl = Float32Array.from(t, (ti) => Math.sqrt(lambdaAt(ti, beta0, beta1)));
@@ -42,7 +50,17 @@ export function forwardDiffusion(x0: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tens
  *   SDE: x ← x − [(½ (μ − x) − s) β(t) h + √(β(t) h) z]
  * Returns the new x (masked).
  */
-export function reverseStep(x: tf.Tensor3D, mu: tf.Tensor3D, score: tf.Tensor3D, mask: tf.Tensor3D, t: number, h: number, beta0: number, beta1: number, noise: tf.Tensor3D | null): tf.Tensor3D {
+export function reverseStep(
+  x: tf.Tensor3D,
+  mu: tf.Tensor3D,
+  score: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  t: number,
+  h: number,
+  beta0: number,
+  beta1: number,
+  noise: tf.Tensor3D | null,
+): tf.Tensor3D {
   const bh = betaAt(t, beta0, beta1) * h;
   return tf.tidy(() => {
     let dx: tf.Tensor;

@@ -50,7 +50,14 @@ function rotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D
 }
 
 /** Multi-head self-attention with rotary positions; padded keys get −1e4 logits. x [B, T, C] → [B, T, C]. */
-function selfAttention(ctx: Ctx, name: string, x: tf.Tensor3D, keyBias: tf.Tensor4D, heads: number, rot: [tf.Tensor4D, tf.Tensor4D]): tf.Tensor3D {
+function selfAttention(
+  ctx: Ctx,
+  name: string,
+  x: tf.Tensor3D,
+  keyBias: tf.Tensor4D,
+  heads: number,
+  rot: [tf.Tensor4D, tf.Tensor4D],
+): tf.Tensor3D {
   const [b, t, c] = x.shape;
   const dh = c / heads;
   const split = (n: string) => tf.reshape(linear(ctx, `${name}.${n}`, x, c), [b, t, heads, dh]) as tf.Tensor4D;
@@ -75,7 +82,14 @@ export interface EncoderOut {
  * (null for a single-speaker model) → μ and log-durations.
  * Weight names: encoder.emb, encoder.prenet.*, encoder.layerN.*, encoder.proj_mu, dp.*.
  */
-export function textEncoder(ctx: Ctx, cfg: ModelConfig, nSymbols: number, ids: tf.Tensor2D, mask: tf.Tensor3D, spk: tf.Tensor2D | null = null): EncoderOut {
+export function textEncoder(
+  ctx: Ctx,
+  cfg: ModelConfig,
+  nSymbols: number,
+  ids: tf.Tensor2D,
+  mask: tf.Tensor3D,
+  spk: tf.Tensor2D | null = null,
+): EncoderOut {
   const e = cfg.encoder;
   const [b, t] = ids.shape;
   const c = e.channels;

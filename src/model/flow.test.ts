@@ -23,7 +23,8 @@ const X1 = Float32Array.from(rng.normals(B * F * W), (v) => 3 * v - 2);
 const valid = (i: number) => MASK[Math.floor(i / (F * W))]![0]![i % W] === 1;
 
 function close(a: ArrayLike<number>, b: (i: number) => number, tol: number, what: string): void {
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b(i)) <= tol * Math.max(1, Math.abs(b(i))), `${what}[${i}]: ${a[i]} vs ${b(i)}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i]! - b(i)) <= tol * Math.max(1, Math.abs(b(i))), `${what}[${i}]: ${a[i]} vs ${b(i)}`);
 }
 
 test('flow path and target equal their closed forms; the target is the path’s time derivative', async () => {
@@ -34,12 +35,22 @@ test('flow path and target equal their closed forms; the target is the path’s 
       const x1 = tf.tensor3d(X1, [B, F, W]);
       const m = tf.tensor3d(MASK);
       const h = 1e-2;
-      return [flowPath(x0, x1, m, t), flowTarget(x0, x1, m), flowPath(x0, x1, m, [t[0]! - h, t[1]! - h]), flowPath(x0, x1, m, [t[0]! + h, t[1]! + h])].map((x) => x.dataSync());
+      return [
+        flowPath(x0, x1, m, t),
+        flowTarget(x0, x1, m),
+        flowPath(x0, x1, m, [t[0]! - h, t[1]! - h]),
+        flowPath(x0, x1, m, [t[0]! + h, t[1]! + h]),
+      ].map((x) => x.dataSync());
     });
     const ti = (i: number) => t[Math.floor(i / (F * W))]!;
     close(xt!, (i) => (valid(i) ? (1 - (1 - SIGMA_MIN) * ti(i)) * X0[i]! + ti(i) * X1[i]! : 0), 1e-6, 'x_t');
     close(u!, (i) => (valid(i) ? X1[i]! - (1 - SIGMA_MIN) * X0[i]! : 0), 1e-6, 'u');
-    close(Float32Array.from(xa!, (v, i) => (xb![i]! - v) / 2e-2), (i) => u![i]!, 2e-3, 'central difference of x_t');
+    close(
+      Float32Array.from(xa!, (v, i) => (xb![i]! - v) / 2e-2),
+      (i) => u![i]!,
+      2e-3,
+      'central difference of x_t',
+    );
     // the ends: noise at t = 0, data (+ σ_min of noise) at t = 1
     const ends = tf.tidy(() => flowPath(tf.tensor3d(X0, [B, F, W]), tf.tensor3d(X1, [B, F, W]), tf.ones([B, 1, W]), [0, 1]).dataSync());
     close(ends.subarray(0, F * W), (i) => X0[i]!, 1e-7, 'x_0');
@@ -57,7 +68,8 @@ test('Euler sampling with the exact velocity field of a point target recovers x1
         const x1 = tf.tensor3d(X1, [B, F, W]);
         const m = tf.tensor3d(MASK);
         const x0 = tf.mul(tf.tensor3d(X0, [B, F, W]), m) as tf.Tensor3D;
-        const v = (x: tf.Tensor3D, t: number) => tf.sub(x1, tf.mul(tf.sub(x, tf.mul(x1, t)), (1 - SIGMA_MIN) / (1 - (1 - SIGMA_MIN) * t))) as tf.Tensor3D;
+        const v = (x: tf.Tensor3D, t: number) =>
+          tf.sub(x1, tf.mul(tf.sub(x, tf.mul(x1, t)), (1 - SIGMA_MIN) / (1 - (1 - SIGMA_MIN) * t))) as tf.Tensor3D;
         return eulerFlow(x0, m, steps, v).dataSync();
       });
       close(got, (i) => (valid(i) ? X1[i]! + SIGMA_MIN * X0[i]! : 0), 2e-5, `${steps} steps`);
@@ -94,7 +106,8 @@ test('flow decoder: with v ≡ 0 the loss is ρ(−u) with δ at 1 − t (closed
   const delta = c ** (1 - t);
   assert.ok(Math.abs(deltaMean - delta) < 1e-5 * delta, `δ ${deltaMean} vs c^(1 − t) = ${delta}`);
   let want = 0;
-  for (let r = 0; r < f; r++) item.normals(n).forEach((z, j) => (want += lossAt('pseudo-huber', -(y[r * n + j]! - (1 - SIGMA_MIN) * z), delta)));
+  for (let r = 0; r < f; r++)
+    item.normals(n).forEach((z, j) => (want += lossAt('pseudo-huber', -(y[r * n + j]! - (1 - SIGMA_MIN) * z), delta)));
   want /= f * n;
   assert.ok(Math.abs(diffusion - want) < 1e-4 * want, `flow loss ${diffusion} vs ${want}`);
   // sampling: x stays at x0 = n/τ (the first f·W normals of the rng, W = frames padded to 4)

@@ -27,7 +27,9 @@ function perItem(t: number[]): tf.Tensor3D {
 
 /** x_t = (1 − (1 − σ)t)·x0 + t·x1 for each item's t (x0 noise, x1 data), times the mask. */
 export function flowPath(x0: tf.Tensor3D, x1: tf.Tensor3D, mask: tf.Tensor3D, t: number[], sigmaMin = SIGMA_MIN): tf.Tensor3D {
-  return tf.tidy(() => tf.mul(tf.add(tf.mul(x0, perItem(t.map((ti) => 1 - (1 - sigmaMin) * ti))), tf.mul(x1, perItem(t))), mask) as tf.Tensor3D);
+  return tf.tidy(
+    () => tf.mul(tf.add(tf.mul(x0, perItem(t.map((ti) => 1 - (1 - sigmaMin) * ti))), tf.mul(x1, perItem(t))), mask) as tf.Tensor3D,
+  );
 }
 
 /** u = x1 − (1 − σ)·x0, the path's velocity (the regression target), times the mask. */
@@ -45,7 +47,12 @@ export function flowScheduleTime(t: number): number {
  * end t_i = i/steps (Matcha's solver): x ← (x + v(x, t_i)/steps)·mask. `x0` stays the caller's;
  * the result is a new tensor. `velocity` returns a fresh tensor (disposed here).
  */
-export function eulerFlow(x0: tf.Tensor3D, mask: tf.Tensor3D, steps: number, velocity: (x: tf.Tensor3D, t: number) => tf.Tensor3D): tf.Tensor3D {
+export function eulerFlow(
+  x0: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  steps: number,
+  velocity: (x: tf.Tensor3D, t: number) => tf.Tensor3D,
+): tf.Tensor3D {
   const h = 1 / steps;
   let x = tf.clone(x0);
   for (let i = 0; i < steps; i++) {

@@ -51,7 +51,17 @@ test('create: deterministic from the seed, stable names, paramCount = Σ sizes',
   const b = GradTTS.create(TEST_CFG, N_SYMBOLS, 5);
   const c = GradTTS.create(TEST_CFG, N_SYMBOLS, 6);
   assert.deepEqual([...a.variables.keys()], [...b.variables.keys()]);
-  for (const name of ['encoder.emb', 'encoder.prenet.conv0.w', 'encoder.layer0.attn.q.w', 'encoder.proj_mu.w', 'dp.proj.w', 'decoder.down0.res1.block1.conv.w', 'decoder.mid.attn.qkv.w', 'decoder.up0.upsample.w', 'decoder.final.conv.w']) {
+  for (const name of [
+    'encoder.emb',
+    'encoder.prenet.conv0.w',
+    'encoder.layer0.attn.q.w',
+    'encoder.proj_mu.w',
+    'dp.proj.w',
+    'decoder.down0.res1.block1.conv.w',
+    'decoder.mid.attn.qkv.w',
+    'decoder.up0.upsample.w',
+    'decoder.final.conv.w',
+  ]) {
     assert.ok(a.variables.has(name), `missing ${name}`);
   }
   const w = (m: GradTTS, n: string) => Array.from(m.variables.get(n)!.dataSync());
@@ -168,7 +178,10 @@ test('synthesize with startTime (shallow diffusion): closed form with a zero sco
   model.variables.get('dp.proj.b')!.assign(tf.tensor1d([Math.log(2.4)])); // 3 frames per token
   const ids = Int32Array.from([3, 1, 4, 1, 5]);
   const opts = { steps: 3, temperature: 1.5, lengthScale: 1, stochastic: false };
-  assert.deepEqual((await model.synthesize(ids, { ...opts, startTime: 1, rng: new Rng(1) })).data, (await model.synthesize(ids, { ...opts, rng: new Rng(1) })).data);
+  assert.deepEqual(
+    (await model.synthesize(ids, { ...opts, startTime: 1, rng: new Rng(1) })).data,
+    (await model.synthesize(ids, { ...opts, rng: new Rng(1) })).data,
+  );
   for (const n of ['decoder.final.conv.w', 'decoder.final.conv.b']) model.variables.get(n)!.assign(tf.zerosLike(model.variables.get(n)!));
   // score 0: each ODE step x ← x + ½β(t)h (x − μ), from x = μ + √λ(t₀)·z/τ
   const t0 = 0.4;
@@ -264,7 +277,7 @@ test('loss terms equal their closed forms when the alignment and the score are p
   const mu = (await model.prior(ids)).data; // [F, n]: μ of token j at frame j
   let nll = 0;
   for (let i = 0; i < f * n; i++) nll += 0.5 * ((y[i]! - mu[i]!) ** 2 + Math.log(2 * Math.PI));
-  assert.ok(Math.abs(got.prior! - nll / (f * n)) < 1e-4 * nll / (f * n), `prior ${got.prior} vs ${nll / (f * n)}`);
+  assert.ok(Math.abs(got.prior! - nll / (f * n)) < (1e-4 * nll) / (f * n), `prior ${got.prior} vs ${nll / (f * n)}`);
   // the draws inside losses: one seed from the Rng, then item 0's own stream: (no dropout, no segment
   // draw since n ≤ segment) t, then z over its valid cells, row by row
   const item = new ItemDraws(new Rng(5).nextU32()).rng(0);
@@ -279,7 +292,10 @@ test('loss.scope "all" and loss.tPer "batch" against the pinned closed forms; th
   const model = pinnedModel();
   const f = TEST_CFG.nFeats;
   const n = 7;
-  const batch = { ids: [Int32Array.from([1, 2, 3, 4, 5, 6, 7])], mels: [{ data: Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3), nMels: f, frames: n }] };
+  const batch = {
+    ids: [Int32Array.from([1, 2, 3, 4, 5, 6, 7])],
+    mels: [{ data: Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3), nMels: f, frames: n }],
+  };
   const mu = (await model.prior(batch.ids[0]!)).data;
   const y = batch.mels[0]!.data;
   const c = 0.01;
@@ -307,7 +323,11 @@ test('loss.scope "all" and loss.tPer "batch" against the pinned closed forms; th
   for (let r = 0; r < f; r++) z.push(...item.normals(n));
   // tMax: the same draw scaled into (ε, tMax − ε) — δ = c^t reads the t that was trained
   const tShallow = 1e-5 + (0.3 - 2e-5) * new ItemDraws(new Rng(5).nextU32()).rng(0).uniform();
-  for (const [cfg, tt] of [[{ tPer: 'batch' }, t], [{}, tItem], [{ tMax: 0.3 }, tShallow]] as const) {
+  for (const [cfg, tt] of [
+    [{ tPer: 'batch' }, t],
+    [{}, tItem],
+    [{ tMax: 0.3 }, tShallow],
+  ] as const) {
     const got = run({ type: 'pseudo-huber', schedule: 'exponential', c, ...cfg });
     const delta = c ** tt;
     assert.ok(Math.abs(got.deltaMean! - delta) < 1e-5 * delta, `δ ${got.deltaMean} vs c^t = ${delta}`);
@@ -328,7 +348,8 @@ test('loss.tPer "batch": shards of a batch draw the same t (terms sum to the who
   const b = model.losses({ ids: batch.ids.slice(2), mels: batch.mels.slice(2) }, loss, draws.from(2), false, { norm });
   const [w, x, y] = [numbers(whole), numbers(a), numbers(b)];
   tf.dispose([...Object.values(whole), ...Object.values(a), ...Object.values(b)]);
-  for (const k of ['prior', 'diffusion', 'deltaMean']) assert.ok(Math.abs(x[k]! + y[k]! - w[k]!) < 1e-5 * Math.abs(w[k]!), `${k}: ${x[k]} + ${y[k]} vs ${w[k]}`);
+  for (const k of ['prior', 'diffusion', 'deltaMean'])
+    assert.ok(Math.abs(x[k]! + y[k]! - w[k]!) < 1e-5 * Math.abs(w[k]!), `${k}: ${x[k]} + ${y[k]} vs ${w[k]}`);
   // one δ for all: deltaMean of the whole is c^t, each shard's share is its item count / 3 of it
   assert.ok(Math.abs(x.deltaMean! / y.deltaMean! - 2) < 1e-5);
   model.dispose();

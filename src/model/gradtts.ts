@@ -152,7 +152,11 @@ export class GradTTS {
   readonly variables: Map<string, tf.Variable>;
   private readonly ps: ParamStore;
 
-  private constructor(readonly cfg: ModelConfig, readonly nSymbols: number, seed: number) {
+  private constructor(
+    readonly cfg: ModelConfig,
+    readonly nSymbols: number,
+    seed: number,
+  ) {
     this.ps = new ParamStore(seed);
     this.variables = this.ps.variables;
   }
@@ -200,7 +204,10 @@ export class GradTTS {
     if (speakers === null || this.nSpeakers === 1) return null;
     const e = speakerWidth(this.cfg);
     const table = ctx.ps.get<tf.Rank.R2>(SPEAKER_TABLE, [this.nSpeakers, e], { kind: 'normal', std: 1 });
-    return tf.reshape(embedding(tf.tensor2d(Int32Array.from(speakers), [speakers.length, 1], 'int32'), table), [speakers.length, e]) as tf.Tensor2D;
+    return tf.reshape(embedding(tf.tensor2d(Int32Array.from(speakers), [speakers.length, 1], 'int32'), table), [
+      speakers.length,
+      e,
+    ]) as tf.Tensor2D;
   }
 
   /**
@@ -210,18 +217,25 @@ export class GradTTS {
   private checkSpeakers(speakers: readonly (number | undefined)[] | undefined, b: number, where: string): number[] | null {
     const n = this.nSpeakers;
     if (n === 1) {
-      if (speakers && speakers.some((s) => s !== undefined && s !== 0)) throw new UserError(`${where}: speaker ${speakers.find((s) => s !== undefined && s !== 0)} given to a single-speaker model (expected none)`);
+      if (speakers && speakers.some((s) => s !== undefined && s !== 0))
+        throw new UserError(
+          `${where}: speaker ${speakers.find((s) => s !== undefined && s !== 0)} given to a single-speaker model (expected none)`,
+        );
       return null;
     }
-    if (!speakers || speakers.length !== b || speakers.some((s) => s === undefined)) throw new UserError(`${where}: the model has ${n} speakers: a speaker (embedding row 0..${n - 1}) is needed for every item`);
-    for (const s of speakers) if (!(Number.isInteger(s) && s! >= 0 && s! < n)) throw new UserError(`${where}: speaker ${s} outside the model's ${n} speakers (expected 0..${n - 1})`);
+    if (!speakers || speakers.length !== b || speakers.some((s) => s === undefined))
+      throw new UserError(`${where}: the model has ${n} speakers: a speaker (embedding row 0..${n - 1}) is needed for every item`);
+    for (const s of speakers)
+      if (!(Number.isInteger(s) && s! >= 0 && s! < n))
+        throw new UserError(`${where}: speaker ${s} outside the model's ${n} speakers (expected 0..${n - 1})`);
     return speakers as number[];
   }
 
   private checkIds(ids: Int32Array, where: string): void {
     if (ids.length === 0) throw new UserError(`${where}: empty token sequence (expected at least one symbol)`);
     for (const id of ids) {
-      if (!(id >= 0 && id < this.nSymbols)) throw new UserError(`${where}: token id ${id} outside the model's symbol set (expected 0..${this.nSymbols - 1})`);
+      if (!(id >= 0 && id < this.nSymbols))
+        throw new UserError(`${where}: token id ${id} outside the model's symbol set (expected 0..${this.nSymbols - 1})`);
     }
   }
 
@@ -229,7 +243,11 @@ export class GradTTS {
    * Runs the encoder on padded ids with the items' speakers (rows, or null); returns μ [B, Tx, F],
    * log ŵ [B, Tx, 1], mask [B, Tx, 1] and the speakers' embeddings [B, E] (null without speakers).
    */
-  private encode(ids: Int32Array[], ctx: Ctx, speakers: number[] | null): { mu: tf.Tensor3D; logw: tf.Tensor3D; xMask: tf.Tensor3D; tx: number; spk: tf.Tensor2D | null } {
+  private encode(
+    ids: Int32Array[],
+    ctx: Ctx,
+    speakers: number[] | null,
+  ): { mu: tf.Tensor3D; logw: tf.Tensor3D; xMask: tf.Tensor3D; tx: number; spk: tf.Tensor2D | null } {
     const b = ids.length;
     const tx = Math.max(...ids.map((x) => x.length));
     const idp = new Int32Array(b * tx);
@@ -272,7 +290,8 @@ export class GradTTS {
     if (b === 0 || batch.mels.length !== b) throw new Error(`GradTTS.losses: ${b} id sequences but ${batch.mels.length} mels`);
     batch.ids.forEach((x, s) => this.checkIds(x, `batch item ${s}`));
     batch.mels.forEach((m, s) => {
-      if (m.nMels !== f || m.frames < 1 || m.data.length !== f * m.frames) throw new Error(`GradTTS.losses: batch item ${s}: mel is [${m.nMels}, ${m.frames}], expected [${f}, frames ≥ 1]`);
+      if (m.nMels !== f || m.frames < 1 || m.data.length !== f * m.frames)
+        throw new Error(`GradTTS.losses: batch item ${s}: mel is [${m.nMels}, ${m.frames}], expected [${f}, frames ≥ 1]`);
     });
     const tyLens = batch.mels.map((m) => m.frames);
     const speakers = this.checkSpeakers(batch.speakers, b, 'GradTTS.losses: batch.speakers');
@@ -330,7 +349,8 @@ export class GradTTS {
       const { mu, logw, xMask, tx, spk } = this.encode(batch.ids, ctx, speakers);
 
       const y = melTensor(batch.mels, new Array(b).fill(0), tyLens, ty, f);
-      if (batch.paths?.some((p, i) => p.length !== tyLens[i])) throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
+      if (batch.paths?.some((p, i) => p.length !== tyLens[i]))
+        throw new Error('GradTTS.losses: batch.paths do not match the mels (one token index per frame expected)');
       const paths =
         batch.paths ?? this.pathsFromScores(readSync(() => this.alignmentScores(mu, y)) as Float32Array, txLens, tyLens, tx, ty);
       const logwTarget = new Float32Array(b * tx);
@@ -340,7 +360,10 @@ export class GradTTS {
       }
 
       // --- duration: MSE of log-durations per token
-      const duration = tf.div(tf.sum(tf.square(tf.sub(logw, tf.mul(tf.tensor3d(logwTarget, [b, tx, 1]), xMask)))), den.duration) as tf.Scalar;
+      const duration = tf.div(
+        tf.sum(tf.square(tf.sub(logw, tf.mul(tf.tensor3d(logwTarget, [b, tx, 1]), xMask)))),
+        den.duration,
+      ) as tf.Scalar;
 
       // --- prior: Gaussian NLL of every valid frame under N(μ_aligned, I)
       const zeros = new Array<number>(b).fill(0);
@@ -365,7 +388,8 @@ export class GradTTS {
       // every item draws its t (so its z is the same either way); loss.tPer "batch" then uses the step's shared one
       const own = rngs.map((r) => r.uniform());
       const shared = loss.tPer === 'batch' ? items.shared().uniform() : null;
-      if (loss.tMax < 1 && cfg.decoder.objective === 'flow') throw new UserError('loss.tMax below 1 needs model.decoder.objective "score" (a flow starts from N(0, I), not from μ)');
+      if (loss.tMax < 1 && cfg.decoder.objective === 'flow')
+        throw new UserError('loss.tMax below 1 needs model.decoder.objective "score" (a flow starts from N(0, I), not from μ)');
       // t ~ U(ε, tMax − ε); tMax 1 keeps the expression (and the bits) of every earlier run
       const ts = own.map((u) => T_EPS + (loss.tMax - 2 * T_EPS) * (shared ?? u));
       // z on each item's valid cells only (zero on padding), row by row from its own stream
@@ -386,7 +410,15 @@ export class GradTTS {
    * s_θ(x_t, μ, t[, speaker])·√λ_t + z for the score decoder, v_θ(x_t, μ, t) − u for a flow (flow.ts), and
    * the times its δ is read at (t, or 1 − t for a flow).
    */
-  private decoderResidual(ctx: Ctx, y0: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, ts: number[], z: tf.Tensor3D, spk: tf.Tensor2D | null = null): { residual: tf.Tensor3D; scheduleT: tf.Tensor1D } {
+  private decoderResidual(
+    ctx: Ctx,
+    y0: tf.Tensor3D,
+    mu: tf.Tensor3D,
+    mask: tf.Tensor3D,
+    ts: number[],
+    z: tf.Tensor3D,
+    spk: tf.Tensor2D | null = null,
+  ): { residual: tf.Tensor3D; scheduleT: tf.Tensor1D } {
     const cfg = this.cfg;
     const tT = tf.tensor1d(ts);
     if (cfg.decoder.objective === 'flow') {
@@ -407,7 +439,12 @@ export class GradTTS {
    * mel; z row-major [F, frames] standard normal, the same for every t. Returns Float32Arrays
    * [F, frames] (prior in ln-mel units, diffusion in units of z) and the alignment (token per frame).
    */
-  async residuals(ids: Int32Array, mel: Mel, ts: number[], z: Float32Array): Promise<{ prior: Float32Array; diffusion: Float32Array[]; path: Int32Array }> {
+  async residuals(
+    ids: Int32Array,
+    mel: Mel,
+    ts: number[],
+    z: Float32Array,
+  ): Promise<{ prior: Float32Array; diffusion: Float32Array[]; path: Int32Array }> {
     const batch: Batch = { ids: [ids], mels: [mel] };
     const { tyLens } = this.checkBatch(batch);
     const f = this.cfg.nFeats;
@@ -434,7 +471,14 @@ export class GradTTS {
       const r = (await readAsync(() => {
         const { mu, tx } = this.encode([ids], ctx, null);
         const muY = alignMu(alignmentTensor([path], [0], [frames], w, tx), mu);
-        return this.decoderResidual(ctx, melTensor([mel], [0], [frames], w, f), muY, frameMask([frames], w), [t], tf.tensor3d(zPad, [1, f, w])).residual;
+        return this.decoderResidual(
+          ctx,
+          melTensor([mel], [0], [frames], w, f),
+          muY,
+          frameMask([frames], w),
+          [t],
+          tf.tensor3d(zPad, [1, f, w]),
+        ).residual;
       })) as Float32Array;
       diffusion.push(valid(r, w));
     }
@@ -445,7 +489,11 @@ export class GradTTS {
    * The encoder on one sequence (inference) spoken by `speaker`: μ [1, Tx, F], the predicted
    * durations (read back) and the speaker's embedding [1, E] (null without speakers).
    */
-  private async encodeForSynthesis(ids: Int32Array, lengthScale: number, speaker: number | undefined): Promise<{ mu: tf.Tensor3D; durations: Int32Array; spk: tf.Tensor2D | null }> {
+  private async encodeForSynthesis(
+    ids: Int32Array,
+    lengthScale: number,
+    speaker: number | undefined,
+  ): Promise<{ mu: tf.Tensor3D; durations: Int32Array; spk: tf.Tensor2D | null }> {
     this.checkIds(ids, 'synthesize');
     if (!(lengthScale > 0)) throw new UserError(`synthesize: length scale ${lengthScale} (expected a number > 0)`);
     const speakers = this.checkSpeakers([speaker], 1, 'synthesize');
@@ -478,7 +526,11 @@ export class GradTTS {
    * μ aligned by predicted durations, plus the mask, padded to fixLen: [1, F, W], [1, 1, W]; and the
    * speaker's embedding [1, E] (null without speakers).
    */
-  private async alignedPrior(ids: Int32Array, lengthScale: number, speaker: number | undefined): Promise<{ muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number; spk: tf.Tensor2D | null }> {
+  private async alignedPrior(
+    ids: Int32Array,
+    lengthScale: number,
+    speaker: number | undefined,
+  ): Promise<{ muY: tf.Tensor3D; mask: tf.Tensor3D; frames: number; spk: tf.Tensor2D | null }> {
     const { mu, durations, spk } = await this.encodeForSynthesis(ids, lengthScale, speaker);
     try {
       return {
@@ -522,7 +574,8 @@ export class GradTTS {
    * t = 1 − (i + ½)h (Grad-TTS). frames = Σ ⌈exp(log ŵ)·lengthScale⌉.
    */
   async synthesize(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
-    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1))
+      throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
     if (this.cfg.decoder.objective === 'flow') return this.synthesizeFlow(ids, opts);
     const { muY, mask, frames, spk } = await this.alignedPrior(ids, opts.lengthScale, opts.speaker);

@@ -47,13 +47,28 @@ export function conv1dLayer(ctx: Ctx, name: string, x: tf.Tensor3D, cout: number
 }
 
 /** A conv2d layer's weights: `${name}.w` [k, k, Cin, Cout] and `${name}.b` [Cout]. */
-export function conv2dParams(ctx: Ctx, name: string, cin: number, cout: number, k: number): { w: tf.Variable<tf.Rank.R4>; b: tf.Variable<tf.Rank.R1> } {
+export function conv2dParams(
+  ctx: Ctx,
+  name: string,
+  cin: number,
+  cout: number,
+  k: number,
+): { w: tf.Variable<tf.Rank.R4>; b: tf.Variable<tf.Rank.R1> } {
   const init = { kind: 'uniform', fanIn: cin * k * k } as const;
   return { w: ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], init), b: ctx.ps.get<tf.Rank.R1>(`${name}.b`, [cout], init) };
 }
 
 /** Conv2d layer: x [B, H, W, Cin] → [B, H', W', Cout]. */
-export function conv2dLayer(ctx: Ctx, name: string, x: tf.Tensor4D, cout: number, k: number, stride = 1, pad: Pad = 'same', bias = true): tf.Tensor4D {
+export function conv2dLayer(
+  ctx: Ctx,
+  name: string,
+  x: tf.Tensor4D,
+  cout: number,
+  k: number,
+  stride = 1,
+  pad: Pad = 'same',
+  bias = true,
+): tf.Tensor4D {
   const cin = x.shape[3];
   if (!bias) return conv2d(x, ctx.ps.get<tf.Rank.R4>(`${name}.w`, [k, k, cin, cout], { kind: 'uniform', fanIn: cin * k * k }), stride, pad);
   const p = conv2dParams(ctx, name, cin, cout, k);

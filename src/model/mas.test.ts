@@ -63,7 +63,13 @@ test('MAS ties: an all-equal matrix keeps frames on the current token (backtrack
 
 test('MAS finds the best path (matches exhaustive search on random matrices)', () => {
   const rng = new Rng(2);
-  for (const [tText, tMel] of [[3, 8], [4, 9], [5, 11], [1, 5], [2, 2]] as const) {
+  for (const [tText, tMel] of [
+    [3, 8],
+    [4, 9],
+    [5, 11],
+    [1, 5],
+    [2, 2],
+  ] as const) {
     const lp = rng.normals(tText * tMel);
     const got = maximumPath(lp, tText, tMel);
     const best = Math.max(...allPaths(tText, tMel).map((p) => score(lp, p, tMel)));

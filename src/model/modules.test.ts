@@ -25,16 +25,30 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 test('text encoder: shapes, zero on padding, and a padded batch equals each utterance alone', async () => {
   const cfg = TEST_CFG;
   const ctx: Ctx = { ps: new ParamStore(1), training: false, rng: null };
-  const run = (ids: number[][], lens: number[]) => tf.tidy(() => {
-    const t = ids[0]!.length;
-    const mask = tf.tensor3d(lens.flatMap((l) => Array.from({ length: t }, (_, i) => (i < l ? 1 : 0))), [ids.length, t, 1]);
-    const out = textEncoder(ctx, cfg, 10, tf.tensor2d(ids, [ids.length, t], 'int32'), mask);
-    return { mu: out.mu.arraySync(), logw: out.logw.arraySync() };
-  });
+  const run = (ids: number[][], lens: number[]) =>
+    tf.tidy(() => {
+      const t = ids[0]!.length;
+      const mask = tf.tensor3d(
+        lens.flatMap((l) => Array.from({ length: t }, (_, i) => (i < l ? 1 : 0))),
+        [ids.length, t, 1],
+      );
+      const out = textEncoder(ctx, cfg, 10, tf.tensor2d(ids, [ids.length, t], 'int32'), mask);
+      return { mu: out.mu.arraySync(), logw: out.logw.arraySync() };
+    });
   run([[1]], [1]); // creates the weights
   ctx.ps.freeze();
   // the padded positions of utterance 1 hold junk ids: they must not matter
-  const batch = await assertNoLeak(() => run([[1, 2, 3, 4, 5, 6], [7, 8, 9, 5, 5, 5]], [6, 3]), 'encoder');
+  const batch = await assertNoLeak(
+    () =>
+      run(
+        [
+          [1, 2, 3, 4, 5, 6],
+          [7, 8, 9, 5, 5, 5],
+        ],
+        [6, 3],
+      ),
+    'encoder',
+  );
   const alone = run([[7, 8, 9]], [3]);
   assert.equal(batch.mu.length, 2);
   assert.equal(batch.mu[0]!.length, 6);
@@ -65,11 +79,15 @@ test('U-Net: output [B, F, W] masked, and a padded batch equals each utterance a
   const f = cfg.nFeats;
   const ctx: Ctx = { ps: new ParamStore(2), training: false, rng: null };
   const rng = new Rng(3);
-  const run = (x: Float32Array, mu: Float32Array, lens: number[], w: number, t: number[]) => tf.tidy(() => {
-    const b = lens.length;
-    const mask = tf.tensor3d(lens.flatMap((l) => Array.from({ length: w }, (_, i) => (i < l ? 1 : 0))), [b, 1, w]);
-    return scoreUNet(ctx, cfg, tf.tensor3d(x, [b, f, w]), tf.tensor3d(mu, [b, f, w]), mask, tf.tensor1d(t)).arraySync();
-  });
+  const run = (x: Float32Array, mu: Float32Array, lens: number[], w: number, t: number[]) =>
+    tf.tidy(() => {
+      const b = lens.length;
+      const mask = tf.tensor3d(
+        lens.flatMap((l) => Array.from({ length: w }, (_, i) => (i < l ? 1 : 0))),
+        [b, 1, w],
+      );
+      return scoreUNet(ctx, cfg, tf.tensor3d(x, [b, f, w]), tf.tensor3d(mu, [b, f, w]), mask, tf.tensor1d(t)).arraySync();
+    });
   const w = 12;
   const x = rng.normals(2 * f * w);
   const mu = rng.normals(2 * f * w);

@@ -33,7 +33,13 @@ function maxAbs(a: ArrayLike<number>): number {
  * Value and gradients (w.r.t. x and w) of Σ y·g for a fixed random g, so every output element
  * gets a distinct upstream gradient.
  */
-function valueAndGrads(f: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor, x: Float32Array, xs: number[], w: Float32Array, ws: number[]): { y: Float32Array; dx: Float32Array; dw: Float32Array } {
+function valueAndGrads(
+  f: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor,
+  x: Float32Array,
+  xs: number[],
+  w: Float32Array,
+  ws: number[],
+): { y: Float32Array; dx: Float32Array; dw: Float32Array } {
   return tf.tidy(() => {
     const xt = tf.tensor(x, xs);
     const wt = tf.tensor(w, ws);
@@ -55,13 +61,61 @@ interface Case {
 
 const c2 = (s: number | [number, number], p: Pad) => (x: tf.Tensor, w: tf.Tensor) => conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p);
 const CASES: Case[] = [
-  { name: 'conv2d 3×3 stride 1 same', xs: [2, 6, 7, 3], ws: [3, 3, 3, 4], f: c2(1, 'same'), ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
-  { name: 'conv2d 3×3 stride 2 explicit pad 1', xs: [2, 8, 6, 2], ws: [3, 3, 2, 3], f: c2(2, [1, 1, 1, 1]), ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]) },
-  { name: 'conv2d 3×3 stride 2 valid, odd size (unused last row)', xs: [1, 8, 7, 2], ws: [3, 3, 2, 2], f: c2(2, 'valid'), ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid') },
-  { name: 'conv2d 2×4 stride [1,2] same', xs: [2, 5, 9, 3], ws: [2, 4, 3, 2], f: c2([1, 2], 'same'), ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], 'same') },
-  { name: 'conv2d 1×1', xs: [2, 4, 5, 3], ws: [1, 1, 3, 5], f: c2(1, 'same'), ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
-  { name: 'conv1d k5 same', xs: [2, 11, 4], ws: [5, 4, 3], f: (x, w) => conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same'), ref: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same') },
-  { name: 'conv1d k3 valid', xs: [1, 9, 3], ws: [3, 3, 2], f: (x, w) => conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid'), ref: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid') },
+  {
+    name: 'conv2d 3×3 stride 1 same',
+    xs: [2, 6, 7, 3],
+    ws: [3, 3, 3, 4],
+    f: c2(1, 'same'),
+    ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+  },
+  {
+    name: 'conv2d 3×3 stride 2 explicit pad 1',
+    xs: [2, 8, 6, 2],
+    ws: [3, 3, 2, 3],
+    f: c2(2, [1, 1, 1, 1]),
+    ref: (x, w) =>
+      tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+  },
+  {
+    name: 'conv2d 3×3 stride 2 valid, odd size (unused last row)',
+    xs: [1, 8, 7, 2],
+    ws: [3, 3, 2, 2],
+    f: c2(2, 'valid'),
+    ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'),
+  },
+  {
+    name: 'conv2d 2×4 stride [1,2] same',
+    xs: [2, 5, 9, 3],
+    ws: [2, 4, 3, 2],
+    f: c2([1, 2], 'same'),
+    ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], 'same'),
+  },
+  {
+    name: 'conv2d 1×1',
+    xs: [2, 4, 5, 3],
+    ws: [1, 1, 3, 5],
+    f: c2(1, 'same'),
+    ref: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+  },
+  {
+    name: 'conv1d k5 same',
+    xs: [2, 11, 4],
+    ws: [5, 4, 3],
+    f: (x, w) => conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same'),
+    ref: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'same'),
+  },
+  {
+    name: 'conv1d k3 valid',
+    xs: [1, 9, 3],
+    ws: [3, 3, 2],
+    f: (x, w) => conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid'),
+    ref: (x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid'),
+  },
   {
     name: 'conv2dTranspose 4×4 stride 2 pad 1 (U-Net upsample)',
     xs: [2, 3, 4, 3],
@@ -127,10 +181,16 @@ test('conv2d weight gradient matches central finite differences (float64 in JS)'
   const ws = [3, 3, 2, 2];
   const x = rand(xs, 3);
   const w = rand(ws, 4);
-  const f = (wv: Float32Array) => tf.tidy(() => {
-    const y = conv2d(tf.tensor4d(x, xs as [number, number, number, number]), tf.tensor4d(wv, ws as [number, number, number, number]), 2, 'same');
-    return tf.sum(tf.mul(y, tf.tensor(rand(y.shape, 99), y.shape))).dataSync()[0]!;
-  });
+  const f = (wv: Float32Array) =>
+    tf.tidy(() => {
+      const y = conv2d(
+        tf.tensor4d(x, xs as [number, number, number, number]),
+        tf.tensor4d(wv, ws as [number, number, number, number]),
+        2,
+        'same',
+      );
+      return tf.sum(tf.mul(y, tf.tensor(rand(y.shape, 99), y.shape))).dataSync()[0]!;
+    });
   const { dw } = valueAndGrads(c2(2, 'same'), x, xs, w, ws);
   const eps = 0.05;
   for (const i of [0, 7, 17, 35]) {
@@ -144,17 +204,21 @@ test('conv2d weight gradient matches central finite differences (float64 in JS)'
 });
 
 test('embedding: one-hot lookup and its gradient equal gather (cpu) — repeated ids accumulate', async () => {
-  const ids = [[3, 1, 3, 0], [2, 2, 2, 4]];
+  const ids = [
+    [3, 1, 3, 0],
+    [2, 2, 2, 4],
+  ];
   const table = rand([5, 3], 5);
-  const run = (forced: boolean | null) => tf.tidy(() => {
-    forceReplacementGrads(forced);
-    const idt = tf.tensor2d(ids, [2, 4], 'int32');
-    const tt = tf.tensor2d(table, [5, 3]);
-    const g = tf.tensor(rand([2, 4, 3], 6), [2, 4, 3]);
-    const y = embedding(idt, tt);
-    const dt = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embedding(idt, t as tf.Tensor2D), g)))(tt);
-    return { y: y.dataSync(), dt: dt.dataSync() };
-  });
+  const run = (forced: boolean | null) =>
+    tf.tidy(() => {
+      forceReplacementGrads(forced);
+      const idt = tf.tensor2d(ids, [2, 4], 'int32');
+      const tt = tf.tensor2d(table, [5, 3]);
+      const g = tf.tensor(rand([2, 4, 3], 6), [2, 4, 3]);
+      const y = embedding(idt, tt);
+      const dt = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embedding(idt, t as tf.Tensor2D), g)))(tt);
+      return { y: y.dataSync(), dt: dt.dataSync() };
+    });
   try {
     await tf.setBackend('cpu');
     const ref = run(false);

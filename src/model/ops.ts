@@ -37,7 +37,15 @@ function usesOneHotEmbedding(): boolean {
 }
 
 /** Explicit [top, bottom, left, right] for a conv2d of input H×W, kernel kh×kw, stride sh×sw. */
-export function resolvePad(pad: Pad, h: number, w: number, kh: number, kw: number, sh: number, sw: number): [number, number, number, number] {
+export function resolvePad(
+  pad: Pad,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+): [number, number, number, number] {
   if (Array.isArray(pad)) return pad;
   if (pad === 'valid') return [0, 0, 0, 0];
   const oh = Math.ceil(h / sh);
@@ -52,10 +60,19 @@ function padHW(x: tf.Tensor4D, p: [number, number, number, number]): tf.Tensor4D
   // Negative "padding" (possible for the dx of a strided 'valid' conv) is a crop.
   if (p.some((v) => v < 0)) {
     const [b, h, w, c] = x.shape;
-    const cropped = tf.slice(x, [0, Math.max(0, -p[0]), Math.max(0, -p[2]), 0], [b, h - Math.max(0, -p[0]) - Math.max(0, -p[1]), w - Math.max(0, -p[2]) - Math.max(0, -p[3]), c]);
+    const cropped = tf.slice(
+      x,
+      [0, Math.max(0, -p[0]), Math.max(0, -p[2]), 0],
+      [b, h - Math.max(0, -p[0]) - Math.max(0, -p[1]), w - Math.max(0, -p[2]) - Math.max(0, -p[3]), c],
+    );
     return padHW(cropped, [Math.max(0, p[0]), Math.max(0, p[1]), Math.max(0, p[2]), Math.max(0, p[3])]);
   }
-  return tf.pad(x, [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]]);
+  return tf.pad(x, [
+    [0, 0],
+    [p[0], p[1]],
+    [p[2], p[3]],
+    [0, 0],
+  ]);
 }
 
 /**
@@ -83,7 +100,14 @@ function dilate(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
  * Gradient of conv2d w.r.t. its input, as a stride-1 conv: dy [B, OH, OW, Cout], filter
  * [kh, kw, Cin, Cout] → dx [B, H, W, Cin]. `p` is the forward padding actually applied.
  */
-function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, h: number, wd: number, s: [number, number], p: [number, number, number, number]): tf.Tensor4D {
+function convInputGrad(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  h: number,
+  wd: number,
+  s: [number, number],
+  p: [number, number, number, number],
+): tf.Tensor4D {
   const [kh, kw] = w.shape;
   const d = dilate(dy, s[0], s[1]);
   const top = kh - 1 - p[0];
@@ -105,7 +129,15 @@ function stridePhases(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D[] {
   const [c, b, h, w] = x.shape;
   const hp = Math.ceil(h / sh) * sh;
   const wp = Math.ceil(w / sw) * sw;
-  const xp = hp === h && wp === w ? x : tf.pad(x, [[0, 0], [0, 0], [0, hp - h], [0, wp - w]]);
+  const xp =
+    hp === h && wp === w
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [0, 0],
+          [0, hp - h],
+          [0, wp - w],
+        ]);
   const r = tf.reshape(xp, [c * b * (hp / sh), sh, wp / sw, sw]);
   const out: tf.Tensor4D[] = [];
   for (let a = 0; a < sh; a++) {

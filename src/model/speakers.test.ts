@@ -40,14 +40,24 @@ function batch(speakers?: number[]): Batch {
   return speakers ? { ids, mels, speakers } : { ids, mels };
 }
 
-const sha = (a: Float32Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
+const sha = (a: Float32Array) =>
+  createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 const bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!.toString(16);
 
 test('single speaker: weights, loss terms, gradients, prior and samples bit-identical to the model before speakers (score and flow)', async () => {
   // Recorded with the code of main at a44d475 (before speakers) by the same computation.
   const pinned = {
-    score: { loss: { duration: '40039164', prior: '3fc4395b', diffusion: '3f88eb6a', total: '409511e4', deltaMean: '3f800000' }, mel: '53ecfe4d59298e42' },
-    flow: { loss: { duration: '40039164', prior: '3fc4395b', diffusion: '4012e37a', total: '40bc48c6', deltaMean: '3f800000' }, mel: 'e9c40bea45a1031b' },
+    score: {
+      loss: { duration: '40039164', prior: '3fc4395b', diffusion: '3f88eb6a', total: '409511e4', deltaMean: '3f800000' },
+      mel: '53ecfe4d59298e42',
+    },
+    flow: {
+      loss: { duration: '40039164', prior: '3fc4395b', diffusion: '4012e37a', total: '40bc48c6', deltaMean: '3f800000' },
+      mel: 'e9c40bea45a1031b',
+    },
   };
   for (const objective of ['score', 'flow'] as const) {
     const cfg: ModelConfig = objective === 'flow' ? { ...TEST_CFG, decoder: { ...TEST_CFG.decoder, objective } } : TEST_CFG;
@@ -62,7 +72,13 @@ test('single speaker: weights, loss terms, gradients, prior and samples bit-iden
     const got = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, bits((v as tf.Scalar).dataSync()[0]!)]));
     tf.dispose(Object.values(t));
     assert.deepEqual(got, pinned[objective].loss, objective);
-    const mel = await m.synthesize(Int32Array.from([1, 5, 2, 7]), { steps: 3, temperature: 1.5, lengthScale: 1, stochastic: false, rng: new Rng(3) });
+    const mel = await m.synthesize(Int32Array.from([1, 5, 2, 7]), {
+      steps: 3,
+      temperature: 1.5,
+      lengthScale: 1,
+      stochastic: false,
+      rng: new Rng(3),
+    });
     assert.equal(sha(mel.data), pinned[objective].mel, `${objective} sample`);
     assert.equal(sha((await m.prior(Int32Array.from([1, 5, 2, 7]), 1)).data), '8eea23d5b978caae', 'prior');
     if (objective === 'score') {
@@ -93,14 +109,24 @@ test('nSpeakers 3: the speaker table, spk_mlp and the third U-Net channel are th
   assert.deepEqual(shape('dp.conv0.w'), [3, c, TEST_CFG.durationPredictor.channels]);
   assert.deepEqual(shape('encoder.prenet.conv0.w'), one.variables.get('encoder.prenet.conv0.w')!.shape, 'the pre-net is unchanged');
   const added = [...m.variables.keys()].filter((k) => !one.variables.has(k));
-  assert.deepEqual(added.sort(), [SPEAKER_TABLE, 'decoder.spk_mlp.lin1.b', 'decoder.spk_mlp.lin1.w', 'decoder.spk_mlp.lin2.b', 'decoder.spk_mlp.lin2.w'].sort());
+  assert.deepEqual(
+    added.sort(),
+    [SPEAKER_TABLE, 'decoder.spk_mlp.lin1.b', 'decoder.spk_mlp.lin1.w', 'decoder.spk_mlp.lin2.b', 'decoder.spk_mlp.lin2.w'].sort(),
+  );
   assert.deepEqual(m.variablesOf(['speakers']), [SPEAKER_TABLE]);
   assert.equal(m.nSpeakers, 3);
   one.dispose();
   m.dispose();
   // a width the rotary heads cannot split, and bad counts: one line naming the fields
-  assert.throws(() => validateModelConfig({ ...MULTI, speakerEmbDim: 6 }), (err: unknown) => err instanceof UserError && /encoder\.channels 16 \+ speakerEmbDim 6 \/ encoder\.heads 2 must be an even integer/.test(err.message));
-  assert.throws(() => validateModelConfig({ ...MULTI, nSpeakers: 0 }), (err: unknown) => err instanceof UserError && /nSpeakers is 0 \(expected an integer ≥ 1\)/.test(err.message));
+  assert.throws(
+    () => validateModelConfig({ ...MULTI, speakerEmbDim: 6 }),
+    (err: unknown) =>
+      err instanceof UserError && /encoder\.channels 16 \+ speakerEmbDim 6 \/ encoder\.heads 2 must be an even integer/.test(err.message),
+  );
+  assert.throws(
+    () => validateModelConfig({ ...MULTI, nSpeakers: 0 }),
+    (err: unknown) => err instanceof UserError && /nSpeakers is 0 \(expected an integer ≥ 1\)/.test(err.message),
+  );
   assert.doesNotThrow(() => validateModelConfig({ ...TEST_CFG, speakerEmbDim: 6 }), 'one speaker: no embedding, no constraint');
 });
 
@@ -124,9 +150,20 @@ test('the embedding row is what changes μ, durations and the sample (score and 
   assert.deepEqual(after0, before1);
   assert.deepEqual(after1, before0);
   // one line for a missing or foreign speaker, at the model's level (names are resolved above it)
-  await assert.rejects(m.prior(ids, 1), (err: unknown) => err instanceof UserError && err.message === 'synthesize: the model has 3 speakers: a speaker (embedding row 0..2) is needed for every item');
-  await assert.rejects(m.synthesize(ids, { ...opts, rng: new Rng(1), speaker: 3 }), (err: unknown) => err instanceof UserError && err.message === "synthesize: speaker 3 outside the model's 3 speakers (expected 0..2)");
-  assert.throws(() => m.losses(batch(), L2, new Rng(1)), (err: unknown) => err instanceof UserError && /batch\.speakers: the model has 3 speakers/.test(err.message));
+  await assert.rejects(
+    m.prior(ids, 1),
+    (err: unknown) =>
+      err instanceof UserError &&
+      err.message === 'synthesize: the model has 3 speakers: a speaker (embedding row 0..2) is needed for every item',
+  );
+  await assert.rejects(
+    m.synthesize(ids, { ...opts, rng: new Rng(1), speaker: 3 }),
+    (err: unknown) => err instanceof UserError && err.message === "synthesize: speaker 3 outside the model's 3 speakers (expected 0..2)",
+  );
+  assert.throws(
+    () => m.losses(batch(), L2, new Rng(1)),
+    (err: unknown) => err instanceof UserError && /batch\.speakers: the model has 3 speakers/.test(err.message),
+  );
   m.dispose();
   // the flow decoder reads the speaker channel the same way
   const flow = GradTTS.create({ ...MULTI, decoder: { ...MULTI.decoder, objective: 'flow' } }, N_SYMBOLS, 6);
@@ -141,7 +178,10 @@ test('the embedding row is what changes μ, durations and the sample (score and 
   tf.dispose(Object.values(terms));
   flow.dispose();
   const one = GradTTS.create(TEST_CFG, N_SYMBOLS, 6);
-  await assert.rejects(one.prior(ids, 1, 1), (err: unknown) => err instanceof UserError && err.message === 'synthesize: speaker 1 given to a single-speaker model (expected none)');
+  await assert.rejects(
+    one.prior(ids, 1, 1),
+    (err: unknown) => err instanceof UserError && err.message === 'synthesize: speaker 1 given to a single-speaker model (expected none)',
+  );
   assert.deepEqual(await one.prior(ids, 1, 0), await one.prior(ids, 1), 'row 0 of a single-speaker model is the model itself');
   one.dispose();
 });
@@ -166,13 +206,23 @@ test('speaker gradients: finite differences agree; rows of speakers outside the 
   assert.ok(tf.tidy(() => tf.max(tf.abs(mlp)).dataSync()[0]!) > 0, 'the decoder reads the speaker');
   tf.dispose([value, grads]);
   const dur = tf.variableGrads(() => m.losses(fixed, L2, new ItemDraws(5), false).duration);
-  assert.ok((dur.grads[table.name]!.dataSync() as Float32Array).every((x) => x === 0), 'the duration loss does not reach the table (detached, as Grad-TTS)');
+  assert.ok(
+    (dur.grads[table.name]!.dataSync() as Float32Array).every((x) => x === 0),
+    'the duration loss does not reach the table (detached, as Grad-TTS)',
+  );
   tf.dispose([dur.value, dur.grads]);
-  assert.ok(g[1]!.every((x) => x === 0), 'speaker 1 is not in the batch');
+  assert.ok(
+    g[1]!.every((x) => x === 0),
+    'speaker 1 is not in the batch',
+  );
   assert.ok(g[0]!.some((x) => x !== 0) && g[2]!.some((x) => x !== 0));
   const rows = table.arraySync() as number[][];
   const h = 1e-2;
-  for (const [r, k] of [[0, 3], [2, 17], [0, 40]] as const) {
+  for (const [r, k] of [
+    [0, 3],
+    [2, 17],
+    [0, 40],
+  ] as const) {
     const at = (d: number) => {
       const w = rows.map((row) => [...row]);
       w[r]![k]! += d;
@@ -181,7 +231,10 @@ test('speaker gradients: finite differences agree; rows of speakers outside the 
     };
     const fd = (at(h) - at(-h)) / (2 * h);
     table.assign(tf.tensor2d(rows));
-    assert.ok(Math.abs(fd - g[r]![k]!) <= 2e-2 * Math.abs(g[r]![k]!) + 1e-4, `row ${r}, column ${k}: finite difference ${fd}, gradient ${g[r]![k]}`);
+    assert.ok(
+      Math.abs(fd - g[r]![k]!) <= 2e-2 * Math.abs(g[r]![k]!) + 1e-4,
+      `row ${r}, column ${k}: finite difference ${fd}, gradient ${g[r]![k]}`,
+    );
   }
   m.dispose();
   // all weight gradients, wasm against tfjs's cpu reference

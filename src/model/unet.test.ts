@@ -23,7 +23,8 @@ before(async () => {
 
 /** Largest |a − b| relative to max(1, max |b|). */
 function relDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0, s = 1;
+  let d = 0,
+    s = 1;
   for (let i = 0; i < b.length; i++) {
     d = Math.max(d, Math.abs(a[i]! - b[i]!));
     s = Math.max(s, Math.abs(b[i]!));
@@ -32,16 +33,24 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** Scores of one batch three ways: with a gradient tape recording, without, and from a kept prior. */
-function threeWays(cfg: ModelConfig, lens: number[], w: number, seed: number): { taped: Float32Array; plain: Float32Array; prior: Float32Array; scale: number } {
+function threeWays(
+  cfg: ModelConfig,
+  lens: number[],
+  w: number,
+  seed: number,
+): { taped: Float32Array; plain: Float32Array; prior: Float32Array; scale: number } {
   const f = cfg.nFeats;
   const b = lens.length;
   const ctx: Ctx = { ps: new ParamStore(seed), training: false, rng: null };
   const rng = new Rng(seed + 1);
-  const xd = rng.normals(b * f * w), mud = rng.normals(b * f * w);
+  const xd = rng.normals(b * f * w),
+    mud = rng.normals(b * f * w);
   const md = Float32Array.from({ length: b * w }, (_, i) => (i % w < lens[Math.floor(i / w)]! ? 1 : 0));
   const t = tf.tensor1d(lens.map((_, i) => 0.2 + 0.5 * i));
   const [xt, mu, mask] = [tf.tensor3d(xd, [b, f, w]), tf.tensor3d(mud, [b, f, w]), tf.tensor3d(md, [b, 1, w])];
-  tf.tidy(() => { scoreUNet(ctx, cfg, xt, mu, mask, t); }); // creates the weights
+  tf.tidy(() => {
+    scoreUNet(ctx, cfg, xt, mu, mask, t);
+  }); // creates the weights
   ctx.ps.freeze();
   // open the ReZero gates and move the norms off their identity initialisation, so every term matters
   for (const [name, v] of ctx.ps.variables) {

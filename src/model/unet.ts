@@ -34,7 +34,11 @@ export function timeEmbedding(t: tf.Tensor1D, dim: number, scale: number): tf.Te
 }
 
 /** A block's conv 3×3 output before its bias, with the bias and the GroupNorm weights that follow. */
-interface BlockConv { h: tf.Tensor4D; convBias: tf.Tensor1D; norm: { g: tf.Tensor1D; b: tf.Tensor1D } }
+interface BlockConv {
+  h: tf.Tensor4D;
+  convBias: tf.Tensor1D;
+  norm: { g: tf.Tensor1D; b: tf.Tensor1D };
+}
 
 /** The conv of a block: xm [B, H, W, Cin] (masked) → h [B, H, W, cout] (weights `${name}.conv`, `${name}.norm`). */
 function blockConv(ctx: Ctx, name: string, xm: tf.Tensor4D, cout: number): BlockConv {
@@ -47,7 +51,12 @@ function blockConv(ctx: Ctx, name: string, xm: tf.Tensor4D, cout: number): Block
  * The rest of a block: (Mish(GroupNorm(h + convBias)) + bias)·mask + residual → [B, H, W, cout]
  * (one fused kernel at inference; see src/kernels/norm-mish.ts).
  */
-function blockTail(bc: BlockConv, mask: tf.Tensor4D, groups: number, extras: { bias?: tf.Tensor2D; residual?: tf.Tensor4D } = {}): tf.Tensor4D {
+function blockTail(
+  bc: BlockConv,
+  mask: tf.Tensor4D,
+  groups: number,
+  extras: { bias?: tf.Tensor2D; residual?: tf.Tensor4D } = {},
+): tf.Tensor4D {
   return groupNormMishMask(bc.h, mask, bc.norm.g, bc.norm.b, groups, GROUP_NORM_EPS, { convBias: bc.convBias, ...extras });
 }
 
@@ -113,7 +122,15 @@ function linearAttention(ctx: Ctx, name: string, x: tf.Tensor4D, keyBias: tf.Ten
  * and three hidden-wide products (~3× fewer FLOPs). Same weights; rounding differs by ~1e-7.
  * x [B, H, W, C], kt = softmax(keys) [B, hidden, N], wq, wv [C, hidden] → [B, H, W, C].
  */
-function linearAttentionInference(ctx: Ctx, name: string, x: tf.Tensor4D, kt: tf.Tensor3D, wq: tf.Tensor2D, wv: tf.Tensor2D, heads: tf.Tensor2D): tf.Tensor4D {
+function linearAttentionInference(
+  ctx: Ctx,
+  name: string,
+  x: tf.Tensor4D,
+  kt: tf.Tensor3D,
+  wq: tf.Tensor2D,
+  wv: tf.Tensor2D,
+  heads: tf.Tensor2D,
+): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const hidden = heads.shape[0];
   // the weights of linear(`${name}.out`) and the gate, requested in the training path's order
@@ -123,7 +140,11 @@ function linearAttentionInference(ctx: Ctx, name: string, x: tf.Tensor4D, kt: tf
   const x3 = tf.reshape(x, [b, h * w, c]) as tf.Tensor3D;
   const kx = tf.reshape(batchMatMul(kt, x3), [b * hidden, c]) as tf.Tensor2D; // K·x
   const context = tf.mul(tf.reshape(matMul2d(kx, wv), [b, hidden, hidden]), heads) as tf.Tensor3D;
-  const ctxOut = tf.reshape(matMul2d(tf.reshape(context, [b * hidden, hidden]) as tf.Tensor2D, tf.mul(wo, g) as tf.Tensor2D), [b, hidden, c]) as tf.Tensor3D;
+  const ctxOut = tf.reshape(matMul2d(tf.reshape(context, [b * hidden, hidden]) as tf.Tensor2D, tf.mul(wo, g) as tf.Tensor2D), [
+    b,
+    hidden,
+    c,
+  ]) as tf.Tensor3D;
   // Wq·ctxOut_b for every b as one [C, hidden]·[hidden, B·C] product
   const stacked = b === 1 ? tf.reshape(ctxOut, [hidden, c]) : tf.reshape(tf.transpose(ctxOut, [1, 0, 2]), [hidden, b * c]);
   const wqc = matMul2d(wq, stacked as tf.Tensor2D); // [C, B·C]
@@ -178,7 +199,14 @@ function speakerChannel(ctx: Ctx, spk: tf.Tensor2D, f: number, mask: tf.Tensor3D
  * (and of the speaker channel) in the first convs (worth it when the prior serves several steps; it
  * changes only the summation order of those convs).
  */
-export function scorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean, spk: tf.Tensor2D | null = null): ScorePrior {
+export function scorePrior(
+  ctx: Ctx,
+  cfg: ModelConfig,
+  mu: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  splitInput: boolean,
+  spk: tf.Tensor2D | null = null,
+): ScorePrior {
   const { dim, mults } = cfg.decoder;
   const [b, f, w] = mu.shape;
   const sp = spk ? speakerChannel(ctx, spk, f, mask) : null;
@@ -222,7 +250,14 @@ function priorTensors(p: ScorePrior): tf.Tensor[] {
  * scorePrior for use across several tidy scopes (the sampler's steps): its intermediates are freed,
  * its own tensors kept until disposeScorePrior.
  */
-export function keptScorePrior(ctx: Ctx, cfg: ModelConfig, mu: tf.Tensor3D, mask: tf.Tensor3D, splitInput: boolean, spk: tf.Tensor2D | null = null): ScorePrior {
+export function keptScorePrior(
+  ctx: Ctx,
+  cfg: ModelConfig,
+  mu: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  splitInput: boolean,
+  spk: tf.Tensor2D | null = null,
+): ScorePrior {
   let prior: ScorePrior | null = null;
   tf.tidy(() => {
     prior = scorePrior(ctx, cfg, mu, mask, splitInput, spk);
@@ -237,7 +272,16 @@ export function disposeScorePrior(p: ScorePrior): void {
 }
 
 /** `resnet` on the input [μ, x_t] with μ's share of its convs precomputed: x_t [B, F, W] → [B, F, W, cout]. */
-function inputResnet(ctx: Ctx, name: string, xt: tf.Tensor3D, inp: NonNullable<ScorePrior['input']>, mask: tf.Tensor4D, tact: tf.Tensor2D, cout: number, groups: number): tf.Tensor4D {
+function inputResnet(
+  ctx: Ctx,
+  name: string,
+  xt: tf.Tensor3D,
+  inp: NonNullable<ScorePrior['input']>,
+  mask: tf.Tensor4D,
+  tact: tf.Tensor2D,
+  cout: number,
+  groups: number,
+): tf.Tensor4D {
   const [b, f, w] = xt.shape;
   const xm = tf.mul(tf.reshape(xt, [b, f, w, 1]), mask) as tf.Tensor4D;
   const h1 = tf.add(conv2d(xm, inp.wConv), inp.muConv) as tf.Tensor4D; // conv bias included in muConv
@@ -267,7 +311,15 @@ export function scoreFromPrior(ctx: Ctx, cfg: ModelConfig, prior: ScorePrior, xt
   // input [μ, x_t(, s)] as channels [B, F, W, 2 or 3], or with the share of μ (and s) in the first convs precomputed
   let x = prior.input
     ? inputResnet(ctx, `${p}.down0.res1`, xt, prior.input, masks[0]!, tact, dims[1]!, groups)
-    : resnet(ctx, `${p}.down0.res1`, tf.stack(prior.spk ? [prior.mu, xt, prior.spk] : [prior.mu, xt], 3) as tf.Tensor4D, masks[0]!, tact, dims[1]!, groups);
+    : resnet(
+        ctx,
+        `${p}.down0.res1`,
+        tf.stack(prior.spk ? [prior.mu, xt, prior.spk] : [prior.mu, xt], 3) as tf.Tensor4D,
+        masks[0]!,
+        tact,
+        dims[1]!,
+        groups,
+      );
   for (let i = 0; i < mults.length; i++) {
     const m = masks[i]!;
     const q = `${p}.down${i}`;
@@ -307,6 +359,14 @@ export function scoreFromPrior(ctx: Ctx, cfg: ModelConfig, prior: ScorePrior, xt
  * → [B, nFeats, W] (masked). W must be a multiple of 2^(len(mults) − 1) (callers pad with `fixLen`).
  * One-shot form of scorePrior + scoreFromPrior (training: one call per batch).
  */
-export function scoreUNet(ctx: Ctx, cfg: ModelConfig, xt: tf.Tensor3D, mu: tf.Tensor3D, mask: tf.Tensor3D, t: tf.Tensor1D, spk: tf.Tensor2D | null = null): tf.Tensor3D {
+export function scoreUNet(
+  ctx: Ctx,
+  cfg: ModelConfig,
+  xt: tf.Tensor3D,
+  mu: tf.Tensor3D,
+  mask: tf.Tensor3D,
+  t: tf.Tensor1D,
+  spk: tf.Tensor2D | null = null,
+): tf.Tensor3D {
   return scoreFromPrior(ctx, cfg, scorePrior(ctx, cfg, mu, mask, false, spk), xt, t);
 }

@@ -94,7 +94,10 @@ test('alignments() returns the MAS paths losses() finds itself: with them the te
   const before = tf.memory().numTensors;
   const paths = await model.alignments(batch, new Rng(6), true);
   assert.equal(tf.memory().numTensors, before, 'alignments() leaked tensors');
-  assert.deepEqual(paths.map((p) => p.length), batch.mels.map((m) => m.frames));
+  assert.deepEqual(
+    paths.map((p) => p.length),
+    batch.mels.map((m) => m.frames),
+  );
   assert.deepEqual(terms({ ...batch, paths }), terms(batch));
   // and the paths are what is used: every frame on token 0 but the last changes the duration and prior terms
   const crude = paths.map((p) => Int32Array.from(p, (_v, j) => (j === p.length - 1 ? batch.ids[0]!.length - 1 : 0)));
@@ -114,7 +117,9 @@ test('webgpu: the loss and the gradient of every weight equal cpu’s (max |Δ| 
   process.stdout.write(`# webgpu vs cpu: worst relative gradient difference ${worst.rel.toExponential(2)} (${worst.name})\n`);
 });
 
-test('webgpu: tf.addN of more tensors than a shader may bind (the gradient norm’s sum) is right, and frees its partial sums', { skip }, async () => {
+test('webgpu: tf.addN of more tensors than a shader may bind (the gradient norm’s sum) is right, and frees its partial sums', {
+  skip,
+}, async () => {
   await initBackend('webgpu');
   const xs = Array.from({ length: 23 }, (_v, i) => tf.fill([3, 5], i + 1));
   const sum = async () => {
@@ -135,10 +140,7 @@ test('webgpu: tf.addN of more tensors than a shader may bind (the gradient norm�
 test('webgpu: training steps leave the tensor count and the GPU buffer pool unchanged', { skip }, async () => {
   await initBackend('webgpu');
   const model = freshModel();
-  const trainer = new Trainer<Batch>(
-    gradTTSTrainable(model, L2, 0),
-    { lr: 1e-3, gradClip: 1, maxBadSteps: 1 },
-  );
+  const trainer = new Trainer<Batch>(gradTTSTrainable(model, L2, 0), { lr: 1e-3, gradClip: 1, maxBadSteps: 1 });
   const batch = makeBatch(3);
   const rng = new Rng(5);
   const first = await trainer.step(batch, rng);
@@ -181,28 +183,53 @@ test('webgpu: synthesis gives cpu’s mel (deterministic sampler, same noise) an
   assert.ok(diff <= 1e-3 * scale, `mel differs by ${diff} (scale ${scale})`);
 });
 
-test('webgpu: a difftts training run (micro GradTTS): run.json names the adapter, finite logged terms, a sample image, synthesis to WAV', { skip }, async () => {
+test('webgpu: a difftts training run (micro GradTTS): run.json names the adapter, finite logged terms, a sample image, synthesis to WAV', {
+  skip,
+}, async () => {
   const choice = await initBackend('webgpu');
   const root = mkdtempSync(join(tmpdir(), 'difftts-webgpu-'));
   const recipePath = join(root, 'micro.json');
-  writeFileSync(recipePath, JSON.stringify({
-    model: { base: 'tiny', encoder: { channels: 8, filterChannels: 16, layers: 1, heads: 2, prenetLayers: 1 }, durationPredictor: { channels: 8 }, decoder: { dim: 4, groups: 2 }, segmentFrames: 16 },
-    loss: { type: 'l2' },
-    data: { textMode: 'characters', addBlank: true },
-    train: { steps: 2, batchSize: 2, lr: 0.001, checkpointEvery: 2, keepCheckpoints: 1, logEvery: 1, pngEvery: 2, seed: 3 },
-    synth: { steps: 2, temperature: 1.5, lengthScale: 1 },
-  }));
+  writeFileSync(
+    recipePath,
+    JSON.stringify({
+      model: {
+        base: 'tiny',
+        encoder: { channels: 8, filterChannels: 16, layers: 1, heads: 2, prenetLayers: 1 },
+        durationPredictor: { channels: 8 },
+        decoder: { dim: 4, groups: 2 },
+        segmentFrames: 16,
+      },
+      loss: { type: 'l2' },
+      data: { textMode: 'characters', addBlank: true },
+      train: { steps: 2, batchSize: 2, lr: 0.001, checkpointEvery: 2, keepCheckpoints: 1, logEvery: 1, pngEvery: 2, seed: 3 },
+      synth: { steps: 2, temperature: 1.5, lengthScale: 1 },
+    }),
+  );
   const out = join(root, 'run');
   const before = tf.memory().numTensors;
-  await runTraining({ recipePath, dataPath: makeCorpus(4, { texts: ['One two.', 'Three.', 'Four five.', 'Six.'] }), outDir: out, backend: choice, progress: false, log: () => {} });
+  await runTraining({
+    recipePath,
+    dataPath: makeCorpus(4, { texts: ['One two.', 'Three.', 'Four five.', 'Six.'] }),
+    outDir: out,
+    backend: choice,
+    progress: false,
+    log: () => {},
+  });
   assert.equal(tf.memory().numTensors, before, 'the run left tensors behind');
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.backend.name, 'webgpu');
   assert.deepEqual(run.backend.adapter, 'adapter' in probe ? probe.adapter : null);
   const m = readMetrics(join(out, 'metrics.jsonl'));
-  assert.deepEqual(m.map((l) => l.step), [1, 2]);
+  assert.deepEqual(
+    m.map((l) => l.step),
+    [1, 2],
+  );
   for (const l of m) assert.ok(Number.isFinite(l.total) && (l.gradNorm as number) > 0, JSON.stringify(l));
-  assert.ok(readFileSync(join(out, 'samples', 'step-000002.png')).subarray(1, 4).equals(Buffer.from('PNG')));
+  assert.ok(
+    readFileSync(join(out, 'samples', 'step-000002.png'))
+      .subarray(1, 4)
+      .equals(Buffer.from('PNG')),
+  );
   const [w] = await synthesizeToFiles({ checkpoint: out, texts: ['Two.'], out: join(root, 'say.wav'), iters: 2 });
   assert.ok(readWav(w!.wav).samples.length > 0 && w!.frames > 0);
 });

@@ -29,9 +29,15 @@ function inOrder(handler: (msg: any) => void | Promise<void>): (msg: any) => voi
 export function parentChannel(): ParentChannel {
   if (!isMainThread) {
     const port = parentPort!;
-    return { data: Promise.resolve(workerData), post: (m) => port.postMessage(m), onMessage: (h) => port.on('message', inOrder(h)), close: () => port.close() };
+    return {
+      data: Promise.resolve(workerData),
+      post: (m) => port.postMessage(m),
+      onMessage: (h) => port.on('message', inOrder(h)),
+      close: () => port.close(),
+    };
   }
-  if (typeof process.send !== 'function') throw new Error('src/parallel worker entry started neither as a worker thread nor as a forked child process');
+  if (typeof process.send !== 'function')
+    throw new Error('src/parallel worker entry started neither as a worker thread nor as a forked child process');
   process.on('disconnect', () => process.exit(0));
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   let handler: ((msg: any) => void) | null = null;

@@ -22,17 +22,33 @@ test('map pool: this process and a helper share the items; results in item order
     if (k === 0) await helperFirst;
     return handle(args, k);
   };
-  const out = await mapInWorkers<number, MapJobResult>({ module, args }, items, 2, 'test', (d) => {
-    done.push(d);
-    helperDone();
-  }, local);
-  assert.deepEqual(out.map((r) => r.k), items);
-  assert.deepEqual(out.map((r) => r.twice), items.map((k) => 2 * k));
+  const out = await mapInWorkers<number, MapJobResult>(
+    { module, args },
+    items,
+    2,
+    'test',
+    (d) => {
+      done.push(d);
+      helperDone();
+    },
+    local,
+  );
+  assert.deepEqual(
+    out.map((r) => r.k),
+    items,
+  );
+  assert.deepEqual(
+    out.map((r) => r.twice),
+    items.map((k) => 2 * k),
+  );
   const here = `${process.pid}:${threadId}`;
   const workers = new Set(out.map((r) => r.worker));
   assert.ok(workers.has(here), 'this process computed none');
   assert.equal(workers.size, 2, `workers that computed items: ${[...workers]}`);
-  assert.deepEqual(done, items.map((k) => k + 1));
+  assert.deepEqual(
+    done,
+    items.map((k) => k + 1),
+  );
 });
 
 test('map pool: an item that fails, here or in a helper, stops the map with its one-line error', async () => {

@@ -33,11 +33,21 @@ export function workerBackend(): string {
  * helper holds two items, so it never idles while this process computes (which blocks the event
  * loop that would hand it its next item).
  */
-export async function mapInWorkers<I, O>(spec: JobSpec, items: I[], n: number, what: string, onDone?: (done: number, index: number, result: O) => void, local?: (item: I) => Promise<O>): Promise<O[]> {
+export async function mapInWorkers<I, O>(
+  spec: JobSpec,
+  items: I[],
+  n: number,
+  what: string,
+  onDone?: (done: number, index: number, result: O) => void,
+  local?: (item: I) => Promise<O>,
+): Promise<O[]> {
   const entry = new URL('./map-worker.js', import.meta.url);
   const count = Math.max(1, Math.min(n, items.length));
   const here = local ? 1 : 0; // this process is worker 1
-  const peers = Array.from({ length: count - here }, (_, j) => new Peer(`${what} worker ${j + 1 + here} of ${count}`, entry, { spec, backend: workerBackend() }));
+  const peers = Array.from(
+    { length: count - here },
+    (_, j) => new Peer(`${what} worker ${j + 1 + here} of ${count}`, entry, { spec, backend: workerBackend() }),
+  );
   const out = new Array<O>(items.length);
   let next = 0;
   let done = 0;

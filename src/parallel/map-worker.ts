@@ -6,7 +6,8 @@ import { parentChannel } from './channel.js';
 import { firstLine } from './peer.js';
 
 const port = parentChannel();
-const report = (err: unknown, prefix = '') => port.post({ type: 'error', message: prefix + firstLine(err), user: err instanceof UserError });
+const report = (err: unknown, prefix = '') =>
+  port.post({ type: 'error', message: prefix + firstLine(err), user: err instanceof UserError });
 
 try {
   const data = (await port.data) as { spec: JobSpec; backend: string };

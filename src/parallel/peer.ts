@@ -89,7 +89,11 @@ export class Peer {
         if (!this.closing) this.fail(`the worker thread exited (code ${code})`);
       });
     } else {
-      this.child = fork(fileURLToPath(entry), [], { execArgv: workerExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      this.child = fork(fileURLToPath(entry), [], {
+        execArgv: workerExecArgv(),
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       this.child.on('message', onMessage);
       this.child.on('error', (err) => this.fail(firstLine(err)));
       this.child.on('exit', (code, signal) => {

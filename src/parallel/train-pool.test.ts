@@ -24,7 +24,12 @@ before(async () => {
 });
 
 /** The in-process reference: what Trainer.stepMicro differentiates for this step. */
-async function reference<B>(task: Task<B>, idx: number[], accumulate: number, rng: Rng): Promise<{ grads: Float32Array[]; terms: Record<string, number> }> {
+async function reference<B>(
+  task: Task<B>,
+  idx: number[],
+  accumulate: number,
+  rng: Rng,
+): Promise<{ grads: Float32Array[]; terms: Record<string, number> }> {
   const seed = rng.nextU32();
   let first = 0;
   const parts = splitBatch(idx, accumulate).map((i) => {
@@ -70,7 +75,10 @@ function toyTask(failItem = -1): Task<ToyBatch> {
 
 test('toy: 2 workers, and 3 with 2 micro-batches, give the whole batch’s gradient and terms (rel. 1e-6), with and without accumulation', async () => {
   const task = toyTask();
-  for (const [n, accumulate] of [[2, 1], [3, 2]] as const) {
+  for (const [n, accumulate] of [
+    [2, 1],
+    [3, 2],
+  ] as const) {
     const pool = await TrainPool.start(task, task.replica, n, 'wasm');
     try {
       const idx = [3, 9, 1, 30, 12, 7, 21, 0];
@@ -78,7 +86,8 @@ test('toy: 2 workers, and 3 with 2 micro-batches, give the whole batch’s gradi
       const got = await pool.gradients(idx, accumulate, new Rng(8), 0);
       const d = relDiff(got.grads, ref.grads);
       assert.ok(d < 1e-6, `${n} workers, accumulate ${accumulate}: relative gradient difference ${d}`);
-      for (const k of Object.keys(ref.terms)) assert.ok(Math.abs(got.terms[k]! - ref.terms[k]!) <= 1e-6 * Math.abs(ref.terms[k]!), `${k}: ${got.terms[k]} vs ${ref.terms[k]}`);
+      for (const k of Object.keys(ref.terms))
+        assert.ok(Math.abs(got.terms[k]! - ref.terms[k]!) <= 1e-6 * Math.abs(ref.terms[k]!), `${k}: ${got.terms[k]} vs ${ref.terms[k]}`);
       // same inputs again: bitwise the same (fixed reduction order)
       const again = await pool.gradients(idx, accumulate, new Rng(8), 0);
       assert.deepEqual(again.grads, got.grads);
@@ -146,7 +155,10 @@ test('worker processes do not outlive a parent killed with SIGKILL', async () =>
     const p = await TrainPool.start(t, t.replica, 3, 'wasm');
     console.log(JSON.stringify(p.pids));
     setInterval(() => {}, 1000);`;
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DIFFTTS_WORKERS_AS: 'process' } });
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', src], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DIFFTTS_WORKERS_AS: 'process' },
+  });
   const pids = await new Promise<number[]>((resolve, reject) => {
     let out = '';
     parent.stdout.on('data', (d) => {
@@ -179,14 +191,24 @@ test('GradTTS (test config, dropout on): 2 workers give the whole batch’s grad
   const rng = new Rng(17);
   // lengths on both sides of the 12-frame segment, so shards pad differently from the whole batch
   const items = [
-    [5, 9], [8, 30], [3, 7], [11, 40], [6, 14],
-  ].map(([tx, ty]) => ({ ids: Int32Array.from({ length: tx! }, () => 1 + rng.int(nSymbols - 1)), mel: { data: rng.normals(TEST_CFG.nFeats * ty!), nMels: TEST_CFG.nFeats, frames: ty! } }));
+    [5, 9],
+    [8, 30],
+    [3, 7],
+    [11, 40],
+    [6, 14],
+  ].map(([tx, ty]) => ({
+    ids: Int32Array.from({ length: tx! }, () => 1 + rng.int(nSymbols - 1)),
+    mel: { data: rng.normals(TEST_CFG.nFeats * ty!), nMels: TEST_CFG.nFeats, frames: ty! },
+  }));
   const task: Task<Batch> = {
     trainable: gradTTSTrainable(model, loss, 0) as Trainable<Batch>,
     nItems: items.length,
     batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel) }),
     meta: { model: { kind: 'gradtts', config: TEST_CFG }, nSymbols, textConfig: null, melConfig: null },
-    replica: { module: new URL('../train/gradtts-task.js', import.meta.url).href, args: { cfg: TEST_CFG, nSymbols, recipe: parseRecipe({ loss, train: { seed: 99 } }, 'test') } },
+    replica: {
+      module: new URL('../train/gradtts-task.js', import.meta.url).href,
+      args: { cfg: TEST_CFG, nSymbols, recipe: parseRecipe({ loss, train: { seed: 99 } }, 'test') },
+    },
     dispose: () => model.dispose(),
   };
   const pool = await TrainPool.start(task, task.replica, 2, 'wasm');
@@ -213,14 +235,23 @@ test('a worker that throws stops the step with one line naming it and the cause;
   const task = toyTask(9);
   const pool = await TrainPool.start(task, task.replica, 2, 'wasm');
   try {
-    await assert.rejects(pool.gradients([1, 2, 9, 4], 1, new Rng(1), 0), (e: unknown) => e instanceof WorkerFailed && e.message === 'training worker 2 of 2 failed: toy model: failItem is in this batch (test hook)');
+    await assert.rejects(
+      pool.gradients([1, 2, 9, 4], 1, new Rng(1), 0),
+      (e: unknown) =>
+        e instanceof WorkerFailed && e.message === 'training worker 2 of 2 failed: toy model: failItem is in this batch (test hook)',
+    );
   } finally {
     await pool.close();
   }
   const pool2 = await TrainPool.start(task, task.replica, 2, 'wasm');
   try {
     await pool2.kill(0);
-    await assert.rejects(pool2.gradients([1, 2, 3, 4], 1, new Rng(1), 0), (e: unknown) => e instanceof WorkerFailed && /^training worker 2 of 2 failed: the worker (thread exited \(code \d+\)|process exited \(signal SIGKILL\))$/.test(e.message));
+    await assert.rejects(
+      pool2.gradients([1, 2, 3, 4], 1, new Rng(1), 0),
+      (e: unknown) =>
+        e instanceof WorkerFailed &&
+        /^training worker 2 of 2 failed: the worker (thread exited \(code \d+\)|process exited \(signal SIGKILL\))$/.test(e.message),
+    );
   } finally {
     await pool2.close();
   }

@@ -61,7 +61,8 @@ export class TrainPool<B> {
 
   /** Starts `n` − 1 helpers (n ≥ 2) building `spec` on backend `backend`; resolves when all are ready. */
   static async start<B>(task: TrainingItems<B>, spec: ReplicaSpec, n: number, backend: string): Promise<TrainPool<B>> {
-    if (!(Number.isInteger(n) && n >= 2)) throw new Error(`TrainPool.start: ${n} workers (expected an integer ≥ 2; 1 trains without a pool)`);
+    if (!(Number.isInteger(n) && n >= 2))
+      throw new Error(`TrainPool.start: ${n} workers (expected an integer ≥ 2; 1 trains without a pool)`);
     const vars = [...task.trainable.variables.values()];
     const frozen = new Set(task.frozen ?? []);
     const trained = [...task.trainable.variables].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
@@ -77,7 +78,8 @@ export class TrainPool<B> {
       const want = JSON.stringify(weightLayout(task.trainable.variables));
       const replies = await Promise.all(peers.map((q) => q.ready));
       replies.forEach((r, i) => {
-        if (JSON.stringify(r.layout) !== want) throw new WorkerFailed(`${peers[i]!.label} failed: its model's weights differ from the main thread's`);
+        if (JSON.stringify(r.layout) !== want)
+          throw new WorkerFailed(`${peers[i]!.label} failed: its model's weights differ from the main thread's`);
       });
     } catch (err) {
       await pool.close();
@@ -91,7 +93,12 @@ export class TrainPool<B> {
    * `indices`: the same function Trainer.stepMicro computes in-process (micro-batches averaged),
    * including one nextU32 of `rng` as the step's draw seed; `step` is the 0-based optimizer step.
    */
-  async gradients(indices: number[], accumulate: number, rng: Rng, step: number): Promise<{ grads: Float32Array; terms: Record<string, number> }> {
+  async gradients(
+    indices: number[],
+    accumulate: number,
+    rng: Rng,
+    step: number,
+  ): Promise<{ grads: Float32Array; terms: Record<string, number> }> {
     const n = this.size;
     const seed = rng.nextU32();
     const perWorker: (Omit<ShardMsg, 'batch'> & { batch: B })[][] = Array.from({ length: n }, () => []);
@@ -112,7 +119,15 @@ export class TrainPool<B> {
     }
     const weights = concatData(this.vars);
     const asked = Promise.all(
-      this.peers.map((q, j) => q.request({ type: 'step', step, weights, parts: perWorker[j + 1]!.map((s) => ({ ...s, batch: compact(s.batch) })), divisor: micro.length } satisfies StepMsg)),
+      this.peers.map((q, j) =>
+        q.request({
+          type: 'step',
+          step,
+          weights,
+          parts: perWorker[j + 1]!.map((s) => ({ ...s, batch: compact(s.batch) })),
+          divisor: micro.length,
+        } satisfies StepMsg),
+      ),
     ) as Promise<StepReply[]>;
     asked.catch(() => {}); // awaited below; this process's own shard may throw first
     await Promise.all(this.peers.map((q) => q.sent)); // the helpers start before this process computes
@@ -141,7 +156,10 @@ export class TrainPool<B> {
 
     const p = this.p;
     for (const [j, r] of replies.entries()) {
-      if (!(r.grads instanceof Float32Array) || r.grads.length !== p) throw new WorkerFailed(`${this.peers[j]!.label} failed: it replied with ${r.grads?.length ?? 'no'} gradient values (expected ${p})`);
+      if (!(r.grads instanceof Float32Array) || r.grads.length !== p)
+        throw new WorkerFailed(
+          `${this.peers[j]!.label} failed: it replied with ${r.grads?.length ?? 'no'} gradient values (expected ${p})`,
+        );
     }
     for (const r of replies) {
       src.set(r.grads);

@@ -81,7 +81,14 @@ try {
       const grads = concatData(r.grads);
       tf.dispose(r.grads);
       const c = process.cpuUsage(c0);
-      port.post({ type: 'done', grads, terms: r.terms, ms: [t1 - t0, t2 - t1, performance.now() - t2], cpuS: (c.user + c.system) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024 } satisfies StepReply);
+      port.post({
+        type: 'done',
+        grads,
+        terms: r.terms,
+        ms: [t1 - t0, t2 - t1, performance.now() - t2],
+        cpuS: (c.user + c.system) / 1e6,
+        rssMb: process.resourceUsage().maxRSS / 1024,
+      } satisfies StepReply);
     } catch (err) {
       port.post({ type: 'error', message: firstLine(err) });
     }

@@ -23,12 +23,18 @@ test('jobs and job workers: cores ÷ workers per job (≥ 1); at most one worker
   assert.equal(parseWorkers('auto', '--workers'), 'auto');
   assert.equal(parseWorkers('3', '--workers'), 3);
   for (const bad of ['0', '1.5', 'many']) {
-    assert.throws(() => parseWorkers(bad, '--workers'), (e: unknown) => e instanceof UserError && e.message === `--workers: expected an integer ≥ 1 or "auto", got "${bad}"`);
+    assert.throws(
+      () => parseWorkers(bad, '--workers'),
+      (e: unknown) => e instanceof UserError && e.message === `--workers: expected an integer ≥ 1 or "auto", got "${bad}"`,
+    );
   }
 });
 
 test('worker processes keep node flags such as the heap size, not the ones naming what this process runs', async () => {
   const { workerExecArgv } = await import('./peer.js');
   assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'code()', '--max-old-space-size=4000']), ['--max-old-space-size=4000']);
-  assert.deepEqual(workerExecArgv(['--test', '--inspect=9229', '--enable-source-maps', '-p', '1+1', '--no-warnings']), ['--enable-source-maps', '--no-warnings']);
+  assert.deepEqual(workerExecArgv(['--test', '--inspect=9229', '--enable-source-maps', '-p', '1+1', '--no-warnings']), [
+    '--enable-source-maps',
+    '--no-warnings',
+  ]);
 });

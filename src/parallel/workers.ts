@@ -17,9 +17,17 @@ export type WorkersSetting = number | 'auto';
 export function resolveTrainWorkers(setting: WorkersSetting, perMicro: number, nativeBackend: boolean): { n: number; note: string } {
   const c = cores();
   const asked = setting === 'auto' ? (nativeBackend ? 1 : c) : setting;
-  const why = setting === 'auto' ? (nativeBackend ? 'train.workers "auto" on a backend that parallelises each op itself (tfjs-node, webgpu)' : `train.workers "auto" = ${c} cores`) : `train.workers ${setting}`;
+  const why =
+    setting === 'auto'
+      ? nativeBackend
+        ? 'train.workers "auto" on a backend that parallelises each op itself (tfjs-node, webgpu)'
+        : `train.workers "auto" = ${c} cores`
+      : `train.workers ${setting}`;
   if (asked <= perMicro) return { n: asked, note: why };
-  return { n: Math.max(1, perMicro), note: `${why}, but a micro-batch holds only ${perMicro} utterance${perMicro === 1 ? '' : 's'}: ${Math.max(1, perMicro)}` };
+  return {
+    n: Math.max(1, perMicro),
+    note: `${why}, but a micro-batch holds only ${perMicro} utterance${perMicro === 1 ? '' : 's'}: ${Math.max(1, perMicro)}`,
+  };
 }
 
 /** Parallel jobs that keep `cores` busy when each job runs `perJob` workers (at least 1). */

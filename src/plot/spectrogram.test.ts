@@ -20,7 +20,8 @@ function probe(bin: number, frame: number, frames = 173): Mel {
   return { data, nMels: 80, frames };
 }
 
-const pixel = (r: { width: number; data: Uint8Array }, x: number, y: number) => Array.from(r.data.subarray((y * r.width + x) * 4, (y * r.width + x) * 4 + 3));
+const pixel = (r: { width: number; data: Uint8Array }, x: number, y: number) =>
+  Array.from(r.data.subarray((y * r.width + x) * 4, (y * r.width + x) * 4 + 3));
 const inked = (r: { width: number; data: Uint8Array }, x0: number, y0: number, x1: number, y1: number) => {
   let n = 0;
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (pixel(r, x, y).every((c) => c < 128)) n++;
@@ -38,8 +39,16 @@ test('spectrogram figure: the panel holds the exact spectrogram pixels; Hz ticks
   assert.equal(s, 3);
   assert.equal(layout.xScale, 3, 'a 2-second mel is wide enough at 3 px per frame');
   const img = renderSpectrogram(mel, { scale: s });
-  for (const [x, y] of [[0, 0], [frame * s + 1, 10], [5, p.height - 1 - bin * s - 1], [p.width - 1, p.height - 1]] as const) {
-    assert.deepEqual(pixel(raster, p.left + x, p.top + y), Array.from(img.rgba.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)));
+  for (const [x, y] of [
+    [0, 0],
+    [frame * s + 1, 10],
+    [5, p.height - 1 - bin * s - 1],
+    [p.width - 1, p.height - 1],
+  ] as const) {
+    assert.deepEqual(
+      pixel(raster, p.left + x, p.top + y),
+      Array.from(img.rgba.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)),
+    );
   }
   // bin m is centred on filterbank edge m + 1 (the filter's peak): the Hz axis maps there
   for (const m of [0, 10, bin, 79]) {
@@ -71,7 +80,10 @@ test('spectrogram figure: the colour bar runs from the floor (bottom) to the top
     assert.deepEqual(pixel(raster, b.left + b.width + 2, y), [0, 0, 0], `tick ${v}`);
     const c = pixel(raster, cx, y);
     const want = magma((v - LO) / (HI - LO));
-    assert.ok(c.every((x, k) => Math.abs(x - want[k]!) <= 6), `colour at ${v}: ${c} vs ${want}`);
+    assert.ok(
+      c.every((x, k) => Math.abs(x - want[k]!) <= 6),
+      `colour at ${v}: ${c} vs ${want}`,
+    );
   }
   assert.ok(inked(raster, b.left + b.width + 6, b.top, raster.width, b.top + b.height) > 200, 'tick values and the units');
 });
@@ -80,12 +92,24 @@ test('spectrogram figure: two labelled panels share the time axis; the PNG carri
   const a = probe(10, 5, 100);
   const g = probe(60, 50, 80);
   const path = join(dir, 'two.png');
-  writeSpectrogramPng(path, { title: 'Step 7: u01 "hello"', panels: [{ mel: a, label: 'target' }, { mel: g, label: 'generated' }] });
+  writeSpectrogramPng(path, {
+    title: 'Step 7: u01 "hello"',
+    panels: [
+      { mel: a, label: 'target' },
+      { mel: g, label: 'generated' },
+    ],
+  });
   const bytes = readFileSync(path);
   assert.ok(bytes.includes(Buffer.from('tEXtTitle\0Step 7: u01 "hello"', 'latin1')));
   const png = PNG.sync.read(bytes);
   const r = { width: png.width, data: new Uint8Array(png.data) };
-  const { layout } = renderSpectrogramFigure({ title: 'Step 7: u01 "hello"', panels: [{ mel: a, label: 'target' }, { mel: g, label: 'generated' }] });
+  const { layout } = renderSpectrogramFigure({
+    title: 'Step 7: u01 "hello"',
+    panels: [
+      { mel: a, label: 'target' },
+      { mel: g, label: 'generated' },
+    ],
+  });
   const [p0, p1] = layout.panels;
   assert.equal(png.width, renderSpectrogramFigure({ title: 'x', panels: [{ mel: a }, { mel: g }] }).raster.width);
   assert.equal(p0!.left, p1!.left);
@@ -101,5 +125,8 @@ test('spectrogram figure: two labelled panels share the time axis; the PNG carri
   // the labels are drawn above their panels
   assert.ok(inked(r, p0!.left, p0!.top - 18, p0!.left + 200, p0!.top - 2) > 20, 'target label');
   assert.ok(inked(r, p1!.left, p1!.top - 18, p1!.left + 200, p1!.top - 2) > 20, 'generated label');
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });

@@ -116,7 +116,8 @@ export function renderSpectrogramFigure(fig: SpectrogramFigure): { raster: Raste
   fig.panels.forEach((p, i) => {
     const top = tops[i]!;
     const img = renderSpectrogram(p.mel, { scale, xScale, min: lo, max: hi });
-    for (let y = 0; y < img.height; y++) cv.data.set(img.rgba.subarray(y * img.width * 4, (y + 1) * img.width * 4), ((top + y) * W + left) * 4);
+    for (let y = 0; y < img.height; y++)
+      cv.data.set(img.rgba.subarray(y * img.width * 4, (y + 1) * img.width * 4), ((top + y) * W + left) * 4);
     if (p.label) cv.text(fit(p.label, barLeft - left - 12), left, top - labelH + 2, BLACK, LS);
     // frame around the whole time range, ticks outside it
     cv.hline(left - 1, left + panelW, top - 1, BLACK);

@@ -63,7 +63,13 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRes
   if (o.pretrained && existsSync(join(o.pretrained, 'state.json'))) {
     const lm = loadModel(o.pretrained);
     try {
-      const [p] = await synthesizeToFiles({ checkpoint: o.pretrained, loaded: lm, texts: [text], out: join(o.out, 'quickstart-pretrained.wav'), png: join(o.out, 'quickstart-pretrained.png') });
+      const [p] = await synthesizeToFiles({
+        checkpoint: o.pretrained,
+        loaded: lm,
+        texts: [text],
+        out: join(o.out, 'quickstart-pretrained.wav'),
+        png: join(o.out, 'quickstart-pretrained.png'),
+      });
       pretrained = { ...p!, voice: o.pretrained, step: lm.checkpoint.meta.step };
     } finally {
       lm.model.dispose();

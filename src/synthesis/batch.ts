@@ -98,7 +98,9 @@ export function checkOutputName(path: string, ext: string, flag: string, many = 
   if (many && isDirectoryName(path)) return;
   const e = extname(path);
   if (e && e.toLowerCase() !== ext) {
-    throw new UserError(`${flag} ${path}: difftts writes ${ext} files here (expected a name ending in ${ext}${many ? ', or a directory' : ''}${flag === '--out' ? ', or - for stdout' : ''})`);
+    throw new UserError(
+      `${flag} ${path}: difftts writes ${ext} files here (expected a name ending in ${ext}${many ? ', or a directory' : ''}${flag === '--out' ? ', or - for stdout' : ''})`,
+    );
   }
 }
 
@@ -124,7 +126,8 @@ function speakableIndices(lm: LoadedModel, o: SynthesizeToFilesOptions): number[
     }
   }
   for (const s of skipped) o.notice?.(s);
-  if (keep.length === 0) throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
+  if (keep.length === 0)
+    throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
   return keep;
 }
 
@@ -161,7 +164,8 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       for (const i of todo) record(await synthesizeOne(lm, o.texts[i]!, i, p, files));
     }
   } catch (err) {
-    if (manifest && done.length > 0) o.notice?.(`batch stopped after ${done.length} of ${todo.length} sentences; ${manifest} lists the files written`);
+    if (manifest && done.length > 0)
+      o.notice?.(`batch stopped after ${done.length} of ${todo.length} sentences; ${manifest} lists the files written`);
     throw err;
   } finally {
     if (!o.loaded) lm.model.dispose();
@@ -173,7 +177,10 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
 }
 
 /** The options' settings, each defaulting to the model's recipe (seed 1); the speaker checked before any text is spoken. */
-function paramsFor(lm: LoadedModel, o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'>): SynthesisParams {
+function paramsFor(
+  lm: LoadedModel,
+  o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'>,
+): SynthesisParams {
   speakerRow(lm, o.speaker);
   return {
     steps: o.steps ?? lm.synth.steps,
@@ -205,17 +212,45 @@ async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: Synthe
   const { samples, mel, unknown } = await speakText(lm, text, { ...p, seed: p.seed + i }, f.iters);
   const wavPath = name(f.out, '.wav')!;
   writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
-  const { mel: melPath, png: pngPath } = writeMelFiles(lm, mel, text, { ...p, seed: p.seed + i }, name(f.melOut, '.npy'), name(f.png, '.png'));
-  return { index: i + 1, text, wav: wavPath, mel: melPath, png: pngPath, seconds: samples.length / lm.melConfig.sampleRate, frames: mel.frames, unknown };
+  const { mel: melPath, png: pngPath } = writeMelFiles(
+    lm,
+    mel,
+    text,
+    { ...p, seed: p.seed + i },
+    name(f.melOut, '.npy'),
+    name(f.png, '.png'),
+  );
+  return {
+    index: i + 1,
+    text,
+    wav: wavPath,
+    mel: melPath,
+    png: pngPath,
+    seconds: samples.length / lm.melConfig.sampleRate,
+    frames: mel.frames,
+    unknown,
+  };
 }
 
 /** The mel as .npy and/or a titled spectrogram PNG (either path may be null). */
-export function writeMelFiles(lm: LoadedModel, mel: Mel, text: string, p: SynthesisParams, melPath: string | null, pngPath: string | null): { mel: string | null; png: string | null } {
+export function writeMelFiles(
+  lm: LoadedModel,
+  mel: Mel,
+  text: string,
+  p: SynthesisParams,
+  melPath: string | null,
+  pngPath: string | null,
+): { mel: string | null; png: string | null } {
   if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
   if (pngPath) {
     writeSpectrogramPng(pngPath, {
       title: `Synthesized: "${printable(text.slice(0, 200))}"`,
-      panels: [{ mel, label: `model at step ${lm.checkpoint.meta.step}${p.speaker !== undefined ? `, speaker ${printable(p.speaker)}` : ''}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}` }],
+      panels: [
+        {
+          mel,
+          label: `model at step ${lm.checkpoint.meta.step}${p.speaker !== undefined ? `, speaker ${printable(p.speaker)}` : ''}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}`,
+        },
+      ],
       melConfig: lm.melConfig,
     });
   }
@@ -270,14 +305,19 @@ export function readTextFile(path: string): TextLines {
 export function unknownNotices(written: readonly SynthesizedFile[], source?: SynthesizeToFilesOptions['source']): string[] {
   return written
     .filter((w) => w.unknown.length > 0)
-    .map((w) => `${source ? `${source.name}:${source.lines[w.index - 1]}: ` : ''}${quoteText(w.text)}: skipped characters not in the symbol set: ${printable(w.unknown.join(' '))}`);
+    .map(
+      (w) =>
+        `${source ? `${source.name}:${source.lines[w.index - 1]}: ` : ''}${quoteText(w.text)}: skipped characters not in the symbol set: ${printable(w.unknown.join(' '))}`,
+    );
 }
 
 /**
  * All texts spoken into one audio, a sentence pause between them (`--out -`: one WAV on a pipe);
  * lines with nothing to speak are skipped with a notice, as in a batch.
  */
-export async function synthesizeJoined(o: Omit<SynthesizeToFilesOptions, 'out' | 'many' | 'melOut' | 'png' | 'workers'>): Promise<{ samples: Float32Array; sampleRate: number; spoken: SynthesizedFile[] }> {
+export async function synthesizeJoined(
+  o: Omit<SynthesizeToFilesOptions, 'out' | 'many' | 'melOut' | 'png' | 'workers'>,
+): Promise<{ samples: Float32Array; sampleRate: number; spoken: SynthesizedFile[] }> {
   if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
   const lm = o.loaded ?? loadModel(o.checkpoint);
   try {
@@ -290,7 +330,16 @@ export async function synthesizeJoined(o: Omit<SynthesizeToFilesOptions, 'out' |
       const { samples, mel, unknown } = await speakText(lm, o.texts[i]!, { ...p, seed: p.seed + i }, o.iters ?? 32);
       parts.push(samples);
       if (k < todo.length - 1) parts.push(new Float32Array(Math.round(SENTENCE_PAUSE_SEC * rate)));
-      spoken.push({ index: i + 1, text: o.texts[i]!, wav: '-', mel: null, png: null, seconds: samples.length / rate, frames: mel.frames, unknown });
+      spoken.push({
+        index: i + 1,
+        text: o.texts[i]!,
+        wav: '-',
+        mel: null,
+        png: null,
+        seconds: samples.length / rate,
+        frames: mel.frames,
+        unknown,
+      });
       o.onDone?.(k + 1, todo.length);
     }
     return { samples: concat(parts), sampleRate: rate, spoken };

@@ -9,7 +9,6 @@ import type { TextConfig } from '../text/index.js';
 import { assignWeights, openCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { voiceSettings, type SynthDefaults } from '../train/checkpoint-format.js';
 
-
 export interface LoadedModel {
   model: GradTTS;
   textConfig: TextConfig;
@@ -37,4 +36,3 @@ export function loadModel(path: string, notice: (msg: string) => void = (m) => p
   }
   return { model, textConfig: v.textConfig, melConfig: v.melConfig, synth: v.synth, speakers: v.speakers, checkpoint: ckpt };
 }
-

@@ -50,11 +50,18 @@ test('npm pack: the default voice, the compiled library with types, no corpora, 
   assert.equal(r.status, 0, r.stderr);
   const [pack] = JSON.parse(r.stdout) as { size: number; entryCount: number; files: { path: string }[] }[];
   const paths = pack!.files.map((f) => f.path);
-  for (const need of ['dist/src/index.js', 'dist/src/index.d.ts', 'bin/difftts.js', 'dist/src/parallel/map-worker.js', `pretrained/${DEFAULT_VOICE}/weights.bin`, `pretrained/${DEFAULT_VOICE}/state.json`, `pretrained/${DEFAULT_VOICE}/LICENSE`]) {
+  for (const need of [
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'bin/difftts.js',
+    'dist/src/parallel/map-worker.js',
+    `pretrained/${DEFAULT_VOICE}/weights.bin`,
+    `pretrained/${DEFAULT_VOICE}/state.json`,
+    `pretrained/${DEFAULT_VOICE}/LICENSE`,
+  ]) {
     assert.ok(paths.includes(need), `${need} missing from the package`);
   }
   const unwanted = paths.filter((p) => /^(datasets|src|test|scripts|bench|docs)\/|\.test\.|\.map$|^dist\/src\/testing\//.test(p));
   assert.deepEqual(unwanted, []);
   assert.ok(pack!.size < 12e6, `packed size ${pack!.size} bytes`);
 });
-

@@ -35,7 +35,10 @@ test('a long text is one WAV whose length grows linearly with the text (pieces o
   const seconds: number[] = [];
   for (const n of [5, 10, 20]) {
     const text = SENTENCE.repeat(n).trim(); // 410, 820, 1640 characters
-    const [f] = await assertNoLeak(() => synthesizeToFiles({ checkpoint: '', loaded: lm, texts: [text], out: join(out, `n${n}.wav`), steps: 0, iters: 1 }), 'long text');
+    const [f] = await assertNoLeak(
+      () => synthesizeToFiles({ checkpoint: '', loaded: lm, texts: [text], out: join(out, `n${n}.wav`), steps: 0, iters: 1 }),
+      'long text',
+    );
     assert.equal(readWav(f!.wav).samples.length / 22050, f!.seconds);
     seconds.push(f!.seconds);
   }
@@ -51,7 +54,10 @@ test('speakPieces: each piece ≤ the bound, a pause after each but the last, th
   assert.equal(a.length, 4, 'one sentence (81 characters) per piece at a 100-character bound');
   for (const piece of a) assert.ok(piece.text.length <= 100 && piece.count === 4);
   const tail = (s: Float32Array) => s.subarray(s.length - Math.round(0.3 * 22050));
-  assert.ok(tail(a[0]!.samples).every((v) => v === 0), 'a sentence pause of silence');
+  assert.ok(
+    tail(a[0]!.samples).every((v) => v === 0),
+    'a sentence pause of silence',
+  );
   assert.ok(!tail(a[3]!.samples).every((v) => v === 0), 'no pause after the last piece');
   const b = [];
   for await (const piece of speakPieces(lm, text, p, 1, 100)) b.push(piece);
@@ -60,7 +66,30 @@ test('speakPieces: each piece ≤ the bound, a pause after each but the last, th
 
 test('textPieces on random hostile text: every piece within the bound after cleaning, or one UserError', () => {
   const rng = new Rng(11);
-  const parts = ['hello', 'world', '. ', ', ', ' ', '\n', '\n\n', '😀', '\u0000', '\u001b[31m', '\u0007', 'ümlaut', '中文', '12/05/2024', '3pm', '$1,000,000', '9'.repeat(40), '1'.repeat(400), '\u202e', 'Mr.', '...', '—'];
+  const parts = [
+    'hello',
+    'world',
+    '. ',
+    ', ',
+    ' ',
+    '\n',
+    '\n\n',
+    '😀',
+    '\u0000',
+    '\u001b[31m',
+    '\u0007',
+    'ümlaut',
+    '中文',
+    '12/05/2024',
+    '3pm',
+    '$1,000,000',
+    '9'.repeat(40),
+    '1'.repeat(400),
+    '\u202e',
+    'Mr.',
+    '...',
+    '—',
+  ];
   const fake = { textConfig: DEFAULT_TEXT } as LoadedModel;
   let spoken = 0;
   for (let trial = 0; trial < 150; trial++) {

@@ -42,7 +42,10 @@ export function speakerRow(lm: Pick<SpeakingModel, 'model' | 'speakers'>, name: 
     if (row < 0) throw new UserError(`speaker '${printable(name)}' is not one of this voice's ${names.length} speakers: ${all}`);
     return row;
   }
-  if (name !== undefined && name !== names[0]) throw new UserError(`speaker '${printable(name)}': this voice has one speaker${names.length ? ` (${all})` : ''} and takes no --speaker`);
+  if (name !== undefined && name !== names[0])
+    throw new UserError(
+      `speaker '${printable(name)}': this voice has one speaker${names.length ? ` (${all})` : ''} and takes no --speaker`,
+    );
   return undefined;
 }
 
@@ -65,7 +68,10 @@ export function quoteText(text: string): string {
 
 function speakableIds(lm: SpeakingModel, text: string): { ids: Int32Array; unknown: string[] } {
   const r = textToIds(text, lm.textConfig);
-  if (r.ids.length === 0) throw new UserError(`text ${quoteText(text)}: nothing to speak after cleaning${r.unknown.length ? ` (no character has a symbol: ${printable(r.unknown.join(' '))})` : ''}`);
+  if (r.ids.length === 0)
+    throw new UserError(
+      `text ${quoteText(text)}: nothing to speak after cleaning${r.unknown.length ? ` (no character has a symbol: ${printable(r.unknown.join(' '))})` : ''}`,
+    );
   return r;
 }
 
@@ -79,12 +85,21 @@ export async function synthesizeMel(lm: SpeakingModel, text: string, p: Synthesi
   const speaker = speakerRow(lm, p.speaker);
   const { ids, unknown } = speakableIds(lm, text);
   if (p.steps === 0) return { mel: await lm.model.prior(ids, p.lengthScale, speaker), unknown };
-  const mel = await lm.model.synthesize(ids, { steps: p.steps, temperature: p.temperature, lengthScale: p.lengthScale, stochastic: p.stochastic, startTime: p.startTime, rng: new Rng(p.seed), speaker });
+  const mel = await lm.model.synthesize(ids, {
+    steps: p.steps,
+    temperature: p.temperature,
+    lengthScale: p.lengthScale,
+    stochastic: p.stochastic,
+    startTime: p.startTime,
+    rng: new Rng(p.seed),
+    speaker,
+  });
   return { mel, unknown };
 }
 
 function checkSteps(steps: number): void {
-  if (!(Number.isInteger(steps) && steps >= 0)) throw new UserError(`synthesize: steps ${steps} (expected an integer ≥ 0; 0 = the encoder's prior alone)`);
+  if (!(Number.isInteger(steps) && steps >= 0))
+    throw new UserError(`synthesize: steps ${steps} (expected an integer ≥ 0; 0 = the encoder's prior alone)`);
 }
 
 /** Mel → waveform in [-1, 1] (peak-limited to 0.95 if Griffin-Lim overshoots). */
@@ -145,7 +160,13 @@ export interface SpokenPiece {
  * comes). Piece k of a text seeded `seed` draws its noise from seed + k·1000003, so piece 0 of a
  * short text sounds as it always did and the pieces' noise differs.
  */
-export async function* speakPieces(lm: SpeakingModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): AsyncGenerator<SpokenPiece> {
+export async function* speakPieces(
+  lm: SpeakingModel,
+  text: string,
+  p: SynthesisParams,
+  iters: number,
+  maxChars = MAX_PIECE_CHARS,
+): AsyncGenerator<SpokenPiece> {
   checkSteps(p.steps);
   speakerRow(lm, p.speaker);
   const pieces = textPieces(lm, text, maxChars);
@@ -158,12 +179,25 @@ export async function* speakPieces(lm: SpeakingModel, text: string, p: Synthesis
     const pause = last ? 0 : Math.round((piece.sentenceEnd ? SENTENCE_PAUSE_SEC : CLAUSE_PAUSE_SEC) * rate);
     const samples = new Float32Array(voiced.length + pause);
     samples.set(voiced);
-    yield { index: k, count: pieces.length, text: piece.text, samples, unknown, mel: withPause(mel, Math.round(pause / lm.melConfig.hop), Math.log(lm.melConfig.logFloor)) };
+    yield {
+      index: k,
+      count: pieces.length,
+      text: piece.text,
+      samples,
+      unknown,
+      mel: withPause(mel, Math.round(pause / lm.melConfig.hop), Math.log(lm.melConfig.logFloor)),
+    };
   }
 }
 
 /** A whole text spoken: the pieces' samples and mels joined, the unknown characters (once each). */
-export async function speakText(lm: SpeakingModel, text: string, p: SynthesisParams, iters: number, maxChars = MAX_PIECE_CHARS): Promise<{ samples: Float32Array; unknown: string[]; mel: Mel }> {
+export async function speakText(
+  lm: SpeakingModel,
+  text: string,
+  p: SynthesisParams,
+  iters: number,
+  maxChars = MAX_PIECE_CHARS,
+): Promise<{ samples: Float32Array; unknown: string[]; mel: Mel }> {
   const parts: Float32Array[] = [];
   const mels: Mel[] = [];
   const unknown = new Set<string>();

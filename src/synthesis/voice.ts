@@ -66,7 +66,10 @@ export class Voice {
   /** Calls run one after another: the model's tensors are shared. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(lm: LoadedModel, private readonly key: string) {
+  constructor(
+    lm: LoadedModel,
+    private readonly key: string,
+  ) {
     this.lm = lm;
     this.dir = lm.checkpoint.dir;
     this.sampleRate = lm.melConfig.sampleRate;
@@ -112,10 +115,19 @@ export class Voice {
 
   private params(o: SynthesizeOptions): SynthesisParams {
     const d = this.defaults;
-    const p: SynthesisParams = { steps: o.steps ?? d.steps, temperature: o.temperature ?? d.temperature, lengthScale: o.lengthScale ?? d.lengthScale, stochastic: o.stochastic ?? false, startTime: o.startTime ?? d.startTime, seed: o.seed ?? 1, ...(o.speaker !== undefined ? { speaker: o.speaker } : {}) };
+    const p: SynthesisParams = {
+      steps: o.steps ?? d.steps,
+      temperature: o.temperature ?? d.temperature,
+      lengthScale: o.lengthScale ?? d.lengthScale,
+      stochastic: o.stochastic ?? false,
+      startTime: o.startTime ?? d.startTime,
+      seed: o.seed ?? 1,
+      ...(o.speaker !== undefined ? { speaker: o.speaker } : {}),
+    };
     speakerRow(this.model(), p.speaker);
     if (!(p.temperature > 0)) throw new UserError(`synthesize: temperature ${p.temperature} (expected a number > 0)`);
-    if (!(p.lengthScale > 0 && Number.isFinite(p.lengthScale))) throw new UserError(`synthesize: lengthScale ${p.lengthScale} (expected a number > 0)`);
+    if (!(p.lengthScale > 0 && Number.isFinite(p.lengthScale)))
+      throw new UserError(`synthesize: lengthScale ${p.lengthScale} (expected a number > 0)`);
     if (!(Number.isInteger(p.seed) && p.seed >= 0)) throw new UserError(`synthesize: seed ${p.seed} (expected an integer ≥ 0)`);
     return p;
   }

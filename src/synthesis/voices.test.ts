@@ -20,7 +20,11 @@ before(async () => {
 
 const out = mkdtempSync(join(tmpdir(), 'difftts-pretrained-'));
 
-for (const [name, steps] of [['allison-enc128-shallow', 10], ['allison-enc128', 0], ['allison-tiny', 10]] as const) {
+for (const [name, steps] of [
+  ['allison-enc128-shallow', 10],
+  ['allison-enc128', 0],
+  ['allison-tiny', 10],
+] as const) {
   test(`pretrained/${name}: ≤ 10 MB of weights, no optimizer state, licensed, speaks with synth.steps ${steps}`, async () => {
     const dir = join(repoRoot, 'pretrained', name);
     assert.ok(statSync(join(dir, 'weights.bin')).size <= 10e6);

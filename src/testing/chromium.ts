@@ -39,7 +39,17 @@ export async function openChromium(): Promise<{ browser: Browser; close(): Promi
   const puppeteer = await loadPuppeteer();
   if (typeof puppeteer === 'string') return { reason: puppeteer };
   const profile = mkdtempSync(join(tmpdir(), 'difftts-chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+  ];
   let browser: Browser;
   try {
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args });

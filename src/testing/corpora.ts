@@ -38,7 +38,7 @@ export function makeCorpus(n: number, opts: { rate?: number; texts?: string[] } 
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const id = `u${String(i).padStart(2, '0')}`;
-    writeWav(join(dir, 'wavs', `${id}.wav`), tone(0.6 + 0.4 * ((i * 7) % 10) / 10, 200 + 37 * i, rate, 0.5, i + 1), rate);
+    writeWav(join(dir, 'wavs', `${id}.wav`), tone(0.6 + (0.4 * ((i * 7) % 10)) / 10, 200 + 37 * i, rate, 0.5, i + 1), rate);
     const t = texts[i % texts.length]!;
     lines.push(`${id}|${t}|${t}`);
   }

@@ -85,8 +85,13 @@ test('scripts/layers-allow.json lets a known cycle pass, but not a new one', () 
   const known = check(tree(files));
   assert.equal(known.status, 0, known.out);
   assert.match(known.out, /no cycle outside 2 allowed/);
-  const grown = check(tree({ ...files, 'src/c/v.ts': "import { x } from '../a/x.js';\nexport const v = x;\n",
-    'src/a/u.ts': "import { v } from '../c/v.js';\nexport const u = v;\n" }));
+  const grown = check(
+    tree({
+      ...files,
+      'src/c/v.ts': "import { x } from '../a/x.js';\nexport const v = x;\n",
+      'src/a/u.ts': "import { v } from '../c/v.js';\nexport const u = v;\n",
+    }),
+  );
   assert.equal(grown.status, 1, grown.out);
   assert.match(grown.out, /folder cycle among 3 folders/);
 });

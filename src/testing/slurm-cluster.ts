@@ -17,7 +17,10 @@ const DAEMONS = ['munged', 'slurmctld', 'slurmd'];
 const CLIENTS = ['sbatch', 'squeue', 'scancel', 'sinfo'];
 
 function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }).status === 0;
+  return (
+    spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } })
+      .status === 0
+  );
 }
 
 /** Why a test cluster cannot start here (not root, packages missing), or null when it can. */
@@ -92,7 +95,18 @@ export async function startSlurmCluster(cpuCount = Math.min(2, cpus().length)): 
     writeFileSync(key, randomBytes(1024));
     chmodSync(key, 0o400);
     // --force: the socket's dir (under /tmp) is not reachable by every user, which munged otherwise refuses.
-    const m = spawnSync('munged', ['--force', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pidFiles.munged}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munged.seed')}`], { env, encoding: 'utf8' });
+    const m = spawnSync(
+      'munged',
+      [
+        '--force',
+        `--key-file=${key}`,
+        `--socket=${socket}`,
+        `--pid-file=${pidFiles.munged}`,
+        `--log-file=${join(dir, 'log', 'munged.log')}`,
+        `--seed-file=${join(dir, 'munged.seed')}`,
+      ],
+      { env, encoding: 'utf8' },
+    );
     if (m.status !== 0) throw await fail('munged did not start', join(dir, 'log', 'munged.log'));
     const [ctldPort, dPort] = [await freePort(), await freePort()];
     const memMb = Math.floor(totalmem() / 2 ** 20) - 512;

@@ -14,7 +14,11 @@ export async function assertNoLeak<T>(fn: () => T | Promise<T>, what = 'computat
  * Asserts that every named gradient in `got` equals `ref`'s within max |Δ| ≤ rtol · max |g_ref| + 1e-6
  * (per weight). Returns the weight whose relative difference is largest.
  */
-export function assertGradsClose(got: Map<string, Float32Array>, ref: Map<string, Float32Array>, rtol: number): { name: string; rel: number } {
+export function assertGradsClose(
+  got: Map<string, Float32Array>,
+  ref: Map<string, Float32Array>,
+  rtol: number,
+): { name: string; rel: number } {
   assert.deepEqual([...got.keys()].sort(), [...ref.keys()].sort());
   let worst = { name: '', rel: 0 };
   for (const [name, gr] of ref) {

@@ -20,7 +20,12 @@ export function writeToyExperiment(dir: string, fields: Record<string, unknown> 
   writeFileSync(join(corpus, 'metadata.csv'), rows.join('\n') + '\n');
   for (const r of rows) copyFileSync(join(src, 'wavs', `${r.split('|')[0]}.wav`), join(corpus, 'wavs', `${r.split('|')[0]}.wav`));
   const base = {
-    model: { base: 'tiny', encoder: { channels: 16, filterChannels: 32, layers: 1, heads: 2 }, decoder: { dim: 8, mults: [1, 2], groups: 4, peScale: 1000 }, segmentFrames: 32 },
+    model: {
+      base: 'tiny',
+      encoder: { channels: 16, filterChannels: 32, layers: 1, heads: 2 },
+      decoder: { dim: 8, mults: [1, 2], groups: 4, peScale: 1000 },
+      segmentFrames: 32,
+    },
     loss: { type: 'l2' },
     train: { steps: 2, batchSize: 2, lr: 0.001, checkpointEvery: 2, keepCheckpoints: 1, pngEvery: 0, logEvery: 1 },
     synth: { steps: 2, temperature: 1.5, lengthScale: 1 },

@@ -7,11 +7,32 @@ import { expandNumbers } from './numbers.js';
 
 /** Abbreviations with a trailing period (the Tacotron/Grad-TTS list plus a few common ones). */
 const ABBREVIATIONS: [string, string][] = [
-  ['mrs', 'misess'], ['mr', 'mister'], ['ms', 'miss'], ['dr', 'doctor'], ['drs', 'doctors'], ['st', 'saint'],
-  ['co', 'company'], ['jr', 'junior'], ['sr', 'senior'], ['maj', 'major'], ['gen', 'general'], ['rev', 'reverend'],
-  ['lt', 'lieutenant'], ['hon', 'honorable'], ['sgt', 'sergeant'], ['capt', 'captain'], ['esq', 'esquire'],
-  ['ltd', 'limited'], ['col', 'colonel'], ['ft', 'fort'], ['prof', 'professor'], ['vs', 'versus'],
-  ['etc', 'et cetera'], ['no', 'number'], ['approx', 'approximately'], ['dept', 'department'],
+  ['mrs', 'misess'],
+  ['mr', 'mister'],
+  ['ms', 'miss'],
+  ['dr', 'doctor'],
+  ['drs', 'doctors'],
+  ['st', 'saint'],
+  ['co', 'company'],
+  ['jr', 'junior'],
+  ['sr', 'senior'],
+  ['maj', 'major'],
+  ['gen', 'general'],
+  ['rev', 'reverend'],
+  ['lt', 'lieutenant'],
+  ['hon', 'honorable'],
+  ['sgt', 'sergeant'],
+  ['capt', 'captain'],
+  ['esq', 'esquire'],
+  ['ltd', 'limited'],
+  ['col', 'colonel'],
+  ['ft', 'fort'],
+  ['prof', 'professor'],
+  ['vs', 'versus'],
+  ['etc', 'et cetera'],
+  ['no', 'number'],
+  ['approx', 'approximately'],
+  ['dept', 'department'],
 ];
 /** The abbreviations' words, lower case, without their period (sentences.ts: such a period ends no sentence). */
 export const ABBREVIATION_WORDS: readonly string[] = ABBREVIATIONS.map(([a]) => a);
@@ -51,6 +72,9 @@ export function cleanText(text: string): string {
   t = expandNumbers(t);
   t = t.toLowerCase();
   // Spaces the expansions introduced before punctuation ("five ,") are removed again.
-  t = t.replace(/\s+/g, ' ').replace(/ ([,.!?;:])/g, '$1').trim();
+  t = t
+    .replace(/\s+/g, ' ')
+    .replace(/ ([,.!?;:])/g, '$1')
+    .trim();
   return t;
 }

@@ -46,8 +46,19 @@ test('a CMUdict word becomes its first pronunciation with stress digits', () => 
   assert.deepEqual(idsToSymbols(ids, noBlank), ['S', 'P', 'IY1', 'CH']);
   // "read" has two pronunciations; the first entry wins.
   assert.deepEqual(lookupWord('read'), ['R', 'EH1', 'D']);
-  assert.deepEqual(idsToSymbols(textToIds('Hello, world!', noBlank).ids, noBlank),
-    ['HH', 'AH0', 'L', 'OW1', ',', ' ', 'W', 'ER1', 'L', 'D', '!']);
+  assert.deepEqual(idsToSymbols(textToIds('Hello, world!', noBlank).ids, noBlank), [
+    'HH',
+    'AH0',
+    'L',
+    'OW1',
+    ',',
+    ' ',
+    'W',
+    'ER1',
+    'L',
+    'D',
+    '!',
+  ]);
 });
 
 test('out-of-dictionary words are spelled with letters', () => {

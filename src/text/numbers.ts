@@ -4,8 +4,28 @@
  * ("twenty one") instead of a hyphen so the phonemiser sees two dictionary words.
  */
 
-const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten',
-  'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ONES = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 const SCALES = ['', 'thousand', 'million', 'billion', 'trillion', 'quadrillion'];
 
@@ -50,7 +70,13 @@ export function digitByDigit(digits: string): string {
 }
 
 const ORDINAL_IRREGULAR: Record<string, string> = {
-  one: 'first', two: 'second', three: 'third', five: 'fifth', eight: 'eighth', nine: 'ninth', twelve: 'twelfth',
+  one: 'first',
+  two: 'second',
+  three: 'third',
+  five: 'fifth',
+  eight: 'eighth',
+  nine: 'ninth',
+  twelve: 'twelfth',
 };
 
 /** "21" → "twenty first". */
@@ -107,14 +133,17 @@ export function expandDatesAndTimes(text: string): string {
     return dateWords(mo, d, y) ?? m;
   });
   t = t.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (m, y: string, mo: string, d: string) => dateWords(Number(mo), Number(d), y) ?? m);
-  t = t.replace(/\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?\s?m\b(\.?)/gi, (m, h: string, mm: string | undefined, ap: string, dot: string, offset: number, all: string) => {
-    const hh = Number(h);
-    const mi = mm === undefined ? 0 : Number(mm);
-    if (hh > 12 || mi > 59) return m;
-    const minutes = mi === 0 ? '' : ` ${mi < 10 ? `oh ${ONES[mi]!}` : cardinal(String(mi))}`;
-    const endsSentence = dot !== '' && /^(\s+[A-Z]|\s*$)/.test(all.slice(offset + m.length));
-    return ` ${cardinal(h)}${minutes} ${ap.toLowerCase()} m${endsSentence ? '.' : ''} `;
-  });
+  t = t.replace(
+    /\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?\s?m\b(\.?)/gi,
+    (m, h: string, mm: string | undefined, ap: string, dot: string, offset: number, all: string) => {
+      const hh = Number(h);
+      const mi = mm === undefined ? 0 : Number(mm);
+      if (hh > 12 || mi > 59) return m;
+      const minutes = mi === 0 ? '' : ` ${mi < 10 ? `oh ${ONES[mi]!}` : cardinal(String(mi))}`;
+      const endsSentence = dot !== '' && /^(\s+[A-Z]|\s*$)/.test(all.slice(offset + m.length));
+      return ` ${cardinal(h)}${minutes} ${ap.toLowerCase()} m${endsSentence ? '.' : ''} `;
+    },
+  );
   return t;
 }
 

@@ -5,7 +5,11 @@ import { Rng } from '../util/rng.js';
 
 test('splitSentences: sentence ends, not abbreviations, initials or decimals; paragraphs; whitespace collapsed', () => {
   assert.deepEqual(splitSentences('Hello there.  How are you?\nFine!', 100), ['Hello there.', 'How are you?', 'Fine!']);
-  assert.deepEqual(splitSentences('Dr. Smith paid $3.50 to J. R. Jones. "Really?" she asked.', 100), ['Dr. Smith paid $3.50 to J. R. Jones.', '"Really?"', 'she asked.']);
+  assert.deepEqual(splitSentences('Dr. Smith paid $3.50 to J. R. Jones. "Really?" she asked.', 100), [
+    'Dr. Smith paid $3.50 to J. R. Jones.',
+    '"Really?"',
+    'she asked.',
+  ]);
   assert.deepEqual(splitSentences('first paragraph without a stop\n\nsecond one', 100), ['first paragraph without a stop', 'second one']);
   assert.deepEqual(splitSentences('Wait... what?! Yes.', 100), ['Wait...', 'what?!', 'Yes.']);
   assert.deepEqual(splitSentences(' \n\t ', 10), []);
@@ -16,7 +20,11 @@ test('splitSentences: an over-long sentence is cut at clauses, then words, then 
   assert.deepEqual(splitSentences(s, 20), ['one two three,', 'four five six;', 'seven eight nine']);
   assert.deepEqual(splitSentences('aaaa bbbb cccc dddd', 9), ['aaaa bbbb', 'cccc dddd']);
   assert.deepEqual(splitSentences('abcdefghij', 4), ['abcd', 'efgh', 'ij']);
-  assert.deepEqual(splitPieces('aa bb cc. dd', 5).map((p) => p.sentenceEnd), [false, true, true], 'only the last piece of a sentence ends it');
+  assert.deepEqual(
+    splitPieces('aa bb cc. dd', 5).map((p) => p.sentenceEnd),
+    [false, true, true],
+    'only the last piece of a sentence ends it',
+  );
 });
 
 test('splitSentences: on random text every piece is within the bound, none is empty, nothing is lost', () => {

@@ -29,7 +29,8 @@ export function splitSentences(text: string, maxChars: number): string[] {
 
 /** `splitSentences`, with whether each piece ends a sentence. */
 export function splitPieces(text: string, maxChars: number): TextPiece[] {
-  if (!(Number.isInteger(maxChars) && maxChars >= 1)) throw new RangeError(`splitSentences: maxChars ${maxChars} (expected an integer ≥ 1)`);
+  if (!(Number.isInteger(maxChars) && maxChars >= 1))
+    throw new RangeError(`splitSentences: maxChars ${maxChars} (expected an integer ≥ 1)`);
   const out: TextPiece[] = [];
   for (const sentence of sentences(text)) {
     const parts = fit(sentence, maxChars, 0);

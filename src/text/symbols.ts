@@ -14,8 +14,32 @@ export const PUNCTUATION = [',', '.', '!', '?', ';', ':', '-', "'", '"', '(', ')
 export const LETTERS = Array.from('abcdefghijklmnopqrstuvwxyz');
 
 const VOWELS = ['AA', 'AE', 'AH', 'AO', 'AW', 'AY', 'EH', 'ER', 'EY', 'IH', 'IY', 'OW', 'OY', 'UH', 'UW'];
-const CONSONANTS = ['B', 'CH', 'D', 'DH', 'F', 'G', 'HH', 'JH', 'K', 'L', 'M', 'N', 'NG', 'P', 'R', 'S', 'SH',
-  'T', 'TH', 'V', 'W', 'Y', 'Z', 'ZH'];
+const CONSONANTS = [
+  'B',
+  'CH',
+  'D',
+  'DH',
+  'F',
+  'G',
+  'HH',
+  'JH',
+  'K',
+  'L',
+  'M',
+  'N',
+  'NG',
+  'P',
+  'R',
+  'S',
+  'SH',
+  'T',
+  'TH',
+  'V',
+  'W',
+  'Y',
+  'Z',
+  'ZH',
+];
 /** The 69 ARPAbet symbols with stress: 15 vowels × {0,1,2} + 24 consonants. */
 export const ARPABET = [...VOWELS.flatMap((v) => [`${v}0`, `${v}1`, `${v}2`]), ...CONSONANTS];
 

@@ -44,9 +44,12 @@ export function parseCheckpointState(state: any, statePath: string): { meta: Che
     throw new UserError(`${statePath}: not a difftts checkpoint (expected format "${CHECKPOINT_FORMAT}")`);
   }
   if (typeof state.version === 'number' && state.version > CHECKPOINT_VERSION) {
-    throw new UserError(`${statePath}: written by a newer difftts (checkpoint version ${state.version}; this difftts reads version ${CHECKPOINT_VERSION}: update difftts)`);
+    throw new UserError(
+      `${statePath}: written by a newer difftts (checkpoint version ${state.version}; this difftts reads version ${CHECKPOINT_VERSION}: update difftts)`,
+    );
   }
-  if (state.version !== CHECKPOINT_VERSION) throw new UserError(`${statePath}: checkpoint version ${JSON.stringify(state.version)}, this difftts reads ${CHECKPOINT_VERSION}`);
+  if (state.version !== CHECKPOINT_VERSION)
+    throw new UserError(`${statePath}: checkpoint version ${JSON.stringify(state.version)}, this difftts reads ${CHECKPOINT_VERSION}`);
   const { format: _f, version: _v, weightsOnly, ...meta } = state;
   if (meta.loop && meta.loop.emaUpdates === undefined) meta.loop.emaUpdates = 0;
   return { meta: meta as CheckpointMeta, weightsOnly: weightsOnly === true };
@@ -62,7 +65,10 @@ export function unpackTensors(bytes: Uint8Array, sha256: string, index: any, bin
     throw new UserError(`${indexPath}: expected {entries, bytes, sha256} (the checkpoint is damaged)`);
   }
   if (bytes.length < index.bytes) throw new UserError(`${binPath}: ${bytes.length} bytes, expected ${index.bytes} (truncated)`);
-  if (bytes.length > index.bytes) throw new UserError(`${binPath}: ${bytes.length} bytes, expected ${index.bytes} (longer than its index says: the checkpoint is damaged)`);
+  if (bytes.length > index.bytes)
+    throw new UserError(
+      `${binPath}: ${bytes.length} bytes, expected ${index.bytes} (longer than its index says: the checkpoint is damaged)`,
+    );
   if (sha256 !== index.sha256) throw new UserError(`${binPath}: checksum mismatch (the file is corrupted)`);
   // Float32Array is little-endian on every platform Node and the browsers run on.
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
@@ -80,7 +86,9 @@ export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedC
     const w = ckpt.weights.get(name);
     if (!w) throw new UserError(`${where}: no weights for '${name}' (the checkpoint is from another model config)`);
     if (w.shape.join('x') !== v.shape.join('x')) {
-      throw new UserError(`${where}: '${name}' has shape [${w.shape}], the model expects [${v.shape}] (the checkpoint is from another model config)`);
+      throw new UserError(
+        `${where}: '${name}' has shape [${w.shape}], the model expects [${v.shape}] (the checkpoint is from another model config)`,
+      );
     }
   }
   if (ckpt.weights.size !== variables.size) {
@@ -90,8 +98,13 @@ export function assignWeights(variables: Map<string, tf.Variable>, ckpt: LoadedC
   const opt = ckpt.optimizer?.tensors ?? [];
   if (opt.length !== 0) {
     const names = [...variables.keys()];
-    const ok = opt.length === 2 * names.length && opt.every((t, i) => t.shape.join('x') === variables.get(names[i % names.length]!)!.shape.join('x'));
-    if (!ok) throw new UserError(`${pathIn(ckpt.dir, 'optimizer.json')}: the optimizer state does not match the model's variables (the checkpoint is from another model config)`);
+    const ok =
+      opt.length === 2 * names.length &&
+      opt.every((t, i) => t.shape.join('x') === variables.get(names[i % names.length]!)!.shape.join('x'));
+    if (!ok)
+      throw new UserError(
+        `${pathIn(ckpt.dir, 'optimizer.json')}: the optimizer state does not match the model's variables (the checkpoint is from another model config)`,
+      );
   }
   tf.tidy(() => {
     for (const [name, v] of variables) {
@@ -153,8 +166,15 @@ export function voiceSettings(m: CheckpointMeta, statePath: string): VoiceSettin
 function checkedSpeakers(m: CheckpointMeta, statePath: string): string[] {
   const names = m.speakers ?? [];
   const n = (m.model.config as ModelConfig).nSpeakers ?? 1;
-  const ok = Array.isArray(names) && names.every((s) => typeof s === 'string') && new Set(names).size === names.length && (n > 1 ? names.length === n : names.length <= 1);
-  if (!ok) throw new UserError(`${statePath}: speakers ${JSON.stringify(names)} do not fit the model's ${n} speaker${n === 1 ? '' : 's'} (expected ${n > 1 ? `${n} distinct names` : 'at most one name'}; the checkpoint is damaged)`);
+  const ok =
+    Array.isArray(names) &&
+    names.every((s) => typeof s === 'string') &&
+    new Set(names).size === names.length &&
+    (n > 1 ? names.length === n : names.length <= 1);
+  if (!ok)
+    throw new UserError(
+      `${statePath}: speakers ${JSON.stringify(names)} do not fit the model's ${n} speaker${n === 1 ? '' : 's'} (expected ${n > 1 ? `${n} distinct names` : 'at most one name'}; the checkpoint is damaged)`,
+    );
   return names;
 }
 

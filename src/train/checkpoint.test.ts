@@ -107,12 +107,18 @@ test('checkpoint: a missing, truncated or corrupted file is a one-line UserError
   // too long is not "truncated"
   const d5 = await make('long');
   appendFileSync(join(d5, 'weights.bin'), Buffer.alloc(4));
-  assert.throws(() => readCheckpoint(d5), userError(/long\/weights\.bin: 24 bytes, expected 20 \(longer than its index says: the checkpoint is damaged\)$/));
+  assert.throws(
+    () => readCheckpoint(d5),
+    userError(/long\/weights\.bin: 24 bytes, expected 20 \(longer than its index says: the checkpoint is damaged\)$/),
+  );
   // a newer format names its version
   const d6 = await make('newer');
   const st = JSON.parse(readFileSync(join(d6, 'state.json'), 'utf8'));
   writeFileSync(join(d6, 'state.json'), JSON.stringify({ ...st, version: 7 }));
-  assert.throws(() => readCheckpoint(d6), userError(/newer\/state\.json: written by a newer difftts \(checkpoint version 7; this difftts reads version 1/));
+  assert.throws(
+    () => readCheckpoint(d6),
+    userError(/newer\/state\.json: written by a newer difftts \(checkpoint version 7; this difftts reads version 1/),
+  );
   // an unreadable file or folder is not "missing" (root reads any folder: then only the file check applies)
   const d8 = await make('dirstate');
   rmSync(join(d8, 'state.json'));
@@ -121,7 +127,8 @@ test('checkpoint: a missing, truncated or corrupted file is a one-line UserError
   const d7 = await make('unreadable');
   chmodSync(d7, 0);
   try {
-    if (process.getuid?.() !== 0) assert.throws(() => readCheckpoint(d7), userError(/unreadable: cannot read the checkpoint folder \(EACCES\)$/));
+    if (process.getuid?.() !== 0)
+      assert.throws(() => readCheckpoint(d7), userError(/unreadable: cannot read the checkpoint folder \(EACCES\)$/));
   } finally {
     chmodSync(d7, 0o755);
   }
@@ -134,7 +141,10 @@ test('checkpoint: weights from another model config are refused, naming weights.
   const a = await trained(1);
   await saveCheckpoint(join(root, 'c'), a.model.variables, a.trainer.optimizer, meta(1, a.order, a.rng));
   const other = ToyModel.create({ ...TOY_CONFIG, dim: 6, items: 8 }, 1);
-  assert.throws(() => assignWeights(other.variables, readCheckpoint(join(root, 'c'))), userError(/c\/weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[6,1\]/));
+  assert.throws(
+    () => assignWeights(other.variables, readCheckpoint(join(root, 'c'))),
+    userError(/c\/weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[6,1\]/),
+  );
   other.dispose();
   a.trainer.dispose();
   a.model.dispose();
@@ -147,11 +157,17 @@ test('checkpoint: rotation keeps the newest K and never deletes when the newest 
     await saveCheckpoint(join(run, 'checkpoints', checkpointName(s)), a.model.variables, a.trainer.optimizer, meta(s, a.order, a.rng));
   }
   rotateCheckpoints(run, 2);
-  assert.deepEqual(listCheckpoints(run).map((c) => c.step), [30, 40]);
+  assert.deepEqual(
+    listCheckpoints(run).map((c) => c.step),
+    [30, 40],
+  );
   await saveCheckpoint(join(run, 'checkpoints', checkpointName(50)), a.model.variables, a.trainer.optimizer, meta(50, a.order, a.rng));
   truncateSync(join(run, 'checkpoints', checkpointName(50), 'weights.bin'), 3);
   rotateCheckpoints(run, 1);
-  assert.deepEqual(listCheckpoints(run).map((c) => c.step), [30, 40, 50]);
+  assert.deepEqual(
+    listCheckpoints(run).map((c) => c.step),
+    [30, 40, 50],
+  );
   const warnings: string[] = [];
   assert.equal(latestLoadable(run, (m) => warnings.push(m))!.meta.step, 40);
   assert.match(warnings[0]!, /step-000050\/weights\.bin/);
@@ -163,7 +179,10 @@ test('metrics: resume truncation drops a torn last line and lines after the chec
   const p = join(tmp(), 'metrics.jsonl');
   for (const s of [5, 10, 15, 20]) appendMetrics(p, { step: s, total: s / 10 });
   appendFileSync(p, '{"step": 25, "tot');
-  assert.deepEqual(readMetrics(p).map((m) => m.step), [5, 10, 15, 20]);
+  assert.deepEqual(
+    readMetrics(p).map((m) => m.step),
+    [5, 10, 15, 20],
+  );
   truncateMetrics(p, 15);
   assert.equal(readFileSync(p, 'utf8'), '{"step":5,"total":0.5}\n{"step":10,"total":1}\n{"step":15,"total":1.5}\n');
   truncateMetrics(join(tmp(), 'absent.jsonl'), 3);

@@ -125,14 +125,27 @@ export async function saveCheckpoint(
     writeFileSync(join(tmp, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
     if (e) {
       writeFileSync(join(tmp, 'ema.bin'), e.bin);
-      writeFileSync(join(tmp, 'ema.json'), JSON.stringify({ decayUpdates: meta.loop.emaUpdates, entries: e.entries, bytes: e.bin.length, sha256: sha256(e.bin) }) + '\n');
+      writeFileSync(
+        join(tmp, 'ema.json'),
+        JSON.stringify({ decayUpdates: meta.loop.emaUpdates, entries: e.entries, bytes: e.bin.length, sha256: sha256(e.bin) }) + '\n',
+      );
     }
     writeFileSync(join(tmp, 'optimizer.bin'), o.bin);
     writeFileSync(
       join(tmp, 'optimizer.json'),
-      JSON.stringify({ iterations: snap.iterations, accBeta1: snap.accBeta1, accBeta2: snap.accBeta2, entries: o.entries, bytes: o.bin.length, sha256: sha256(o.bin) }) + '\n',
+      JSON.stringify({
+        iterations: snap.iterations,
+        accBeta1: snap.accBeta1,
+        accBeta2: snap.accBeta2,
+        entries: o.entries,
+        bytes: o.bin.length,
+        sha256: sha256(o.bin),
+      }) + '\n',
     );
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta }, null, 1) + '\n');
+    writeFileSync(
+      join(tmp, 'state.json'),
+      JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta }, null, 1) + '\n',
+    );
   });
 }
 
@@ -157,7 +170,10 @@ export function saveWeightsOnly(dir: string, weights: Map<string, LoadedTensor>,
   const w = packTensors([...weights].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
   writeFileAtomic(join(dir, 'weights.bin'), w.bin);
   writeFileAtomic(join(dir, 'weights.json'), JSON.stringify({ entries: w.entries, bytes: w.bin.length, sha256: sha256(w.bin) }) + '\n');
-  writeFileAtomic(join(dir, 'state.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n');
+  writeFileAtomic(
+    join(dir, 'state.json'),
+    JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, weightsOnly: true, ...meta }, null, 1) + '\n',
+  );
 }
 
 /** A file of a checkpoint, read whole; a missing or unreadable one is a UserError naming it. */
@@ -197,14 +213,18 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   const { meta, weightsOnly } = parseCheckpointState(readJson(statePath), statePath);
   const wIndexPath = join(dir, 'weights.json');
   const weights = new Map<string, LoadedTensor>();
-  for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
+  for (const t of readPacked(join(dir, 'weights.bin'), readJson(wIndexPath), wIndexPath))
+    weights.set(t.name, { shape: t.shape, data: t.data });
   let ema: Map<string, LoadedTensor> | null = null;
   if (existsSync(join(dir, 'ema.json'))) {
     const eIndexPath = join(dir, 'ema.json');
     ema = new Map();
     for (const t of readPacked(join(dir, 'ema.bin'), readJson(eIndexPath), eIndexPath)) ema.set(t.name, { shape: t.shape, data: t.data });
     const bad = [...weights].find(([name, w]) => ema!.get(name)?.shape.join('x') !== w.shape.join('x'));
-    if (bad || ema.size !== weights.size) throw new UserError(`${eIndexPath}: the moving-average weights do not match weights.json${bad ? ` ('${bad[0]}')` : ''} (the checkpoint is damaged)`);
+    if (bad || ema.size !== weights.size)
+      throw new UserError(
+        `${eIndexPath}: the moving-average weights do not match weights.json${bad ? ` ('${bad[0]}')` : ''} (the checkpoint is damaged)`,
+      );
   }
   if (weightsOnly) return { dir, meta, weights, ema, optimizer: null };
   const oIndexPath = join(dir, 'optimizer.json');
@@ -232,7 +252,12 @@ export interface PartialLoad {
  * shape match a variable ('best': the moving average when there is one), leaves the others as
  * initialised, and says which.
  */
-export function assignMatchingWeights(variables: Map<string, tf.Variable>, ckpt: LoadedCheckpoint, source: 'weights' | 'best' = 'best', wanted: (name: string) => boolean = () => true): PartialLoad {
+export function assignMatchingWeights(
+  variables: Map<string, tf.Variable>,
+  ckpt: LoadedCheckpoint,
+  source: 'weights' | 'best' = 'best',
+  wanted: (name: string) => boolean = () => true,
+): PartialLoad {
   const weights = source === 'best' && ckpt.ema ? ckpt.ema : ckpt.weights;
   const out: PartialLoad = { loaded: [], fresh: [], unused: [...weights.keys()].filter((k) => !variables.has(k)) };
   tf.tidy(() => {
@@ -274,7 +299,8 @@ export function exportWeights(
 export function openCheckpoint(path: string, warn: (msg: string) => void = () => {}): LoadedCheckpoint {
   if (!existsSync(path)) throw new UserError(`${path}: no such run or checkpoint directory`);
   const ckpt = existsSync(join(path, 'state.json')) ? readCheckpoint(path) : latestLoadable(path, warn);
-  if (!ckpt) throw new UserError(`${path}: no loadable checkpoint (expected a run directory with checkpoints/step-*/ or a checkpoint directory)`);
+  if (!ckpt)
+    throw new UserError(`${path}: no loadable checkpoint (expected a run directory with checkpoints/step-*/ or a checkpoint directory)`);
   return ckpt;
 }
 

@@ -17,7 +17,10 @@ function difftts(args: string[], toy = true) {
 }
 
 const toyRecipe = join(dir, 'toy.json');
-writeFileSync(toyRecipe, JSON.stringify({ model: 'toy', loss: { type: 'l2' }, train: { steps: 6, batchSize: 4, checkpointEvery: 3, logEvery: 2, pngEvery: 0 } }));
+writeFileSync(
+  toyRecipe,
+  JSON.stringify({ model: 'toy', loss: { type: 'l2' }, train: { steps: 6, batchSize: 4, checkpointEvery: 3, logEvery: 2, pngEvery: 0 } }),
+);
 
 test('train CLI: a bad recipe field exits 2 with one line naming the file and field', () => {
   const bad = join(dir, 'bad.json');
@@ -32,7 +35,10 @@ test('train CLI: a bad recipe field exits 2 with one line naming the file and fi
 test('train CLI: unknown override keys list the valid ones; the toy model is hidden from users', () => {
   const r = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y'), '--train.learningRate', '1']);
   assert.equal(r.code, 2);
-  assert.match(r.errLines[0]!, /^difftts: .*toy\.json with --train\.learningRate: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, workers, lr, gradClip/);
+  assert.match(
+    r.errLines[0]!,
+    /^difftts: .*toy\.json with --train\.learningRate: train: unknown key 'learningRate' \(valid: steps, batchSize, accumulate, workers, lr, gradClip/,
+  );
   const hidden = difftts(['train', '--recipe', toyRecipe, '--out', join(dir, 'y')], false);
   assert.equal(hidden.code, 2);
   assert.match(hidden.errLines[0]!, /toy\.json: model: expected one of "tiny", "small", "full", got "toy"/);
@@ -40,7 +46,20 @@ test('train CLI: unknown override keys list the valid ones; the toy model is hid
 
 test('train CLI: overrides are typed, applied and stored in the run directory recipe', () => {
   const out = join(dir, 'ok');
-  const r = difftts(['train', '--recipe', toyRecipe, '--out', out, '--loss.type', 'pseudo-huber', '--loss.schedule=snr', '--train.batchSize', '2', '--train.lr', '0.01']);
+  const r = difftts([
+    'train',
+    '--recipe',
+    toyRecipe,
+    '--out',
+    out,
+    '--loss.type',
+    'pseudo-huber',
+    '--loss.schedule=snr',
+    '--train.batchSize',
+    '2',
+    '--train.lr',
+    '0.01',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /trained .* to step 6\/6; checkpoint .*step-000006/);
   const stored = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8'));
@@ -79,25 +98,31 @@ test('train CLI: --resume with no loadable checkpoint exits 2 naming each one an
   const r = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '12']);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.errLines.length, 1, r.stderr);
-  assert.match(r.errLines[0]!, /unloadable: no checkpoint loads, so nothing was resumed or changed: .*step-000006\/state\.json: written by a newer difftts \(checkpoint version 2; this difftts reads version 1.*; .*step-000003\/weights\.bin: 5 bytes, expected \d+ \(truncated\).*\(to start over: another --out, or --force without --resume\)$/);
+  assert.match(
+    r.errLines[0]!,
+    /unloadable: no checkpoint loads, so nothing was resumed or changed: .*step-000006\/state\.json: written by a newer difftts \(checkpoint version 2; this difftts reads version 1.*; .*step-000003\/weights\.bin: 5 bytes, expected \d+ \(truncated\).*\(to start over: another --out, or --force without --resume\)$/,
+  );
   assert.deepEqual(filesOf(out), before, 'metrics.jsonl, checkpoints and the recipe are byte-for-byte as they were');
   // starting over is an explicit choice
   const again = difftts(['train', '--recipe', toyRecipe, '--out', out, '--force']);
   assert.equal(again.code, 0, again.stderr);
 });
 
-test('train CLI: --resume --steps below the run\'s step says the run is already past it and writes nothing', () => {
+test("train CLI: --resume --steps below the run's step says the run is already past it and writes nothing", () => {
   const out = join(dir, 'past');
   assert.equal(difftts(['train', '--recipe', toyRecipe, '--out', out]).code, 0);
   const before = filesOf(out);
   const r = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '3']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /past is already at step 6, past the requested 3 steps: nothing trained \(checkpoint .*step-000006; give a larger --steps to train on\)/);
+  assert.match(
+    r.stdout,
+    /past is already at step 6, past the requested 3 steps: nothing trained \(checkpoint .*step-000006; give a larger --steps to train on\)/,
+  );
   assert.doesNotMatch(r.stdout, /trained .* to step 6\/3/);
   assert.deepEqual(filesOf(out), before);
 });
 
-test('train CLI: --out RUN --resume alone continues with the run\'s own recipe; more --steps is compatible, another override needs --force', () => {
+test("train CLI: --out RUN --resume alone continues with the run's own recipe; more --steps is compatible, another override needs --force", () => {
   const out = join(dir, 'own');
   assert.equal(difftts(['train', '--recipe', toyRecipe, '--out', out, '--loss.type', 'huber', '--train.lr', '0.01']).code, 0);
   const r = difftts(['train', '--out', out, '--resume', '--steps', '9']);
@@ -108,11 +133,16 @@ test('train CLI: --out RUN --resume alone continues with the run\'s own recipe; 
   assert.deepEqual([stored.loss.type, stored.train.lr, stored.train.steps], ['huber', 0.01, 9]);
   const changed = difftts(['train', '--out', out, '--resume', '--steps', '12', '--train.lr', '0.02']);
   assert.equal(changed.code, 2);
-  assert.match(changed.errLines[0]!, /recipe\.json: this run directory was started with a different recipe \(use another --out, or --force to resume with the new recipe\)/);
+  assert.match(
+    changed.errLines[0]!,
+    /recipe\.json: this run directory was started with a different recipe \(use another --out, or --force to resume with the new recipe\)/,
+  );
   assert.equal(difftts(['train', '--out', out, '--resume', '--steps', '12', '--train.lr', '0.02', '--force']).code, 0);
   const none = difftts(['train', '--out', join(dir, 'never')]);
   assert.equal(none.code, 2);
-  assert.deepEqual(none.errLines, ['difftts: --recipe: required (only --resume in a run directory that has a recipe.json can do without it)']);
+  assert.deepEqual(none.errLines, [
+    'difftts: --recipe: required (only --resume in a run directory that has a recipe.json can do without it)',
+  ]);
 });
 
 test('train CLI: a run written by the previous version (loss.beta0/beta1 in its recipe) resumes with --resume alone', () => {
@@ -124,9 +154,34 @@ test('train CLI: a run written by the previous version (loss.beta0/beta1 in its 
   assert.match(r.stderr, /resuming .*old-run from .*step-000006 \(step 6\)/);
   assert.doesNotMatch(r.stderr, /differ/);
   const stored = JSON.parse(readFileSync(join(out, 'recipe.json'), 'utf8'));
-  assert.deepEqual(stored.loss, { type: 'pseudo-huber', schedule: 'snr', c: 1, scale: 1, reversed: false, deltaPer: 'sample', tPer: 'item', scope: 'diffusion', tMax: 1 });
+  assert.deepEqual(stored.loss, {
+    type: 'pseudo-huber',
+    schedule: 'snr',
+    c: 1,
+    scale: 1,
+    reversed: false,
+    deltaPer: 'sample',
+    tPer: 'item',
+    scope: 'diffusion',
+    tMax: 1,
+  });
   // and with the recipe given again, as the old version needed
-  const again = difftts(['train', '--recipe', toyRecipe, '--out', out, '--resume', '--steps', '12', '--loss.type', 'pseudo-huber', '--loss.schedule', 'snr', '--train.keepCheckpoints', '1']);
+  const again = difftts([
+    'train',
+    '--recipe',
+    toyRecipe,
+    '--out',
+    out,
+    '--resume',
+    '--steps',
+    '12',
+    '--loss.type',
+    'pseudo-huber',
+    '--loss.schedule',
+    'snr',
+    '--train.keepCheckpoints',
+    '1',
+  ]);
   assert.equal(again.code, 0, again.stderr);
 });
 

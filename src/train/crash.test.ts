@@ -24,7 +24,17 @@ writeFileSync(
   JSON.stringify({
     model: { base: 'toy', dim: 512, items: 128 },
     loss: { type: 'l2' },
-    train: { steps: STEPS, batchSize: 8, lr: 0.01, checkpointEvery: EVERY, keepCheckpoints: 2, logEvery: 1, pngEvery: 0, seed: 3, workers: 2 },
+    train: {
+      steps: STEPS,
+      batchSize: 8,
+      lr: 0.01,
+      checkpointEvery: EVERY,
+      keepCheckpoints: 2,
+      logEvery: 1,
+      pngEvery: 0,
+      seed: 3,
+      workers: 2,
+    },
   }),
 );
 
@@ -103,12 +113,21 @@ test('crash safety: SIGKILL at random moments, resume, and the result equals an 
   const text = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
   assert.ok(text.endsWith('\n'));
   const lines = text.trimEnd().split('\n');
-  assert.deepEqual(lines.map((l) => JSON.parse(l).step), Array.from({ length: STEPS }, (_, i) => i + 1));
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l).step),
+    Array.from({ length: STEPS }, (_, i) => i + 1),
+  );
   assert.deepEqual(metricsLines(run), metricsLines(ref));
   // (d) final weights (and optimizer state) equal the uninterrupted run's
   const name = `step-${String(STEPS).padStart(6, '0')}`;
-  assert.deepEqual(readFileSync(join(run, 'checkpoints', name, 'weights.bin')), readFileSync(join(ref, 'checkpoints', name, 'weights.bin')));
-  assert.deepEqual(readFileSync(join(run, 'checkpoints', name, 'optimizer.bin')), readFileSync(join(ref, 'checkpoints', name, 'optimizer.bin')));
+  assert.deepEqual(
+    readFileSync(join(run, 'checkpoints', name, 'weights.bin')),
+    readFileSync(join(ref, 'checkpoints', name, 'weights.bin')),
+  );
+  assert.deepEqual(
+    readFileSync(join(run, 'checkpoints', name, 'optimizer.bin')),
+    readFileSync(join(ref, 'checkpoints', name, 'optimizer.bin')),
+  );
 });
 
 test('crash safety: SIGINT stops cleanly with a checkpoint at the step reached (exit 130)', async () => {
@@ -140,15 +159,26 @@ test('one trainer per run directory: a second train --resume stops in one line n
   for (const resume of [true, false]) {
     const second = await train(run, resume);
     assert.equal(second.code, 1, second.stderr);
-    const lines = second.stderr.trim().split('\n').filter((l) => !l.includes('using backend'));
+    const lines = second.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('using backend'));
     assert.equal(lines.length, 1, second.stderr);
-    assert.match(lines[0]!, new RegExp(`^difftts: ${run}: in use by another trainer \\(pid ${first.pid} on \\S+, since ${lock.since.replace(/[.]/g, '\\.')}: .*train`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^difftts: ${run}: in use by another trainer \\(pid ${first.pid} on \\S+, since ${lock.since.replace(/[.]/g, '\\.')}: .*train`,
+      ),
+    );
   }
   first.kill('SIGINT');
   assert.equal(await firstExit, 130, firstErr);
   // the first run's metrics are its own alone: every step once, in order
   const steps = readMetrics(join(run, 'metrics.jsonl')).map((m) => m.step);
-  assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i + 1));
+  assert.deepEqual(
+    steps,
+    Array.from({ length: steps.length }, (_, i) => i + 1),
+  );
   assert.ok(!existsSync(join(run, 'train.lock')));
   // released: now a resume may run (and it finishes the run)
   const third = await train(run, true);

@@ -34,7 +34,12 @@ test('ema: withAverage puts the average in the model for the call and the traine
   assert.deepEqual(seen, [7, 8]);
   assert.deepEqual(Array.from(w.dataSync()), [1, 2]);
   assert.deepEqual(Array.from(ema.shadow.get('w')!.dataSync()), [7, 8]);
-  await assert.rejects(ema.withAverage(async () => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(
+    ema.withAverage(async () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   assert.deepEqual(Array.from(w.dataSync()), [1, 2], 'restored after a throw too');
   assert.equal(tf.memory().numTensors, before);
   ema.dispose();

@@ -29,10 +29,18 @@ const N_SYMBOLS = 20;
 
 function batchOf(seed: number): Batch {
   const rng = new Rng(seed);
-  const lens = [[5, 9], [7, 20], [4, 15]];
+  const lens = [
+    [5, 9],
+    [7, 20],
+    [4, 15],
+  ];
   return {
     ids: lens.map(([tx]) => Int32Array.from({ length: tx! }, () => 1 + rng.int(N_SYMBOLS - 1))),
-    mels: lens.map(([, ty]) => ({ data: Float32Array.from(rng.normals(TEST_CFG.nFeats * ty!), (x) => x - 3), nMels: TEST_CFG.nFeats, frames: ty! })),
+    mels: lens.map(([, ty]) => ({
+      data: Float32Array.from(rng.normals(TEST_CFG.nFeats * ty!), (x) => x - 3),
+      nMels: TEST_CFG.nFeats,
+      frames: ty!,
+    })),
   };
 }
 
@@ -67,7 +75,12 @@ for (const host of [false, true]) {
     assert.equal(st.tensors.length, 2 * model.variables.size);
     const names = [...model.variables.keys()];
     st.tensors.forEach((t, i) => assert.equal(t.name, `${names[i % names.length]}/${i < names.length ? 'm' : 'v'}`));
-    for (const t of st.tensors) if (frozen.includes(t.name.split('/')[0]!)) assert.ok(t.data.every((x) => x === 0), `${t.name} not zero`);
+    for (const t of st.tensors)
+      if (frozen.includes(t.name.split('/')[0]!))
+        assert.ok(
+          t.data.every((x) => x === 0),
+          `${t.name} not zero`,
+        );
     trainer.dispose();
     model.dispose();
   });
@@ -82,7 +95,13 @@ test('differentiating the decoder alone gives the full step’s decoder gradient
   const dec = model.variablesOf(['decoder']);
   const parts = [{ batch: batchOf(1), draws: new ItemDraws(77) }];
   const all = await gradientsOf(tr, [...model.variables.values()], parts, 1, 0);
-  const some = await gradientsOf(tr, dec.map((n) => model.variables.get(n)!), parts, 1, 0);
+  const some = await gradientsOf(
+    tr,
+    dec.map((n) => model.variables.get(n)!),
+    parts,
+    1,
+    0,
+  );
   const names = [...model.variables.keys()];
   assert.equal(some.grads.length, dec.length);
   some.grads.forEach((g, i) => {
@@ -131,6 +150,9 @@ test('toy: resuming a frozen run from its optimizer state (frozen slots kept as 
 
 test('freezing every variable is one line', () => {
   const model = ToyModel.create(TOY_CONFIG, 7);
-  assert.throws(() => new Trainer<ToyBatch>(model, { lr: 0.1, gradClip: 0, maxBadSteps: 3, frozen: ['linear/w', 'linear/b'] }), /train\.freeze: every variable of the model is frozen/);
+  assert.throws(
+    () => new Trainer<ToyBatch>(model, { lr: 0.1, gradClip: 0, maxBadSteps: 3, frozen: ['linear/w', 'linear/b'] }),
+    /train\.freeze: every variable of the model is frozen/,
+  );
   model.dispose();
 });

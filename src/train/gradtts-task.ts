@@ -5,7 +5,15 @@
 import { join } from 'node:path';
 import { openDataset, type Utterance } from '../data/index.js';
 import { UserError } from '../errors.js';
-import { DEFAULT_SPEAKER_EMB_DIM, GradTTS, MODEL_CONFIGS, validateModelConfig, type Batch, type LossNorm, type ModelConfig } from '../model/index.js';
+import {
+  DEFAULT_SPEAKER_EMB_DIM,
+  GradTTS,
+  MODEL_CONFIGS,
+  validateModelConfig,
+  type Batch,
+  type LossNorm,
+  type ModelConfig,
+} from '../model/index.js';
 import { priorDelta, type LossConfig } from '../loss/index.js';
 import { symbolCount } from '../text/index.js';
 import { writeSpectrogramPng } from '../plot/spectrogram.js';
@@ -32,7 +40,8 @@ export function recipeModelConfig(recipe: Recipe, where: string): ModelConfig {
   }
   const dec = over.decoder;
   let cfg: ModelConfig;
-  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec)) cfg = mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
+  if (dec === null || typeof dec !== 'object' || Array.isArray(dec) || !('objective' in dec))
+    cfg = mergeChecked(MODEL_CONFIGS[base], over, `${where}: model`);
   else {
     const { objective, ...rest } = dec as Record<string, unknown>;
     cfg = mergeChecked(MODEL_CONFIGS[base], { ...over, decoder: rest }, `${where}: model`);
@@ -94,11 +103,14 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
     progress: process.stderr.isTTY === true,
   });
   if (fs.textConfig.mode !== textConfig.mode || fs.textConfig.addBlank !== textConfig.addBlank) {
-    inp.log(`${fs.dir}: features use text ${JSON.stringify(fs.textConfig)}, not the recipe's ${JSON.stringify(textConfig)}; training with the features' (it is saved in the checkpoints)`);
+    inp.log(
+      `${fs.dir}: features use text ${JSON.stringify(fs.textConfig)}, not the recipe's ${JSON.stringify(textConfig)}; training with the features' (it is saved in the checkpoints)`,
+    );
   }
   const items: Utterance[] = fs.splits.train.map((id) => fs.utterances.get(id)).filter((u): u is Utterance => u !== undefined);
   if (items.length === 0) throw new UserError(`${inp.dataPath}: the train split is empty (expected at least one utterance)`);
-  if (fs.melConfig.nMels !== asked.nFeats) throw new UserError(`${inp.dataPath}: mels have ${fs.melConfig.nMels} bins, model '${asked.name}' expects ${asked.nFeats}`);
+  if (fs.melConfig.nMels !== asked.nFeats)
+    throw new UserError(`${inp.dataPath}: mels have ${fs.melConfig.nMels} bins, model '${asked.name}' expects ${asked.nFeats}`);
   const plan = planSpeakers(fs.speakers, inp.base ?? null, asked.nSpeakers, inp.recipeWhere, inp.dataPath);
   const cfg = withSpeakerCount(asked, plan.nSpeakers);
   validateModelConfig(cfg, `${inp.recipeWhere}: model`);
@@ -115,10 +127,15 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
   const frozen = model.variablesOf(freeze);
   if (freeze.length) {
     const n = frozen.reduce((s, name) => s + model.variables.get(name)!.size, 0);
-    inp.log(`train.freeze ${freeze.join(', ')}: ${((model.paramCount() - n) / 1e6).toFixed(2)} M of ${(model.paramCount() / 1e6).toFixed(2)} M weights train`);
+    inp.log(
+      `train.freeze ${freeze.join(', ')}: ${((model.paramCount() - n) / 1e6).toFixed(2)} M of ${(model.paramCount() / 1e6).toFixed(2)} M weights train`,
+    );
   }
   const loss = inp.recipe.loss;
-  if (loss.scope === 'all') inp.log(`loss.scope all: the prior term uses ${loss.type} at δ ${priorDelta(loss, cfg)} (the schedule at t = 0) instead of the squared error`);
+  if (loss.scope === 'all')
+    inp.log(
+      `loss.scope all: the prior term uses ${loss.type} at δ ${priorDelta(loss, cfg)} (the schedule at t = 0) instead of the squared error`,
+    );
   const probe = fs.utterances.get(fs.splits.valid[0] ?? '') ?? items[0]!;
   const synth = inp.recipe.synth;
 
@@ -126,8 +143,18 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
     trainable: gradTTSTrainable(model, loss, inp.recipe.train.priorOnlySteps),
     nItems: items.length,
     frozen,
-    batch: (idx) => ({ ids: idx.map((i) => items[i]!.ids), mels: idx.map((i) => items[i]!.mel), ...(rows ? { speakers: idx.map((i) => rows[i]!) } : {}) }),
-    meta: { model: { kind: 'gradtts', config: cfg }, nSymbols, textConfig: fs.textConfig, melConfig: fs.melConfig, speakers: plan.speakers },
+    batch: (idx) => ({
+      ids: idx.map((i) => items[i]!.ids),
+      mels: idx.map((i) => items[i]!.mel),
+      ...(rows ? { speakers: idx.map((i) => rows[i]!) } : {}),
+    }),
+    meta: {
+      model: { kind: 'gradtts', config: cfg },
+      nSymbols,
+      textConfig: fs.textConfig,
+      melConfig: fs.melConfig,
+      speakers: plan.speakers,
+    },
     replica: { module: import.meta.url, args: { cfg, nSymbols, recipe: inp.recipe } satisfies ReplicaArgs },
     sample: async (png, step) => {
       // A fixed noise seed, separate from the training RNG, so samples do not change the run; synth.steps 0: the encoder's μ.
@@ -135,12 +162,23 @@ export async function gradTTSTask(inp: TaskInputs): Promise<Task<Batch>> {
       const mel =
         synth.steps === 0
           ? await model.prior(probe.ids, synth.lengthScale, speaker)
-          : await model.synthesize(probe.ids, { steps: synth.steps, temperature: synth.temperature, lengthScale: synth.lengthScale, startTime: synth.startTime, stochastic: false, rng: new Rng(0), speaker });
+          : await model.synthesize(probe.ids, {
+              steps: synth.steps,
+              temperature: synth.temperature,
+              lengthScale: synth.lengthScale,
+              startTime: synth.startTime,
+              stochastic: false,
+              rng: new Rng(0),
+              speaker,
+            });
       writeSpectrogramPng(png, {
         title: `Step ${step}: ${probe.id} "${probe.text}"${rows ? ` (${probe.speaker})` : ''}`,
         panels: [
           { mel: probe.mel, label: `target: recording ${probe.id}` },
-          { mel, label: `generated: model at step ${step} (${synth.steps === 0 ? "the encoder's prior μ" : `${synth.steps} ODE steps${synth.startTime < 1 ? ` from t₀ ${synth.startTime}` : ''}`})` },
+          {
+            mel,
+            label: `generated: model at step ${step} (${synth.steps === 0 ? "the encoder's prior μ" : `${synth.steps} ODE steps${synth.startTime < 1 ? ` from t₀ ${synth.startTime}` : ''}`})`,
+          },
         ],
         melConfig: fs.melConfig,
       });

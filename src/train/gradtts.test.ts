@@ -70,7 +70,10 @@ test('gradtts run: resume after 2 steps equals 4 uninterrupted steps bitwise; te
   assert.deepEqual(readCheckpoint(b.checkpoint).weights, readCheckpoint(a.checkpoint).weights);
   assert.deepEqual(strip(part), strip(full));
   const m = readMetrics(join(full, 'metrics.jsonl'));
-  assert.deepEqual(m.map((l) => l.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    m.map((l) => l.step),
+    [1, 2, 3, 4],
+  );
   for (const k of ['total', 'duration', 'prior', 'diffusion', 'deltaMean', 'gradNorm']) assert.ok(Number.isFinite(m[0]![k] as number), k);
   assert.ok((m[0]!.deltaMean as number) > 0 && (m[0]!.deltaMean as number) < 1, 'pseudo-Huber δ with an exponential schedule');
   const png = readFileSync(join(full, 'samples', 'step-000004.png'));
@@ -80,7 +83,14 @@ test('gradtts run: resume after 2 steps equals 4 uninterrupted steps bitwise; te
 test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consistent lengths', async () => {
   const run = join(root, 'full');
   const out = join(root, 'say.wav');
-  const [w] = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.'], out, melOut: join(root, 'say.npy'), png: join(root, 'say.png'), iters: 4 });
+  const [w] = await synthesizeToFiles({
+    checkpoint: run,
+    texts: ['Hello two.'],
+    out,
+    melOut: join(root, 'say.npy'),
+    png: join(root, 'say.png'),
+    iters: 4,
+  });
   const audio = readWav(out);
   const mel = readNpy(join(root, 'say.npy'));
   assert.equal(mel.shape[0], 80);
@@ -89,24 +99,62 @@ test('gradtts synthesize: a checkpoint speaks a sentence to WAV/npy/png of consi
   assert.equal(audio.samples.length, w!.frames * DEFAULT_MEL.hop);
   assert.ok(audio.samples.some((v) => v !== 0));
   // numbered outputs for several sentences, same seed → same audio as the single call for sentence 1
-  const many = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.'], out: join(root, 'many.wav'), many: true, iters: 4 });
-  assert.deepEqual(many.map((f) => f.wav), [join(root, 'many-001.wav'), join(root, 'many-002.wav')]);
+  const many = await synthesizeToFiles({
+    checkpoint: run,
+    texts: ['Hello two.', 'Ten.'],
+    out: join(root, 'many.wav'),
+    many: true,
+    iters: 4,
+  });
+  assert.deepEqual(
+    many.map((f) => f.wav),
+    [join(root, 'many-001.wav'), join(root, 'many-002.wav')],
+  );
   assert.deepEqual(readWav(many[0]!.wav).samples, audio.samples);
   // the same sentences over 2 workers (src/parallel/map-pool.ts): the same files, in order
-  const par = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.', 'Ten.', 'Yes.'], out: join(root, 'par.wav'), many: true, iters: 4, workers: 2 });
-  assert.deepEqual(par.map((f) => f.wav), [1, 2, 3].map((i) => join(root, `par-00${i}.wav`)));
+  const par = await synthesizeToFiles({
+    checkpoint: run,
+    texts: ['Hello two.', 'Ten.', 'Yes.'],
+    out: join(root, 'par.wav'),
+    many: true,
+    iters: 4,
+    workers: 2,
+  });
+  assert.deepEqual(
+    par.map((f) => f.wav),
+    [1, 2, 3].map((i) => join(root, `par-00${i}.wav`)),
+  );
   many.forEach((f, i) => assert.deepEqual(readWav(par[i]!.wav).samples, readWav(f.wav).samples, f.text));
   // steps 0: the encoder's prior alone, exactly the model's prior mel
   const lm0 = loadModel(run);
-  const zero = await synthesizeToFiles({ checkpoint: run, texts: ['Hello two.'], out: join(root, 'zero.wav'), melOut: join(root, 'zero.npy'), steps: 0, iters: 4, loaded: lm0 });
+  const zero = await synthesizeToFiles({
+    checkpoint: run,
+    texts: ['Hello two.'],
+    out: join(root, 'zero.wav'),
+    melOut: join(root, 'zero.npy'),
+    steps: 0,
+    iters: 4,
+    loaded: lm0,
+  });
   const prior = await lm0.model.prior(textToIds('Hello two.', lm0.textConfig).ids, 1);
   assert.equal(zero[0]!.frames, prior.frames);
   assert.deepEqual(readNpy(join(root, 'zero.npy')).data, prior.data);
   lm0.model.dispose();
   // a line with nothing to speak: skipped in a batch with a notice (before any worker starts), an error alone
   const notices: string[] = [];
-  const some = await synthesizeToFiles({ checkpoint: run, texts: ['Ten.', '☃☃'], out: join(root, 'bad.wav'), many: true, iters: 4, workers: 2, notice: (m) => notices.push(m) });
-  assert.deepEqual(some.map((f) => f.index), [1]);
+  const some = await synthesizeToFiles({
+    checkpoint: run,
+    texts: ['Ten.', '☃☃'],
+    out: join(root, 'bad.wav'),
+    many: true,
+    iters: 4,
+    workers: 2,
+    notice: (m) => notices.push(m),
+  });
+  assert.deepEqual(
+    some.map((f) => f.index),
+    [1],
+  );
   assert.deepEqual(notices, ['text "☃☃": nothing to speak after cleaning (no character has a symbol: ☃) — skipped']);
   await assert.rejects(
     synthesizeToFiles({ checkpoint: run, texts: ['☃☃'], out: join(root, 'bad.wav'), iters: 4 }),
@@ -122,7 +170,17 @@ test('gradtts flow decoder, decoder only: --init from a score run, encoder and d
       model: { ...micro, decoder: { ...micro.decoder, objective: 'flow' } },
       loss: { type: 'pseudo-huber', schedule: 'exponential', c: 0.1 },
       data: { textMode: 'characters', addBlank: true },
-      train: { steps: 2, batchSize: 2, lr: 0.01, checkpointEvery: 2, logEvery: 1, pngEvery: 0, seed: 9, workers: 1, freeze: ['encoder', 'durationPredictor'] },
+      train: {
+        steps: 2,
+        batchSize: 2,
+        lr: 0.01,
+        checkpointEvery: 2,
+        logEvery: 1,
+        pngEvery: 0,
+        seed: 9,
+        workers: 1,
+        freeze: ['encoder', 'durationPredictor'],
+      },
       synth: { steps: 3 },
     }),
   );
@@ -145,27 +203,77 @@ test('gradtts flow decoder, decoder only: --init from a score run, encoder and d
   lm.model.dispose();
   // train.initParts: the encoder and duration predictor come from --init, the decoder starts fresh (as without --init)
   const parts = join(root, 'flow-parts.json');
-  writeFileSync(parts, JSON.stringify({ ...JSON.parse(readFileSync(flow, 'utf8')), train: { steps: 1, batchSize: 2, lr: 1e-12, checkpointEvery: 1, logEvery: 1, pngEvery: 0, seed: 9, workers: 1, freeze: ['encoder', 'durationPredictor'], initParts: ['encoder', 'durationPredictor'] } }));
+  writeFileSync(
+    parts,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(flow, 'utf8')),
+      train: {
+        steps: 1,
+        batchSize: 2,
+        lr: 1e-12,
+        checkpointEvery: 1,
+        logEvery: 1,
+        pngEvery: 0,
+        seed: 9,
+        workers: 1,
+        freeze: ['encoder', 'durationPredictor'],
+        initParts: ['encoder', 'durationPredictor'],
+      },
+    }),
+  );
   const said: string[] = [];
-  const withParts = readCheckpoint((await runTraining({ ...quiet, log: (m) => said.push(m), recipePath: parts, dataPath: corpus, outDir: join(root, 'flow-parts'), init: join(root, 'full') })).checkpoint);
-  const fresh = readCheckpoint((await runTraining({ ...quiet, recipePath: parts, dataPath: corpus, outDir: join(root, 'flow-fresh') })).checkpoint);
-  assert.ok(said.some((l) => /^partial --init from .*: \d+ of \d+ tensors loaded; \d+ freshly initialised: decoder\..* \(not in train\.initParts\)/.test(l)), said.join('\n'));
+  const withParts = readCheckpoint(
+    (
+      await runTraining({
+        ...quiet,
+        log: (m) => said.push(m),
+        recipePath: parts,
+        dataPath: corpus,
+        outDir: join(root, 'flow-parts'),
+        init: join(root, 'full'),
+      })
+    ).checkpoint,
+  );
+  const fresh = readCheckpoint(
+    (await runTraining({ ...quiet, recipePath: parts, dataPath: corpus, outDir: join(root, 'flow-fresh') })).checkpoint,
+  );
+  assert.ok(
+    said.some((l) =>
+      /^partial --init from .*: \d+ of \d+ tensors loaded; \d+ freshly initialised: decoder\..* \(not in train\.initParts\)/.test(l),
+    ),
+    said.join('\n'),
+  );
   for (const [name, w] of withParts.weights) {
     const want = (name.startsWith('decoder.') ? fresh.weights : src.weights).get(name)!.data;
     w.data.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-6, `${name}[${i}]: ${x} vs ${want[i]}`));
   }
   // a score config stores no objective (runs from before it resume); a bad one is one line
   assert.equal((src.meta.model.config as { decoder: { objective?: string } }).decoder.objective, undefined);
-  writeFileSync(join(root, 'bad-objective.json'), JSON.stringify({ model: { ...micro, decoder: { objective: 'ddim' } }, data: { textMode: 'characters' } }));
+  writeFileSync(
+    join(root, 'bad-objective.json'),
+    JSON.stringify({ model: { ...micro, decoder: { objective: 'ddim' } }, data: { textMode: 'characters' } }),
+  );
   await assert.rejects(
     runTraining({ ...quiet, recipePath: join(root, 'bad-objective.json'), dataPath: corpus, outDir: join(root, 'bad-objective') }),
-    (e: unknown) => e instanceof UserError && /bad-objective\.json: model: decoder\.objective is "ddim" \(expected one of "score", "flow"\)$/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /bad-objective\.json: model: decoder\.objective is "ddim" \(expected one of "score", "flow"\)$/.test(e.message),
   );
 });
 
 test('gradtts evaluate: 2 workers score the same utterances to the same numbers, in order', async () => {
   const { evaluateRun } = await import('../eval/evaluate-run.js');
-  const base = { checkpoint: join(root, 'full'), refs: corpus, split: 'train' as const, steps: 2, seed: 3, max: 3, iters: 4, wer: false, progress: false };
+  const base = {
+    checkpoint: join(root, 'full'),
+    refs: corpus,
+    split: 'train' as const,
+    steps: 2,
+    seed: 3,
+    max: 3,
+    iters: 4,
+    wer: false,
+    progress: false,
+  };
   const one = await evaluateRun({ ...base, out: join(root, 'eval1') });
   const two = await evaluateRun({ ...base, out: join(root, 'eval2'), features: join(root, 'eval1', 'ref-features'), workers: 2 });
   assert.equal(one.n, 3);
@@ -177,11 +285,17 @@ test('gradtts load: damaged or foreign checkpoints are one-line UserErrors namin
   const lm = loadModel(join(root, 'full'));
   assert.equal((lm.checkpoint.meta.model.config as { decoder: { dim: number } }).decoder.dim, 4);
   lm.model.dispose();
-  assert.throws(() => loadModel(join(root, 'nowhere')), (e: unknown) => e instanceof UserError && /nowhere: no such run/.test(e.message));
+  assert.throws(
+    () => loadModel(join(root, 'nowhere')),
+    (e: unknown) => e instanceof UserError && /nowhere: no such run/.test(e.message),
+  );
   const ck = readCheckpoint(join(root, 'full', 'checkpoints', 'step-000004'));
   assert.equal(ck.meta.nSymbols !== null && ck.meta.nSymbols > 10, true);
   writeFileSync(join(root, 'full', 'checkpoints', 'step-000004', 'weights.bin'), 'x');
-  assert.throws(() => loadModel(join(root, 'full', 'checkpoints', 'step-000004')), (e: unknown) => e instanceof UserError && /step-000004\/weights\.bin: 1 bytes, expected \d+ \(truncated\)/.test(e.message));
+  assert.throws(
+    () => loadModel(join(root, 'full', 'checkpoints', 'step-000004')),
+    (e: unknown) => e instanceof UserError && /step-000004\/weights\.bin: 1 bytes, expected \d+ \(truncated\)/.test(e.message),
+  );
 });
 
 test('gradtts step: live tensor count after N steps equals the count after 1 step', async () => {

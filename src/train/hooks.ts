@@ -34,7 +34,16 @@ export function metricsHook(path: string, trainer: Trainer<unknown>, logEvery: n
   return {
     afterStep: ({ step, order }, res, sPerStep) => {
       if (step % logEvery !== 0) return;
-      const line: MetricsLine = { step, epoch: order.currentEpoch, ...res.terms, lr: trainer.learningRate, gradNorm: res.gradNorm, skipped: res.ok ? 0 : 1, badSteps: trainer.loop.badSteps, sPerStep };
+      const line: MetricsLine = {
+        step,
+        epoch: order.currentEpoch,
+        ...res.terms,
+        lr: trainer.learningRate,
+        gradNorm: res.gradNorm,
+        skipped: res.ok ? 0 : 1,
+        badSteps: trainer.loop.badSteps,
+        sPerStep,
+      };
       appendMetrics(path, line);
     },
   };
@@ -51,8 +60,21 @@ export function checkpointHook(
   const t = recipe.train;
   const save = async ({ step, order, modelRng }: RunState) => {
     if (step === lastSaved) return;
-    const meta: CheckpointMeta = { step, data: order.state(), modelRng: modelRng.state(), loop: structuredClone(trainer.loop), ...task.meta, recipe };
-    await saveCheckpoint(join(runDir, 'checkpoints', checkpointName(step)), task.trainable.variables, trainer.optimizer, meta, trainer.ema?.shadow ?? null);
+    const meta: CheckpointMeta = {
+      step,
+      data: order.state(),
+      modelRng: modelRng.state(),
+      loop: structuredClone(trainer.loop),
+      ...task.meta,
+      recipe,
+    };
+    await saveCheckpoint(
+      join(runDir, 'checkpoints', checkpointName(step)),
+      task.trainable.variables,
+      trainer.optimizer,
+      meta,
+      trainer.ema?.shadow ?? null,
+    );
     rotateCheckpoints(runDir, t.keepCheckpoints);
     lastSaved = step;
   };
@@ -65,7 +87,13 @@ export function checkpointHook(
 }
 
 /** A sample spectrogram PNG every train.pngEvery steps, from the weights synthesis will use (the moving average when there is one). */
-export function samplesHook(runDir: string, task: Task<unknown>, trainer: Trainer<unknown>, pngEvery: number, log: (msg: string) => void): StepHook {
+export function samplesHook(
+  runDir: string,
+  task: Task<unknown>,
+  trainer: Trainer<unknown>,
+  pngEvery: number,
+  log: (msg: string) => void,
+): StepHook {
   return {
     afterStep: async ({ step }) => {
       if (pngEvery === 0 || step % pngEvery !== 0 || !task.sample) return;
@@ -98,7 +126,13 @@ export function timeBudget(maxSeconds: number | undefined): TimeBudget {
  * The progress bar on a terminal; elsewhere (CI, logs) a status line every minute, unless
  * `progress` is false. With a time budget the bar shows the budget left instead of a step ETA.
  */
-export function progressHook(totalSteps: number, startStep: number, progress: boolean | undefined, budget: TimeBudget | null, log: (msg: string) => void): StepHook {
+export function progressHook(
+  totalSteps: number,
+  startStep: number,
+  progress: boolean | undefined,
+  budget: TimeBudget | null,
+  log: (msg: string) => void,
+): StepHook {
   const showBar = progress ?? process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | null = null;
   if (showBar) {
@@ -122,7 +156,11 @@ export function progressHook(totalSteps: number, startStep: number, progress: bo
         log(`step ${step}/${totalSteps}, loss ${res.terms.total!.toFixed(4)}, ${sPerStep.toFixed(2)} s/step`);
       }
       const left = budget?.left() ?? 0;
-      bar?.update(step, { loss: res.terms.total!.toFixed(4), sps: sPerStep.toFixed(2), left: `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s` });
+      bar?.update(step, {
+        loss: res.terms.total!.toFixed(4),
+        sps: sPerStep.toFixed(2),
+        left: `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s`,
+      });
     },
     close: () => {
       bar?.stop();

@@ -20,7 +20,9 @@ const SHAPES = [[3, 4], [5], [2, 2, 3]];
 function vars(seed: number, tag: string): { map: Map<string, tf.Variable>; flat: Float32Array } {
   const rng = new Rng(seed);
   const map = new Map<string, tf.Variable>();
-  SHAPES.forEach((shape, i) => map.set(`w${i}`, tf.variable(tf.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape), true, `${tag}-w${i}-${seed}`)));
+  SHAPES.forEach((shape, i) =>
+    map.set(`w${i}`, tf.variable(tf.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape), true, `${tag}-w${i}-${seed}`)),
+  );
   return { map, flat: flatOf(map) };
 }
 
@@ -63,8 +65,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.equal(b.iterations, a.iterations);
     assert.equal(b.accBeta1, a.accBeta1);
     assert.equal(b.accBeta2, a.accBeta2);
-    assert.deepEqual(b.tensors.map((t) => t.data), a.tensors.map((t) => t.data));
-    assert.deepEqual(b.tensors.map((t) => t.shape), a.tensors.map((t) => t.shape));
+    assert.deepEqual(
+      b.tensors.map((t) => t.data),
+      a.tensors.map((t) => t.data),
+    );
+    assert.deepEqual(
+      b.tensors.map((t) => t.shape),
+      a.tensors.map((t) => t.shape),
+    );
     opt.dispose();
     for (const v of ref.map.values()) v.dispose();
   });
@@ -121,7 +129,10 @@ test('a host-mode Trainer (flat gradients) equals a tfjs-mode one, moving averag
   assert.deepEqual(flatOf(mb.variables), flatOf(ma.variables));
   assert.deepEqual(flatOf(tb.ema!.shadow), flatOf(ta.ema!.shadow));
   const [sa, sb] = [await ta.optimizer.snapshot(), await tb.optimizer.snapshot()];
-  assert.deepEqual(sb.tensors.map((t) => t.data), sa.tensors.map((t) => t.data));
+  assert.deepEqual(
+    sb.tensors.map((t) => t.data),
+    sa.tensors.map((t) => t.data),
+  );
   // a non-finite gradient skips the step in host mode too
   const before = flatOf(mb.variables);
   const bad = gradsAt(7, size);

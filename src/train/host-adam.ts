@@ -61,7 +61,8 @@ export class HostAdam implements Optimizer {
    * `scale` (the global-norm clip; 1 = none) as the tfjs path does.
    */
   applyFlat(w: Float32Array, g: Float32Array, scale = 1): void {
-    if (w.length !== this.size || g.length !== this.size) throw new Error(`HostAdam.applyFlat: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
+    if (w.length !== this.size || g.length !== this.size)
+      throw new Error(`HostAdam.applyFlat: buffers of ${w.length} and ${g.length} floats (expected ${this.size})`);
     // the SIMD loop works in the arena: buffers from elsewhere are copied in (and w back out)
     if (w !== this.w) this.w.set(w);
     if (g !== this.g) this.g.set(g);
@@ -98,7 +99,10 @@ export class HostAdam implements Optimizer {
   async snapshot(): Promise<OptimizerSnapshot> {
     const tensors: OptimizerSnapshot['tensors'] = [];
     if (this.iterations > 0) {
-      for (const [buf, tag] of [[this.m, 'm'], [this.v, 'v']] as const) {
+      for (const [buf, tag] of [
+        [this.m, 'm'],
+        [this.v, 'v'],
+      ] as const) {
         let off = 0;
         for (const s of this.slots) {
           tensors.push({ name: `${s.name}/${tag}`, shape: s.shape, data: buf.slice(off, off + s.size) });
@@ -112,14 +116,16 @@ export class HostAdam implements Optimizer {
   /** Takes a snapshot's state (m and v slots in variable order; none = a fresh optimizer). */
   async restore(s: OptimizerSnapshot): Promise<void> {
     const n = this.slots.length;
-    if (s.tensors.length !== 0 && s.tensors.length !== 2 * n) throw new Error(`HostAdam.restore: ${s.tensors.length} slots (expected ${2 * n})`);
+    if (s.tensors.length !== 0 && s.tensors.length !== 2 * n)
+      throw new Error(`HostAdam.restore: ${s.tensors.length} slots (expected ${2 * n})`);
     this.m.fill(0);
     this.v.fill(0);
     let off = 0;
     this.slots.forEach((slot, i) => {
       if (s.tensors.length) {
         const [tm, tv] = [s.tensors[i]!, s.tensors[n + i]!];
-        if (tm.data.length !== slot.size || tv.data.length !== slot.size) throw new Error(`HostAdam.restore: slot ${i} holds ${tm.data.length} floats (expected ${slot.size})`);
+        if (tm.data.length !== slot.size || tv.data.length !== slot.size)
+          throw new Error(`HostAdam.restore: slot ${i} holds ${tm.data.length} floats (expected ${slot.size})`);
         this.m.set(tm.data, off);
         this.v.set(tv.data, off);
       }

@@ -110,7 +110,10 @@ test('loop: a loss far above the running median stops training (divergeFactor)',
   const before = weights(model);
   const b = next();
   const blown = { ...b, y: b.y.map((v) => v * 1e4) };
-  await assert.rejects(() => trainer.step(blown, rng), (e: unknown) => e instanceof TrainingStopped && /loss diverged/.test(e.message));
+  await assert.rejects(
+    () => trainer.step(blown, rng),
+    (e: unknown) => e instanceof TrainingStopped && /loss diverged/.test(e.message),
+  );
   assert.deepEqual(weights(model), before, 'a diverging step must not be applied');
   trainer.dispose();
   model.dispose();

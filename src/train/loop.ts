@@ -63,7 +63,6 @@ export function freshLoopState(): LoopState {
   return { badSteps: 0, badInRow: 0, recentLosses: [], emaUpdates: 0 };
 }
 
-
 /** Global L2 norm of a flat gradient (float64 sum). */
 function hostNorm(g: Float32Array): number {
   let s = 0;
@@ -111,8 +110,19 @@ export class Trainer<B> {
     if (trained.length === 0) throw new UserError('train.freeze: every variable of the model is frozen (nothing to train)');
     this.trained = trained.map(([name]) => name);
     this.varList = trained.map(([, v]) => v);
-    const adam = opts.host ? new HostAdam(trained.map(([name, v]) => ({ name, shape: v.shape, size: v.size })), opts.lr) : new TfAdam(opts.lr);
-    this.optimizer = frozen.size ? new SubsetOptimizer(adam, [...model.variables].map(([name, v]) => ({ name, shape: v.shape })), new Set(this.trained)) : adam;
+    const adam = opts.host
+      ? new HostAdam(
+          trained.map(([name, v]) => ({ name, shape: v.shape, size: v.size })),
+          opts.lr,
+        )
+      : new TfAdam(opts.lr);
+    this.optimizer = frozen.size
+      ? new SubsetOptimizer(
+          adam,
+          [...model.variables].map(([name, v]) => ({ name, shape: v.shape })),
+          new Set(this.trained),
+        )
+      : adam;
     this.ema = opts.ema ? new WeightEma(model.variables, opts.ema, frozen.size ? this.trained : undefined) : null;
   }
 

@@ -146,7 +146,9 @@ export class SubsetOptimizer implements Optimizer {
     for (const tag of ['m', 'v'] as const) {
       let i = 0;
       for (const { name, shape } of this.all) {
-        const data = this.trained.has(name) ? s.tensors[(tag === 'm' ? 0 : k) + i++]!.data : (this.held.get(name)?.[tag] ?? new Float32Array(shape.reduce((a, b) => a * b, 1)));
+        const data = this.trained.has(name)
+          ? s.tensors[(tag === 'm' ? 0 : k) + i++]!.data
+          : (this.held.get(name)?.[tag] ?? new Float32Array(shape.reduce((a, b) => a * b, 1)));
         tensors.push({ name: `${name}/${tag}`, shape, data });
       }
     }

@@ -28,7 +28,9 @@ export function toyEnabled(): boolean {
 const num = (what: string) => z.number({ error: `expected ${what}` });
 const intAtLeast = (min: number) => {
   const what = `an integer ≥ ${min}`;
-  return num(what).int({ error: `expected ${what}` }).min(min, { error: `expected ${what}` });
+  return num(what)
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` });
 };
 const positive = () => num('a number > 0').gt(0, { error: 'expected a number > 0' });
 const bool = () => z.boolean({ error: 'expected true or false' });
@@ -67,7 +69,15 @@ export const RecipeSchema = z.strictObject({
        * the utterances per micro-batch). 1 trains in the main thread.
        */
       workers: z
-        .union([num(WORKERS).int({ error: `expected ${WORKERS}` }).min(1, { error: `expected ${WORKERS}` }), z.literal('auto', { error: `expected ${WORKERS}` })], { error: `expected ${WORKERS}` })
+        .union(
+          [
+            num(WORKERS)
+              .int({ error: `expected ${WORKERS}` })
+              .min(1, { error: `expected ${WORKERS}` }),
+            z.literal('auto', { error: `expected ${WORKERS}` }),
+          ],
+          { error: `expected ${WORKERS}` },
+        )
         .default('auto'),
       lr: positive().default(1e-4),
       /** Global-norm clip; 0 turns clipping off. */
@@ -86,9 +96,15 @@ export const RecipeSchema = z.strictObject({
       warmupSteps: intAtLeast(0).default(0),
       /** After warmup: "constant", or "cosine" down to minLrFactor·lr at train.steps. */
       lrDecay: z.enum(['constant', 'cosine'], { error: 'expected "constant" or "cosine"' }).default('constant'),
-      minLrFactor: num('a number in [0, 1]').min(0, { error: 'expected a number in [0, 1]' }).max(1, { error: 'expected a number in [0, 1]' }).default(0.1),
+      minLrFactor: num('a number in [0, 1]')
+        .min(0, { error: 'expected a number in [0, 1]' })
+        .max(1, { error: 'expected a number in [0, 1]' })
+        .default(0.1),
       /** Decay of an exponential moving average of the weights, used for sampling; 0 = off. */
-      ema: num('a number in [0, 1)').min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
+      ema: num('a number in [0, 1)')
+        .min(0, { error: 'expected a number in [0, 1)' })
+        .lt(1, { error: 'expected a number in [0, 1)' })
+        .default(0),
       /** Steps at the start that train only the encoder and duration predictor (no U-Net). */
       priorOnlySteps: intAtLeast(0).default(0),
       /**
@@ -102,9 +118,17 @@ export const RecipeSchema = z.strictObject({
        * ["encoder", "durationPredictor"] to train a new decoder under a trained encoder. Implies a
        * partial load of those parts. Default: every part.
        */
-      initParts: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).optional(),
+      initParts: z
+        .array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), {
+          error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}`,
+        })
+        .optional(),
       /** Parts of the model that are not trained (no gradient, no Adam or moving-average update), e.g. ["encoder", "durationPredictor"]. */
-      freeze: z.array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }).default([]),
+      freeze: z
+        .array(z.enum(MODEL_PARTS, { error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}` }), {
+          error: `expected a list of ${MODEL_PARTS.map((p) => JSON.stringify(p)).join(', ')}`,
+        })
+        .default([]),
     })
     .prefault({}),
   synth: z
@@ -118,7 +142,10 @@ export const RecipeSchema = z.strictObject({
        * (1 = Grad-TTS's full reverse process). A decoder trained with loss.tMax < 1 is sampled
        * from t₀ ≤ tMax. Ignored by flow decoders and by steps 0.
        */
-      startTime: num('a number in (0, 1]').gt(0, { error: 'expected a number in (0, 1]' }).lte(1, { error: 'expected a number in (0, 1]' }).default(1),
+      startTime: num('a number in (0, 1]')
+        .gt(0, { error: 'expected a number in (0, 1]' })
+        .lte(1, { error: 'expected a number in (0, 1]' })
+        .default(1),
     })
     .prefault({}),
 });
@@ -161,7 +188,9 @@ export function parseRecipe(obj: unknown, where: string): Recipe {
   const base = typeof model === 'string' ? model : model.base;
   const names: string[] = [...MODEL_NAMES, ...(toyEnabled() ? ['toy'] : [])];
   if (!names.includes(base)) {
-    throw new UserError(`${where}: model${typeof model === 'string' ? '' : '.base'}: expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(base)}`);
+    throw new UserError(
+      `${where}: model${typeof model === 'string' ? '' : '.base'}: expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(base)}`,
+    );
   }
   return r;
 }

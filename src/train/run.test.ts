@@ -44,8 +44,14 @@ test('run: resume after N steps equals an uninterrupted run bitwise (weights and
   assert.deepEqual(b.optimizer, a.optimizer);
   assert.deepEqual(b.meta.data, a.meta.data);
   assert.deepEqual(metricsOf(part), metricsOf(full));
-  assert.deepEqual(metricsOf(full).map((l) => JSON.parse(l).step), [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39]);
-  assert.deepEqual(listCheckpoints(full).map((c) => c.step), [30, 40]);
+  assert.deepEqual(
+    metricsOf(full).map((l) => JSON.parse(l).step),
+    [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39],
+  );
+  assert.deepEqual(
+    listCheckpoints(full).map((c) => c.step),
+    [30, 40],
+  );
   const stored = JSON.parse(readFileSync(join(full, 'recipe.json'), 'utf8'));
   assert.equal(stored.loss.schedule, 'constant', 'the stored recipe has the loss defaults filled in');
   const info = JSON.parse(readFileSync(join(part, 'run.json'), 'utf8'));
@@ -56,14 +62,26 @@ test('run: resume after N steps equals an uninterrupted run bitwise (weights and
 test('run: refuses a different recipe or existing checkpoints without --resume; --force starts over', async () => {
   const out = join(dir, 'guard');
   await runTraining({ ...quiet, recipePath, outDir: out, steps: 10 });
-  await assert.rejects(runTraining({ ...quiet, recipePath, outDir: out, steps: 10 }), (e: unknown) => e instanceof UserError && /already has checkpoints \(pass --resume/.test(e.message));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath, outDir: out, steps: 10 }),
+    (e: unknown) => e instanceof UserError && /already has checkpoints \(pass --resume/.test(e.message),
+  );
   const other = join(dir, 'other.json');
   writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(recipePath, 'utf8')), loss: { type: 'l1' } }));
-  await assert.rejects(runTraining({ ...quiet, recipePath: other, outDir: out, resume: true }), (e: unknown) => e instanceof UserError && /recipe\.json: this run directory was started with a different recipe/.test(e.message));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath: other, outDir: out, resume: true }),
+    (e: unknown) => e instanceof UserError && /recipe\.json: this run directory was started with a different recipe/.test(e.message),
+  );
   const r = await runTraining({ ...quiet, recipePath: other, outDir: out, steps: 5, force: true });
   assert.equal(r.step, 5);
-  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [5]);
-  assert.deepEqual(readMetrics(join(out, 'metrics.jsonl')).map((m) => m.step), [3]);
+  assert.deepEqual(
+    listCheckpoints(out).map((c) => c.step),
+    [5],
+  );
+  assert.deepEqual(
+    readMetrics(join(out, 'metrics.jsonl')).map((m) => m.step),
+    [3],
+  );
 });
 
 test('run: resuming with a checkpoint from another model config is a UserError naming state.json', async () => {
@@ -80,7 +98,10 @@ test('run: resuming with a checkpoint from another model config is a UserError n
 
 test('run: splitBatch makes nearly equal, non-empty micro-batches in order', async () => {
   const { splitBatch } = await import('./run.js');
-  assert.deepEqual(splitBatch([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4, 5]]);
+  assert.deepEqual(splitBatch([1, 2, 3, 4, 5], 2), [
+    [1, 2],
+    [3, 4, 5],
+  ]);
   assert.deepEqual(splitBatch([1, 2], 4), [[1], [2]]);
   assert.deepEqual(splitBatch([7, 8, 9], 1), [[7, 8, 9]]);
 });
@@ -107,11 +128,15 @@ test('run: a stored recipe from before a new defaulted field, or in another key 
 test('run: with an lr warmup + cosine schedule and a weight EMA, stop-and-resume equals an uninterrupted run (weights, EMA, metrics)', async () => {
   const rp = join(dir, 'ema.json');
   const base = JSON.parse(readFileSync(recipePath, 'utf8'));
-  writeFileSync(rp, JSON.stringify({ ...base, train: { ...base.train, steps: 30, warmupSteps: 6, lrDecay: 'cosine', minLrFactor: 0.2, ema: 0.9 } }));
+  writeFileSync(
+    rp,
+    JSON.stringify({ ...base, train: { ...base.train, steps: 30, warmupSteps: 6, lrDecay: 'cosine', minLrFactor: 0.2, ema: 0.9 } }),
+  );
   const full = await runTraining({ ...quiet, recipePath: rp, outDir: join(dir, 'ema-full') });
   const part = join(dir, 'ema-part');
   let r = await runTraining({ ...quiet, recipePath: rp, outDir: part, maxSeconds: 1e-6 });
-  for (let i = 0; r.step < 30 && i < 40; i++) r = await runTraining({ ...quiet, recipePath: rp, outDir: part, resume: true, maxSeconds: 1e-6 });
+  for (let i = 0; r.step < 30 && i < 40; i++)
+    r = await runTraining({ ...quiet, recipePath: rp, outDir: part, resume: true, maxSeconds: 1e-6 });
   assert.equal(r.step, 30);
   const a = readCheckpoint(full.checkpoint);
   const b = readCheckpoint(r.checkpoint);
@@ -123,13 +148,14 @@ test('run: with an lr warmup + cosine schedule and a weight EMA, stop-and-resume
   assert.notDeepEqual(a.ema, a.weights);
   assert.deepEqual(metricsOf(part), metricsOf(full.runDir));
   const lr = new Map(readMetrics(join(full.runDir, 'metrics.jsonl')).map((m) => [m.step, m.lr as number]));
-  const close = (step: number, want: number) => assert.ok(Math.abs(lr.get(step)! - want) < 1e-12, `lr at step ${step}: ${lr.get(step)} vs ${want}`);
+  const close = (step: number, want: number) =>
+    assert.ok(Math.abs(lr.get(step)! - want) < 1e-12, `lr at step ${step}: ${lr.get(step)} vs ${want}`);
   close(3, 0.05 * 0.5); // half way through the warmup
   close(18, 0.01 + 0.5 * 0.04); // half way down the cosine (p = 12/24)
   close(30, 0.01); // its floor, minLrFactor · lr
 });
 
-test('run: --init starts from another run\'s (EMA) weights with a fresh optimizer; export writes a weights-only voice it can start from', async () => {
+test("run: --init starts from another run's (EMA) weights with a fresh optimizer; export writes a weights-only voice it can start from", async () => {
   const rp = join(dir, 'init.json');
   const base = JSON.parse(readFileSync(recipePath, 'utf8'));
   writeFileSync(rp, JSON.stringify({ ...base, train: { ...base.train, steps: 20, ema: 0.8 } }));
@@ -140,7 +166,12 @@ test('run: --init starts from another run\'s (EMA) weights with a fresh optimize
   assert.equal(ex.ema, true);
   // a voice's synthesis defaults can be set as it is exported; the rest of its recipe stays
   const tuned = join(dir, 'voice-tuned');
-  exportWeights(src.runDir, tuned, () => {}, (r) => ({ ...(r.synth as object), startTime: 0.3 }));
+  exportWeights(
+    src.runDir,
+    tuned,
+    () => {},
+    (r) => ({ ...(r.synth as object), startTime: 0.3 }),
+  );
   const stored = JSON.parse(readFileSync(join(tuned, 'state.json'), 'utf8')).recipe;
   assert.equal(stored.synth.startTime, 0.3);
   assert.deepEqual({ ...stored, synth: null }, { ...JSON.parse(readFileSync(join(voice, 'state.json'), 'utf8')).recipe, synth: null });
@@ -166,20 +197,37 @@ test('run: --init starts from another run\'s (EMA) weights with a fresh optimize
   writeFileSync(other, JSON.stringify({ ...base, model: { base: 'toy', dim: 5 } }));
   await assert.rejects(
     runTraining({ ...quiet, recipePath: other, outDir: join(dir, 'init-bad'), init: voice }),
-    (e: unknown) => e instanceof UserError && /weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[5,1\]/.test(e.message) && !e.message.includes('\n'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /weights\.json: 'linear\/w' has shape \[4,1\], the model expects \[5,1\]/.test(e.message) &&
+      !e.message.includes('\n'),
   );
-  await assert.rejects(runTraining({ ...quiet, recipePath: tiny, outDir: join(dir, 'init-missing'), init: join(dir, 'nope') }), (e: unknown) => e instanceof UserError && /nope: no such run or checkpoint directory/.test(e.message));
+  await assert.rejects(
+    runTraining({ ...quiet, recipePath: tiny, outDir: join(dir, 'init-missing'), init: join(dir, 'nope') }),
+    (e: unknown) => e instanceof UserError && /nope: no such run or checkpoint directory/.test(e.message),
+  );
   // train.initPartial: the tensors that match load, the others stay as initialised, one line says which
   const partial = join(dir, 'init-partial.json');
-  writeFileSync(partial, JSON.stringify({ ...base, model: { base: 'toy', dim: 5 }, train: { ...base.train, steps: 1, lr: 1e-12, checkpointEvery: 1, ema: 0.5, initPartial: true } }));
+  writeFileSync(
+    partial,
+    JSON.stringify({
+      ...base,
+      model: { base: 'toy', dim: 5 },
+      train: { ...base.train, steps: 1, lr: 1e-12, checkpointEvery: 1, ema: 0.5, initPartial: true },
+    }),
+  );
   const lines: string[] = [];
   const fresh = await runTraining({ ...quiet, recipePath: partial, outDir: join(dir, 'init-partial-fresh') });
   const r = await runTraining({ ...quiet, log: (m) => lines.push(m), recipePath: partial, outDir: join(dir, 'init-partial'), init: voice });
   const said = lines.filter((l) => l.startsWith('partial --init'));
   assert.equal(said.length, 1, lines.join('\n'));
-  assert.match(said[0]!, /^partial --init from .*voice: 1 of 2 tensors loaded; 1 freshly initialised: linear\/w \(\[4,1\] in the checkpoint, \[5,1\] here\)$/);
+  assert.match(
+    said[0]!,
+    /^partial --init from .*voice: 1 of 2 tensors loaded; 1 freshly initialised: linear\/w \(\[4,1\] in the checkpoint, \[5,1\] here\)$/,
+  );
   const ck = readCheckpoint(r.checkpoint);
-  const near = (a: Float32Array, b: Float32Array, what: string) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-9, `${what}[${i}]: ${x} vs ${b[i]}`));
+  const near = (a: Float32Array, b: Float32Array, what: string) =>
+    a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-9, `${what}[${i}]: ${x} vs ${b[i]}`));
   near(ck.weights.get('linear/b')!.data, srcCk.ema!.get('linear/b')!.data, 'loaded bias');
   near(ck.ema!.get('linear/b')!.data, srcCk.ema!.get('linear/b')!.data, 'its moving average');
   near(ck.weights.get('linear/w')!.data, readCheckpoint(fresh.checkpoint).weights.get('linear/w')!.data, 'freshly initialised weight');
@@ -219,14 +267,27 @@ test('run with 2 workers: a worker that throws stops training with one line nami
   const out = join(dir, 'wfail');
   const failing = join(dir, 'failing.json');
   // with 128 items and seed 5, item 99 first appears in step 13's batch, after the step-10 checkpoint
-  writeFileSync(failing, JSON.stringify({ ...JSON.parse(readFileSync(recipePath, 'utf8')), model: { base: 'toy', items: 128, failItem: 99 } }));
+  writeFileSync(
+    failing,
+    JSON.stringify({ ...JSON.parse(readFileSync(recipePath, 'utf8')), model: { base: 'toy', items: 128, failItem: 99 } }),
+  );
   const logs: string[] = [];
   await assert.rejects(
     runTraining({ ...quiet, log: (m) => logs.push(m), recipePath: failing, overrides: workers(2), outDir: out }),
-    (e: unknown) => e instanceof WorkerFailed && /^training stopped at step 13: training worker (1 of 2 \(this process\)|2 of 2) failed: toy model: failItem is in this batch \(test hook\)$/.test(e.message),
+    (e: unknown) =>
+      e instanceof WorkerFailed &&
+      /^training stopped at step 13: training worker (1 of 2 \(this process\)|2 of 2) failed: toy model: failItem is in this batch \(test hook\)$/.test(
+        e.message,
+      ),
   );
   const ckpts = listCheckpoints(out);
-  assert.deepEqual(ckpts.map((c) => c.step), [10]);
+  assert.deepEqual(
+    ckpts.map((c) => c.step),
+    [10],
+  );
   assert.equal(readCheckpoint(ckpts[ckpts.length - 1]!.dir).meta.step, ckpts[ckpts.length - 1]!.step);
-  assert.ok(logs.some((l) => l.startsWith('the last checkpoint is ')), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.startsWith('the last checkpoint is ')),
+    logs.join('\n'),
+  );
 });

@@ -41,7 +41,17 @@ import {
   type LoadedCheckpoint,
 } from './checkpoint.js';
 import { Trainer, TrainingStopped, type StepResult } from './loop.js';
-import { checkpointHook, interruptHandler, metricsHook, progressHook, samplesHook, timeBudget, type RunState, type StepHook, type TimeBudget } from './hooks.js';
+import {
+  checkpointHook,
+  interruptHandler,
+  metricsHook,
+  progressHook,
+  samplesHook,
+  timeBudget,
+  type RunState,
+  type StepHook,
+  type TimeBudget,
+} from './hooks.js';
 import { learningRateAt, type LrSchedule } from './schedule.js';
 import type { Task } from './task.js';
 import { truncateMetrics } from './metrics.js';
@@ -97,12 +107,16 @@ export interface TrainRunResult {
  * `--out RUN --resume` alone continues a run), with the command line merged in: `--a.b value`
  * overrides, then --data, --steps and --skip-bad. Validated once, loss included.
  */
-export function resolveRecipe(opts: Partial<Pick<TrainRunOptions, 'recipePath' | 'overrides' | 'dataPath' | 'steps' | 'skipBad' | 'outDir' | 'resume'>>): { recipe: Recipe; where: string } {
+export function resolveRecipe(
+  opts: Partial<Pick<TrainRunOptions, 'recipePath' | 'overrides' | 'dataPath' | 'steps' | 'skipBad' | 'outDir' | 'resume'>>,
+): { recipe: Recipe; where: string } {
   const stored = join(opts.outDir ?? '', 'recipe.json');
   let file = opts.recipePath;
   if (file === undefined) {
     if (!opts.resume || opts.outDir === undefined || !existsSync(stored)) {
-      throw new UserError(`--recipe: required (only --resume in a run directory that has a recipe.json can do without it${opts.resume && opts.outDir !== undefined ? `; ${stored} does not exist` : ''})`);
+      throw new UserError(
+        `--recipe: required (only --resume in a run directory that has a recipe.json can do without it${opts.resume && opts.outDir !== undefined ? `; ${stored} does not exist` : ''})`,
+      );
     }
     file = stored;
   }
@@ -163,7 +177,12 @@ function runInfo(opts: TrainRunOptions, resumedFrom: number | null, workers: num
   const [top, commit] = git.status === 0 ? git.stdout.trim().split('\n') : [];
   return {
     backend: opts.backend
-      ? { name: opts.backend.name, tfName: opts.backend.tfName, why: opts.backend.why, ...(opts.backend.adapter ? { adapter: opts.backend.adapter } : {}) }
+      ? {
+          name: opts.backend.name,
+          tfName: opts.backend.tfName,
+          why: opts.backend.why,
+          ...(opts.backend.adapter ? { adapter: opts.backend.adapter } : {}),
+        }
       : { name: capabilities().tfName, why: 'set by the caller' },
     versions: { difftts: version, tfjs: tf.version.tfjs, node: process.versions.node },
     gitCommit: top && commit && resolve(top) === resolve(root) ? commit : null,
@@ -186,11 +205,16 @@ function prepareRunDir(runDir: string, stored: Recipe, opts: TrainRunOptions): v
       old = null;
     }
     if (!opts.force && !sameRecipe(old, stored, recipeFile)) {
-      throw new UserError(`${recipeFile}: this run directory was started with a different recipe (use another --out, or --force to ${hasCkpt && opts.resume ? 'resume with the new recipe' : 'start over'})`);
+      throw new UserError(
+        `${recipeFile}: this run directory was started with a different recipe (use another --out, or --force to ${hasCkpt && opts.resume ? 'resume with the new recipe' : 'start over'})`,
+      );
     }
   }
   if (hasCkpt && !opts.resume) {
-    if (!opts.force) throw new UserError(`${join(runDir, 'checkpoints')}: the run directory already has checkpoints (pass --resume to continue, or --force to start over)`);
+    if (!opts.force)
+      throw new UserError(
+        `${join(runDir, 'checkpoints')}: the run directory already has checkpoints (pass --resume to continue, or --force to start over)`,
+      );
     for (const sub of ['checkpoints', 'samples', 'metrics.jsonl']) rmSync(join(runDir, sub), { recursive: true, force: true });
   }
 }
@@ -203,7 +227,9 @@ function prepareRunDir(runDir: string, stored: Recipe, opts: TrainRunOptions): v
 function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedCheckpoint | null {
   const { ckpt, failures } = newestLoadable(runDir);
   if (!ckpt && failures.length > 0) {
-    throw new UserError(`${runDir}: no checkpoint loads, so nothing was resumed or changed: ${failures.join('; ')} (to start over: another --out, or --force without --resume)`);
+    throw new UserError(
+      `${runDir}: no checkpoint loads, so nothing was resumed or changed: ${failures.join('; ')} (to start over: another --out, or --force without --resume)`,
+    );
   }
   for (const f of failures) log(`skipping damaged checkpoint: ${f}`);
   return ckpt;
@@ -213,27 +239,57 @@ function checkpointToResume(runDir: string, log: (msg: string) => void): LoadedC
  * Puts an --init checkpoint's weights into the task's model: the configs must match, or with
  * `partial` (train.initPartial) the tensors that match are loaded and the rest named in one line.
  */
-function initWeights(task: Task<unknown>, from: LoadedCheckpoint, partial: boolean, parts: readonly ModelPart[] | undefined, log: (msg: string) => void): void {
+function initWeights(
+  task: Task<unknown>,
+  from: LoadedCheckpoint,
+  partial: boolean,
+  parts: readonly ModelPart[] | undefined,
+  log: (msg: string) => void,
+): void {
   const statePath = join(from.dir, 'state.json');
-  if (from.meta.model?.kind !== task.meta.model.kind) throw new UserError(`${statePath}: --init checkpoint is a '${from.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`);
+  if (from.meta.model?.kind !== task.meta.model.kind)
+    throw new UserError(
+      `${statePath}: --init checkpoint is a '${from.meta.model?.kind}' model, the recipe trains '${task.meta.model.kind}'`,
+    );
   // a multi-speaker checkpoint with rows for the names the data adds (the task planned them: src/train/speakers.ts)
   const init = withAddedSpeakers(from, task.meta.speakers ?? [], log);
   if (!partial && !parts) {
-    if (init.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`);
+    if (init.meta.nSymbols !== task.meta.nSymbols)
+      throw new UserError(
+        `${statePath}: --init checkpoint has ${init.meta.nSymbols} text symbols, the data gives ${task.meta.nSymbols} (use the same data.textMode/addBlank)`,
+      );
     // assignWeights names the first tensor whose name or shape differs.
     assignWeights(task.trainable.variables, init, 'best');
     return;
   }
   const prefixes = parts?.map((p) => MODEL_PART_PREFIX[p]);
   const r = assignMatchingWeights(task.trainable.variables, init, 'best', (name) => !prefixes || prefixes.some((p) => name.startsWith(p)));
-  if (r.loaded.length === 0) throw new UserError(`${join(init.dir, 'weights.json')}: --init with train.initPartial: no tensor matches the model's names and shapes`);
-  const fresh = r.fresh.length ? `; ${r.fresh.length} freshly initialised: ${r.fresh.slice(0, 3).map(([n, why]) => `${n} (${why})`).join(', ')}${r.fresh.length > 3 ? `, … (${r.fresh.map(([n]) => n.split('.')[0]).filter((p, i, a) => a.indexOf(p) === i).join(', ')})` : ''}` : '';
-  log(`partial --init from ${init.dir}: ${r.loaded.length} of ${task.trainable.variables.size} tensors loaded${fresh}${r.unused.length ? `; ${r.unused.length} checkpoint tensors unused` : ''}`);
+  if (r.loaded.length === 0)
+    throw new UserError(`${join(init.dir, 'weights.json')}: --init with train.initPartial: no tensor matches the model's names and shapes`);
+  const fresh = r.fresh.length
+    ? `; ${r.fresh.length} freshly initialised: ${r.fresh
+        .slice(0, 3)
+        .map(([n, why]) => `${n} (${why})`)
+        .join(', ')}${
+        r.fresh.length > 3
+          ? `, … (${r.fresh
+              .map(([n]) => n.split('.')[0])
+              .filter((p, i, a) => a.indexOf(p) === i)
+              .join(', ')})`
+          : ''
+      }`
+    : '';
+  log(
+    `partial --init from ${init.dir}: ${r.loaded.length} of ${task.trainable.variables.size} tensors loaded${fresh}${r.unused.length ? `; ${r.unused.length} checkpoint tensors unused` : ''}`,
+  );
 }
 
 /** Trains (or resumes) a run; see the file comment for the directory layout. One trainer per run directory (RUN_DIR/train.lock). */
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
-  const lock = acquireDirLock(opts.outDir, { what: 'another trainer', log: opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`)) });
+  const lock = acquireDirLock(opts.outDir, {
+    what: 'another trainer',
+    log: opts.log ?? ((m: string) => process.stderr.write(`difftts: ${m}\n`)),
+  });
   try {
     return await trainLocked(opts);
   } finally {
@@ -266,7 +322,15 @@ function openRun(opts: TrainRunOptions, log: (msg: string) => void): OpenedRun {
  * data order, model RNG, loop counters) after checking it fits; or, starting fresh, the --init
  * checkpoint's weights (read before the task: its speakers shape the model). Returns the step resumed from (null when starting at 0) and the --init source.
  */
-async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unknown>, state: RunState, opts: TrainRunOptions, init: LoadedCheckpoint | null, log: (msg: string) => void): Promise<{ resumedFrom: number | null; initFrom: string | null }> {
+async function restore(
+  run: OpenedRun,
+  task: Task<unknown>,
+  trainer: Trainer<unknown>,
+  state: RunState,
+  opts: TrainRunOptions,
+  init: LoadedCheckpoint | null,
+  log: (msg: string) => void,
+): Promise<{ resumedFrom: number | null; initFrom: string | null }> {
   const ckpt = run.resumeFrom;
   if (ckpt) {
     const statePath = join(ckpt.dir, 'state.json');
@@ -274,13 +338,19 @@ async function restore(run: OpenedRun, task: Task<unknown>, trainer: Trainer<unk
       throw new UserError(`${statePath}: the checkpoint is from another model config (${ckpt.meta.model.kind}) than the recipe's`);
     }
     if (JSON.stringify(ckpt.meta.speakers ?? []) !== JSON.stringify(task.meta.speakers ?? [])) {
-      throw new UserError(`${statePath}: the checkpoint's speakers (${(ckpt.meta.speakers ?? []).join(', ') || 'one unnamed'}) are not the data's (${(task.meta.speakers ?? []).join(', ') || 'one unnamed'}; the training data changed: use another --out)`);
+      throw new UserError(
+        `${statePath}: the checkpoint's speakers (${(ckpt.meta.speakers ?? []).join(', ') || 'one unnamed'}) are not the data's (${(task.meta.speakers ?? []).join(', ') || 'one unnamed'}; the training data changed: use another --out)`,
+      );
     }
-    if (ckpt.meta.nSymbols !== task.meta.nSymbols) throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
+    if (ckpt.meta.nSymbols !== task.meta.nSymbols)
+      throw new UserError(`${statePath}: nSymbols ${ckpt.meta.nSymbols}, the data gives ${task.meta.nSymbols}`);
     if (ckpt.meta.data.order.length !== task.nItems) {
-      throw new UserError(`${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`);
+      throw new UserError(
+        `${statePath}: the checkpoint was trained on ${ckpt.meta.data.order.length} items, the data now has ${task.nItems} (the training data changed; use another --out)`,
+      );
     }
-    if (!ckpt.optimizer) throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
+    if (!ckpt.optimizer)
+      throw new UserError(`${statePath}: a weights-only checkpoint cannot be resumed (start a new run from it with --init)`);
     assignWeights(task.trainable.variables, ckpt);
     await trainer.optimizer.restore(ckpt.optimizer);
     if (trainer.ema) trainer.ema.assign(ckpt.ema ?? ckpt.weights);
@@ -366,13 +436,33 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
   const init = !run.resumeFrom && opts.init ? openCheckpoint(opts.init, log) : null;
   const baseCkpt = run.resumeFrom ?? init;
   const base = baseCkpt ? baseSpeakers(baseCkpt, run.resumeFrom ? 'resume' : 'init') : null;
-  const task = await buildTask({ recipe, recipeWhere: run.where, dataPath: recipe.data.path, runDir, skipBad: recipe.data.skipBad, log, base });
+  const task = await buildTask({
+    recipe,
+    recipeWhere: run.where,
+    dataPath: recipe.data.path,
+    runDir,
+    skipBad: recipe.data.skipBad,
+    log,
+    base,
+  });
   const batchItems = Math.min(t.batchSize, task.nItems);
   const perMicro = Math.floor(batchItems / Math.min(t.accumulate, batchItems));
   const workers = resolveTrainWorkers(t.workers, perMicro, capabilities().parallelisesOps);
   // With workers the gradient arrives as one host buffer: the update runs on it (HostAdam).
-  const trainer = new Trainer(task.trainable, { lr: t.lr, gradClip: t.gradClip, maxBadSteps: t.maxBadSteps, divergeFactor: t.divergeFactor, ema: t.ema, host: workers.n > 1, frozen: task.frozen });
-  const state: RunState = { step: 0, order: DataOrder.create(task.nItems, t.batchSize, t.seed), modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0) };
+  const trainer = new Trainer(task.trainable, {
+    lr: t.lr,
+    gradClip: t.gradClip,
+    maxBadSteps: t.maxBadSteps,
+    divergeFactor: t.divergeFactor,
+    ema: t.ema,
+    host: workers.n > 1,
+    frozen: task.frozen,
+  });
+  const state: RunState = {
+    step: 0,
+    order: DataOrder.create(task.nItems, t.batchSize, t.seed),
+    modelRng: new Rng((t.seed ^ 0x9e3779b9) >>> 0),
+  };
   const metricsPath = join(runDir, 'metrics.jsonl');
   const hooks: StepHook[] = [];
   let pool: TrainPool<unknown> | null = null;
@@ -384,7 +474,12 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
     writeFileAtomic(join(runDir, 'run.json'), JSON.stringify({ ...runInfo(opts, resumedFrom, pool?.size ?? 1), initFrom }, null, 2) + '\n');
 
     const step = async (idx: number[]): Promise<StepResult> => {
-      if (!pool) return trainer.stepMicro(splitBatch(idx, t.accumulate).map((i) => task.batch(i)), state.modelRng, state.step);
+      if (!pool)
+        return trainer.stepMicro(
+          splitBatch(idx, t.accumulate).map((i) => task.batch(i)),
+          state.modelRng,
+          state.step,
+        );
       const g = await pool.gradients(idx, t.accumulate, state.modelRng, state.step).catch((err: unknown) => {
         throw err instanceof WorkerFailed ? new WorkerFailed(`training stopped at step ${state.step + 1}: ${err.message}`) : err;
       });
@@ -407,10 +502,17 @@ async function trainLocked(opts: TrainRunOptions): Promise<TrainRunResult> {
       for (const h of hooks) h.close?.();
     }
     if (stoppedBy === 'signal') log(`stopped at step ${state.step}; resume with --resume`);
-    return { runDir, step: state.step, totalSteps: t.steps, stoppedBy, checkpoint: join(runDir, 'checkpoints', checkpointName(state.step)) };
+    return {
+      runDir,
+      step: state.step,
+      totalSteps: t.steps,
+      stoppedBy,
+      checkpoint: join(runDir, 'checkpoints', checkpointName(state.step)),
+    };
   } catch (err) {
     for (const h of hooks) h.close?.();
-    if (err instanceof TrainingStopped || err instanceof WorkerFailed) log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
+    if (err instanceof TrainingStopped || err instanceof WorkerFailed)
+      log(`the last checkpoint is ${listCheckpoints(runDir).pop()?.dir ?? '(none)'}`);
     throw err;
   } finally {
     await pool?.close();

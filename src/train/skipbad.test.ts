@@ -13,7 +13,9 @@ import { writeMicroRecipe } from '../testing/recipes.js';
 import { makeCorpus } from '../testing/corpora.js';
 import { readCheckpoint, listCheckpoints } from './checkpoint.js';
 
-test('train: bad rows stop the run with one line (exit 2, nothing written); --skip-bad trains on the rest and reports them', { timeout: 300_000 }, () => {
+test('train: bad rows stop the run with one line (exit 2, nothing written); --skip-bad trains on the rest and reports them', {
+  timeout: 300_000,
+}, () => {
   const root = mkdtempSync(join(tmpdir(), 'difftts-skipbad-'));
   const corpus = makeCorpus(8);
   const meta = join(corpus, 'metadata.csv');
@@ -22,11 +24,16 @@ test('train: bad rows stop the run with one line (exit 2, nothing written); --sk
   const rows = readFileSync(meta, 'utf8').trim().split('\n').length;
   const recipe = writeMicroRecipe(join(root, 'micro.json'), { steps: 2, batchSize: 2, checkpointEvery: 2, logEvery: 1, pngEvery: 0 });
   const train = (out: string, extra: string[]) =>
-    spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'train', '--recipe', recipe, '--data', corpus, '--out', out, ...extra], { encoding: 'utf8' });
+    spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'train', '--recipe', recipe, '--data', corpus, '--out', out, ...extra], {
+      encoding: 'utf8',
+    });
 
   const refused = train(join(root, 'run-strict'), []);
   assert.equal(refused.status, 2, refused.stderr);
-  const errLines = refused.stderr.trim().split('\n').filter((l) => !l.startsWith('difftts: using backend'));
+  const errLines = refused.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('difftts: using backend'));
   assert.equal(errLines.length, 1, refused.stderr);
   assert.match(errLines[0]!, /metadata\.csv/);
   assert.equal(listCheckpoints(join(root, 'run-strict')).length, 0, 'no checkpoint for a refused run');

@@ -46,24 +46,39 @@ export function baseSpeakers(ckpt: LoadedCheckpoint, how: BaseSpeakers['how']): 
  * null) and the recipe's model.nSpeakers (undefined = follow the data). `where` names the recipe,
  * `dataWhere` the data, in one-line errors.
  */
-export function planSpeakers(data: string[], base: BaseSpeakers | null, recipeN: number | undefined, where: string, dataWhere: string): SpeakerPlan {
+export function planSpeakers(
+  data: string[],
+  base: BaseSpeakers | null,
+  recipeN: number | undefined,
+  where: string,
+  dataWhere: string,
+): SpeakerPlan {
   let plan: SpeakerPlan;
   if (base && base.nSpeakers > 1) {
     const have = new Set(base.speakers);
     const added = data.filter((s) => !have.has(s));
     if (data.length === 0) {
-      throw new UserError(`${dataWhere}: names no speaker, but ${base.dir} has ${base.nSpeakers} (${list(base.speakers)}): name the speaker in the corpus (metadata.csv's 4th column; a new name adds a row)`);
+      throw new UserError(
+        `${dataWhere}: names no speaker, but ${base.dir} has ${base.nSpeakers} (${list(base.speakers)}): name the speaker in the corpus (metadata.csv's 4th column; a new name adds a row)`,
+      );
     }
     if (added.length && base.how === 'resume') {
-      throw new UserError(`${dataWhere}: names speakers the run's checkpoint ${base.dir} has no row for (${list(added)}): to add them start a new run from it with --init`);
+      throw new UserError(
+        `${dataWhere}: names speakers the run's checkpoint ${base.dir} has no row for (${list(added)}): to add them start a new run from it with --init`,
+      );
     }
     plan = { speakers: [...base.speakers, ...added], nSpeakers: base.nSpeakers + added.length, added };
   } else {
     plan = { speakers: [...data], nSpeakers: data.length >= 2 ? data.length : 1, added: [] };
   }
   if (recipeN !== undefined && recipeN !== plan.nSpeakers) {
-    const why = base && base.nSpeakers > 1 ? `${base.dir}'s ${base.nSpeakers} speakers${plan.added.length ? ` + ${plan.added.length} new in ${dataWhere}` : ''}` : `${dataWhere} names ${data.length === 0 ? 'no speaker' : `${data.length} (${list(data)})`}`;
-    throw new UserError(`${where}: model.nSpeakers is ${recipeN}, but the run has ${plan.nSpeakers} (${why}); remove model.nSpeakers (it follows the data) or set it to ${plan.nSpeakers}`);
+    const why =
+      base && base.nSpeakers > 1
+        ? `${base.dir}'s ${base.nSpeakers} speakers${plan.added.length ? ` + ${plan.added.length} new in ${dataWhere}` : ''}`
+        : `${dataWhere} names ${data.length === 0 ? 'no speaker' : `${data.length} (${list(data)})`}`;
+    throw new UserError(
+      `${where}: model.nSpeakers is ${recipeN}, but the run has ${plan.nSpeakers} (${why}); remove model.nSpeakers (it follows the data) or set it to ${plan.nSpeakers}`,
+    );
   }
   return plan;
 }
@@ -94,10 +109,15 @@ export function withAddedSpeakers(ckpt: LoadedCheckpoint, speakers: string[], lo
   const have = base.speakers.length;
   const table = ckpt.weights.get(SPEAKER_TABLE);
   if (!table || table.shape[0] !== have || base.speakers.some((s, i) => speakers[i] !== s)) {
-    throw new UserError(`${ckpt.dir}: its speaker table [${table?.shape ?? ''}] and names (${list(base.speakers)}) do not start the run's speakers (${list(speakers)}) (the checkpoint is damaged)`);
+    throw new UserError(
+      `${ckpt.dir}: its speaker table [${table?.shape ?? ''}] and names (${list(base.speakers)}) do not start the run's speakers (${list(speakers)}) (the checkpoint is damaged)`,
+    );
   }
   const added = speakers.slice(have);
-  const grow = (w: Map<string, LoadedTensor>) => new Map([...w].map(([name, t]) => [name, name === SPEAKER_TABLE ? withMeanRows(t, added.length) : t]));
-  log(`--init from ${ckpt.dir}: speaker rows added for ${added.map((name, i) => `'${name}' (row ${have + i})`).join(', ')}, each the mean of the ${have} trained rows`);
+  const grow = (w: Map<string, LoadedTensor>) =>
+    new Map([...w].map(([name, t]) => [name, name === SPEAKER_TABLE ? withMeanRows(t, added.length) : t]));
+  log(
+    `--init from ${ckpt.dir}: speaker rows added for ${added.map((name, i) => `'${name}' (row ${have + i})`).join(', ')}, each the mean of the ${have} trained rows`,
+  );
   return { ...ckpt, weights: grow(ckpt.weights), ema: ckpt.ema ? grow(ckpt.ema) : null, optimizer: null };
 }

@@ -75,9 +75,22 @@ export class ToyModel implements Trainable<ToyBatch> {
   static create(cfg: ToyConfig, seed: number): ToyModel {
     const rng = new Rng(seed);
     // tidy frees the initial values; the variables (kept by tidy) hold their own copies.
-    const w = tf.tidy(() => tf.variable(tf.tensor2d(rng.normals(cfg.dim).map((v) => v * 0.1), [cfg.dim, 1])));
+    const w = tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d(
+          rng.normals(cfg.dim).map((v) => v * 0.1),
+          [cfg.dim, 1],
+        ),
+      ),
+    );
     const b = tf.tidy(() => tf.variable(tf.zeros([1])));
-    return new ToyModel(cfg, new Map([['linear/w', w], ['linear/b', b]]));
+    return new ToyModel(
+      cfg,
+      new Map([
+        ['linear/w', w],
+        ['linear/b', b],
+      ]),
+    );
   }
 
   /** Predictions [B] for inputs [B, dim]. */

@@ -13,7 +13,22 @@
  * fail with errno CODE after SKIP of them succeeded (default 0), as a disk that fills up would:
  * files and appended lines are half written first, directories fully, then the error is thrown.
  */
-import { closeSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, renameSync, rmdirSync, rmSync, statSync, writeSync, existsSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+  existsSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { writeFailure } from '../errors.js';
 
@@ -127,7 +142,8 @@ const PATH_MAX = 4095;
 export function checkOutput(path: string, kind: 'file' | 'dir' = 'file'): void {
   naming(path, () => {
     if (path === '') throw refusal('ENOENT', path, 'expected a file name');
-    if (Buffer.byteLength(path) > PATH_MAX || path.split('/').some((part) => Buffer.byteLength(part) > NAME_MAX)) throw refusal('ENAMETOOLONG', path, 'file name too long');
+    if (Buffer.byteLength(path) > PATH_MAX || path.split('/').some((part) => Buffer.byteLength(part) > NAME_MAX))
+      throw refusal('ENAMETOOLONG', path, 'file name too long');
     const st = statOrNull(path);
     if (!st) {
       missingDirs(dirname(path), true);

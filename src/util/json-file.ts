@@ -19,6 +19,7 @@ export function readJsonFile(path: string, what = 'a JSON file'): Record<string,
   } catch (err) {
     throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${path}: expected a JSON object at the top level`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UserError(`${path}: expected a JSON object at the top level`);
   return raw as Record<string, unknown>;
 }

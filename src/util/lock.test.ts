@@ -8,7 +8,8 @@ import { UserError } from '../errors.js';
 import { acquireDirLock } from './lock.js';
 
 const root = mkdtempSync(join(tmpdir(), 'difftts-lock-'));
-const refused = (re: RegExp) => (e: unknown) => e instanceof UserError && e.exitCode === 1 && re.test(e.message) && !e.message.includes('\n');
+const refused = (re: RegExp) => (e: unknown) =>
+  e instanceof UserError && e.exitCode === 1 && re.test(e.message) && !e.message.includes('\n');
 
 test('lock: held while taken; a second taker is refused naming pid, host and since; released it can be taken again', () => {
   const dir = join(root, 'a');
@@ -18,7 +19,10 @@ test('lock: held while taken; a second taker is refused naming pid, host and sin
   assert.equal(h.pid, process.pid);
   assert.equal(h.host, hostname());
   assert.ok(Math.abs(Date.parse(h.since) - Date.now()) < 60_000);
-  assert.throws(() => acquireDirLock(dir, { what: 'another trainer' }), refused(new RegExp(`^${dir}: in use by another trainer \\(pid ${process.pid} on ${hostname()}, since ${h.since.replace('.', '\\.')}`)));
+  assert.throws(
+    () => acquireDirLock(dir, { what: 'another trainer' }),
+    refused(new RegExp(`^${dir}: in use by another trainer \\(pid ${process.pid} on ${hostname()}, since ${h.since.replace('.', '\\.')}`)),
+  );
   lock.release();
   lock.release(); // idempotent
   assert.ok(!existsSync(join(dir, 'train.lock')));
@@ -34,8 +38,16 @@ test('lock: a lock left by a dead process (or a reused pid) is taken over with a
   writeFileSync(join(dir, 'metrics.jsonl'), ''); // a run directory with content: release keeps it
   keep.release();
   const cases: [string, object, RegExp | null][] = [
-    ['dead pid', { pid: gone, host: hostname(), since, command: 'difftts train' }, /taking over a lock left by pid \d+ .*no longer running/],
-    ['pid reused by a later process', { pid: process.pid, host: hostname(), since: '2001-01-01T00:00:00.000Z', command: '' }, existsSync('/proc/self/stat') ? /taking over/ : null],
+    [
+      'dead pid',
+      { pid: gone, host: hostname(), since, command: 'difftts train' },
+      /taking over a lock left by pid \d+ .*no longer running/,
+    ],
+    [
+      'pid reused by a later process',
+      { pid: process.pid, host: hostname(), since: '2001-01-01T00:00:00.000Z', command: '' },
+      existsSync('/proc/self/stat') ? /taking over/ : null,
+    ],
     ['other host', { pid: gone, host: 'elsewhere.example', since, command: 'difftts train' }, null],
   ];
   for (const [what, holder, notice] of cases) {
@@ -49,7 +61,11 @@ test('lock: a lock left by a dead process (or a reused pid) is taken over with a
       assert.equal(JSON.parse(readFileSync(p, 'utf8')).pid, process.pid, what);
       lock.release();
     } else {
-      assert.throws(() => acquireDirLock(dir, { log: (m) => logs.push(m) }), refused(/in use by another process \(pid \d+ on elsewhere\.example.*; if that process is gone, delete .*train\.lock$/), what);
+      assert.throws(
+        () => acquireDirLock(dir, { log: (m) => logs.push(m) }),
+        refused(/in use by another process \(pid \d+ on elsewhere\.example.*; if that process is gone, delete .*train\.lock$/),
+        what,
+      );
       assert.deepEqual(logs, []);
     }
   }
@@ -65,5 +81,5 @@ test('lock: release leaves a lock that is no longer ours, and removes a director
   const l2 = acquireDirLock(dir);
   writeFileSync(join(dir, 'train.lock'), JSON.stringify({ pid: 1, host: 'other', since: new Date().toISOString(), command: '' }));
   l2.release();
-  assert.ok(existsSync(join(dir, 'train.lock')), 'someone else\'s lock stays');
+  assert.ok(existsSync(join(dir, 'train.lock')), "someone else's lock stays");
 });

@@ -9,7 +9,19 @@
  * and on SIGINT/SIGTERM/SIGHUP when nobody else handles the signal; after SIGKILL it is stale
  * and the next run takes it over.
  */
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError, writeFailure } from '../errors.js';
@@ -97,13 +109,21 @@ export function acquireDirLock(dir: string, opts: { name?: string; what?: string
   const createdDir = !existsSync(dir);
   ensureDir(dir);
   const path = join(dir, opts.name ?? 'train.lock');
-  const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    command: process.argv.slice(1).join(' ').slice(0, 300),
+  };
   for (let attempt = 0; !tryCreate(path, me); attempt++) {
     const h = readHolder(path);
     const stale = h !== null && h.host === me.host && !holderAlive(h);
     if (!stale || attempt > 0) {
       const hint = h === null || h.host !== me.host ? `; if that process is gone, delete ${path}` : '';
-      throw new UserError(`${dir}: in use by ${opts.what ?? 'another process'} (${describeHolder(h)}); wait for it to finish or stop it${hint}`, 1);
+      throw new UserError(
+        `${dir}: in use by ${opts.what ?? 'another process'} (${describeHolder(h)}); wait for it to finish or stop it${hint}`,
+        1,
+      );
     }
     // Move the stale lock aside first: if another process took it over meanwhile, ours is not the one we move.
     const aside = `${path}.stale-${process.pid}`;

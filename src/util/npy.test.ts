@@ -29,13 +29,20 @@ test('npy: round trip keeps values and shape; header is 64-byte aligned as NumPy
   const bytes = readFileSync(p);
   const headerLen = bytes.readUInt16LE(8);
   assert.equal((10 + headerLen) % 64, 0);
-  assert.match(bytes.subarray(10, 10 + headerLen).toString('latin1'), /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3, 4\), \} *\n$/);
+  assert.match(
+    bytes.subarray(10, 10 + headerLen).toString('latin1'),
+    /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3, 4\), \} *\n$/,
+  );
   const back = readNpy(p, { rank: 3 });
   assert.deepEqual(back.shape, [2, 3, 4]);
   assert.deepEqual(Array.from(back.data), Array.from(data));
   // 1-D shape uses NumPy's "(n,)" tuple syntax
   assert.match(Buffer.from(encodeNpy(new Float32Array(3), [3])).toString('latin1'), /'shape': \(3,\)/);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp files left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temp files left',
+  );
 });
 
 test('npy: reads the NumPy-written fixtures (float32 [80, frames])', () => {
@@ -67,8 +74,14 @@ test('npy: wrong dtype, Fortran order, wrong rank, truncation and non-npy are on
   for (const [bytes, re, rank] of cases) {
     const p = join(dir, 'bad.npy');
     writeFileSync(p, bytes);
-    assert.throws(() => readNpy(p, rank ? { rank } : {}), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n') && e.message.startsWith(p));
+    assert.throws(
+      () => readNpy(p, rank ? { rank } : {}),
+      (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n') && e.message.startsWith(p),
+    );
   }
-  assert.throws(() => readNpy(join(dir, 'missing.npy')), (e: unknown) => e instanceof UserError && /missing\.npy: cannot read \(ENOENT\)/.test(e.message));
+  assert.throws(
+    () => readNpy(join(dir, 'missing.npy')),
+    (e: unknown) => e instanceof UserError && /missing\.npy: cannot read \(ENOENT\)/.test(e.message),
+  );
   assert.ok(!existsSync(join(dir, 'missing.npy')));
 });

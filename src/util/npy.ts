@@ -60,7 +60,7 @@ export function parseNpy(buf: Uint8Array, name: string, opts: { rank?: number } 
     fail(`malformed .npy header '${header.trim()}' (expected descr, fortran_order and shape)`);
   }
   if (descr !== '<f4' && descr !== '<f8') fail(`dtype '${descr}' is not supported (expected float32 '<f4' or float64 '<f8')`);
-  if (fortran === 'True') fail("Fortran-order array (expected C order; save with np.ascontiguousarray)");
+  if (fortran === 'True') fail('Fortran-order array (expected C order; save with np.ascontiguousarray)');
   const shape = shapeText!
     .split(',')
     .map((s) => s.trim())

@@ -6,14 +6,14 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from './package-root.js';
 
-test('packageRoot: the folder of difftts\'s package.json, above the compiled module', () => {
+test("packageRoot: the folder of difftts's package.json, above the compiled module", () => {
   const root = packageRoot();
   assert.equal(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name, 'difftts');
   assert.ok(existsSync(join(root, 'bin', 'difftts.js')));
   assert.ok(fileURLToPath(import.meta.url).startsWith(join(root, 'dist') + sep), 'this test runs from ROOT/dist');
 });
 
-test('packageRoot: installed inside another project, it stops at its own package.json, not the project\'s', async () => {
+test("packageRoot: installed inside another project, it stops at its own package.json, not the project's", async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'difftts-root-'));
   try {
     const pkg = join(tmp, 'app', 'node_modules', 'difftts');

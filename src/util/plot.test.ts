@@ -15,20 +15,22 @@ function pixel(r: Raster, x: number, y: number): [number, number, number] {
 
 /** True when a pixel of colour c lies within `rad` pixels of (x, y). */
 function colourNear(r: Raster, x: number, y: number, c: [number, number, number], rad = 2): boolean {
-  for (let dy = -rad; dy <= rad; dy++) for (let dx = -rad; dx <= rad; dx++) {
-    const p = pixel(r, x + dx, y + dy);
-    if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) return true;
-  }
+  for (let dy = -rad; dy <= rad; dy++)
+    for (let dx = -rad; dx <= rad; dx++) {
+      const p = pixel(r, x + dx, y + dy);
+      if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) return true;
+    }
   return false;
 }
 
 function countColour(r: Raster, c: [number, number, number], box?: [number, number, number, number]): number {
   let n = 0;
   const [x0, y0, x1, y1] = box ?? [0, 0, r.width - 1, r.height - 1];
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
-    const p = pixel(r, x, y);
-    if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) n++;
-  }
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++) {
+      const p = pixel(r, x, y);
+      if (p[0] === c[0] && p[1] === c[1] && p[2] === c[2]) n++;
+    }
   return n;
 }
 
@@ -106,14 +108,20 @@ test('error bars: capped whiskers from yLo to yHi at each point, included in the
 
 test('point series: a dot at each point and no line between them; named x ticks span the frame', () => {
   const { raster, layout } = renderLinePlot({
-    xTicks: [{ value: 0, label: 'clean' }, { value: 1, label: 'corrupted' }],
+    xTicks: [
+      { value: 0, label: 'clean' },
+      { value: 1, label: 'corrupted' },
+    ],
     series: [
       { name: 'items', x: [0, 1], y: [0, 2], points: true },
       { name: 'median', x: [0, 1], y: [2, 0] },
     ],
   });
   const dots = SERIES_COLOURS[0]!;
-  for (const [x, y] of [[0, 0], [1, 2]] as const) {
+  for (const [x, y] of [
+    [0, 0],
+    [1, 2],
+  ] as const) {
     const [px, py] = layout.toPx(x, y);
     assert.ok(colourNear(raster, px, py, dots, 1), `dot at (${x}, ${y})`);
   }
@@ -124,7 +132,10 @@ test('point series: a dot at each point and no line between them; named x ticks 
   // the categories sit half a gap inside the frame, with no numeric ticks
   assert.deepEqual(layout.xRange, [-0.5, 1.5]);
   const [tx] = layout.toPx(0, 0);
-  assert.ok(countColour(raster, [0, 0, 0], [Math.round(tx), layout.bottom + 1, Math.round(tx), layout.bottom + 5]) >= 3, 'tick mark at the first category');
+  assert.ok(
+    countColour(raster, [0, 0, 0], [Math.round(tx), layout.bottom + 1, Math.round(tx), layout.bottom + 5]) >= 3,
+    'tick mark at the first category',
+  );
 });
 
 test('log axes map decades evenly and skip non-positive and non-finite points', () => {

@@ -53,8 +53,16 @@ export interface PlotLayout {
 
 /** Distinct series colours (Tableau 10). */
 export const SERIES_COLOURS: [number, number, number][] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -137,7 +145,7 @@ const GLYPHS: Record<string, string> = {
   ']': '.###. ...#. ...#. ...#. ...#. ...#. .###.',
   '/': '....# ....# ...#. ..#.. .#... #.... #....',
   '%': '##..# ##..# ...#. ..#.. .#... #..## #..##',
-  '_': '..... ..... ..... ..... ..... ..... #####',
+  _: '..... ..... ..... ..... ..... ..... #####',
   '*': '..... #.#.# .###. ##### .###. #.#.# .....',
   "'": '..#.. ..#.. .#... ..... ..... ..... .....',
   '"': '.#.#. .#.#. ..... ..... ..... ..... .....',
@@ -148,12 +156,12 @@ const GLYPHS: Record<string, string> = {
   '|': '..#.. ..#.. ..#.. ..#.. ..#.. ..#.. ..#..',
   '#': '.#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.',
   '²': '.##.. ...#. ..#.. .###. ..... ..... .....',
-  'δ': '.###. .#... ..#.. .###. #...# #...# .###.',
-  'μ': '..... ..... #...# #...# #...# #..## ###.# #.... #....',
-  'σ': '..... ..... .#### #..#. #...# #...# .###.',
-  'β': '.##.. #..#. #.#.. #..#. #...# ##.#. #....',
-  'λ': '.#... ..#.. ..#.. .#.#. .#.#. #...# #...#',
-  'θ': '.###. #...# #...# ##### #...# #...# .###.',
+  δ: '.###. .#... ..#.. .###. #...# #...# .###.',
+  μ: '..... ..... #...# #...# #...# #..## ###.# #.... #....',
+  σ: '..... ..... .#### #..#. #...# #...# .###.',
+  β: '.##.. #..#. #.#.. #..#. #...# ##.#. #....',
+  λ: '.#... ..#.. ..#.. .#.#. .#.#. #...# #...#',
+  θ: '.###. #...# #...# ##### #...# #...# .###.',
   '√': '..### ..#.. ..#.. ..#.. #.#.. .##.. ..#..',
   '≤': '...#. ..#.. .#... ..#.. ...#. ..... .###.',
   '≥': '.#... ..#.. ...#. ..#.. .#... ..... .###.',
@@ -190,7 +198,8 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
   const first = Math.ceil(lo / step - 1e-9);
-  for (let k = first; k * step <= hi + step * 1e-9; k++) ticks.push(Math.abs(k * step) < step * 1e-9 ? 0 : Number((k * step).toPrecision(12)));
+  for (let k = first; k * step <= hi + step * 1e-9; k++)
+    ticks.push(Math.abs(k * step) < step * 1e-9 ? 0 : Number((k * step).toPrecision(12)));
   return ticks;
 }
 
@@ -331,7 +340,8 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   const H = plot.height ?? 520;
   for (const s of plot.series) {
     if (s.x.length !== s.y.length) throw new Error(`plot series '${s.name}': x has ${s.x.length} values but y has ${s.y.length}`);
-    if ((s.yLo && s.yLo.length !== s.y.length) || (s.yHi && s.yHi.length !== s.y.length)) throw new Error(`plot series '${s.name}': error bars need one value per point`);
+    if ((s.yLo && s.yLo.length !== s.y.length) || (s.yHi && s.yHi.length !== s.y.length))
+      throw new Error(`plot series '${s.name}': error bars need one value per point`);
   }
   const logX = plot.logX ?? false;
   const logY = plot.logY ?? false;
@@ -399,8 +409,16 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
   cv.vline(left, top, bottom, BLACK);
   cv.vline(right, top, bottom, BLACK);
   if (plot.title) cv.text(plot.title, Math.round((left + right) / 2 - textWidth(plot.title, labelScale) / 2), 12, BLACK, labelScale);
-  if (plot.xLabel) cv.text(plot.xLabel, Math.round((left + right) / 2 - textWidth(plot.xLabel, labelScale) / 2), H - 8 - GLYPH_H * labelScale, BLACK, labelScale);
-  if (plot.yLabel) cv.text(plot.yLabel, 12, Math.round((top + bottom) / 2 + textWidth(plot.yLabel, labelScale) / 2), BLACK, labelScale, true);
+  if (plot.xLabel)
+    cv.text(
+      plot.xLabel,
+      Math.round((left + right) / 2 - textWidth(plot.xLabel, labelScale) / 2),
+      H - 8 - GLYPH_H * labelScale,
+      BLACK,
+      labelScale,
+    );
+  if (plot.yLabel)
+    cv.text(plot.yLabel, 12, Math.round((top + bottom) / 2 + textWidth(plot.yLabel, labelScale) / 2), BLACK, labelScale, true);
 
   // series (remembering where ink went, to keep the legend off the curves)
   const clip: [number, number, number, number] = [left, top, right, bottom];
@@ -428,7 +446,14 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
       cv.line(from[0], from[1], p[0], p[1], c, clip);
       const lo = s.yLo?.[i];
       const hi = s.yHi?.[i];
-      if (lo !== undefined && hi !== undefined && Number.isFinite(lo) && Number.isFinite(hi) && (!logY || (lo > 0 && hi > 0)) && lo !== hi) {
+      if (
+        lo !== undefined &&
+        hi !== undefined &&
+        Number.isFinite(lo) &&
+        Number.isFinite(hi) &&
+        (!logY || (lo > 0 && hi > 0)) &&
+        lo !== hi
+      ) {
         // whisker with 4-px caps, offset a little per series so overlapping bars stay apart
         const [px, pl] = toPx(x, lo);
         const [, ph] = toPx(x, hi);
@@ -438,7 +463,8 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
         cv.line(dx - 4, ph, dx + 4, ph, c, clip);
         if (inked.length < 200000) for (let j = 0; j <= 8; j++) inked.push([dx, pl + ((ph - pl) * j) / 8]);
       }
-      if (inked.length < 200000) for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
+      if (inked.length < 200000)
+        for (let j = 0; j <= 8; j++) inked.push([from[0] + ((p[0] - from[0]) * j) / 8, from[1] + ((p[1] - from[1]) * j) / 8]);
       prev = p;
     }
   });
@@ -450,9 +476,14 @@ export function renderLinePlot(plot: LinePlot): { raster: Raster; layout: PlotLa
     const boxW = 16 + 24 + 8 + Math.max(...plot.series.map((s) => textWidth(s.name, ls)));
     const boxH = 8 + rowH * plot.series.length;
     const corners: [number, number][] = [
-      [right - boxW - 8, top + 8], [left + 8, top + 8], [right - boxW - 8, bottom - boxH - 8], [left + 8, bottom - boxH - 8],
+      [right - boxW - 8, top + 8],
+      [left + 8, top + 8],
+      [right - boxW - 8, bottom - boxH - 8],
+      [left + 8, bottom - boxH - 8],
     ];
-    const covered = corners.map(([x, y]) => inked.filter(([px, py]) => px >= x - 4 && px <= x + boxW + 4 && py >= y - 4 && py <= y + boxH + 4).length);
+    const covered = corners.map(
+      ([x, y]) => inked.filter(([px, py]) => px >= x - 4 && px <= x + boxW + 4 && py >= y - 4 && py <= y + boxH + 4).length,
+    );
     const [bx, by] = corners[covered.indexOf(Math.min(...covered))]!;
     cv.rect(bx, by, bx + boxW, by + boxH, [255, 255, 255]);
     cv.hline(bx, bx + boxW, by, DARK);

@@ -17,7 +17,8 @@ export { magma, renderSpectrogram, SPECTROGRAM_RANGE, type SpectrogramPngOptions
 
 /** Encodes RGBA pixels (row-major, 4 bytes per pixel) as PNG bytes, with optional tEXt chunks. */
 export function encodePngRgba(width: number, height: number, rgba: Uint8Array, text: Record<string, string> = {}): Uint8Array {
-  if (rgba.length !== width * height * 4) throw new Error(`writePng: ${rgba.length} bytes for ${width}×${height} RGBA (expected ${width * height * 4})`);
+  if (rgba.length !== width * height * 4)
+    throw new Error(`writePng: ${rgba.length} bytes for ${width}×${height} RGBA (expected ${width * height * 4})`);
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   let bytes: Uint8Array = PNG.sync.write(png);

@@ -20,12 +20,18 @@ test('schema helpers: keys and field kinds through defaults and optionals', () =
   assert.deepEqual(keysAt(S, []), ['n', 'inner', 'u']);
   assert.deepEqual(keysAt(S, ['inner']), ['mode', 'on']);
   assert.equal(keysAt(S, ['nope']), null);
-  assert.deepEqual([['n'], ['inner', 'mode'], ['inner', 'on'], ['u'], ['x']].map((p) => leafKind(S, p)), ['number', 'enum', 'boolean', 'unknown', 'unknown']);
+  assert.deepEqual(
+    [['n'], ['inner', 'mode'], ['inner', 'on'], ['u'], ['x']].map((p) => leafKind(S, p)),
+    ['number', 'enum', 'boolean', 'unknown', 'unknown'],
+  );
 });
 
 test('parseWith: one line per problem, unknown keys first and listed, missing fields said so, a prefix for nested values', () => {
   const fails = (v: unknown, re: RegExp, prefix: string[] = []) =>
-    assert.throws(() => parseWith(S, v, 'f.json', prefix), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => parseWith(S, v, 'f.json', prefix),
+      (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'),
+    );
   fails({ n: 'x' }, /^f\.json: n: expected a number, got "x"$/);
   fails({ inner: { mode: 'c', on: true } }, /^f\.json: inner\.mode: expected one of "a", "b", got "c"$/);
   fails({ inner: { on: true } }, /^f\.json: inner\.mode: missing \(expected one of "a", "b"\)$/);

@@ -59,7 +59,13 @@ export function leafKind(schema: unknown, path: readonly string[]): LeafKind {
  * field path, for a value checked on its own that lives inside a bigger document (e.g. ['loss']).
  * The single error formatter of schema-checked data.
  */
-export function formatZodIssue(where: string, issue: z.core.$ZodIssue, input: unknown, schema?: unknown, prefix: readonly string[] = []): string {
+export function formatZodIssue(
+  where: string,
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  schema?: unknown,
+  prefix: readonly string[] = [],
+): string {
   const ipath = issue.path.map(String);
   const path = [...prefix, ...ipath].join('.');
   const at = path ? `${where}: ${path}` : where;
@@ -69,7 +75,8 @@ export function formatZodIssue(where: string, issue: z.core.$ZodIssue, input: un
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
     return `${at}: unknown key ${keys}${valid ? ` (valid: ${valid.join(', ')})` : ''}`;
   }
-  const expected = issue.code === 'invalid_value' ? `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message;
+  const expected =
+    issue.code === 'invalid_value' ? `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message;
   if (got === undefined && ipath.length > 0) return `${at}: missing (${expected})`;
   return `${at}: ${expected}, got ${describeValue(got)}`;
 }

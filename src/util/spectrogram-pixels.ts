@@ -45,7 +45,8 @@ export function magma(u: number): [number, number, number] {
 export function renderSpectrogram(mel: Mel, opts: SpectrogramPngOptions = {}): { width: number; height: number; rgba: Uint8Array } {
   const scale = opts.scale ?? Math.max(1, Math.ceil(240 / Math.max(1, mel.nMels)));
   const xs = opts.xScale ?? scale;
-  if (!(Number.isInteger(scale) && scale >= 1 && Number.isInteger(xs) && xs >= 1)) throw new Error(`renderSpectrogram: scale must be a positive integer, got ${scale} × ${xs}`);
+  if (!(Number.isInteger(scale) && scale >= 1 && Number.isInteger(xs) && xs >= 1))
+    throw new Error(`renderSpectrogram: scale must be a positive integer, got ${scale} × ${xs}`);
   const lo = opts.min ?? SPECTROGRAM_RANGE.min;
   const hi = opts.max ?? SPECTROGRAM_RANGE.max;
   const width = Math.max(1, mel.frames * xs);
@@ -71,4 +72,3 @@ export function renderSpectrogram(mel: Mel, opts: SpectrogramPngOptions = {}): {
   }
   return { width, height, rgba };
 }
-

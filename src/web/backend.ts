@@ -32,7 +32,10 @@ async function tryWebGpu(requested: boolean, notes: string[]): Promise<string | 
     return `navigator.gpu.requestAdapter failed: ${err instanceof Error ? err.message : String(err)}`;
   }
   if (!adapter) return 'navigator.gpu offers no adapter';
-  const info = adapterFromInfo(adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : undefined), adapter.isFallbackAdapter === true);
+  const info = adapterFromInfo(
+    adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : undefined),
+    adapter.isFallbackAdapter === true,
+  );
   if (info.software && !requested) return `the adapter is ${describeAdapter(info)}: wasm is faster (?backend=webgpu uses it anyway)`;
   notes.push(`adapter: ${describeAdapter(info)}`);
   try {
@@ -57,7 +60,7 @@ async function tryWasm(wasmDir: string, notes: string[]): Promise<string | null>
   } catch (err) {
     return `tfjs wasm backend failed: ${err instanceof Error ? err.message : String(err)}`;
   }
-  notes.push(registerFastWasmKernels() ? 'difftts SIMD kernels registered on wasm' : 'no WebAssembly SIMD: tfjs\'s own wasm kernels run');
+  notes.push(registerFastWasmKernels() ? 'difftts SIMD kernels registered on wasm' : "no WebAssembly SIMD: tfjs's own wasm kernels run");
   return null;
 }
 
@@ -66,7 +69,14 @@ export async function initPageBackend(want: PageBackend | 'auto', wasmDir: strin
   const notes: string[] = [];
   const order: PageBackend[] = want === 'auto' ? ['webgpu', 'wasm', 'cpu'] : [want];
   for (const name of order) {
-    const reason = name === 'webgpu' ? await tryWebGpu(want === 'webgpu', notes) : name === 'wasm' ? await tryWasm(wasmDir, notes) : (await tf.setBackend('cpu')) ? null : 'cpu backend failed';
+    const reason =
+      name === 'webgpu'
+        ? await tryWebGpu(want === 'webgpu', notes)
+        : name === 'wasm'
+          ? await tryWasm(wasmDir, notes)
+          : (await tf.setBackend('cpu'))
+            ? null
+            : 'cpu backend failed';
     if (reason === null) return { name, notes };
     if (want !== 'auto') throw new Error(`backend ${name} was requested but is unavailable: ${reason}`);
     notes.push(`not ${name}: ${reason}`);

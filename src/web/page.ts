@@ -65,7 +65,9 @@ async function load(): Promise<{ backend: string; notes: string[]; voice: WebVoi
     for (const name of voice.speakers) choose.append(new Option(name, name));
     $('speaker-label')?.removeAttribute('hidden');
   }
-  status(`ready: backend ${choice.name}${choice.notes.length ? ` (${choice.notes.join('; ')})` : ''}; voice step ${voice.checkpoint.meta.step}, ${(timings.voiceReady / 1000).toFixed(2)} s after the page started loading`);
+  status(
+    `ready: backend ${choice.name}${choice.notes.length ? ` (${choice.notes.join('; ')})` : ''}; voice step ${voice.checkpoint.meta.step}, ${(timings.voiceReady / 1000).toFixed(2)} s after the page started loading`,
+  );
   return { backend: choice.name, notes: choice.notes, voice, timings };
 }
 
@@ -93,7 +95,9 @@ async function speakNow(text: string, o: SpeakOptions, onMel?: (mel: Mel) => voi
     parts.push(piece.samples);
     mels.push(piece.mel);
     onMel?.(joinMels(mels));
-    status(`spoke sentence ${piece.index + 1} of ${piece.count}${piece.unknown.length ? ` (skipped characters with no symbol: ${piece.unknown.join(' ')})` : ''}`);
+    status(
+      `spoke sentence ${piece.index + 1} of ${piece.count}${piece.unknown.length ? ` (skipped characters with no symbol: ${piece.unknown.join(' ')})` : ''}`,
+    );
   }
   const samples = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
   let off = 0;
@@ -123,7 +127,11 @@ function drawMel(mel: Mel): void {
   const px = renderSpectrogram(mel, { scale: 2 });
   canvas.width = px.width;
   canvas.height = px.height;
-  ctx.putImageData(new ImageData(new Uint8ClampedArray(px.rgba.buffer as ArrayBuffer, px.rgba.byteOffset, px.rgba.byteLength), px.width, px.height), 0, 0);
+  ctx.putImageData(
+    new ImageData(new Uint8ClampedArray(px.rgba.buffer as ArrayBuffer, px.rgba.byteOffset, px.rgba.byteLength), px.width, px.height),
+    0,
+    0,
+  );
 }
 
 /** Mono float samples → a 16-bit PCM WAV file's bytes (for the audio player). */
@@ -161,7 +169,9 @@ async function onSpeakClick(): Promise<void> {
     const player = $<HTMLAudioElement>('player');
     if (player) {
       if (player.src) URL.revokeObjectURL(player.src);
-      player.src = URL.createObjectURL(new Blob([wavBytes(audio.samples, audio.sampleRate) as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }));
+      player.src = URL.createObjectURL(
+        new Blob([wavBytes(audio.samples, audio.sampleRate) as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+      );
       void player.play().catch(() => {}); // autoplay may be refused; the controls remain
     }
     status(`${(audio.samples.length / audio.sampleRate).toFixed(2)} s of audio in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
@@ -175,7 +185,17 @@ async function onSpeakClick(): Promise<void> {
 $('speak')?.addEventListener('click', () => void onSpeakClick());
 
 (window as unknown as { difftts: object }).difftts = {
-  ready: ready.then((r) => ({ backend: r.backend, notes: r.notes, voice: { step: r.voice.checkpoint.meta.step, sampleRate: r.voice.melConfig.sampleRate, synth: r.voice.synth, speakers: r.voice.speakers }, timings: { ...timings } })),
+  ready: ready.then((r) => ({
+    backend: r.backend,
+    notes: r.notes,
+    voice: {
+      step: r.voice.checkpoint.meta.step,
+      sampleRate: r.voice.melConfig.sampleRate,
+      synth: r.voice.synth,
+      speakers: r.voice.speakers,
+    },
+    timings: { ...timings },
+  })),
   speak: (text: string, o?: SpeakOptions) => speak(text, o, drawMel),
   timings,
 };

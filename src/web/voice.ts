@@ -8,7 +8,14 @@
 import { UserError } from '../errors.js';
 import { GradTTS } from '../model/gradtts.js';
 import type { LoadedCheckpoint, LoadedTensor } from '../train/checkpoint.js';
-import { assignWeights, parseCheckpointState, pathIn, unpackTensors, voiceSettings, type VoiceSettings } from '../train/checkpoint-format.js';
+import {
+  assignWeights,
+  parseCheckpointState,
+  pathIn,
+  unpackTensors,
+  voiceSettings,
+  type VoiceSettings,
+} from '../train/checkpoint-format.js';
 
 /** A loaded voice: the same fields as Node's LoadedModel (src/synthesis/model.ts), so synthesis code takes either. */
 export interface WebVoice {
@@ -20,7 +27,9 @@ export interface WebVoice {
   checkpoint: LoadedCheckpoint;
 }
 
-export type Fetch = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }>;
+export type Fetch = (
+  url: string,
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 async function get(fetchFn: Fetch, url: string): Promise<{ json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }> {
   let r: Awaited<ReturnType<Fetch>>;
@@ -69,7 +78,8 @@ export async function fetchVoiceFiles(base: string, fetchFn: Fetch = (u) => glob
   const settings = voiceSettings(meta, statePath);
   const bytes = new Uint8Array(buf);
   const weights = new Map<string, LoadedTensor>();
-  for (const t of unpackTensors(bytes, await sha256Hex(bytes), index, binPath, indexPath)) weights.set(t.name, { shape: t.shape, data: t.data });
+  for (const t of unpackTensors(bytes, await sha256Hex(bytes), index, binPath, indexPath))
+    weights.set(t.name, { shape: t.shape, data: t.data });
   // A training checkpoint's moving average (ema.bin) is not fetched: ship voices with `difftts export`.
   return { base, checkpoint: { dir: base, meta, weights, ema: null, optimizer: null }, settings };
 }
@@ -83,7 +93,14 @@ export function buildVoice(f: VoiceFiles): WebVoice {
     model.dispose();
     throw err;
   }
-  return { model, textConfig: f.settings.textConfig, melConfig: f.settings.melConfig, synth: f.settings.synth, speakers: f.settings.speakers, checkpoint: f.checkpoint };
+  return {
+    model,
+    textConfig: f.settings.textConfig,
+    melConfig: f.settings.melConfig,
+    synth: f.settings.synth,
+    speakers: f.settings.speakers,
+    checkpoint: f.checkpoint,
+  };
 }
 
 /** `fetchVoiceFiles` then `buildVoice`. */

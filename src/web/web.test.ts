@@ -34,7 +34,7 @@ function dirFetch(dir: string, mangle: (name: string, b: Uint8Array) => Uint8Arr
   };
 }
 
-test('fetchVoice builds the voice from the same bytes as Node\'s checkpoint reader, and names a damaged file', async () => {
+test("fetchVoice builds the voice from the same bytes as Node's checkpoint reader, and names a damaged file", async () => {
   await initBackend('cpu');
   const ref = readCheckpoint(VOICE);
   await assertNoLeak(async () => {
@@ -56,11 +56,17 @@ test('fetchVoice builds the voice from the same bytes as Node\'s checkpoint read
     if (name === 'weights.bin') b[1234] ^= 1;
     return b;
   };
-  await assert.rejects(fetchVoice('http://x/voice/', dirFetch(VOICE, flip)), (e: unknown) => e instanceof UserError && e.message === 'http://x/voice/weights.bin: checksum mismatch (the file is corrupted)');
+  await assert.rejects(
+    fetchVoice('http://x/voice/', dirFetch(VOICE, flip)),
+    (e: unknown) => e instanceof UserError && e.message === 'http://x/voice/weights.bin: checksum mismatch (the file is corrupted)',
+  );
   const noState = (name: string, b: Uint8Array) => (name === 'state.json' ? new TextEncoder().encode('{"format": "other"}') : b);
   await assert.rejects(fetchVoice('http://x/voice/', dirFetch(VOICE, noState)), /http:\/\/x\/voice\/state\.json: not a difftts checkpoint/);
   const empty = mkdtempSync(join(tmpdir(), 'difftts-web-'));
-  await assert.rejects(fetchVoice('http://x/v', dirFetch(empty)), /http:\/\/x\/v\/(state|weights)\.(json|bin): HTTP 404 \(the voice is incomplete\)/);
+  await assert.rejects(
+    fetchVoice('http://x/v', dirFetch(empty)),
+    /http:\/\/x\/v\/(state|weights)\.(json|bin): HTTP 404 \(the voice is incomplete\)/,
+  );
   rmSync(empty, { recursive: true, force: true });
 });
 
@@ -71,7 +77,15 @@ test('difftts web --build writes the page and the voice, and replaces only an ea
     const out = join(root, 'site');
     const r = spawnSync(process.execPath, [cliPath, 'web', '--build', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    for (const f of ['index.html', 'difftts-web.js', 'tfjs-backend-wasm-simd.wasm', 'voice/state.json', 'voice/weights.json', 'voice/weights.bin']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of [
+      'index.html',
+      'difftts-web.js',
+      'tfjs-backend-wasm-simd.wasm',
+      'voice/state.json',
+      'voice/weights.json',
+      'voice/weights.bin',
+    ])
+      assert.ok(existsSync(join(out, f)), f);
     assert.deepEqual(readFileSync(join(out, 'voice', 'weights.bin')), readFileSync(join(VOICE, 'weights.bin')));
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /difftts-web\.js/);
     writeFileSync(join(out, 'voice', 'stale.txt'), 'from an earlier build');
@@ -84,14 +98,20 @@ test('difftts web --build writes the page and the voice, and replaces only an ea
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /^difftts: --build .*mine: the directory is not empty and is not an earlier difftts web build/);
     assert.equal(readFileSync(join(mine, 'notes.txt'), 'utf8'), 'keep me');
-    assert.throws(() => webVoiceDir('no-such-voice'), (e: unknown) => e instanceof UserError && /^--voice no-such-voice: no such voice/.test(e.message));
-    assert.throws(() => webVoiceDir(root), (e: unknown) => e instanceof UserError && e.message.startsWith(`--voice ${root}: no such voice`));
+    assert.throws(
+      () => webVoiceDir('no-such-voice'),
+      (e: unknown) => e instanceof UserError && /^--voice no-such-voice: no such voice/.test(e.message),
+    );
+    assert.throws(
+      () => webVoiceDir(root),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(`--voice ${root}: no such voice`),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('the server serves the page and the voice\'s three files, nothing else', async () => {
+test("the server serves the page and the voice's three files, nothing else", async () => {
   const { url, server } = await startWebServer({ voiceDir: webVoiceDir('allison-enc128'), port: 0, host: '127.0.0.1' });
   try {
     const get = (p: string) => fetch(new URL(p, url));
@@ -99,7 +119,8 @@ test('the server serves the page and the voice\'s three files, nothing else', as
     const wasm = await get('/tfjs-backend-wasm-simd.wasm');
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
     assert.equal((await (await get('/voice/weights.bin')).arrayBuffer()).byteLength, readFileSync(join(VOICE, 'weights.bin')).length);
-    for (const p of ['/voice/README.md', '/voice/../state.json', '/%2e%2e/package.json', '/nothing.js']) assert.equal((await get(p)).status, 404, p);
+    for (const p of ['/voice/README.md', '/voice/../state.json', '/%2e%2e/package.json', '/nothing.js'])
+      assert.equal((await get(p)).status, 404, p);
   } finally {
     server.close();
   }
@@ -116,14 +137,38 @@ function melDistance(a: Mel, b: Mel): number {
 /** Node's synthesis of `text` with the voice (the CLI: steps 0, seed 1, 32 Griffin-Lim iterations). */
 function nodeSynthesis(text: string, dir: string): Float32Array {
   const out = join(dir, `${text.length}.wav`);
-  const r = spawnSync(process.execPath, [cliPath, '--backend', 'wasm', 'synthesize', '--checkpoint', VOICE, '--text', text, '--steps', '0', '--seed', '1', '--iters', '32', '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      cliPath,
+      '--backend',
+      'wasm',
+      'synthesize',
+      '--checkpoint',
+      VOICE,
+      '--text',
+      text,
+      '--steps',
+      '0',
+      '--seed',
+      '1',
+      '--iters',
+      '32',
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   return readWav(out).samples;
 }
 
 const missing = await chromiumMissing();
 
-test('the page speaks in headless Chromium: the same audio as Node\'s synthesis of the same text', { skip: missing ?? false, timeout: 300_000 }, async () => {
+test("the page speaks in headless Chromium: the same audio as Node's synthesis of the same text", {
+  skip: missing ?? false,
+  timeout: 300_000,
+}, async () => {
   const text = 'The birch canoe slid on the smooth planks.';
   const other = 'Four hours of steady work faced us.';
   const dir = mkdtempSync(join(tmpdir(), 'difftts-web-'));
@@ -173,7 +218,10 @@ test('the page speaks in headless Chromium: the same audio as Node\'s synthesis 
     });
     assert.equal(drawn.height, 160);
     assert.ok(drawn.width > 100 && drawn.bright > 0.01 * drawn.width * drawn.height, JSON.stringify(drawn));
-    if (process.env.DIFFTTS_WEB_REPORT) process.stderr.write(`web: ${JSON.stringify({ same, apart, seconds, pageSamples: samples.length, nodeSamples: node.length, timings: got.timings })}\n`);
+    if (process.env.DIFFTTS_WEB_REPORT)
+      process.stderr.write(
+        `web: ${JSON.stringify({ same, apart, seconds, pageSamples: samples.length, nodeSamples: node.length, timings: got.timings })}\n`,
+      );
   } finally {
     await chromium.close();
     server.close();

@@ -28,14 +28,18 @@ export function localExecutor(jobs: number, start: (cell: Cell) => Promise<void>
               failure ??= err;
             },
           );
-          running.set(cell.id, p.finally(() => running.delete(cell.id)));
+          running.set(
+            cell.id,
+            p.finally(() => running.delete(cell.id)),
+          );
         }
         if (running.size === 0) break; // nothing runnable: a dep is missing from `cells`
         await Promise.race(running.values());
       }
       await Promise.all(running.values());
       if (failure !== null) throw failure;
-      if (waiting.length > 0) throw new Error(`cells ${waiting.map((c) => c.id).join(', ')} depend on cells that are not in the experiment`);
+      if (waiting.length > 0)
+        throw new Error(`cells ${waiting.map((c) => c.id).join(', ')} depend on cells that are not in the experiment`);
       return true;
     },
   };

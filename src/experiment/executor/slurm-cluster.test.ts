@@ -27,7 +27,10 @@ function difftts(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numb
  * real single-node Slurm cluster: --no-wait submits and exits, one job is cancelled behind the
  * driver's back, the re-run resubmits it and collects. Both must write the same report.md.
  */
-test('experiment --executor slurm: --no-wait, a cancelled cell resubmitted, then the same report.md as --executor local', { skip: unavailable ?? false, timeout: 600_000 }, async () => {
+test('experiment --executor slurm: --no-wait, a cancelled cell resubmitted, then the same report.md as --executor local', {
+  skip: unavailable ?? false,
+  timeout: 600_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-exp-slurm-'));
   const cluster = await startSlurmCluster(2);
   try {
@@ -55,13 +58,24 @@ test('experiment --executor slurm: --no-wait, a cancelled cell resubmitted, then
     assert.equal(collected.status, 0, collected.stderr);
     assert.match(collected.stdout, /report: /);
     // cancelled while it waited: said so, with no log path (it never ran, Slurm wrote none)
-    assert.match(collected.stderr, new RegExp(`run-l2-f0\\.5-s0: job ${lost} was cancelled while pending( \\(pending reason: [^)]+\\))?; it never ran, so it has no log\n`));
+    assert.match(
+      collected.stderr,
+      new RegExp(
+        `run-l2-f0\\.5-s0: job ${lost} was cancelled while pending( \\(pending reason: [^)]+\\))?; it never ran, so it has no log\n`,
+      ),
+    );
     const after = JSON.parse(readFileSync(join(slurm, 'slurm', 'jobs.json'), 'utf8')) as Record<string, string[]>;
     assert.equal(after['run-l2-f0.5-s0']!.length, 2, 'the cancelled cell was resubmitted once');
     assert.equal(after['run-l2-f0-s0']!.length, 1, 'the others ran once');
     // The work really ran as Slurm jobs: a start marker and a job log per job that ran.
     const ran = readdirSync(join(slurm, 'slurm', 'started'));
-    assert.deepEqual(ran.sort(), Object.values(after).flat().filter((j) => j !== lost).sort());
+    assert.deepEqual(
+      ran.sort(),
+      Object.values(after)
+        .flat()
+        .filter((j) => j !== lost)
+        .sort(),
+    );
     assert.ok(existsSync(join(slurm, 'logs', `slurm-run-l2-f0-s0-${after['run-l2-f0-s0']![0]}.out`)));
 
     // Same recipe and seeds, same numbers: eval.json aggregates and the whole report.

@@ -71,7 +71,7 @@ function setup(outcome: (cell: string, run: number) => 'ok' | 'fail' | 'wait', s
       dir: join(dir, 'slurm'),
       logs: join(dir, 'logs'),
       name: 'difftts-toy',
-      command: (c) => ['/usr/bin/node', '/opt/it\'s/difftts.js', 'experiment-cell', '--cell', c.id],
+      command: (c) => ['/usr/bin/node', "/opt/it's/difftts.js", 'experiment-cell', '--cell', c.id],
       options: SlurmOptionsSchema.parse({ poll: 0.1, ...slurm }),
       wait,
       client: fake.client,
@@ -85,15 +85,31 @@ test('slurm executor --no-wait: every cell submitted with afterok on its deps, r
   assert.equal(await s.executor().run(s.cells), false);
   assert.deepEqual(
     s.fake.jobs.map((j) => [j.cell, j.after]),
-    [['corpus-a', []], ['corpus-c', []], ['run-b', ['1', '2']]],
+    [
+      ['corpus-a', []],
+      ['corpus-c', []],
+      ['run-b', ['1', '2']],
+    ],
   );
   const script = readFileSync(join(s.dir, 'slurm', 'run-b.sh'), 'utf8');
-  for (const l of ['#SBATCH --partition=gpu', '#SBATCH --time=4:00:00', '#SBATCH --cpus-per-task=4', '#SBATCH --gres=gpu:1', '#SBATCH --account=tts', '#SBATCH --qos=low', '#SBATCH --job-name=difftts-toy-run-b']) {
+  for (const l of [
+    '#SBATCH --partition=gpu',
+    '#SBATCH --time=4:00:00',
+    '#SBATCH --cpus-per-task=4',
+    '#SBATCH --gres=gpu:1',
+    '#SBATCH --account=tts',
+    '#SBATCH --qos=low',
+    '#SBATCH --job-name=difftts-toy-run-b',
+  ]) {
     assert.ok(script.split('\n').includes(l), `${l} in\n${script}`);
   }
   assert.ok(script.includes(`#SBATCH --output=${join(s.dir, 'logs', 'slurm-run-b-%j.out')}`));
   assert.ok(script.trimEnd().endsWith(`exec '/usr/bin/node' '/opt/it'\\''s/difftts.js' 'experiment-cell' '--cell' 'run-b'`), script);
-  assert.deepEqual(JSON.parse(readFileSync(join(s.dir, 'slurm', 'jobs.json'), 'utf8')), { 'corpus-a': ['1'], 'corpus-c': ['2'], 'run-b': ['3'] });
+  assert.deepEqual(JSON.parse(readFileSync(join(s.dir, 'slurm', 'jobs.json'), 'utf8')), {
+    'corpus-a': ['1'],
+    'corpus-c': ['2'],
+    'run-b': ['3'],
+  });
 
   // Re-run: the pending/running jobs are picked up from jobs.json, not submitted again; then it collects.
   assert.equal(await s.executor().run(s.cells), true);
@@ -109,14 +125,20 @@ test('slurm executor: a failed cell is resubmitted; its dependents cancelled by 
   assert.deepEqual(byCell('corpus-a'), ['FAILED', 'COMPLETED']);
   // Cancelled for its failed dependency (does not count), failed (retry 1 of 1), completed.
   assert.deepEqual(byCell('run-b'), ['CANCELLED', 'FAILED', 'COMPLETED']);
-  assert.ok(s.lines.some((l) => /^corpus-a: job 1 FAILED \(NonZeroExitCode\); see .*slurm-corpus-a-1\.out$/.test(l)), s.lines.join('\n'));
+  assert.ok(
+    s.lines.some((l) => /^corpus-a: job 1 FAILED \(NonZeroExitCode\); see .*slurm-corpus-a-1\.out$/.test(l)),
+    s.lines.join('\n'),
+  );
 });
 
 test('slurm executor: a cell failing more than `retries` times is one UserError naming it, its job log and the cells it blocked', async () => {
   const s = setup((cell) => (cell === 'corpus-a' ? 'fail' : 'ok'), { retries: 1 });
   await assert.rejects(s.executor().run(s.cells), (err: unknown) => {
     assert.ok(err instanceof UserError);
-    assert.match(err.message, /^slurm: 1 cell\(s\) failed 2 times: corpus-a \(job \d+ FAILED \(NonZeroExitCode\); see \S+slurm-corpus-a-\d+\.out\); not run because of them: run-b$/);
+    assert.match(
+      err.message,
+      /^slurm: 1 cell\(s\) failed 2 times: corpus-a \(job \d+ FAILED \(NonZeroExitCode\); see \S+slurm-corpus-a-\d+\.out\); not run because of them: run-b$/,
+    );
     return true;
   });
   assert.equal(s.fake.jobs.filter((j) => j.cell === 'corpus-a').length, 2);
@@ -133,7 +155,10 @@ test('slurm executor: a job cancelled while pending is reported so, with its pen
   pending.state = { state: 'CANCELLED', reason: 'Priority' }; // scancel: squeue keeps the pending reason
   cancelled = true;
   assert.equal(await s.executor().run(s.cells), false);
-  assert.ok(s.lines.includes(`corpus-c: job ${pending.id} was cancelled while pending (pending reason: Priority); it never ran, so it has no log`), s.lines.join('\n'));
+  assert.ok(
+    s.lines.includes(`corpus-c: job ${pending.id} was cancelled while pending (pending reason: Priority); it never ran, so it has no log`),
+    s.lines.join('\n'),
+  );
   assert.ok(!existsSync(join(s.dir, 'logs', `slurm-corpus-c-${pending.id}.out`)));
   assert.equal(s.fake.jobs.filter((j) => j.cell === 'corpus-c').length, 2, 'resubmitted');
   // A job that ran and failed still points at its log, which is there.
@@ -153,13 +178,21 @@ test('difftts experiment: a bad --executor/--slurm-* flag, or --no-wait without 
   writeFileSync(join(dir, 'r.json'), '{}'); // a valid training recipe: every run recipe is checked first
   const cases: [string[], RegExp][] = [
     [['--executor', 'pbs'], /^difftts: --executor: expected one of "local", "slurm", got "pbs"$/],
-    [['--executor', 'slurm', '--slurm-time', 'soon'], /^difftts: --slurm-time: expected a Slurm time such as 30, 4:00:00 or 2-00:00:00, got "soon"$/],
+    [
+      ['--executor', 'slurm', '--slurm-time', 'soon'],
+      /^difftts: --slurm-time: expected a Slurm time such as 30, 4:00:00 or 2-00:00:00, got "soon"$/,
+    ],
     [['--executor', 'slurm', '--slurm-cpus', '0'], /^difftts: --slurm-cpus: .*, got 0$/],
-    [['--executor', 'slurm', '--slurm-extra', 'account=tts'], /^difftts: --slurm-extra: 0: expected an sbatch option starting with "-", got "account=tts"$/],
+    [
+      ['--executor', 'slurm', '--slurm-extra', 'account=tts'],
+      /^difftts: --slurm-extra: 0: expected an sbatch option starting with "-", got "account=tts"$/,
+    ],
     [['--no-wait'], /^difftts: --no-wait: only with --executor slurm/],
   ];
   for (const [flags, message] of cases) {
-    const r = spawnSync(process.execPath, [cliPath, 'experiment', '--recipe', join(dir, 'exp.json'), '--out', join(dir, 'out'), ...flags], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cliPath, 'experiment', '--recipe', join(dir, 'exp.json'), '--out', join(dir, 'out'), ...flags], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr.trimEnd(), message);
     assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -27,7 +27,10 @@ export const SlurmOptionsSchema = z
     /** sbatch --partition. */
     partition: z.string().min(1).optional(),
     /** sbatch --time, e.g. "4:00:00" or "2-00:00:00". */
-    time: z.string().regex(/^(\d+-)?\d+(:\d+){0,2}$/, 'expected a Slurm time such as 30, 4:00:00 or 2-00:00:00').optional(),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d+){0,2}$/, 'expected a Slurm time such as 30, 4:00:00 or 2-00:00:00')
+      .optional(),
     /** sbatch --cpus-per-task (a wasm cell uses one core). */
     cpus: z.number().int().min(1).default(1),
     /** sbatch --gres, e.g. "gpu:1" for tfjs-node-gpu. */
@@ -58,7 +61,19 @@ export interface SlurmClient {
 }
 
 /** States in which a job will not run (again) by itself; anything else is queued or running. */
-const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'SPECIAL_EXIT', 'REVOKED']);
+const ENDED = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'OUT_OF_MEMORY',
+  'SPECIAL_EXIT',
+  'REVOKED',
+]);
 
 const COMPLETED_GRACE_MS = 60_000;
 
@@ -66,7 +81,9 @@ function slurmCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): { st
   const r = spawnSync(cmd, args, { encoding: 'utf8', env });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${cmd}: not found (--executor slurm needs Slurm's client commands on PATH)` : `${cmd}: ${r.error.message}`);
+    throw new UserError(
+      code === 'ENOENT' ? `${cmd}: not found (--executor slurm needs Slurm's client commands on PATH)` : `${cmd}: ${r.error.message}`,
+    );
   }
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -78,7 +95,8 @@ export function commandLineClient(env: NodeJS.ProcessEnv = process.env): SlurmCl
       const deps = after.length ? [`--dependency=afterok:${after.join(':')}`, '--kill-on-invalid-dep=yes'] : [];
       const r = slurmCommand('sbatch', ['--parsable', ...deps, script], env);
       const id = r.stdout.trim().split(';')[0] ?? '';
-      if (r.status !== 0 || !/^\d+(_\d+)?$/.test(id)) throw new UserError(`sbatch ${script}: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}`}`);
+      if (r.status !== 0 || !/^\d+(_\d+)?$/.test(id))
+        throw new UserError(`sbatch ${script}: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}`}`);
       return id;
     },
     states(ids) {
@@ -148,7 +166,11 @@ export function sbatchScript(cell: Cell, o: Pick<SlurmExecutorOptions, 'dir' | '
 function describeEnd(job: string, st: JobState | undefined, started: boolean, log: string): string {
   const reason = st?.reason && st.reason !== 'None' ? st.reason : '';
   if (!started && !existsSync(log)) {
-    const how = !st ? 'left the queue before it started' : st.state === 'CANCELLED' ? 'was cancelled while pending' : `ended ${st.state} before it started`;
+    const how = !st
+      ? 'left the queue before it started'
+      : st.state === 'CANCELLED'
+        ? 'was cancelled while pending'
+        : `ended ${st.state} before it started`;
     return `job ${job} ${how}${reason ? ` (pending reason: ${reason})` : ''}; it never ran, so it has no log`;
   }
   const why = st ? `${st.state}${reason ? ` (${reason})` : ''}` : 'left the queue';
@@ -162,7 +184,8 @@ function dependencyOrder(cells: Cell[]): Cell[] {
   let rest = cells;
   while (rest.length > 0) {
     const ready = rest.filter((c) => c.deps.every((d) => placed.has(d)));
-    if (ready.length === 0) throw new Error(`cells ${rest.map((c) => c.id).join(', ')} depend on cells that are not in the experiment (or on each other)`);
+    if (ready.length === 0)
+      throw new Error(`cells ${rest.map((c) => c.id).join(', ')} depend on cells that are not in the experiment (or on each other)`);
     for (const c of ready) placed.add(c.id);
     order.push(...ready);
     rest = rest.filter((c) => !placed.has(c.id));
@@ -230,10 +253,15 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
           }
           const script = join(o.dir, `${cell.id}.sh`);
           writeFileAtomic(script, sbatchScript(cell, o));
-          const id = client.submit(script, deps.filter(([, s]) => s !== 'done').map(([d]) => jobs[d]!.at(-1)!));
+          const id = client.submit(
+            script,
+            deps.filter(([, s]) => s !== 'done').map(([d]) => jobs[d]!.at(-1)!),
+          );
           jobs[cell.id] = [...(jobs[cell.id] ?? []), id];
           writeFileAtomic(jobsPath, JSON.stringify(jobs, null, 1) + '\n');
-          log(`submitted ${cell.id} as job ${id}${failures.get(cell.id) ? ` (retry ${failures.get(cell.id)} of ${o.options.retries})` : ''}`);
+          log(
+            `submitted ${cell.id} as job ${id}${failures.get(cell.id) ? ` (retry ${failures.get(cell.id)} of ${o.options.retries})` : ''}`,
+          );
           status.set(cell.id, 'queued');
         }
         const count = (s: string) => [...status.values()].filter((x) => x === s).length;
@@ -247,7 +275,9 @@ export function slurmExecutor(o: SlurmExecutorOptions): Executor {
         if (count('running') + count('queued') === 0) {
           const failed = cells.filter((c) => status.get(c.id) === 'failed').map((c) => `${c.id} (${lastEnd.get(c.id)})`);
           const blocked = cells.filter((c) => status.get(c.id) === 'blocked').map((c) => c.id);
-          throw new UserError(`slurm: ${failed.length} cell(s) failed ${o.options.retries + 1} times: ${failed.join('; ')}${blocked.length ? `; not run because of them: ${blocked.join(', ')}` : ''}`);
+          throw new UserError(
+            `slurm: ${failed.length} cell(s) failed ${o.options.retries + 1} times: ${failed.join('; ')}${blocked.length ? `; not run because of them: ${blocked.join(', ')}` : ''}`,
+          );
         }
         if (!o.wait) {
           log(`${count('done')}/${cells.length} cells done, ${note}; run the same command again to collect (and resubmit what failed)`);

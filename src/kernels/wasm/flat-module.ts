@@ -17,7 +17,21 @@ import { encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.j
 
 /** `inner` `count` times (local `count`, destroyed; nothing when 0). */
 function loop(body: Instr[], count: number, inner: Instr[]): void {
-  body.push(op.block, op.get(count), op.eqz, op.brIf(0), op.loop, ...inner, op.get(count), op.i32(1), op.sub, op.tee(count), op.brIf(0), op.end, op.end);
+  body.push(
+    op.block,
+    op.get(count),
+    op.eqz,
+    op.brIf(0),
+    op.loop,
+    ...inner,
+    op.get(count),
+    op.i32(1),
+    op.sub,
+    op.tee(count),
+    op.brIf(0),
+    op.end,
+    op.end,
+  );
 }
 
 const bump = (ptr: number, bytes: number): Instr[] => [op.get(ptr), op.i32(bytes), op.add, op.set(ptr)];
@@ -27,21 +41,64 @@ function adam(): FunctionDef {
   const L = new Locals(6);
   const c = Array.from({ length: 9 }, () => L.v128());
   const [s, b1, c1, b2, c2, bc1, bc2, eps, nlr] = c as [number, number, number, number, number, number, number, number, number];
-  const gi = L.v128(), mi = L.v128(), vi = L.v128();
+  const gi = L.v128(),
+    mi = L.v128(),
+    vi = L.v128();
   const body: Instr[] = [];
   c.forEach((loc, i) => body.push(op.get(k), op.load32Splat(4 * i), op.set(loc)));
   loop(body, n, [
-    op.get(g), op.v128Load(), op.get(s), op.f32x4Mul, op.set(gi),
-    op.get(m), op.v128Load(), op.get(b1), op.f32x4Mul, op.get(gi), op.get(c1), op.f32x4Mul, op.f32x4Add, op.set(mi),
-    op.get(v), op.v128Load(), op.get(b2), op.f32x4Mul, op.get(gi), op.get(gi), op.f32x4Mul, op.get(c2), op.f32x4Mul, op.f32x4Add, op.set(vi),
-    op.get(m), op.get(mi), op.v128Store(),
-    op.get(v), op.get(vi), op.v128Store(),
-    op.get(w),
-    op.get(mi), op.get(bc1), op.f32x4Div,
-    op.get(vi), op.get(bc2), op.f32x4Div, op.f32x4Sqrt, op.get(eps), op.f32x4Add,
-    op.f32x4Div, op.get(nlr), op.f32x4Mul, op.get(w), op.v128Load(), op.f32x4Add,
+    op.get(g),
+    op.v128Load(),
+    op.get(s),
+    op.f32x4Mul,
+    op.set(gi),
+    op.get(m),
+    op.v128Load(),
+    op.get(b1),
+    op.f32x4Mul,
+    op.get(gi),
+    op.get(c1),
+    op.f32x4Mul,
+    op.f32x4Add,
+    op.set(mi),
+    op.get(v),
+    op.v128Load(),
+    op.get(b2),
+    op.f32x4Mul,
+    op.get(gi),
+    op.get(gi),
+    op.f32x4Mul,
+    op.get(c2),
+    op.f32x4Mul,
+    op.f32x4Add,
+    op.set(vi),
+    op.get(m),
+    op.get(mi),
     op.v128Store(),
-    ...bump(w, 16), ...bump(g, 16), ...bump(m, 16), ...bump(v, 16),
+    op.get(v),
+    op.get(vi),
+    op.v128Store(),
+    op.get(w),
+    op.get(mi),
+    op.get(bc1),
+    op.f32x4Div,
+    op.get(vi),
+    op.get(bc2),
+    op.f32x4Div,
+    op.f32x4Sqrt,
+    op.get(eps),
+    op.f32x4Add,
+    op.f32x4Div,
+    op.get(nlr),
+    op.f32x4Mul,
+    op.get(w),
+    op.v128Load(),
+    op.f32x4Add,
+    op.v128Store(),
+    ...bump(w, 16),
+    ...bump(g, 16),
+    ...bump(m, 16),
+    ...bump(v, 16),
   ]);
   return { name: 'adam', params: 6, locals: L.types, body };
 }
@@ -49,9 +106,24 @@ function adam(): FunctionDef {
 function ema(): FunctionDef {
   const [e, w, n, k] = [0, 1, 2, 3];
   const L = new Locals(4);
-  const d = L.v128(), o = L.v128();
+  const d = L.v128(),
+    o = L.v128();
   const body: Instr[] = [op.get(k), op.load32Splat(0), op.set(d), op.get(k), op.load32Splat(4), op.set(o)];
-  loop(body, n, [op.get(e), op.get(e), op.v128Load(), op.get(d), op.f32x4Mul, op.get(w), op.v128Load(), op.get(o), op.f32x4Mul, op.f32x4Add, op.v128Store(), ...bump(e, 16), ...bump(w, 16)]);
+  loop(body, n, [
+    op.get(e),
+    op.get(e),
+    op.v128Load(),
+    op.get(d),
+    op.f32x4Mul,
+    op.get(w),
+    op.v128Load(),
+    op.get(o),
+    op.f32x4Mul,
+    op.f32x4Add,
+    op.v128Store(),
+    ...bump(e, 16),
+    ...bump(w, 16),
+  ]);
   return { name: 'ema', params: 4, locals: L.types, body };
 }
 

@@ -30,9 +30,23 @@ const NR = 4 * NV;
 function gemmFunction(fma: boolean): FunctionDef {
   const P = { a: 0, sAi: 1, sAk: 2, sAy: 3, sAx: 4, kh: 5, kw: 6, bp: 7, sBp: 8, c: 9, ldc: 10, M: 11, N: 12, K: 13, acc: 14 };
   const L = new Locals(15);
-  const i = L.i32(), arow = L.i32(), crow = L.i32(), jt = L.i32(), nFull = L.i32(), rem = L.i32();
-  const ccol = L.i32(), bpan = L.i32(), b = L.i32(), ay = L.i32(), ax = L.i32(), ty = L.i32(), tx = L.i32();
-  const a0 = L.i32(), a1 = L.i32(), k = L.i32(), c1 = L.i32();
+  const i = L.i32(),
+    arow = L.i32(),
+    crow = L.i32(),
+    jt = L.i32(),
+    nFull = L.i32(),
+    rem = L.i32();
+  const ccol = L.i32(),
+    bpan = L.i32(),
+    b = L.i32(),
+    ay = L.i32(),
+    ax = L.i32(),
+    ty = L.i32(),
+    tx = L.i32();
+  const a0 = L.i32(),
+    a1 = L.i32(),
+    k = L.i32(),
+    c1 = L.i32();
   const bv = [0, 1, 2, 3].map(() => L.v128());
   const s = L.v128();
   const acc = [0, 1].map(() => [0, 1, 2, 3].map(() => L.v128()));
@@ -136,7 +150,12 @@ function gemmFunction(fma: boolean): FunctionDef {
 function packFunction(): FunctionDef {
   const P = { b: 0, sBk: 1, sBn: 2, K: 3, N: 4, dst: 5 };
   const L = new Locals(6);
-  const col = L.i32(), left = L.i32(), src = L.i32(), d = L.i32(), k = L.i32(), p = L.i32();
+  const col = L.i32(),
+    left = L.i32(),
+    src = L.i32(),
+    d = L.i32(),
+    k = L.i32(),
+    p = L.i32();
   const body: Instr[] = [];
   const e = (...xs: Instr[]) => body.push(...xs);
   e(op.get(P.b), op.set(col), op.get(P.N), op.set(left), op.get(P.dst), op.set(d));

@@ -62,13 +62,33 @@ function mishFunctions(): FunctionDef[] {
   const fwd = (() => {
     const { L, body, e } = builder(3);
     const [X, Y, V] = [0, 1, 2];
-    const ctr = L.i32(), x = L.v128(), t = L.v128(), k = L.v128(), n = L.v128();
+    const ctr = L.i32(),
+      x = L.v128(),
+      t = L.v128(),
+      k = L.v128(),
+      n = L.v128();
     repeat(e, V, ctr, () => {
       e(op.get(X), op.v128Load(0), op.set(x));
       exp4(e, x, t, k);
       e(op.set(n));
       // y = x − x·2/(n(n + 2) + 2)
-      e(op.get(Y), op.get(x), op.get(x), op.f32x4Const(2), op.get(n), op.get(n), op.f32x4Const(2), op.f32x4Add, op.f32x4Mul, op.f32x4Const(2), op.f32x4Add, op.f32x4Div, op.f32x4Mul, op.f32x4Sub, op.v128Store(0));
+      e(
+        op.get(Y),
+        op.get(x),
+        op.get(x),
+        op.f32x4Const(2),
+        op.get(n),
+        op.get(n),
+        op.f32x4Const(2),
+        op.f32x4Add,
+        op.f32x4Mul,
+        op.f32x4Const(2),
+        op.f32x4Add,
+        op.f32x4Div,
+        op.f32x4Mul,
+        op.f32x4Sub,
+        op.v128Store(0),
+      );
       advance(e, X, 16);
       advance(e, Y, 16);
     });
@@ -77,16 +97,56 @@ function mishFunctions(): FunctionDef[] {
   const grad = (() => {
     const { L, body, e } = builder(4);
     const [X, DY, DX, V] = [0, 1, 2, 3];
-    const ctr = L.i32(), x = L.v128(), t = L.v128(), k = L.v128(), n = L.v128(), q = L.v128(), p = L.v128();
+    const ctr = L.i32(),
+      x = L.v128(),
+      t = L.v128(),
+      k = L.v128(),
+      n = L.v128(),
+      q = L.v128(),
+      p = L.v128();
     repeat(e, V, ctr, () => {
       e(op.get(X), op.v128Load(0), op.set(x));
       exp4(e, x, t, k);
       e(op.set(n));
-      e(op.f32x4Const(2), op.get(n), op.get(n), op.f32x4Const(2), op.f32x4Add, op.f32x4Mul, op.f32x4Const(2), op.f32x4Add, op.f32x4Div, op.set(q));
-      e(op.f32x4Const(2), op.get(n), op.f32x4Const(2), op.f32x4Add, op.f32x4Const(2), op.get(n), op.f32x4Div, op.f32x4Add, op.f32x4Div, op.set(p));
+      e(
+        op.f32x4Const(2),
+        op.get(n),
+        op.get(n),
+        op.f32x4Const(2),
+        op.f32x4Add,
+        op.f32x4Mul,
+        op.f32x4Const(2),
+        op.f32x4Add,
+        op.f32x4Div,
+        op.set(q),
+      );
+      e(
+        op.f32x4Const(2),
+        op.get(n),
+        op.f32x4Const(2),
+        op.f32x4Add,
+        op.f32x4Const(2),
+        op.get(n),
+        op.f32x4Div,
+        op.f32x4Add,
+        op.f32x4Div,
+        op.set(p),
+      );
       // dx = dy·((1 − q) + x·p·(p + q))
       e(op.get(DX), op.get(DY), op.v128Load(0));
-      e(op.f32x4Const(1), op.get(q), op.f32x4Sub, op.get(x), op.get(p), op.f32x4Mul, op.get(p), op.get(q), op.f32x4Add, op.f32x4Mul, op.f32x4Add);
+      e(
+        op.f32x4Const(1),
+        op.get(q),
+        op.f32x4Sub,
+        op.get(x),
+        op.get(p),
+        op.f32x4Mul,
+        op.get(p),
+        op.get(q),
+        op.f32x4Add,
+        op.f32x4Mul,
+        op.f32x4Add,
+      );
       e(op.f32x4Mul, op.v128Store(0));
       advance(e, X, 16);
       advance(e, DY, 16);
@@ -98,8 +158,19 @@ function mishFunctions(): FunctionDef[] {
 }
 
 /** Loops pixels i < w (outer) and channel vectors (inner, c/4 of them); `perVector(chOff)` sees the channel byte offset. */
-function rowLoop(e: Emit, L: Locals, w: number, c: number, perPixel: () => void, perVector: (ch: number) => void, afterPixel: () => void): void {
-  const pix = L.i32(), vecs = L.i32(), vc = L.i32(), ch = L.i32();
+function rowLoop(
+  e: Emit,
+  L: Locals,
+  w: number,
+  c: number,
+  perPixel: () => void,
+  perVector: (ch: number) => void,
+  afterPixel: () => void,
+): void {
+  const pix = L.i32(),
+    vecs = L.i32(),
+    vc = L.i32(),
+    ch = L.i32();
   e(op.get(c), op.i32(2), op.shrU, op.set(vecs));
   repeat(e, w, pix, () => {
     perPixel();
@@ -116,90 +187,202 @@ function normFunctions(): FunctionDef[] {
   const rowSum = (() => {
     const { L, body, e } = builder(7);
     const [X, M, MU, ACC, W, C, SQ] = [0, 1, 2, 3, 4, 5, 6];
-    const mv = L.v128(), v = L.v128();
-    rowLoop(e, L, W, C, () => e(op.get(M), op.load32Splat(0), op.set(mv)), (ch) => {
-      e(op.get(X), op.get(ch), op.add, op.v128Load(0), op.set(v));
-      // mask before squaring: a huge value at a padded pixel must give 0, not 0·∞ = NaN
-      e(op.get(SQ), op.if, op.get(v), op.get(MU), op.get(ch), op.add, op.v128Load(0), op.f32x4Sub, op.set(v), op.end);
-      e(op.get(v), op.get(mv), op.f32x4Mul, op.set(v));
-      e(op.get(SQ), op.if, op.get(v), op.get(v), op.f32x4Mul, op.set(v), op.end);
-      e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(v), op.f32x4Add, op.v128Store(0));
-    }, () => {
-      e(op.get(X), op.get(C), op.i32(2), op.shl, op.add, op.set(X));
-      advance(e, M, 4);
-    });
+    const mv = L.v128(),
+      v = L.v128();
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => e(op.get(M), op.load32Splat(0), op.set(mv)),
+      (ch) => {
+        e(op.get(X), op.get(ch), op.add, op.v128Load(0), op.set(v));
+        // mask before squaring: a huge value at a padded pixel must give 0, not 0·∞ = NaN
+        e(op.get(SQ), op.if, op.get(v), op.get(MU), op.get(ch), op.add, op.v128Load(0), op.f32x4Sub, op.set(v), op.end);
+        e(op.get(v), op.get(mv), op.f32x4Mul, op.set(v));
+        e(op.get(SQ), op.if, op.get(v), op.get(v), op.f32x4Mul, op.set(v), op.end);
+        e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(v), op.f32x4Add, op.v128Store(0));
+      },
+      () => {
+        e(op.get(X), op.get(C), op.i32(2), op.shl, op.add, op.set(X));
+        advance(e, M, 4);
+      },
+    );
     return { name: 'rowSum', params: 7, locals: L.types, body };
   })();
   const rowSums2 = (() => {
     const { L, body, e } = builder(6);
     const [A, B, ACC1, ACC2, W, C] = [0, 1, 2, 3, 4, 5];
     const v = L.v128();
-    rowLoop(e, L, W, C, () => undefined, (ch) => {
-      e(op.get(A), op.get(ch), op.add, op.v128Load(0), op.set(v));
-      e(op.get(ACC1), op.get(ch), op.add, op.get(ACC1), op.get(ch), op.add, op.v128Load(0), op.get(v), op.f32x4Add, op.v128Store(0));
-      e(op.get(ACC2), op.get(ch), op.add, op.get(ACC2), op.get(ch), op.add, op.v128Load(0), op.get(v), op.get(B), op.get(ch), op.add, op.v128Load(0), op.f32x4Mul, op.f32x4Add, op.v128Store(0));
-    }, () => {
-      e(op.get(A), op.get(C), op.i32(2), op.shl, op.add, op.set(A));
-      e(op.get(B), op.get(C), op.i32(2), op.shl, op.add, op.set(B));
-    });
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => undefined,
+      (ch) => {
+        e(op.get(A), op.get(ch), op.add, op.v128Load(0), op.set(v));
+        e(op.get(ACC1), op.get(ch), op.add, op.get(ACC1), op.get(ch), op.add, op.v128Load(0), op.get(v), op.f32x4Add, op.v128Store(0));
+        e(
+          op.get(ACC2),
+          op.get(ch),
+          op.add,
+          op.get(ACC2),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.get(v),
+          op.get(B),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.f32x4Mul,
+          op.f32x4Add,
+          op.v128Store(0),
+        );
+      },
+      () => {
+        e(op.get(A), op.get(C), op.i32(2), op.shl, op.add, op.set(A));
+        e(op.get(B), op.get(C), op.i32(2), op.shl, op.add, op.set(B));
+      },
+    );
     return { name: 'rowSums2', params: 6, locals: L.types, body };
   })();
   const colSum = (() => {
     const { L, body, e } = builder(4);
     const [A, ACC, W, C] = [0, 1, 2, 3];
-    rowLoop(e, L, W, C, () => undefined, (ch) => {
-      e(op.get(ACC), op.get(ch), op.add, op.get(ACC), op.get(ch), op.add, op.v128Load(0), op.get(A), op.get(ch), op.add, op.v128Load(0), op.f32x4Add, op.v128Store(0));
-    }, () => e(op.get(A), op.get(C), op.i32(2), op.shl, op.add, op.set(A)));
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => undefined,
+      (ch) => {
+        e(
+          op.get(ACC),
+          op.get(ch),
+          op.add,
+          op.get(ACC),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.get(A),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.f32x4Add,
+          op.v128Store(0),
+        );
+      },
+      () => e(op.get(A), op.get(C), op.i32(2), op.shl, op.add, op.set(A)),
+    );
     return { name: 'colSum', params: 4, locals: L.types, body };
   })();
   const affine = (() => {
     const { L, body, e } = builder(6);
     const [X, S, T, Y, W, C] = [0, 1, 2, 3, 4, 5];
-    rowLoop(e, L, W, C, () => undefined, (ch) => {
-      e(op.get(Y), op.get(ch), op.add);
-      e(op.get(X), op.get(ch), op.add, op.v128Load(0), op.get(S), op.get(ch), op.add, op.v128Load(0), op.f32x4Mul, op.get(T), op.get(ch), op.add, op.v128Load(0), op.f32x4Add);
-      e(op.v128Store(0));
-    }, () => {
-      e(op.get(X), op.get(C), op.i32(2), op.shl, op.add, op.set(X));
-      e(op.get(Y), op.get(C), op.i32(2), op.shl, op.add, op.set(Y));
-    });
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => undefined,
+      (ch) => {
+        e(op.get(Y), op.get(ch), op.add);
+        e(
+          op.get(X),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.get(S),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.f32x4Mul,
+          op.get(T),
+          op.get(ch),
+          op.add,
+          op.v128Load(0),
+          op.f32x4Add,
+        );
+        e(op.v128Store(0));
+      },
+      () => {
+        e(op.get(X), op.get(C), op.i32(2), op.shl, op.add, op.set(X));
+        e(op.get(Y), op.get(C), op.i32(2), op.shl, op.add, op.set(Y));
+      },
+    );
     return { name: 'affine', params: 6, locals: L.types, body };
   })();
   const affineMasked = (() => {
     const { L, body, e } = builder(9);
     const [DY, X, M, U, V, T, DX, W, C] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
     const mv = L.v128();
-    rowLoop(e, L, W, C, () => e(op.get(M), op.load32Splat(0), op.set(mv)), (ch) => {
-      const at = (base: number) => [...op.get(base), ...op.get(ch), ...op.add];
-      e(at(DX));
-      e(at(DY), op.v128Load(0), at(U), op.v128Load(0), op.f32x4Mul);
-      e(at(X), op.v128Load(0), at(V), op.v128Load(0), op.f32x4Mul, at(T), op.v128Load(0), op.f32x4Add, op.get(mv), op.f32x4Mul);
-      e(op.f32x4Add, op.v128Store(0));
-    }, () => {
-      for (const p of [DY, X, DX]) e(op.get(p), op.get(C), op.i32(2), op.shl, op.add, op.set(p));
-      advance(e, M, 4);
-    });
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => e(op.get(M), op.load32Splat(0), op.set(mv)),
+      (ch) => {
+        const at = (base: number) => [...op.get(base), ...op.get(ch), ...op.add];
+        e(at(DX));
+        e(at(DY), op.v128Load(0), at(U), op.v128Load(0), op.f32x4Mul);
+        e(at(X), op.v128Load(0), at(V), op.v128Load(0), op.f32x4Mul, at(T), op.v128Load(0), op.f32x4Add, op.get(mv), op.f32x4Mul);
+        e(op.f32x4Add, op.v128Store(0));
+      },
+      () => {
+        for (const p of [DY, X, DX]) e(op.get(p), op.get(C), op.i32(2), op.shl, op.add, op.set(p));
+        advance(e, M, 4);
+      },
+    );
     return { name: 'affineMasked', params: 9, locals: L.types, body };
   })();
   const normMish = (() => {
     const { L, body, e } = builder(10);
     const [X, S, T, BIAS, M, RES, Y, W, C, HASRES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const mv = L.v128(), v = L.v128(), t = L.v128(), k = L.v128(), n = L.v128();
-    rowLoop(e, L, W, C, () => e(op.get(M), op.load32Splat(0), op.set(mv)), (ch) => {
-      const at = (base: number) => [...op.get(base), ...op.get(ch), ...op.add];
-      // v = x·s + t; n = eᵛ
-      e(at(X), op.v128Load(0), at(S), op.v128Load(0), op.f32x4Mul, at(T), op.v128Load(0), op.f32x4Add, op.set(v));
-      exp4(e, v, t, k);
-      e(op.set(n));
-      // y = (v − v·2/(n(n + 2) + 2) + bias)·m
-      e(op.get(v), op.get(v), op.f32x4Const(2), op.get(n), op.get(n), op.f32x4Const(2), op.f32x4Add, op.f32x4Mul, op.f32x4Const(2), op.f32x4Add, op.f32x4Div, op.f32x4Mul, op.f32x4Sub);
-      e(at(BIAS), op.v128Load(0), op.f32x4Add, op.get(mv), op.f32x4Mul, op.set(v));
-      e(op.get(HASRES), op.if, op.get(v), at(RES), op.v128Load(0), op.f32x4Add, op.set(v), op.end);
-      e(at(Y), op.get(v), op.v128Store(0));
-    }, () => {
-      for (const p of [X, Y, RES]) e(op.get(p), op.get(C), op.i32(2), op.shl, op.add, op.set(p));
-      advance(e, M, 4);
-    });
+    const mv = L.v128(),
+      v = L.v128(),
+      t = L.v128(),
+      k = L.v128(),
+      n = L.v128();
+    rowLoop(
+      e,
+      L,
+      W,
+      C,
+      () => e(op.get(M), op.load32Splat(0), op.set(mv)),
+      (ch) => {
+        const at = (base: number) => [...op.get(base), ...op.get(ch), ...op.add];
+        // v = x·s + t; n = eᵛ
+        e(at(X), op.v128Load(0), at(S), op.v128Load(0), op.f32x4Mul, at(T), op.v128Load(0), op.f32x4Add, op.set(v));
+        exp4(e, v, t, k);
+        e(op.set(n));
+        // y = (v − v·2/(n(n + 2) + 2) + bias)·m
+        e(
+          op.get(v),
+          op.get(v),
+          op.f32x4Const(2),
+          op.get(n),
+          op.get(n),
+          op.f32x4Const(2),
+          op.f32x4Add,
+          op.f32x4Mul,
+          op.f32x4Const(2),
+          op.f32x4Add,
+          op.f32x4Div,
+          op.f32x4Mul,
+          op.f32x4Sub,
+        );
+        e(at(BIAS), op.v128Load(0), op.f32x4Add, op.get(mv), op.f32x4Mul, op.set(v));
+        e(op.get(HASRES), op.if, op.get(v), at(RES), op.v128Load(0), op.f32x4Add, op.set(v), op.end);
+        e(at(Y), op.get(v), op.v128Store(0));
+      },
+      () => {
+        for (const p of [X, Y, RES]) e(op.get(p), op.get(C), op.i32(2), op.shl, op.add, op.set(p));
+        advance(e, M, 4);
+      },
+    );
     return { name: 'normMish', params: 10, locals: L.types, body };
   })();
   return [rowSum, rowSums2, colSum, affine, affineMasked, normMish];

@@ -25,28 +25,59 @@
 import { encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
 
 /** F(m×m, 3×3) transform matrices: Bᵀ (n×n), G (n×3), Aᵀ (m×n). */
-export interface WinogradMatrices { m: number; BT: number[][]; G: number[][]; AT: number[][] }
+export interface WinogradMatrices {
+  m: number;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
 
 /** F(2×2, 3×3): points 0, ±1, ∞. */
 export const F2: WinogradMatrices = {
   m: 2,
-  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
-  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
-  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+  BT: [
+    [1, 0, -1, 0],
+    [0, 1, 1, 0],
+    [0, -1, 1, 0],
+    [0, 1, 0, -1],
+  ],
+  G: [
+    [1, 0, 0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 0],
+    [0, 1, -1, -1],
+  ],
 };
 
 /** F(4×4, 3×3): points 0, ±1, ±2, ∞ (constants up to 8 in Aᵀ, 1/24 in G: larger float32 error). */
 export const F4: WinogradMatrices = {
   m: 4,
   BT: [
-    [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-    [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1],
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
   ],
   G: [
-    [1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-    [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1],
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
   ],
-  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+  AT: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
 };
 
 export const transpose = (a: number[][]): number[][] => a[0]!.map((_, j) => a.map((row) => row[j]!));
@@ -72,10 +103,17 @@ function linComb(coef: number[], locals: number[]): Instr[] {
 }
 
 function transformFunction(name: string, L: number[][]): FunctionDef {
-  const p = L.length, q = L[0]!.length;
+  const p = L.length,
+    q = L[0]!.length;
   const P = { src: 0, sRow: 1, sCol: 2, sTile: 3, dst: 4, dRow: 5, dCol: 6, dTile: 7, dPanel: 8, tiles: 9, nch: 10, wr: 11, wc: 12 };
   const Lc = new Locals(13);
-  const t = Lc.i32(), c = Lc.i32(), sT = Lc.i32(), dT = Lc.i32(), ptr = Lc.i32(), row = Lc.i32(), dc = Lc.i32();
+  const t = Lc.i32(),
+    c = Lc.i32(),
+    sT = Lc.i32(),
+    dT = Lc.i32(),
+    ptr = Lc.i32(),
+    row = Lc.i32(),
+    dc = Lc.i32();
   const x = [...Array(q)].map(() => Lc.v128());
   // Z = X·Lᵀ (q×p), computed row by row of X
   const z = [...Array(q)].map(() => [...Array(p)].map(() => Lc.v128()));
@@ -98,12 +136,32 @@ function transformFunction(name: string, L: number[][]): FunctionDef {
     if (r < q - 1) e(op.get(row), op.get(P.sRow), op.add, op.set(row));
   }
   // destination of this channel group
-  e(op.get(dT), op.get(c), op.i32(4), op.shrU, op.get(P.dPanel), op.mul, op.add,
-    op.get(c), op.i32(15), op.and, op.i32(2), op.shl, op.add, op.set(dc));
+  e(
+    op.get(dT),
+    op.get(c),
+    op.i32(4),
+    op.shrU,
+    op.get(P.dPanel),
+    op.mul,
+    op.add,
+    op.get(c),
+    op.i32(15),
+    op.and,
+    op.i32(2),
+    op.shl,
+    op.add,
+    op.set(dc),
+  );
   for (let i = 0; i < p; i++) {
     e(op.get(dc), op.set(ptr));
     for (let j = 0; j < p; j++) {
-      e(...linComb(L[i]!, z.map((zr) => zr[j]!)), op.set(y));
+      e(
+        ...linComb(
+          L[i]!,
+          z.map((zr) => zr[j]!),
+        ),
+        op.set(y),
+      );
       e(op.get(P.wr), op.i32(i), op.gtU, op.get(P.wc), op.i32(j), op.gtU, op.and, op.if);
       e(op.get(ptr), op.get(y), op.v128Store(0));
       e(op.end);
