@@ -115,7 +115,7 @@ test('synthesize: misleading inputs get a one-line answer and write nothing', ()
     [['--text', 'hi', '--out', 'a.wav', '--png', 'a.jpg'], /--png a\.jpg: difftts writes \.png files/],
     [
       ['--text', 'hi', '--out', 'a.wav', '--voice', 'nosuch'],
-      /^difftts: voice 'nosuch': neither a shipped voice \(allison-enc128, .*\) nor a directory$/,
+      /^difftts: voice 'nosuch': neither a shipped voice \(allison-enc128-shallow, .*\) nor a directory$/,
     ],
     [['--text', 'hi', '--text-file', file, '--out', 'a.wav'], /give one of --text or --text-file, not both/],
     [['--text-file', join(dir, 'missing.txt'), '--out', 'a.wav'], /missing\.txt: cannot read the text file \(ENOENT\)/],
