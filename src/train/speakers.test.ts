@@ -404,7 +404,7 @@ test('recipes/voices-multi.json: allison-enc128’s model with speakers from the
   const multi = resolveRecipe({ recipePath: join(repoRoot, 'recipes', 'voices-multi.json') });
   const single = resolveRecipe({ recipePath: join(repoRoot, 'recipes', 'allison-enc128.json') });
   assert.deepEqual(multi.recipe.model, single.recipe.model, 'the proven voice’s model; nSpeakers follows the data');
-  assert.deepEqual(multi.recipe.synth, { steps: 0, temperature: 1.5, lengthScale: 1 });
+  assert.equal(multi.recipe.synth.steps, 0, 'the encoder’s μ alone, as allison-enc128');
   assert.ok(multi.recipe.train.priorOnlySteps < multi.recipe.train.steps);
   const cfg = withSpeakerCount(recipeModelConfig(multi.recipe, multi.where), 6);
   const m = GradTTS.create(cfg, symbolCount({ mode: 'phonemes', addBlank: true }), 1);
