@@ -14,7 +14,7 @@ import { initBackend } from '../backend/index.js';
 import { logMel, type Mel } from '../audio/mel.js';
 import { readWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
-import { buildWebSite, startWebServer, webAssetsDir, webVoiceDir } from '../cli/web.js';
+import { buildWebSite, DEFAULT_WEB_VOICE, startWebServer, webAssetsDir, webVoiceDir } from '../cli/web.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { cliPath, repoRoot } from '../testing/paths.js';
 import { assertNoLeak } from '../testing/tensors.js';
@@ -86,7 +86,8 @@ test('difftts web --build writes the page and the voice, and replaces only an ea
       'voice/weights.bin',
     ])
       assert.ok(existsSync(join(out, f)), f);
-    assert.deepEqual(readFileSync(join(out, 'voice', 'weights.bin')), readFileSync(join(VOICE, 'weights.bin')));
+    // without --voice: the default voice
+    assert.deepEqual(readFileSync(join(out, 'voice', 'weights.bin')), readFileSync(join(repoRoot, 'pretrained', DEFAULT_WEB_VOICE, 'weights.bin')));
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /difftts-web\.js/);
     writeFileSync(join(out, 'voice', 'stale.txt'), 'from an earlier build');
     assert.ok(buildWebSite(out, VOICE).includes('voice/weights.bin')); // rebuilding replaces an earlier build whole
