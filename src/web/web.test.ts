@@ -87,7 +87,10 @@ test('difftts web --build writes the page and the voice, and replaces only an ea
     ])
       assert.ok(existsSync(join(out, f)), f);
     // without --voice: the default voice
-    assert.deepEqual(readFileSync(join(out, 'voice', 'weights.bin')), readFileSync(join(repoRoot, 'pretrained', DEFAULT_WEB_VOICE, 'weights.bin')));
+    assert.deepEqual(
+      readFileSync(join(out, 'voice', 'weights.bin')),
+      readFileSync(join(repoRoot, 'pretrained', DEFAULT_WEB_VOICE, 'weights.bin')),
+    );
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /difftts-web\.js/);
     writeFileSync(join(out, 'voice', 'stale.txt'), 'from an earlier build');
     assert.ok(buildWebSite(out, VOICE).includes('voice/weights.bin')); // rebuilding replaces an earlier build whole
