@@ -53,8 +53,8 @@ function lastLoggedStep(run: string): number {
  * soon as that step is logged — for a checkpoint step that is while its checkpoint is being written.
  * `signal` sends that signal instead.
  */
-function train(out: string, resume: boolean, killAtStep?: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
-  const args = [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', out, ...(resume ? ['--resume'] : [])];
+function train(out: string, resume: boolean, killAtStep?: number, signal: NodeJS.Signals = 'SIGKILL', extra: string[] = []): Promise<Exit> {
+  const args = [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', out, ...(resume ? ['--resume'] : []), ...extra];
   const child = spawn(process.execPath, args, { env: { ...process.env, DIFFTTS_DEBUG_TOY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -146,7 +146,8 @@ test('crash safety: SIGINT stops cleanly with a checkpoint at the step reached (
 
 test('one trainer per run directory: a second train --resume stops in one line naming the holder; the first is unharmed', async () => {
   const run = join(dir, 'twice');
-  const first = spawn(process.execPath, [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', run], {
+  // --steps 1000000: the first trainer must outlive the attempts below (the toy run of STEPS can end in seconds)
+  const first = spawn(process.execPath, [cliPath, '--backend', 'cpu', 'train', '--recipe', recipe, '--out', run, '--steps', '1000000'], {
     env: { ...process.env, DIFFTTS_DEBUG_TOY: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -157,7 +158,7 @@ test('one trainer per run directory: a second train --resume stops in one line n
   const lock = JSON.parse(readFileSync(join(run, 'train.lock'), 'utf8'));
   assert.equal(lock.pid, first.pid);
   for (const resume of [true, false]) {
-    const second = await train(run, resume);
+    const second = await train(run, resume, undefined, 'SIGKILL', ['--steps', '1000000']);
     assert.equal(second.code, 1, second.stderr);
     const lines = second.stderr
       .trim()
@@ -181,7 +182,7 @@ test('one trainer per run directory: a second train --resume stops in one line n
   );
   assert.ok(!existsSync(join(run, 'train.lock')));
   // released: now a resume may run (and it finishes the run)
-  const third = await train(run, true);
+  const third = await train(run, true, undefined, 'SIGKILL', ['--steps', String(lastLoggedStep(run) + 5)]);
   assert.equal(third.code, 0, third.stderr);
   assert.doesNotMatch(third.stderr, /taking over/);
 });
