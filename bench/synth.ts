@@ -13,6 +13,8 @@
  * The file rows time `synthesizeToFiles` on a 10-sentence file (what `synthesize --text-file`
  * runs) from a checkpoint, in this thread and with one worker thread per core (src/parallel):
  * wall seconds, worker start-up and checkpoint loading included, over the audio seconds.
+ * The default-voice rows time the same file with the shipped default voice (DEFAULT_VOICE) and
+ * its own synthesis defaults (steps, start time, temperature): what `npx difftts synthesize` runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ import { loadModel } from '../src/synthesis/model.js';
 import { vocode } from '../src/synthesis/speak.js';
 import { setFusedNormMish } from '../src/kernels/norm-mish.js';
 import { setWinogradMode } from '../src/kernels/winograd.js';
+import { DEFAULT_VOICE, resolveVoice } from '../src/synthesis/voices.js';
 
 const SENTENCES = [
   'The quick brown fox jumps over the lazy dog.',
@@ -114,7 +117,7 @@ export async function run(): Promise<BenchRow[]> {
     notes: `real-time factor (s per audio s), median of ${SENTENCES.length} sentences on ${backend.name}${ckpt ? ` (${ckpt})` : ', untrained weights, lengthScale 4'}; goal ≤ 0.5; ${(audioTotal / SENTENCES.length).toFixed(2)} s audio/sentence; mel ${median(melS).toFixed(2)} s + Griffin-Lim ${median(glS).toFixed(2)} s (medians); RTF range ${Math.min(...rtfs).toFixed(2)}–${Math.max(...rtfs).toFixed(2)}; mel time Winograd/direct 3×3 convs ${median(winoRatios).toFixed(2)} (${Math.min(...winoRatios).toFixed(2)}–${Math.max(...winoRatios).toFixed(2)})${ab ? `; mel time fused/unfused GroupNorm+Mish ${median(abRatios).toFixed(2)} (${Math.min(...abRatios).toFixed(2)}–${Math.max(...abRatios).toFixed(2)})` : ''}`,
   };
   console.log(`bench synth: ${row.notes}`);
-  return [row, ...(await fileRows(ckpt))];
+  return [row, ...(await fileRows(ckpt)), ...(await defaultVoiceRows())];
 }
 
 const FILE_SENTENCES = [
@@ -185,6 +188,50 @@ async function fileRows(ckpt: string | undefined): Promise<BenchRow[]> {
         notes: `wall ${runs[w]!.map((r) => r.s.toFixed(1)).join('/')} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? `; ratio = wall vs 1 worker; worker start-up and checkpoint loads included` : ''}; goal RTF ≤ 0.2${ckpt ? '' : '; untrained weights, lengthScale 4'}`,
       });
     }
+    for (const r of rows) console.log(`bench synth: ${r.name}: ${r.difftts_s.toFixed(3)}; ${r.notes}`);
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * RTF of the 10-sentence file with the shipped default voice at its own synthesis defaults, 1 worker
+ * and all cores, alternated twice; wall seconds (start-up and loading included) over audio seconds.
+ */
+async function defaultVoiceRows(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'difftts-bench-voice-'));
+  try {
+    const checkpoint = resolveVoice(DEFAULT_VOICE);
+    const synth = loadModel(checkpoint);
+    const d = synth.synth;
+    synth.model.dispose();
+    const n = Math.min(cores(), FILE_SENTENCES.length);
+    const counts = n > 1 ? [1, n] : [1];
+    const runs = new Map<number, { s: number; audio: number }[]>(counts.map((w) => [w, []]));
+    for (let rep = 0; rep < 2; rep++)
+      for (const w of counts) {
+        const t0 = process.hrtime.bigint();
+        const files = await synthesizeToFiles({ checkpoint, texts: FILE_SENTENCES, out: join(dir, `w${w}.wav`), many: true, workers: w });
+        runs.get(w)!.push({ s: Number(process.hrtime.bigint() - t0) / 1e9, audio: files.reduce((a, f) => a + f.seconds, 0) });
+      }
+    const best = (w: number) => runs.get(w)!.reduce((a, b) => (b.s < a.s ? b : a));
+    const rows = counts.map((w): BenchRow => {
+      const b = best(w);
+      return {
+        name: `synth default voice ${DEFAULT_VOICE} 10-sentence file RTF — ${w === 1 ? '1 worker (this thread)' : `${w} workers (all cores)`}`,
+        difftts_s: b.s / b.audio,
+        peer_s: null,
+        ratio: w === 1 ? null : b.s / best(1).s,
+        gflops: null,
+        notes: `its defaults: ${d.steps} steps${d.startTime < 1 ? ` from t₀ ${d.startTime}` : ''}, temperature ${d.temperature}, Griffin-Lim default iterations; wall ${runs
+          .get(w)!
+          .map((r) => r.s.toFixed(1))
+          .join(
+            '/',
+          )} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? '; ratio = wall vs 1 worker' : ''}; goal (issue #25) RTF ≤ 0.3 on 2 cores`,
+      };
+    });
     for (const r of rows) console.log(`bench synth: ${r.name}: ${r.difftts_s.toFixed(3)}; ${r.notes}`);
     return rows;
   } finally {

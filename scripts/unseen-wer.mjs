@@ -4,7 +4,7 @@
 // pocketsphinx pocketsphinx-en-us).
 // Usage: npm run build && node scripts/unseen-wer.mjs --checkpoint DIR [--steps 10] [--temperature 1.5]
 //          [--length-scale 1] [--iters 32] [--prior (= --steps 0)] [--start-time 1] [--stochastic]
-//          [--sentences FILE] [--out DIR]
+//          [--sentences FILE] [--speaker NAME (multi-speaker voices)] [--out DIR]
 // Prints one JSON line: the settings, corpus WER, and per-sentence errors/words (for paired comparisons).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ const settings = {
   iters: num('iters', 32),
   startTime: num('start-time', 1),
   stochastic: argv.includes('--stochastic'),
+  ...(arg('speaker') !== undefined ? { speaker: arg('speaker') } : {}),
 };
 const outDir = arg('out', mkdtempSync(join(tmpdir(), 'difftts-unseen-wer-')));
 

@@ -42,6 +42,8 @@ export interface SpeakOptions {
   /** Shallow diffusion's start time t₀ (default 1). */
   startTime?: number;
   seed: number;
+  /** The speaker, by name: required by a multi-speaker voice (src/synthesis/speak.ts speakerRow). */
+  speaker?: string;
   /** Griffin-Lim iterations. */
   iters: number;
   /** Where the WAVs go (NNN.wav, in sentence order). */
@@ -71,6 +73,7 @@ export async function speakAndScore(
         stochastic: o.stochastic ?? false,
         startTime: o.startTime ?? lm.synth.startTime,
         seed: o.seed + i,
+        speaker: o.speaker,
       },
       o.iters,
     );
