@@ -12,6 +12,7 @@
 // --cpus: the node's CPUs (default min(2, cores)); each cell asks for slurm.cpus (default 1), so
 // that many cells run at once.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +45,7 @@ const code = await new Promise((res) => {
     process.stderr.write(`local-slurm: ${command[0]}: ${err.message}\n`);
     res(127);
   });
-  child.on('close', (c, signal) => res(c ?? (signal ? 128 + 2 : 1)));
+  child.on('close', (c, signal) => res(c ?? 128 + (constants.signals[signal] ?? 0)));
 });
 await cluster.stop();
 process.exit(code);
