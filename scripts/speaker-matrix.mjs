@@ -7,7 +7,9 @@
 // (scripts/speaker-validation.mjs shows why that matters). d[s][t] = speakerDistance(samples of s, refs of t)
 // in dB; a speaker is recognised when its own column is the nearest.
 // Usage: npm run build && node scripts/speaker-matrix.mjs --checkpoint DIR --data CORPUS [--refs 16]
-//          [--sentences FILE] [--steps N] [--temperature T] [--start-time T0] [--speakers a,b] --out DIR
+//          [--sentences FILE] [--steps N] [--temperature T] [--start-time T0] [--speakers a,b] [--rows a,b] --out DIR
+// --speakers: the voices compared (matrix columns; default every speaker of the voice); --rows: the
+// speakers whose samples are made and scored (default all of --speakers).
 // Writes OUT/matrix.json, OUT/matrix.png, OUT/<speaker>/NNN.wav; prints the JSON's summary line.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -91,8 +93,11 @@ try {
     startTime: num('start-time') ?? lm.synth.startTime,
     iters: 32,
   };
+  const rowSpeakers = arg('rows')?.split(',') ?? speakers;
+  const strangers = rowSpeakers.filter((s) => !speakers.includes(s));
+  if (strangers.length) fail(`--rows: ${strangers.join(', ')} not among the compared speakers (${speakers.join(', ')})`);
   const rows = [];
-  for (const s of speakers) {
+  for (const s of rowSpeakers) {
     const dir = join(out, s);
     const r = await speakAndScore(lm, texts, { ...settings, seed: 7, speaker: s, outDir: dir });
     if (r === null) fail('pocketsphinx is not installed (apt-get install pocketsphinx pocketsphinx-en-us)', 1);
@@ -140,17 +145,18 @@ function heatmap(rows, speakers) {
   const left = 130;
   const top = 70;
   const n = speakers.length;
-  const c = new Canvas(left + n * cell + 20, top + n * cell + 50);
-  c.text(TITLE.slice(0, 60), 10, 8, BLACK, 2);
-  c.text(TITLE.slice(60), 10, 26, BLACK, 2);
+  const c = new Canvas(left + n * cell + 20, top + rows.length * cell + 50);
+  c.text('Speaker distance (dB)', 10, 8, BLACK, 2);
+  c.text('rows: samples of a speaker; columns: references of a voice', 10, 28, BLACK, 1);
   speakers.forEach((t, j) => c.text(t, left + j * cell + 6, top - 16, BLACK, 2));
   rows.forEach((r, i) => {
     const ds = speakers.map((t) => r.distance[t]);
+    // the row's median maps to mid-shade, so one far voice (kal, 8 kHz) does not wash out the rest
     const lo = Math.min(...ds);
-    const hi = Math.max(...ds);
+    const mid = [...ds].sort((a, b) => a - b)[Math.floor(ds.length / 2)];
     c.text(r.speaker, 8, top + i * cell + cell / 2 - 6, BLACK, 2);
     speakers.forEach((t, j) => {
-      const u = hi > lo ? (r.distance[t] - lo) / (hi - lo) : 0;
+      const u = mid > lo ? Math.min(1, (r.distance[t] - lo) / (mid - lo) / 2) : 0;
       const shade = [Math.round(40 + 215 * u), Math.round(90 + 165 * u), 255];
       const x0 = left + j * cell;
       const y0 = top + i * cell;
@@ -164,6 +170,12 @@ function heatmap(rows, speakers) {
       c.text(r.distance[t].toFixed(2), x0 + 14, y0 + cell / 2 - 6, u < 0.5 ? [255, 255, 255] : BLACK, 2);
     });
   });
-  c.text('rows: generated speaker; columns: reference voice; box = nearest; shade per row', 8, top + n * cell + 20, BLACK, 1);
+  c.text(
+    'rows: generated speaker; columns: reference voice; box = nearest; darker = nearer (per row, the median mid-shade)',
+    8,
+    top + rows.length * cell + 20,
+    BLACK,
+    1,
+  );
   return c;
 }
