@@ -22,6 +22,7 @@ import { paddedCopy } from './conv-gemm.js';
 import type { ConvGeometry } from './conv.js';
 import { byteOffset, instanceOnHeap, scratch, type WasmBackend } from './wasm-backend.js';
 import { winogradModuleBytes } from './wasm/winograd-module.js';
+import { freeAtScopeEnd, isFrozen } from './frozen.js';
 
 type Fn = (...args: number[]) => void;
 type Transforms = Record<`${'in' | 'filter' | 'out' | 'dy' | 'back'}${2 | 4}`, Fn>;
@@ -170,6 +171,43 @@ function packedFilter(
   return { buf: out, xi };
 }
 
+type Packed = { buf: tf.TensorInfo; xi: number };
+/** Packed transforms of frozen filters (frozen.ts), by filter data, then variant and flip. */
+const keptFilters = new WeakMap<object, Map<string, Packed>>();
+
+/**
+ * packedFilter, kept while `f` is a frozen weight (a synthesis' decoder: the same filters every
+ * step); `release` frees the result unless it is kept.
+ */
+function filterFor(
+  be: WasmBackend,
+  f: tf.TensorInfo,
+  cin: number,
+  cout: number,
+  w: Variant,
+  flipped: boolean,
+): { u: Packed; release: () => void } {
+  if (!isFrozen(f.dataId)) {
+    const u = packedFilter(be, f, cin, cout, w, flipped);
+    return { u, release: () => be.disposeData(u.buf.dataId) };
+  }
+  let perFilter = keptFilters.get(f.dataId);
+  if (!perFilter) keptFilters.set(f.dataId, (perFilter = new Map()));
+  const key = `${w}${flipped ? 'f' : ''}`;
+  let u = perFilter.get(key);
+  if (!u) {
+    const made = packedFilter(be, f, cin, cout, w, flipped);
+    perFilter.set(key, made);
+    const map = perFilter;
+    freeAtScopeEnd(() => {
+      be.disposeData(made.buf.dataId);
+      map.delete(key);
+    });
+    u = made;
+  }
+  return { u, release: () => {} };
+}
+
 /**
  * Core of forward and input gradient: y [b, outH, outW, cout] at byte offset `y` from a padded
  * input (b images of `rows` × `cols` pixels × cin at `src`, output pixel (oy, ox)'s window at row
@@ -244,11 +282,11 @@ function paddedInput(be: WasmBackend, x: tf.TensorInfo, g: ConvGeometry, m: numb
 /** Conv2D by Winograd: x [b, h, w, cin], f [3, 3, cin, cout] → [b, outH, outW, cout]. */
 export function conv2dWinograd(be: WasmBackend, x: tf.TensorInfo, f: tf.TensorInfo, g: ConvGeometry, w: Variant): tf.TensorInfo {
   const out = be.makeOutput([g.b, g.outH, g.outW, g.cout], 'float32');
-  const u = packedFilter(be, f, g.cin, g.cout, w, false);
+  const { u, release } = filterFor(be, f, g.cin, g.cout, w, false);
   const xp = paddedInput(be, x, g, w);
   convTiles(be, byteOffset(be, xp.buf), xp.rows, xp.cols, g.b, g.cin, g.cout, g.outH, g.outW, u, byteOffset(be, out), w);
   be.disposeData(xp.buf.dataId);
-  be.disposeData(u.buf.dataId);
+  release();
   return out;
 }
 
@@ -264,13 +302,13 @@ export function convBackpropInputWinograd(
   w: Variant,
 ): tf.TensorInfo {
   const out = be.makeOutput([g.b, g.h, g.w, g.cin], 'float32');
-  const u = packedFilter(be, f, g.cin, g.cout, w, true);
+  const { u, release } = filterFor(be, f, g.cin, g.cout, w, true);
   const rows = Math.ceil(g.h / w) * w + 2,
     cols = Math.ceil(g.w / w) * w + 2;
   const dyp = paddedCopy(be, dy, g.b, g.outH, g.outW, g.cout, 2 - g.padTop, 2 - g.padLeft, rows, cols);
   convTiles(be, byteOffset(be, dyp), rows, cols, g.b, g.cout, g.cin, g.h, g.w, u, byteOffset(be, out), w);
   be.disposeData(dyp.dataId);
-  be.disposeData(u.buf.dataId);
+  release();
   return out;
 }
 

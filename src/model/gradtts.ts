@@ -30,6 +30,7 @@ import { batchMatMul, embedding } from './ops.js';
 import { durationsFromPath, maximumPath, pathFromDurations } from './mas.js';
 import { ParamStore } from './params.js';
 import { readAsync, readSync } from '../util/tensor.js';
+import { withFrozenWeights } from '../kernels/frozen.js';
 import { disposeScorePrior, keptScorePrior, scoreFromPrior, scoreUNet, type ScorePrior } from './unet.js';
 
 /** Unpadded utterances: ids[i] (token ids) and mels[i] ([nFeats, frames], natural-log mel). */
@@ -577,7 +578,14 @@ export class GradTTS {
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1))
       throw new UserError(`synthesize: steps ${opts.steps} (expected an integer ≥ 1)`);
     if (!(opts.temperature > 0)) throw new UserError(`synthesize: temperature ${opts.temperature} (expected a number > 0)`);
-    if (this.cfg.decoder.objective === 'flow') return this.synthesizeFlow(ids, opts);
+    // the weights stay as they are for every step: kernels keep what they derive from them (Winograd filters)
+    return withFrozenWeights(this.variables.values(), () =>
+      this.cfg.decoder.objective === 'flow' ? this.synthesizeFlow(ids, opts) : this.synthesizeScore(ids, opts),
+    );
+  }
+
+  /** The score decoder's reverse diffusion (synthesize). */
+  private async synthesizeScore(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
     const { muY, mask, frames, spk } = await this.alignedPrior(ids, opts.lengthScale, opts.speaker);
     const [, f, w] = muY.shape;
     const cfg = this.cfg;

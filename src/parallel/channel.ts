@@ -41,10 +41,13 @@ export function parentChannel(): ParentChannel {
   process.on('disconnect', () => process.exit(0));
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   let handler: ((msg: any) => void) | null = null;
+  // requests sent before the handler is set (a pool sends the first ones with the start-up data) wait here
+  const early: unknown[] = [];
   const data = new Promise<unknown>((resolve) => {
     process.on('message', (m: any) => {
       if (m?.type === 'init') resolve(m.data);
-      else handler?.(m);
+      else if (handler) handler(m);
+      else early.push(m);
     });
   });
   // A parent that has gone (it closed the pool because another worker failed, or it was killed)
@@ -52,5 +55,13 @@ export function parentChannel(): ParentChannel {
   const post = (m: unknown) => {
     if (process.connected) process.send!(m as object, undefined, undefined, () => {});
   };
-  return { data, post, onMessage: (h) => (handler = inOrder(h)), close: () => process.connected && process.disconnect() };
+  return {
+    data,
+    post,
+    onMessage: (h) => {
+      handler = inOrder(h);
+      for (const m of early.splice(0)) handler(m);
+    },
+    close: () => process.connected && process.disconnect(),
+  };
 }

@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { handle, type MapJobArgs, type MapJobResult } from '../testing/map-job.js';
 import { mapInWorkers } from './map-pool.js';
+import { workerTransport } from './peer.js';
 
 const module = new URL('../testing/map-job.js', import.meta.url).href;
 const items = Array.from({ length: 16 }, (_, k) => k);
@@ -63,5 +64,32 @@ test('map pool: an item that fails, here or in a helper, stops the map with its 
   await assert.rejects(
     mapInWorkers<number, MapJobResult>({ module, args: { ms: 0, fail: 2 } }, items.slice(0, 4), 2, 'test'),
     (e: unknown) => e instanceof UserError && e.message === 'item 2: cannot be done (test hook)',
+  );
+});
+
+test('map pool: a helper starts on its items while this process computes without yielding (sent before it is ready)', // the helper signals through shared memory, which only a worker thread shares
+{
+  skip: workerTransport() === 'process' ? 'a SharedArrayBuffer cannot reach a child process (DIFFTTS_WORKERS_AS=process)' : false,
+}, async () => {
+  const started = new SharedArrayBuffer(4);
+  const flag = new Int32Array(started);
+  const args: MapJobArgs = { ms: 10, fail: -1, started };
+  let sawHelper = false;
+  // this process's first item blocks its event loop until a helper item has begun (or 60 s): a
+  // helper that waited for its readiness reply to be read, or for its items, would never begin
+  const local = async (k: number) => {
+    if (k === 0) {
+      const end = Date.now() + 60_000;
+      while (Atomics.load(flag, 0) === 0 && Date.now() < end);
+      sawHelper = Atomics.load(flag, 0) === 1;
+    }
+    return handle({ ms: 10, fail: -1 }, k);
+  };
+  const out = await mapInWorkers<number, MapJobResult>({ module, args }, items.slice(0, 6), 2, 'test', undefined, local);
+  assert.ok(sawHelper, 'no helper item began while this process was busy');
+  assert.equal(out[0]!.worker, `${process.pid}:${threadId}`, 'this process takes the first item');
+  assert.deepEqual(
+    out.map((r) => r.k),
+    items.slice(0, 6),
   );
 });

@@ -14,11 +14,13 @@ import { writeNpy } from '../util/npy.js';
 import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { appendWhole, writeFileAtomic } from '../util/atomic.js';
 import { capabilities } from '../backend/index.js';
-import { mapInWorkers } from '../parallel/map-pool.js';
+import { mapInWorkers, startHelpers, type Helpers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
-import { loadModel, type LoadedModel } from './model.js';
+import { loadModel, modelFromCheckpoint, type LoadedModel } from './model.js';
+import { openCheckpoint } from '../train/checkpoint.js';
 import { concat, quoteText, SENTENCE_PAUSE_SEC, speakerRow, speakText, textPieces, type SynthesisParams } from './speak.js';
 import { printable } from '../util/printable.js';
+import { textToIds } from '../text/index.js';
 
 export interface SynthesizeToFilesOptions {
   /** Run directory or checkpoint directory. */
@@ -135,15 +137,28 @@ function speakableIndices(lm: LoadedModel, o: SynthesizeToFilesOptions): number[
 export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<SynthesizedFile[]> {
   if (o.texts.length === 0) throw new UserError('synthesize: no text to speak');
   if (o.texts.length > 1 && !o.many) throw new UserError('synthesize: several texts need numbered outputs (many: true / --text-file)');
-  const lm = o.loaded ?? loadModel(o.checkpoint);
+  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
+  const ckpt = o.loaded?.checkpoint ?? openCheckpoint(o.checkpoint, (m) => process.stderr.write(`difftts: ${m}\n`));
+  // helpers start before this thread loads the model and checks the texts, so their start-up (~2 s:
+  // imports, wasm, the checkpoint) overlaps that; each works out the settings from its own copy
+  const most = files.many ? resolveJobWorkers(o.workers ?? 1, o.texts.length, capabilities().parallelisesOps) : 1;
+  const args: SynthJobArgs = { checkpoint: ckpt.dir, options: settingsOf(o), files, texts: o.texts };
+  let helpers: Helpers | null = most > 1 ? startHelpers({ module: import.meta.url, args }, most - 1, 'synthesis', most) : null;
+  let lm: LoadedModel;
   let p: SynthesisParams;
+  try {
+    lm = o.loaded ?? modelFromCheckpoint(ckpt);
+  } catch (err) {
+    await helpers?.close();
+    throw err;
+  }
   try {
     p = paramsFor(lm, o);
   } catch (err) {
     if (!o.loaded) lm.model.dispose();
+    await helpers?.close();
     throw err;
   }
-  const files: FileOptions = { out: o.out, many: o.many ?? false, melOut: o.melOut, png: o.png, iters: o.iters ?? 32 };
   const manifest = files.many ? manifestPath(o.out) : null;
   const done: SynthesizedFile[] = [];
   let todo: number[] = [];
@@ -157,10 +172,21 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
     };
     const n = resolveJobWorkers(o.workers ?? 1, todo.length, capabilities().parallelisesOps);
     if (n > 1) {
-      const args: SynthJobArgs = { checkpoint: lm.checkpoint.dir, p, files, texts: o.texts };
       const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
-      await mapInWorkers<number, SynthesizedFile>({ module: import.meta.url, args }, todo, n, 'synthesis', (_d, _k, f) => record(f), here);
+      const started = helpers;
+      helpers = null; // mapInWorkers ends them
+      await mapInWorkers<number, SynthesizedFile>(
+        { module: import.meta.url, args },
+        longestFirst(lm, o.texts, todo),
+        n,
+        'synthesis',
+        (_d, _k, f) => record(f),
+        here,
+        started ?? undefined,
+      );
     } else {
+      await helpers?.close(); // one speakable line: nothing to share
+      helpers = null;
       for (const i of todo) record(await synthesizeOne(lm, o.texts[i]!, i, p, files));
     }
   } catch (err) {
@@ -168,6 +194,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
       o.notice?.(`batch stopped after ${done.length} of ${todo.length} sentences; ${manifest} lists the files written`);
     throw err;
   } finally {
+    await helpers?.close();
     if (!o.loaded) lm.model.dispose();
   }
   done.sort((a, b) => a.index - b.index);
@@ -176,11 +203,29 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   return done;
 }
 
+/**
+ * The indices by decreasing symbol count (ties in text order): synthesis time grows with the
+ * frames, i.e. the symbols, so workers dealt the longest texts first finish together — the last
+ * items dealt are short, and whichever worker ends early idles little.
+ */
+export function longestFirst(lm: Pick<LoadedModel, 'textConfig'>, texts: readonly string[], indices: readonly number[]): number[] {
+  const size = new Map(indices.map((i) => [i, textToIds(texts[i]!, lm.textConfig).ids.length]));
+  return [...indices].sort((a, b) => size.get(b)! - size.get(a)! || a - b);
+}
+
+/** The synthesis settings of the options (structured-cloneable, for the workers' paramsFor). */
+function settingsOf(o: SynthesizeToFilesOptions): SynthSettings {
+  const { steps, temperature, lengthScale, startTime, stochastic, seed, speaker } = o;
+  return { steps, temperature, lengthScale, startTime, stochastic, seed, speaker };
+}
+
+type SynthSettings = Pick<
+  SynthesizeToFilesOptions,
+  'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'
+>;
+
 /** The options' settings, each defaulting to the model's recipe (seed 1); the speaker checked before any text is spoken. */
-function paramsFor(
-  lm: LoadedModel,
-  o: Pick<SynthesizeToFilesOptions, 'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'>,
-): SynthesisParams {
+function paramsFor(lm: LoadedModel, o: SynthSettings): SynthesisParams {
   speakerRow(lm, o.speaker);
   return {
     steps: o.steps ?? lm.synth.steps,
@@ -260,7 +305,8 @@ export function writeMelFiles(
 interface SynthJobArgs {
   /** The checkpoint directory the main thread loaded (not the run directory: a newer one may appear). */
   checkpoint: string;
-  p: SynthesisParams;
+  /** The caller's settings: each worker resolves them against its model's recipe as this thread does. */
+  options: SynthSettings;
   files: FileOptions;
   texts: string[];
 }
@@ -269,7 +315,8 @@ interface SynthJobArgs {
 export async function setup(args: unknown): Promise<(i: unknown) => Promise<SynthesizedFile>> {
   const a = args as SynthJobArgs;
   const lm = loadModel(a.checkpoint);
-  return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, a.p, a.files);
+  const p = paramsFor(lm, a.options);
+  return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, p, a.files);
 }
 
 /** A text file's sentences: its non-empty lines, with their line numbers. */

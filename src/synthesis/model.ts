@@ -25,7 +25,11 @@ export interface LoadedModel {
  * `notice` receives the checkpoints skipped on the way (default: stderr).
  */
 export function loadModel(path: string, notice: (msg: string) => void = (m) => process.stderr.write(`difftts: ${m}\n`)): LoadedModel {
-  const ckpt = openCheckpoint(path, notice);
+  return modelFromCheckpoint(openCheckpoint(path, notice));
+}
+
+/** An opened checkpoint (openCheckpoint) → a ready model, as loadModel. */
+export function modelFromCheckpoint(ckpt: LoadedCheckpoint): LoadedModel {
   const v = voiceSettings(ckpt.meta, join(ckpt.dir, 'state.json'));
   const model = GradTTS.create(v.config, v.nSymbols, 0);
   try {

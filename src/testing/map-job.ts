@@ -8,6 +8,8 @@ import { UserError } from '../errors.js';
 export interface MapJobArgs {
   ms: number;
   fail: number;
+  /** Set to 1 (Atomics) when a helper starts an item: a test's blocked thread can see it without its event loop. */
+  started?: SharedArrayBuffer;
 }
 
 export interface MapJobResult {
@@ -20,6 +22,7 @@ export interface MapJobResult {
 /** The handler, wherever it runs (this process as worker 1, or a helper). */
 export function handle(a: MapJobArgs, k: number): MapJobResult {
   if (k === a.fail) throw new UserError(`item ${k}: cannot be done (test hook)`);
+  if (a.started) Atomics.store(new Int32Array(a.started), 0, 1);
   const end = Date.now() + a.ms;
   while (Date.now() < end); // busy, as a synthesis blocks its event loop
   return { k, twice: 2 * k, worker: `${process.pid}:${threadId}` };

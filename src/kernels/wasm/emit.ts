@@ -75,6 +75,7 @@ export const op = {
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   f32Load: (offset = 0) => [0x2a, ...mem(2, offset)],
+  i32Load: (offset = 0) => [0x28, ...mem(2, offset)],
   f32Store: (offset = 0) => [0x38, ...mem(2, offset)],
   f32Const0: [0x43, 0, 0, 0, 0],
   v128Load: (offset = 0) => simd(0x00, ...mem(4, offset)),

@@ -1,0 +1,74 @@
+/**
+ * Eight complex FFTs of one size at a time on WebAssembly SIMD in float32 (src/kernels/wasm/
+ * fft-module.ts), for Griffin-Lim's many independent frames: ~4× faster per transform than
+ * fft.js's float64 radix-4 here (issue #24). Signal s (0–7) is written to `input` as [re, im]
+ * pairs from 2n·s, `transform()` runs all eight, and its spectrum is read from `output` in the same
+ * layout (X_k = Σ_j x_j e^{−2πi jk/n}). `input` is not changed by a transform: entries a caller
+ * never writes keep their value (Griffin-Lim leaves its zero bins at 0 that way).
+ * `createBatchFft` returns null where WebAssembly SIMD is missing (callers keep fft.js).
+ */
+import { fftModuleBytes } from '../kernels/wasm/fft-module.js';
+
+export interface BatchFft {
+  readonly n: number;
+  /** Signal s's sample j: input[2(n·s + j)] (re), input[2(n·s + j) + 1] (im). */
+  readonly input: Float32Array;
+  /** Signal s's bin k after `transform`: output[2(n·s + k)] (re), output[2(n·s + k) + 1] (im). */
+  readonly output: Float32Array;
+  transform(): void;
+}
+
+type Exports = {
+  fft8(x: number, tw: number, n: number): void;
+  gather(src: number, x: number, rev: number, n: number): void;
+  scatter(x: number, dst: number, n: number): void;
+};
+
+let compiled: WebAssembly.Module | null | undefined;
+
+function fftModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(fftModuleBytes());
+    } catch {
+      compiled = null; // no WebAssembly SIMD in this runtime
+    }
+  }
+  return compiled;
+}
+
+/** A batch FFT of size n (a power of two ≥ 2) with its own memory, or null without WebAssembly SIMD. */
+export function createBatchFft(n: number): BatchFft | null {
+  if (!(n >= 2 && (n & (n - 1)) === 0)) throw new Error(`FFT size must be a power of two ≥ 2, got ${n}`);
+  const mod = fftModule();
+  if (!mod) return null;
+  // [work 64n][input 64n][output 64n][twiddles 8n][bit reversal 4n] bytes
+  const block = 64 * n;
+  const [work, inp, out, twAt, revAt] = [0, block, 2 * block, 3 * block, 3 * block + 8 * n];
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((revAt + 4 * n) / 65536) });
+  const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
+  const tw = new Float32Array(memory.buffer, twAt, 2 * n);
+  for (let h = 1; h < n; h *= 2)
+    for (let j = 0; j < h; j++) {
+      // float64 angles rounded once to float32
+      tw[2 * (h - 1 + j)] = Math.cos((Math.PI * j) / h);
+      tw[2 * (h - 1 + j) + 1] = -Math.sin((Math.PI * j) / h);
+    }
+  const bits = Math.log2(n);
+  const rev = new Int32Array(memory.buffer, revAt, n);
+  for (let j = 0; j < n; j++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((j >> b) & 1) << (bits - 1 - b);
+    rev[j] = r;
+  }
+  return {
+    n,
+    input: new Float32Array(memory.buffer, inp, 16 * n),
+    output: new Float32Array(memory.buffer, out, 16 * n),
+    transform: () => {
+      ex.gather(inp, work, revAt, n);
+      ex.fft8(work, twAt, n);
+      ex.scatter(work, out, n);
+    },
+  };
+}
