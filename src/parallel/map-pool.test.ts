@@ -67,7 +67,8 @@ test('map pool: an item that fails, here or in a helper, stops the map with its 
   );
 });
 
-test('map pool: a helper starts on its items while this process computes without yielding (sent before it is ready)', { // the helper signals through shared memory, which only a worker thread shares
+test('map pool: a helper starts on its items while this process computes without yielding (sent before it is ready)', {
+  // the helper signals through shared memory, which only a worker thread shares
   skip: workerTransport() === 'process' ? 'a SharedArrayBuffer cannot reach a child process (DIFFTTS_WORKERS_AS=process)' : false,
 }, async () => {
   const started = new SharedArrayBuffer(4);

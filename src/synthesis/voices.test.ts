@@ -13,6 +13,7 @@ import { repoRoot } from '../testing/paths.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { loadModel } from './model.js';
 import { synthesizeToFiles } from './batch.js';
+import { medianF0, yin } from '../eval/yin.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -54,4 +55,37 @@ test('pretrained/allison-enc128-shallow: allison-enc128 with a retrained decoder
   const lm = loadModel(join(repoRoot, 'pretrained', 'allison-enc128-shallow'));
   assert.deepEqual(lm.synth, { steps: 10, temperature: 3, lengthScale: 1, startTime: 0.4 });
   lm.model.dispose();
+});
+
+test('pretrained/voices-multi: six named speakers, each speaks in its own voice; a missing or unknown speaker is one line naming them', async () => {
+  const dir = join(repoRoot, 'pretrained', 'voices-multi');
+  assert.ok(statSync(join(dir, 'weights.bin')).size <= 15e6);
+  assert.ok(existsSync(join(dir, 'LICENSE')) && existsSync(join(dir, 'README.md')));
+  assert.equal(readCheckpoint(dir).optimizer, null);
+  const lm = loadModel(dir);
+  try {
+    assert.deepEqual([...lm.speakers].sort(), ['allison', 'awb', 'kal', 'rms', 'slt', 'slt-hts']);
+    const speak = (speaker: string | undefined) =>
+      synthesizeToFiles({
+        checkpoint: dir,
+        loaded: lm,
+        texts: ['Please hold.'],
+        out: join(out, `multi-${speaker}.wav`),
+        iters: 8,
+        speaker,
+      });
+    await assert.rejects(speak(undefined), /no speaker chosen: this voice has 6 speakers.*allison/);
+    await assert.rejects(speak('nobody'), /speaker 'nobody' is not one of this voice's 6 speakers.*rms/);
+    const mels = new Map<string, Float32Array>();
+    for (const s of ['allison', 'rms', 'kal']) {
+      const [f] = await speak(s);
+      assert.ok(f!.seconds > 0.4 && f!.seconds < 3, `${s}: ${f!.seconds} s`);
+      mels.set(s, readWav(f!.wav).samples);
+    }
+    // the same text and seed in a female and a male voice: the pitch follows the speaker row
+    const f0 = (k: string) => medianF0(yin(mels.get(k)!, 22050));
+    assert.ok(f0('allison') > 1.4 * f0('rms'), `median F0 allison ${f0('allison')} Hz, rms ${f0('rms')} Hz`);
+  } finally {
+    lm.model.dispose();
+  }
 });
