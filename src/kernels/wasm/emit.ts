@@ -131,6 +131,25 @@ export interface FunctionDef {
   body: Instr[];
 }
 
+/** `inner` once per j = count … 1 (local `count` counts down and ends at 0; nothing when it starts at 0). */
+export function countdown(count: number, inner: Instr[]): Instr[] {
+  return [
+    op.block,
+    op.get(count),
+    op.eqz,
+    op.brIf(0),
+    op.loop,
+    ...inner,
+    op.get(count),
+    op.i32(1),
+    op.sub,
+    op.tee(count),
+    op.brIf(0),
+    op.end,
+    op.end,
+  ];
+}
+
 /** Encodes a module importing `env.memory` and exporting `functions` (all `(i32 …) → ()`). */
 export function encodeModule(functions: FunctionDef[]): Uint8Array<ArrayBuffer> {
   const types = section(1, vector(functions.map((f) => [0x60, ...vector(new Array(f.params).fill([I32])), 0])));

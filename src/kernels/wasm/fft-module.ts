@@ -15,7 +15,7 @@
  *   dst + 8·(s·n + k). So callers keep plain per-signal [re, im] loops, and the 8-lane layout
  *   stays inside wasm (one cache line per element).
  */
-import { encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
+import { countdown, encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
 
 export function fftModuleBytes(): Uint8Array<ArrayBuffer> {
   const [x, tw, n] = [0, 1, 2];
@@ -80,25 +80,6 @@ export function fftModuleBytes(): Uint8Array<ArrayBuffer> {
     op.end,
   ];
   return encodeModule([{ name: 'fft8', params: 3, locals: L.types, body }, gather(), scatter()]);
-}
-
-/** `per(j)` for j = n … 1 (local `count`, destroyed). */
-function countdown(count: number, inner: Instr[]): Instr[] {
-  return [
-    op.block,
-    op.get(count),
-    op.eqz,
-    op.brIf(0),
-    op.loop,
-    ...inner,
-    op.get(count),
-    op.i32(1),
-    op.sub,
-    op.tee(count),
-    op.brIf(0),
-    op.end,
-    op.end,
-  ];
 }
 
 /** gather(src, x, rev, n): see the module comment. */

@@ -13,26 +13,7 @@
  * Each is tfjs's float32 op sequence (HostAdam's doc): one IEEE float32 operation per step, so the
  * lanes give the bits of the scalar code.
  */
-import { encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
-
-/** `inner` `count` times (local `count`, destroyed; nothing when 0). */
-function loop(body: Instr[], count: number, inner: Instr[]): void {
-  body.push(
-    op.block,
-    op.get(count),
-    op.eqz,
-    op.brIf(0),
-    op.loop,
-    ...inner,
-    op.get(count),
-    op.i32(1),
-    op.sub,
-    op.tee(count),
-    op.brIf(0),
-    op.end,
-    op.end,
-  );
-}
+import { countdown, encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
 
 const bump = (ptr: number, bytes: number): Instr[] => [op.get(ptr), op.i32(bytes), op.add, op.set(ptr)];
 
@@ -46,60 +27,62 @@ function adam(): FunctionDef {
     vi = L.v128();
   const body: Instr[] = [];
   c.forEach((loc, i) => body.push(op.get(k), op.load32Splat(4 * i), op.set(loc)));
-  loop(body, n, [
-    op.get(g),
-    op.v128Load(),
-    op.get(s),
-    op.f32x4Mul,
-    op.set(gi),
-    op.get(m),
-    op.v128Load(),
-    op.get(b1),
-    op.f32x4Mul,
-    op.get(gi),
-    op.get(c1),
-    op.f32x4Mul,
-    op.f32x4Add,
-    op.set(mi),
-    op.get(v),
-    op.v128Load(),
-    op.get(b2),
-    op.f32x4Mul,
-    op.get(gi),
-    op.get(gi),
-    op.f32x4Mul,
-    op.get(c2),
-    op.f32x4Mul,
-    op.f32x4Add,
-    op.set(vi),
-    op.get(m),
-    op.get(mi),
-    op.v128Store(),
-    op.get(v),
-    op.get(vi),
-    op.v128Store(),
-    op.get(w),
-    op.get(mi),
-    op.get(bc1),
-    op.f32x4Div,
-    op.get(vi),
-    op.get(bc2),
-    op.f32x4Div,
-    op.f32x4Sqrt,
-    op.get(eps),
-    op.f32x4Add,
-    op.f32x4Div,
-    op.get(nlr),
-    op.f32x4Mul,
-    op.get(w),
-    op.v128Load(),
-    op.f32x4Add,
-    op.v128Store(),
-    ...bump(w, 16),
-    ...bump(g, 16),
-    ...bump(m, 16),
-    ...bump(v, 16),
-  ]);
+  body.push(
+    ...countdown(n, [
+      op.get(g),
+      op.v128Load(),
+      op.get(s),
+      op.f32x4Mul,
+      op.set(gi),
+      op.get(m),
+      op.v128Load(),
+      op.get(b1),
+      op.f32x4Mul,
+      op.get(gi),
+      op.get(c1),
+      op.f32x4Mul,
+      op.f32x4Add,
+      op.set(mi),
+      op.get(v),
+      op.v128Load(),
+      op.get(b2),
+      op.f32x4Mul,
+      op.get(gi),
+      op.get(gi),
+      op.f32x4Mul,
+      op.get(c2),
+      op.f32x4Mul,
+      op.f32x4Add,
+      op.set(vi),
+      op.get(m),
+      op.get(mi),
+      op.v128Store(),
+      op.get(v),
+      op.get(vi),
+      op.v128Store(),
+      op.get(w),
+      op.get(mi),
+      op.get(bc1),
+      op.f32x4Div,
+      op.get(vi),
+      op.get(bc2),
+      op.f32x4Div,
+      op.f32x4Sqrt,
+      op.get(eps),
+      op.f32x4Add,
+      op.f32x4Div,
+      op.get(nlr),
+      op.f32x4Mul,
+      op.get(w),
+      op.v128Load(),
+      op.f32x4Add,
+      op.v128Store(),
+      ...bump(w, 16),
+      ...bump(g, 16),
+      ...bump(m, 16),
+      ...bump(v, 16),
+    ]),
+  );
   return { name: 'adam', params: 6, locals: L.types, body };
 }
 
@@ -109,21 +92,23 @@ function ema(): FunctionDef {
   const d = L.v128(),
     o = L.v128();
   const body: Instr[] = [op.get(k), op.load32Splat(0), op.set(d), op.get(k), op.load32Splat(4), op.set(o)];
-  loop(body, n, [
-    op.get(e),
-    op.get(e),
-    op.v128Load(),
-    op.get(d),
-    op.f32x4Mul,
-    op.get(w),
-    op.v128Load(),
-    op.get(o),
-    op.f32x4Mul,
-    op.f32x4Add,
-    op.v128Store(),
-    ...bump(e, 16),
-    ...bump(w, 16),
-  ]);
+  body.push(
+    ...countdown(n, [
+      op.get(e),
+      op.get(e),
+      op.v128Load(),
+      op.get(d),
+      op.f32x4Mul,
+      op.get(w),
+      op.v128Load(),
+      op.get(o),
+      op.f32x4Mul,
+      op.f32x4Add,
+      op.v128Store(),
+      ...bump(e, 16),
+      ...bump(w, 16),
+    ]),
+  );
   return { name: 'ema', params: 4, locals: L.types, body };
 }
 
@@ -132,9 +117,11 @@ function accAdd(): FunctionDef {
   const body: Instr[] = [];
   const pair = [op.get(src), op.load64Splat(), op.f64x2PromoteLow];
   body.push(op.get(init), op.if);
-  loop(body, n, [op.get(acc), ...pair, op.v128Store(), ...bump(acc, 16), ...bump(src, 8)]);
+  body.push(...countdown(n, [op.get(acc), ...pair, op.v128Store(), ...bump(acc, 16), ...bump(src, 8)]));
   body.push(op.else);
-  loop(body, n, [op.get(acc), op.get(acc), op.v128Load(), ...pair, op.f64x2Add, op.v128Store(), ...bump(acc, 16), ...bump(src, 8)]);
+  body.push(
+    ...countdown(n, [op.get(acc), op.get(acc), op.v128Load(), ...pair, op.f64x2Add, op.v128Store(), ...bump(acc, 16), ...bump(src, 8)]),
+  );
   body.push(op.end);
   return { name: 'accAdd', params: 4, locals: [], body };
 }
@@ -142,7 +129,9 @@ function accAdd(): FunctionDef {
 function accRound(): FunctionDef {
   const [dst, acc, n] = [0, 1, 2];
   const body: Instr[] = [];
-  loop(body, n, [op.get(dst), op.get(acc), op.v128Load(), op.f32x4DemoteZero, op.store64Lane0(), ...bump(dst, 8), ...bump(acc, 16)]);
+  body.push(
+    ...countdown(n, [op.get(dst), op.get(acc), op.v128Load(), op.f32x4DemoteZero, op.store64Lane0(), ...bump(dst, 8), ...bump(acc, 16)]),
+  );
   return { name: 'accRound', params: 3, locals: [], body };
 }
 
