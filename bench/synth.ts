@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { freshLoopState } from '../src/train/loop.js';
-import { synthesizeToFiles } from '../src/synthesis/batch.js';
+import { synthesizeToFiles, type SynthesizeToFilesOptions } from '../src/synthesis/batch.js';
 import { cores } from '../src/parallel/workers.js';
 import type { BenchRow } from './common.js';
 import { median } from './common.js';
@@ -150,44 +150,73 @@ async function untrainedCheckpoint(dir: string): Promise<string> {
   return ck;
 }
 
+/** One timing of the 10-sentence file: wall seconds (start-up and loading included) and audio seconds. */
+interface FileRun {
+  s: number;
+  audio: number;
+}
+
+/**
+ * Times the 10-sentence file from `checkpoint` with 1 worker (this thread) and with one per core,
+ * alternated twice against load; `extra` are synthesizeToFiles's settings (none: the voice's own).
+ * Returns each worker count's runs and the best (shortest) of them.
+ */
+async function timeFileByWorkers(
+  checkpoint: string,
+  dir: string,
+  extra: Pick<SynthesizeToFilesOptions, 'steps' | 'lengthScale' | 'iters'>,
+): Promise<{ counts: number[]; runs: Map<number, FileRun[]>; best: (w: number) => FileRun }> {
+  const n = Math.min(cores(), FILE_SENTENCES.length);
+  const counts = n > 1 ? [1, n] : [1];
+  const runs = new Map<number, FileRun[]>(counts.map((w) => [w, []]));
+  for (let rep = 0; rep < 2; rep++)
+    for (const w of counts) {
+      const t0 = process.hrtime.bigint();
+      const files = await synthesizeToFiles({
+        checkpoint,
+        texts: FILE_SENTENCES,
+        out: join(dir, `w${w}.wav`),
+        many: true,
+        workers: w,
+        ...extra,
+      });
+      runs.get(w)!.push({ s: Number(process.hrtime.bigint() - t0) / 1e9, audio: files.reduce((a, f) => a + f.seconds, 0) });
+    }
+  return { counts, runs, best: (w) => runs.get(w)!.reduce((a, b) => (b.s < a.s ? b : a)) };
+}
+
+/** A file row: RTF of the best run with `w` workers; `ratio` = its wall against 1 worker's. */
+function fileRow(name: string, w: number, t: Awaited<ReturnType<typeof timeFileByWorkers>>, notes: string): BenchRow {
+  const b = t.best(w);
+  return {
+    name: `${name} — ${w === 1 ? '1 worker (this thread)' : `${w} workers (src/parallel, all cores)`}`,
+    difftts_s: b.s / b.audio,
+    peer_s: null,
+    ratio: w === 1 ? null : b.s / t.best(1).s,
+    gflops: null,
+    notes: `${notes}wall ${t.runs
+      .get(w)!
+      .map((r) => r.s.toFixed(1))
+      .join(
+        '/',
+      )} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? '; ratio = wall vs 1 worker; worker start-up and checkpoint loads included' : ''}`,
+  };
+}
+
 /** RTF of a 10-sentence file: 1 worker (this thread), then all cores; alternated twice against load. */
 async function fileRows(ckpt: string | undefined): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-bench-synth-'));
   try {
     const checkpoint = ckpt ?? (await untrainedCheckpoint(dir));
-    const lengthScale = ckpt ? undefined : 4;
-    const n = Math.min(cores(), FILE_SENTENCES.length);
-    const timeFile = async (workers: number) => {
-      const t0 = process.hrtime.bigint();
-      const files = await synthesizeToFiles({
-        checkpoint,
-        texts: FILE_SENTENCES,
-        out: join(dir, `w${workers}.wav`),
-        many: true,
-        steps: 10,
-        lengthScale,
-        iters: 32,
-        workers,
-      });
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      return { s, audio: files.reduce((a, f) => a + f.seconds, 0) };
-    };
-    const runs: Record<number, { s: number; audio: number }[]> = { 1: [], [n]: [] };
-    for (let rep = 0; rep < 2; rep++) for (const w of n > 1 ? [1, n] : [1]) runs[w]!.push(await timeFile(w));
-    const best = (w: number) => runs[w]!.reduce((a, b) => (b.s < a.s ? b : a));
-    const one = best(1);
-    const rows: BenchRow[] = [];
-    for (const w of n > 1 ? [1, n] : [1]) {
-      const b = best(w);
-      rows.push({
-        name: `synth tiny 10-sentence file RTF (10 steps + Griffin-Lim 32) — ${w === 1 ? '1 worker (this thread)' : `${w} workers (src/parallel)`}`,
-        difftts_s: b.s / b.audio,
-        peer_s: null,
-        ratio: w === 1 ? null : b.s / one.s,
-        gflops: null,
-        notes: `wall ${runs[w]!.map((r) => r.s.toFixed(1)).join('/')} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? `; ratio = wall vs 1 worker; worker start-up and checkpoint loads included` : ''}; goal RTF ≤ 0.2${ckpt ? '' : '; untrained weights, lengthScale 4'}`,
-      });
-    }
+    const t = await timeFileByWorkers(checkpoint, dir, { steps: 10, lengthScale: ckpt ? undefined : 4, iters: 32 });
+    const rows = t.counts.map((w) =>
+      fileRow(
+        'synth tiny 10-sentence file RTF (10 steps + Griffin-Lim 32)',
+        w,
+        t,
+        `goal RTF ≤ 0.2${ckpt ? '' : '; untrained weights, lengthScale 4'}; `,
+      ),
+    );
     for (const r of rows) console.log(`bench synth: ${r.name}: ${r.difftts_s.toFixed(3)}; ${r.notes}`);
     return rows;
   } finally {
@@ -203,35 +232,18 @@ async function defaultVoiceRows(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'difftts-bench-voice-'));
   try {
     const checkpoint = resolveVoice(DEFAULT_VOICE);
-    const synth = loadModel(checkpoint);
-    const d = synth.synth;
-    synth.model.dispose();
-    const n = Math.min(cores(), FILE_SENTENCES.length);
-    const counts = n > 1 ? [1, n] : [1];
-    const runs = new Map<number, { s: number; audio: number }[]>(counts.map((w) => [w, []]));
-    for (let rep = 0; rep < 2; rep++)
-      for (const w of counts) {
-        const t0 = process.hrtime.bigint();
-        const files = await synthesizeToFiles({ checkpoint, texts: FILE_SENTENCES, out: join(dir, `w${w}.wav`), many: true, workers: w });
-        runs.get(w)!.push({ s: Number(process.hrtime.bigint() - t0) / 1e9, audio: files.reduce((a, f) => a + f.seconds, 0) });
-      }
-    const best = (w: number) => runs.get(w)!.reduce((a, b) => (b.s < a.s ? b : a));
-    const rows = counts.map((w): BenchRow => {
-      const b = best(w);
-      return {
-        name: `synth default voice ${DEFAULT_VOICE} 10-sentence file RTF — ${w === 1 ? '1 worker (this thread)' : `${w} workers (all cores)`}`,
-        difftts_s: b.s / b.audio,
-        peer_s: null,
-        ratio: w === 1 ? null : b.s / best(1).s,
-        gflops: null,
-        notes: `its defaults: ${d.steps} steps${d.startTime < 1 ? ` from t₀ ${d.startTime}` : ''}, temperature ${d.temperature}, Griffin-Lim default iterations; wall ${runs
-          .get(w)!
-          .map((r) => r.s.toFixed(1))
-          .join(
-            '/',
-          )} s for ${b.audio.toFixed(1)} s of audio (best of 2, alternated)${w > 1 ? '; ratio = wall vs 1 worker' : ''}; goal (issue #25) RTF ≤ 0.3 on 2 cores`,
-      };
-    });
+    const lm = loadModel(checkpoint);
+    const d = lm.synth;
+    lm.model.dispose();
+    const t = await timeFileByWorkers(checkpoint, dir, {});
+    const rows = t.counts.map((w) =>
+      fileRow(
+        `synth default voice ${DEFAULT_VOICE} 10-sentence file RTF`,
+        w,
+        t,
+        `its defaults: ${d.steps} steps${d.startTime < 1 ? ` from t₀ ${d.startTime}` : ''}, temperature ${d.temperature}, Griffin-Lim default iterations; goal (issue #25) RTF ≤ 0.3 on 2 cores; `,
+      ),
+    );
     for (const r of rows) console.log(`bench synth: ${r.name}: ${r.difftts_s.toFixed(3)}; ${r.notes}`);
     return rows;
   } finally {
