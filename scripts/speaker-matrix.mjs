@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', 'src', p);
@@ -28,27 +29,13 @@ const { logMel } = await import(dist('audio/mel.js'));
 const { griffinLim } = await import(dist('audio/griffinlim.js'));
 const { Canvas, encodePng, BLACK } = await import(dist('util/plot.js'));
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const fail = (msg, code = 2) => {
-  console.error(`speaker-matrix: ${msg}`);
-  process.exit(code);
-};
-const num = (name) => {
-  const raw = arg(name);
-  if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!Number.isFinite(v)) fail(`--${name}: expected a number, got ${JSON.stringify(raw)}`);
-  return v;
-};
+const { arg, num, fail } = scriptArgs('speaker-matrix');
 const checkpoint = arg('checkpoint');
 const corpus = arg('data');
 const out = arg('out');
 if (!checkpoint || !corpus || !out) fail('--checkpoint DIR, --data CORPUS and --out DIR are required');
 const R = num('refs') ?? 16;
+if (!Number.isInteger(R) || R < 1) fail(`--refs: expected an integer ≥ 1, got ${R}`);
 const TITLE = 'Speaker distance (dB): samples of each speaker (rows) vs references of each voice (columns)';
 
 try {

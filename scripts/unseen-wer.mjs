@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', 'src', p);
@@ -18,20 +19,7 @@ const { loadModel } = await import(dist('synthesis/model.js'));
 const { speakAndScore } = await import(dist('eval/intelligibility.js'));
 const { readSentences } = await import(dist('eval/sentences.js'));
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const fail = (msg, code = 2) => {
-  console.error(`unseen-wer: ${msg}`);
-  process.exit(code);
-};
-const num = (name, dflt) => {
-  const v = Number(arg(name, dflt));
-  if (!Number.isFinite(v)) fail(`--${name}: expected a number, got ${JSON.stringify(arg(name))}`);
-  return v;
-};
+const { argv, arg, num, fail } = scriptArgs('unseen-wer');
 
 const checkpoint = arg('checkpoint');
 if (!checkpoint) fail('--checkpoint DIR is required');
