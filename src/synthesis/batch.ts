@@ -1,28 +1,43 @@
 /**
  * Texts → WAV files (+ optional .npy / .png of the mel): what `difftts synthesize`, the quickstart
- * and the benchmarks call. Each text is spoken by `speakText` (long text in pieces, memory bounded);
- * a batch (`many`) writes OUT-001.wav … and a manifest of JSON lines (index, line, text, file,
+ * and the benchmarks call. Each text is tokenized here into pieces (long text in pieces, memory
+ * bounded; src/synthesis/speak.ts) and spoken by src/synthesis/batch-job.ts, in this thread or a
+ * helper's (src/parallel/map-pool.ts); a batch (`many`) writes OUT-001.wav … and a manifest of JSON lines (index, line, text, file,
  * seconds), and skips a line with nothing speakable with a `FILE:LINE:` notice — checked for every
  * line before the first is synthesized, so the notices come first and the rest is still spoken.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import type { Mel } from '../audio/mel.js';
-import { writeWav } from '../audio/wav.js';
 import { UserError } from '../errors.js';
-import { writeNpy } from '../util/npy.js';
-import { writeSpectrogramPng } from '../plot/spectrogram.js';
 import { appendWhole, writeFileAtomic } from '../util/atomic.js';
 import { capabilities } from '../backend/index.js';
 import { mapInWorkers, startHelpers, type Helpers } from '../parallel/map-pool.js';
 import { resolveJobWorkers, type WorkersSetting } from '../parallel/workers.js';
 import { loadModel, modelFromCheckpoint, type LoadedModel } from './model.js';
 import { openCheckpoint } from '../train/checkpoint.js';
-import { concat, quoteText, SENTENCE_PAUSE_SEC, speakerRow, speakText, textPieces, type SynthesisParams } from './speak.js';
+import { concat, idPieces, quoteText, SENTENCE_PAUSE_SEC, type IdPiece, type SynthesisParams } from './speak.js';
+import { renderText } from './render.js';
+import {
+  isDirectoryName,
+  numberedPath,
+  paramsFor,
+  renderToFiles,
+  type FileOptions,
+  type SynthesizedFile,
+  type SynthJobArgs,
+  type SynthSettings,
+  type TextItem,
+} from './batch-job.js';
+
+export { isDirectoryName, numberedPath, writeMelFiles, type SynthesizedFile } from './batch-job.js';
+
+/** The batch job's module: what the helpers import (no text front end). */
+const JOB_MODULE = new URL('./batch-job.js', import.meta.url).href;
 import { printable } from '../util/printable.js';
 import { textToIds } from '../text/index.js';
 
-export interface SynthesizeToFilesOptions {
+/** What to speak and where to write it; the synthesis settings (SynthSettings) default to the recipe's synth section. */
+export interface SynthesizeToFilesOptions extends SynthSettings {
   /** Run directory or checkpoint directory. */
   checkpoint: string;
   texts: string[];
@@ -31,16 +46,6 @@ export interface SynthesizeToFilesOptions {
   /** OUT.wav for one text; with `many`, OUT-001.wav … or files inside OUT when it is a directory. */
   out: string;
   many?: boolean;
-  /** Defaults: the recipe's synth section. */
-  steps?: number;
-  temperature?: number;
-  lengthScale?: number;
-  /** Shallow diffusion start time in (0, 1] (default: the voice's synth.startTime). */
-  startTime?: number;
-  stochastic?: boolean;
-  seed?: number;
-  /** The speaker's name (required by a multi-speaker voice; see speakerRow). */
-  speaker?: string;
   /** Also write the mel as .npy / .png (numbered like the WAVs with `many`). */
   melOut?: string;
   png?: string;
@@ -57,32 +62,6 @@ export interface SynthesizeToFilesOptions {
    * cores, at most one per sentence; default 1 (this thread). Outputs are the same either way.
    */
   workers?: WorkersSetting;
-}
-
-export interface SynthesizedFile {
-  /** 1-based position of the text (its WAV's number with `many`). */
-  index: number;
-  text: string;
-  wav: string;
-  mel: string | null;
-  png: string | null;
-  /** Audio seconds. */
-  seconds: number;
-  frames: number;
-  unknown: string[];
-}
-
-/** OUT.wav → OUT-001.wav (or OUT/001.wav when OUT is a directory). */
-export function numberedPath(out: string, i: number, ext: string): string {
-  const n = String(i + 1).padStart(3, '0');
-  if (isDirectoryName(out)) return join(out, `${n}${ext}`);
-  const e = extname(out);
-  return join(dirname(out), `${basename(out, e)}-${n}${e || ext}`);
-}
-
-/** OUT names a directory for numbered outputs: it ends in / or is one. */
-export function isDirectoryName(out: string): boolean {
-  return out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
 }
 
 /** The batch manifest beside numbered outputs: OUT/manifest.jsonl, or OUT.jsonl for OUT.wav. */
@@ -112,24 +91,23 @@ function at(o: Pick<SynthesizeToFilesOptions, 'source'>, i: number): string {
 }
 
 /**
- * The texts with something to speak, by index. Single text: nothing speakable is a UserError. Batch:
- * such a line is skipped with a notice; a batch with no speakable line at all is a UserError.
+ * The texts with something to speak, by index, with their pieces as ids (tokenized once, here).
+ * Single text: nothing speakable is a UserError. Batch: such a line is skipped with a notice; a
+ * batch with no speakable line at all is a UserError.
  */
-function speakableIndices(lm: LoadedModel, o: SynthesizeToFilesOptions): number[] {
-  const keep: number[] = [];
+function speakableTexts(lm: LoadedModel, o: SynthesizeToFilesOptions): Map<number, IdPiece[]> {
+  const keep = new Map<number, IdPiece[]>();
   const skipped: string[] = [];
   for (const [i, text] of o.texts.entries()) {
     try {
-      textPieces(lm, text);
-      keep.push(i);
+      keep.set(i, idPieces(lm, text));
     } catch (err) {
       if (!(err instanceof UserError) || !o.many) throw err instanceof UserError && o.source ? new UserError(at(o, i) + err.message) : err;
       skipped.push(`${at(o, i)}${err.message} — skipped`);
     }
   }
   for (const s of skipped) o.notice?.(s);
-  if (keep.length === 0)
-    throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
+  if (keep.size === 0) throw new UserError(`${o.source?.name ?? 'synthesize'}: no line has anything to speak (${o.texts.length} skipped)`);
   return keep;
 }
 
@@ -142,8 +120,8 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   // helpers start before this thread loads the model and checks the texts, so their start-up (~2 s:
   // imports, wasm, the checkpoint) overlaps that; each works out the settings from its own copy
   const most = files.many ? resolveJobWorkers(o.workers ?? 1, o.texts.length, capabilities().parallelisesOps) : 1;
-  const args: SynthJobArgs = { checkpoint: ckpt.dir, options: settingsOf(o), files, texts: o.texts };
-  let helpers: Helpers | null = most > 1 ? startHelpers({ module: import.meta.url, args }, most - 1, 'synthesis', most) : null;
+  const args: SynthJobArgs = { checkpoint: ckpt.dir, options: settingsOf(o), files };
+  let helpers: Helpers | null = most > 1 ? startHelpers({ module: JOB_MODULE, args }, most - 1, 'synthesis', most) : null;
   let lm: LoadedModel;
   let p: SynthesisParams;
   try {
@@ -163,7 +141,9 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
   const done: SynthesizedFile[] = [];
   let todo: number[] = [];
   try {
-    todo = speakableIndices(lm, o);
+    const pieces = speakableTexts(lm, o);
+    todo = [...pieces.keys()];
+    const item = (i: number): TextItem => ({ i, text: o.texts[i]!, pieces: pieces.get(i)! });
     if (manifest) writeFileAtomic(manifest, ''); // a manifest left by an earlier batch must not describe this one
     const record = (f: SynthesizedFile) => {
       done.push(f);
@@ -172,12 +152,12 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
     };
     const n = resolveJobWorkers(o.workers ?? 1, todo.length, capabilities().parallelisesOps);
     if (n > 1) {
-      const here = (i: number) => synthesizeOne(lm, o.texts[i]!, i, p, files);
+      const here = (it: TextItem) => renderToFiles(lm, it, p, files);
       const started = helpers;
       helpers = null; // mapInWorkers ends them
-      await mapInWorkers<number, SynthesizedFile>(
-        { module: import.meta.url, args },
-        longestFirst(lm, o.texts, todo),
+      await mapInWorkers<TextItem, SynthesizedFile>(
+        { module: JOB_MODULE, args },
+        longestFirst(lm, o.texts, todo).map(item),
         n,
         'synthesis',
         (_d, _k, f) => record(f),
@@ -187,7 +167,7 @@ export async function synthesizeToFiles(o: SynthesizeToFilesOptions): Promise<Sy
     } else {
       await helpers?.close(); // one speakable line: nothing to share
       helpers = null;
-      for (const i of todo) record(await synthesizeOne(lm, o.texts[i]!, i, p, files));
+      for (const i of todo) record(await renderToFiles(lm, item(i), p, files));
     }
   } catch (err) {
     if (manifest && done.length > 0)
@@ -213,110 +193,15 @@ export function longestFirst(lm: Pick<LoadedModel, 'textConfig'>, texts: readonl
   return [...indices].sort((a, b) => size.get(b)! - size.get(a)! || a - b);
 }
 
-/** The synthesis settings of the options (structured-cloneable, for the workers' paramsFor). */
+/** The synthesis settings of the options (structured-cloneable, for the helpers' paramsFor). */
 function settingsOf(o: SynthesizeToFilesOptions): SynthSettings {
   const { steps, temperature, lengthScale, startTime, stochastic, seed, speaker } = o;
   return { steps, temperature, lengthScale, startTime, stochastic, seed, speaker };
 }
 
-type SynthSettings = Pick<
-  SynthesizeToFilesOptions,
-  'steps' | 'temperature' | 'lengthScale' | 'stochastic' | 'seed' | 'speaker' | 'startTime'
->;
-
-/** The options' settings, each defaulting to the model's recipe (seed 1); the speaker checked before any text is spoken. */
-function paramsFor(lm: LoadedModel, o: SynthSettings): SynthesisParams {
-  speakerRow(lm, o.speaker);
-  return {
-    steps: o.steps ?? lm.synth.steps,
-    temperature: o.temperature ?? lm.synth.temperature,
-    lengthScale: o.lengthScale ?? lm.synth.lengthScale,
-    startTime: o.startTime ?? lm.synth.startTime,
-    stochastic: o.stochastic ?? false,
-    seed: o.seed ?? 1,
-    ...(o.speaker !== undefined ? { speaker: o.speaker } : {}),
-  };
-}
-
 function manifestLine(f: SynthesizedFile, o: Pick<SynthesizeToFilesOptions, 'source'>): string {
   const line = o.source ? { line: o.source.lines[f.index - 1] } : {};
   return JSON.stringify({ index: f.index, ...line, text: f.text, file: f.wav, seconds: +f.seconds.toFixed(3) }) + '\n';
-}
-
-interface FileOptions {
-  out: string;
-  many: boolean;
-  melOut: string | undefined;
-  png: string | undefined;
-  iters: number;
-}
-
-/** Text i → its WAV (+ .npy / .png); its noise seeds are p.seed + i wherever it runs. */
-async function synthesizeOne(lm: LoadedModel, text: string, i: number, p: SynthesisParams, f: FileOptions): Promise<SynthesizedFile> {
-  const name = (path: string | undefined, ext: string) => (path === undefined ? null : f.many ? numberedPath(path, i, ext) : path);
-  const { samples, mel, unknown } = await speakText(lm, text, { ...p, seed: p.seed + i }, f.iters);
-  const wavPath = name(f.out, '.wav')!;
-  writeWav(wavPath, samples, lm.melConfig.sampleRate, 'pcm16');
-  const { mel: melPath, png: pngPath } = writeMelFiles(
-    lm,
-    mel,
-    text,
-    { ...p, seed: p.seed + i },
-    name(f.melOut, '.npy'),
-    name(f.png, '.png'),
-  );
-  return {
-    index: i + 1,
-    text,
-    wav: wavPath,
-    mel: melPath,
-    png: pngPath,
-    seconds: samples.length / lm.melConfig.sampleRate,
-    frames: mel.frames,
-    unknown,
-  };
-}
-
-/** The mel as .npy and/or a titled spectrogram PNG (either path may be null). */
-export function writeMelFiles(
-  lm: LoadedModel,
-  mel: Mel,
-  text: string,
-  p: SynthesisParams,
-  melPath: string | null,
-  pngPath: string | null,
-): { mel: string | null; png: string | null } {
-  if (melPath) writeNpy(melPath, mel.data, [mel.nMels, mel.frames]);
-  if (pngPath) {
-    writeSpectrogramPng(pngPath, {
-      title: `Synthesized: "${printable(text.slice(0, 200))}"`,
-      panels: [
-        {
-          mel,
-          label: `model at step ${lm.checkpoint.meta.step}${p.speaker !== undefined ? `, speaker ${printable(p.speaker)}` : ''}: ${p.steps === 0 ? 'encoder prior, no diffusion (steps 0)' : `${p.steps} ${p.stochastic ? 'SDE' : 'ODE'} steps${p.startTime !== undefined && p.startTime < 1 ? ` from t₀ ${p.startTime}` : ''}, temperature ${p.temperature}, seed ${p.seed}`}`,
-        },
-      ],
-      melConfig: lm.melConfig,
-    });
-  }
-  return { mel: melPath, png: pngPath };
-}
-
-interface SynthJobArgs {
-  /** The checkpoint directory the main thread loaded (not the run directory: a newer one may appear). */
-  checkpoint: string;
-  /** The caller's settings: each worker resolves them against its model's recipe as this thread does. */
-  options: SynthSettings;
-  files: FileOptions;
-  texts: string[];
-}
-
-/** A synthesis worker (src/parallel/map-pool.ts): loads the checkpoint once, then text i per item. */
-export async function setup(args: unknown): Promise<(i: unknown) => Promise<SynthesizedFile>> {
-  const a = args as SynthJobArgs;
-  const lm = loadModel(a.checkpoint);
-  const p = paramsFor(lm, a.options);
-  return (i) => synthesizeOne(lm, a.texts[i as number]!, i as number, p, a.files);
 }
 
 /** A text file's sentences: its non-empty lines, with their line numbers. */
@@ -370,11 +255,12 @@ export async function synthesizeJoined(
   try {
     const p = paramsFor(lm, o);
     const rate = lm.melConfig.sampleRate;
-    const todo = speakableIndices(lm, { ...o, out: '-', many: o.texts.length > 1 || o.source !== undefined });
+    const pieces = speakableTexts(lm, { ...o, out: '-', many: o.texts.length > 1 || o.source !== undefined });
+    const todo = [...pieces.keys()];
     const parts: Float32Array[] = [];
     const spoken: SynthesizedFile[] = [];
     for (const [k, i] of todo.entries()) {
-      const { samples, mel, unknown } = await speakText(lm, o.texts[i]!, { ...p, seed: p.seed + i }, o.iters ?? 32);
+      const { samples, mel, unknown } = await renderText(lm, pieces.get(i)!, { ...p, seed: p.seed + i }, o.iters ?? 32);
       parts.push(samples);
       if (k < todo.length - 1) parts.push(new Float32Array(Math.round(SENTENCE_PAUSE_SEC * rate)));
       spoken.push({
