@@ -19,7 +19,6 @@ import { concat, idPieces, quoteText, SENTENCE_PAUSE_SEC, type IdPiece, type Syn
 import { renderText } from './render.js';
 import {
   isDirectoryName,
-  numberedPath,
   paramsFor,
   renderToFiles,
   type FileOptions,
