@@ -47,20 +47,7 @@ export function createBatchFft(n: number): BatchFft | null {
   const [work, inp, out, twAt, revAt] = [0, block, 2 * block, 3 * block, 3 * block + 8 * n];
   const memory = new WebAssembly.Memory({ initial: Math.ceil((revAt + 4 * n) / 65536) });
   const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
-  const tw = new Float32Array(memory.buffer, twAt, 2 * n);
-  for (let h = 1; h < n; h *= 2)
-    for (let j = 0; j < h; j++) {
-      // float64 angles rounded once to float32
-      tw[2 * (h - 1 + j)] = Math.cos((Math.PI * j) / h);
-      tw[2 * (h - 1 + j) + 1] = -Math.sin((Math.PI * j) / h);
-    }
-  const bits = Math.log2(n);
-  const rev = new Int32Array(memory.buffer, revAt, n);
-  for (let j = 0; j < n; j++) {
-    let r = 0;
-    for (let b = 0; b < bits; b++) r |= ((j >> b) & 1) << (bits - 1 - b);
-    rev[j] = r;
-  }
+  writeFftTables(memory.buffer, twAt, revAt, n);
   return {
     n,
     input: new Float32Array(memory.buffer, inp, 16 * n),
@@ -71,4 +58,25 @@ export function createBatchFft(n: number): BatchFft | null {
       ex.scatter(work, out, n);
     },
   };
+}
+
+/**
+ * fft8's tables for size n into `buffer`: the twiddles (2n f32 at byte twAt; see fft-module.ts) and
+ * the bit reversal (n i32 at byte revAt, rev[j] = j with its log2(n) bits reversed).
+ */
+export function writeFftTables(buffer: ArrayBuffer, twAt: number, revAt: number, n: number): void {
+  const tw = new Float32Array(buffer, twAt, 2 * n);
+  for (let h = 1; h < n; h *= 2)
+    for (let j = 0; j < h; j++) {
+      // float64 angles rounded once to float32
+      tw[2 * (h - 1 + j)] = Math.cos((Math.PI * j) / h);
+      tw[2 * (h - 1 + j) + 1] = -Math.sin((Math.PI * j) / h);
+    }
+  const bits = Math.log2(n);
+  const rev = new Int32Array(buffer, revAt, n);
+  for (let j = 0; j < n; j++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((j >> b) & 1) << (bits - 1 - b);
+    rev[j] = r;
+  }
 }
