@@ -1,8 +1,8 @@
 /**
  * Griffin-Lim iterations in WebAssembly SIMD (griffinlim-wasm.ts, the default) against the fft.js
  * float64 path (`fft: 'fft.js'`, all loops in JavaScript): one pass agrees to float32 rounding for
- * frame counts around the 16-frame groups, odd ones and a single frame; 32 iterations stay close;
- * the engine's memory is reused across calls.
+ * frame counts around the 16-frame groups, odd ones and a single frame (32 iterations:
+ * griffinlim.test.ts); the engine's memory is reused across calls.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,14 +74,6 @@ test('griffinLim wasm: other STFT sizes, every bin in use (Nyquist), an all-zero
   assert.ok(rel < 1e-5, `nFft 4: ${rel}`);
   const silent = griffinLimMagnitude({ data: new Float64Array(7 * 513), frames: 7, bins: 513 }, { iters: 2 });
   assert.ok(silent.length > 0 && silent.every((v) => v === 0));
-});
-
-test('griffinLim wasm: 32 iterations stay within 1e-3 of the fft.js path (measured 1.1e-4 at peak 0.40)', () => {
-  const { wasm, ref } = both(full, { seed: 3 });
-  const { rel, peak } = relDiff(wasm, ref);
-  assert.ok(rel > 0 && rel * peak < 1e-3, `max |Δ| ${rel * peak} (peak ${peak})`);
-  const odd = both(firstFrames(37), { seed: 5, iters: 32 });
-  assert.ok(relDiff(odd.wasm, odd.ref).rel < 1e-3, '37 frames');
 });
 
 test('griffinLim wasm: memory is reused across calls and grows only for longer inputs; outputs are copies', () => {

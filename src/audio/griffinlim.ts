@@ -202,19 +202,28 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
 
   // Float32 state halves the memory traffic of the per-bin update, which is bandwidth-bound.
   const size = frames * bins;
-  const S = Float32Array.from(mag.data);
+  const S = new Float32Array(mag.data);
   const cRe = new Float32Array(size); // current coefficients S·e^{iφ}
   const cIm = new Float32Array(size);
   // Bins at or above kMax are zero in every frame (e.g. above fMax for a mel-derived magnitude):
   // their coefficients stay 0 whatever the phase, so the loops skip them.
   let kMax = 0;
-  for (let i = 0; i < size; i++) if (S[i]! > 0 && i % bins >= kMax) kMax = (i % bins) + 1;
+  for (let t = 0; t < frames; t++) {
+    for (let k = bins - 1; k >= kMax; k--) {
+      if (S[t * bins + k]! > 0) {
+        kMax = k + 1;
+        break;
+      }
+    }
+  }
 
   const rng = new Rng(opts.seed ?? 0);
   for (let i = 0; i < size; i++) {
-    const phi = 2 * Math.PI * rng.uniform();
-    cRe[i] = S[i]! * Math.cos(phi);
-    cIm[i] = S[i]! * Math.sin(phi);
+    const phi = 2 * Math.PI * rng.uniform(); // drawn for every bin: the phases do not depend on S
+    const s = S[i]!;
+    if (s === 0) continue; // c = 0 whatever the phase, and cos/sin are most of this loop
+    cRe[i] = s * Math.cos(phi);
+    cIm[i] = s * Math.sin(phi);
   }
   const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
   const outLen = griffinLimLength(frames, cfg);
