@@ -1,11 +1,12 @@
 /**
  * Eight complex FFTs of one size at a time on WebAssembly SIMD in float32 (src/kernels/wasm/
- * fft-module.ts), for Griffin-Lim's many independent frames: ~4× faster per transform than
- * fft.js's float64 radix-4 here (issue #24). Signal s (0–7) is written to `input` as [re, im]
- * pairs from 2n·s, `transform()` runs all eight, and its spectrum is read from `output` in the same
- * layout (X_k = Σ_j x_j e^{−2πi jk/n}). `input` is not changed by a transform: entries a caller
- * never writes keep their value (Griffin-Lim leaves its zero bins at 0 that way).
+ * fft-module.ts): ~4× faster per transform than fft.js's float64 radix-4 here (issue #24). Signal
+ * s (0–7) is written to `input` as [re, im] pairs from 2n·s, `transform()` runs all eight, and its
+ * spectrum is read from `output` in the same layout (X_k = Σ_j x_j e^{−2πi jk/n}). `input` is not
+ * changed by a transform: entries a caller never writes keep their value.
  * `createBatchFft` returns null where WebAssembly SIMD is missing (callers keep fft.js).
+ * Griffin-Lim runs the same fft8 kernel inside its own module (griffinlim-wasm.ts), which also
+ * does the packing around it; this plain interface is where fft8 is tested against a DFT.
  */
 import { fftModuleBytes } from '../kernels/wasm/fft-module.js';
 
