@@ -83,7 +83,7 @@ test('griffinLim: output length re-frames to the same mel length for other STFT 
   }
 });
 
-test('griffinLim: the batched float32 wasm FFTs match the fft.js float64 path (one pass ≤ 1e-6; 32 iterations ≤ 1e-3, measured 3.2e-4)', () => {
+test('griffinLim: the float32 wasm iterations match the fft.js float64 path (one pass ≤ 1e-6; 32 iterations ≤ 1e-3, measured 1.1e-4 at peak 0.40)', () => {
   const maxDiff = (a: Float32Array, b: Float32Array) => {
     assert.equal(a.length, b.length);
     let d = 0;

@@ -20,7 +20,7 @@
 import { DEFAULT_MEL, melFilterbank, melWindow, checkMelConfig, type Mel, type MelConfig, type MelFilterbank } from './mel.js';
 import { getFft, windowSumSquare } from './stft.js';
 import { Rng } from '../util/rng.js';
-import { createBatchFft, type BatchFft } from './fft-batch.js';
+import { glEngine } from './griffinlim-wasm.js';
 
 export interface GriffinLimOptions {
   /** Griffin-Lim iterations (default 32). */
@@ -36,9 +36,10 @@ export interface GriffinLimOptions {
   /** Called after each Griffin-Lim iteration (1-based), e.g. for a progress bar. */
   onIter?: (i: number, total: number) => void;
   /**
-   * The FFTs: 'wasm' (default where WebAssembly SIMD exists) = eight float32 transforms at once
-   * (fft-batch.ts), ~2× faster Griffin-Lim; 'fft.js' = one float64 transform per frame pair (the
-   * implementation before issue #24; kept as the fallback and as the tests' reference).
+   * The FFTs: 'wasm' (default where WebAssembly SIMD exists) = whole iterations in WebAssembly SIMD
+   * float32, eight frame pairs per batched FFT (griffinlim-wasm.ts); 'fft.js' = one float64
+   * transform per frame pair with the loops in JavaScript (the implementation before issue #24;
+   * kept as the fallback and as the tests' reference).
    */
   fft?: 'wasm' | 'fft.js';
 }
@@ -179,20 +180,6 @@ function lipschitz(fb: MelFilterbank): number {
 }
 
 /**
- * The batched FFTs of size n for synthesis and analysis (each with its own memory: the synthesis
- * one keeps zeros in the bins it never writes), made once per size; null without WebAssembly SIMD.
- */
-const batches = new Map<number, { synthesis: BatchFft; analysis: BatchFft } | null>();
-function batchFfts(n: number): { synthesis: BatchFft; analysis: BatchFft } | null {
-  if (!batches.has(n)) {
-    const synthesis = createBatchFft(n);
-    const analysis = createBatchFft(n);
-    batches.set(n, synthesis && analysis ? { synthesis, analysis } : null);
-  }
-  return batches.get(n)!;
-}
-
-/**
  * Fast Griffin-Lim on a linear magnitude (frame-major, bins = nFft/2 + 1) in the padded,
  * uncentered STFT domain of `cfg`; returns the unpadded waveform (see the module comment).
  */
@@ -208,36 +195,52 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
   const hop = cfg.hop;
   const half = n / 2;
   const w = melWindow(cfg);
-  const fft = getFft(n);
   const padLen = (frames - 1) * hop + n;
   const wss = windowSumSquare(w, hop, frames);
   const invWss = new Float64Array(padLen);
   for (let i = 0; i < padLen; i++) invWss[i] = wss[i]! > 1e-10 ? 1 / wss[i]! : 1;
-  // synthesis window with fft.js's missing 1/N folded in (we invert with a forward FFT, see below)
-  const wN = w.map((v) => v / n);
 
   // Float32 state halves the memory traffic of the per-bin update, which is bandwidth-bound.
   const size = frames * bins;
-  const S = Float32Array.from(mag.data);
+  const S = new Float32Array(mag.data);
   const cRe = new Float32Array(size); // current coefficients S·e^{iφ}
   const cIm = new Float32Array(size);
-  const pRe = new Float32Array(size); // previous rebuilt spectrogram t_{n−1} (0 before the first)
-  const pIm = new Float32Array(size);
   // Bins at or above kMax are zero in every frame (e.g. above fMax for a mel-derived magnitude):
   // their coefficients stay 0 whatever the phase, so the loops skip them.
   let kMax = 0;
-  for (let i = 0; i < size; i++) if (S[i]! > 0 && i % bins >= kMax) kMax = (i % bins) + 1;
+  for (let t = 0; t < frames; t++) {
+    for (let k = bins - 1; k >= kMax; k--) {
+      if (S[t * bins + k]! > 0) {
+        kMax = k + 1;
+        break;
+      }
+    }
+  }
 
   const rng = new Rng(opts.seed ?? 0);
   for (let i = 0; i < size; i++) {
-    const phi = 2 * Math.PI * rng.uniform();
-    cRe[i] = S[i]! * Math.cos(phi);
-    cIm[i] = S[i]! * Math.sin(phi);
+    const phi = 2 * Math.PI * rng.uniform(); // drawn for every bin: the phases do not depend on S
+    const s = S[i]!;
+    if (s === 0) continue; // c = 0 whatever the phase, and cos/sin are most of this loop
+    cRe[i] = s * Math.cos(phi);
+    cIm[i] = s * Math.sin(phi);
   }
-  // hop zeros past the signal: what the batched analysis reads as an odd last frame's partner
-  const x = new Float64Array(padLen + hop);
-  const batch = opts.fft === 'fft.js' ? null : batchFfts(n);
-  batch?.synthesis.input.fill(0); // the bins this call never writes (≥ its kMax) are 0, whatever an earlier call left
+  const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
+  const outLen = griffinLimLength(frames, cfg);
+  const engine = opts.fft === 'fft.js' ? null : glEngine(n);
+  if (engine) {
+    // kMax ≥ 1: an all-zero magnitude still has its DC bin in the wasm layout
+    const kb = Math.max(1, kMax);
+    const x = engine.run({ frames, bins, kMax: kb, hop, S, cRe, cIm, window: w, invWss, momentum: alpha, iters, onIter: opts.onIter });
+    return x.slice(pad, pad + outLen);
+  }
+  // the fft.js path: one float64 complex FFT per frame pair, all loops in JavaScript
+  const fft = getFft(n);
+  // synthesis window with fft.js's missing 1/N folded in (we invert with a forward FFT, see below)
+  const wN = w.map((v) => v / n);
+  const pRe = new Float32Array(size); // previous rebuilt spectrogram t_{n−1} (0 before the first)
+  const pIm = new Float32Array(size);
+  const x = new Float64Array(padLen);
   const zs = new Float64Array(2 * n); // synthesis FFT input; entries for bins ≥ kMax stay 0
   const za = new Float64Array(2 * n); // analysis FFT input
   const Z = new Float64Array(2 * n);
@@ -280,91 +283,6 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
     for (let i = 0; i < padLen; i++) x[i] *= invWss[i]!;
   };
 
-  /**
-   * synthesize() with eight frame pairs per batched FFT (pair p of a batch is signal p): the same
-   * packing and overlap-add as above. Bins ≥ kMax are never written, so they stay 0 in the
-   * synthesis batch's input, which its transforms leave as it is.
-   */
-  const synthesizeBatched = (f: BatchFft) => {
-    const zin = f.input;
-    const Zo = f.output;
-    x.fill(0);
-    for (let t0 = 0; t0 < frames; t0 += 16) {
-      const lanes = Math.min(8, Math.ceil((frames - t0) / 2));
-      for (let L = 0; L < lanes; L++) {
-        const t = t0 + 2 * L;
-        const pair = t + 1 < frames;
-        const oa = t * bins;
-        const ob = oa + bins;
-        const o = 2 * n * L;
-        for (let k = 0; k < kMax; k++) {
-          const ar = cRe[oa + k]!;
-          const br = pair ? cRe[ob + k]! : 0;
-          if (k === 0 || k === half) {
-            zin[o + 2 * k] = ar; // imaginary parts of DC and Nyquist are dropped, as irfft does
-            zin[o + 2 * k + 1] = -br;
-            continue;
-          }
-          const ai = cIm[oa + k]!;
-          const bi = pair ? cIm[ob + k]! : 0;
-          zin[o + 2 * k] = ar - bi;
-          zin[o + 2 * k + 1] = -(ai + br);
-          const m = o + 2 * (n - k);
-          zin[m] = ar + bi;
-          zin[m + 1] = ai - br;
-        }
-      }
-      f.transform();
-      for (let L = 0; L < lanes; L++) {
-        const t = t0 + 2 * L;
-        const o = 2 * n * L;
-        const s0 = t * hop;
-        for (let i = 0; i < n; i++) x[s0 + i] += Zo[o + 2 * i]! * wN[i]!;
-        if (t + 1 < frames) {
-          const s1 = s0 + hop;
-          for (let i = 0; i < n; i++) x[s1 + i] -= Zo[o + 2 * i + 1]! * wN[i]!;
-        }
-      }
-    }
-    for (let i = 0; i < padLen; i++) x[i] *= invWss[i]!;
-  };
-
-  /** One analysis pass (t = STFT(x) and the update of c) with eight frame pairs per batched FFT, as above. */
-  const analyzeBatched = (f: BatchFft) => {
-    const zin = f.input;
-    const Zo = f.output;
-    for (let t0 = 0; t0 < frames; t0 += 16) {
-      const lanes = Math.min(8, Math.ceil((frames - t0) / 2));
-      for (let L = 0; L < lanes; L++) {
-        const t = t0 + 2 * L;
-        const a0 = t * hop;
-        const b0 = a0 + hop; // an odd last frame's partner: the zeros past the signal
-        const o = 2 * n * L;
-        for (let i = 0; i < n; i++) {
-          zin[o + 2 * i] = x[a0 + i]! * w[i]!;
-          zin[o + 2 * i + 1] = x[b0 + i]! * w[i]!;
-        }
-      }
-      f.transform();
-      for (let L = 0; L < lanes; L++) {
-        const t = t0 + 2 * L;
-        const pair = t + 1 < frames;
-        const oa = t * bins;
-        const ob = oa + bins;
-        const o = 2 * n * L;
-        for (let k = 0; k < kMax; k++) {
-          const zr = Zo[o + 2 * k]!;
-          const zi = Zo[o + 2 * k + 1]!;
-          const m = o + (k === 0 ? 0 : 2 * (n - k));
-          const wr = Zo[m]!;
-          const wi = Zo[m + 1]!;
-          update(oa + k, 0.5 * (zr + wr), 0.5 * (zi - wi));
-          if (pair) update(ob + k, 0.5 * (zi + wi), 0.5 * (wr - zr));
-        }
-      }
-    }
-  };
-
   /** c ← S·phase(t + α(t − p)), p ← t, for frame f's bin k with rebuilt value t = (tr, ti). */
   const update = (i: number, tr: number, ti: number) => {
     const s = S[i]!;
@@ -385,12 +303,6 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
   };
 
   for (let it = 0; it < iters; it++) {
-    if (batch) {
-      synthesizeBatched(batch.synthesis);
-      analyzeBatched(batch.analysis);
-      opts.onIter?.(it + 1, iters);
-      continue;
-    }
     synthesize();
     // t = STFT(x), two frames per complex FFT (split by Hermitian symmetry), updating c as we go
     for (let t = 0; t < frames; t += 2) {
@@ -416,10 +328,7 @@ export function griffinLimMagnitude(mag: Magnitude, opts: GriffinLimOptions = {}
     }
     opts.onIter?.(it + 1, iters);
   }
-  if (batch) synthesizeBatched(batch.synthesis);
-  else synthesize();
-  const pad = Math.floor((cfg.nFft - cfg.hop) / 2);
-  const outLen = griffinLimLength(frames, cfg);
+  synthesize();
   const out = new Float32Array(outLen);
   for (let i = 0; i < outLen; i++) out[i] = x[pad + i]!;
   return out;

@@ -99,6 +99,16 @@ export const op = {
   f64x2PromoteLow: simd(0x5f),
   f32x4DemoteZero: simd(0x5e),
   f64x2Add: simd(0xf0),
+  /** Lane-wise a > b: all ones where true (stack: a, b). */
+  f32x4Gt: simd(0x44),
+  /** (a & mask) | (b & ~mask) (stack: a, b, mask). */
+  v128Bitselect: simd(0x52),
+  /**
+   * Picks f32 lanes of a (0–3) and b (4–7) by index (stack: a, b); x86 compiles the unpack and
+   * move-half patterns to one instruction each.
+   */
+  f32x4Shuffle: (l0: number, l1: number, l2: number, l3: number) =>
+    simd(0x0d, ...[l0, l1, l2, l3].flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])),
   f32x4Min: simd(0xe8),
   f32x4Max: simd(0xe9),
   /** Pseudo-min/max: b < a ? b : a / a < b ? b : a (one x86 instruction; min/max need NaN fix-ups). */

@@ -18,6 +18,11 @@
 import { countdown, encodeModule, Locals, op, type FunctionDef, type Instr } from './emit.js';
 
 export function fftModuleBytes(): Uint8Array<ArrayBuffer> {
+  return encodeModule([fft8(), gather(), scatter()]);
+}
+
+/** fft8(x, tw, n): see the module comment (also part of the Griffin-Lim module, gl-module.ts). */
+export function fft8(): FunctionDef {
   const [x, tw, n] = [0, 1, 2];
   const L = new Locals(3);
   const h = L.i32(),
@@ -79,7 +84,7 @@ export function fftModuleBytes(): Uint8Array<ArrayBuffer> {
     op.end,
     op.end,
   ];
-  return encodeModule([{ name: 'fft8', params: 3, locals: L.types, body }, gather(), scatter()]);
+  return { name: 'fft8', params: 3, locals: L.types, body };
 }
 
 /** gather(src, x, rev, n): see the module comment. */
