@@ -73,6 +73,16 @@ test('Euler sampling with the exact velocity field of a point target recovers x1
         return eulerFlow(x0, m, steps, v).dataSync();
       });
       close(got, (i) => (valid(i) ? X1[i]! + SIGMA_MIN * X0[i]! : 0), 2e-5, `${steps} steps`);
+      // from a later time (shallow flow): started on the path at t = 0.6, the same end
+      const late = tf.tidy(() => {
+        const x1 = tf.tensor3d(X1, [B, F, W]);
+        const m = tf.tensor3d(MASK);
+        const x06 = flowPath(tf.tensor3d(X0, [B, F, W]), x1, m, [0.6, 0.6]);
+        const v = (x: tf.Tensor3D, t: number) =>
+          tf.sub(x1, tf.mul(tf.sub(x, tf.mul(x1, t)), (1 - SIGMA_MIN) / (1 - (1 - SIGMA_MIN) * t))) as tf.Tensor3D;
+        return eulerFlow(x06, m, steps, v, 0.6).dataSync();
+      });
+      close(late, (i) => (valid(i) ? X1[i]! + SIGMA_MIN * X0[i]! : 0), 2e-5, `${steps} steps from t 0.6`);
     }
   }, 'euler');
 });
@@ -89,20 +99,24 @@ function zeroVelocity(): GradTTS {
   return model;
 }
 
-test('flow decoder: with v ≡ 0 the loss is ρ(−u) with δ at 1 − t (closed form), and synthesis returns x0 = n/τ', async () => {
-  const model = zeroVelocity();
+const IDS = Int32Array.from([1, 2, 3, 4, 5, 6, 7]);
+
+/**
+ * With v ≡ 0 the flow term is ρ(−u) = ρ(−(y − (1 − σ)z)) at δ = c^(1 − t), t = low + ε + (tMax − 2ε)·u₀
+ * from item 0's stream (no dropout, no segment draw: t, then z = x0 row by row), low = 1 − tMax:
+ * checks the loss and δ against that closed form; returns t.
+ */
+function checkZeroVelocityLoss(model: GradTTS, tMax: number): number {
   const f = FLOW_CFG.nFeats;
-  const n = 7;
-  const ids = Int32Array.from([1, 2, 3, 4, 5, 6, 7]);
+  const n = IDS.length;
   const y = Float32Array.from(new Rng(1).normals(f * n), (v) => v - 3);
   const c = 0.1;
-  const loss = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c }, 'test');
-  const terms = model.losses({ ids: [ids], mels: [{ data: y, nMels: f, frames: n }] }, loss, new Rng(5), false);
+  const loss = parseLossConfig({ type: 'pseudo-huber', schedule: 'exponential', c, tMax }, 'test');
+  const terms = model.losses({ ids: [IDS], mels: [{ data: y, nMels: f, frames: n }] }, loss, new Rng(5), false);
   const [diffusion, deltaMean] = [terms.diffusion.dataSync()[0]!, terms.deltaMean.dataSync()[0]!];
   tf.dispose(Object.values(terms));
-  // item 0's stream (no dropout, no segment draw): t, then z = x0 row by row
   const item = new ItemDraws(new Rng(5).nextU32()).rng(0);
-  const t = 1e-5 + (1 - 2e-5) * item.uniform();
+  const t = 1 - tMax + 1e-5 + (tMax - 2e-5) * item.uniform();
   const delta = c ** (1 - t);
   assert.ok(Math.abs(deltaMean - delta) < 1e-5 * delta, `δ ${deltaMean} vs c^(1 − t) = ${delta}`);
   let want = 0;
@@ -110,6 +124,15 @@ test('flow decoder: with v ≡ 0 the loss is ρ(−u) with δ at 1 − t (closed
     item.normals(n).forEach((z, j) => (want += lossAt('pseudo-huber', -(y[r * n + j]! - (1 - SIGMA_MIN) * z), delta)));
   want /= f * n;
   assert.ok(Math.abs(diffusion - want) < 1e-4 * want, `flow loss ${diffusion} vs ${want}`);
+  return t;
+}
+
+test('flow decoder: with v ≡ 0 the loss is ρ(−u) with δ at 1 − t (closed form), and synthesis returns x0 = n/τ', async () => {
+  const model = zeroVelocity();
+  const f = FLOW_CFG.nFeats;
+  const n = 7;
+  const ids = IDS;
+  checkZeroVelocityLoss(model, 1);
   // sampling: x stays at x0 = n/τ (the first f·W normals of the rng, W = frames padded to 4)
   const tau = 2;
   const mel = await model.synthesize(ids, { steps: 4, temperature: tau, lengthScale: 1, stochastic: false, rng: new Rng(3) });
@@ -156,5 +179,29 @@ test('flow matching training lowers its loss on a fixed batch (tiny overfit)', a
   const after = evalLoss();
   t.diagnostic(`flow loss ${before.toFixed(3)} → ${after.toFixed(3)}`);
   assert.ok(after < 0.7 * before, `flow loss ${before} → ${after}`);
+  model.dispose();
+});
+
+test('shallow flow: loss.tMax 0.3 trains t ∈ (0.7, 1) (δ at 1 − t, closed form); startTime s₀ starts at (1 − (1 − σ)(1 − s₀))·n/τ + (1 − s₀)·μ', async () => {
+  const model = zeroVelocity();
+  const f = FLOW_CFG.nFeats;
+  const n = IDS.length;
+  const ids = IDS;
+  const t = checkZeroVelocityLoss(model, 0.3);
+  assert.ok(t > 0.7 && t < 1, `t ${t}`);
+  // sampling with v ≡ 0 stays at the start point; s₀ = 1 is the full flow bit for bit
+  const opts = { steps: 4, temperature: 2, lengthScale: 1, stochastic: false };
+  assert.deepEqual(
+    (await model.synthesize(ids, { ...opts, startTime: 1, rng: new Rng(3) })).data,
+    (await model.synthesize(ids, { ...opts, rng: new Rng(3) })).data,
+  );
+  const s0 = 0.4;
+  const mel = await assertNoLeak(() => model.synthesize(ids, { ...opts, startTime: s0, rng: new Rng(3) }), 'shallow flow');
+  const mu = await model.prior(ids);
+  const w = Math.ceil(n / 4) * 4;
+  const noise = new Rng(3).normals(f * w);
+  const a = (1 - (1 - SIGMA_MIN) * (1 - s0)) / opts.temperature;
+  close(mel.data, (i) => a * noise[Math.floor(i / n) * w + (i % n)]! + (1 - s0) * mu.data[i]!, 1e-5, 'flow start');
+  await assert.rejects(() => model.synthesize(ids, { ...opts, startTime: 0, rng: new Rng(3) }), /start time 0/);
   model.dispose();
 });

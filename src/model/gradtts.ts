@@ -23,7 +23,7 @@ import { diffusionLoss, priorLoss, type LossConfig } from '../loss/index.js';
 import { ItemDraws, Rng } from '../util/rng.js';
 import { fixLen, MODEL_PART_PREFIX, speakerCount, speakerWidth, validateModelConfig, type ModelConfig, type ModelPart } from './configs.js';
 import { forwardDiffusion, lambdaAt, reverseStep } from './diffusion.js';
-import { eulerFlow, flowPath, flowScheduleTime, flowTarget } from './flow.js';
+import { eulerFlow, flowPath, flowScheduleTime, flowStart, flowTarget } from './flow.js';
 import { textEncoder } from './encoder.js';
 import type { Ctx, ItemRngs } from './layers.js';
 import { batchMatMul, embedding } from './ops.js';
@@ -389,10 +389,10 @@ export class GradTTS {
       // every item draws its t (so its z is the same either way); loss.tPer "batch" then uses the step's shared one
       const own = rngs.map((r) => r.uniform());
       const shared = loss.tPer === 'batch' ? items.shared().uniform() : null;
-      if (loss.tMax < 1 && cfg.decoder.objective === 'flow')
-        throw new UserError('loss.tMax below 1 needs model.decoder.objective "score" (a flow starts from N(0, I), not from μ)');
-      // t ~ U(ε, tMax − ε); tMax 1 keeps the expression (and the bits) of every earlier run
-      const ts = own.map((u) => T_EPS + (loss.tMax - 2 * T_EPS) * (shared ?? u));
+      // t ~ U(ε, tMax − ε); tMax 1 keeps the expression (and the bits) of every earlier run. A flow's
+      // time runs the other way (t = 1 is data): its noise level 1 − t lies in (ε, tMax − ε) (flow.ts)
+      const low = cfg.decoder.objective === 'flow' ? 1 - loss.tMax : 0;
+      const ts = own.map((u) => low + T_EPS + (loss.tMax - 2 * T_EPS) * (shared ?? u));
       // z on each item's valid cells only (zero on padding), row by row from its own stream
       const zData = new Float32Array(b * f * w);
       for (let s = 0; s < b; s++) for (let r = 0; r < f; r++) zData.set(rngs[s]!.normals(cutLens[s]!), (s * f + r) * w);
@@ -629,7 +629,8 @@ export class GradTTS {
   /**
    * A flow-matching decoder's synthesis (model.decoder.objective "flow", src/model/flow.ts):
    * `steps` Euler steps of the learned velocity from x0 = n/τ (n ~ N(0, I)) at t = 0 to the mel at
-   * t = 1; `stochastic` does not apply (the flow is an ODE).
+   * t = 1; with `startTime` s₀ < 1 (shallow flow) from flowStart's point at t = 1 − s₀ instead;
+   * `stochastic` does not apply (the flow is an ODE).
    */
   private async synthesizeFlow(ids: Int32Array, opts: SynthesisOptions): Promise<Mel> {
     const { muY, mask, frames, spk } = await this.alignedPrior(ids, opts.lengthScale, opts.speaker);
@@ -641,8 +642,11 @@ export class GradTTS {
     try {
       prior = keptScorePrior(ctx, this.cfg, muY, mask, true, spk);
       const pr: ScorePrior = prior;
-      x0 = tf.tidy(() => tf.mul(tf.div(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), opts.temperature), mask) as tf.Tensor3D);
-      x = eulerFlow(x0, mask, opts.steps, (xi, t) => scoreFromPrior(ctx, this.cfg, pr, xi, tf.tensor1d([t])));
+      const s0 = opts.startTime ?? 1;
+      if (!(s0 > 0 && s0 <= 1)) throw new UserError(`synthesize: start time ${s0} (expected a number in (0, 1])`);
+      const mu: tf.Tensor3D = muY;
+      x0 = tf.tidy(() => flowStart(tf.tensor3d(opts.rng.normals(f * w), [1, f, w]), mu, mask, s0, opts.temperature));
+      x = eulerFlow(x0, mask, opts.steps, (xi, t) => scoreFromPrior(ctx, this.cfg, pr, xi, tf.tensor1d([t])), 1 - s0);
       return await this.toMel(x, frames);
     } finally {
       x?.dispose();
