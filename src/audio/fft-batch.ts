@@ -8,6 +8,7 @@
  * Griffin-Lim runs the same fft8 kernel inside its own module (griffinlim-wasm.ts), which also
  * does the packing around it; this plain interface is where fft8 is tested against a DFT.
  */
+import { simdModuleOrNull } from '../kernels/wasm/emit.js';
 import { fftModuleBytes } from '../kernels/wasm/fft-module.js';
 
 export interface BatchFft {
@@ -25,18 +26,7 @@ type Exports = {
   scatter(x: number, dst: number, n: number): void;
 };
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function fftModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(fftModuleBytes());
-    } catch {
-      compiled = null; // no WebAssembly SIMD in this runtime
-    }
-  }
-  return compiled;
-}
+const fftModule = simdModuleOrNull(fftModuleBytes);
 
 /** A batch FFT of size n (a power of two ≥ 2) with its own memory, or null without WebAssembly SIMD. */
 export function createBatchFft(n: number): BatchFft | null {

@@ -15,6 +15,7 @@
  * X = (frames − 1)·hop + n rounded up to 4 (the vector loops' unit). The frame slots of the last
  * group past the signal read `zeros` and overlap-add into `dump` (gl-module.ts).
  */
+import { simdModuleOrNull } from '../kernels/wasm/emit.js';
 import { glModuleBytes, GL_BLOCK } from '../kernels/wasm/gl-module.js';
 import { writeFftTables } from './fft-batch.js';
 
@@ -46,18 +47,12 @@ export interface GlProblem {
   onIter?: (i: number, total: number) => void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const glModule = simdModuleOrNull(glModuleBytes);
 const engines = new Map<number, GlEngine | null>();
 
 /** The engine for FFT size n (a power of two ≥ 4), or null without WebAssembly SIMD. */
 export function glEngine(n: number): GlEngine | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(glModuleBytes());
-    } catch {
-      compiled = null; // no WebAssembly SIMD in this runtime
-    }
-  }
+  const compiled = glModule();
   if (!compiled) return null;
   if (!engines.has(n)) engines.set(n, new GlEngine(compiled, n));
   return engines.get(n)!;

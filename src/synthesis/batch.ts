@@ -2,8 +2,8 @@
  * Texts → WAV files (+ optional .npy / .png of the mel): what `difftts synthesize`, the quickstart
  * and the benchmarks call. Each text is tokenized here into pieces (long text in pieces, memory
  * bounded; src/synthesis/speak.ts) and spoken by src/synthesis/batch-job.ts, in this thread or a
- * helper's (src/parallel/map-pool.ts); a batch (`many`) writes OUT-001.wav … and a manifest of JSON lines (index, line, text, file,
- * seconds), and skips a line with nothing speakable with a `FILE:LINE:` notice — checked for every
+ * helper's (src/parallel/map-pool.ts); a batch (`many`) writes OUT-001.wav … and a manifest of JSON
+ * lines (index, line, text, file, seconds), and skips a line with nothing speakable with a `FILE:LINE:` notice — checked for every
  * line before the first is synthesized, so the notices come first and the rest is still spoken.
  */
 import { readFileSync } from 'node:fs';
@@ -28,12 +28,13 @@ import {
   type TextItem,
 } from './batch-job.js';
 
+import { printable } from '../util/printable.js';
+import { textToIds } from '../text/index.js';
+
 export { isDirectoryName, numberedPath, writeMelFiles, type SynthesizedFile } from './batch-job.js';
 
 /** The batch job's module: what the helpers import (no text front end). */
 const JOB_MODULE = new URL('./batch-job.js', import.meta.url).href;
-import { printable } from '../util/printable.js';
-import { textToIds } from '../text/index.js';
 
 /** What to speak and where to write it; the synthesis settings (SynthSettings) default to the recipe's synth section. */
 export interface SynthesizeToFilesOptions extends SynthSettings {

@@ -198,3 +198,21 @@ export class Locals {
     return this.params + this.types.length - 1;
   }
 }
+
+/**
+ * A getter of the module `bytes()` encodes, compiled on first use and kept; null where the runtime
+ * has no WebAssembly SIMD (compiling fails), so callers keep their JavaScript fallback.
+ */
+export function simdModuleOrNull(bytes: () => Uint8Array<ArrayBuffer>): () => WebAssembly.Module | null {
+  let compiled: WebAssembly.Module | null | undefined;
+  return () => {
+    if (compiled === undefined) {
+      try {
+        compiled = new WebAssembly.Module(bytes());
+      } catch {
+        compiled = null; // no WebAssembly SIMD in this runtime
+      }
+    }
+    return compiled;
+  };
+}
